@@ -1,0 +1,70 @@
+//! The daemonless container engine. See ARCHITECTURE: content → image → snapshot → runtime, with
+//! the state database as the single source of truth shared by every berth process.
+
+pub mod error;
+pub mod events;
+pub mod layout;
+pub mod lock;
+pub mod reference;
+pub mod state;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+pub use error::{EngineError, Result};
+pub use events::{EngineEvent, LayerProgress, LayerState};
+pub use layout::Layout;
+pub use reference::ImageRef;
+use state::StateStore;
+
+/// A handle on one engine root. Cheap to clone; every clone shares the state connection and the
+/// event channel.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    layout: Layout,
+    state: StateStore,
+    events: broadcast::Sender<EngineEvent>,
+}
+
+impl Engine {
+    /// Opens the engine at `root`, creating the directory tree and the database if needed.
+    pub fn open(root: &Path) -> Result<Engine> {
+        let layout = Layout::new(root);
+        layout.create()?;
+        let state = StateStore::open(&layout.state_db())?;
+        let (events, _) = broadcast::channel(4096);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                layout,
+                state,
+                events,
+            }),
+        })
+    }
+
+    /// Paths under the root.
+    pub fn layout(&self) -> &Layout {
+        &self.inner.layout
+    }
+
+    /// The state database.
+    pub fn state(&self) -> &StateStore {
+        &self.inner.state
+    }
+
+    /// Subscribes to engine events (pull progress, state changes) of this process.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Publishes an event; nobody listening is fine.
+    pub fn emit(&self, event: EngineEvent) {
+        let _ = self.inner.events.send(event);
+    }
+}

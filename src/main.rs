@@ -1,0 +1,35 @@
+//! `berth`: with no arguments the TUI, with a command the Docker-style CLI, and `berth monitor`
+//! (hidden) the per-container monitor process.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = berth::cli::Cli::parse();
+    berth::cli::init_tracing(cli.debug);
+    // The monitor must never run inside a multi-threaded process: dispatch it before any runtime
+    // exists.
+    if let Some(code) = berth::cli::run_without_runtime(&cli) {
+        return exit(code);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return ExitCode::from(125);
+        }
+    };
+    let code = runtime.block_on(berth::cli::run(cli));
+    // Do not wait for stray blocking tasks (e.g. a stdin reader) on the way out.
+    runtime.shutdown_background();
+    exit(code)
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(125))
+}
