@@ -6,6 +6,7 @@
 //! | [`multi_layer`]     | OCI manifest, 3 layers with a whiteout and an opaque dir ([`multi`])  |
 //! | [`index`]           | OCI index: linux/arm64/v8 first, then linux/amd64 (same layers)       |
 //! | [`schema2`]         | Docker schema 2 manifest with Docker media types                     |
+//! | [`manifest_list`]   | Docker manifest list over schema 2 manifests for arm64 and amd64     |
 //! | [`truncated_tar`]   | base layer + a layer tar without end-of-archive blocks ([`truncated`])|
 //! | [`super::hostile::hostile`] | one hostile layer per ANCHORS.md breakout case              |
 //! | [`big`]             | N layers of seeded random bytes (benchmark, kill-mid-pull)           |
@@ -327,6 +328,22 @@ pub fn index() -> &'static Image {
         );
         let amd = assemble("index-amd64", Flavor::Oci, "amd64", &[base]);
         assemble_index("index", Flavor::Oci, vec![arm, amd])
+    })
+}
+
+/// Docker manifest list over two Docker schema 2 manifests: linux/arm64/v8 first, then
+/// linux/amd64 (labels `list-arm64`/`list-amd64`), both over the busybox rootfs layer.
+pub fn manifest_list() -> &'static Image {
+    cached("manifest-list", || {
+        let base = base_layer().as_docker();
+        let arm = assemble(
+            "list-arm64",
+            Flavor::Docker,
+            "arm64",
+            std::slice::from_ref(&base),
+        );
+        let amd = assemble("list-amd64", Flavor::Docker, "amd64", &[base]);
+        assemble_index("manifest-list", Flavor::Docker, vec![arm, amd])
     })
 }
 

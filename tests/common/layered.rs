@@ -95,7 +95,7 @@ pub fn multi_layer() -> &'static Image {
 /// What [`truncated_tar`] contains: layer 1 is the busybox rootfs, layer 2 a tar that ends right
 /// after the last member's data padding, without the two zero end-of-archive blocks.
 pub mod truncated {
-    /// Files of layer 2 with their content (the second is 1500 bytes, not block-aligned).
+    /// The first file of layer 2, with its content.
     pub const FILES: &[(&str, &str)] = &[(
         "/opt/truncated/note.txt",
         "end-of-archive blocks are missing\n",

@@ -6,6 +6,7 @@
 //! - [`registry`]: a real `docker-registry` on a free loopback port (plain, basic auth, or token
 //!   auth with our own [`token`] issuer), with `push` over the registry HTTP API.
 //! - [`oci_layout`]: writes an image as an OCI image layout directory (for skopeo/umoci peers).
+//! - [`throttle`]: a loopback proxy that slows a registry's answers (catch a pull mid-layer).
 //! - [`testroot`]: a temporary engine root that runs the `berth` binary and cleans up after itself.
 //!
 //! Every test crate uses only part of this, so dead code and unused re-exports are allowed.
@@ -21,6 +22,7 @@ pub mod registry;
 pub mod rootfs;
 pub mod tarball;
 pub mod testroot;
+pub mod throttle;
 pub mod token;
 
 pub use images::Image;
