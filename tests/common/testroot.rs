@@ -29,6 +29,10 @@ impl TestRoot {
             .prefix("berth-test-")
             .tempdir()
             .expect("create test temp dir");
+        // Traversable like /var/lib, so processes of other uids can reach paths below it.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711))
+            .expect("chmod test temp dir");
         for sub in ["root", "home", "config", "data", "docker"] {
             std::fs::create_dir(dir.path().join(sub)).expect("create test dir");
         }
