@@ -7,6 +7,7 @@ pub mod layout;
 pub mod lock;
 pub mod reference;
 pub mod state;
+pub mod volume;
 
 use std::path::Path;
 use std::sync::Arc;
