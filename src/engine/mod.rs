@@ -5,6 +5,7 @@ pub mod error;
 pub mod events;
 pub mod layout;
 pub mod lock;
+pub mod mounts;
 pub mod reference;
 pub mod state;
 pub mod volume;

@@ -27,6 +27,11 @@ impl NewDirs {
     pub fn keep(mut self) {
         self.0.clear();
     }
+
+    /// Records a directory this transaction made.
+    pub fn record(&mut self, dir: PathBuf) {
+        self.0.push(dir);
+    }
 }
 
 impl Drop for NewDirs {
