@@ -58,7 +58,7 @@ impl Trashed {
         let from = volume_dir(layout, name);
         let to = layout
             .tmp_dir()
-            .join(format!("volume-rm-{}", &name::generate()[..16]));
+            .join(format!("{TRASH_PREFIX}{}", &name::generate()[..16]));
         match std::fs::rename(&from, &to) {
             Ok(()) => Ok(Some(Trashed {
                 from,
@@ -73,14 +73,36 @@ impl Trashed {
     /// Deletes the data for good.
     fn purge(mut self) -> Result<()> {
         self.armed = false;
-        std::fs::remove_dir_all(&self.to).map_err(|e| {
-            EngineError::io_path(
-                "the volume is removed but its data could not be deleted; delete by hand",
-                &self.to,
-                e,
-            )
-        })
+        purge_dir(&self.to)
     }
+}
+
+const TRASH_PREFIX: &str = "volume-rm-";
+
+/// Deletes a moved-aside volume directory (already gone is fine: a prune swept it).
+fn purge_dir(dir: &std::path::Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(EngineError::io_path(
+            "the volume is removed but its data could not be deleted; delete by hand",
+            dir,
+            e,
+        )),
+    }
+}
+
+/// Moved-aside volume directories whose removal committed but whose deletion never finished
+/// (the process died). Call inside a write transaction: then no removal is half-way.
+fn stale_trash(layout: &Layout) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(layout.tmp_dir()) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(TRASH_PREFIX))
+        .map(|e| e.path())
+        .collect()
 }
 
 impl Drop for Trashed {
@@ -334,7 +356,8 @@ pub fn prune(engine: &Engine, opts: &PruneVolumes) -> Result<PruneReport> {
         ));
     }
     let layout = engine.layout();
-    let removed = engine.state().write(|tx| {
+    let (removed, stale) = engine.state().write(|tx| {
+        let stale = stale_trash(layout);
         let mut removed = Vec::new();
         for v in all(tx, layout)? {
             if !v.used_by.is_empty() || !(opts.all || v.anonymous) || !passes(&opts.filter, &v) {
@@ -343,8 +366,13 @@ pub fn prune(engine: &Engine, opts: &PruneVolumes) -> Result<PruneReport> {
             tx.execute("DELETE FROM volumes WHERE name = ?1", [&v.name])?;
             removed.push((v.name.clone(), Trashed::take(layout, &v.name)?));
         }
-        Ok(removed)
+        Ok((removed, stale))
     })?;
+    for dir in stale {
+        if let Err(e) = purge_dir(&dir) {
+            tracing::warn!("{e}");
+        }
+    }
     if !removed.is_empty() {
         engine.emit(EngineEvent::VolumesChanged);
     }

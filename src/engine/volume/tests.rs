@@ -268,3 +268,15 @@ async fn async_api_round_trip() {
     let report = engine.prune_volumes(PruneVolumes::default()).await.unwrap();
     assert!(report.volumes_deleted.is_empty());
 }
+
+#[test]
+fn prune_sweeps_data_left_by_an_interrupted_remove() {
+    let (_d, engine) = engine();
+    let stale = engine.layout().tmp_dir().join("volume-rm-0123456789abcdef");
+    std::fs::create_dir_all(stale.join("_data/sub")).unwrap();
+    let other = engine.layout().tmp_dir().join("someone-elses-staging");
+    std::fs::create_dir(&other).unwrap();
+    ops::prune(&engine, &PruneVolumes::default()).unwrap();
+    assert!(!stale.exists());
+    assert!(other.exists());
+}
