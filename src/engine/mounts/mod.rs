@@ -12,16 +12,23 @@ pub mod mount_flag;
 pub mod oci;
 pub mod parse;
 pub mod plan;
+pub mod volumes_from;
 
 #[cfg(test)]
 mod tests;
 
+use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
+
+use super::error::Result;
+use super::layout::Layout;
+use super::volume::NewDirs;
 
 pub use materialize::{copy_up, materialize};
 pub use oci::{oci_mount, sort_for_mounting};
 pub use parse::{parse, MountOptions, MountRequest, MountSource, ParsedMounts, VolumesFrom};
 pub use plan::{plan, Planned};
+pub use volumes_from::{mounts_of_record, resolve_volumes_from};
 
 /// What kind of mount a [`MountPoint`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,4 +85,21 @@ pub fn volume_names(mounts: &[MountPoint]) -> Vec<String> {
         .filter(|m| m.kind == MountType::Volume && !m.name.is_empty())
         .map(|m| m.name.clone())
         .collect()
+}
+
+/// Everything `create` needs in one call, inside its transaction: finds the `--volumes-from`
+/// containers, plans against the image's `VOLUME`s, creates volumes and missing `-v` host
+/// directories (recorded in `dirs`: call [`NewDirs::keep`] after the commit). Store the result
+/// as the record's `mounts`; after mounting the rootfs call [`copy_up`], and add [`oci_mount`]
+/// of each (in [`sort_for_mounting`] order) to the runtime spec.
+pub fn prepare(
+    tx: &Transaction<'_>,
+    layout: &Layout,
+    parsed: &ParsedMounts,
+    image_volumes: &[String],
+    dirs: &mut NewDirs,
+) -> Result<Vec<MountPoint>> {
+    let from = resolve_volumes_from(tx, &parsed.volumes_from)?;
+    let planned = plan(parsed, &from, image_volumes)?;
+    materialize(tx, layout, &planned, dirs)
 }

@@ -408,3 +408,54 @@ fn copy_up_fills_only_empty_volumes_without_nocopy() {
     assert!(!b.join("conf").exists());
     assert!(!c.join("conf").exists());
 }
+
+#[test]
+fn prepare_finds_volumes_from_containers() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    let layout = engine.layout();
+    let data_mount = inherited(
+        MountType::Volume,
+        "shared",
+        "/v/shared/_data",
+        "/data",
+        true,
+    );
+    let record = serde_json::json!({ "mounts": [data_mount] }).to_string();
+    engine
+        .state()
+        .write(|tx| {
+            for (id, name) in [("abc111", "store"), ("abc222", "other")] {
+                tx.execute(
+                    "INSERT INTO containers(id, name, image_id, record, created) VALUES (?1, ?2, 'i', ?3, 'now')",
+                    rusqlite::params![id, name, record],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let run = |flags: &[&str]| {
+        let parsed = parse(&opts(&[], &[], &[], flags)).unwrap();
+        engine.state().write(|tx| {
+            let mut dirs = NewDirs::default();
+            let m = prepare(tx, layout, &parsed, &["/data".into()], &mut dirs)?;
+            dirs.keep();
+            Ok(m)
+        })
+    };
+    let m = run(&["store:ro"]).unwrap();
+    assert_eq!(
+        m.len(),
+        1,
+        "the image VOLUME is covered by the inherited mount"
+    );
+    assert_eq!((m[0].name.as_str(), m[0].rw), ("shared", false));
+    assert_eq!(run(&["abc2"]).unwrap()[0].name, "shared");
+    let e = err_of(run(&["nobody"]));
+    assert!(
+        e.contains("--volumes-from nobody: no such container"),
+        "{e}"
+    );
+    let e = err_of(run(&["abc"]));
+    assert!(e.contains("matches 2 containers"), "{e}");
+}
