@@ -2,6 +2,7 @@
 //! flattened into [`Command`].
 
 pub mod image;
+pub mod volume;
 
 use std::path::PathBuf;
 
@@ -30,6 +31,8 @@ pub struct Cli {
 pub enum Command {
     #[command(flatten)]
     Image(image::ImageCommand),
+    #[command(flatten)]
+    Volume(volume::VolumeCommand),
 }
 
 impl Cli {
@@ -69,6 +72,7 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         None => crate::tui::run(&cli).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
+        Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
     };
     match result {
         Ok(code) => code,

@@ -5,9 +5,11 @@ pub mod error;
 pub mod events;
 pub mod layout;
 pub mod lock;
+pub mod mounts;
 pub mod reference;
 pub mod state;
 pub mod unpack;
+pub mod volume;
 
 use std::path::Path;
 use std::sync::Arc;
