@@ -75,6 +75,9 @@ pub struct StartArgs {
     /// Attach stdout/stderr and return the container's exit code
     #[arg(short = 'a', long)]
     pub attach: bool,
+    /// Attach the container's STDIN
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -229,7 +232,7 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
         }
         C::Run(args) => container_run::run(engine, &args),
         C::Start(args) => {
-            if args.attach {
+            if args.attach || args.interactive {
                 if args.containers.len() != 1 {
                     return Err(EngineError::InvalidInput(
                         "you cannot start and attach multiple containers at once".into(),
@@ -237,6 +240,10 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
                     .into());
                 }
                 let id = ct::resolve(engine, &args.containers[0])?;
+                let rec = ct::get(engine, &id)?;
+                if args.interactive || rec.config.tty || rec.config.open_stdin {
+                    return super::attach::start_interactive(engine, &id, args.interactive);
+                }
                 return match ct::start(engine, &id, true)? {
                     Some(child) => container_run::relay_attached(child),
                     None => Ok(0),

@@ -61,6 +61,12 @@ pub struct CreateArgs {
     /// Automatically remove the container when it exits
     #[arg(long)]
     pub rm: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
     /// The IMAGE argument is a directory holding a root filesystem (as in podman)
     #[arg(long)]
     pub rootfs: bool,
@@ -114,6 +120,9 @@ impl CreateArgs {
             privileged: self.privileged,
             security_opt: self.security_opt.clone(),
             auto_remove: self.rm,
+            tty: self.tty,
+            interactive: self.interactive,
+            stdin_once: false,
         })
     }
 }
@@ -190,6 +199,9 @@ pub fn create(engine: &Engine, args: &CreateArgs) -> anyhow::Result<String> {
 
 /// `run`: create, start, and in the foreground relay output and return the exit code.
 pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
+    if !args.detach && (args.create.tty || args.create.interactive) {
+        return super::attach::run_interactive(engine, args);
+    }
     let id = create(engine, &args.create)?;
     match container::start(engine, &id, !args.detach) {
         Ok(Some(child)) => relay_attached(child),

@@ -1,9 +1,11 @@
 //! The daemonless container engine. See ARCHITECTURE: content → image → snapshot → runtime, with
 //! the state database as the single source of truth shared by every berth process.
 
+pub mod attach;
 pub mod container;
 pub mod error;
 pub mod events;
+pub mod exec;
 pub mod layout;
 pub mod lock;
 pub mod logs;
@@ -11,6 +13,7 @@ pub mod monitor;
 pub mod mounts;
 pub mod reference;
 pub mod runtime;
+pub mod shell;
 pub mod snapshot;
 pub mod state;
 pub mod unpack;

@@ -39,6 +39,12 @@ pub struct CreateOptions {
     pub privileged: bool,
     pub security_opt: Vec<String>,
     pub auto_remove: bool,
+    /// `-t`: allocate a pty.
+    pub tty: bool,
+    /// `-i`: keep stdin open.
+    pub interactive: bool,
+    /// Close stdin when the first attached client's stdin ends (`run -i` in the foreground).
+    pub stdin_once: bool,
 }
 
 /// Parses Docker's sizes: `512`, `64k`, `64m`, `1g` (binary units, optional trailing `b`).
@@ -191,6 +197,9 @@ pub fn build_record(
                 .unwrap_or_default(),
             image: img.name.clone(),
             stop_signal: ic.stop_signal.clone(),
+            tty: opts.tty,
+            open_stdin: opts.interactive,
+            stdin_once: opts.interactive && opts.stdin_once,
         },
         host_config: HostConfig {
             network_mode: network,
