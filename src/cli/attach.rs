@@ -193,8 +193,7 @@ pub fn run_interactive(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     if create.tty && create.interactive {
         require_tty_stdin()?;
     }
-    let mut opts = create.options()?;
-    opts.stdin_once = create.interactive;
+    let opts = create.options()?;
     let id = ct::create(engine, &opts)?.id;
     let (ours, theirs) = client::pair()?;
     if let Err(e) = ct::start_with(engine, &id, false, Some(OwnedFd::from(theirs))) {

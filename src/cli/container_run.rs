@@ -122,7 +122,7 @@ impl CreateArgs {
             auto_remove: self.rm,
             tty: self.tty,
             interactive: self.interactive,
-            stdin_once: false,
+            stdin_once: self.interactive,
         })
     }
 }
@@ -202,7 +202,10 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     if !args.detach && (args.create.tty || args.create.interactive) {
         return super::attach::run_interactive(engine, args);
     }
-    let id = create(engine, &args.create)?;
+    let mut opts = args.create.options()?;
+    // A detached container's stdin stays open for later attach clients.
+    opts.stdin_once &= !args.detach;
+    let id = container::create(engine, &opts)?.id;
     match container::start(engine, &id, !args.detach) {
         Ok(Some(child)) => relay_attached(child),
         Ok(None) => {

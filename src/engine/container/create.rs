@@ -43,7 +43,8 @@ pub struct CreateOptions {
     pub tty: bool,
     /// `-i`: keep stdin open.
     pub interactive: bool,
-    /// Close stdin when the first attached client's stdin ends (`run -i` in the foreground).
+    /// Close stdin when the first attached client's stdin ends (Docker's `StdinOnce`: `-i`
+    /// except with `run -d`).
     pub stdin_once: bool,
 }
 
