@@ -2,6 +2,8 @@
 //! flattened into [`Command`].
 
 pub mod image;
+pub mod login;
+pub mod progress;
 
 use std::path::PathBuf;
 
@@ -30,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     #[command(flatten)]
     Image(image::ImageCommand),
+    #[command(flatten)]
+    Login(login::LoginCommand),
 }
 
 impl Cli {
@@ -69,6 +73,7 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         None => crate::tui::run(&cli).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
+        Some(Command::Login(cmd)) => login::run(cmd).await,
     };
     match result {
         Ok(code) => code,

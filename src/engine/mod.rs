@@ -1,12 +1,24 @@
 //! The daemonless container engine. See ARCHITECTURE: content → image → snapshot → runtime, with
 //! the state database as the single source of truth shared by every berth process.
 
+pub mod content;
+pub mod credentials;
 pub mod error;
 pub mod events;
+pub mod gc;
+pub mod image;
+pub mod image_inspect;
 pub mod layout;
 pub mod lock;
+pub mod manifest;
+pub mod mirrors;
+pub mod pull;
 pub mod reference;
+pub mod registry;
+pub mod registry_http;
+pub mod staging;
 pub mod state;
+pub mod unpack;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +27,11 @@ use tokio::sync::broadcast;
 
 pub use error::{EngineError, Result};
 pub use events::{EngineEvent, LayerProgress, LayerState};
+pub use gc::{PruneReport, RemoveReport};
+pub use image::{ImageConfig, ImageRecord, ImageSummary, LayerRecord};
 pub use layout::Layout;
+pub use manifest::Platform;
+pub use pull::{PullOptions, PullResult};
 pub use reference::ImageRef;
 use state::StateStore;
 
