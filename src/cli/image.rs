@@ -239,6 +239,15 @@ pub fn since(time: Option<&str>) -> String {
     format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
+/// The digest of `img` in repository `repo` (its RepoDigests entry), else the last pulled one.
+fn digest_in(img: &ImageSummary, repo: &str) -> String {
+    img.repo_digests
+        .iter()
+        .find_map(|d| d.strip_prefix(repo).and_then(|r| r.strip_prefix('@')))
+        .unwrap_or(&img.manifest_digest)
+        .to_string()
+}
+
 fn short_id(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);
     &hex[..hex.len().min(12)]
@@ -275,7 +284,7 @@ fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
                     "Id": img.id,
                     "Repository": repo,
                     "Tag": tag,
-                    "Digest": img.manifest_digest,
+                    "Digest": digest_in(img, repo),
                     "RepoDigests": img.repo_digests,
                     "CreatedAt": img.created.clone().unwrap_or_default(),
                     "CreatedSince": since(img.created.as_deref()),
@@ -306,7 +315,7 @@ fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
                     human_size(img.size),
                 ];
                 if a.digests {
-                    row.insert(2, img.manifest_digest.clone());
+                    row.insert(2, digest_in(img, repo));
                 }
                 table.push(row);
             }
