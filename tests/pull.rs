@@ -383,3 +383,34 @@ fn a_pull_killed_mid_layer_resumes_and_leaves_no_garbage() {
     assert_eq!(rows[0]["Digest"], image.digest);
     assert_no_garbage(&root);
 }
+
+#[test]
+fn mirrors_are_tried_first_and_failing_ones_skipped() {
+    let origin = Registry::start(Auth::None);
+    let mirror = Registry::start(Auth::None);
+    let root = TestRoot::new();
+    let image = images::single_layer();
+    mirror.push(image, "test/mirrored:latest");
+    let dead = common::registry::free_port();
+    let cfg = root.config_home().join("berth");
+    std::fs::create_dir_all(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("registries.toml"),
+        format!(
+            "[[registry]]\nhost = \"{}\"\nmirrors = [\"127.0.0.1:{dead}\", \"{}\"]\n",
+            origin.addr(),
+            mirror.addr()
+        ),
+    )
+    .unwrap();
+    // The origin does not have the image: only the (second) mirror can serve it.
+    let name = origin.reference("test/mirrored:latest");
+    root.berth_ok(["pull", &name]);
+    let rows = images_json(&root);
+    assert_eq!(rows[0]["Repository"], origin.reference("test/mirrored"));
+    assert_eq!(rows[0]["Digest"], image.digest);
+
+    std::fs::write(cfg.join("registries.toml"), "[[registry]]\nhost = 1\n").unwrap();
+    let err = root.berth_err(["pull", &name]);
+    assert!(err.contains("registries.toml"), "{err}");
+}

@@ -53,6 +53,13 @@ fn containers_using(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Vec<Stri
 }
 
 impl Engine {
+    /// Takes the gc lock shared (blocking): while held, no layer or blob of any recorded image
+    /// is removed. Hold it from reading an image record until the container that uses it is
+    /// recorded (pulls hold it the same way).
+    pub fn lock_images_shared(&self) -> Result<FileLock> {
+        FileLock::acquire_shared(&gc_lock_path(self.layout()))
+    }
+
     /// Removes the image `r` names, as `docker rmi` does: a tag of an image with other tags is
     /// only untagged; otherwise the image is deleted, unless a container uses it (then `force`
     /// only untags it) or it has several tags and was named by id (then `force` is needed).
