@@ -13,6 +13,8 @@
 
 mod entry;
 mod fsops;
+#[cfg(test)]
+mod interop_tests;
 mod meta;
 mod names;
 #[cfg(test)]

@@ -14,7 +14,7 @@ use nix::unistd::{fchownat, linkat, symlinkat, Gid, Uid};
 use tar::EntryType;
 
 use super::fsops::{self, kind, lstat_at};
-use super::meta::{apply_at, apply_fd, set_xattr, Meta};
+use super::meta::{apply_at, apply_fd, Meta};
 use super::names::{clean, role, shown, Role};
 use super::{refuse, sys};
 use crate::engine::error::{EngineError, Result};
@@ -364,8 +364,19 @@ impl Extractor {
 
     /// `.wh..wh..opq` → `trusted.overlay.opaque=y` on the containing directory.
     fn opaque(&mut self, dir_comps: &[OsString], name: &str) -> Result<()> {
+        use xattr::FileExt;
         let dir = walk(&self.root, dir_comps, true, name, "")?.into_file(name)?;
-        set_xattr(&dir, OsStr::new("trusted.overlay.opaque"), b"y", name)
+        // Unlike a layer's own xattrs this one cannot be skipped: without it the directory would
+        // show the lower layers' content.
+        dir.set_xattr("trusted.overlay.opaque", b"y").map_err(|e| {
+            EngineError::io(
+                format!(
+                    "entry {name:?}: marking the directory opaque (the layer store needs a \
+                     filesystem with trusted xattrs, e.g. ext4 or xfs, and root)"
+                ),
+                e,
+            )
+        })
     }
 
     /// Sets every directory's recorded times, in archive order so the last listing wins. A

@@ -177,7 +177,7 @@ pub(super) fn apply_at(
     .map_err(|e| sys(name, "setting times", e))
 }
 
-pub(super) fn set_xattr(file: &File, key: &OsStr, value: &[u8], name: &str) -> Result<()> {
+fn set_xattr(file: &File, key: &OsStr, value: &[u8], name: &str) -> Result<()> {
     use xattr::FileExt;
     match file.set_xattr(key, value) {
         Ok(()) => Ok(()),
