@@ -164,7 +164,9 @@ impl Extractor {
             Role::Whiteout(target) => return self.whiteout(&comps, target, &meta, &name),
             Role::Normal => {}
         }
-        if ty.is_dir() {
+        // Pre-POSIX archives (type flag NUL) mark directories only by a trailing slash.
+        let old_style_dir = entry.header().as_old().linkflag[0] == 0 && raw.ends_with(b"/");
+        if ty.is_dir() || old_style_dir {
             return self.directory(&comps, &meta, &name);
         }
         let Some((last, parents)) = comps.split_last() else {
@@ -334,7 +336,9 @@ impl Extractor {
         })
     }
 
-    /// `.wh.NAME` → a 0/0 character device NAME, overlayfs's whiteout.
+    /// `.wh.NAME` → a 0/0 character device NAME, overlayfs's whiteout. The OCI spec says a
+    /// whiteout hides only lower layers, but overlay form cannot hold both a whiteout and a file
+    /// of the same name, so, as for any two entries of one name, the later one wins.
     fn whiteout(
         &mut self,
         comps: &[OsString],

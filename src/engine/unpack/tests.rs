@@ -437,6 +437,10 @@ fn later_entries_replace_earlier_ones() {
         file(b, "a/b", b"in dir");
         file(b, "d", b"now a file");
         link(b, "a/b", EntryType::Symlink, "elsewhere");
+        let mut h = header("v7dir/", EntryType::Regular, 0);
+        h.as_old_mut().linkflag[0] = 0;
+        h.set_cksum();
+        b.append(&h, &[][..]).expect("old-style dir");
     });
     sb.unpack(&tar, TAR).expect("unpack");
     let l = sb.layer();
@@ -446,6 +450,9 @@ fn later_entries_replace_earlier_ones() {
         .file_type()
         .is_symlink());
     assert_eq!(fs::read(l.join("d")).expect("d"), b"now a file");
+    assert!(fs::symlink_metadata(l.join("v7dir"))
+        .expect("v7dir")
+        .is_dir());
 }
 
 #[test]
