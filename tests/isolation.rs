@@ -221,8 +221,9 @@ fn host_binary_cannot_be_opened_for_writing_through_proc() {
     let st = nix::sys::stat::fstat(exe).unwrap();
     use std::os::unix::fs::MetadataExt;
     assert_eq!((st.st_dev, st.st_ino), (berth_ino.dev(), berth_ino.ino()));
-    let vfs =
-        nix::sys::statvfs::fstatvfs(&unsafe { std::os::fd::BorrowedFd::borrow_raw(exe) }).unwrap();
+    // SAFETY: `exe` is an open descriptor owned by this test until it is closed below.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(exe) };
+    let vfs = nix::sys::statvfs::fstatvfs(borrowed).unwrap();
     assert!(
         vfs.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY),
         "the monitor's executable is writable"
