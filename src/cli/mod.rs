@@ -5,6 +5,7 @@ pub mod container;
 pub mod container_ps;
 pub mod container_run;
 pub mod image;
+pub mod volume;
 
 use std::path::PathBuf;
 
@@ -33,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     #[command(flatten)]
     Image(image::ImageCommand),
+    #[command(flatten)]
+    Volume(volume::VolumeCommand),
     #[command(flatten)]
     Container(Box<container::ContainerCommand>),
     /// Run a container's monitor (internal; started by berth itself)
@@ -94,6 +97,7 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         None => crate::tui::run(&cli).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
+        Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),
     };

@@ -8,11 +8,14 @@ pub mod layout;
 pub mod lock;
 pub mod logs;
 pub mod monitor;
+pub mod mounts;
 pub mod reference;
 pub mod runtime;
 pub mod snapshot;
 pub mod state;
+pub mod unpack;
 pub mod users;
+pub mod volume;
 
 use std::path::Path;
 use std::sync::Arc;
