@@ -231,3 +231,7 @@ pub fn fail(app: &mut App, title: &str, text: String) {
         app.complain(text);
     }
 }
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::app::{App, Pane, Typing};
-use super::keymap::Context;
+use super::keymap::{Action, Binding, Context};
 use super::{panes, popups};
 
 /// Smallest screen we draw anything but a notice on.
@@ -189,7 +189,9 @@ fn status_bar(app: &App, f: &mut Frame, area: Rect) {
         f.render_widget(Line::styled(format!(" {}", s.text), style), area);
         return;
     }
-    let hints: Vec<(String, &str)> = if app.typing.is_some() {
+    let hints: Vec<(String, &str)> = if app.popup.is_some() {
+        Vec::new()
+    } else if app.typing.is_some() {
         let what = match app.typing {
             Some(Typing::LogSearch) => "search",
             _ => "filter",
@@ -207,12 +209,25 @@ fn status_bar(app: &App, f: &mut Frame, area: Rect) {
     {
         vec![("C-]".into(), "leave the shell (keys go to the shell)")]
     } else {
+        // Help and quit first, then the most specific context's keys.
         let contexts: &[Context] = app.contexts();
-        app.keymap
+        let first = [Action::Help, Action::Quit];
+        let mut order: Vec<&Binding> = app
+            .keymap
             .bindings
             .iter()
-            .filter(|b| b.short.is_some() && contexts.contains(&b.context))
-            .filter(|b| app.pane == Pane::Logs || b.context != Context::Logs)
+            .filter(|b| first.contains(&b.action))
+            .collect();
+        for ctx in contexts {
+            order.extend(
+                app.keymap
+                    .bindings
+                    .iter()
+                    .filter(|b| b.context == *ctx && !first.contains(&b.action)),
+            );
+        }
+        order
+            .into_iter()
             .filter_map(|b| Some((b.keys.first()?.label(), b.short?)))
             .fold(Vec::new(), |mut v: Vec<(String, &str)>, (k, s)| {
                 if !v.iter().any(|(_, s2)| *s2 == s) {

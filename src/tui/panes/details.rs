@@ -20,7 +20,13 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         Pane::Images => {
             if let Some(i) = app.images.selected_item() {
                 rows.push(("Image", Span::raw(i.reference.clone())));
-                rows.push(("ID", Span::raw(i.id.clone())));
+                let id_w = usize::from(area.width).saturating_sub(14);
+                let id = if i.id.len() <= id_w {
+                    i.id.as_str()
+                } else {
+                    format::short_id(&i.id)
+                };
+                rows.push(("ID", Span::raw(id.to_string())));
                 rows.push(("Size", Span::raw(format::size(i.size))));
                 if let Some(c) = i.created {
                     rows.push(("Created", Span::raw(format::ago(c, now))));
@@ -61,7 +67,13 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         _ => {
             if let Some(c) = app.containers.selected_item() {
                 rows.push(("Name", Span::raw(c.name.clone())));
-                rows.push(("ID", Span::raw(c.id.clone())));
+                let id_w = usize::from(area.width).saturating_sub(14);
+                let id = if c.id.len() <= id_w {
+                    c.id.as_str()
+                } else {
+                    format::short_id(&c.id)
+                };
+                rows.push(("ID", Span::raw(id.to_string())));
                 rows.push(("Image", Span::raw(c.image.clone())));
                 rows.push(("Command", Span::raw(c.command.clone())));
                 rows.push((

@@ -99,6 +99,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     }
     let width = usize::from(inner.width);
     let height = usize::from(inner.height);
+    let names: Vec<String> = logs
+        .targets
+        .iter()
+        .map(|id| crate::tui::format::ellipsize(&app.container_name(id), 12))
+        .collect();
+    let name_w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let mut rows: Vec<Line> = Vec::with_capacity(height);
     for (idx, e) in logs.shown() {
         let mut spans = Vec::new();
@@ -109,9 +115,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
             ));
         }
         if merged {
-            let name = app.container_name(&logs.targets[idx]);
             spans.push(Span::styled(
-                format!("{} │ ", crate::tui::format::ellipsize(&name, 12)),
+                format!("{:<name_w$} │ ", names[idx]),
                 Style::new().fg(t.container_colour(idx)),
             ));
         }

@@ -55,7 +55,12 @@ pub fn render(app: &App, c: &Confirm, f: &mut Frame, area: Rect) {
             )),
         ]));
     }
-    let h = (lines.len() as u16).saturating_add(2);
+    let inner_w = usize::from(60u16.min(area.width).saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_w))
+        .sum();
+    let h = (rows as u16).saturating_add(2);
     let rect = centered(area, 60, h);
     let hint = format!(
         "{} confirm · {} cancel",

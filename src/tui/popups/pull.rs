@@ -61,7 +61,10 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
         matches!(result, Some(Err(_))),
     );
     let w = usize::from(inner.width);
-    let bar_w = w.saturating_sub(12 + 1 + 18 + 1 + 19 + 2).clamp(0, 40);
+    // digest 13, state 19, amounts 20: drop the amounts, then shrink the bar, when narrow.
+    let with_amounts = w >= 13 + 19 + 20 + 8;
+    let fixed = if with_amounts { 13 + 19 + 20 } else { 13 + 19 };
+    let bar_w = w.saturating_sub(fixed).min(40);
     let mut lines = Vec::new();
     let (done, total) = progress.map(|p| p.bytes()).unwrap_or((0, 0));
     let head = match result {
@@ -85,10 +88,15 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
     lines.push(Line::raw(""));
     for l in layers {
         let colour = if l.finished { t.ok } else { t.accent };
+        let shown_done = if l.finished {
+            l.total
+        } else {
+            l.done.min(l.total)
+        };
         let amount = if l.total > 0 {
             format!(
                 "{:>8} / {:<8}",
-                format::size(l.done.min(l.total)),
+                format::size(shown_done),
                 format::size(l.total)
             )
         } else {
@@ -100,11 +108,12 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
                 Style::new().fg(t.dim),
             ),
             Span::raw(format!("{:<18} ", format::ellipsize(&l.state, 18))),
-            Span::styled(
-                bar(if l.finished { l.total } else { l.done }, l.total, bar_w),
-                Style::new().fg(colour),
-            ),
-            Span::raw(format!(" {amount}")),
+            Span::styled(bar(shown_done, l.total, bar_w), Style::new().fg(colour)),
+            Span::raw(if with_amounts {
+                format!(" {amount}")
+            } else {
+                String::new()
+            }),
         ]));
     }
     if let Some(Err(e)) = result {
