@@ -1,7 +1,11 @@
 //! The Docker-style command line. Each area has its own file with its own subcommand enum,
 //! flattened into [`Command`].
 
+pub mod container;
+pub mod container_ps;
+pub mod container_run;
 pub mod image;
+pub mod volume;
 
 use std::path::PathBuf;
 
@@ -30,6 +34,23 @@ pub struct Cli {
 pub enum Command {
     #[command(flatten)]
     Image(image::ImageCommand),
+    #[command(flatten)]
+    Volume(volume::VolumeCommand),
+    #[command(flatten)]
+    Container(Box<container::ContainerCommand>),
+    /// Run a container's monitor (internal; started by berth itself)
+    #[command(hide = true)]
+    Monitor(MonitorArgs),
+}
+
+/// `berth monitor` (internal).
+#[derive(Debug, clap::Args)]
+pub struct MonitorArgs {
+    /// Relay output and the exit code to the spawner (fds 4, 5 and 3)
+    #[arg(long)]
+    pub attach: bool,
+    /// Container id
+    pub id: String,
 }
 
 impl Cli {
@@ -60,8 +81,15 @@ pub fn init_tracing(debug: bool) {
 
 /// Commands that must run before any async runtime exists (the monitor). Returns the exit code
 /// when the command was one of them.
-pub fn run_without_runtime(_cli: &Cli) -> Option<i32> {
-    None
+pub fn run_without_runtime(cli: &Cli) -> Option<i32> {
+    match &cli.command {
+        Some(Command::Monitor(args)) => Some(crate::engine::monitor::main(
+            &cli.root(),
+            &args.id,
+            args.attach,
+        )),
+        _ => None,
+    }
 }
 
 /// Runs a CLI command (or the TUI) and returns the process exit code.
@@ -69,6 +97,9 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         None => crate::tui::run(&cli).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
+        Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
+        Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
+        Some(Command::Monitor(_)) => Ok(125),
     };
     match result {
         Ok(code) => code,

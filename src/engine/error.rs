@@ -32,6 +32,10 @@ pub enum EngineError {
     /// Creating or running a container failed.
     #[error("{0}")]
     Runtime(String),
+    /// The container's command could not be run; `code` is Docker's (126 cannot invoke, 127 not
+    /// found).
+    #[error("{message}")]
+    Command { message: String, code: i32 },
     /// The state database failed.
     #[error("state database: {0}")]
     State(String),
@@ -66,7 +70,10 @@ impl EngineError {
 
     /// The CLI exit code for this error (Docker's: 125 for engine errors).
     pub fn exit_code(&self) -> i32 {
-        125
+        match self {
+            EngineError::Command { code, .. } => *code,
+            _ => 125,
+        }
     }
 }
 

@@ -1,12 +1,21 @@
 //! The daemonless container engine. See ARCHITECTURE: content → image → snapshot → runtime, with
 //! the state database as the single source of truth shared by every berth process.
 
+pub mod container;
 pub mod error;
 pub mod events;
 pub mod layout;
 pub mod lock;
+pub mod logs;
+pub mod monitor;
+pub mod mounts;
 pub mod reference;
+pub mod runtime;
+pub mod snapshot;
 pub mod state;
+pub mod unpack;
+pub mod users;
+pub mod volume;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -1,0 +1,419 @@
+//! Container commands: create, run, start, stop, kill, restart, rm, ps, inspect, logs, wait,
+//! top, pause, unpause, rename, container prune.
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+
+use super::container_run::{self, CreateArgs, RunArgs};
+use super::Cli;
+use crate::engine::container as ct;
+use crate::engine::logs::{LogOptions, Stream};
+use crate::engine::{Engine, EngineError};
+
+/// Container commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ContainerCommand {
+    /// Create a new container
+    Create(CreateArgs),
+    /// Create and run a new container from an image
+    Run(RunArgs),
+    /// Start one or more stopped containers
+    Start(StartArgs),
+    /// Stop one or more running containers
+    Stop(StopArgs),
+    /// Kill one or more running containers
+    Kill(KillArgs),
+    /// Restart one or more containers
+    Restart(StopArgs),
+    /// Remove one or more containers
+    Rm(RmArgs),
+    /// List containers
+    Ps(PsArgs),
+    /// Display detailed information on one or more containers
+    Inspect(Targets),
+    /// Fetch the logs of a container
+    Logs(LogsArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(Targets),
+    /// Display the running processes of a container
+    Top(Target),
+    /// Pause all processes within one or more containers
+    Pause(Targets),
+    /// Unpause all processes within one or more containers
+    Unpause(Targets),
+    /// Rename a container
+    Rename(RenameArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerSub),
+}
+
+/// `berth container …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ContainerSub {
+    /// Remove all stopped containers
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Targets {
+    /// Container names or ids
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// Container name or id
+    pub container: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StartArgs {
+    /// Attach stdout/stderr and return the container's exit code
+    #[arg(short = 'a', long)]
+    pub attach: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StopArgs {
+    /// Seconds to wait before killing the container
+    #[arg(short = 't', long = "time", alias = "timeout")]
+    pub time: Option<u32>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KillArgs {
+    /// Signal to send to the container
+    #[arg(short = 's', long = "signal")]
+    pub signal: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RmArgs {
+    /// Force the removal of a running container (uses SIGKILL)
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only display container ids
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Output format: table (default) or json
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Filter output (status=…, name=…, id=…)
+    #[arg(short = 'f', long = "filter")]
+    pub filter: Vec<String>,
+    /// Don't truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// Follow log output
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Show timestamps
+    #[arg(short = 't', long)]
+    pub timestamps: bool,
+    /// Number of lines to show from the end of the logs ("all" for everything)
+    #[arg(short = 'n', long)]
+    pub tail: Option<String>,
+    /// Show logs since a timestamp (RFC 3339, Unix seconds) or relative (e.g. 42m)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Show logs before a timestamp (RFC 3339, Unix seconds) or relative (e.g. 42m)
+    #[arg(long)]
+    pub until: Option<String>,
+    pub container: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RenameArgs {
+    pub container: String,
+    pub new_name: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PruneArgs {
+    /// Do not prompt for confirmation (berth never prompts; accepted for Docker compatibility)
+    #[arg(short = 'f', long)]
+    pub force: bool,
+}
+
+/// Parses `--since`/`--until`: RFC 3339, Unix seconds (with fraction), or a duration ago.
+pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, EngineError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(secs) = s.parse::<f64>() {
+        let whole = secs.trunc() as i64;
+        let nanos = ((secs - secs.trunc()) * 1e9) as u32;
+        if let Some(t) = DateTime::from_timestamp(whole, nanos) {
+            return Ok(t);
+        }
+    }
+    let units = [("ms", 1i64), ("s", 1000), ("m", 60_000), ("h", 3_600_000)];
+    for (suffix, ms) in units {
+        if let Some(n) = s.strip_suffix(suffix).and_then(|n| n.parse::<f64>().ok()) {
+            return Ok(now - chrono::TimeDelta::milliseconds((n * ms as f64) as i64));
+        }
+    }
+    Err(EngineError::InvalidInput(format!(
+        "invalid time {s:?}: use RFC 3339 (2024-01-02T15:04:05Z), Unix seconds, or a duration \
+         like 10m"
+    )))
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| anyhow::anyhow!("internal task failed: {e}"))?
+}
+
+/// Runs `f` on each container reference; prints what `f` returns per success, reports
+/// failures, and returns 1 if any failed (Docker's behaviour for multi-target verbs).
+fn each(
+    engine: &Engine,
+    refs: &[String],
+    f: impl Fn(&Engine, &str) -> anyhow::Result<Option<String>>,
+) -> anyhow::Result<i32> {
+    let mut code = 0;
+    for r in refs {
+        let result = ct::resolve(engine, r)
+            .map_err(anyhow::Error::from)
+            .and_then(|id| f(engine, &id));
+        match result {
+            Ok(Some(line)) => println!("{line}"),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("Error: {e:#}");
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// Runs a container command.
+pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
+    let engine = cli.engine()?;
+    blocking(move || run_blocking(&engine, *cmd)).await
+}
+
+fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
+    use ContainerCommand as C;
+    match cmd {
+        C::Create(args) => {
+            println!("{}", container_run::create(engine, &args)?);
+            Ok(0)
+        }
+        C::Run(args) => container_run::run(engine, &args),
+        C::Start(args) => {
+            if args.attach {
+                if args.containers.len() != 1 {
+                    return Err(EngineError::InvalidInput(
+                        "you cannot start and attach multiple containers at once".into(),
+                    )
+                    .into());
+                }
+                let id = ct::resolve(engine, &args.containers[0])?;
+                return match ct::start(engine, &id, true)? {
+                    Some(child) => container_run::relay_attached(child),
+                    None => Ok(0),
+                };
+            }
+            each(engine, &args.containers, |e, id| {
+                ct::start(e, id, false)?;
+                Ok(None)
+            })
+            .and_then(|code| print_names(code, &args.containers))
+        }
+        C::Stop(args) => each(engine, &args.containers, |e, id| {
+            ct::stop(e, id, args.time)?;
+            Ok(None)
+        })
+        .and_then(|code| print_names(code, &args.containers)),
+        C::Restart(args) => each(engine, &args.containers, |e, id| {
+            ct::restart(e, id, args.time)?;
+            Ok(None)
+        })
+        .and_then(|code| print_names(code, &args.containers)),
+        C::Kill(args) => each(engine, &args.containers, |e, id| {
+            ct::kill(e, id, args.signal.as_deref())?;
+            Ok(None)
+        })
+        .and_then(|code| print_names(code, &args.containers)),
+        C::Rm(args) => each(engine, &args.containers, |e, id| {
+            ct::remove(e, id, args.force)?;
+            Ok(None)
+        })
+        .and_then(|code| print_names(code, &args.containers)),
+        C::Pause(t) => each(engine, &t.containers, |e, id| {
+            ct::pause(e, id)?;
+            Ok(None)
+        })
+        .and_then(|code| print_names(code, &t.containers)),
+        C::Unpause(t) => each(engine, &t.containers, |e, id| {
+            ct::unpause(e, id)?;
+            Ok(None)
+        })
+        .and_then(|code| print_names(code, &t.containers)),
+        C::Wait(t) => each(engine, &t.containers, |e, id| {
+            Ok(Some(ct::wait(e, id)?.to_string()))
+        }),
+        C::Rename(a) => {
+            let id = ct::resolve(engine, &a.container)?;
+            ct::rename(engine, &id, &a.new_name)?;
+            Ok(0)
+        }
+        C::Inspect(t) => inspect(engine, &t.containers),
+        C::Ps(args) => super::container_ps::ps(engine, &args),
+        C::Logs(args) => logs(engine, &args),
+        C::Top(t) => {
+            let id = ct::resolve(engine, &t.container)?;
+            let procs = ct::top(engine, &id)?;
+            println!("{:<8} {:<10} {:<10} CMD", "UID", "PID", "PPID");
+            for p in procs {
+                println!("{:<8} {:<10} {:<10} {}", p.uid, p.pid, p.ppid, p.cmd);
+            }
+            Ok(0)
+        }
+        C::Container(ContainerSub::Prune(_)) => {
+            let removed = ct::prune(engine)?;
+            if !removed.is_empty() {
+                println!("Deleted Containers:");
+                for id in &removed {
+                    println!("{id}");
+                }
+            }
+            println!("Total reclaimed containers: {}", removed.len());
+            Ok(0)
+        }
+    }
+}
+
+fn print_names(code: i32, names: &[String]) -> anyhow::Result<i32> {
+    if code == 0 {
+        for n in names {
+            println!("{n}");
+        }
+    }
+    Ok(code)
+}
+
+fn inspect(engine: &Engine, refs: &[String]) -> anyhow::Result<i32> {
+    let mut out = Vec::new();
+    let mut code = 0;
+    for r in refs {
+        match ct::resolve(engine, r).and_then(|id| ct::get(engine, &id)) {
+            Ok(rec) => out.push(ct::inspect_json(engine, &rec)),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                code = 1;
+            }
+        }
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(code)
+}
+
+fn logs(engine: &Engine, args: &LogsArgs) -> anyhow::Result<i32> {
+    let id = ct::resolve(engine, &args.container)?;
+    let now = Utc::now();
+    let tail = match args.tail.as_deref() {
+        None | Some("all") => None,
+        Some(n) => Some(n.parse::<usize>().map_err(|_| {
+            EngineError::InvalidInput(format!("invalid --tail {n:?}: use a number or \"all\""))
+        })?),
+    };
+    let options = LogOptions {
+        tail,
+        since: args
+            .since
+            .as_deref()
+            .map(|s| parse_time(s, now))
+            .transpose()?,
+        until: args
+            .until
+            .as_deref()
+            .map(|s| parse_time(s, now))
+            .transpose()?,
+    };
+    let follow = args.follow && options.until.is_none();
+    for entry in ct::logs(engine, &id, options, follow)? {
+        let entry = entry?;
+        let prefix = if args.timestamps {
+            format!(
+                "{} ",
+                entry
+                    .time
+                    .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+            )
+        } else {
+            String::new()
+        };
+        let text = format!("{prefix}{}", entry.line);
+        let ok = match entry.stream {
+            Stream::Stdout => {
+                let mut o = std::io::stdout().lock();
+                o.write_all(text.as_bytes()).and_then(|_| o.flush())
+            }
+            Stream::Stderr => std::io::stderr().write_all(text.as_bytes()),
+        };
+        if ok.is_err() {
+            break;
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        crate::cli::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn times_parse_three_ways() {
+        let now = Utc::now();
+        assert_eq!(
+            parse_time("2024-01-02T03:04:05Z", now)
+                .unwrap()
+                .to_rfc3339(),
+            "2024-01-02T03:04:05+00:00"
+        );
+        assert_eq!(
+            parse_time("1700000000", now).unwrap().timestamp(),
+            1_700_000_000
+        );
+        assert_eq!(
+            parse_time("10m", now).unwrap(),
+            now - chrono::TimeDelta::minutes(10)
+        );
+        assert!(parse_time("yesterday", now).is_err());
+    }
+}

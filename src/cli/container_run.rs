@@ -1,0 +1,207 @@
+//! `create`, `run` and `start`: Docker's run flags, and relaying an attached container's output.
+
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+
+use clap::Args;
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+use crate::engine::container::{self, CreateOptions};
+use crate::engine::monitor::spawn::MonitorChild;
+use crate::engine::{Engine, EngineError};
+
+/// Flags shared by `create` and `run`.
+#[derive(Debug, Args, Clone)]
+pub struct CreateArgs {
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Set environment variables (KEY=VALUE, or KEY to copy it from here)
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Read environment variables from a file (KEY=VALUE lines; # comments)
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<std::path::PathBuf>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long = "workdir")]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long = "user")]
+    pub user: Option<String>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Container host name
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// Network: none (private, loopback only; the default) or host
+    #[arg(long = "network", alias = "net")]
+    pub network: Option<String>,
+    /// Memory limit (e.g. 64m, 1g)
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    /// Number of CPUs (e.g. 0.5)
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// Tune the container's pids limit
+    #[arg(long = "pids-limit")]
+    pub pids_limit: Option<i64>,
+    /// Add Linux capabilities
+    #[arg(long = "cap-add")]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long = "cap-drop")]
+    pub cap_drop: Vec<String>,
+    /// Give extended privileges to this container
+    #[arg(long)]
+    pub privileged: bool,
+    /// Security options (no-new-privileges)
+    #[arg(long = "security-opt")]
+    pub security_opt: Vec<String>,
+    /// Automatically remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// The IMAGE argument is a directory holding a root filesystem (as in podman)
+    #[arg(long)]
+    pub rootfs: bool,
+    /// Image to run (or root filesystem directory with --rootfs)
+    pub image: String,
+    /// Command and arguments
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+fn read_env_file(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        EngineError::InvalidInput(format!("cannot read env file {}: {e}", path.display()))
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+impl CreateArgs {
+    /// The engine's options.
+    pub fn options(&self) -> anyhow::Result<CreateOptions> {
+        let mut env = Vec::new();
+        for f in &self.env_file {
+            env.extend(read_env_file(f)?);
+        }
+        env.extend(self.env.iter().cloned());
+        Ok(CreateOptions {
+            name: self.name.clone(),
+            image: self.image.clone(),
+            rootfs: self.rootfs,
+            cmd: self.command.clone(),
+            entrypoint: self.entrypoint.clone(),
+            env,
+            workdir: self.workdir.clone(),
+            user: self.user.clone(),
+            hostname: self.hostname.clone(),
+            network: self.network.clone(),
+            memory: self
+                .memory
+                .as_deref()
+                .map(container::parse_size)
+                .transpose()?,
+            cpus: self.cpus,
+            pids_limit: self.pids_limit,
+            cap_add: self.cap_add.clone(),
+            cap_drop: self.cap_drop.clone(),
+            privileged: self.privileged,
+            security_opt: self.security_opt.clone(),
+            auto_remove: self.rm,
+        })
+    }
+}
+
+/// `berth run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Run in the background and print the container id
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// Copies an attached container's output to our stdout/stderr, then returns its exit code.
+pub fn relay_attached(mut child: MonitorChild) -> anyhow::Result<i32> {
+    if let Some((mut out, mut err)) = child.output.take() {
+        let mut open = [true, true];
+        let mut buf = vec![0u8; 64 * 1024];
+        while open[0] || open[1] {
+            let mut fds = Vec::new();
+            let mut idx = Vec::new();
+            if open[0] {
+                fds.push(PollFd::new(out.as_fd(), PollFlags::POLLIN));
+                idx.push(0);
+            }
+            if open[1] {
+                fds.push(PollFd::new(err.as_fd(), PollFlags::POLLIN));
+                idx.push(1);
+            }
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(EngineError::Runtime(format!("poll: {e}")).into()),
+            }
+            let ready: Vec<bool> = fds
+                .iter()
+                .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+                .collect();
+            drop(fds);
+            for (k, &i) in idx.iter().enumerate() {
+                if !ready[k] {
+                    continue;
+                }
+                let src: &mut std::fs::File = if i == 0 { &mut out } else { &mut err };
+                match src.read(&mut buf) {
+                    Ok(0) | Err(_) => open[i] = false,
+                    Ok(n) => {
+                        if i == 0 {
+                            let mut o = std::io::stdout().lock();
+                            let _ = o.write_all(&buf[..n]);
+                            let _ = o.flush();
+                        } else {
+                            let _ = std::io::stderr().write_all(&buf[..n]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    match child.wait_exited() {
+        Some(code) => Ok(code),
+        None => Err(EngineError::Runtime(
+            "the container monitor exited without reporting the container's exit".into(),
+        )
+        .into()),
+    }
+}
+
+/// Creates the container and prints nothing; returns the record's id.
+pub fn create(engine: &Engine, args: &CreateArgs) -> anyhow::Result<String> {
+    Ok(container::create(engine, &args.options()?)?.id)
+}
+
+/// `run`: create, start, and in the foreground relay output and return the exit code.
+pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
+    let id = create(engine, &args.create)?;
+    match container::start(engine, &id, !args.detach) {
+        Ok(Some(child)) => relay_attached(child),
+        Ok(None) => {
+            println!("{id}");
+            Ok(0)
+        }
+        Err(e) => {
+            if args.create.rm {
+                let _ = container::remove(engine, &id, true);
+            }
+            Err(e.into())
+        }
+    }
+}

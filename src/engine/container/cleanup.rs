@@ -1,0 +1,124 @@
+//! Undoing what a running container left behind: the runtime's state and cgroup, any process
+//! still alive in it, and the rootfs mount. Used by the monitor when the container exits, by
+//! recovery after a lost monitor, and by `rm`.
+
+use std::path::{Path, PathBuf};
+
+use crate::engine::error::{EngineError, Result};
+use crate::engine::snapshot::Snapshot;
+use crate::engine::Layout;
+
+/// libcontainer's state root for a container (its state lives in `<this>/<id>`).
+pub fn runtime_root(layout: &Layout, id: &str) -> PathBuf {
+    layout.container_dir(id).join("rt")
+}
+
+/// Kills whatever still runs in the container, removes its cgroup and libcontainer's state.
+pub fn delete_runtime(layout: &Layout, id: &str) -> Result<()> {
+    let dir = runtime_root(layout, id).join(id);
+    if !dir.exists() {
+        return Ok(());
+    }
+    match libcontainer::container::Container::load(dir.clone()) {
+        Ok(mut c) => {
+            if let Err(e) = c.delete(true) {
+                tracing::warn!("libcontainer delete of {id}: {e}");
+                remove_cgroups(id);
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
+        Err(_) => {
+            remove_cgroups(id);
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+    Ok(())
+}
+
+/// Removes the container's cgroup directories on every hierarchy (best effort; they are empty
+/// once its processes are gone).
+pub fn remove_cgroups(id: &str) {
+    let rel = format!("berth/{id}");
+    if let Ok(entries) = std::fs::read_dir("/sys/fs/cgroup") {
+        for e in entries.flatten() {
+            let _ = std::fs::remove_dir(e.path().join(&rel));
+        }
+    }
+    let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup").join(&rel));
+}
+
+/// Whether the kernel OOM-killed a process of the container (cgroup v1 `memory.oom_control` or
+/// v2 `memory.events`). Read before the cgroup is removed.
+pub fn oom_killed(id: &str) -> bool {
+    let candidates = [
+        format!("/sys/fs/cgroup/memory/berth/{id}/memory.oom_control"),
+        format!("/sys/fs/cgroup/berth/{id}/memory.events"),
+    ];
+    candidates.iter().any(|p| {
+        std::fs::read_to_string(p)
+            .map(|text| {
+                text.lines().any(|l| {
+                    l.strip_prefix("oom_kill ")
+                        .and_then(|n| n.trim().parse::<u64>().ok())
+                        .is_some_and(|n| n > 0)
+                })
+            })
+            .unwrap_or(false)
+    })
+}
+
+/// Unmounts the rootfs.
+pub fn unmount_rootfs(layout: &Layout, id: &str) -> Result<()> {
+    Snapshot::new(&layout.container_dir(id)).unmount()
+}
+
+/// Removes the container's directory and lock files. Refuses while the rootfs is mounted, so a
+/// mount is never deleted through.
+pub fn remove_files(layout: &Layout, id: &str) -> Result<()> {
+    let dir = layout.container_dir(id);
+    let snap = Snapshot::new(&dir);
+    if snap.is_mounted()? {
+        return Err(EngineError::Runtime(format!(
+            "the rootfs of container {id} is still mounted at {}: unmount it first",
+            snap.merged().display()
+        )));
+    }
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(EngineError::io_path("cannot remove", &dir, e)),
+    }
+    for suffix in ["lock", "monitor"] {
+        let _ = std::fs::remove_file(layout.locks_dir().join(format!("{id}.{suffix}")));
+    }
+    Ok(())
+}
+
+/// Reads a process's start time (clock ticks after boot, field 22 of `/proc/<pid>/stat`).
+pub fn process_start_time(pid: i32) -> Option<u64> {
+    if pid <= 0 {
+        return None;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split(' ').nth(19)?.parse().ok()
+}
+
+/// Whether the monitor recorded as (`pid`, `start`) still runs.
+pub fn monitor_alive(pid: i32, start: u64) -> bool {
+    pid > 0 && process_start_time(pid) == Some(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_start_time_is_readable_and_stable() {
+        let me = std::process::id() as i32;
+        let t = process_start_time(me).unwrap();
+        assert!(monitor_alive(me, t));
+        assert!(!monitor_alive(me, t + 1));
+        assert!(!monitor_alive(0, 0));
+    }
+}

@@ -1,0 +1,312 @@
+//! `create`: a new container record with its directory, rootfs layers and merged configuration.
+
+use chrono::Utc;
+use rand::RngCore;
+
+use super::image_source::{self, ResolvedImage};
+use super::names;
+use super::record::{Config, ContainerRecord, HostConfig, State};
+use super::store;
+use crate::engine::error::{EngineError, IoContext, Result};
+use crate::engine::runtime::caps;
+use crate::engine::snapshot::Snapshot;
+use crate::engine::{Engine, EngineEvent};
+
+/// Everything `create`/`run` accept (Docker's flags).
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub name: Option<String>,
+    /// Image reference, or a directory with `rootfs`.
+    pub image: String,
+    pub rootfs: bool,
+    /// Command and arguments after the image (replace the image's Cmd).
+    pub cmd: Vec<String>,
+    /// `--entrypoint` (`Some("")` clears the image's).
+    pub entrypoint: Option<String>,
+    /// `-e`/`--env-file` entries: `K=V`, or `K` to copy the caller's value.
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub hostname: Option<String>,
+    /// `none` (default) or `host`.
+    pub network: Option<String>,
+    /// Bytes.
+    pub memory: Option<i64>,
+    pub cpus: Option<f64>,
+    pub pids_limit: Option<i64>,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub privileged: bool,
+    pub security_opt: Vec<String>,
+    pub auto_remove: bool,
+}
+
+/// Parses Docker's sizes: `512`, `64k`, `64m`, `1g` (binary units, optional trailing `b`).
+pub fn parse_size(s: &str) -> Result<i64> {
+    let t = s.trim().to_ascii_lowercase();
+    let t = t.strip_suffix('b').unwrap_or(&t);
+    let (num, mul) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1i64 << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    let n: f64 = num.parse().map_err(|_| {
+        EngineError::InvalidInput(format!(
+            "invalid size {s:?}: use a number with an optional unit b, k, m or g (e.g. 64m)"
+        ))
+    })?;
+    if n <= 0.0 {
+        return Err(EngineError::InvalidInput(format!(
+            "invalid size {s:?}: must be positive"
+        )));
+    }
+    Ok((n * mul as f64) as i64)
+}
+
+fn new_id() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn merge_env(image: &[String], user: &[String]) -> Result<Vec<String>> {
+    let mut env: Vec<String> = image.to_vec();
+    for e in user {
+        let (k, v) = match e.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => (e.clone(), std::env::var(e).ok()),
+        };
+        if k.is_empty() {
+            return Err(EngineError::InvalidInput(format!(
+                "invalid environment variable {e:?}: use KEY=VALUE"
+            )));
+        }
+        env.retain(|x| x.split('=').next() != Some(k.as_str()));
+        if let Some(v) = v {
+            env.push(format!("{k}={v}"));
+        }
+    }
+    Ok(env)
+}
+
+/// Builds the container's record from the options and the image (no I/O).
+pub fn build_record(
+    id: &str,
+    name: String,
+    opts: &CreateOptions,
+    img: &ResolvedImage,
+) -> Result<ContainerRecord> {
+    let network = opts.network.clone().unwrap_or_else(|| "none".into());
+    if network != "none" && network != "host" {
+        return Err(EngineError::InvalidInput(format!(
+            "network mode {network:?} is not supported: use --network none or --network host"
+        )));
+    }
+    if let Some(w) = &opts.workdir {
+        if !w.starts_with('/') {
+            return Err(EngineError::InvalidInput(format!(
+                "the working directory {w:?} is invalid: it needs to be an absolute path"
+            )));
+        }
+    }
+    if let Some(h) = &opts.hostname {
+        if h.is_empty()
+            || h.len() > 63
+            || !h
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            return Err(EngineError::InvalidInput(format!(
+                "invalid hostname {h:?}: use letters, digits, '-' and '.', at most 63 characters"
+            )));
+        }
+    }
+    if let Some(c) = opts.cpus {
+        if !(c > 0.0 && c <= 1024.0) {
+            return Err(EngineError::InvalidInput(format!(
+                "invalid --cpus {c}: must be above 0"
+            )));
+        }
+    }
+    for o in &opts.security_opt {
+        if !matches!(
+            o.as_str(),
+            "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges:false"
+        ) {
+            return Err(EngineError::InvalidInput(format!(
+                "unsupported --security-opt {o:?}: berth supports no-new-privileges"
+            )));
+        }
+    }
+    // Validates capability names now rather than at start.
+    caps::effective(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
+    let ic = &img.config;
+    let (entrypoint, cmd) = match &opts.entrypoint {
+        Some(ep) => (
+            if ep.is_empty() {
+                vec![]
+            } else {
+                vec![ep.clone()]
+            },
+            opts.cmd.clone(),
+        ),
+        None => (
+            ic.entrypoint.clone().unwrap_or_default(),
+            if opts.cmd.is_empty() {
+                ic.cmd.clone().unwrap_or_default()
+            } else {
+                opts.cmd.clone()
+            },
+        ),
+    };
+    if entrypoint.is_empty() && cmd.is_empty() {
+        return Err(EngineError::InvalidInput(
+            "no command specified: the image has no Entrypoint or Cmd; give a command after the image"
+                .into(),
+        ));
+    }
+    let short = &id[..12];
+    Ok(ContainerRecord {
+        id: id.to_string(),
+        name,
+        image: img.name.clone(),
+        image_id: img.id.clone(),
+        lowers: img.lowers.clone(),
+        created: Utc::now(),
+        config: Config {
+            hostname: opts.hostname.clone().unwrap_or_else(|| short.to_string()),
+            user: opts
+                .user
+                .clone()
+                .or_else(|| ic.user.clone())
+                .unwrap_or_default(),
+            env: merge_env(ic.env.as_deref().unwrap_or_default(), &opts.env)?,
+            cmd,
+            entrypoint,
+            working_dir: opts
+                .workdir
+                .clone()
+                .or_else(|| ic.working_dir.clone())
+                .unwrap_or_default(),
+            image: img.name.clone(),
+            stop_signal: ic.stop_signal.clone(),
+        },
+        host_config: HostConfig {
+            network_mode: network,
+            memory: opts.memory.unwrap_or(0),
+            nano_cpus: opts.cpus.map(|c| (c * 1e9) as i64).unwrap_or(0),
+            pids_limit: opts.pids_limit,
+            cap_add: opts.cap_add.clone(),
+            cap_drop: opts.cap_drop.clone(),
+            privileged: opts.privileged,
+            security_opt: opts.security_opt.clone(),
+            auto_remove: opts.auto_remove,
+        },
+        state: State::default(),
+        restart_count: 0,
+    })
+}
+
+/// Creates a container; returns its record.
+pub fn create(engine: &Engine, opts: &CreateOptions) -> Result<ContainerRecord> {
+    if let Some(n) = &opts.name {
+        names::validate(n)?;
+    }
+    let img = image_source::resolve(engine, &opts.image, opts.rootfs)?;
+    let id = new_id();
+    let mut rec = build_record(&id, String::new(), opts, &img)?;
+    let layout = engine.layout();
+    let dir = layout.container_dir(&id);
+    std::fs::create_dir_all(&dir).ctx("cannot create", &dir)?;
+    let result = Snapshot::new(&dir).prepare(&rec.lowers).and_then(|_| {
+        engine.state().write(|tx| {
+            rec.name = match &opts.name {
+                Some(n) => n.clone(),
+                None => names::generate(tx)?,
+            };
+            store::insert(tx, &rec)
+        })
+    });
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(e);
+    }
+    engine.emit(EngineEvent::ContainersChanged);
+    Ok(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::container::image_source::ImageRunConfig;
+
+    fn img() -> ResolvedImage {
+        ResolvedImage {
+            name: "img".into(),
+            id: "sha256:x".into(),
+            config: ImageRunConfig {
+                entrypoint: Some(vec!["/entry".into()]),
+                cmd: Some(vec!["serve".into()]),
+                env: Some(vec!["PATH=/bin".into(), "A=1".into()]),
+                working_dir: Some("/srv".into()),
+                user: Some("www".into()),
+                ..Default::default()
+            },
+            lowers: vec!["/l".into()],
+        }
+    }
+
+    #[test]
+    fn image_config_merges_with_options() {
+        let id = "0123456789ab".repeat(5) + "cdef";
+        let r = build_record(&id, "n".into(), &CreateOptions::default(), &img()).unwrap();
+        assert_eq!(r.command_line(), "/entry serve");
+        assert_eq!(r.config.hostname, "0123456789ab");
+        assert_eq!(r.config.user, "www");
+        let opts = CreateOptions {
+            cmd: vec!["x".into()],
+            env: vec!["A=2".into(), "B=3".into()],
+            entrypoint: Some(String::new()),
+            workdir: Some("/w".into()),
+            ..Default::default()
+        };
+        let r = build_record(&id, "n".into(), &opts, &img()).unwrap();
+        assert_eq!(r.command_line(), "x");
+        assert_eq!(r.config.env, vec!["PATH=/bin", "A=2", "B=3"]);
+        assert_eq!(r.config.working_dir, "/w");
+    }
+
+    #[test]
+    fn bad_options_are_explained() {
+        let id = "a".repeat(64);
+        let bad = |o: CreateOptions| {
+            build_record(&id, "n".into(), &o, &img())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(bad(CreateOptions {
+            network: Some("bridge".into()),
+            ..Default::default()
+        })
+        .contains("not supported"));
+        assert!(bad(CreateOptions {
+            workdir: Some("rel".into()),
+            ..Default::default()
+        })
+        .contains("absolute"));
+        assert!(bad(CreateOptions {
+            cap_add: vec!["BOGUS".into()],
+            ..Default::default()
+        })
+        .contains("unknown capability"));
+        assert!(bad(CreateOptions {
+            security_opt: vec!["apparmor=x".into()],
+            ..Default::default()
+        })
+        .contains("unsupported"));
+        assert_eq!(parse_size("64m").unwrap(), 64 << 20);
+        assert_eq!(parse_size("1g").unwrap(), 1 << 30);
+        assert!(parse_size("lots").is_err());
+    }
+}

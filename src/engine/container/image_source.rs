@@ -1,0 +1,70 @@
+//! What a container needs from an image: its run configuration (OCI image config fields) and its
+//! unpacked layer directories in overlay order. `--rootfs DIR` (as in podman) uses a directory
+//! as the only, read-only layer.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::error::{EngineError, Result};
+use crate::engine::Engine;
+
+/// The image config fields a container uses (OCI names).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageRunConfig {
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default)]
+    pub cmd: Option<Vec<String>>,
+    #[serde(default)]
+    pub env: Option<Vec<String>>,
+    #[serde(default)]
+    pub working_dir: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub stop_signal: Option<String>,
+    #[serde(default)]
+    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// An image resolved for running.
+#[derive(Debug, Clone)]
+pub struct ResolvedImage {
+    /// What the user named (normalised reference, or the rootfs path).
+    pub name: String,
+    /// `sha256:…` image id; empty for a rootfs directory.
+    pub id: String,
+    pub config: ImageRunConfig,
+    /// Layer dirs, top layer first (overlay `lowerdir` order).
+    pub lowers: Vec<PathBuf>,
+}
+
+/// Resolves `image` for `create`/`run`. With `rootfs`, `image` is a directory.
+pub fn resolve(_engine: &Engine, image: &str, rootfs: bool) -> Result<ResolvedImage> {
+    if rootfs {
+        let path = std::fs::canonicalize(image).map_err(|e| {
+            EngineError::InvalidInput(format!(
+                "--rootfs {image}: {e}: give an existing directory holding a root filesystem"
+            ))
+        })?;
+        if !path.is_dir() {
+            return Err(EngineError::InvalidInput(format!(
+                "--rootfs {image}: not a directory"
+            )));
+        }
+        return Ok(ResolvedImage {
+            name: path.to_string_lossy().into_owned(),
+            id: String::new(),
+            config: ImageRunConfig::default(),
+            lowers: vec![path],
+        });
+    }
+    let reference = crate::engine::ImageRef::parse(image)?;
+    Err(EngineError::NotFound(format!(
+        "no such image: {reference}: the image store is not available in this build; run a \
+         root filesystem directory with --rootfs DIR"
+    )))
+}

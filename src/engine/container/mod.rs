@@ -1,0 +1,38 @@
+//! Containers: records and their state machine, and one file per operation. Every operation
+//! takes the container's lock (`locks/<id>.lock`), reloads the record, checks the state guard,
+//! acts and saves; the monitor does the same when it records an exit.
+//!
+//! The functions here block (file locks, waiting for exits); async callers (the TUI) run them on
+//! a blocking thread, e.g. `tokio::task::spawn_blocking`.
+
+pub mod cleanup;
+pub mod create;
+pub mod image_source;
+pub mod logs;
+pub mod names;
+pub mod pause;
+pub mod query;
+pub mod reconcile;
+pub mod record;
+pub mod remove;
+pub mod signal;
+pub mod start;
+pub mod stop;
+pub mod store;
+
+pub use create::{create, parse_size, CreateOptions};
+pub use logs::{open as logs, ContainerLogs};
+pub use pause::{pause, unpause};
+pub use query::{apply_filters, get, inspect_json, list, rename, top, Filter, TopProcess};
+pub use record::{ContainerRecord, Status};
+pub use remove::{prune, remove};
+pub use start::start;
+pub use stop::{kill, restart, stop, wait};
+
+use crate::engine::error::Result;
+use crate::engine::Engine;
+
+/// Resolves a user's reference (name, full id or unique id prefix) to a full id.
+pub fn resolve(engine: &Engine, reference: &str) -> Result<String> {
+    store::resolve(engine.state(), reference)
+}

@@ -1,0 +1,214 @@
+//! Reading containers: list (with filters), Docker-shaped inspect, rename, top.
+
+use serde_json::{json, Value};
+
+use super::record::{ContainerRecord, Status};
+use super::{names, reconcile, store};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::{Engine, EngineEvent};
+
+/// Every container, newest first, with lost monitors noticed.
+pub fn list(engine: &Engine) -> Result<Vec<ContainerRecord>> {
+    let all = engine.state().read(store::list)?;
+    all.into_iter()
+        .map(|rec| reconcile::check(engine, rec))
+        .collect()
+}
+
+/// A `ps --filter` condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    Status(Status),
+    /// Substring of the name, as Docker matches.
+    Name(String),
+    /// Prefix of the id.
+    Id(String),
+}
+
+impl Filter {
+    /// Parses `status=…`, `name=…`, `id=…`.
+    pub fn parse(s: &str) -> Result<Filter> {
+        match s.split_once('=') {
+            Some(("status", v)) => Ok(Filter::Status(Status::parse(v)?)),
+            Some(("name", v)) => Ok(Filter::Name(v.to_string())),
+            Some(("id", v)) => Ok(Filter::Id(v.to_string())),
+            _ => Err(EngineError::InvalidInput(format!(
+                "invalid filter {s:?}: use status=STATUS, name=NAME or id=ID"
+            ))),
+        }
+    }
+
+    /// Whether `rec` passes.
+    pub fn matches(&self, rec: &ContainerRecord) -> bool {
+        match self {
+            Filter::Status(s) => rec.state.status == *s,
+            Filter::Name(n) => rec.name.contains(n.as_str()),
+            Filter::Id(p) => rec.id.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// Filters combine like Docker's: the same key ORs, different keys AND.
+pub fn apply_filters(recs: Vec<ContainerRecord>, filters: &[Filter]) -> Vec<ContainerRecord> {
+    let key = |f: &Filter| std::mem::discriminant(f);
+    recs.into_iter()
+        .filter(|r| {
+            filters.iter().all(|f| {
+                filters
+                    .iter()
+                    .filter(|g| key(g) == key(f))
+                    .any(|g| g.matches(r))
+            })
+        })
+        .collect()
+}
+
+/// One container (after noticing a lost monitor).
+pub fn get(engine: &Engine, id: &str) -> Result<ContainerRecord> {
+    reconcile::check(engine, store::load(engine.state(), id)?)
+}
+
+fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+        .unwrap_or_else(|| "0001-01-01T00:00:00Z".to_string())
+}
+
+/// Docker's `inspect` shape for a container.
+pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
+    let dir = engine.layout().container_dir(&rec.id);
+    let s = &rec.state;
+    let running = matches!(s.status, Status::Running | Status::Paused);
+    let mut hc = serde_json::to_value(&rec.host_config).unwrap_or(Value::Null);
+    hc["NanoCpus"] = json!(rec.host_config.nano_cpus);
+    json!({
+        "Id": rec.id,
+        "Created": time(Some(rec.created)),
+        "Path": rec.config.entrypoint.first().or(rec.config.cmd.first()),
+        "Args": rec.config.entrypoint.iter().chain(rec.config.cmd.iter()).skip(1).collect::<Vec<_>>(),
+        "State": {
+            "Status": s.status.as_str(),
+            "Running": running,
+            "Paused": s.status == Status::Paused,
+            "Restarting": false,
+            "OOMKilled": s.oom_killed,
+            "Dead": false,
+            "Pid": if running { s.pid } else { 0 },
+            "ExitCode": s.exit_code,
+            "Error": s.error,
+            "StartedAt": time(s.started_at),
+            "FinishedAt": time(s.finished_at),
+        },
+        "Image": if rec.image_id.is_empty() { rec.image.clone() } else { rec.image_id.clone() },
+        "ResolvConfPath": dir.join("resolv.conf"),
+        "HostnamePath": dir.join("hostname"),
+        "HostsPath": dir.join("hosts"),
+        "LogPath": dir.join("log.json"),
+        "Name": format!("/{}", rec.name),
+        "RestartCount": rec.restart_count,
+        "Driver": "overlay",
+        "Platform": "linux",
+        "HostConfig": hc,
+        "GraphDriver": {
+            "Name": "overlay",
+            "Data": {
+                "LowerDir": rec.lowers.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>().join(":"),
+                "UpperDir": dir.join("upper"),
+                "WorkDir": dir.join("work"),
+                "MergedDir": dir.join("merged"),
+            }
+        },
+        "Mounts": [],
+        "Config": rec.config,
+        "NetworkSettings": {"Networks": {rec.host_config.network_mode.clone(): {}}},
+    })
+}
+
+/// `rename OLD NEW`.
+pub fn rename(engine: &Engine, id: &str, new_name: &str) -> Result<()> {
+    let new_name = new_name.strip_prefix('/').unwrap_or(new_name);
+    names::validate(new_name)?;
+    let _lock = store::lock(engine.layout(), id)?;
+    engine.state().write(|tx| {
+        let mut rec = store::get(tx, id)?.ok_or_else(|| store::not_found(id))?;
+        if rec.name == new_name {
+            return Err(EngineError::InvalidInput(format!(
+                "renaming a container with the same name as its current name: {new_name}"
+            )));
+        }
+        if store::name_taken(tx, new_name)? {
+            return Err(EngineError::Conflict(format!(
+                "the container name \"/{new_name}\" is already in use: choose another name"
+            )));
+        }
+        rec.name = new_name.to_string();
+        store::save(tx, &rec)
+    })?;
+    engine.emit(EngineEvent::ContainersChanged);
+    Ok(())
+}
+
+/// One process of `top`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopProcess {
+    pub uid: u32,
+    pub pid: i32,
+    pub ppid: i32,
+    pub cmd: String,
+}
+
+fn cgroup_procs(id: &str) -> Option<Vec<i32>> {
+    for base in [
+        "/sys/fs/cgroup/pids",
+        "/sys/fs/cgroup/memory",
+        "/sys/fs/cgroup/cpu,cpuacct",
+        "/sys/fs/cgroup",
+    ] {
+        let p = format!("{base}/berth/{id}/cgroup.procs");
+        if let Ok(text) = std::fs::read_to_string(&p) {
+            return Some(text.lines().filter_map(|l| l.trim().parse().ok()).collect());
+        }
+    }
+    None
+}
+
+/// `top`: the container's processes (host pids).
+pub fn top(engine: &Engine, id: &str) -> Result<Vec<TopProcess>> {
+    let rec = get(engine, id)?;
+    if !rec.state.status.can_kill() {
+        return Err(EngineError::InvalidState(format!(
+            "container {} is not running",
+            rec.name
+        )));
+    }
+    let pids = cgroup_procs(id).unwrap_or_else(|| vec![rec.state.pid]);
+    let mut out = Vec::new();
+    for pid in pids {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let field = |k: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(k))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0)
+        };
+        let cmd = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|b| {
+                b.split(|c| *c == 0)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        out.push(TopProcess {
+            uid: field("Uid:") as u32,
+            pid,
+            ppid: field("PPid:") as i32,
+            cmd,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,255 @@
+//! The container record stored in the `containers` table, and its lifecycle state machine.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::error::{EngineError, Result};
+
+/// Where a container is in its life. Transitions are checked by the guards below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Created (or failed to start); no process.
+    Created,
+    /// The process runs under its monitor.
+    Running,
+    /// Frozen through the freezer cgroup.
+    Paused,
+    /// The process ended; the exit code is recorded.
+    Exited,
+    /// Being removed; nothing else may touch it.
+    Removing,
+}
+
+impl Status {
+    /// Docker's word for the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Exited => "exited",
+            Status::Removing => "removing",
+        }
+    }
+
+    /// Parses Docker's word (for `--filter status=`).
+    pub fn parse(s: &str) -> Result<Status> {
+        Ok(match s {
+            "created" => Status::Created,
+            "running" => Status::Running,
+            "paused" => Status::Paused,
+            "exited" => Status::Exited,
+            "removing" => Status::Removing,
+            _ => {
+                return Err(EngineError::InvalidInput(format!(
+                    "invalid status {s:?}: use created, running, paused, exited or removing"
+                )))
+            }
+        })
+    }
+
+    /// Whether `start` may run now.
+    pub fn can_start(self) -> bool {
+        matches!(self, Status::Created | Status::Exited)
+    }
+
+    /// Whether signals may be sent (`kill`, `stop`).
+    pub fn can_kill(self) -> bool {
+        matches!(self, Status::Running | Status::Paused)
+    }
+
+    /// Whether `pause` may run now.
+    pub fn can_pause(self) -> bool {
+        self == Status::Running
+    }
+
+    /// Whether `unpause` may run now.
+    pub fn can_unpause(self) -> bool {
+        self == Status::Paused
+    }
+
+    /// Whether `rm` without `-f` may run now.
+    pub fn can_remove(self) -> bool {
+        matches!(self, Status::Created | Status::Exited)
+    }
+}
+
+/// The process configuration (Docker's `Config`), final after merging image config and options.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Config {
+    pub hostname: String,
+    pub user: String,
+    pub env: Vec<String>,
+    pub cmd: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub working_dir: String,
+    pub image: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
+}
+
+/// How the container is run (Docker's `HostConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HostConfig {
+    /// `none` (private loopback-only namespace) or `host`.
+    pub network_mode: String,
+    /// Memory limit in bytes; 0 = unlimited.
+    pub memory: i64,
+    /// CPU limit in billionths of a CPU; 0 = unlimited.
+    pub nano_cpus: i64,
+    /// Pids limit; `None` = unlimited.
+    pub pids_limit: Option<i64>,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub privileged: bool,
+    pub security_opt: Vec<String>,
+    pub auto_remove: bool,
+}
+
+impl HostConfig {
+    /// Whether `--security-opt no-new-privileges` was given.
+    pub fn no_new_privileges(&self) -> bool {
+        self.security_opt
+            .iter()
+            .any(|o| o == "no-new-privileges" || o == "no-new-privileges:true")
+    }
+}
+
+/// The runtime state (Docker's `State` plus what berth needs to find the monitor).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub status: Status,
+    /// Host pid of the container's process while it runs.
+    pub pid: i32,
+    pub exit_code: i32,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub oom_killed: bool,
+    /// Why the last start failed, or what happened to a lost monitor.
+    pub error: String,
+    /// The monitor's pid and its start time (clock ticks since boot), while it runs.
+    pub monitor_pid: i32,
+    pub monitor_start: u64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            status: Status::Created,
+            pid: 0,
+            exit_code: 0,
+            started_at: None,
+            finished_at: None,
+            oom_killed: false,
+            error: String::new(),
+            monitor_pid: 0,
+            monitor_start: 0,
+        }
+    }
+}
+
+/// One container, as stored in `containers.record`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerRecord {
+    /// 64 lowercase hex digits.
+    pub id: String,
+    /// Unique name, without Docker's leading `/`.
+    pub name: String,
+    /// The image as the user named it (or the rootfs path with `--rootfs`).
+    pub image: String,
+    /// The image id (`sha256:…`), empty with `--rootfs`.
+    pub image_id: String,
+    /// Read-only lower directories of the rootfs, top layer first (overlay order).
+    pub lowers: Vec<PathBuf>,
+    pub created: DateTime<Utc>,
+    pub config: Config,
+    pub host_config: HostConfig,
+    pub state: State,
+    #[serde(default)]
+    pub restart_count: u32,
+}
+
+impl ContainerRecord {
+    /// The first 12 hex digits, Docker's short id (and default hostname).
+    pub fn short_id(&self) -> &str {
+        &self.id[..12.min(self.id.len())]
+    }
+
+    /// The command line as `ps` shows it.
+    pub fn command_line(&self) -> String {
+        let mut all = self.config.entrypoint.clone();
+        all.extend(self.config.cmd.iter().cloned());
+        all.join(" ")
+    }
+
+    /// Docker's human status (`Up 3 minutes`, `Exited (0) 2 seconds ago`, `Created`).
+    pub fn human_status(&self, now: DateTime<Utc>) -> String {
+        let ago = |t: Option<DateTime<Utc>>| t.map(|t| human_duration(now - t)).unwrap_or_default();
+        match self.state.status {
+            Status::Created => "Created".to_string(),
+            Status::Running => format!("Up {}", ago(self.state.started_at)),
+            Status::Paused => format!("Up {} (Paused)", ago(self.state.started_at)),
+            Status::Exited => format!(
+                "Exited ({}) {} ago",
+                self.state.exit_code,
+                ago(self.state.finished_at)
+            ),
+            Status::Removing => "Removal In Progress".to_string(),
+        }
+    }
+}
+
+/// Docker's rough durations ("Less than a second", "5 seconds", "3 minutes", "2 hours", "4 days").
+pub fn human_duration(d: chrono::TimeDelta) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0 => "Less than a second".to_string(),
+        1 => "1 second".to_string(),
+        2..=59 => format!("{s} seconds"),
+        60..=119 => "About a minute".to_string(),
+        120..=3599 => format!("{} minutes", s / 60),
+        3600..=7199 => "About an hour".to_string(),
+        7200..=172_799 => format!("{} hours", s / 3600),
+        _ => format!("{} days", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guards_follow_the_state_machine() {
+        assert!(Status::Created.can_start() && Status::Exited.can_start());
+        assert!(!Status::Running.can_start() && !Status::Removing.can_start());
+        assert!(Status::Running.can_kill() && Status::Paused.can_kill());
+        assert!(!Status::Exited.can_kill());
+        assert!(Status::Running.can_pause() && !Status::Paused.can_pause());
+        assert!(Status::Paused.can_unpause());
+        assert!(!Status::Running.can_remove() && Status::Exited.can_remove());
+        assert_eq!(Status::parse("exited").unwrap(), Status::Exited);
+        assert!(Status::parse("dead")
+            .unwrap_err()
+            .to_string()
+            .contains("invalid status"));
+    }
+
+    #[test]
+    fn durations_read_like_docker() {
+        assert_eq!(
+            human_duration(chrono::TimeDelta::seconds(0)),
+            "Less than a second"
+        );
+        assert_eq!(human_duration(chrono::TimeDelta::seconds(5)), "5 seconds");
+        assert_eq!(human_duration(chrono::TimeDelta::seconds(300)), "5 minutes");
+        assert_eq!(
+            human_duration(chrono::TimeDelta::seconds(10_000)),
+            "2 hours"
+        );
+    }
+}

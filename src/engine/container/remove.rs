@@ -1,0 +1,77 @@
+//! `rm [-f]` and `container prune`.
+
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use super::record::Status;
+use super::{cleanup, reconcile, stop, store};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::{Engine, EngineEvent};
+
+/// Removes container `id`. A running container needs `force` (it is killed first).
+pub fn remove(engine: &Engine, id: &str, force: bool) -> Result<()> {
+    let layout = engine.layout();
+    {
+        let _lock = store::lock(layout, id)?;
+        let Some(rec) = engine.state().read(|tx| store::get(tx, id))? else {
+            return Err(store::not_found(id));
+        };
+        let rec = reconcile::check_locked(engine, rec)?;
+        if rec.state.status.can_kill() {
+            if !force {
+                return Err(EngineError::InvalidState(format!(
+                    "cannot remove container {}: it is {}: stop the container before removing \
+                     or force remove (rm -f)",
+                    rec.name,
+                    rec.state.status.as_str()
+                )));
+            }
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(rec.state.pid), Signal::SIGKILL);
+            if rec.state.status == Status::Paused {
+                let _ = super::pause::thaw(engine, id);
+            }
+        }
+    }
+    if !stop::wait_stopped(engine, id, Some(Duration::from_secs(30)))? {
+        return Err(EngineError::Runtime(format!(
+            "container {id} did not exit after SIGKILL within 30 s"
+        )));
+    }
+    let _lock = store::lock(layout, id)?;
+    let Some(mut rec) = engine.state().read(|tx| store::get(tx, id))? else {
+        // Removed meanwhile (run --rm): done.
+        return Ok(());
+    };
+    if rec.state.status.can_kill() {
+        return Err(EngineError::InvalidState(format!(
+            "container {} was started again while being removed",
+            rec.name
+        )));
+    }
+    rec.state.status = Status::Removing;
+    engine.state().write(|tx| store::save(tx, &rec))?;
+    cleanup::delete_runtime(layout, id)?;
+    cleanup::unmount_rootfs(layout, id)?;
+    cleanup::remove_files(layout, id)?;
+    engine.state().write(|tx| store::delete(tx, id))?;
+    engine.emit(EngineEvent::ContainersChanged);
+    Ok(())
+}
+
+/// Removes every container that is not running; returns the removed ids.
+pub fn prune(engine: &Engine) -> Result<Vec<String>> {
+    let all = super::query::list(engine)?;
+    let mut removed = Vec::new();
+    for rec in all {
+        if matches!(rec.state.status, Status::Created | Status::Exited) {
+            match remove(engine, &rec.id, false) {
+                Ok(()) => removed.push(rec.id),
+                Err(EngineError::NotFound(_)) | Err(EngineError::InvalidState(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(removed)
+}

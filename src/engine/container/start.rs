@@ -1,0 +1,85 @@
+//! `start`: spawn the container's monitor and wait until it reports the start.
+
+use chrono::Utc;
+
+use super::record::{ContainerRecord, Status};
+use super::{reconcile, store};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::monitor::protocol::MonitorMessage;
+use crate::engine::monitor::spawn::{self, MonitorChild};
+use crate::engine::{Engine, EngineEvent};
+
+/// Starts container `id` (a full id). With `attach`, the returned monitor handle carries the
+/// container's output and its exit code.
+pub fn start(engine: &Engine, id: &str, attach: bool) -> Result<Option<MonitorChild>> {
+    let layout = engine.layout();
+    let _lock = store::lock(layout, id)?;
+    let rec = store::load(engine.state(), id)?;
+    let mut rec: ContainerRecord = reconcile::check_locked(engine, rec)?;
+    match rec.state.status {
+        Status::Running if !attach => return Ok(None),
+        Status::Paused => {
+            return Err(EngineError::InvalidState(format!(
+                "cannot start a paused container {}: try unpause instead",
+                rec.name
+            )))
+        }
+        s if !s.can_start() => {
+            return Err(EngineError::InvalidState(format!(
+                "cannot start container {}: it is {}",
+                rec.name,
+                s.as_str()
+            )))
+        }
+        _ => {}
+    }
+    let mut child = spawn::spawn(layout.root(), id, attach)?;
+    let msg = child.wait_started();
+    let outcome = match msg {
+        Ok(MonitorMessage::Started {
+            pid,
+            monitor_pid,
+            monitor_start,
+        }) => {
+            rec.state.status = Status::Running;
+            rec.state.pid = pid;
+            rec.state.monitor_pid = monitor_pid;
+            rec.state.monitor_start = monitor_start;
+            rec.state.started_at = Some(Utc::now());
+            rec.state.finished_at = None;
+            rec.state.exit_code = 0;
+            rec.state.oom_killed = false;
+            rec.state.error.clear();
+            Ok(())
+        }
+        Ok(MonitorMessage::Failed { message, code }) => {
+            rec.state.exit_code = code;
+            rec.state.error = message.clone();
+            Err(if code == 126 || code == 127 {
+                EngineError::Command { message, code }
+            } else {
+                EngineError::Runtime(message)
+            })
+        }
+        Ok(MonitorMessage::Exited { code }) => Err(EngineError::Runtime(format!(
+            "the container monitor reported an exit ({code}) before the start"
+        ))),
+        Err(e) => Err(e),
+    };
+    // The monitor may already have recorded the exit of a short-lived container, or removed
+    // it: only write what the start itself changed, over the latest record.
+    engine.state().write(|tx| {
+        let Some(mut fresh) = store::get(tx, id)? else {
+            return Ok(());
+        };
+        if outcome.is_ok() && fresh.state.status != Status::Exited {
+            fresh.state = rec.state.clone();
+        } else if outcome.is_err() {
+            fresh.state.exit_code = rec.state.exit_code;
+            fresh.state.error = rec.state.error.clone();
+        }
+        store::save(tx, &fresh)
+    })?;
+    engine.emit(EngineEvent::ContainersChanged);
+    outcome.map(|_| if attach { Some(child) } else { None })
+}

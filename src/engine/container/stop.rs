@@ -1,0 +1,129 @@
+//! `kill`, `stop` (stop signal, wait, then SIGKILL), `restart`, and waiting for an exit.
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill as send, Signal};
+use nix::unistd::Pid;
+
+use super::record::{ContainerRecord, Status};
+use super::{cleanup, reconcile, signal, store};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::Engine;
+
+/// Docker's default stop timeout.
+pub const DEFAULT_STOP_TIMEOUT: u32 = 10;
+
+fn resume_if_paused(engine: &Engine, rec: &ContainerRecord) {
+    if rec.state.status == Status::Paused {
+        let _ = super::pause::thaw(engine, &rec.id);
+    }
+}
+
+/// Sends `sig` to the container's process under its lock. Returns `false` when it was not
+/// running (nothing sent).
+fn signal_locked(engine: &Engine, id: &str, sig: Signal, must_run: bool) -> Result<bool> {
+    let _lock = store::lock(engine.layout(), id)?;
+    let rec = reconcile::check_locked(engine, store::load(engine.state(), id)?)?;
+    if !rec.state.status.can_kill() || rec.state.pid <= 0 {
+        if must_run {
+            return Err(EngineError::InvalidState(format!(
+                "cannot kill container {}: it is not running",
+                rec.name
+            )));
+        }
+        return Ok(false);
+    }
+    send(Pid::from_raw(rec.state.pid), sig).map_err(|e| {
+        EngineError::Runtime(format!("cannot send {sig} to container {}: {e}", rec.name))
+    })?;
+    if matches!(sig, Signal::SIGKILL | Signal::SIGTERM) {
+        resume_if_paused(engine, &rec);
+    }
+    Ok(true)
+}
+
+/// `kill [-s SIG]` (default SIGKILL).
+pub fn kill(engine: &Engine, id: &str, sig: Option<&str>) -> Result<()> {
+    let sig = match sig {
+        Some(s) => signal::parse(s)?,
+        None => Signal::SIGKILL,
+    };
+    signal_locked(engine, id, sig, true).map(|_| ())
+}
+
+/// Whether the container is no longer running (exited, created, or gone).
+fn not_running(engine: &Engine, id: &str) -> Result<bool> {
+    let Some(rec) = engine.state().read(|tx| store::get(tx, id))? else {
+        return Ok(true);
+    };
+    if !rec.state.status.can_kill() {
+        return Ok(true);
+    }
+    if !cleanup::monitor_alive(rec.state.monitor_pid, rec.state.monitor_start) {
+        // Lost monitor: reconcile marks it exited.
+        reconcile::check(engine, rec)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Waits until the container stops running; `false` on timeout.
+pub fn wait_stopped(engine: &Engine, id: &str, timeout: Option<Duration>) -> Result<bool> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        if not_running(engine, id)? {
+            return Ok(true);
+        }
+        if timeout.is_some_and(|t| start.elapsed() >= t) {
+            return Ok(false);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(25));
+    }
+}
+
+/// `stop [-t N]`: the stop signal, up to `timeout` seconds, then SIGKILL.
+pub fn stop(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
+    let rec = store::load(engine.state(), id)?;
+    let sig = match &rec.config.stop_signal {
+        Some(s) => signal::parse(s)?,
+        None => Signal::SIGTERM,
+    };
+    if !signal_locked(engine, id, sig, false)? {
+        return Ok(());
+    }
+    let secs = timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
+    if wait_stopped(engine, id, Some(Duration::from_secs(secs.into())))? {
+        return Ok(());
+    }
+    signal_locked(engine, id, Signal::SIGKILL, false)?;
+    if wait_stopped(engine, id, Some(Duration::from_secs(30)))? {
+        Ok(())
+    } else {
+        Err(EngineError::Runtime(format!(
+            "container {} did not exit after SIGKILL within 30 s",
+            rec.name
+        )))
+    }
+}
+
+/// `restart`: stop, then start.
+pub fn restart(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
+    stop(engine, id, timeout)?;
+    super::start::start(engine, id, false)?;
+    engine.state().write(|tx| {
+        if let Some(mut rec) = store::get(tx, id)? {
+            rec.restart_count += 1;
+            store::save(tx, &rec)?;
+        }
+        Ok(())
+    })
+}
+
+/// `wait`: blocks until the container is not running; returns its exit code.
+pub fn wait(engine: &Engine, id: &str) -> Result<i32> {
+    wait_stopped(engine, id, None)?;
+    let rec = store::load(engine.state(), id)?;
+    Ok(rec.state.exit_code)
+}

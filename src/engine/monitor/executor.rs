@@ -1,0 +1,132 @@
+//! The workload executor handed to libcontainer. Its `validate` runs inside the container (after
+//! pivot_root, before the container is reported created) and refuses a command that cannot run
+//! with Docker's wording, so `start` fails synchronously with 127 (not found) or 126 (cannot
+//! invoke) instead of the process dying later.
+
+use std::ffi::CString;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
+use oci_spec::runtime::Spec;
+
+/// Runs the spec's `process.args` with `execvp`.
+#[derive(Clone, Default)]
+pub struct BerthExecutor;
+
+/// The exit code Docker gives a start failure described by `message` (125 when it is not about
+/// the command).
+pub fn exit_code_for(message: &str) -> i32 {
+    if message.contains("executable file not found")
+        || message.contains("no such file or directory")
+    {
+        127
+    } else if message.contains("permission denied") || message.contains("is a directory") {
+        126
+    } else {
+        125
+    }
+}
+
+fn args(spec: &Spec) -> Option<&Vec<String>> {
+    spec.process().as_ref().and_then(|p| p.args().as_ref())
+}
+
+fn search_path(spec: &Spec) -> String {
+    spec.process()
+        .as_ref()
+        .and_then(|p| p.env().as_ref())
+        .and_then(|env| env.iter().find_map(|e| e.strip_prefix("PATH=")))
+        .unwrap_or(crate::engine::runtime::DEFAULT_PATH)
+        .to_string()
+}
+
+/// Finds `cmd` like execvp would; the error is Docker's message.
+pub fn lookup(cmd: &str, path_var: &str) -> Result<PathBuf, String> {
+    if cmd.contains('/') {
+        let p = Path::new(cmd);
+        return match std::fs::metadata(p) {
+            Ok(m) => check(p, &m).map(|_| p.to_path_buf()),
+            Err(_) => Err(format!(
+                "exec: \"{cmd}\": stat {cmd}: no such file or directory"
+            )),
+        };
+    }
+    for dir in path_var.split(':').filter(|d| !d.is_empty()) {
+        let p = Path::new(dir).join(cmd);
+        if let Ok(m) = std::fs::metadata(&p) {
+            if m.is_file() && m.permissions().mode() & 0o111 != 0 {
+                return Ok(p);
+            }
+        }
+    }
+    Err(format!(
+        "exec: \"{cmd}\": executable file not found in $PATH"
+    ))
+}
+
+fn check(p: &Path, m: &std::fs::Metadata) -> Result<(), String> {
+    if m.is_dir() {
+        return Err(format!("exec: \"{}\": is a directory", p.display()));
+    }
+    if m.permissions().mode() & 0o111 == 0 {
+        return Err(format!("exec: \"{}\": permission denied", p.display()));
+    }
+    Ok(())
+}
+
+impl Executor for BerthExecutor {
+    fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
+        let args = args(spec).ok_or(ExecutorError::InvalidArg)?;
+        let cargs: Vec<CString> = args
+            .iter()
+            .map(|a| CString::new(a.as_bytes()).map_err(|_| ExecutorError::InvalidArg))
+            .collect::<Result<_, _>>()?;
+        let first = cargs.first().ok_or(ExecutorError::InvalidArg)?;
+        let err = nix::unistd::execvp(first, &cargs).err();
+        Err(ExecutorError::Other(format!(
+            "exec: \"{}\": {}",
+            args[0],
+            err.map(|e| e.desc().to_lowercase()).unwrap_or_default()
+        )))
+    }
+
+    fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
+        let args = args(spec).ok_or_else(|| {
+            ExecutorValidationError::ArgValidationError("no command specified".into())
+        })?;
+        let cmd = args.first().ok_or_else(|| {
+            ExecutorValidationError::ArgValidationError("no command specified".into())
+        })?;
+        lookup(cmd, &search_path(spec))
+            .map(|_| ())
+            .map_err(ExecutorValidationError::ArgValidationError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_gives_docker_messages_and_codes() {
+        let e = lookup("no-such-cmd-xyz", "/bin:/usr/bin").unwrap_err();
+        assert_eq!(
+            e,
+            "exec: \"no-such-cmd-xyz\": executable file not found in $PATH"
+        );
+        assert_eq!(exit_code_for(&e), 127);
+        let e = lookup("/nonexistent/x", "/bin").unwrap_err();
+        assert_eq!(exit_code_for(&e), 127);
+        let e = lookup("/etc", "/bin").unwrap_err();
+        assert_eq!(exit_code_for(&e), 126);
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        let e = lookup(plain.to_str().unwrap(), "/bin").unwrap_err();
+        assert!(e.contains("permission denied"), "{e}");
+        assert_eq!(exit_code_for(&e), 126);
+        assert!(lookup("sh", "/nonexistent:/bin").is_ok());
+        assert_eq!(exit_code_for("cgroup failed"), 125);
+    }
+}

@@ -1,0 +1,309 @@
+//! The per-container monitor: `berth monitor --root R [--attach] <id>`, spawned by
+//! [`spawn::spawn`] (fork + exec of the berth binary, `setsid`, double fork). Single-threaded and
+//! without tokio, because libcontainer clones from it.
+//!
+//! It re-executes itself from a read-only copy of its binary ([`seal`]), becomes child
+//! subreaper, mounts the rootfs, writes the runtime spec, creates and starts the container with
+//! libcontainer (so the container is its child), tells the spawner on fd 3 whether the start
+//! worked, relays output to `log.json` (and to fds 4/5 when attached), and when the container
+//! exits records the exit code, finish time and OOM kill, undoes the runtime state and mounts,
+//! and removes the container when it was run with `--rm`.
+
+pub mod executor;
+pub mod netns;
+pub mod protocol;
+pub mod relay;
+pub mod seal;
+pub mod spawn;
+
+use std::fs::File;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::syscall::syscall::SyscallType;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use super::container::cleanup;
+use super::container::record::{ContainerRecord, Status};
+use super::container::store;
+use super::error::{EngineError, IoContext, Result};
+use super::lock::FileLock;
+use super::logs::LogWriter;
+use super::runtime;
+use super::snapshot::Snapshot;
+use super::state::StateStore;
+use super::{users, Layout};
+use protocol::MonitorMessage;
+
+/// Runs the monitor for container `id` under `root`; returns the process exit code.
+pub fn main(root: &Path, id: &str, attach: bool) -> i32 {
+    let layout = Layout::new(root);
+    if !seal::is_sealed() {
+        let e = seal::reexec_sealed(&layout.tmp_dir());
+        if let Some(mut status) = relay::inherited(3) {
+            MonitorMessage::Failed {
+                message: e.to_string(),
+                code: 125,
+            }
+            .send(&mut status);
+        }
+        return 125;
+    }
+    let mut status = relay::inherited(3);
+    let attached = if attach {
+        match (relay::inherited(4), relay::inherited(5)) {
+            (Some(stdout), Some(stderr)) => Some(relay::Attached {
+                stdout,
+                stderr,
+                alive: true,
+            }),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    // SAFETY: ignoring SIGPIPE is async-signal-safe and we are single-threaded.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    match Monitor::new(layout, id) {
+        Ok(m) => m.run(status, attached),
+        Err(e) => {
+            if let Some(s) = status.as_mut() {
+                MonitorMessage::Failed {
+                    message: e.to_string(),
+                    code: 125,
+                }
+                .send(s);
+            }
+            125
+        }
+    }
+}
+
+struct Monitor {
+    layout: Layout,
+    state: StateStore,
+    id: String,
+    _lock: FileLock,
+}
+
+struct Started {
+    pid: i32,
+    out: File,
+    err: File,
+}
+
+impl Monitor {
+    fn new(layout: Layout, id: &str) -> Result<Monitor> {
+        let state = StateStore::open(&layout.state_db())?;
+        let lock_path = layout.locks_dir().join(format!("{id}.monitor"));
+        let lock = FileLock::try_acquire(&lock_path)?.ok_or_else(|| {
+            EngineError::InvalidState(format!("container {id} already has a running monitor"))
+        })?;
+        Ok(Monitor {
+            layout,
+            state,
+            id: id.to_string(),
+            _lock: lock,
+        })
+    }
+
+    fn run(self, mut status: Option<File>, mut attached: Option<relay::Attached>) -> i32 {
+        let rec = match store::load(&self.state, &self.id) {
+            Ok(r) => r,
+            Err(e) => return fail(&mut status, &e.to_string(), 125),
+        };
+        let started = match self.start(&rec) {
+            Ok(s) => s,
+            Err(e) => {
+                let message = e.to_string();
+                let code = executor::exit_code_for(&message);
+                let _ = cleanup::delete_runtime(&self.layout, &self.id);
+                let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
+                return fail(&mut status, &message, code);
+            }
+        };
+        let pidfd = relay::pidfd_open(started.pid);
+        if let Some(s) = status.as_mut() {
+            MonitorMessage::Started {
+                pid: started.pid,
+                monitor_pid: std::process::id() as i32,
+                monitor_start: cleanup::process_start_time(std::process::id() as i32).unwrap_or(0),
+            }
+            .send(s);
+        }
+        if attached.is_none() {
+            // Nobody waits for the exit message: do not hold the spawner's pipe open.
+            status = None;
+        }
+        let dir = self.layout.container_dir(&self.id);
+        if let (Ok(pidfd), Ok(mut log)) = (pidfd, LogWriter::open(&dir.join("log.json"))) {
+            let _ = relay::run(
+                started.out,
+                started.err,
+                &pidfd,
+                &mut log,
+                attached.as_mut(),
+                Duration::from_secs(2),
+            );
+        }
+        let code = self.finish(started.pid);
+        if let Some(s) = status.as_mut() {
+            MonitorMessage::Exited { code }.send(s);
+        }
+        0
+    }
+
+    /// Mounts the rootfs, writes the spec and /etc files, creates and starts the container.
+    fn start(&self, rec: &ContainerRecord) -> Result<Started> {
+        let dir = self.layout.container_dir(&self.id);
+        let snap = Snapshot::new(&dir);
+        snap.mount(rec.lowers.len())?;
+        write_etc_files(&dir, rec)?;
+        let user = users::resolve(&snap.merged(), &rec.config.user)?;
+        let spec = runtime::build_spec(rec, &user, &dir)?;
+        runtime::write_spec(&spec, &dir)?;
+        let rt = cleanup::runtime_root(&self.layout, &self.id);
+        cleanup::delete_runtime(&self.layout, &self.id)?;
+        std::fs::create_dir_all(&rt).ctx("cannot create", &rt)?;
+        let (out_r, out_w) = pipe()?;
+        let (err_r, err_w) = pipe()?;
+        let null = File::open("/dev/null").ctx("cannot open", Path::new("/dev/null"))?;
+        let rt_err =
+            |e: libcontainer::error::LibcontainerError| EngineError::Runtime(error_chain(&e));
+        let mut container = ContainerBuilder::new(self.id.clone(), SyscallType::default())
+            .with_executor(executor::BerthExecutor)
+            .with_root_path(&rt)
+            .map_err(rt_err)?
+            .with_stdin(OwnedFd::from(null))
+            .with_stdout(out_w)
+            .with_stderr(err_w)
+            .as_init(&dir)
+            .with_systemd(false)
+            .with_detach(true)
+            .build()
+            .map_err(rt_err)?;
+        let pid = container
+            .pid()
+            .ok_or_else(|| EngineError::Runtime("the runtime reported no container pid".into()))?
+            .as_raw();
+        if rec.host_config.network_mode != "host" {
+            netns::loopback_up(pid)?;
+        }
+        container.start().map_err(rt_err)?;
+        Ok(Started {
+            pid,
+            out: File::from(out_r),
+            err: File::from(err_r),
+        })
+    }
+
+    /// Reaps the container, records the exit and cleans up; returns the exit code.
+    fn finish(&self, pid: i32) -> i32 {
+        let lock = store::lock(&self.layout, &self.id);
+        let code = match waitpid(Pid::from_raw(pid), None) {
+            Ok(WaitStatus::Exited(_, c)) => c,
+            Ok(WaitStatus::Signaled(_, sig, _)) => 128 + sig as i32,
+            _ => 255,
+        };
+        // Reap whatever else was re-parented to us.
+        while let Ok(s) = waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            if s == WaitStatus::StillAlive {
+                break;
+            }
+        }
+        let oom = cleanup::oom_killed(&self.id);
+        let _ = cleanup::delete_runtime(&self.layout, &self.id);
+        let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
+        let result = self.state.write(|tx| {
+            let Some(mut rec) = store::get(tx, &self.id)? else {
+                return Ok(false);
+            };
+            rec.state.status = Status::Exited;
+            rec.state.exit_code = code;
+            rec.state.pid = 0;
+            rec.state.finished_at = Some(Utc::now());
+            rec.state.oom_killed = oom;
+            rec.state.monitor_pid = 0;
+            rec.state.monitor_start = 0;
+            if let Err(e) = &unmounted {
+                rec.state.error = e.to_string();
+            }
+            if rec.host_config.auto_remove && unmounted.is_ok() {
+                store::delete(tx, &self.id)?;
+                Ok(true)
+            } else {
+                store::save(tx, &rec)?;
+                Ok(false)
+            }
+        });
+        if let Ok(true) = result {
+            let _ = cleanup::remove_files(&self.layout, &self.id);
+        }
+        drop(lock);
+        code
+    }
+}
+
+fn fail(status: &mut Option<File>, message: &str, code: i32) -> i32 {
+    if let Some(s) = status.as_mut() {
+        MonitorMessage::Failed {
+            message: message.to_string(),
+            code,
+        }
+        .send(s);
+    }
+    code
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| EngineError::io("cannot create a pipe", e.into()))
+}
+
+/// The most useful message in a libcontainer error chain (the innermost that names a cause).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    if let Some(exec) = parts
+        .iter()
+        .find_map(|p| p.find("exec: \"").map(|i| &p[i..]))
+    {
+        return exec.to_string();
+    }
+    parts.dedup();
+    format!("cannot start the container: {}", parts.join(": "))
+}
+
+/// Writes the files bind-mounted at `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`.
+fn write_etc_files(dir: &Path, rec: &ContainerRecord) -> Result<()> {
+    let host_net = rec.host_config.network_mode == "host";
+    let hosts = if host_net {
+        std::fs::read_to_string("/etc/hosts").unwrap_or_default()
+    } else {
+        format!(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n",
+            rec.config.hostname
+        )
+    };
+    let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    for (name, text) in [
+        ("hosts", hosts),
+        ("hostname", format!("{}\n", rec.config.hostname)),
+        ("resolv.conf", resolv),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, text).ctx("cannot write", &p)?;
+    }
+    Ok(())
+}

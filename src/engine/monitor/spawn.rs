@@ -1,0 +1,127 @@
+//! Starting a monitor from a CLI or TUI process: fork + exec of the berth binary (never a bare
+//! fork of the calling, possibly multi-threaded, process), in a new session, double-forked so it
+//! is nobody's zombie, with the status pipe on its fd 3 and, when attached, output pipes on 4 and 5.
+
+use std::fs::File;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::protocol::{MonitorMessage, StatusReader};
+use super::seal::SEALED_ENV;
+use crate::engine::error::{EngineError, Result};
+
+/// The berth binary that runs monitors: `$BERTH_EXE`, else this process's own executable.
+pub fn monitor_exe() -> PathBuf {
+    std::env::var_os("BERTH_EXE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_exe().ok())
+        .unwrap_or_else(|| PathBuf::from("/proc/self/exe"))
+}
+
+/// A spawned monitor, from the spawner's side.
+pub struct MonitorChild {
+    status: StatusReader<File>,
+    /// The container's stdout and stderr, when attached.
+    pub output: Option<(File, File)>,
+}
+
+impl MonitorChild {
+    /// Waits for the monitor's first message (started or failed).
+    pub fn wait_started(&mut self) -> Result<MonitorMessage> {
+        self.status.next_message().ok_or_else(|| {
+            EngineError::Runtime(
+                "the container monitor exited before it reported the start: run with --debug \
+                 and check the system log"
+                    .into(),
+            )
+        })
+    }
+
+    /// Waits for the exit message (attached monitors only); `None` if the monitor vanished.
+    pub fn wait_exited(&mut self) -> Option<i32> {
+        while let Some(m) = self.status.next_message() {
+            if let MonitorMessage::Exited { code } = m {
+                return Some(code);
+            }
+        }
+        None
+    }
+}
+
+fn high_dup(fd: &OwnedFd) -> Result<OwnedFd> {
+    let raw = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))
+        .map_err(|e| EngineError::io("cannot duplicate a descriptor", e.into()))?;
+    // SAFETY: F_DUPFD_CLOEXEC returned a new descriptor that we now own.
+    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| EngineError::io("cannot create a pipe", e.into()))?;
+    Ok((high_dup(&r)?, high_dup(&w)?))
+}
+
+/// Spawns `berth --root ROOT monitor [--attach] ID`.
+pub fn spawn(root: &Path, id: &str, attach: bool) -> Result<MonitorChild> {
+    let (status_r, status_w) = pipe()?;
+    let output = if attach {
+        Some((pipe()?, pipe()?))
+    } else {
+        None
+    };
+    let mut targets: Vec<(RawFd, RawFd)> = vec![(status_w.as_raw_fd(), 3)];
+    if let Some(((_, out_w), (_, err_w))) = &output {
+        targets.push((out_w.as_raw_fd(), 4));
+        targets.push((err_w.as_raw_fd(), 5));
+    }
+    let mut cmd = Command::new(monitor_exe());
+    cmd.arg("--root").arg(root).arg("monitor");
+    if attach {
+        cmd.arg("--attach");
+    }
+    cmd.arg(id)
+        .env_remove(SEALED_ENV)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe
+    // functions (dup2, setsid, fork, _exit); it allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &(from, to) in &targets {
+                if libc::dup2(from, to) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            match libc::fork() {
+                -1 => Err(std::io::Error::last_os_error()),
+                0 => Ok(()),
+                _ => libc::_exit(0),
+            }
+        });
+    }
+    let mut child = cmd.spawn().map_err(|e| {
+        EngineError::io(
+            format!("cannot start the monitor {}", monitor_exe().display()),
+            e,
+        )
+    })?;
+    // The intermediate process exits at once; reap it.
+    let _ = child.wait();
+    drop(status_w);
+    let output = output.map(|((out_r, out_w), (err_r, err_w))| {
+        drop(out_w);
+        drop(err_w);
+        (File::from(out_r), File::from(err_r))
+    });
+    Ok(MonitorChild {
+        status: StatusReader::new(File::from(status_r)),
+        output,
+    })
+}

@@ -1,0 +1,129 @@
+//! Capability sets: podman's 11 defaults, `--cap-add`, `--cap-drop`, `--privileged`.
+
+use crate::engine::error::{EngineError, Result};
+
+/// podman's default capabilities.
+pub const DEFAULT_CAPS: [&str; 11] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SETFCAP",
+    "CAP_SETGID",
+    "CAP_SETPCAP",
+    "CAP_SETUID",
+    "CAP_SYS_CHROOT",
+];
+
+/// Every capability Linux 6.x knows, in bit order.
+pub const ALL_CAPS: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+/// Normalises a user-given capability name (`net_admin`, `CAP_NET_ADMIN`, `ALL`).
+pub fn normalize(name: &str) -> Result<String> {
+    let upper = name.trim().to_ascii_uppercase();
+    if upper == "ALL" {
+        return Ok(upper);
+    }
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
+    if ALL_CAPS.contains(&full.as_str()) {
+        Ok(full)
+    } else {
+        Err(EngineError::InvalidInput(format!(
+            "unknown capability {name:?}: use a name like NET_ADMIN or CAP_NET_ADMIN, or ALL"
+        )))
+    }
+}
+
+/// The capability set: podman's defaults (or all with `privileged`), plus `add`, minus `drop`.
+/// `drop` wins over `add` like Docker, except that `ALL` in `add` re-adds everything.
+pub fn effective(add: &[String], drop: &[String], privileged: bool) -> Result<Vec<String>> {
+    let add: Vec<String> = add.iter().map(|c| normalize(c)).collect::<Result<_>>()?;
+    let drop: Vec<String> = drop.iter().map(|c| normalize(c)).collect::<Result<_>>()?;
+    let mut set: Vec<String> = if privileged || add.iter().any(|c| c == "ALL") {
+        ALL_CAPS.iter().map(|s| s.to_string()).collect()
+    } else {
+        DEFAULT_CAPS.iter().map(|s| s.to_string()).collect()
+    };
+    if privileged {
+        return Ok(set);
+    }
+    if drop.iter().any(|c| c == "ALL") {
+        set.clear();
+    }
+    for c in add.iter().filter(|c| *c != "ALL") {
+        if !set.contains(c) {
+            set.push(c.clone());
+        }
+    }
+    set.retain(|c| !drop.contains(c));
+    set.sort_by_key(|c| ALL_CAPS.iter().position(|a| a == c));
+    Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_adds_and_drops() {
+        assert_eq!(effective(&[], &[], false).unwrap().len(), 11);
+        let s = effective(&["net_admin".into()], &["CHOWN".into()], false).unwrap();
+        assert!(s.contains(&"CAP_NET_ADMIN".to_string()));
+        assert!(!s.contains(&"CAP_CHOWN".to_string()));
+        let s = effective(&["NET_RAW".into()], &["ALL".into()], false).unwrap();
+        assert_eq!(s, vec!["CAP_NET_RAW".to_string()]);
+        assert_eq!(effective(&[], &[], true).unwrap().len(), ALL_CAPS.len());
+        let e = effective(&["FLY".into()], &[], false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown capability"), "{e}");
+    }
+}

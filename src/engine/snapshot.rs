@@ -1,0 +1,179 @@
+//! A container's rootfs: an overlayfs mount of the image's unpacked layers (read-only lowers) with
+//! a per-container `upper/` and `work/` in `containers/<id>/`, mounted at `merged/`.
+//!
+//! Layer paths are long; overlay's mount options must fit in one page. The lowers are therefore
+//! named by short symlinks `l/0`, `l/1`, … in the container dir, and the mount is made with the
+//! container dir as the working directory so the option string holds only those short names.
+//! Mounting changes the working directory and so is only done in the single-threaded monitor.
+
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+
+use super::error::{EngineError, IoContext, Result};
+
+/// The rootfs of one container.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    dir: PathBuf,
+}
+
+impl Snapshot {
+    /// The snapshot of the container whose directory is `dir`.
+    pub fn new(dir: &Path) -> Snapshot {
+        Snapshot {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    /// The mount point.
+    pub fn merged(&self) -> PathBuf {
+        self.dir.join("merged")
+    }
+
+    /// Creates `upper/`, `work/`, `merged/` and the short lower links (once, at create).
+    pub fn prepare(&self, lowers: &[PathBuf]) -> Result<()> {
+        if lowers.is_empty() {
+            return Err(EngineError::InvalidInput(
+                "the image has no layers to run".into(),
+            ));
+        }
+        for d in ["upper", "work", "merged", "l"] {
+            let p = self.dir.join(d);
+            std::fs::create_dir_all(&p).ctx("cannot create", &p)?;
+        }
+        for (i, lower) in lowers.iter().enumerate() {
+            if !lower.is_dir() {
+                return Err(EngineError::NotFound(format!(
+                    "image layer directory {} is missing: pull the image again",
+                    lower.display()
+                )));
+            }
+            let link = self.dir.join("l").join(i.to_string());
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(lower, &link).ctx("cannot create link", &link)?;
+        }
+        Ok(())
+    }
+
+    /// Mounts the overlay at `merged/` (does nothing when already mounted). Changes the working
+    /// directory for the duration of the call: single-threaded callers only.
+    pub fn mount(&self, layer_count: usize) -> Result<()> {
+        if self.is_mounted()? {
+            return Ok(());
+        }
+        let lowerdir: Vec<String> = (0..layer_count).map(|i| format!("l/{i}")).collect();
+        let data = format!(
+            "lowerdir={},upperdir=upper,workdir=work",
+            lowerdir.join(":")
+        );
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        std::env::set_current_dir(&self.dir).ctx("cannot enter", &self.dir)?;
+        let r = mount(
+            Some("overlay"),
+            "merged",
+            Some("overlay"),
+            MsFlags::empty(),
+            Some(data.as_str()),
+        );
+        let _ = std::env::set_current_dir(&cwd);
+        r.map_err(|e| {
+            EngineError::io_path(
+                "cannot mount the overlay rootfs at",
+                &self.merged(),
+                std::io::Error::from(e),
+            )
+        })
+    }
+
+    /// Whether `merged/` is a mount point (per `/proc/self/mountinfo`).
+    pub fn is_mounted(&self) -> Result<bool> {
+        is_mount_point(&self.merged())
+    }
+
+    /// Unmounts `merged/` if mounted; a busy mount is detached lazily.
+    pub fn unmount(&self) -> Result<()> {
+        let merged = self.merged();
+        for _ in 0..2 {
+            if !self.is_mounted()? {
+                return Ok(());
+            }
+            match umount2(&merged, MntFlags::empty()) {
+                Ok(()) => {}
+                Err(nix::errno::Errno::EBUSY) => {
+                    umount2(&merged, MntFlags::MNT_DETACH)
+                        .map_err(|e| EngineError::io_path("cannot unmount", &merged, e.into()))?;
+                }
+                Err(nix::errno::Errno::EINVAL | nix::errno::Errno::ENOENT) => return Ok(()),
+                Err(e) => return Err(EngineError::io_path("cannot unmount", &merged, e.into())),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Decodes mountinfo's octal escapes (`\040` for a space).
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8) {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether `path` is a mount point in this process's mount namespace.
+pub fn is_mount_point(path: &Path) -> Result<bool> {
+    let info = Path::new("/proc/self/mountinfo");
+    let text = std::fs::read_to_string(info).ctx("cannot read", info)?;
+    let want = path.to_string_lossy();
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .any(|mp| unescape(mp) == want))
+}
+
+/// Every mount point under `dir` (for tests and leak checks).
+pub fn mounts_under(dir: &Path) -> Result<Vec<String>> {
+    let info = Path::new("/proc/self/mountinfo");
+    let text = std::fs::read_to_string(info).ctx("cannot read", info)?;
+    let prefix = format!("{}/", dir.to_string_lossy().trim_end_matches('/'));
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(unescape)
+        .filter(|mp| mp.starts_with(&prefix))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mountinfo_escapes_are_decoded() {
+        assert_eq!(unescape("/a\\040b"), "/a b");
+        assert_eq!(unescape("/plain"), "/plain");
+    }
+
+    #[test]
+    fn prepare_refuses_missing_layers() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Snapshot::new(dir.path());
+        let e = s
+            .prepare(&[dir.path().join("nope")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is missing"), "{e}");
+        assert!(s.prepare(&[]).is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! Layer unpack: one verified layer blob (plain tar, gzip or zstd) into a fresh staging directory,
+//! in overlayfs form, computing the layer's diff id on the way.
+//!
+//! Safety model: extraction holds a descriptor on the staging directory and reaches every entry by
+//! walking its path one component at a time with `openat(O_DIRECTORY | O_NOFOLLOW)`. A name that
+//! climbs out with `..`, a parent that is a symlink or not a directory, a hard link whose target
+//! is outside or missing, and a malformed whiteout are refused with [`EngineError::Layer`] naming
+//! the entry. Leading `/` is stripped (as docker and containerd do); a `..` that stays inside the
+//! layer is resolved lexically. Nothing is ever created through a symlink: the final component is
+//! created with `O_EXCL`/`mknodat`/`symlinkat`/`linkat` and changed with the no-follow variants.
+//!
+//! On error the staging directory holds a partial tree; the caller owns it and removes it.
+
+mod entry;
+mod fsops;
+#[cfg(test)]
+mod tests;
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+use sha2::{Digest, Sha256};
+
+use crate::engine::error::{EngineError, IoContext, Result};
+
+/// How often, in uncompressed bytes, `progress` is called at most.
+const PROGRESS_STEP: u64 = 256 * 1024;
+/// Read buffer between the decompressor and the tar parser.
+const READ_BUF: usize = 256 * 1024;
+
+/// Unpacks the verified layer `blob` of `media_type` into the empty directory `dest` and returns
+/// its diff id (`sha256:<hex>` of the uncompressed tar stream, trailing bytes included).
+/// `progress` receives the running count of uncompressed bytes, at most every 256 KiB and once at
+/// the end. On error `dest` may hold part of the layer; the caller removes it.
+pub fn unpack_layer(
+    blob: &Path,
+    media_type: &str,
+    dest: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<String> {
+    unpack_inner(blob, media_type, dest, progress).map_err(|e| match e {
+        EngineError::Layer(m) => EngineError::Layer(format!("layer {}: {m}", blob.display())),
+        EngineError::Io { context, source } => EngineError::Io {
+            context: format!("layer {}: {context}", blob.display()),
+            source,
+        },
+        other => other,
+    })
+}
+
+fn unpack_inner(
+    blob: &Path,
+    media_type: &str,
+    dest: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<String> {
+    let mut file = File::open(blob).ctx("opening layer blob", blob)?;
+    let mut head = Vec::with_capacity(512);
+    (&mut file)
+        .take(512)
+        .read_to_end(&mut head)
+        .ctx("reading layer blob", blob)?;
+    let compression = choose_compression(media_type, &head)?;
+    let raw = io::Cursor::new(head).chain(file);
+    let decoded: Box<dyn Read> = match compression {
+        Compression::None => Box::new(raw),
+        Compression::Gzip => Box::new(MultiGzDecoder::new(raw)),
+        Compression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::new(raw).ctx("starting zstd decoder for", blob)?)
+        }
+    };
+    let hashing = HashingReader {
+        inner: decoded,
+        hasher: Sha256::new(),
+        total: 0,
+        reported: 0,
+        progress,
+    };
+    let mut archive = tar::Archive::new(BufReader::with_capacity(READ_BUF, hashing));
+    let root = fsops::open_root(dest)
+        .map_err(|e| EngineError::io_path("opening layer staging directory", dest, e.into()))?;
+    entry::Extractor::new(root).extract_all(&mut archive)?;
+
+    // Hash what follows the end-of-archive marker too (zero padding up to the record size), so
+    // the digest covers the whole stream as the image config's diff_ids do; for gzip this also
+    // reaches and checks the trailer's CRC.
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(|e| {
+        EngineError::Layer(format!(
+            "reading the data after the end of the archive: {e}"
+        ))
+    })?;
+    Ok(rest.into_inner().finish())
+}
+
+/// The decompression a blob needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// Picks the decompression from the media type and the blob's first bytes. The magic bytes win
+/// when they are unambiguous (a mislabelled gzip or zstd blob still unpacks); a blob labelled
+/// compressed whose bytes are not is refused rather than fed to the tar parser.
+fn choose_compression(media_type: &str, head: &[u8]) -> Result<Compression> {
+    let mt = media_type.trim().to_ascii_lowercase();
+    if mt.contains("encrypted") {
+        return Err(EngineError::Layer(format!(
+            "media type {media_type} is an encrypted layer; berth cannot decrypt layers, pull an \
+             unencrypted image"
+        )));
+    }
+    let declared = if mt.ends_with("gzip") || mt.ends_with("+gz") {
+        Some(Compression::Gzip)
+    } else if mt.ends_with("zstd") {
+        Some(Compression::Zstd)
+    } else if mt.ends_with("tar") {
+        Some(Compression::None)
+    } else {
+        None
+    };
+    let sniffed = if head.starts_with(&[0x1f, 0x8b]) {
+        Some(Compression::Gzip)
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some(Compression::Zstd)
+    } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+        Some(Compression::None)
+    } else if head.starts_with(b"BZh") || head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        return Err(EngineError::Layer(format!(
+            "blob is bzip2 or xz compressed (media type {media_type}); OCI layers are plain tar, \
+             gzip or zstd"
+        )));
+    } else {
+        None
+    };
+    match (declared, sniffed) {
+        (_, Some(found)) => {
+            if declared.is_some_and(|d| d != found) {
+                tracing::warn!(
+                    media_type,
+                    ?found,
+                    "layer blob's bytes disagree with its media type"
+                );
+            }
+            Ok(found)
+        }
+        (Some(Compression::Gzip | Compression::Zstd), None) => {
+            let shown: Vec<String> = head.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            Err(EngineError::Layer(format!(
+                "media type {media_type} says compressed, but the blob does not start with gzip \
+                 or zstd magic bytes (it starts with [{}]); the image is malformed",
+                shown.join(" ")
+            )))
+        }
+        // Plain tar, or a media type we do not know (foreign/nondistributable layers, vendor
+        // types): let the tar parser decide, it names what is wrong if this is not a tar.
+        _ => Ok(Compression::None),
+    }
+}
+
+/// Hashes and counts the uncompressed stream as the tar parser reads it.
+struct HashingReader<'p> {
+    inner: Box<dyn Read + 'p>,
+    hasher: Sha256,
+    total: u64,
+    reported: u64,
+    progress: &'p mut dyn FnMut(u64),
+}
+
+impl HashingReader<'_> {
+    /// The diff id of everything read; reports the final count.
+    fn finish(self) -> String {
+        (self.progress)(self.total);
+        format!("sha256:{}", hex::encode(self.hasher.finalize()))
+    }
+}
+
+impl Read for HashingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.total += n as u64;
+        if self.total - self.reported >= PROGRESS_STEP {
+            self.reported = self.total;
+            (self.progress)(self.total);
+        }
+        Ok(n)
+    }
+}

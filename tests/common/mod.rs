@@ -1,0 +1,47 @@
+//! The integration-test harness, shared by every file in `tests/` as `mod common;`.
+//!
+//! - [`images`]: OCI and Docker test images built from the host's busybox-static with fixed
+//!   timestamps, so their digests are stable (single layer, multi-layer with whiteouts, an index,
+//!   Docker schema 2, a truncated layer tar, hostile layers, big random layers).
+//! - [`registry`]: a real `docker-registry` on a free loopback port (plain, basic auth, or token
+//!   auth with our own [`token`] issuer), with `push` over the registry HTTP API.
+//! - [`oci_layout`]: writes an image as an OCI image layout directory (for skopeo/umoci peers).
+//! - [`throttle`]: a loopback proxy that slows a registry's answers (catch a pull mid-layer).
+//! - [`testroot`]: a temporary engine root that runs the `berth` binary and cleans up after itself.
+//!
+//! Every test crate uses only part of this, so dead code and unused re-exports are allowed.
+#![allow(dead_code, unused_imports)]
+
+pub mod big;
+pub mod hostile;
+pub mod images;
+pub mod layered;
+pub mod oci_layout;
+pub mod push;
+pub mod registry;
+pub mod rootfs;
+pub mod tarball;
+pub mod testroot;
+pub mod throttle;
+pub mod token;
+
+pub use images::Image;
+pub use registry::{Auth, Registry};
+pub use testroot::TestRoot;
+
+use sha2::{Digest, Sha256};
+
+/// `sha256:<hex>` of `data`.
+pub fn sha256_digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// Runs `f` on a fresh thread and returns its result. Blocking HTTP clients (reqwest::blocking)
+/// panic when used from inside a tokio runtime; running them on their own thread makes the
+/// harness usable from `#[tokio::test]` functions too.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
