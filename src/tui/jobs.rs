@@ -242,8 +242,10 @@ impl Jobs {
             } => {
                 let tx = self.tx.clone();
                 self.spawn(job, true, async move {
+                    // Follow and forward in one task: cancelling the job drops the receiver,
+                    // which tells the follower (on a blocking thread) to stop.
                     let (ltx, mut lrx) = mpsc::channel::<Vec<LogLine>>(64);
-                    let forward = tokio::spawn(async move {
+                    let forward = async move {
                         while let Some(mut batch) = lrx.recv().await {
                             // Coalesce what is already queued into one message.
                             while batch.len() < 4096 {
@@ -260,9 +262,9 @@ impl Jobs {
                                 break;
                             }
                         }
-                    });
-                    let result = b.follow_logs(container, tail, since, ltx).await;
-                    let _ = forward.await;
+                    };
+                    let follow = b.follow_logs(container, tail, since, ltx);
+                    let (result, ()) = tokio::join!(follow, forward);
                     Output::LogsEnded(result.err())
                 });
             }

@@ -70,7 +70,7 @@ impl RunForm {
         "Remove on exit",
     ];
     pub const HINTS: [&'static str; 5] = [
-        "e.g. busybox or 127.0.0.1:5000/app:1",
+        "e.g. busybox, 127.0.0.1:5000/app:1, or a rootfs dir /srv/root",
         "optional",
         "optional; the image's default when empty",
         "KEY=VALUE KEY2=\"with spaces\"",
@@ -100,7 +100,10 @@ impl RunForm {
         if image.is_empty() {
             return Err("Image: give an image to run, e.g. busybox".into());
         }
-        crate::engine::ImageRef::parse(image).map_err(|e| format!("Image: {e}"))?;
+        // An absolute path is a root filesystem directory (like `run --rootfs`).
+        if !image.starts_with('/') {
+            crate::engine::ImageRef::parse(image).map_err(|e| format!("Image: {e}"))?;
+        }
         let name = self.fields[1].text.trim();
         if !name.is_empty() && !valid_name(name) {
             return Err(format!(

@@ -408,6 +408,11 @@ fn container_op(app: &mut App, op: Option<ContainerOp>) -> Vec<Cmd> {
             None => groups.push((op, vec![id])),
         }
     }
+    let what: Vec<String> = groups
+        .iter()
+        .map(|(op, ids)| format!("{} {} container(s)…", ing(*op), ids.len()))
+        .collect();
+    app.say(what.join(", "));
     groups
         .into_iter()
         .map(|(op, ids)| Cmd::Container {
@@ -466,7 +471,7 @@ fn prune(app: &mut App) -> Vec<Cmd> {
     let (kind, what) = match app.pane {
         Pane::Containers | Pane::Logs => (Kind::Container, "all stopped containers"),
         Pane::Images => (Kind::Image, "all images no container uses"),
-        Pane::Volumes => (Kind::Volume, "all volumes no container uses"),
+        Pane::Volumes => (Kind::Volume, "all unused anonymous volumes"),
     };
     app.popup = Some(Popup::Confirm(Confirm {
         title: format!("Prune {}s?", kind.noun()),
@@ -540,4 +545,16 @@ pub fn open_shell(app: &mut App, id: &str, name: &str, attach: bool) -> Vec<Cmd>
         rows,
     });
     cmds
+}
+
+/// Present participle for "stopping 2 container(s)…".
+fn ing(op: ContainerOp) -> &'static str {
+    match op {
+        ContainerOp::Start => "starting",
+        ContainerOp::Stop => "stopping",
+        ContainerOp::Restart => "restarting",
+        ContainerOp::Kill => "killing",
+        ContainerOp::Pause => "pausing",
+        ContainerOp::Unpause => "unpausing",
+    }
 }

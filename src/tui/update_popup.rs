@@ -85,6 +85,7 @@ fn popup_action(app: &mut App, action: Action) -> Vec<Cmd> {
 fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
     let job = app.job();
     let force = c.force.unwrap_or(false);
+    app.say(format!("{}…", c.title.trim_end_matches('?').to_lowercase()));
     let cmd = match c.action {
         Pending::RemoveContainers(ids) => {
             let mut cmds = Vec::new();
