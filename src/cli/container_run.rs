@@ -64,6 +64,8 @@ pub struct CreateArgs {
     /// The IMAGE argument is a directory holding a root filesystem (as in podman)
     #[arg(long)]
     pub rootfs: bool,
+    #[command(flatten)]
+    pub mount_args: super::volume::MountArgs,
     /// Image to run (or root filesystem directory with --rootfs)
     pub image: String,
     /// Command and arguments
@@ -114,6 +116,7 @@ impl CreateArgs {
             privileged: self.privileged,
             security_opt: self.security_opt.clone(),
             auto_remove: self.rm,
+            mounts: self.mount_args.options(),
         })
     }
 }

@@ -170,6 +170,10 @@ impl Monitor {
         let dir = self.layout.container_dir(&self.id);
         let snap = Snapshot::new(&dir);
         snap.mount(rec.lowers.len())?;
+        if rec.state.started_at.is_none() {
+            // First start: empty volumes receive the image's content at their mount points.
+            crate::engine::mounts::copy_up(&snap.merged(), &rec.mounts)?;
+        }
         write_etc_files(&dir, rec)?;
         let user = users::resolve(&snap.merged(), &rec.config.user)?;
         let spec = runtime::build_spec(rec, &user, &dir)?;
@@ -228,7 +232,7 @@ impl Monitor {
         let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
         let result = self.state.write(|tx| {
             let Some(mut rec) = store::get(tx, &self.id)? else {
-                return Ok(false);
+                return Ok(None);
             };
             rec.state.status = Status::Exited;
             rec.state.exit_code = code;
@@ -242,14 +246,20 @@ impl Monitor {
             }
             if rec.host_config.auto_remove && unmounted.is_ok() {
                 store::delete(tx, &self.id)?;
-                Ok(true)
+                Ok(Some(crate::engine::mounts::volume_names(&rec.mounts)))
             } else {
                 store::save(tx, &rec)?;
-                Ok(false)
+                Ok(None)
             }
         });
-        if let Ok(true) = result {
+        if let Ok(Some(volumes)) = result {
             let _ = cleanup::remove_files(&self.layout, &self.id);
+            // `--rm` also removes the container's anonymous volumes, as docker does.
+            let _ = crate::engine::volume::ops::remove_anonymous_in(
+                &self.state,
+                &self.layout,
+                &volumes,
+            );
         }
         drop(lock);
         code
