@@ -70,6 +70,8 @@ pub struct CreateArgs {
     /// The IMAGE argument is a directory holding a root filesystem (as in podman)
     #[arg(long)]
     pub rootfs: bool,
+    #[command(flatten)]
+    pub mount_args: super::volume::MountArgs,
     /// Image to run (or root filesystem directory with --rootfs)
     pub image: String,
     /// Command and arguments
@@ -120,6 +122,7 @@ impl CreateArgs {
             privileged: self.privileged,
             security_opt: self.security_opt.clone(),
             auto_remove: self.rm,
+            mounts: self.mount_args.options(),
             tty: self.tty,
             interactive: self.interactive,
             stdin_once: self.interactive,

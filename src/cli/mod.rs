@@ -7,6 +7,8 @@ pub mod container_ps;
 pub mod container_run;
 pub mod exec;
 pub mod image;
+pub mod login;
+pub mod progress;
 pub mod terminal;
 pub mod volume;
 
@@ -41,6 +43,8 @@ pub enum Command {
     Volume(volume::VolumeCommand),
     #[command(flatten)]
     Container(Box<container::ContainerCommand>),
+    #[command(flatten)]
+    Login(login::LoginCommand),
     #[command(flatten)]
     Interactive(attach::InteractiveCommand),
     /// Run a container's monitor (internal; started by berth itself)
@@ -113,6 +117,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),
+        Some(Command::Login(cmd)) => login::run(cmd).await,
     };
     match result {
         Ok(code) => code,

@@ -181,6 +181,9 @@ pub struct ContainerRecord {
     pub state: State,
     #[serde(default)]
     pub restart_count: u32,
+    /// Volumes, binds and tmpfs mounts (Docker's inspect `Mounts` shape; see engine::mounts).
+    #[serde(default)]
+    pub mounts: Vec<crate::engine::mounts::MountPoint>,
 }
 
 impl ContainerRecord {

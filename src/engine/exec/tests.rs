@@ -24,6 +24,7 @@ fn record() -> ContainerRecord {
             ..Default::default()
         },
         restart_count: 0,
+        mounts: vec![],
     }
 }
 

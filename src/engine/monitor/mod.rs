@@ -177,7 +177,12 @@ impl Monitor {
             _ => None,
         };
         let _ = std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
+        debug_log(&format!(
+            "container {} process {} exited; recording",
+            self.id, started.pid
+        ));
         let code = self.finish(started.pid);
+        debug_log(&format!("container {} recorded exit code {code}", self.id));
         if let Some(s) = status.as_mut() {
             MonitorMessage::Exited { code }.send(s);
         }
@@ -192,6 +197,10 @@ impl Monitor {
         let dir = self.layout.container_dir(&self.id);
         let snap = Snapshot::new(&dir);
         snap.mount(rec.lowers.len())?;
+        if rec.state.started_at.is_none() {
+            // First start: empty volumes receive the image's content at their mount points.
+            crate::engine::mounts::copy_up(&snap.merged(), &rec.mounts)?;
+        }
         write_etc_files(&dir, rec)?;
         let user = users::resolve(&snap.merged(), &rec.config.user)?;
         let spec = runtime::build_spec(rec, &user, &dir)?;
@@ -249,7 +258,7 @@ impl Monitor {
         let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
         let result = self.state.write(|tx| {
             let Some(mut rec) = store::get(tx, &self.id)? else {
-                return Ok(false);
+                return Ok(None);
             };
             rec.state.status = Status::Exited;
             rec.state.exit_code = code;
@@ -263,14 +272,20 @@ impl Monitor {
             }
             if rec.host_config.auto_remove && unmounted.is_ok() {
                 store::delete(tx, &self.id)?;
-                Ok(true)
+                Ok(Some(crate::engine::mounts::volume_names(&rec.mounts)))
             } else {
                 store::save(tx, &rec)?;
-                Ok(false)
+                Ok(None)
             }
         });
-        if let Ok(true) = result {
+        if let Ok(Some(volumes)) = result {
             let _ = cleanup::remove_files(&self.layout, &self.id);
+            // `--rm` also removes the container's anonymous volumes, as docker does.
+            let _ = crate::engine::volume::ops::remove_anonymous_in(
+                &self.state,
+                &self.layout,
+                &volumes,
+            );
         }
         drop(lock);
         code
@@ -327,4 +342,23 @@ fn write_etc_files(dir: &Path, rec: &ContainerRecord) -> Result<()> {
         std::fs::write(&p, text).ctx("cannot write", &p)?;
     }
     Ok(())
+}
+
+/// Appends a line to `$BERTH_MONITOR_LOG` when set (the monitor's stderr is /dev/null).
+pub fn debug_log(msg: &str) {
+    use std::io::Write;
+    if let Some(path) = std::env::var_os("BERTH_MONITOR_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(
+                f,
+                "{} monitor[{}]: {msg}",
+                Utc::now().to_rfc3339(),
+                std::process::id()
+            );
+        }
+    }
 }
