@@ -9,3 +9,6 @@ pub mod server;
 pub mod session;
 pub mod socket;
 pub mod stdio;
+
+#[cfg(test)]
+mod tests;
