@@ -296,6 +296,8 @@ fn exec_exit_codes_streams_options_and_nothing_leaks() {
         entries(&rt)
     );
     env.ok(&["rm", "-f", "ex"]);
+    let locks = entries(&env.t.path().join("locks"));
+    assert!(locks.iter().all(|l| !l.starts_with(&id)), "{locks:?}");
 }
 
 #[test]

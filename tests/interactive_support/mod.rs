@@ -1,5 +1,6 @@
 //! Helpers for the interactive tests: a busybox rootfs next to the engine root, a private tmux
-//! server that drives a real terminal, and process and descriptor inspection. Each test crate uses part of it.
+//! server that drives a real terminal, and process and descriptor inspection. Each test crate
+//! uses part of it.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
