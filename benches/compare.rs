@@ -20,7 +20,10 @@ use std::time::{Duration, Instant};
 use common::{Auth, Registry};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let which: Vec<&str> = if args.is_empty() {
         vec!["pull", "run"]
     } else {
@@ -112,16 +115,22 @@ fn bench_pull(rounds: usize) {
     let registry = Registry::start(Auth::None);
     let reference = registry.reference("bench/big:latest");
     registry.push(image, "bench/big:latest");
-    eprintln!("pull benchmark: {} bytes in 5 layers, {rounds} rounds", image.layers_size());
+    eprintln!(
+        "pull benchmark: {} bytes in 5 layers, {rounds} rounds",
+        image.layers_size()
+    );
     let mut berth_t = Vec::new();
     let mut podman_t = Vec::new();
     let mut skopeo_t = Vec::new();
     for round in 0..rounds {
         let dir = tempfile::tempdir().expect("bench temp dir");
         let root = dir.path().join("berth");
-        berth_t.push(timed(
-            berth(&root).args(["pull", "-q", "--tls-verify=false", &reference]),
-        ));
+        berth_t.push(timed(berth(&root).args([
+            "pull",
+            "-q",
+            "--tls-verify=false",
+            &reference,
+        ])));
         if have("podman") {
             let store = dir.path().join("podman");
             podman_t.push(timed(podman(&store).args([
@@ -199,7 +208,9 @@ fn bench_run(rounds: usize) {
         std::fs::create_dir_all(&rootfs).expect("bundle dir");
         let layer = image.layer_data(0);
         let tar = flate2::read::GzDecoder::new(layer);
-        tar::Archive::new(tar).unpack(&rootfs).expect("unpack rootfs for runc");
+        tar::Archive::new(tar)
+            .unpack(&rootfs)
+            .expect("unpack rootfs for runc");
         timed(Command::new("runc").args(["spec"]).current_dir(&bundle));
         let spec_path = bundle.join("config.json");
         let mut spec: serde_json::Value =
@@ -240,9 +251,5 @@ fn bench_run(rounds: usize) {
             .stderr(Stdio::null())
             .status();
     }
-    table(
-        "`run --rm IMG true`, end to end",
-        &rows,
-        "runc run",
-    );
+    table("`run --rm IMG true`, end to end", &rows, "runc run");
 }

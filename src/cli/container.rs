@@ -102,6 +102,9 @@ pub struct RmArgs {
     /// Force the removal of a running container (uses SIGKILL)
     #[arg(short = 'f', long)]
     pub force: bool,
+    /// Remove anonymous volumes associated with the container
+    #[arg(short = 'v', long = "volumes")]
+    pub volumes: bool,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -264,7 +267,11 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
         })
         .and_then(|code| print_names(code, &args.containers)),
         C::Rm(args) => each(engine, &args.containers, |e, id| {
-            ct::remove(e, id, args.force)?;
+            if args.volumes {
+                ct::remove_with_volumes(e, id, args.force)?;
+            } else {
+                ct::remove(e, id, args.force)?;
+            }
             Ok(None)
         })
         .and_then(|code| print_names(code, &args.containers)),

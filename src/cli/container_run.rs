@@ -61,6 +61,8 @@ pub struct CreateArgs {
     /// Automatically remove the container when it exits
     #[arg(long)]
     pub rm: bool,
+    #[command(flatten)]
+    pub mount_args: super::volume::MountArgs,
     /// The IMAGE argument is a directory holding a root filesystem (as in podman)
     #[arg(long)]
     pub rootfs: bool,
@@ -114,6 +116,7 @@ impl CreateArgs {
             privileged: self.privileged,
             security_opt: self.security_opt.clone(),
             auto_remove: self.rm,
+            mounts: self.mount_args.options(),
         })
     }
 }

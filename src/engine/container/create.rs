@@ -8,8 +8,10 @@ use super::names;
 use super::record::{Config, ContainerRecord, HostConfig, State};
 use super::store;
 use crate::engine::error::{EngineError, IoContext, Result};
+use crate::engine::mounts;
 use crate::engine::runtime::caps;
 use crate::engine::snapshot::Snapshot;
+use crate::engine::volume::ops::NewDirs;
 use crate::engine::{Engine, EngineEvent};
 
 /// Everything `create`/`run` accept (Docker's flags).
@@ -39,6 +41,8 @@ pub struct CreateOptions {
     pub privileged: bool,
     pub security_opt: Vec<String>,
     pub auto_remove: bool,
+    /// `-v`, `--mount`, `--tmpfs`, `--volumes-from`.
+    pub mounts: crate::engine::mounts::MountOptions,
 }
 
 /// Parses Docker's sizes: `512`, `64k`, `64m`, `1g` (binary units, optional trailing `b`).
@@ -205,6 +209,7 @@ pub fn build_record(
         },
         state: State::default(),
         restart_count: 0,
+        mounts: vec![],
     })
 }
 
@@ -228,21 +233,34 @@ pub fn create_from(
     }
     let id = new_id();
     let mut rec = build_record(&id, String::new(), opts, &img)?;
+    let parsed = mounts::parse(&opts.mounts)?;
+    let image_volumes: Vec<String> = img
+        .config
+        .volumes
+        .as_ref()
+        .map(|v| v.keys().cloned().collect())
+        .unwrap_or_default();
     let layout = engine.layout();
     let dir = layout.container_dir(&id);
     std::fs::create_dir_all(&dir).ctx("cannot create", &dir)?;
+    let mut new_dirs = NewDirs::default();
     let result = Snapshot::new(&dir).prepare(&rec.lowers).and_then(|_| {
         engine.state().write(|tx| {
             rec.name = match &opts.name {
                 Some(n) => n.clone(),
                 None => names::generate(tx)?,
             };
+            rec.mounts = mounts::prepare(tx, layout, &parsed, &image_volumes, &mut new_dirs)?;
             store::insert(tx, &rec)
         })
     });
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&dir);
         return Err(e);
+    }
+    new_dirs.keep();
+    if !rec.mounts.is_empty() {
+        engine.emit(EngineEvent::VolumesChanged);
     }
     engine.emit(EngineEvent::ContainersChanged);
     Ok(rec)

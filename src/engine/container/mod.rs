@@ -25,7 +25,7 @@ pub use logs::{open as logs, ContainerLogs};
 pub use pause::{pause, unpause};
 pub use query::{apply_filters, get, inspect_json, list, rename, top, Filter, TopProcess};
 pub use record::{ContainerRecord, Status};
-pub use remove::{prune, remove};
+pub use remove::{prune, remove, remove_with_volumes};
 pub use start::start;
 pub use stop::{kill, restart, stop, wait};
 

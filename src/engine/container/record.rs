@@ -172,6 +172,9 @@ pub struct ContainerRecord {
     pub state: State,
     #[serde(default)]
     pub restart_count: u32,
+    /// Volumes, binds and tmpfs mounts (Docker's inspect `Mounts`; read by the volume engine).
+    #[serde(default)]
+    pub mounts: Vec<crate::engine::mounts::MountPoint>,
 }
 
 impl ContainerRecord {

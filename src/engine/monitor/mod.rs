@@ -171,6 +171,7 @@ impl Monitor {
         let snap = Snapshot::new(&dir);
         snap.mount(rec.lowers.len())?;
         write_etc_files(&dir, rec)?;
+        crate::engine::mounts::copy_up(&snap.merged(), &rec.mounts)?;
         let user = users::resolve(&snap.merged(), &rec.config.user)?;
         let spec = runtime::build_spec(rec, &user, &dir)?;
         runtime::write_spec(&spec, &dir)?;
@@ -228,7 +229,7 @@ impl Monitor {
         let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
         let result = self.state.write(|tx| {
             let Some(mut rec) = store::get(tx, &self.id)? else {
-                return Ok(false);
+                return Ok(None);
             };
             rec.state.status = Status::Exited;
             rec.state.exit_code = code;
@@ -242,16 +243,22 @@ impl Monitor {
             }
             if rec.host_config.auto_remove && unmounted.is_ok() {
                 store::delete(tx, &self.id)?;
-                Ok(true)
+                Ok(Some(crate::engine::mounts::volume_names(&rec.mounts)))
             } else {
                 store::save(tx, &rec)?;
-                Ok(false)
+                Ok(None)
             }
         });
-        if let Ok(true) = result {
-            let _ = cleanup::remove_files(&self.layout, &self.id);
-        }
         drop(lock);
+        if let Ok(Some(volumes)) = result {
+            let _ = cleanup::remove_files(&self.layout, &self.id);
+            // `run --rm` also removes the container's anonymous volumes, as Docker does.
+            if !volumes.is_empty() {
+                if let Ok(engine) = super::Engine::open(self.layout.root()) {
+                    let _ = super::volume::ops::remove_anonymous(&engine, &volumes);
+                }
+            }
+        }
         code
     }
 }

@@ -122,6 +122,16 @@ fn mounts(dir: &Path, privileged: bool) -> Vec<Value> {
     m
 }
 
+/// Kernel filesystems and /etc files, then the user's volumes, binds and tmpfs mounts (parents
+/// before children).
+fn all_mounts(record: &ContainerRecord, dir: &Path) -> Vec<Value> {
+    let mut m = mounts(dir, record.host_config.privileged);
+    let mut user = record.mounts.clone();
+    crate::engine::mounts::sort_for_mounting(&mut user);
+    m.extend(user.iter().map(crate::engine::mounts::oci_mount));
+    m
+}
+
 fn resources(record: &ContainerRecord) -> Value {
     let hc = &record.host_config;
     let mut r = json!({"devices": [{"allow": false, "access": "rwm"}]});
@@ -188,7 +198,7 @@ pub fn build_spec(record: &ContainerRecord, user: &ResolvedUser, dir: &Path) -> 
         "root": {"path": dir.join("merged"), "readonly": false},
         "hostname": record.config.hostname,
         "process": process,
-        "mounts": mounts(dir, hc.privileged),
+        "mounts": all_mounts(record, dir),
         "linux": linux,
     });
     serde_json::from_value(spec)
@@ -233,6 +243,7 @@ mod tests {
             },
             state: State::default(),
             restart_count: 0,
+            mounts: vec![],
         }
     }
 
