@@ -220,7 +220,40 @@ fn each(
 /// Runs a container command.
 pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
     let engine = cli.engine()?;
+    let foreground = match &*cmd {
+        ContainerCommand::Run(a) => !a.detach,
+        ContainerCommand::Start(a) => a.attach,
+        _ => false,
+    };
+    if foreground {
+        proxy_signals(engine.clone());
+    }
     blocking(move || run_blocking(&engine, *cmd)).await
+}
+
+/// Forwards SIGINT and SIGTERM to the foreground container (Docker's `--sig-proxy`); before
+/// the container exists, they end berth with 130/143.
+fn proxy_signals(engine: Engine) {
+    use tokio::signal::unix::{signal, SignalKind};
+    tokio::spawn(async move {
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        loop {
+            let (name, code) = tokio::select! {
+                _ = int.recv() => ("INT", 130),
+                _ = term.recv() => ("TERM", 143),
+            };
+            let Some(id) = container_run::FOREGROUND.get().cloned() else {
+                std::process::exit(code);
+            };
+            let engine = engine.clone();
+            let _ = tokio::task::spawn_blocking(move || ct::kill(&engine, &id, Some(name))).await;
+        }
+    });
 }
 
 fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
@@ -240,6 +273,7 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
                     .into());
                 }
                 let id = ct::resolve(engine, &args.containers[0])?;
+                let _ = container_run::FOREGROUND.set(id.clone());
                 return match ct::start(engine, &id, true)? {
                     Some(child) => container_run::relay_attached(child),
                     None => Ok(0),

@@ -186,6 +186,9 @@ pub fn relay_attached(mut child: MonitorChild) -> anyhow::Result<i32> {
     }
 }
 
+/// The container a foreground `run`/`start -a` relays; signals to berth are forwarded to it.
+pub static FOREGROUND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// Creates the container and prints nothing; returns the record's id.
 pub fn create(engine: &Engine, args: &CreateArgs) -> anyhow::Result<String> {
     Ok(container::create(engine, &args.options()?)?.id)
@@ -194,6 +197,9 @@ pub fn create(engine: &Engine, args: &CreateArgs) -> anyhow::Result<String> {
 /// `run`: create, start, and in the foreground relay output and return the exit code.
 pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     let id = create(engine, &args.create)?;
+    if !args.detach {
+        let _ = FOREGROUND.set(id.clone());
+    }
     match container::start(engine, &id, !args.detach) {
         Ok(Some(child)) => relay_attached(child),
         Ok(None) => {
