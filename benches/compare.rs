@@ -10,7 +10,6 @@
 //! packages of `scripts/deps.sh bench`.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::path::Path;

@@ -75,6 +75,9 @@ pub struct StartArgs {
     /// Attach stdout/stderr and return the container's exit code
     #[arg(short = 'a', long)]
     pub attach: bool,
+    /// Attach the container's STDIN
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -103,7 +106,7 @@ pub struct RmArgs {
     #[arg(short = 'f', long)]
     pub force: bool,
     /// Remove anonymous volumes associated with the container
-    #[arg(short = 'v', long = "volumes")]
+    #[arg(short = 'v', long)]
     pub volumes: bool,
     #[arg(required = true)]
     pub containers: Vec<String>,
@@ -265,7 +268,7 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
         }
         C::Run(args) => container_run::run(engine, &args),
         C::Start(args) => {
-            if args.attach {
+            if args.attach || args.interactive {
                 if args.containers.len() != 1 {
                     return Err(EngineError::InvalidInput(
                         "you cannot start and attach multiple containers at once".into(),
@@ -274,6 +277,10 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
                 }
                 let id = ct::resolve(engine, &args.containers[0])?;
                 let _ = container_run::FOREGROUND.set(id.clone());
+                let rec = ct::get(engine, &id)?;
+                if args.interactive || rec.config.tty || rec.config.open_stdin {
+                    return super::attach::start_interactive(engine, &id, args.interactive);
+                }
                 return match ct::start(engine, &id, true)? {
                     Some(child) => container_run::relay_attached(child),
                     None => Ok(0),

@@ -61,11 +61,17 @@ pub struct CreateArgs {
     /// Automatically remove the container when it exits
     #[arg(long)]
     pub rm: bool,
-    #[command(flatten)]
-    pub mount_args: super::volume::MountArgs,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
     /// The IMAGE argument is a directory holding a root filesystem (as in podman)
     #[arg(long)]
     pub rootfs: bool,
+    #[command(flatten)]
+    pub mount_args: super::volume::MountArgs,
     /// Image to run (or root filesystem directory with --rootfs)
     pub image: String,
     /// Command and arguments
@@ -117,6 +123,9 @@ impl CreateArgs {
             security_opt: self.security_opt.clone(),
             auto_remove: self.rm,
             mounts: self.mount_args.options(),
+            tty: self.tty,
+            interactive: self.interactive,
+            stdin_once: self.interactive,
         })
     }
 }
@@ -196,7 +205,13 @@ pub fn create(engine: &Engine, args: &CreateArgs) -> anyhow::Result<String> {
 
 /// `run`: create, start, and in the foreground relay output and return the exit code.
 pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
-    let id = create(engine, &args.create)?;
+    if !args.detach && (args.create.tty || args.create.interactive) {
+        return super::attach::run_interactive(engine, args);
+    }
+    let mut opts = args.create.options()?;
+    // A detached container's stdin stays open for later attach clients.
+    opts.stdin_once &= !args.detach;
+    let id = container::create(engine, &opts)?.id;
     if !args.detach {
         let _ = FOREGROUND.set(id.clone());
     }

@@ -1,9 +1,69 @@
-//! The terminal UI (Elm-style: `update` and `view` pure; `jobs` call the engine).
+//! The terminal UI (Elm-style): `App` holds all state; input, engine events and job results
+//! become `Msg`s; `update` is pure and returns `Cmd`s; `jobs` runs them against the engine
+//! (the only module that calls it) and answers with more `Msg`s; `view` draws and does
+//! nothing else. `event_loop` ties them together over one `tokio::select!`.
+
+pub mod ansi;
+pub mod app;
+pub mod config;
+pub mod event_loop;
+pub mod format;
+pub mod input;
+pub mod jobs;
+pub mod keymap;
+mod keymap_default;
+pub mod list;
+pub mod logbuf;
+pub mod logview;
+pub mod model;
+pub mod msg;
+pub mod panes;
+pub mod popup;
+pub mod popups;
+pub mod shell;
+pub mod terminal;
+pub mod theme;
+pub mod update;
+mod update_keys;
+mod update_logs;
+mod update_popup;
+pub mod view;
+
+#[cfg(test)]
+mod view_tests;
+
+use std::io::IsTerminal;
 
 use crate::cli::Cli;
 
 /// Opens the TUI on the engine at the CLI's root and returns the exit code.
 pub async fn run(cli: &Cli) -> anyhow::Result<i32> {
-    let _engine = cli.engine()?;
-    anyhow::bail!("the TUI is not built yet")
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the TUI needs a terminal on stdin and stdout; run `berth` in a terminal, or use a command (see `berth --help`)"
+        );
+    }
+    let engine = cli.engine()?;
+    let root = cli.root().display().to_string();
+    let (config, problem) = match config::load(&config::path(), theme::Theme::from_env()) {
+        Ok(c) => (c, None),
+        Err(e) => {
+            let defaults = config::Config {
+                keymap: keymap::Keymap::default(),
+                theme: theme::Theme::from_env(),
+                mouse: true,
+            };
+            (defaults, Some(e))
+        }
+    };
+    let mut app = app::App::new(config, root, chrono::Utc::now());
+    if let Some(e) = problem {
+        app.popup = Some(popup::Popup::Message(popup::Message {
+            title: "Config ignored".into(),
+            text: format!("{e}\nUsing the default keys and colours."),
+            error: true,
+        }));
+    }
+    event_loop::run(engine, app).await?;
+    Ok(0)
 }

@@ -11,7 +11,7 @@ use crate::engine::error::{EngineError, IoContext, Result};
 use crate::engine::mounts;
 use crate::engine::runtime::caps;
 use crate::engine::snapshot::Snapshot;
-use crate::engine::volume::ops::NewDirs;
+use crate::engine::volume::NewDirs;
 use crate::engine::{Engine, EngineEvent};
 
 /// Everything `create`/`run` accept (Docker's flags).
@@ -43,6 +43,13 @@ pub struct CreateOptions {
     pub auto_remove: bool,
     /// `-v`, `--mount`, `--tmpfs`, `--volumes-from`.
     pub mounts: crate::engine::mounts::MountOptions,
+    /// `-t`: allocate a pty.
+    pub tty: bool,
+    /// `-i`: keep stdin open.
+    pub interactive: bool,
+    /// Close stdin when the first attached client's stdin ends (Docker's `StdinOnce`: `-i`
+    /// except with `run -d`).
+    pub stdin_once: bool,
 }
 
 /// Parses Docker's sizes: `512`, `64k`, `64m`, `1g` (binary units, optional trailing `b`).
@@ -195,6 +202,9 @@ pub fn build_record(
                 .unwrap_or_default(),
             image: img.name.clone(),
             stop_signal: ic.stop_signal.clone(),
+            tty: opts.tty,
+            open_stdin: opts.interactive,
+            stdin_once: opts.interactive && opts.stdin_once,
         },
         host_config: HostConfig {
             network_mode: network,
@@ -209,7 +219,7 @@ pub fn build_record(
         },
         state: State::default(),
         restart_count: 0,
-        mounts: vec![],
+        mounts: Vec::new(),
     })
 }
 
@@ -233,7 +243,7 @@ pub fn create_from(
     }
     let id = new_id();
     let mut rec = build_record(&id, String::new(), opts, &img)?;
-    let parsed = mounts::parse(&opts.mounts)?;
+    let parsed_mounts = mounts::parse(&opts.mounts)?;
     let image_volumes: Vec<String> = img
         .config
         .volumes
@@ -243,23 +253,30 @@ pub fn create_from(
     let layout = engine.layout();
     let dir = layout.container_dir(&id);
     std::fs::create_dir_all(&dir).ctx("cannot create", &dir)?;
-    let mut new_dirs = NewDirs::default();
     let result = Snapshot::new(&dir).prepare(&rec.lowers).and_then(|_| {
         engine.state().write(|tx| {
             rec.name = match &opts.name {
                 Some(n) => n.clone(),
                 None => names::generate(tx)?,
             };
-            rec.mounts = mounts::prepare(tx, layout, &parsed, &image_volumes, &mut new_dirs)?;
-            store::insert(tx, &rec)
+            let mut dirs = NewDirs::default();
+            rec.mounts = mounts::prepare(tx, layout, &parsed_mounts, &image_volumes, &mut dirs)?;
+            store::insert(tx, &rec)?;
+            Ok(dirs)
         })
     });
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&dir);
-        return Err(e);
+    match result {
+        Ok(dirs) => dirs.keep(),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
     }
-    new_dirs.keep();
-    if !rec.mounts.is_empty() {
+    if rec
+        .mounts
+        .iter()
+        .any(|m| m.kind == mounts::MountType::Volume)
+    {
         engine.emit(EngineEvent::VolumesChanged);
     }
     engine.emit(EngineEvent::ContainersChanged);

@@ -27,7 +27,7 @@ pub use pause::{pause, unpause};
 pub use query::{apply_filters, get, inspect_json, list, rename, top, Filter, TopProcess};
 pub use record::{ContainerRecord, Status};
 pub use remove::{prune, remove, remove_with_volumes};
-pub use start::start;
+pub use start::{start, start_with};
 pub use stop::{kill, restart, stop, wait};
 
 use crate::engine::error::Result;

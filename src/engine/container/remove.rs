@@ -7,16 +7,7 @@ use nix::sys::signal::Signal;
 use super::record::Status;
 use super::{cleanup, reconcile, stop, store};
 use crate::engine::error::{EngineError, Result};
-use crate::engine::mounts;
 use crate::engine::{Engine, EngineEvent};
-
-/// `rm -v`: removes the container, then the anonymous volumes it used (those no other container
-/// uses). Returns the removed volumes' names.
-pub fn remove_with_volumes(engine: &Engine, id: &str, force: bool) -> Result<Vec<String>> {
-    let rec = store::load(engine.state(), id)?;
-    remove(engine, id, force)?;
-    crate::engine::volume::ops::remove_anonymous(engine, &mounts::volume_names(&rec.mounts))
-}
 
 /// Removes container `id`. A running container needs `force` (it is killed first).
 pub fn remove(engine: &Engine, id: &str, force: bool) -> Result<()> {
@@ -67,6 +58,21 @@ pub fn remove(engine: &Engine, id: &str, force: bool) -> Result<()> {
     engine.state().write(|tx| store::delete(tx, id))?;
     engine.emit(EngineEvent::ContainersChanged);
     Ok(())
+}
+
+/// `rm -v`: removes container `id` like [`remove`], then its anonymous volumes that no other
+/// container uses; returns the names of the volumes removed.
+pub fn remove_with_volumes(engine: &Engine, id: &str, force: bool) -> Result<Vec<String>> {
+    let mounts = engine
+        .state()
+        .read(|tx| store::get(tx, id))?
+        .map(|r| r.mounts)
+        .unwrap_or_default();
+    remove(engine, id, force)?;
+    crate::engine::volume::ops::remove_anonymous(
+        engine,
+        &crate::engine::mounts::volume_names(&mounts),
+    )
 }
 
 /// Removes every container that is not running; returns the removed ids.

@@ -122,16 +122,6 @@ fn mounts(dir: &Path, privileged: bool) -> Vec<Value> {
     m
 }
 
-/// Kernel filesystems and /etc files, then the user's volumes, binds and tmpfs mounts (parents
-/// before children).
-fn all_mounts(record: &ContainerRecord, dir: &Path) -> Vec<Value> {
-    let mut m = mounts(dir, record.host_config.privileged);
-    let mut user = record.mounts.clone();
-    crate::engine::mounts::sort_for_mounting(&mut user);
-    m.extend(user.iter().map(crate::engine::mounts::oci_mount));
-    m
-}
-
 fn resources(record: &ContainerRecord) -> Value {
     let hc = &record.host_config;
     let mut r = json!({"devices": [{"allow": false, "access": "rwm"}]});
@@ -170,7 +160,7 @@ pub fn build_spec(record: &ContainerRecord, user: &ResolvedUser, dir: &Path) -> 
         record.config.working_dir.clone()
     };
     let mut process = json!({
-        "terminal": false,
+        "terminal": record.config.tty,
         "user": {"uid": user.uid, "gid": user.gid, "additionalGids": user.additional_gids},
         "args": process_args(record)?,
         "env": process_env(record, user),
@@ -198,7 +188,10 @@ pub fn build_spec(record: &ContainerRecord, user: &ResolvedUser, dir: &Path) -> 
         "root": {"path": dir.join("merged"), "readonly": false},
         "hostname": record.config.hostname,
         "process": process,
-        "mounts": all_mounts(record, dir),
+        "mounts": mounts(dir, hc.privileged)
+            .into_iter()
+            .chain(crate::engine::mounts::spec_mounts(&record.mounts))
+            .collect::<Vec<_>>(),
         "linux": linux,
     });
     serde_json::from_value(spec)

@@ -1,0 +1,231 @@
+//! All UI state, owned by the event loop and changed only by `update`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::config::Config;
+use super::input::TextInput;
+use super::keymap::{Context, Keymap};
+use super::list::ListView;
+use super::logview::LogView;
+use super::model::{ContainerRow, ImageRow, LayerRow, VolumeRow};
+use super::msg::{Cmd, JobId};
+use super::popup::Popup;
+use super::shell::ShellPane;
+use super::theme::Theme;
+
+/// The four panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Containers,
+    Images,
+    Volumes,
+    Logs,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Containers, Pane::Images, Pane::Volumes, Pane::Logs];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Containers => "Containers",
+            Pane::Images => "Images",
+            Pane::Volumes => "Volumes",
+            Pane::Logs => "Logs",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
+
+/// A pull the session started or saw, with its layers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullProgress {
+    pub image: String,
+    pub layers: Vec<LayerRow>,
+    /// `Some(Ok(id))` or `Some(Err(why))` once finished.
+    pub result: Option<Result<String, String>>,
+}
+
+impl PullProgress {
+    /// Bytes done and total over all layers.
+    pub fn bytes(&self) -> (u64, u64) {
+        self.layers.iter().fold((0, 0), |(d, t), l| {
+            let done = if l.finished {
+                l.total
+            } else {
+                l.done.min(l.total)
+            };
+            (d + done, t + l.total)
+        })
+    }
+}
+
+/// A line in the status bar that goes away after a while.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+    pub since: DateTime<Utc>,
+}
+
+/// Which text input of the main screen has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typing {
+    ListFilter,
+    LogSearch,
+    LogFilter,
+}
+
+/// The whole UI.
+#[derive(Debug)]
+pub struct App {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    /// Shown in the header: the engine root.
+    pub root: String,
+    pub pane: Pane,
+    pub containers: ListView<ContainerRow>,
+    pub images: ListView<ImageRow>,
+    pub volumes: ListView<VolumeRow>,
+    pub logs: LogView,
+    pub shell: Option<ShellPane>,
+    pub popup: Option<Popup>,
+    pub typing: Option<Typing>,
+    /// The list filter being typed.
+    pub filter_input: TextInput,
+    /// Filter text before `/` was pressed, restored by Esc.
+    pub typing_backup: String,
+    pub pulls: BTreeMap<String, PullProgress>,
+    pub status: Option<Status>,
+    pub mouse: bool,
+    pub size: (u16, u16),
+    /// Wall clock of the last tick; ages and uptimes are relative to it.
+    pub now: DateTime<Utc>,
+    next_job: JobId,
+    pub containers_job: JobId,
+    pub images_job: JobId,
+    pub volumes_job: JobId,
+    pub inspect_job: JobId,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(config: Config, root: String, now: DateTime<Utc>) -> App {
+        App {
+            keymap: config.keymap,
+            theme: config.theme,
+            root,
+            pane: Pane::Containers,
+            containers: ListView::default(),
+            images: ListView::default(),
+            volumes: ListView::default(),
+            logs: LogView::default(),
+            shell: None,
+            popup: None,
+            typing: None,
+            filter_input: TextInput::default(),
+            typing_backup: String::new(),
+            pulls: BTreeMap::new(),
+            status: None,
+            mouse: config.mouse,
+            size: (80, 24),
+            now,
+            next_job: 0,
+            containers_job: 0,
+            images_job: 0,
+            volumes_job: 0,
+            inspect_job: 0,
+            quit: false,
+        }
+    }
+
+    /// A fresh job id.
+    pub fn job(&mut self) -> JobId {
+        self.next_job += 1;
+        self.next_job
+    }
+
+    /// The commands to run at start: load every list.
+    pub fn init(&mut self) -> Vec<Cmd> {
+        vec![
+            self.reload_containers(),
+            self.reload_images(),
+            self.reload_volumes(),
+        ]
+    }
+
+    pub fn reload_containers(&mut self) -> Cmd {
+        self.containers_job = self.job();
+        Cmd::LoadContainers(self.containers_job)
+    }
+
+    pub fn reload_images(&mut self) -> Cmd {
+        self.images_job = self.job();
+        Cmd::LoadImages(self.images_job)
+    }
+
+    pub fn reload_volumes(&mut self) -> Cmd {
+        self.volumes_job = self.job();
+        Cmd::LoadVolumes(self.volumes_job)
+    }
+
+    /// Key contexts of the focused pane, most specific first.
+    pub fn contexts(&self) -> &'static [Context] {
+        if self.popup.is_some() {
+            return &[Context::Popup, Context::Global];
+        }
+        match self.pane {
+            Pane::Logs => &[Context::Logs, Context::List, Context::Global],
+            _ => &[Context::List, Context::Global],
+        }
+    }
+
+    /// Shows a message in the status bar.
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: false,
+            since: self.now,
+        });
+    }
+
+    /// Shows an error in the status bar.
+    pub fn complain(&mut self, text: impl Into<String>) {
+        self.status = Some(Status {
+            text: text.into(),
+            error: true,
+            since: self.now,
+        });
+    }
+
+    /// Whether the screen is wide enough for the list and the logs side by side.
+    pub fn wide(&self) -> bool {
+        self.size.0 >= 100
+    }
+
+    /// Rows a list pane shows (for paging and scrolling).
+    pub fn list_height(&self) -> usize {
+        usize::from(self.size.1.saturating_sub(5)).max(1)
+    }
+
+    /// Rows the logs pane shows.
+    pub fn logs_height(&self) -> usize {
+        let h = self.size.1.saturating_sub(4);
+        let h = if self.shell.is_some() { h / 2 } else { h };
+        usize::from(h).max(1)
+    }
+
+    /// Name of a container by id (the id's first 12 digits when unknown).
+    pub fn container_name(&self, id: &str) -> String {
+        self.containers
+            .items
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| super::format::short_id(id).to_string())
+    }
+}

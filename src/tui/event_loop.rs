@@ -1,0 +1,128 @@
+//! The loop: one `tokio::select!` over terminal input, engine events and job results (one
+//! channel), a one-second tick and a frame deadline. Draws only when something changed, at
+//! most once a frame, so a flood of log lines costs one draw per frame, and an idle TUI
+//! wakes once a second.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::app::App;
+use super::jobs::{self, Backend, Jobs};
+use super::msg::{Cmd, Msg};
+use super::terminal::Term;
+use super::update::update;
+use super::view::view;
+use crate::engine::Engine;
+
+/// Shortest time between two draws.
+const FRAME: Duration = Duration::from_millis(33);
+
+/// Runs the TUI on the real terminal until the user quits.
+pub async fn run(engine: Engine, app: App) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel(256);
+    jobs::start_feeds(&engine, tx.clone());
+    let backend: Arc<dyn Backend> = Arc::new(engine);
+    let jobs = Jobs::new(backend, tx);
+    let mut term = Term::enter(app.mouse)?;
+    let mut mouse_err = None;
+    let result = {
+        let mut set_mouse = |on: bool| {
+            if let Err(e) = term_mouse(on) {
+                mouse_err = Some(e);
+            }
+        };
+        let terminal = &mut term.terminal;
+        drive(terminal, app, jobs, rx, EventStream::new(), &mut set_mouse).await
+    };
+    drop(term);
+    result?;
+    if let Some(e) = mouse_err {
+        return Err(anyhow::anyhow!("cannot switch mouse capture: {e}"));
+    }
+    Ok(())
+}
+
+fn term_mouse(on: bool) -> io::Result<()> {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    let mut out = io::stdout();
+    if on {
+        crossterm::execute!(out, EnableMouseCapture)
+    } else {
+        crossterm::execute!(out, DisableMouseCapture)
+    }
+}
+
+/// The loop itself, over any terminal backend and event source (tests use `TestBackend` and
+/// a channel). Returns the final state.
+pub async fn drive<B, E>(
+    terminal: &mut Terminal<B>,
+    mut app: App,
+    mut jobs: Jobs,
+    mut rx: mpsc::Receiver<Msg>,
+    mut events: E,
+    set_mouse: &mut dyn FnMut(bool),
+) -> anyhow::Result<App>
+where
+    B: ratatui::backend::Backend,
+    E: Stream<Item = io::Result<Event>> + Unpin,
+{
+    let size = terminal.size()?;
+    let mut cmds = update(&mut app, Msg::Resize(size.width, size.height));
+    cmds.extend(app.init());
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        for cmd in cmds.drain(..) {
+            match cmd {
+                Cmd::Quit => app.quit = true,
+                Cmd::SetMouse(on) => set_mouse(on),
+                other => jobs.run(other),
+            }
+        }
+        if app.quit {
+            break;
+        }
+        let msg = tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => {
+                terminal.draw(|f| view(&app, f))?;
+                dirty = false;
+                last_draw = Instant::now();
+                continue;
+            }
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match to_msg(ev) {
+                    Some(m) => m,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(anyhow::anyhow!("cannot read the terminal: {e}")),
+                None => break,
+            },
+            Some(msg) = rx.recv() => msg,
+            _ = tick.tick() => Msg::Tick(chrono::Utc::now()),
+        };
+        cmds = update(&mut app, msg);
+        dirty = true;
+    }
+    jobs.shutdown();
+    Ok(app)
+}
+
+/// The message of a terminal event, if it is one we use.
+fn to_msg(ev: Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => Some(Msg::Key(k)),
+        Event::Mouse(m) => Some(Msg::Mouse(m)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}

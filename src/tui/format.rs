@@ -1,0 +1,81 @@
+//! Small formatting helpers shared by the panes: sizes, ages, short ids.
+
+use chrono::{DateTime, Utc};
+
+/// `1.2 MB`-style size (decimal units, like docker).
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else if v < 10.0 {
+        format!("{v:.1} {}", UNITS[unit])
+    } else {
+        format!("{v:.0} {}", UNITS[unit])
+    }
+}
+
+/// Compact duration: `45s`, `12m`, `3h12m`, `5d3h`.
+pub fn duration(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h{}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d{}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// How long ago `t` was, relative to `now` (`3h12m ago`).
+pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!("{} ago", duration((now - t).num_seconds()))
+}
+
+/// The first 12 hex digits of an id, without any `sha256:` prefix.
+pub fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    hex.get(..12).unwrap_or(hex)
+}
+
+/// Cuts `s` to at most `max` characters, marking the cut with `…`.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(size(999), "999 B");
+        assert_eq!(size(1_234_567), "1.2 MB");
+        assert_eq!(size(45_000_000), "45 MB");
+        assert_eq!(duration(59), "59s");
+        assert_eq!(duration(3600 * 3 + 720), "3h12m");
+        assert_eq!(duration(-5), "0s");
+        assert_eq!(duration(86_400 * 2 + 3600), "2d1h");
+    }
+
+    #[test]
+    fn ids_and_cuts() {
+        assert_eq!(short_id("sha256:0123456789abcdef"), "0123456789ab");
+        assert_eq!(short_id("abc"), "abc");
+        assert_eq!(ellipsize("hello world", 5), "hell…");
+        assert_eq!(ellipsize("hi", 5), "hi");
+        assert_eq!(ellipsize("hi", 0), "");
+    }
+}

@@ -1,0 +1,331 @@
+//! [`Backend`] over the real engine. Blocking engine calls run on tokio's blocking pool. Parts
+//! of the engine that are not in this build yet answer with an error saying so; nothing is
+//! ever made up.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use tokio::sync::mpsc;
+
+use super::{Backend, ShellIo};
+use crate::engine::container::{self, ContainerRecord, CreateOptions, Status};
+use crate::engine::logs::{LogOptions, LogReader};
+use crate::engine::volume::{self, PruneVolumes, VolumeFilter};
+use crate::engine::{Engine, EngineError};
+use crate::tui::model::{
+    ContainerRow, ContainerState, ImageRow, LogLine, RunSpec, Stream, VolumeRow,
+};
+use crate::tui::msg::{ContainerOp, Kind, News};
+
+/// Lines sent to the UI in one message at most.
+const BATCH: usize = 2048;
+/// How often a follow looks for new lines when there were none.
+const POLL: Duration = Duration::from_millis(40);
+
+fn not_yet<T: Send + 'static>(what: &str) -> BoxFuture<'static, Result<T, String>> {
+    let msg = format!("{what} is not available in this build yet");
+    async move { Err(msg) }.boxed()
+}
+
+/// Runs a blocking engine call on the blocking pool.
+fn blocking<T, F>(engine: &Engine, f: F) -> BoxFuture<'static, Result<T, String>>
+where
+    T: Send + 'static,
+    F: FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
+{
+    let engine = engine.clone();
+    async move {
+        tokio::task::spawn_blocking(move || f(&engine))
+            .await
+            .map_err(|e| format!("the engine task failed: {e}"))?
+            .map_err(|e| e.to_string())
+    }
+    .boxed()
+}
+
+fn row(rec: ContainerRecord) -> ContainerRow {
+    let state = match rec.state.status {
+        Status::Created => ContainerState::Created,
+        Status::Running => ContainerState::Running,
+        Status::Paused => ContainerState::Paused,
+        Status::Exited => ContainerState::Exited,
+        Status::Removing => ContainerState::Removing,
+    };
+    ContainerRow {
+        command: rec.command_line(),
+        exit_code: (state == ContainerState::Exited).then_some(rec.state.exit_code),
+        started: rec.state.started_at,
+        finished: rec.state.finished_at,
+        created: rec.created,
+        ports: String::new(),
+        state,
+        image: rec.image,
+        name: rec.name,
+        id: rec.id,
+    }
+}
+
+/// Volume names in a container's stored record (`mounts` entries of type `volume`).
+fn volumes_of(rec: &ContainerRecord) -> Vec<String> {
+    let value = serde_json::to_value(rec).unwrap_or_default();
+    value
+        .get("mounts")
+        .and_then(|m| m.as_array())
+        .map(|mounts| {
+            mounts
+                .iter()
+                .filter(|m| m.get("Type").and_then(|t| t.as_str()) == Some("volume"))
+                .filter_map(|m| m.get("Name").and_then(|n| n.as_str()))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Backend for Engine {
+    fn containers(&self) -> BoxFuture<'static, Result<Vec<ContainerRow>, String>> {
+        blocking(self, |e| {
+            Ok(container::list(e)?.into_iter().map(row).collect())
+        })
+    }
+
+    fn images(&self) -> BoxFuture<'static, Result<Vec<ImageRow>, String>> {
+        not_yet("listing images")
+    }
+
+    fn volumes(&self) -> BoxFuture<'static, Result<Vec<VolumeRow>, String>> {
+        blocking(self, |e| {
+            let list = volume::ops::list(e, &VolumeFilter::default())?;
+            Ok(list
+                .into_iter()
+                .map(|v| VolumeRow {
+                    created: DateTime::parse_from_rfc3339(&v.created_at)
+                        .ok()
+                        .map(|t| t.with_timezone(&Utc)),
+                    size: v.size,
+                    used_by: v.used_by,
+                    name: v.name,
+                })
+                .collect())
+        })
+    }
+
+    fn container_op(&self, id: String, op: ContainerOp) -> BoxFuture<'static, Result<(), String>> {
+        blocking(self, move |e| match op {
+            ContainerOp::Start => container::start(e, &id, false).map(|_| ()),
+            ContainerOp::Stop => container::stop(e, &id, None),
+            ContainerOp::Restart => container::restart(e, &id, None),
+            ContainerOp::Kill => container::kill(e, &id, None),
+            ContainerOp::Pause => container::pause(e, &id),
+            ContainerOp::Unpause => container::unpause(e, &id),
+        })
+    }
+
+    fn remove_container(
+        &self,
+        id: String,
+        force: bool,
+        volumes: bool,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        blocking(self, move |e| {
+            let names = if volumes {
+                volumes_of(&container::get(e, &id)?)
+            } else {
+                Vec::new()
+            };
+            container::remove(e, &id, force)?;
+            if !names.is_empty() {
+                volume::ops::remove_anonymous(e, &names)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn remove_image(
+        &self,
+        _reference: String,
+        _force: bool,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        not_yet("removing images")
+    }
+
+    fn remove_volume(&self, name: String, force: bool) -> BoxFuture<'static, Result<(), String>> {
+        blocking(self, move |e| {
+            volume::ops::remove(e, &name, force).map(|_| ())
+        })
+    }
+
+    fn create_volume(&self, name: String) -> BoxFuture<'static, Result<(), String>> {
+        blocking(self, move |e| {
+            let req = volume::CreateVolume {
+                name: Some(name),
+                ..Default::default()
+            };
+            volume::ops::create(e, &req).map(|_| ())
+        })
+    }
+
+    fn prune(&self, kind: Kind) -> BoxFuture<'static, Result<String, String>> {
+        match kind {
+            Kind::Container => blocking(self, |e| {
+                let n = container::prune(e)?.len();
+                Ok(format!("removed {n} stopped container(s)"))
+            }),
+            Kind::Volume => blocking(self, |e| {
+                let r = volume::ops::prune(e, &PruneVolumes::default())?;
+                Ok(format!(
+                    "removed {} unused anonymous volume(s), {}",
+                    r.volumes_deleted.len(),
+                    crate::tui::format::size(r.space_reclaimed)
+                ))
+            }),
+            Kind::Image => not_yet("pruning images"),
+        }
+    }
+
+    fn inspect(&self, kind: Kind, id: String) -> BoxFuture<'static, Result<String, String>> {
+        let pretty =
+            |v: serde_json::Value| serde_json::to_string_pretty(&v).map_err(EngineError::from);
+        match kind {
+            Kind::Container => blocking(self, move |e| {
+                let rec = container::get(e, &id)?;
+                pretty(container::inspect_json(e, &rec))
+            }),
+            Kind::Volume => blocking(self, move |e| {
+                let v = volume::ops::inspect(e, &id)?;
+                pretty(serde_json::to_value(v)?)
+            }),
+            Kind::Image => not_yet("inspecting images"),
+        }
+    }
+
+    fn pull(
+        &self,
+        _reference: String,
+        _progress: mpsc::UnboundedSender<News>,
+    ) -> BoxFuture<'static, Result<String, String>> {
+        not_yet("pulling images")
+    }
+
+    fn run(&self, spec: RunSpec) -> BoxFuture<'static, Result<(String, String), String>> {
+        if !spec.volumes.is_empty() {
+            return not_yet("mounting volumes from the run form");
+        }
+        blocking(self, move |e| {
+            let opts = CreateOptions {
+                name: spec.name.clone(),
+                rootfs: spec.image.starts_with('/'),
+                image: spec.image.clone(),
+                cmd: spec.command.clone(),
+                env: spec.env.clone(),
+                auto_remove: spec.remove,
+                ..Default::default()
+            };
+            let rec = container::create(e, &opts)?;
+            if let Err(err) = container::start(e, &rec.id, false) {
+                if spec.remove {
+                    let _ = container::remove(e, &rec.id, true);
+                }
+                return Err(err);
+            }
+            Ok((rec.id, rec.name))
+        })
+    }
+
+    fn follow_logs(
+        &self,
+        container: String,
+        tail: Option<usize>,
+        since: Option<DateTime<Utc>>,
+        out: mpsc::Sender<Vec<LogLine>>,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        blocking(self, move |e| {
+            follow(
+                e,
+                &container,
+                LogOptions {
+                    tail,
+                    since,
+                    until: None,
+                },
+                &out,
+            )
+        })
+    }
+
+    fn open_shell(
+        &self,
+        _container: String,
+        attach: bool,
+        _cols: u16,
+        _rows: u16,
+    ) -> BoxFuture<'static, Result<ShellIo, String>> {
+        not_yet(if attach {
+            "attaching to containers"
+        } else {
+            "shells in containers"
+        })
+    }
+}
+
+/// Follows a container's log file until the container is removed or nobody listens; keeps
+/// following across restarts (the monitor appends to the same file).
+fn follow(
+    e: &Engine,
+    id: &str,
+    options: LogOptions,
+    out: &mpsc::Sender<Vec<LogLine>>,
+) -> Result<(), EngineError> {
+    container::get(e, id)?;
+    let path = e.layout().container_dir(id).join("log.json");
+    let exists = |e: &Engine| -> Result<bool, EngineError> {
+        Ok(e.state()
+            .read(|tx| container::store::get(tx, id))?
+            .is_some())
+    };
+    let mut idle = 0u32;
+    // A container that never ran has no log file yet: wait for it to appear.
+    while !path.exists() {
+        if out.is_closed() || !exists(e)? {
+            return Ok(());
+        }
+        std::thread::sleep(POLL * 5);
+    }
+    let mut reader = LogReader::open(&path, options)?;
+    let mut entries = reader.read_existing()?;
+    loop {
+        if !entries.is_empty() {
+            idle = 0;
+            for chunk in entries.chunks(BATCH) {
+                let lines = chunk
+                    .iter()
+                    .map(|en| LogLine {
+                        time: en.time,
+                        stream: match en.stream {
+                            crate::engine::logs::Stream::Stdout => Stream::Stdout,
+                            crate::engine::logs::Stream::Stderr => Stream::Stderr,
+                        },
+                        container: id.to_string(),
+                        text: en.line.trim_end_matches(['\n', '\r']).to_string(),
+                    })
+                    .collect();
+                if out.blocking_send(lines).is_err() {
+                    return Ok(());
+                }
+            }
+        } else {
+            idle += 1;
+            if out.is_closed() {
+                return Ok(());
+            }
+            // About once a second, see whether the container still exists.
+            if idle.is_multiple_of(25) && !exists(e)? {
+                return Ok(());
+            }
+            std::thread::sleep(POLL);
+        }
+        entries = reader.read_available()?;
+    }
+}

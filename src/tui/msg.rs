@@ -1,0 +1,213 @@
+//! Messages into the reducer ([`Msg`]) and commands out of it ([`Cmd`]).
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use super::model::{ContainerRow, ImageRow, LayerRow, LogLine, RunSpec, VolumeRow};
+
+/// Identifies one spawned job, so that answers to superseded requests can be dropped.
+pub type JobId = u64;
+
+/// Which list (for prune, inspect and reloads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Container,
+    Image,
+    Volume,
+}
+
+impl Kind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Container => "container",
+            Kind::Image => "image",
+            Kind::Volume => "volume",
+        }
+    }
+}
+
+/// A lifecycle operation on containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerOp {
+    Start,
+    Stop,
+    Restart,
+    Kill,
+    Pause,
+    Unpause,
+}
+
+impl ContainerOp {
+    /// Past tense for the status line.
+    pub fn done(self) -> &'static str {
+        match self {
+            ContainerOp::Start => "started",
+            ContainerOp::Stop => "stopped",
+            ContainerOp::Restart => "restarted",
+            ContainerOp::Kill => "killed",
+            ContainerOp::Pause => "paused",
+            ContainerOp::Unpause => "unpaused",
+        }
+    }
+
+    /// Verb for error messages.
+    pub fn verb(self) -> &'static str {
+        match self {
+            ContainerOp::Start => "start",
+            ContainerOp::Stop => "stop",
+            ContainerOp::Restart => "restart",
+            ContainerOp::Kill => "kill",
+            ContainerOp::Pause => "pause",
+            ContainerOp::Unpause => "unpause",
+        }
+    }
+}
+
+/// What the engine reported on its own (not an answer to a job).
+#[derive(Debug, Clone, PartialEq)]
+pub enum News {
+    PullStarted {
+        image: String,
+        layers: Vec<String>,
+    },
+    Layer {
+        image: String,
+        layer: LayerRow,
+    },
+    PullFinished {
+        image: String,
+        result: Result<String, String>,
+    },
+    Changed(Kind),
+}
+
+/// A container the run form started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ran {
+    pub id: String,
+    pub name: String,
+    /// The form asked not to detach: attach to it.
+    pub attach: bool,
+}
+
+/// The answer of a job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    Containers(Result<Vec<ContainerRow>, String>),
+    Images(Result<Vec<ImageRow>, String>),
+    Volumes(Result<Vec<VolumeRow>, String>),
+    /// Pretty JSON of an inspect.
+    Inspect(Result<String, String>),
+    /// An action finished: `Ok(what was done)` or `Err(what failed and why)`.
+    Done(Result<String, String>),
+    /// A container was created and started by the run form.
+    Ran(Result<Ran, String>),
+    /// More lines of a followed log.
+    LogLines(Vec<LogLine>),
+    /// A log follow ended (`Some(error)` when it failed).
+    LogsEnded(Option<String>),
+    /// Bytes from a shell's terminal.
+    ShellOutput(Vec<u8>),
+    /// The shell exited or could not start.
+    ShellEnded(Option<String>),
+}
+
+/// Everything the reducer reacts to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// Once a second, with the wall clock.
+    Tick(DateTime<Utc>),
+    /// The state database changed (another process or this one wrote).
+    StateChanged,
+    Engine(News),
+    Job(JobId, Output),
+}
+
+/// Everything the reducer asks for. Jobs run them; the event loop handles the terminal ones.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    LoadContainers(JobId),
+    LoadImages(JobId),
+    LoadVolumes(JobId),
+    Container {
+        job: JobId,
+        ids: Vec<String>,
+        op: ContainerOp,
+    },
+    RemoveContainers {
+        job: JobId,
+        ids: Vec<String>,
+        force: bool,
+        volumes: bool,
+    },
+    RemoveImages {
+        job: JobId,
+        ids: Vec<String>,
+        force: bool,
+    },
+    RemoveVolumes {
+        job: JobId,
+        names: Vec<String>,
+        force: bool,
+    },
+    CreateVolume {
+        job: JobId,
+        name: String,
+    },
+    Prune {
+        job: JobId,
+        kind: Kind,
+    },
+    Inspect {
+        job: JobId,
+        kind: Kind,
+        id: String,
+    },
+    Pull {
+        job: JobId,
+        reference: String,
+    },
+    Run {
+        job: JobId,
+        spec: RunSpec,
+    },
+    /// Follow a container's log: the last `tail` lines (all when `None`) no older than `since`,
+    /// then new ones as they come.
+    FollowLogs {
+        job: JobId,
+        container: String,
+        tail: Option<usize>,
+        since: Option<DateTime<Utc>>,
+    },
+    /// Stop a long-running job (a log follow, a shell).
+    Cancel(JobId),
+    SaveLogs {
+        job: JobId,
+        path: PathBuf,
+        text: String,
+    },
+    /// Open a shell (or attach to the main process) in a pty of `cols`×`rows`.
+    OpenShell {
+        job: JobId,
+        container: String,
+        attach: bool,
+        cols: u16,
+        rows: u16,
+    },
+    ShellInput {
+        job: JobId,
+        bytes: Vec<u8>,
+    },
+    ShellResize {
+        job: JobId,
+        cols: u16,
+        rows: u16,
+    },
+    SetMouse(bool),
+    Quit,
+}

@@ -1,0 +1,141 @@
+//! The containers pane: name, image, status in colour, uptime, exit code, ports, id.
+
+use std::cmp::Ordering;
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::Frame;
+
+use super::{render_list, Column, ListSpec};
+use crate::tui::app::App;
+use crate::tui::format;
+use crate::tui::list::Item;
+use crate::tui::model::{ContainerRow, ContainerState};
+
+impl Item for ContainerRow {
+    fn key(&self) -> &str {
+        &self.id
+    }
+
+    fn haystack(&self) -> String {
+        format!(
+            "{} {} {} {} {}",
+            self.name,
+            self.image,
+            self.state.label(),
+            self.id,
+            self.ports
+        )
+        .to_lowercase()
+    }
+
+    fn sort_columns() -> &'static [&'static str] {
+        &["name", "status", "image", "created"]
+    }
+
+    fn compare(&self, o: &Self, col: usize) -> Ordering {
+        let by_name = || self.name.cmp(&o.name);
+        match col {
+            1 => self.state.cmp(&o.state).then_with(by_name),
+            2 => self.image.cmp(&o.image).then_with(by_name),
+            3 => o.created.cmp(&self.created).then_with(by_name),
+            _ => by_name(),
+        }
+    }
+}
+
+const COLUMNS: [Column; 7] = [
+    Column {
+        title: "NAME",
+        width: Constraint::Fill(2),
+        min_pane_width: 0,
+    },
+    Column {
+        title: "IMAGE",
+        width: Constraint::Fill(2),
+        min_pane_width: 40,
+    },
+    Column {
+        title: "STATUS",
+        width: Constraint::Length(10),
+        min_pane_width: 0,
+    },
+    Column {
+        title: "UP/AGE",
+        width: Constraint::Length(10),
+        min_pane_width: 30,
+    },
+    Column {
+        title: "EXIT",
+        width: Constraint::Length(4),
+        min_pane_width: 56,
+    },
+    Column {
+        title: "PORTS",
+        width: Constraint::Fill(1),
+        min_pane_width: 100,
+    },
+    Column {
+        title: "ID",
+        width: Constraint::Length(12),
+        min_pane_width: 72,
+    },
+];
+
+/// Text of the status column.
+pub fn status_text(c: &ContainerRow) -> String {
+    match (c.state, c.exit_code) {
+        (ContainerState::Exited, Some(code)) => format!("exited {code}"),
+        (s, _) => s.label().to_string(),
+    }
+}
+
+/// Uptime of a running container, or how long ago it exited or was created.
+pub fn age_text(c: &ContainerRow, now: chrono::DateTime<chrono::Utc>) -> String {
+    match c.state {
+        ContainerState::Running | ContainerState::Paused => c
+            .started
+            .map(|s| format::duration((now - s).num_seconds()))
+            .unwrap_or_default(),
+        ContainerState::Exited => format::ago(c.finished.unwrap_or(c.created), now),
+        _ => format::ago(c.created, now),
+    }
+}
+
+pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
+    let t = &app.theme;
+    let now = app.now;
+    let cells = |c: &ContainerRow| {
+        vec![
+            Span::raw(c.name.clone()),
+            Span::raw(c.image.clone()),
+            Span::styled(status_text(c), t.state(c.state, c.exit_code)),
+            Span::raw(age_text(c, now)),
+            Span::raw(c.exit_code.map(|e| e.to_string()).unwrap_or_default()),
+            Span::raw(c.ports.clone()),
+            Span::styled(
+                format::short_id(&c.id).to_string(),
+                ratatui::style::Style::new().fg(t.dim),
+            ),
+        ]
+    };
+    let hint = format!(
+        "No containers yet. Press {} to pull an image, then {} to run one.",
+        app.keymap.key_label(crate::tui::keymap::Action::Pull),
+        app.keymap.key_label(crate::tui::keymap::Action::Run)
+    );
+    render_list(
+        app,
+        f,
+        area,
+        focused,
+        ListSpec {
+            title: "Containers",
+            noun: "container",
+            list: &app.containers,
+            columns: &COLUMNS,
+            cells: &cells,
+            empty_hint: hint,
+        },
+    );
+}

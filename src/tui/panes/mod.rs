@@ -1,0 +1,158 @@
+//! The panes: pure rendering of one part of [`App`] each.
+
+pub mod containers;
+pub mod details;
+pub mod images;
+pub mod logs;
+pub mod shell;
+pub mod volumes;
+
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Row, Table, TableState, Wrap};
+use ratatui::Frame;
+
+use super::app::{App, Typing};
+use super::list::{Item, ListView};
+use super::theme::Theme;
+
+/// A pane's border with its title; the focused pane's is bright.
+pub fn block<'a>(theme: &Theme, title: Line<'a>, focused: bool) -> Block<'a> {
+    Block::bordered()
+        .border_style(theme.border(focused))
+        .title(title)
+}
+
+/// One column of a list table.
+pub struct Column {
+    pub title: &'static str,
+    pub width: Constraint,
+    /// Hidden below this pane width.
+    pub min_pane_width: u16,
+}
+
+/// What a list pane tells the shared renderer.
+pub struct ListSpec<'a, T> {
+    pub title: &'static str,
+    pub noun: &'static str,
+    pub list: &'a ListView<T>,
+    pub columns: &'a [Column],
+    /// Cells of a row, one per column.
+    pub cells: &'a dyn Fn(&T) -> Vec<Span<'static>>,
+    /// Shown when there are no rows at all.
+    pub empty_hint: String,
+}
+
+/// Renders a list pane: border with title, sort and filter, table or state message.
+pub fn render_list<T: Item>(
+    app: &App,
+    f: &mut Frame,
+    area: Rect,
+    focused: bool,
+    spec: ListSpec<'_, T>,
+) {
+    let t = &app.theme;
+    let list = spec.list;
+    let mut title = vec![Span::styled(
+        format!(" {} ", spec.title),
+        Style::new().add_modifier(Modifier::BOLD),
+    )];
+    if list.loaded && list.error.is_none() {
+        let n = if list.view.len() == list.items.len() {
+            format!("{} ", list.items.len())
+        } else {
+            format!("{}/{} ", list.view.len(), list.items.len())
+        };
+        title.push(Span::styled(n, Style::new().fg(t.dim)));
+    }
+    if !list.marks.is_empty() {
+        title.push(Span::styled(
+            format!("· {} marked ", list.marks.len()),
+            Style::new().fg(t.marked),
+        ));
+    }
+    let mut b = block(t, Line::from(title), focused);
+    if area.width >= 30 {
+        let arrow = if list.reverse { "▼" } else { "▲" };
+        b = b.title(
+            Line::styled(
+                format!(" {} {arrow} ", list.sort_name()),
+                Style::new().fg(t.dim),
+            )
+            .right_aligned(),
+        );
+    }
+    let typing = focused && app.typing == Some(Typing::ListFilter);
+    if typing || !list.filter.is_empty() {
+        let text = if typing {
+            app.filter_input.display(true)
+        } else {
+            list.filter.clone()
+        };
+        b = b.title_bottom(Line::styled(
+            format!(" /{text} "),
+            Style::new().fg(t.accent),
+        ));
+    }
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let message = if !list.loaded {
+        Some((format!("loading {}s…", spec.noun), Style::new().fg(t.dim)))
+    } else if let Some(e) = &list.error {
+        Some((
+            format!("cannot list {}s: {e}", spec.noun),
+            Style::new().fg(t.error),
+        ))
+    } else if list.items.is_empty() {
+        Some((spec.empty_hint.clone(), Style::new().fg(t.dim)))
+    } else if list.view.is_empty() {
+        Some((
+            format!(
+                "no {} matches \"{}\" (Esc clears the filter)",
+                spec.noun, list.filter
+            ),
+            Style::new().fg(t.dim),
+        ))
+    } else {
+        None
+    };
+    if let Some((text, style)) = message {
+        let p = Paragraph::new(Line::styled(text, style)).wrap(Wrap { trim: true });
+        f.render_widget(p, inner);
+        return;
+    }
+    let shown: Vec<usize> = (0..spec.columns.len())
+        .filter(|&i| inner.width >= spec.columns[i].min_pane_width)
+        .collect();
+    let mut widths = vec![Constraint::Length(1)];
+    widths.extend(shown.iter().map(|&i| spec.columns[i].width));
+    let mut head = vec![Span::raw("")];
+    head.extend(shown.iter().map(|&i| Span::raw(spec.columns[i].title)));
+    let header = Row::new(head).style(Style::new().fg(t.dim).add_modifier(Modifier::BOLD));
+    let rows = list.shown().map(|item| {
+        let mut cells = (spec.cells)(item);
+        let mark = if list.marks.contains(item.key()) {
+            Span::styled("●", Style::new().fg(t.marked))
+        } else {
+            Span::raw(" ")
+        };
+        let mut out = vec![mark];
+        for &i in &shown {
+            out.push(std::mem::take(&mut cells[i]));
+        }
+        Row::new(out)
+    });
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .row_highlight_style(if focused {
+            t.selected()
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        });
+    let mut state = TableState::new()
+        .with_offset(list.offset)
+        .with_selected(Some(list.selected));
+    f.render_stateful_widget(table, inner, &mut state);
+}

@@ -1,0 +1,268 @@
+//! Popup (dialog) states. Rendering lives in `popups/`, keys in `update_popup.rs`.
+
+use super::input::TextInput;
+use super::model::RunSpec;
+use super::msg::Kind;
+
+/// The dialog on top of the panes, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Popup {
+    Help { scroll: usize },
+    Confirm(Confirm),
+    Pull(PullDialog),
+    Run(RunForm),
+    Inspect(Inspect),
+    Message(Message),
+    Prompt(Prompt),
+}
+
+/// What a confirm dialog will do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    RemoveContainers(Vec<String>),
+    RemoveImages(Vec<String>),
+    RemoveVolumes(Vec<String>),
+    Prune(Kind),
+}
+
+/// "Remove 3 containers?" with options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub title: String,
+    /// Names of what is affected.
+    pub items: Vec<String>,
+    pub action: Pending,
+    /// `Some` when the action has a force option.
+    pub force: Option<bool>,
+    /// `Some` when the action can also remove anonymous volumes.
+    pub volumes: Option<bool>,
+}
+
+/// The pull dialog: a reference input, then the progress of that pull.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PullDialog {
+    pub input: TextInput,
+    /// Set once started: the normalised reference whose progress is shown.
+    pub image: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The run form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunForm {
+    /// Image, name, command, env, volumes.
+    pub fields: [TextInput; 5],
+    pub detach: bool,
+    pub remove: bool,
+    /// 0-4 the text fields, 5 detach, 6 remove.
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+impl RunForm {
+    pub const LABELS: [&'static str; 7] = [
+        "Image",
+        "Name",
+        "Command",
+        "Env",
+        "Volumes",
+        "Detach",
+        "Remove on exit",
+    ];
+    pub const HINTS: [&'static str; 5] = [
+        "e.g. busybox, 127.0.0.1:5000/app:1, or a rootfs dir /srv/root",
+        "optional",
+        "optional; the image's default when empty",
+        "KEY=VALUE KEY2=\"with spaces\"",
+        "NAME:/path or /host:/path[:ro]",
+    ];
+    pub const FIELDS: usize = 7;
+
+    pub fn new(image: &str) -> RunForm {
+        RunForm {
+            fields: [
+                TextInput::with(image),
+                TextInput::default(),
+                TextInput::default(),
+                TextInput::default(),
+                TextInput::default(),
+            ],
+            detach: true,
+            remove: false,
+            focus: if image.is_empty() { 0 } else { 1 },
+            error: None,
+        }
+    }
+
+    /// The run request, or what is wrong with the form.
+    pub fn spec(&self) -> Result<RunSpec, String> {
+        let image = self.fields[0].text.trim();
+        if image.is_empty() {
+            return Err("Image: give an image to run, e.g. busybox".into());
+        }
+        // An absolute path is a root filesystem directory (like `run --rootfs`).
+        if !image.starts_with('/') {
+            crate::engine::ImageRef::parse(image).map_err(|e| format!("Image: {e}"))?;
+        }
+        let name = self.fields[1].text.trim();
+        if !name.is_empty() && !valid_name(name) {
+            return Err(format!(
+                "Name: {name:?} is not a valid name (letters, digits, _ . -, starting with a letter or digit)"
+            ));
+        }
+        let command = split_words(&self.fields[2].text).map_err(|e| format!("Command: {e}"))?;
+        let env = split_words(&self.fields[3].text).map_err(|e| format!("Env: {e}"))?;
+        for e in &env {
+            match e.split_once('=') {
+                Some((k, _)) if !k.is_empty() => {}
+                _ => return Err(format!("Env: {e:?} is not KEY=VALUE")),
+            }
+        }
+        let volumes = split_words(&self.fields[4].text).map_err(|e| format!("Volumes: {e}"))?;
+        for v in &volumes {
+            let parts: Vec<&str> = v.split(':').collect();
+            let ok = match parts.as_slice() {
+                [src, dst] | [src, dst, "ro" | "rw"] => !src.is_empty() && dst.starts_with('/'),
+                _ => false,
+            };
+            if !ok {
+                return Err(format!(
+                    "Volumes: {v:?} is not SOURCE:/container/path[:ro] (SOURCE a volume name or an absolute host path)"
+                ));
+            }
+        }
+        Ok(RunSpec {
+            image: image.to_string(),
+            name: (!name.is_empty()).then(|| name.to_string()),
+            command,
+            env,
+            volumes,
+            detach: self.detach,
+            remove: self.remove,
+        })
+    }
+}
+
+/// Docker's container and volume name rule: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
+pub fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Splits like a shell: whitespace separates words, quotes group, backslash escapes.
+pub fn split_words(s: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quote: Option<char> = None;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') | (None, '\\') => match chars.next() {
+                Some(n) => {
+                    cur.push(n);
+                    in_word = true;
+                }
+                None => return Err("a trailing backslash escapes nothing".into()),
+            },
+            (Some(_), c) => cur.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if let Some(q) = quote {
+        return Err(format!("the quote {q} is never closed"));
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+/// The inspect popup: JSON, scrollable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspect {
+    pub title: String,
+    /// `None` while loading.
+    pub text: Option<Result<String, String>>,
+    pub scroll: usize,
+}
+
+/// A message (errors stay until closed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub title: String,
+    pub text: String,
+    pub error: bool,
+}
+
+/// What a one-line prompt is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptFor {
+    CreateVolume,
+    SaveLogs,
+}
+
+/// A one-line question (volume name, file to save to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub title: String,
+    pub label: String,
+    pub input: TextInput,
+    pub purpose: PromptFor,
+    pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_like_a_shell() {
+        assert_eq!(
+            split_words(" sh -c 'echo a  b' ").unwrap(),
+            ["sh", "-c", "echo a  b"]
+        );
+        assert_eq!(split_words(r#"A="x y" B=\"q"#).unwrap(), ["A=x y", "B=\"q"]);
+        assert_eq!(split_words("''").unwrap(), [""]);
+        assert!(split_words("'open").unwrap_err().contains("never closed"));
+        assert!(split_words("x\\").is_err());
+    }
+
+    #[test]
+    fn run_form_validates_every_field() {
+        let mut f = RunForm::new("");
+        assert!(f.spec().unwrap_err().starts_with("Image:"));
+        f.fields[0] = TextInput::with("busybox");
+        f.fields[1] = TextInput::with("-bad");
+        assert!(f.spec().unwrap_err().starts_with("Name:"));
+        f.fields[1] = TextInput::with("web.1");
+        f.fields[3] = TextInput::with("NOEQUALS");
+        assert!(f.spec().unwrap_err().starts_with("Env:"));
+        f.fields[3] = TextInput::with("A=1 'B=two words'");
+        f.fields[4] = TextInput::with("data:relative");
+        assert!(f.spec().unwrap_err().starts_with("Volumes:"));
+        f.fields[4] = TextInput::with("data:/data /srv:/srv:ro");
+        f.fields[2] = TextInput::with("sh -c 'sleep 1'");
+        let s = f.spec().unwrap();
+        assert_eq!(s.name.as_deref(), Some("web.1"));
+        assert_eq!(s.command, ["sh", "-c", "sleep 1"]);
+        assert_eq!(s.env, ["A=1", "B=two words"]);
+        assert_eq!(s.volumes.len(), 2);
+        assert!(s.detach && !s.remove);
+    }
+}

@@ -1,0 +1,237 @@
+//! The reducer: `update(&mut App, Msg) -> Vec<Cmd>`. Pure: no I/O, no engine, no clock; the
+//! commands it returns are run by `jobs` and the event loop.
+
+use super::app::{App, PullProgress};
+use super::model::LayerRow;
+use super::msg::{Cmd, Kind, Msg, News, Output};
+use super::popup::{Message, Popup};
+
+/// How long a status line stays (errors a little longer).
+const STATUS_SECS: i64 = 6;
+const ERROR_SECS: i64 = 15;
+
+/// Applies `msg` to `app` and returns what must happen next.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
+    match msg {
+        Msg::Key(ev) => super::update_keys::on_key(app, ev),
+        Msg::Mouse(ev) => super::update_keys::on_mouse(app, ev),
+        Msg::Resize(w, h) => resize(app, w, h),
+        Msg::Tick(now) => {
+            app.now = now;
+            if let Some(s) = &app.status {
+                let limit = if s.error { ERROR_SECS } else { STATUS_SECS };
+                if (now - s.since).num_seconds() >= limit {
+                    app.status = None;
+                }
+            }
+            Vec::new()
+        }
+        Msg::StateChanged => app.init(),
+        Msg::Engine(news) => on_news(app, news),
+        Msg::Job(id, out) => on_output(app, id, out),
+    }
+}
+
+fn resize(app: &mut App, w: u16, h: u16) -> Vec<Cmd> {
+    app.size = (w, h);
+    let height = app.list_height();
+    app.containers.scroll_into_view(height);
+    app.images.scroll_into_view(height);
+    app.volumes.scroll_into_view(height);
+    shell_resize(app)
+}
+
+/// Resizes the shell's pty to the area the layout gives it.
+pub fn shell_resize(app: &mut App) -> Vec<Cmd> {
+    let (rows, cols) = super::view::shell_size(app);
+    match &mut app.shell {
+        Some(shell) if shell.ended.is_none() => {
+            if shell.resize(rows, cols) {
+                vec![Cmd::ShellResize {
+                    job: shell.job,
+                    cols,
+                    rows,
+                }]
+            } else {
+                Vec::new()
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn on_news(app: &mut App, news: News) -> Vec<Cmd> {
+    match news {
+        News::PullStarted { image, layers } => {
+            let p = app.pulls.entry(image.clone()).or_insert(PullProgress {
+                image,
+                layers: Vec::new(),
+                result: None,
+            });
+            p.result = None;
+            p.layers = layers
+                .into_iter()
+                .map(|digest| LayerRow {
+                    digest,
+                    state: "Waiting".into(),
+                    done: 0,
+                    total: 0,
+                    finished: false,
+                })
+                .collect();
+            Vec::new()
+        }
+        News::Layer { image, layer } => {
+            let p = app.pulls.entry(image.clone()).or_insert(PullProgress {
+                image,
+                layers: Vec::new(),
+                result: None,
+            });
+            match p.layers.iter_mut().find(|l| l.digest == layer.digest) {
+                Some(l) => *l = layer,
+                None => p.layers.push(layer),
+            }
+            Vec::new()
+        }
+        News::PullFinished { image, result } => {
+            match &result {
+                Ok(_) => app.say(format!("pulled {image}")),
+                Err(e) => app.complain(format!("pull of {image} failed: {e}")),
+            }
+            if let Some(p) = app.pulls.get_mut(&image) {
+                p.result = Some(result);
+            }
+            vec![app.reload_images()]
+        }
+        News::Changed(Kind::Container) => vec![app.reload_containers(), app.reload_volumes()],
+        News::Changed(Kind::Image) => vec![app.reload_images()],
+        News::Changed(Kind::Volume) => vec![app.reload_volumes()],
+    }
+}
+
+fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
+    match out {
+        Output::Containers(r) if id == app.containers_job => {
+            match r {
+                Ok(rows) => app.containers.set_items(rows),
+                Err(e) => {
+                    app.containers.loaded = true;
+                    app.containers.error = Some(e);
+                }
+            }
+            Vec::new()
+        }
+        Output::Images(r) if id == app.images_job => {
+            match r {
+                Ok(rows) => app.images.set_items(rows),
+                Err(e) => {
+                    app.images.loaded = true;
+                    app.images.error = Some(e);
+                }
+            }
+            Vec::new()
+        }
+        Output::Volumes(r) if id == app.volumes_job => {
+            match r {
+                Ok(rows) => app.volumes.set_items(rows),
+                Err(e) => {
+                    app.volumes.loaded = true;
+                    app.volumes.error = Some(e);
+                }
+            }
+            Vec::new()
+        }
+        Output::Inspect(r) if id == app.inspect_job => {
+            if let Some(Popup::Inspect(i)) = &mut app.popup {
+                i.text = Some(r);
+            }
+            Vec::new()
+        }
+        Output::Done(r) => {
+            match r {
+                Ok(what) => app.say(what),
+                Err(e) => fail(app, "Action failed", e),
+            }
+            app.init()
+        }
+        Output::Ran(r) => match r {
+            Ok(ran) => {
+                app.say(format!("started {}", ran.name));
+                let mut cmds = app.init();
+                if ran.attach {
+                    cmds.extend(super::update_keys::open_shell(
+                        app, &ran.id, &ran.name, true,
+                    ));
+                } else {
+                    cmds.extend(super::update_logs::show_logs(app, vec![ran.id]));
+                }
+                cmds
+            }
+            Err(e) => {
+                fail(app, "Run failed", e);
+                app.init()
+            }
+        },
+        Output::LogLines(lines) => {
+            let Some(container) = follower(app, id) else {
+                return Vec::new();
+            };
+            for mut line in lines {
+                line.container = container.clone();
+                app.logs.store.push(line);
+            }
+            Vec::new()
+        }
+        Output::LogsEnded(err) => {
+            if let Some(container) = follower(app, id) {
+                app.logs.follows.remove(&container);
+                app.logs.ended.insert(container, err);
+            }
+            Vec::new()
+        }
+        Output::ShellOutput(bytes) => {
+            if let Some(shell) = app.shell.as_mut().filter(|s| s.job == id) {
+                shell.feed(&bytes);
+            }
+            Vec::new()
+        }
+        Output::ShellEnded(err) => {
+            if let Some(shell) = app.shell.as_mut().filter(|s| s.job == id) {
+                shell.focused = false;
+                shell.ended = Some(err.clone());
+                if let Some(e) = err {
+                    fail(app, "Shell failed", e);
+                }
+            }
+            Vec::new()
+        }
+        // An answer to a superseded request.
+        _ => Vec::new(),
+    }
+}
+
+/// The container a log job follows, if the job is still wanted.
+fn follower(app: &App, job: u64) -> Option<String> {
+    app.logs
+        .follows
+        .iter()
+        .find(|(_, j)| **j == job)
+        .map(|(c, _)| c.clone())
+}
+
+/// Shows a failure: in a dialog when none is open, else in the status bar.
+pub fn fail(app: &mut App, title: &str, text: String) {
+    if app.popup.is_none() {
+        app.popup = Some(Popup::Message(Message {
+            title: title.to_string(),
+            text,
+            error: true,
+        }));
+    } else {
+        app.complain(text);
+    }
+}
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

@@ -1,0 +1,224 @@
+//! Keys in dialogs. Dialogs with text fields take raw keys; the others go through the keymap's
+//! `Popup` context.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::app::{App, PullProgress};
+use super::input::Edit;
+use super::keymap::{Action, Key};
+use super::msg::Cmd;
+use super::popup::{valid_name, Confirm, Pending, Popup, Prompt, PromptFor, RunForm};
+
+/// A key while a dialog is open.
+pub fn on_key(app: &mut App, ev: KeyEvent) -> Vec<Cmd> {
+    let Some(popup) = app.popup.take() else {
+        return Vec::new();
+    };
+    match popup {
+        Popup::Pull(mut d) if d.image.is_none() => match d.input.key(&ev) {
+            Edit::Submit => start_pull(app, d),
+            Edit::Cancel => Vec::new(),
+            _ => {
+                d.error = None;
+                app.popup = Some(Popup::Pull(d));
+                Vec::new()
+            }
+        },
+        Popup::Run(form) => run_form(app, form, &ev),
+        Popup::Prompt(p) => prompt(app, p, &ev),
+        other => {
+            app.popup = Some(other);
+            let action = app.keymap.action(app.contexts(), Key::from_event(&ev));
+            match action {
+                Some(a) => popup_action(app, a),
+                None => Vec::new(),
+            }
+        }
+    }
+}
+
+/// Scrolls a scrollable dialog by `delta` lines.
+pub fn scroll(app: &mut App, delta: isize) -> Vec<Cmd> {
+    let slot = match &mut app.popup {
+        Some(Popup::Help { scroll }) => scroll,
+        Some(Popup::Inspect(i)) => &mut i.scroll,
+        _ => return Vec::new(),
+    };
+    *slot = slot.saturating_add_signed(delta);
+    Vec::new()
+}
+
+fn popup_action(app: &mut App, action: Action) -> Vec<Cmd> {
+    let page = usize::from(app.size.1.saturating_sub(8)).max(1) as isize;
+    match action {
+        Action::Cancel | Action::Back | Action::Quit | Action::Help => {
+            app.popup = None;
+            Vec::new()
+        }
+        Action::Up => scroll(app, -1),
+        Action::Down => scroll(app, 1),
+        Action::PageUp => scroll(app, -page),
+        Action::PageDown => scroll(app, page),
+        Action::Top => scroll(app, isize::MIN),
+        Action::Bottom => scroll(app, isize::MAX / 2),
+        Action::ToggleForce | Action::ToggleVolumes => {
+            if let Some(Popup::Confirm(c)) = &mut app.popup {
+                let slot = if action == Action::ToggleForce {
+                    &mut c.force
+                } else {
+                    &mut c.volumes
+                };
+                if let Some(v) = slot {
+                    *v = !*v;
+                }
+            }
+            Vec::new()
+        }
+        Action::Confirm => match app.popup.take() {
+            Some(Popup::Confirm(c)) => confirm(app, c),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
+    let job = app.job();
+    let force = c.force.unwrap_or(false);
+    app.say(format!("{}…", c.title.trim_end_matches('?').to_lowercase()));
+    let cmd = match c.action {
+        Pending::RemoveContainers(ids) => {
+            let mut cmds = Vec::new();
+            if ids.iter().any(|id| app.logs.targets.contains(id)) {
+                let keep: Vec<String> = app
+                    .logs
+                    .targets
+                    .iter()
+                    .filter(|t| !ids.contains(t))
+                    .cloned()
+                    .collect();
+                cmds = super::update_logs::show_logs(app, keep);
+            }
+            cmds.push(Cmd::RemoveContainers {
+                job,
+                ids,
+                force,
+                volumes: c.volumes.unwrap_or(false),
+            });
+            return cmds;
+        }
+        Pending::RemoveImages(ids) => Cmd::RemoveImages { job, ids, force },
+        Pending::RemoveVolumes(names) => Cmd::RemoveVolumes { job, names, force },
+        Pending::Prune(kind) => Cmd::Prune { job, kind },
+    };
+    vec![cmd]
+}
+
+fn start_pull(app: &mut App, mut d: super::popup::PullDialog) -> Vec<Cmd> {
+    let text = d.input.text.trim().to_string();
+    if text.is_empty() {
+        d.error = Some("type an image reference, e.g. busybox or 127.0.0.1:5000/app:1".into());
+        app.popup = Some(Popup::Pull(d));
+        return Vec::new();
+    }
+    let reference = match crate::engine::ImageRef::parse(&text) {
+        Ok(r) => r.to_string(),
+        Err(e) => {
+            d.error = Some(e.to_string());
+            app.popup = Some(Popup::Pull(d));
+            return Vec::new();
+        }
+    };
+    app.pulls.insert(
+        reference.clone(),
+        PullProgress {
+            image: reference.clone(),
+            layers: Vec::new(),
+            result: None,
+        },
+    );
+    d.image = Some(reference.clone());
+    app.popup = Some(Popup::Pull(d));
+    vec![Cmd::Pull {
+        job: app.job(),
+        reference,
+    }]
+}
+
+fn run_form(app: &mut App, mut form: RunForm, ev: &KeyEvent) -> Vec<Cmd> {
+    let next = |f: &mut RunForm, d: usize| f.focus = (f.focus + d) % RunForm::FIELDS;
+    let edit = if form.focus < form.fields.len() {
+        form.fields[form.focus].key(ev)
+    } else {
+        match ev.code {
+            KeyCode::Char(' ') | KeyCode::Char('x') => {
+                if form.focus == 5 {
+                    form.detach = !form.detach;
+                } else {
+                    form.remove = !form.remove;
+                }
+                Edit::Changed
+            }
+            KeyCode::Enter => Edit::Submit,
+            KeyCode::Esc | KeyCode::Char('q') => Edit::Cancel,
+            KeyCode::Tab | KeyCode::Down | KeyCode::Char('j') => Edit::Next,
+            KeyCode::BackTab | KeyCode::Up | KeyCode::Char('k') => Edit::Prev,
+            _ => Edit::Ignored,
+        }
+    };
+    match edit {
+        Edit::Cancel => return Vec::new(),
+        Edit::Next => next(&mut form, 1),
+        Edit::Prev => next(&mut form, RunForm::FIELDS - 1),
+        Edit::Submit => match form.spec() {
+            Ok(spec) => {
+                app.say(format!("starting {}…", spec.image));
+                return vec![Cmd::Run {
+                    job: app.job(),
+                    spec,
+                }];
+            }
+            Err(e) => form.error = Some(e),
+        },
+        Edit::Changed => form.error = None,
+        Edit::Moved | Edit::Ignored => {}
+    }
+    app.popup = Some(Popup::Run(form));
+    Vec::new()
+}
+
+fn prompt(app: &mut App, mut p: Prompt, ev: &KeyEvent) -> Vec<Cmd> {
+    match p.input.key(ev) {
+        Edit::Cancel => return Vec::new(),
+        Edit::Submit => {
+            let text = p.input.text.trim().to_string();
+            match p.purpose {
+                PromptFor::CreateVolume if valid_name(&text) => {
+                    return vec![Cmd::CreateVolume {
+                        job: app.job(),
+                        name: text,
+                    }];
+                }
+                PromptFor::CreateVolume => {
+                    p.error = Some(format!(
+                        "{text:?} is not a valid volume name (letters, digits, _ . -, starting with a letter or digit)"
+                    ));
+                }
+                PromptFor::SaveLogs if !text.is_empty() => {
+                    let names = |id: &str| app.container_name(id);
+                    let content = app.logs.plain_text(&names);
+                    return vec![Cmd::SaveLogs {
+                        job: app.job(),
+                        path: text.into(),
+                        text: content,
+                    }];
+                }
+                PromptFor::SaveLogs => p.error = Some("give a file name".into()),
+            }
+        }
+        Edit::Changed => p.error = None,
+        _ => {}
+    }
+    app.popup = Some(Popup::Prompt(p));
+    Vec::new()
+}
