@@ -67,6 +67,10 @@ pub struct CreateArgs {
     /// Keep STDIN open even if not attached
     #[arg(short = 'i', long)]
     pub interactive: bool,
+    /// When pulling a missing image: verify TLS certificates; =false also allows plain http
+    #[arg(long, action = clap::ArgAction::Set, default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    pub tls_verify: bool,
     /// The IMAGE argument is a directory holding a root filesystem (as in podman)
     #[arg(long)]
     pub rootfs: bool,
@@ -195,6 +199,9 @@ pub fn relay_attached(mut child: MonitorChild) -> anyhow::Result<i32> {
     }
 }
 
+/// The container a foreground `run`/`start -a` relays; signals to berth are forwarded to it.
+pub static FOREGROUND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// Creates the container and prints nothing; returns the record's id.
 pub fn create(engine: &Engine, args: &CreateArgs) -> anyhow::Result<String> {
     Ok(container::create(engine, &args.options()?)?.id)
@@ -209,6 +216,9 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     // A detached container's stdin stays open for later attach clients.
     opts.stdin_once &= !args.detach;
     let id = container::create(engine, &opts)?.id;
+    if !args.detach {
+        let _ = FOREGROUND.set(id.clone());
+    }
     match container::start(engine, &id, !args.detach) {
         Ok(Some(child)) => relay_attached(child),
         Ok(None) => {

@@ -228,6 +228,13 @@ pub fn create(engine: &Engine, opts: &CreateOptions) -> Result<ContainerRecord> 
     if let Some(n) = &opts.name {
         names::validate(n)?;
     }
+    // Image gc must not remove the layers between reading the image and recording the
+    // container that uses them.
+    let _images = if opts.rootfs {
+        None
+    } else {
+        Some(engine.lock_images_shared()?)
+    };
     let img = image_source::resolve(engine, &opts.image, opts.rootfs)?;
     create_from(engine, opts, img)
 }

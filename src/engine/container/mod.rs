@@ -5,6 +5,7 @@
 //! The functions here block (file locks, waiting for exits); async callers (the TUI) run them on
 //! a blocking thread, e.g. `tokio::task::spawn_blocking`.
 
+pub mod api;
 pub mod cleanup;
 pub mod create;
 pub mod image_source;

@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod relay;
 pub mod seal;
 pub mod spawn;
+pub mod trim;
 
 use std::fs::File;
 use std::os::fd::OwnedFd;
@@ -159,6 +160,12 @@ impl Monitor {
             // Nobody waits for the exit message: do not hold the spawner's pipe open.
             status = None;
         }
+        // From here on the monitor only relays output: give back what start-up touched.
+        // SAFETY: malloc_trim only returns free heap memory to the kernel.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+        trim::page_out_file_mappings();
         let dir = self.layout.container_dir(&self.id);
         let log = LogWriter::open(&dir.join("log.json")).ok();
         let server = Server::new(started.io, log, rec.config.stdin_once);
@@ -196,7 +203,9 @@ impl Monitor {
     fn start(&self, rec: &ContainerRecord) -> Result<Started> {
         let dir = self.layout.container_dir(&self.id);
         let snap = Snapshot::new(&dir);
+        debug_log("start: begin");
         snap.mount(rec.lowers.len())?;
+        debug_log("start: mounted");
         if rec.state.started_at.is_none() {
             // First start: empty volumes receive the image's content at their mount points.
             crate::engine::mounts::copy_up(&snap.merged(), &rec.mounts)?;
@@ -205,6 +214,7 @@ impl Monitor {
         let user = users::resolve(&snap.merged(), &rec.config.user)?;
         let spec = runtime::build_spec(rec, &user, &dir)?;
         runtime::write_spec(&spec, &dir)?;
+        debug_log("start: spec written");
         let rt = cleanup::runtime_root(&self.layout, &self.id);
         cleanup::delete_runtime(&self.layout, &self.id)?;
         std::fs::create_dir_all(&rt).ctx("cannot create", &rt)?;
@@ -227,6 +237,7 @@ impl Monitor {
             .with_detach(true)
             .build()
             .map_err(rt_err)?;
+        debug_log("start: built");
         let pid = container
             .pid()
             .ok_or_else(|| EngineError::Runtime("the runtime reported no container pid".into()))?
@@ -236,6 +247,7 @@ impl Monitor {
         }
         let io = plan.connect()?;
         container.start().map_err(rt_err)?;
+        debug_log("start: started");
         Ok(Started { pid, io, listener })
     }
 
@@ -253,9 +265,12 @@ impl Monitor {
                 break;
             }
         }
+        debug_log("finish: reaped");
         let oom = cleanup::oom_killed(&self.id);
         let _ = cleanup::delete_runtime(&self.layout, &self.id);
+        debug_log("finish: runtime deleted");
         let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
+        debug_log("finish: unmounted");
         let result = self.state.write(|tx| {
             let Some(mut rec) = store::get(tx, &self.id)? else {
                 return Ok(None);
