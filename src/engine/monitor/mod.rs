@@ -188,13 +188,18 @@ impl Monitor {
             "container {} process {} exited; recording",
             self.id, started.pid
         ));
-        let code = self.finish(started.pid);
+        let (code, moved) = self.finish(started.pid);
         debug_log(&format!("container {} recorded exit code {code}", self.id));
         if let Some(s) = status.as_mut() {
             MonitorMessage::Exited { code }.send(s);
         }
         if let Some(server) = server.as_mut() {
             server.finish(code);
+        }
+        // `--rm`: the container is gone from the state and from `containers/`; deleting its
+        // files can happen after the caller has its exit code.
+        if let Some(moved) = moved {
+            cleanup::purge(&moved);
         }
         0
     }
@@ -251,8 +256,9 @@ impl Monitor {
         Ok(Started { pid, io, listener })
     }
 
-    /// Reaps the container, records the exit and cleans up; returns the exit code.
-    fn finish(&self, pid: i32) -> i32 {
+    /// Reaps the container, records the exit and cleans up; returns the exit code and, after
+    /// `--rm`, the moved-aside directory still to delete.
+    fn finish(&self, pid: i32) -> (i32, Option<std::path::PathBuf>) {
         let lock = store::lock(&self.layout, &self.id);
         let code = match waitpid(Pid::from_raw(pid), None) {
             Ok(WaitStatus::Exited(_, c)) => c,
@@ -293,8 +299,9 @@ impl Monitor {
                 Ok(None)
             }
         });
+        let mut moved = None;
         if let Ok(Some(volumes)) = result {
-            let _ = cleanup::remove_files(&self.layout, &self.id);
+            moved = cleanup::detach_files(&self.layout, &self.id).ok().flatten();
             // `--rm` also removes the container's anonymous volumes, as docker does.
             let _ = crate::engine::volume::ops::remove_anonymous_in(
                 &self.state,
@@ -303,7 +310,7 @@ impl Monitor {
             );
         }
         drop(lock);
-        code
+        (code, moved)
     }
 }
 
