@@ -157,15 +157,33 @@ impl Monitor {
             .send(s);
         }
         if attached.is_none() {
-            // Nobody waits for the exit message: do not hold the spawner's pipe open.
-            status = None;
+            // Nobody waits for the exit message: do not hold the spawner's pipe open. Wait
+            // (briefly) until the spawner has read the start and let go of the pipe, so that
+            // the pages of the binary it maps are ours alone when we trim below.
+            if let Some(s) = status.take() {
+                trim::wait_reader_gone(&s, Duration::from_millis(200));
+            }
         }
         // From here on the monitor only relays output: give back what start-up touched.
         // SAFETY: malloc_trim only returns free heap memory to the kernel.
         unsafe {
             libc::malloc_trim(0);
         }
-        trim::page_out_file_mappings();
+        let rss = || {
+            std::fs::read_to_string("/proc/self/status")
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.starts_with("Rss"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        if std::env::var_os("BERTH_MONITOR_LOG").is_some() {
+            debug_log(&format!("before trim: {}", rss()));
+        }
+        trim::drop_clean_file_pages();
+        if std::env::var_os("BERTH_MONITOR_LOG").is_some() {
+            debug_log(&format!("after trim: {}", rss()));
+        }
         let dir = self.layout.container_dir(&self.id);
         let log = LogWriter::open(&dir.join("log.json")).ok();
         let server = Server::new(started.io, log, rec.config.stdin_once);
