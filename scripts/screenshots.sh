@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Makes screenshots/*.svg from the real TUI: builds berth, starts a few containers on a fresh
+# engine root (a busybox rootfs, no network needed), drives `berth` in a detached tmux session
+# of fixed size, captures each screen with `tmux capture-pane -e -p` and converts it to SVG
+# with our own converter (examples/ansi2svg.rs). Needs root (containers) and tmux.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+scripts/deps.sh test
+cargo build --quiet --bin berth --example ansi2svg
+berth="$repo/target/debug/berth"
+svg="$repo/target/debug/examples/ansi2svg"
+out="$repo/screenshots"
+mkdir -p "$out"
+
+work=$(mktemp -d /tmp/berth-shots-XXXXXX)
+chmod 711 "$work"
+sock="berth-shots-$$"
+cleanup() {
+  tmux -L "$sock" kill-server 2>/dev/null || true
+  ids=$("$berth" --root "$work/root" ps -aq 2>/dev/null || true)
+  [ -n "$ids" ] && "$berth" --root "$work/root" rm -f $ids >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A busybox root filesystem.
+rootfs="$work/rootfs"
+mkdir -p "$rootfs"/{bin,etc,proc,sys,dev,tmp,root}
+cp /bin/busybox "$rootfs/bin/busybox"
+for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$rootfs/bin/$a"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
+echo 'root:x:0:' > "$rootfs/etc/group"
+
+b() { "$berth" --root "$work/root" "$@"; }
+b run -d --rootfs --name web "$rootfs" sh -c '
+  i=0; while :; do
+    printf "\033[2m%s\033[0m GET /api/items/%d \033[32m200\033[0m %dms\n" "$(date +%H:%M:%S)" $i $((i % 17 + 3))
+    if [ $((i % 4)) -eq 0 ]; then printf "warn: slow query on /api/report (%d ms)\n" $((i * 37 % 900 + 100)) >&2; fi
+    i=$((i + 1)); sleep 0.3
+  done' >/dev/null
+b run -d --rootfs --name worker "$rootfs" sh -c '
+  i=0; while :; do echo "job $i: resized 3 images"; i=$((i + 1)); sleep 0.7; done' >/dev/null
+b run -d --rootfs --name migrate "$rootfs" sh -c 'echo "migrating schema"; echo "error: relation users already exists" >&2; exit 1' >/dev/null
+b create --rootfs --name backup "$rootfs" sh -c 'tar czf /tmp/backup.tgz /etc' >/dev/null
+b volume create data >/dev/null
+b volume create cache >/dev/null
+sleep 2
+
+tmux -L "$sock" -f /dev/null new-session -d -x 132 -y 32 \
+  "env HOME=$work XDG_CONFIG_HOME=$work/config $berth --root $work/root"
+tmux -L "$sock" set -s escape-time 0
+keys() { for k in "$@"; do tmux -L "$sock" send-keys "$k"; sleep 0.15; done; }
+shot() {
+  sleep "${2:-0.8}"
+  tmux -L "$sock" capture-pane -e -p | "$svg" "berth: $1" > "$out/$1.svg"
+  echo "screenshots/$1.svg"
+}
+
+sleep 1.5
+shot containers
+keys j j Enter        # backup, migrate, web: follow web's log
+shot containers-logs 3
+keys / s l o w Enter  # search: highlight and jump
+shot logs-search
+keys Escape Escape    # clear the search, back to the list
+keys space space Enter t   # mark web and worker: merged view, with timestamps
+shot merged-logs 2
+keys Escape '?'
+shot help
+keys Escape 1 n
+keys b u s y b o x Tab w e b 2 Tab h t t p d Space - f
+shot run-form
+keys Escape p b u s y b o x
+shot pull
+keys Escape 3
+shot volumes
+keys q
