@@ -1,31 +1,389 @@
-//! Image commands: pull, images, image inspect/prune, tag, rmi, login, logout.
+//! Image commands: pull, images, image inspect/ls/prune/rm, tag, rmi.
 
-use clap::{Args, Subcommand};
+use std::io::IsTerminal;
 
+use clap::{ArgAction, Args, Subcommand};
+use serde_json::json;
+
+use super::progress::{human_size, PullDisplay};
 use super::Cli;
-use crate::engine::ImageRef;
+use crate::engine::{Engine, ImageRef, ImageSummary, Platform, PullOptions};
 
 /// Image commands.
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Pull an image from a registry
     Pull(PullArgs),
+    /// List images
+    Images(ImagesArgs),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageSubcommand),
+    /// Create a tag TARGET that refers to SOURCE
+    Tag(TagArgs),
+    /// Remove one or more images
+    Rmi(RmiArgs),
+}
+
+/// `berth image …`.
+#[derive(Debug, Subcommand)]
+pub enum ImageSubcommand {
+    /// Display detailed information on one or more images
+    Inspect(InspectArgs),
+    /// List images
+    #[command(alias = "list")]
+    Ls(ImagesArgs),
+    /// Pull an image from a registry
+    Pull(PullArgs),
+    /// Remove unused images, layers and blobs
+    Prune(PruneArgs),
+    /// Remove one or more images
+    Rm(RmiArgs),
+    /// Create a tag TARGET that refers to SOURCE
+    Tag(TagArgs),
 }
 
 /// `berth pull`.
 #[derive(Debug, Args)]
 pub struct PullArgs {
+    /// Print only the image reference
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Platform to pull from a multi-platform image (os/arch[/variant])
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// Verify TLS certificates; =false also allows plain http
+    #[arg(long, action = ArgAction::Set, default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    pub tls_verify: bool,
     /// Image reference (e.g. busybox, 127.0.0.1:5000/test/busybox:latest)
     pub reference: String,
 }
 
+/// `berth images`.
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// Show only image ids
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Output format: "table" (default) or "json" (one object per line)
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// Show digests
+    #[arg(long)]
+    pub digests: bool,
+    /// Show only images of this repository[:tag]
+    pub repository: Option<String>,
+}
+
+/// `berth image inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Images (reference, id or id prefix)
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+/// `berth tag`.
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// Existing image (reference, id or id prefix)
+    pub source: String,
+    /// New name (repository[:tag])
+    pub target: String,
+}
+
+/// `berth rmi`.
+#[derive(Debug, Args)]
+pub struct RmiArgs {
+    /// Untag images used by containers and remove images with several tags
+    #[arg(short, long)]
+    pub force: bool,
+    /// Images (reference, id or id prefix)
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+/// `berth image prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Do not prompt (accepted for docker compatibility; berth never prompts)
+    #[arg(short, long)]
+    pub force: bool,
+}
+
 /// Runs an image command.
 pub async fn run(cli: &Cli, cmd: &ImageCommand) -> anyhow::Result<i32> {
+    let engine = cli.engine()?;
     match cmd {
-        ImageCommand::Pull(args) => {
-            let _engine = cli.engine()?;
-            let reference = ImageRef::parse(&args.reference)?;
-            anyhow::bail!("pull of {reference} is not built yet")
+        ImageCommand::Pull(a) | ImageCommand::Image(ImageSubcommand::Pull(a)) => {
+            pull(&engine, a).await
+        }
+        ImageCommand::Images(a) | ImageCommand::Image(ImageSubcommand::Ls(a)) => images(&engine, a),
+        ImageCommand::Image(ImageSubcommand::Inspect(a)) => inspect(&engine, a),
+        ImageCommand::Tag(a) | ImageCommand::Image(ImageSubcommand::Tag(a)) => {
+            engine.tag(&a.source, &a.target)?;
+            Ok(0)
+        }
+        ImageCommand::Rmi(a) | ImageCommand::Image(ImageSubcommand::Rm(a)) => rmi(&engine, a),
+        ImageCommand::Image(ImageSubcommand::Prune(_)) => {
+            let engine2 = engine.clone();
+            let report = tokio::task::spawn_blocking(move || engine2.prune_images()).await??;
+            for id in &report.images {
+                println!("Deleted: {id}");
+            }
+            println!(
+                "Removed {} layers and {} blobs\nTotal reclaimed space: {}",
+                report.layers,
+                report.blobs,
+                human_size(report.reclaimed)
+            );
+            Ok(0)
         }
     }
+}
+
+async fn pull(engine: &Engine, a: &PullArgs) -> anyhow::Result<i32> {
+    let reference = ImageRef::parse(&a.reference)?;
+    let opts = PullOptions {
+        platform: a.platform.as_deref().map(Platform::parse).transpose()?,
+        tls_verify: a.tls_verify,
+    };
+    let stdout = std::io::stdout();
+    let terminal = stdout.is_terminal();
+    let mut display = PullDisplay::new(stdout.lock(), terminal);
+    if !a.quiet {
+        let what = reference
+            .tag
+            .clone()
+            .or_else(|| reference.digest.clone())
+            .unwrap_or_default();
+        display.line(&format!(
+            "{what}: Pulling from {}",
+            reference.familiar_repository()
+        ));
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let job = engine.pull(&reference, &opts, Some(tx));
+    tokio::pin!(job);
+    let result = loop {
+        tokio::select! {
+            result = &mut job => break result,
+            Some(p) = rx.recv() => if !a.quiet { display.update(p) },
+        }
+    };
+    while let Ok(p) = rx.try_recv() {
+        if !a.quiet {
+            display.update(p);
+        }
+    }
+    let done = result?;
+    if !a.quiet {
+        display.line(&format!("Digest: {}", done.digest));
+        let status = if done.updated {
+            "Downloaded newer image for"
+        } else {
+            "Image is up to date for"
+        };
+        display.line(&format!("Status: {status} {}", reference.familiar()));
+    }
+    display.line(&reference.to_string());
+    Ok(0)
+}
+
+fn split_name(name: &str) -> (String, String) {
+    match ImageRef::parse(name) {
+        Ok(r) => (
+            r.familiar_repository(),
+            r.tag.unwrap_or_else(|| "<none>".into()),
+        ),
+        Err(_) => (name.to_string(), "<none>".into()),
+    }
+}
+
+/// One row per tag (`<none>` rows for untagged images), as docker lists them.
+fn rows(images: &[ImageSummary]) -> Vec<(String, String, &ImageSummary)> {
+    let mut out = Vec::new();
+    for img in images {
+        if img.repo_tags.is_empty() {
+            let repo = img
+                .repo_digests
+                .first()
+                .map(|d| d.split('@').next().unwrap_or("<none>").to_string())
+                .unwrap_or_else(|| "<none>".into());
+            out.push((repo, "<none>".into(), img));
+        }
+        for t in &img.repo_tags {
+            let (repo, tag) = split_name(t);
+            out.push((repo, tag, img));
+        }
+    }
+    out
+}
+
+/// "3 days ago", from an RFC 3339 time.
+pub fn since(time: Option<&str>) -> String {
+    let Some(t) = time.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) else {
+        return "N/A".into();
+    };
+    let secs = (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds();
+    let (n, unit) = match secs {
+        s if s < 60 => return "Less than a minute ago".into(),
+        s if s < 3600 => (s / 60, "minute"),
+        s if s < 86_400 => (s / 3600, "hour"),
+        s if s < 86_400 * 14 => (s / 86_400, "day"),
+        s if s < 86_400 * 60 => (s / (86_400 * 7), "week"),
+        s if s < 86_400 * 730 => (s / (86_400 * 30), "month"),
+        s => (s / (86_400 * 365), "year"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+/// The digest of `img` in repository `repo` (its RepoDigests entry), else the last pulled one.
+fn digest_in(img: &ImageSummary, repo: &str) -> String {
+    img.repo_digests
+        .iter()
+        .find_map(|d| d.strip_prefix(repo).and_then(|r| r.strip_prefix('@')))
+        .unwrap_or(&img.manifest_digest)
+        .to_string()
+}
+
+fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    &hex[..hex.len().min(12)]
+}
+
+fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
+    let mut all = engine.images()?;
+    if let Some(filter) = &a.repository {
+        let wanted = ImageRef::parse(filter)?;
+        let explicit_tag = filter.rsplit('/').next().is_some_and(|l| l.contains(':'));
+        all.retain(|img| {
+            img.repo_tags.iter().any(|t| {
+                ImageRef::parse(t).is_ok_and(|r| {
+                    r.repository() == wanted.repository() && (!explicit_tag || r.tag == wanted.tag)
+                })
+            })
+        });
+    }
+    let rows = rows(&all);
+    if a.quiet {
+        let mut seen = std::collections::HashSet::new();
+        for (_, _, img) in &rows {
+            if seen.insert(&img.id) {
+                println!("{}", short_id(&img.id));
+            }
+        }
+        return Ok(0);
+    }
+    match a.format.as_deref() {
+        Some("json") => {
+            for (repo, tag, img) in &rows {
+                let line = json!({
+                    "ID": short_id(&img.id),
+                    "Id": img.id,
+                    "Repository": repo,
+                    "Tag": tag,
+                    "Digest": digest_in(img, repo),
+                    "RepoDigests": img.repo_digests,
+                    "CreatedAt": img.created.clone().unwrap_or_default(),
+                    "CreatedSince": since(img.created.as_deref()),
+                    "Size": human_size(img.size),
+                    "VirtualSize": img.size,
+                    "Platform": img.platform,
+                });
+                println!("{line}");
+            }
+        }
+        None | Some("table") => {
+            let mut table = vec![vec![
+                "REPOSITORY".to_string(),
+                "TAG".into(),
+                "IMAGE ID".into(),
+                "CREATED".into(),
+                "SIZE".into(),
+            ]];
+            if a.digests {
+                table[0].insert(2, "DIGEST".into());
+            }
+            for (repo, tag, img) in &rows {
+                let mut row = vec![
+                    repo.clone(),
+                    tag.clone(),
+                    short_id(&img.id).to_string(),
+                    since(img.created.as_deref()),
+                    human_size(img.size),
+                ];
+                if a.digests {
+                    row.insert(2, digest_in(img, repo));
+                }
+                table.push(row);
+            }
+            print_table(&table);
+        }
+        Some(other) => anyhow::bail!("unknown --format \"{other}\": use \"table\" or \"json\""),
+    }
+    Ok(0)
+}
+
+/// Prints rows in columns separated by three spaces, like docker.
+pub fn print_table(rows: &[Vec<String>]) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}   ", w = widths[c]));
+            }
+        }
+        println!("{}", line.trim_end());
+    }
+}
+
+fn inspect(engine: &Engine, a: &InspectArgs) -> anyhow::Result<i32> {
+    let mut out = Vec::new();
+    let mut failed = false;
+    for r in &a.images {
+        match engine.inspect_image(r) {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                eprintln!("Error: {e}");
+                failed = true;
+            }
+        }
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(if failed { 1 } else { 0 })
+}
+
+fn rmi(engine: &Engine, a: &RmiArgs) -> anyhow::Result<i32> {
+    let mut code = 0;
+    for r in &a.images {
+        match engine.remove_image(r, a.force) {
+            Ok(report) => {
+                for u in report.untagged {
+                    println!("Untagged: {u}");
+                }
+                for d in report.deleted {
+                    println!("Deleted: {d}");
+                }
+            }
+            Err(e) => {
+                eprintln!("Error: {e}");
+                code = 1;
+            }
+        }
+    }
+    Ok(code)
 }

@@ -5,6 +5,8 @@ pub mod container;
 pub mod container_ps;
 pub mod container_run;
 pub mod image;
+pub mod login;
+pub mod progress;
 pub mod volume;
 
 use std::path::PathBuf;
@@ -38,6 +40,8 @@ pub enum Command {
     Volume(volume::VolumeCommand),
     #[command(flatten)]
     Container(Box<container::ContainerCommand>),
+    #[command(flatten)]
+    Login(login::LoginCommand),
     /// Run a container's monitor (internal; started by berth itself)
     #[command(hide = true)]
     Monitor(MonitorArgs),
@@ -100,6 +104,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),
+        Some(Command::Login(cmd)) => login::run(cmd).await,
     };
     match result {
         Ok(code) => code,

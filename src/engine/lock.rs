@@ -31,6 +31,15 @@ impl FileLock {
         Ok(FileLock { _lock: lock })
     }
 
+    /// Blocks until a shared lock on `path` is held (many holders at once, none exclusive).
+    /// Call from blocking code only.
+    pub fn acquire_shared(path: &Path) -> Result<FileLock> {
+        let file = open(path)?;
+        let lock = Flock::lock(file, FlockArg::LockShared)
+            .map_err(|(_, e)| EngineError::io_path("cannot lock", path, std::io::Error::from(e)))?;
+        Ok(FileLock { _lock: lock })
+    }
+
     /// Takes the lock if it is free; `None` if another holder has it.
     pub fn try_acquire(path: &Path) -> Result<Option<FileLock>> {
         let file = open(path)?;

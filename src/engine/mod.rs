@@ -2,16 +2,27 @@
 //! the state database as the single source of truth shared by every berth process.
 
 pub mod container;
+pub mod content;
+pub mod credentials;
 pub mod error;
 pub mod events;
+pub mod gc;
+pub mod image;
+pub mod image_inspect;
 pub mod layout;
 pub mod lock;
 pub mod logs;
+pub mod manifest;
+pub mod mirrors;
 pub mod monitor;
 pub mod mounts;
+pub mod pull;
 pub mod reference;
+pub mod registry;
+pub mod registry_http;
 pub mod runtime;
 pub mod snapshot;
+pub mod staging;
 pub mod state;
 pub mod unpack;
 pub mod users;
@@ -24,7 +35,11 @@ use tokio::sync::broadcast;
 
 pub use error::{EngineError, Result};
 pub use events::{EngineEvent, LayerProgress, LayerState};
+pub use gc::{PruneReport, RemoveReport};
+pub use image::{ImageConfig, ImageRecord, ImageSummary, LayerRecord};
 pub use layout::Layout;
+pub use manifest::Platform;
+pub use pull::{PullOptions, PullResult};
 pub use reference::ImageRef;
 use state::StateStore;
 

@@ -63,8 +63,15 @@ impl Snapshot {
             return Ok(());
         }
         let lowerdir: Vec<String> = (0..layer_count).map(|i| format!("l/{i}")).collect();
+        // `volatile`: no syncing of the upper filesystem, so unmounting does not wait for every
+        // dirty page of the host's disk. The kernel leaves a marker that refuses the next mount
+        // after a crash; the container's layer is scratch space, so the marker is cleared.
+        let marker = self.dir.join("work/work/incompat/volatile");
+        if marker.exists() {
+            std::fs::remove_dir_all(&marker).ctx("cannot clear", &marker)?;
+        }
         let data = format!(
-            "lowerdir={},upperdir=upper,workdir=work",
+            "lowerdir={},upperdir=upper,workdir=work,volatile",
             lowerdir.join(":")
         );
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));

@@ -14,13 +14,19 @@
 mod entry;
 mod fsops;
 #[cfg(test)]
+mod interop_tests;
+mod meta;
+mod names;
+#[cfg(test)]
 mod tests;
 
+use std::fmt::Display;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
+use nix::errno::Errno;
 use sha2::{Digest, Sha256};
 
 use crate::engine::error::{EngineError, IoContext, Result};
@@ -189,5 +195,20 @@ impl Read for HashingReader<'_> {
             (self.progress)(self.total);
         }
         Ok(n)
+    }
+}
+
+/// A refused entry: the archive is hostile or malformed.
+fn refuse(entry: &str, why: impl Display) -> EngineError {
+    EngineError::Layer(format!(
+        "entry {entry:?}: {why}; the layer cannot be unpacked"
+    ))
+}
+
+/// A system call failed on an entry for a reason that is not the archive's fault.
+fn sys(entry: &str, what: impl Display, e: Errno) -> EngineError {
+    EngineError::Io {
+        context: format!("entry {entry:?}: {what}"),
+        source: io::Error::from(e),
     }
 }

@@ -94,14 +94,20 @@ pub fn remove_files(layout: &Layout, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Reads a process's start time (clock ticks after boot, field 22 of `/proc/<pid>/stat`).
+/// Reads a live process's start time (clock ticks after boot, field 22 of `/proc/<pid>/stat`);
+/// `None` for a zombie or a missing process.
 pub fn process_start_time(pid: i32) -> Option<u64> {
     if pid <= 0 {
         return None;
     }
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 2..];
-    after.split(' ').nth(19)?.parse().ok()
+    let mut fields = after.split(' ');
+    // A zombie (nobody reaped it yet) or dead process is not alive.
+    if matches!(fields.next(), Some("Z" | "X" | "x")) {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 /// Whether the monitor recorded as (`pid`, `start`) still runs.

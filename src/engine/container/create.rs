@@ -208,12 +208,24 @@ pub fn build_record(
     })
 }
 
-/// Creates a container; returns its record.
+/// Creates a container from `opts.image`; returns its record.
 pub fn create(engine: &Engine, opts: &CreateOptions) -> Result<ContainerRecord> {
     if let Some(n) = &opts.name {
         names::validate(n)?;
     }
     let img = image_source::resolve(engine, &opts.image, opts.rootfs)?;
+    create_from(engine, opts, img)
+}
+
+/// Creates a container from an already resolved image (`opts.image` is not looked at).
+pub fn create_from(
+    engine: &Engine,
+    opts: &CreateOptions,
+    img: ResolvedImage,
+) -> Result<ContainerRecord> {
+    if let Some(n) = &opts.name {
+        names::validate(n)?;
+    }
     let id = new_id();
     let mut rec = build_record(&id, String::new(), opts, &img)?;
     let layout = engine.layout();

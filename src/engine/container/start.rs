@@ -66,15 +66,15 @@ pub fn start(engine: &Engine, id: &str, attach: bool) -> Result<Option<MonitorCh
         ))),
         Err(e) => Err(e),
     };
-    // The monitor may already have recorded the exit of a short-lived container, or removed
-    // it: only write what the start itself changed, over the latest record.
+    // The monitor records the exit under this container's lock, which we hold: nothing else
+    // can have changed the state since we loaded it.
     engine.state().write(|tx| {
         let Some(mut fresh) = store::get(tx, id)? else {
             return Ok(());
         };
-        if outcome.is_ok() && fresh.state.status != Status::Exited {
+        if outcome.is_ok() {
             fresh.state = rec.state.clone();
-        } else if outcome.is_err() {
+        } else {
             fresh.state.exit_code = rec.state.exit_code;
             fresh.state.error = rec.state.error.clone();
         }

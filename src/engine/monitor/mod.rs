@@ -153,7 +153,12 @@ impl Monitor {
                 Duration::from_secs(2),
             );
         }
+        debug_log(&format!(
+            "container {} process {} exited; recording",
+            self.id, started.pid
+        ));
         let code = self.finish(started.pid);
+        debug_log(&format!("container {} recorded exit code {code}", self.id));
         if let Some(s) = status.as_mut() {
             MonitorMessage::Exited { code }.send(s);
         }
@@ -306,4 +311,23 @@ fn write_etc_files(dir: &Path, rec: &ContainerRecord) -> Result<()> {
         std::fs::write(&p, text).ctx("cannot write", &p)?;
     }
     Ok(())
+}
+
+/// Appends a line to `$BERTH_MONITOR_LOG` when set (the monitor's stderr is /dev/null).
+pub fn debug_log(msg: &str) {
+    use std::io::Write;
+    if let Some(path) = std::env::var_os("BERTH_MONITOR_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(
+                f,
+                "{} monitor[{}]: {msg}",
+                Utc::now().to_rfc3339(),
+                std::process::id()
+            );
+        }
+    }
 }

@@ -84,6 +84,7 @@ pub fn run(
             .collect();
         if let Some(pi) = pid_index {
             if ready[pi] {
+                super::debug_log("pidfd readable: the container's process exited");
                 exited_at = Some(Instant::now());
             }
         }

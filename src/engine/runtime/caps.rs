@@ -82,13 +82,42 @@ pub fn normalize(name: &str) -> Result<String> {
     }
 }
 
-/// The capability set: podman's defaults (or all with `privileged`), plus `add`, minus `drop`.
-/// `drop` wins over `add` like Docker, except that `ALL` in `add` re-adds everything.
+/// The capabilities berth itself may hand out: those in its own bounding set (a container can
+/// never get more; e.g. CAP_SYS_RESOURCE is missing on some hosts).
+pub fn available() -> Vec<&'static str> {
+    let mask = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapBnd:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .unwrap_or(u64::MAX);
+    ALL_CAPS
+        .iter()
+        .enumerate()
+        .filter(|(bit, _)| mask & (1u64 << bit) != 0)
+        .map(|(_, c)| *c)
+        .collect()
+}
+
+/// The capability set: podman's defaults (or all berth has with `privileged`), plus `add`,
+/// minus `drop`. `drop` wins over `add` like Docker, except that `ALL` in `add` re-adds
+/// everything.
 pub fn effective(add: &[String], drop: &[String], privileged: bool) -> Result<Vec<String>> {
     let add: Vec<String> = add.iter().map(|c| normalize(c)).collect::<Result<_>>()?;
     let drop: Vec<String> = drop.iter().map(|c| normalize(c)).collect::<Result<_>>()?;
+    let available = available();
+    if let Some(missing) = add
+        .iter()
+        .find(|c| *c != "ALL" && !available.contains(&c.as_str()))
+    {
+        return Err(EngineError::InvalidInput(format!(
+            "cannot add capability {missing}: berth itself does not hold it (it is not in this              process's bounding set)"
+        )));
+    }
     let mut set: Vec<String> = if privileged || add.iter().any(|c| c == "ALL") {
-        ALL_CAPS.iter().map(|s| s.to_string()).collect()
+        available.iter().map(|s| s.to_string()).collect()
     } else {
         DEFAULT_CAPS.iter().map(|s| s.to_string()).collect()
     };
@@ -120,7 +149,7 @@ mod tests {
         assert!(!s.contains(&"CAP_CHOWN".to_string()));
         let s = effective(&["NET_RAW".into()], &["ALL".into()], false).unwrap();
         assert_eq!(s, vec!["CAP_NET_RAW".to_string()]);
-        assert_eq!(effective(&[], &[], true).unwrap().len(), ALL_CAPS.len());
+        assert_eq!(effective(&[], &[], true).unwrap().len(), available().len());
         let e = effective(&["FLY".into()], &[], false)
             .unwrap_err()
             .to_string();

@@ -1,7 +1,6 @@
 //! Extraction of tar entries into the staging directory, one entry at a time, in overlay form.
 
 use std::ffi::{OsStr, OsString};
-use std::fmt::Display;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -9,207 +8,16 @@ use std::os::unix::ffi::OsStrExt;
 
 use nix::errno::Errno;
 use nix::fcntl::{openat, AtFlags, OFlag};
-use nix::sys::stat::{
-    fchmod, fchmodat, futimens, makedev, mknodat, utimensat, FchmodatFlags, Mode, SFlag,
-    UtimensatFlags,
-};
+use nix::sys::stat::{fchmod, futimens, makedev, mknodat, utimensat, Mode, SFlag, UtimensatFlags};
 use nix::sys::time::TimeSpec;
-use nix::unistd::{fchown, fchownat, linkat, symlinkat, Gid, Uid};
+use nix::unistd::{fchownat, linkat, symlinkat, Gid, Uid};
 use tar::EntryType;
 
 use super::fsops::{self, kind, lstat_at};
+use super::meta::{apply_at, apply_fd, Meta};
+use super::names::{clean, role, shown, Role};
+use super::{refuse, sys};
 use crate::engine::error::{EngineError, Result};
-
-/// The overlayfs opaque-directory marker.
-const OPAQUE: &[u8] = b".wh..wh..opq";
-/// Prefix of AUFS metadata names (`.wh..wh.plnk`, `.wh..wh.aufs`, `.wh..wh.orph`).
-const WH_META: &[u8] = b".wh..wh.";
-/// Prefix of a whiteout.
-const WH: &[u8] = b".wh.";
-
-/// A refused entry: the archive is hostile or malformed.
-fn refuse(entry: &str, why: impl Display) -> EngineError {
-    EngineError::Layer(format!(
-        "entry {entry:?}: {why}; the layer cannot be unpacked"
-    ))
-}
-
-/// A system call failed on an entry for a reason that is not the archive's fault.
-fn sys(entry: &str, what: impl Display, e: Errno) -> EngineError {
-    EngineError::Io {
-        context: format!("entry {entry:?}: {what}"),
-        source: io::Error::from(e),
-    }
-}
-
-/// `a/b/c` for showing a path made of components.
-fn shown(comps: &[OsString]) -> String {
-    let parts: Vec<_> = comps.iter().map(|c| c.to_string_lossy()).collect();
-    parts.join("/")
-}
-
-/// Splits a tar name into components: leading `/`, empty and `.` parts dropped, `..` resolved
-/// lexically. Climbing above the layer root is refused.
-fn clean(raw: &[u8]) -> std::result::Result<Vec<OsString>, String> {
-    if raw.contains(&0) {
-        return Err("the name contains a NUL byte".into());
-    }
-    let mut out: Vec<OsString> = Vec::new();
-    for part in raw.split(|b| *b == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." => {
-                if out.pop().is_none() {
-                    return Err("the name climbs out of the layer with `..`".into());
-                }
-            }
-            _ => out.push(OsStr::from_bytes(part).to_os_string()),
-        }
-    }
-    Ok(out)
-}
-
-/// What an entry's name asks for, whiteouts decided.
-enum Role<'a> {
-    Normal,
-    /// `.wh..wh..opq`: the containing directory hides the layers below it.
-    Opaque,
-    /// `.wh.NAME`: NAME is deleted from the layers below.
-    Whiteout(&'a OsStr),
-    /// AUFS metadata. The OCI image spec reserves names starting with `.wh.` for whiteouts, so a
-    /// `.wh..wh.X` entry would whiteout a name that cannot exist; these are the AUFS driver's
-    /// hard-link and bookkeeping directories that old Docker layers carry. Skipping them (as
-    /// docker and containerd do) keeps such images pullable and loses nothing.
-    Skip,
-}
-
-fn role(comps: &[OsString]) -> std::result::Result<Role<'_>, String> {
-    let Some((last, parents)) = comps.split_last() else {
-        return Ok(Role::Normal);
-    };
-    for p in parents {
-        let p = p.as_bytes();
-        if p.starts_with(WH_META) {
-            return Ok(Role::Skip);
-        }
-        if p.starts_with(WH) {
-            return Err(format!(
-                "parent {:?} is a whiteout name, and a whiteout cannot have children",
-                String::from_utf8_lossy(p)
-            ));
-        }
-    }
-    let l = last.as_bytes();
-    if l == OPAQUE {
-        Ok(Role::Opaque)
-    } else if l.starts_with(WH_META) {
-        Ok(Role::Skip)
-    } else if let Some(target) = l.strip_prefix(WH) {
-        if target.is_empty() || target == b"." || target == b".." {
-            return Err(format!(
-                "malformed whiteout {:?}: it must name a file in its directory",
-                last.to_string_lossy()
-            ));
-        }
-        Ok(Role::Whiteout(OsStr::from_bytes(target)))
-    } else {
-        Ok(Role::Normal)
-    }
-}
-
-/// Ownership, mode, times and xattrs of an entry.
-struct Meta {
-    uid: u32,
-    gid: u32,
-    mode: u32,
-    atime: TimeSpec,
-    mtime: TimeSpec,
-    xattrs: Vec<(OsString, Vec<u8>)>,
-}
-
-impl Meta {
-    fn read<R: Read>(entry: &mut tar::Entry<'_, R>) -> std::result::Result<Meta, String> {
-        let h = entry.header();
-        let uid = h.uid().map_err(|e| format!("bad uid field: {e}"))?;
-        let gid = h.gid().map_err(|e| format!("bad gid field: {e}"))?;
-        let uid = u32::try_from(uid).map_err(|_| format!("uid {uid} is out of range"))?;
-        let gid = u32::try_from(gid).map_err(|_| format!("gid {gid} is out of range"))?;
-        let mode = h.mode().map_err(|e| format!("bad mode field: {e}"))? & 0o7777;
-        let secs = h.mtime().map_err(|e| format!("bad mtime field: {e}"))?;
-        let secs = i64::try_from(secs).map_err(|_| format!("mtime {secs} is out of range"))?;
-        let mut mtime = TimeSpec::new(secs, 0);
-        let mut atime = None;
-        let mut xattrs = Vec::new();
-        if let Some(exts) = entry
-            .pax_extensions()
-            .map_err(|e| format!("bad PAX header: {e}"))?
-        {
-            for ext in exts {
-                let ext = ext.map_err(|e| format!("bad PAX record: {e}"))?;
-                let key = ext.key_bytes();
-                if let Some(name) = key.strip_prefix(b"SCHILY.xattr.") {
-                    if name.is_empty() {
-                        return Err("PAX xattr record without a name".into());
-                    }
-                    if keep_xattr(name) {
-                        let name = OsStr::from_bytes(name).to_os_string();
-                        xattrs.push((name, ext.value_bytes().to_vec()));
-                    }
-                } else if key == b"mtime" {
-                    mtime = pax_time(ext.value_bytes()).unwrap_or(mtime);
-                } else if key == b"atime" {
-                    atime = pax_time(ext.value_bytes());
-                } else if key.starts_with(b"GNU.sparse.") {
-                    return Err("PAX-format sparse files (GNU.sparse.*) are not supported".into());
-                }
-            }
-        }
-        Ok(Meta {
-            uid,
-            gid,
-            mode,
-            atime: atime.unwrap_or(mtime),
-            mtime,
-            xattrs,
-        })
-    }
-}
-
-/// overlayfs reads its own `trusted.overlay.*` (with `userxattr`, `user.overlay.*`) attributes
-/// from lower layers: `redirect`, `metacopy`, `origin` (a raw file handle) and more. A layer that
-/// carried them could steer overlayfs to other files or inodes, so they are dropped; only
-/// `opaque`, which means the same as `.wh..wh..opq`, is kept.
-fn keep_xattr(name: &[u8]) -> bool {
-    for prefix in [&b"trusted.overlay."[..], &b"user.overlay."[..]] {
-        if let Some(rest) = name.strip_prefix(prefix) {
-            return rest == b"opaque";
-        }
-    }
-    true
-}
-
-/// Parses a PAX time `SECONDS[.FRACTION]` (possibly negative).
-fn pax_time(v: &[u8]) -> Option<TimeSpec> {
-    let s = std::str::from_utf8(v).ok()?;
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    let negative = whole.starts_with('-');
-    let secs: i64 = whole.parse().ok()?;
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let digits = &frac[..frac.len().min(9)];
-    let mut nanos: i64 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().ok()?
-    };
-    nanos *= 10i64.pow(9 - digits.len() as u32);
-    if negative && nanos > 0 {
-        Some(TimeSpec::new(secs - 1, 1_000_000_000 - nanos))
-    } else {
-        Some(TimeSpec::new(secs, nanos))
-    }
-}
 
 /// A directory reached by a safe walk: the staging root itself or a descriptor below it.
 struct DirFd<'r> {
@@ -256,8 +64,12 @@ fn walk<'r>(
                     Ok(()) | Err(Errno::EEXIST) => {}
                     Err(e) => return Err(sys(entry, format_args!("creating {}", here()), e)),
                 }
-                fsops::open_dir_at(at, c)
-                    .map_err(|e| sys(entry, format_args!("opening {}", here()), e))?
+                let fd = fsops::open_dir_at(at, c)
+                    .map_err(|e| sys(entry, format_args!("opening {}", here()), e))?;
+                // Exactly 0755 whatever the process umask is.
+                fchmod(fd.as_raw_fd(), Mode::from_bits_truncate(0o755))
+                    .map_err(|e| sys(entry, format_args!("setting mode of {}", here()), e))?;
+                fd
             }
             Err(Errno::ENOENT) => {
                 return Err(refuse(
@@ -319,10 +131,19 @@ impl Extractor {
 
     /// Extracts every entry of `archive`, then sets the directories' times.
     pub(super) fn extract_all<R: Read>(&mut self, archive: &mut tar::Archive<R>) -> Result<()> {
-        let bad = |e: io::Error| EngineError::Layer(format!("reading the archive: {e}"));
-        for entry in archive.entries().map_err(bad)? {
-            let mut entry = entry.map_err(bad)?;
+        let mut last = String::new();
+        let bad = |e: io::Error, last: &str| {
+            let at = if last.is_empty() {
+                "at its start".to_string()
+            } else {
+                format!("after entry {last:?}")
+            };
+            EngineError::Layer(format!("the archive is malformed {at}: {e}"))
+        };
+        for entry in archive.entries().map_err(|e| bad(e, &last))? {
+            let mut entry = entry.map_err(|e| bad(e, &last))?;
             self.entry(&mut entry)?;
+            last = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         }
         self.apply_dir_times();
         Ok(())
@@ -343,7 +164,9 @@ impl Extractor {
             Role::Whiteout(target) => return self.whiteout(&comps, target, &meta, &name),
             Role::Normal => {}
         }
-        if ty.is_dir() {
+        // Pre-POSIX archives (type flag NUL) mark directories only by a trailing slash.
+        let old_style_dir = entry.header().as_old().linkflag[0] == 0 && raw.ends_with(b"/");
+        if ty.is_dir() || old_style_dir {
             return self.directory(&comps, &meta, &name);
         }
         let Some((last, parents)) = comps.split_last() else {
@@ -355,8 +178,8 @@ impl Extractor {
             }
             EntryType::Symlink => {
                 let target = entry.link_name_bytes().unwrap_or_default().into_owned();
-                if target.is_empty() {
-                    return Err(refuse(&name, "symlink without a target"));
+                if target.is_empty() || target.contains(&0) {
+                    return Err(refuse(&name, "symlink without a valid target"));
                 }
                 let dir = walk(&self.root, parents, true, &name, "")?;
                 make_room(dir.raw(), last, false, &name)?;
@@ -513,7 +336,9 @@ impl Extractor {
         })
     }
 
-    /// `.wh.NAME` → a 0/0 character device NAME, overlayfs's whiteout.
+    /// `.wh.NAME` → a 0/0 character device NAME, overlayfs's whiteout. The OCI spec says a
+    /// whiteout hides only lower layers, but overlay form cannot hold both a whiteout and a file
+    /// of the same name, so, as for any two entries of one name, the later one wins.
     fn whiteout(
         &mut self,
         comps: &[OsString],
@@ -543,8 +368,19 @@ impl Extractor {
 
     /// `.wh..wh..opq` → `trusted.overlay.opaque=y` on the containing directory.
     fn opaque(&mut self, dir_comps: &[OsString], name: &str) -> Result<()> {
+        use xattr::FileExt;
         let dir = walk(&self.root, dir_comps, true, name, "")?.into_file(name)?;
-        set_xattr(&dir, OsStr::new("trusted.overlay.opaque"), b"y", name)
+        // Unlike a layer's own xattrs this one cannot be skipped: without it the directory would
+        // show the lower layers' content.
+        dir.set_xattr("trusted.overlay.opaque", b"y").map_err(|e| {
+            EngineError::io(
+                format!(
+                    "entry {name:?}: marking the directory opaque (the layer store needs a \
+                     filesystem with trusted xattrs, e.g. ext4 or xfs, and root)"
+                ),
+                e,
+            )
+        })
     }
 
     /// Sets every directory's recorded times, in archive order so the last listing wins. A
@@ -572,75 +408,4 @@ impl Extractor {
             }
         }
     }
-}
-
-/// Owner, then mode (chown clears setuid), then xattrs (chown clears file capabilities).
-fn apply_fd(file: &File, meta: &Meta, name: &str) -> Result<()> {
-    let fd = file.as_raw_fd();
-    fchown(
-        fd,
-        Some(Uid::from_raw(meta.uid)),
-        Some(Gid::from_raw(meta.gid)),
-    )
-    .map_err(|e| sys(name, "setting owner", e))?;
-    fchmod(fd, Mode::from_bits_truncate(meta.mode)).map_err(|e| sys(name, "setting mode", e))?;
-    for (key, value) in &meta.xattrs {
-        set_xattr(file, key, value, name)?;
-    }
-    Ok(())
-}
-
-/// Metadata for entries that cannot be opened (symlinks, devices, fifos), by name in `dir`.
-fn apply_at(dir: RawFd, last: &OsStr, meta: &Meta, chmod: bool, name: &str) -> Result<()> {
-    let (uid, gid) = (Uid::from_raw(meta.uid), Gid::from_raw(meta.gid));
-    fchownat(
-        Some(dir),
-        last,
-        Some(uid),
-        Some(gid),
-        AtFlags::AT_SYMLINK_NOFOLLOW,
-    )
-    .map_err(|e| sys(name, "setting owner", e))?;
-    if chmod {
-        let mode = Mode::from_bits_truncate(meta.mode);
-        fchmodat(Some(dir), last, mode, FchmodatFlags::NoFollowSymlink)
-            .map_err(|e| sys(name, "setting mode", e))?;
-    }
-    if !meta.xattrs.is_empty() {
-        let path = fsops::proc_path(dir, last);
-        for (key, value) in &meta.xattrs {
-            if let Err(e) = xattr::set(&path, key, value) {
-                xattr_failed(key, e, name)?;
-            }
-        }
-    }
-    utimensat(
-        Some(dir),
-        last,
-        &meta.atime,
-        &meta.mtime,
-        UtimensatFlags::NoFollowSymlink,
-    )
-    .map_err(|e| sys(name, "setting times", e))
-}
-
-fn set_xattr(file: &File, key: &OsStr, value: &[u8], name: &str) -> Result<()> {
-    use xattr::FileExt;
-    match file.set_xattr(key, value) {
-        Ok(()) => Ok(()),
-        Err(e) => xattr_failed(key, e, name),
-    }
-}
-
-/// A filesystem without support for an xattr namespace loses that xattr with a warning (as
-/// containerd does); any other failure is an error.
-fn xattr_failed(key: &OsStr, e: io::Error, name: &str) -> Result<()> {
-    if e.raw_os_error() == Some(libc::EOPNOTSUPP) {
-        tracing::warn!(entry = name, xattr = ?key, "filesystem does not support this xattr; skipped");
-        return Ok(());
-    }
-    Err(EngineError::io(
-        format!("entry {name:?}: setting xattr {}", key.to_string_lossy()),
-        e,
-    ))
 }

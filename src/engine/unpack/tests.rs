@@ -437,6 +437,10 @@ fn later_entries_replace_earlier_ones() {
         file(b, "a/b", b"in dir");
         file(b, "d", b"now a file");
         link(b, "a/b", EntryType::Symlink, "elsewhere");
+        let mut h = header("v7dir/", EntryType::Regular, 0);
+        h.as_old_mut().linkflag[0] = 0;
+        h.set_cksum();
+        b.append(&h, &[][..]).expect("old-style dir");
     });
     sb.unpack(&tar, TAR).expect("unpack");
     let l = sb.layer();
@@ -446,6 +450,9 @@ fn later_entries_replace_earlier_ones() {
         .file_type()
         .is_symlink());
     assert_eq!(fs::read(l.join("d")).expect("d"), b"now a file");
+    assert!(fs::symlink_metadata(l.join("v7dir"))
+        .expect("v7dir")
+        .is_dir());
 }
 
 #[test]
@@ -541,4 +548,75 @@ fn bad_blobs_fail_clearly() {
     let sb = Sandbox::new();
     let err = sb.unpack(&corrupt, GZIP).expect_err("corrupt gzip");
     assert!(err.to_string().contains("layer "), "{err}");
+}
+
+#[test]
+fn long_names_pax_times_and_replaced_symlinks() {
+    let sb = Sandbox::new();
+    let deep = format!("{}/{}", "d".repeat(120), "f".repeat(120));
+    let target = format!("../{}", "t".repeat(150));
+    let tar = tar_of(|b| {
+        let mut h = Header::new_gnu(); // uid and gid left empty: read as 0, as Go does
+        h.set_size(4);
+        h.set_mode(0o600);
+        h.set_mtime(MTIME);
+        b.append_data(&mut h, &deep, &b"long"[..])
+            .expect("long name");
+        let mut h = Header::new_gnu();
+        h.set_entry_type(EntryType::Symlink);
+        h.set_size(0);
+        h.set_mtime(MTIME);
+        b.append_link(&mut h, "d/link", &target).expect("long link");
+        b.append_pax_extensions([("mtime", &b"1600000000.5"[..])])
+            .expect("pax mtime");
+        file(b, "precise", b"p");
+        link(b, "l", EntryType::Symlink, "../outside");
+        dir(b, "l/"); // replaces the symlink, does not follow it
+    });
+    sb.unpack(&tar, TAR).expect("unpack");
+    let l = sb.layer();
+    assert_eq!(fs::read(l.join(&deep)).expect("deep"), b"long");
+    assert_eq!(
+        fs::read_link(l.join("d/link")).expect("link"),
+        Path::new(&target)
+    );
+    let precise = fs::symlink_metadata(l.join("precise")).expect("precise");
+    assert_eq!(
+        (precise.mtime(), precise.mtime_nsec()),
+        (MTIME as i64, 500_000_000)
+    );
+    assert!(fs::symlink_metadata(l.join("l")).expect("l").is_dir());
+    assert_eq!(
+        fs::read_dir(sb.path().join("outside")).expect("ls").count(),
+        1
+    );
+}
+
+#[test]
+fn names_are_cleaned_and_pax_times_parsed() {
+    use super::meta::pax_time;
+    use super::names::clean;
+    let comps = |s: &str| clean(s.as_bytes()).map(|c| c.len());
+    assert_eq!(comps("/a//./b/"), Ok(2));
+    assert_eq!(comps("a/../b"), Ok(1));
+    assert_eq!(comps("./"), Ok(0));
+    assert!(comps("a/../..").is_err());
+    assert!(clean(b"a\0b").is_err());
+    let t = |s: &str| pax_time(s.as_bytes()).map(|t| (t.tv_sec(), t.tv_nsec()));
+    assert_eq!(t("12"), Some((12, 0)));
+    assert_eq!(t("12.25"), Some((12, 250_000_000)));
+    assert_eq!(t("12.1234567891"), Some((12, 123_456_789)));
+    assert_eq!(t("-1.5"), Some((-2, 500_000_000)));
+    assert_eq!(t("x"), None);
+    assert_eq!(t("1.x"), None);
+}
+
+#[test]
+fn a_broken_archive_names_the_last_good_entry() {
+    let sb = Sandbox::new();
+    let mut tar = tar_of(|b| file(b, "good", b"ok"));
+    tar.truncate(1024);
+    tar.extend_from_slice(&[0x41; 512]); // a header block with a bad checksum
+    let err = sb.unpack(&tar, TAR).expect_err("broken");
+    assert!(err.to_string().contains("after entry \"good\""), "{err}");
 }

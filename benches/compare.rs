@@ -1,0 +1,254 @@
+//! Side-by-side benchmarks of berth against its peers, measured in one run on this machine.
+//!
+//! `cargo bench --bench compare -- pull` — pull of a ~100 MB, 5-layer image from a loopback
+//! registry into an empty store: `berth pull` against `podman pull` and `skopeo copy` + `umoci
+//! unpack`.
+//! `cargo bench --bench compare -- run` — `berth run --rm IMG true` end to end against `runc run`
+//! of the same rootfs as an OCI bundle and `podman run --rm`, plus the monitor's RSS.
+//!
+//! Each prints a Markdown table of medians (paste into docs/benchmarks.md). Needs root and the
+//! packages of `scripts/deps.sh bench`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Auth, Registry};
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let which: Vec<&str> = if args.is_empty() {
+        vec!["pull", "run"]
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    for w in which {
+        match w {
+            "pull" => bench_pull(if rounds > 0 { rounds } else { 5 }),
+            "run" => bench_run(if rounds > 0 { rounds } else { 20 }),
+            other => eprintln!("unknown benchmark {other}: use pull or run"),
+        }
+    }
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs a shell-free command, panicking with its output if it fails; returns the elapsed time.
+fn timed(cmd: &mut Command) -> Duration {
+    let start = Instant::now();
+    let out = cmd.output().expect("spawn benchmark command");
+    let took = start.elapsed();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    took
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn podman(store: &Path) -> Command {
+    let mut c = Command::new("podman");
+    c.arg("--root")
+        .arg(store.join("storage"))
+        .arg("--runroot")
+        .arg(store.join("run"))
+        .args([
+            "--storage-driver",
+            "overlay",
+            "--cgroup-manager",
+            "cgroupfs",
+            "--events-backend",
+            "file",
+        ]);
+    c
+}
+
+fn berth(root: &Path) -> Command {
+    let mut c = Command::new(common::testroot::BERTH);
+    c.arg("--root").arg(root);
+    c
+}
+
+fn table(title: &str, rows: &[(String, Duration)], base: &str) {
+    println!("\n### {title}\n");
+    println!("| tool | median | ratio to {base} |");
+    println!("|---|---|---|");
+    let base_t = rows
+        .iter()
+        .find(|(n, _)| n == base)
+        .map(|(_, d)| d.as_secs_f64());
+    for (name, d) in rows {
+        let ratio = base_t.map_or("-".to_string(), |b| format!("{:.2}", d.as_secs_f64() / b));
+        println!("| {name} | {} | {ratio} |", ms(*d));
+    }
+}
+
+fn bench_pull(rounds: usize) {
+    let image = common::big::big(5, 20 << 20);
+    let registry = Registry::start(Auth::None);
+    let reference = registry.reference("bench/big:latest");
+    registry.push(image, "bench/big:latest");
+    eprintln!(
+        "pull benchmark: {} bytes in 5 layers, {rounds} rounds",
+        image.layers_size()
+    );
+    let mut berth_t = Vec::new();
+    let mut podman_t = Vec::new();
+    let mut skopeo_t = Vec::new();
+    for round in 0..rounds {
+        let dir = tempfile::tempdir().expect("bench temp dir");
+        let root = dir.path().join("berth");
+        berth_t.push(timed(berth(&root).args([
+            "pull",
+            "-q",
+            "--tls-verify=false",
+            &reference,
+        ])));
+        if have("podman") {
+            let store = dir.path().join("podman");
+            podman_t.push(timed(podman(&store).args([
+                "pull",
+                "-q",
+                "--tls-verify=false",
+                &reference,
+            ])));
+            let _ = Command::new("umount")
+                .arg("-R")
+                .arg(store.join("storage/overlay"))
+                .stderr(Stdio::null())
+                .status();
+        }
+        if have("skopeo") && have("umoci") {
+            let layout = dir.path().join("oci");
+            let bundle = dir.path().join("bundle");
+            let start = Instant::now();
+            timed(Command::new("skopeo").args([
+                "copy",
+                "-q",
+                "--src-tls-verify=false",
+                &format!("docker://{reference}"),
+                &format!("oci:{}:big", layout.display()),
+            ]));
+            timed(
+                Command::new("umoci")
+                    .args(["unpack", "--image"])
+                    .arg(format!("{}:big", layout.display()))
+                    .arg(&bundle),
+            );
+            skopeo_t.push(start.elapsed());
+        }
+        eprintln!("round {round} done");
+    }
+    let mut rows = vec![("berth pull".to_string(), median(berth_t))];
+    if !podman_t.is_empty() {
+        rows.push(("podman pull".to_string(), median(podman_t)));
+    }
+    if !skopeo_t.is_empty() {
+        rows.push(("skopeo copy + umoci unpack".to_string(), median(skopeo_t)));
+    }
+    table(
+        "Pull of a 100 MB, 5-layer image from a loopback registry (empty store)",
+        &rows,
+        "podman pull",
+    );
+}
+
+fn bench_run(rounds: usize) {
+    let image = common::images::single_layer();
+    let registry = Registry::start(Auth::None);
+    let reference = registry.reference("bench/busybox:latest");
+    registry.push(image, "bench/busybox:latest");
+    let dir = tempfile::tempdir().expect("bench temp dir");
+    let root = dir.path().join("berth");
+    timed(berth(&root).args(["pull", "-q", "--tls-verify=false", &reference]));
+
+    let mut berth_t = Vec::new();
+    for _ in 0..rounds {
+        berth_t.push(timed(berth(&root).args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            &reference,
+            "true",
+        ])));
+    }
+    let mut rows = vec![("berth run --rm".to_string(), median(berth_t))];
+
+    if have("runc") {
+        let bundle = dir.path().join("bundle");
+        let rootfs = bundle.join("rootfs");
+        std::fs::create_dir_all(&rootfs).expect("bundle dir");
+        let layer = image.layer_data(0);
+        let tar = flate2::read::GzDecoder::new(layer);
+        tar::Archive::new(tar)
+            .unpack(&rootfs)
+            .expect("unpack rootfs for runc");
+        timed(Command::new("runc").args(["spec"]).current_dir(&bundle));
+        let spec_path = bundle.join("config.json");
+        let mut spec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&spec_path).expect("read spec")).expect("spec");
+        spec["process"]["terminal"] = false.into();
+        spec["process"]["args"] = serde_json::json!(["true"]);
+        std::fs::write(&spec_path, serde_json::to_vec(&spec).expect("spec json")).expect("spec");
+        let mut runc_t = Vec::new();
+        for i in 0..rounds {
+            runc_t.push(timed(
+                Command::new("runc")
+                    .args(["run", "--bundle"])
+                    .arg(&bundle)
+                    .arg(format!("berth-bench-{}-{i}", std::process::id()))
+                    .stdin(Stdio::null()),
+            ));
+        }
+        rows.push(("runc run".to_string(), median(runc_t)));
+    }
+    if have("podman") {
+        let store = dir.path().join("podman");
+        timed(podman(&store).args(["pull", "-q", "--tls-verify=false", &reference]));
+        let mut podman_t = Vec::new();
+        for _ in 0..rounds {
+            podman_t.push(timed(podman(&store).args([
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                &reference,
+                "true",
+            ])));
+        }
+        rows.push(("podman run --rm".to_string(), median(podman_t)));
+        let _ = Command::new("umount")
+            .arg("-R")
+            .arg(store.join("storage/overlay"))
+            .stderr(Stdio::null())
+            .status();
+    }
+    table("`run --rm IMG true`, end to end", &rows, "runc run");
+}

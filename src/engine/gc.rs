@@ -1,0 +1,222 @@
+//! Removing images and garbage: `rmi` and `image prune`.
+//!
+//! Layers and blobs are removed only while `locks/gc.lock` is held exclusively. Every pull holds
+//! it shared for its whole run, so nothing a pull is about to use disappears under it. A layer
+//! directory is first renamed into `tmp/` and then deleted, so a crash never leaves a half-removed
+//! layer under its name.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use rusqlite::params;
+use serde::Serialize;
+
+use super::error::{EngineError, Result};
+use super::image::{self, familiar, ImageRecord};
+use super::layout::Layout;
+use super::lock::FileLock;
+use super::reference::ImageRef;
+use super::staging;
+use super::{Engine, EngineEvent};
+
+/// The gc lock: shared by pulls, exclusive for removal of layers and blobs.
+pub fn gc_lock_path(layout: &Layout) -> PathBuf {
+    layout.locks_dir().join("gc.lock")
+}
+
+/// What `rmi` did, in docker's words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RemoveReport {
+    /// Names untagged (familiar form).
+    pub untagged: Vec<String>,
+    /// Image ids deleted.
+    pub deleted: Vec<String>,
+}
+
+/// What `image prune` removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PruneReport {
+    /// Image ids of dangling images removed.
+    pub images: Vec<String>,
+    /// Unpacked layers removed.
+    pub layers: usize,
+    /// Blobs removed.
+    pub blobs: usize,
+    /// Bytes freed.
+    pub reclaimed: u64,
+}
+
+fn containers_using(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare("SELECT name FROM containers WHERE image_id = ?1 ORDER BY name")?;
+    let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+impl Engine {
+    /// Takes the gc lock shared (blocking): while held, no layer or blob of any recorded image
+    /// is removed. Hold it from reading an image record until the container that uses it is
+    /// recorded (pulls hold it the same way).
+    pub fn lock_images_shared(&self) -> Result<FileLock> {
+        FileLock::acquire_shared(&gc_lock_path(self.layout()))
+    }
+
+    /// Removes the image `r` names, as `docker rmi` does: a tag of an image with other tags is
+    /// only untagged; otherwise the image is deleted, unless a container uses it (then `force`
+    /// only untags it) or it has several tags and was named by id (then `force` is needed).
+    pub fn remove_image(&self, r: &str, force: bool) -> Result<RemoveReport> {
+        let report = self.state().write(|tx| {
+            let rec = image::resolve(tx, r)?;
+            let named_tag = ImageRef::parse(r)
+                .ok()
+                .filter(|x| x.digest.is_none())
+                .and_then(|x| x.tagged())
+                .filter(|t| rec.repo_tags.contains(t));
+            let mut report = RemoveReport::default();
+            if let Some(tag) = &named_tag {
+                if rec.repo_tags.len() > 1 {
+                    tx.execute("DELETE FROM tags WHERE name = ?1", [tag])?;
+                    report.untagged.push(familiar(tag));
+                    return Ok(report);
+                }
+            } else if rec.repo_tags.len() > 1 && !force {
+                return Err(EngineError::Conflict(format!(
+                    "unable to delete {} (must be forced): image is referenced in multiple \
+                     repositories ({})",
+                    rec.short_id(),
+                    rec.repo_tags
+                        .iter()
+                        .map(|t| familiar(t))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            let users = containers_using(tx, &rec.id)?;
+            if !users.is_empty() && !force {
+                return Err(EngineError::Conflict(format!(
+                    "unable to remove image {r}: it is used by container(s) {}; remove them \
+                     first or use -f to untag it",
+                    users.join(", ")
+                )));
+            }
+            for tag in &rec.repo_tags {
+                report.untagged.push(familiar(tag));
+            }
+            tx.execute("DELETE FROM tags WHERE image_id = ?1", [&rec.id])?;
+            if users.is_empty() {
+                for d in &rec.repo_digests {
+                    report.untagged.push(familiar(d));
+                }
+                tx.execute("DELETE FROM images WHERE id = ?1", params![rec.id])?;
+                report.deleted.push(rec.id.clone());
+            }
+            Ok(report)
+        })?;
+        self.emit(EngineEvent::ImagesChanged);
+        if !report.deleted.is_empty() {
+            // Free the layers now if no pull is running; otherwise `image prune` will.
+            let lock = gc_lock_path(self.layout());
+            if let Some(_lock) = FileLock::try_acquire(&lock)? {
+                self.collect_garbage()?;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Removes dangling images (no tags) that no container uses, then every layer, blob,
+    /// partial download and staging dir nothing references. Waits for running pulls.
+    pub fn prune_images(&self) -> Result<PruneReport> {
+        let _lock = FileLock::acquire(&gc_lock_path(self.layout()))?;
+        let images = self.state().write(|tx| {
+            let mut removed = Vec::new();
+            for rec in image::load_all(tx)? {
+                if rec.repo_tags.is_empty() && containers_using(tx, &rec.id)?.is_empty() {
+                    tx.execute("DELETE FROM images WHERE id = ?1", [&rec.id])?;
+                    removed.push(rec.id);
+                }
+            }
+            Ok(removed)
+        })?;
+        let mut report = self.collect_garbage()?;
+        report.images = images;
+        if !report.images.is_empty() {
+            self.emit(EngineEvent::ImagesChanged);
+        }
+        Ok(report)
+    }
+
+    /// Removes unreferenced layers, blobs, partial downloads and staging dirs. The caller holds
+    /// the gc lock exclusively.
+    fn collect_garbage(&self) -> Result<PruneReport> {
+        let layout = self.layout();
+        let records: Vec<ImageRecord> = self.image_records()?;
+        let mut chains = HashSet::new();
+        let mut blobs = HashSet::new();
+        for rec in &records {
+            blobs.insert(hex(&rec.id));
+            blobs.insert(hex(&rec.manifest_digest));
+            blobs.insert(hex(&rec.platform_manifest_digest));
+            for l in &rec.layers {
+                chains.insert(hex(&l.chain_id));
+                blobs.insert(hex(&l.digest));
+            }
+        }
+        let mut report = PruneReport::default();
+        for (name, path) in entries(&layout.layers_dir()) {
+            if chains.contains(&name) {
+                continue;
+            }
+            let doomed = layout.tmp_dir().join(format!("gc-{name}"));
+            if std::fs::rename(&path, &doomed).is_ok() {
+                report.reclaimed += staging::disk_usage(&doomed);
+                let _ = std::fs::remove_dir_all(&doomed);
+                report.layers += 1;
+            }
+            let _ = std::fs::remove_file(layout.locks_dir().join(format!("layer-{name}.lock")));
+        }
+        for (name, path) in entries(&layout.blobs_dir()) {
+            if blobs.contains(&name) {
+                continue;
+            }
+            report.reclaimed += staging::disk_usage(&path);
+            if std::fs::remove_file(&path).is_ok() {
+                report.blobs += 1;
+            }
+        }
+        // Partial downloads nobody is writing (their blob lock is free). No pull runs now, so
+        // removing blob lock files cannot split a lock between two holders.
+        for (name, path) in entries(&layout.ingest_dir()) {
+            let hex = name.split('.').next().unwrap_or_default();
+            let lock = layout.locks_dir().join(format!("blob-{hex}.lock"));
+            if let Ok(Some(_held)) = FileLock::try_acquire(&lock) {
+                report.reclaimed += staging::disk_usage(&path);
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        for (name, path) in entries(&layout.locks_dir()) {
+            if let Some(hex) = name
+                .strip_prefix("blob-")
+                .and_then(|n| n.strip_suffix(".lock"))
+            {
+                if !blobs.contains(hex) {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+        report.reclaimed += staging::sweep(layout);
+        Ok(report)
+    }
+}
+
+fn hex(digest: &str) -> String {
+    digest.strip_prefix("sha256:").unwrap_or(digest).to_string()
+}
+
+fn entries(dir: &Path) -> Vec<(String, PathBuf)> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                .collect()
+        })
+        .unwrap_or_default()
+}

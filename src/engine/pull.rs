@@ -1,0 +1,472 @@
+//! Pulling an image: resolve the manifest (choosing the platform out of an index), fetch the
+//! config, download layers 4 at a time and unpack each into a staging dir as soon as its blob is
+//! verified, then move the layers into place and write the image record.
+//!
+//! Nothing of a failed pull is listed or unpacked: layers stay in `tmp/` until every one of them
+//! is verified, and the record is written last. Verified blobs stay in the store as a cache
+//! (`image prune` removes them). A pull holds the gc lock shared, so prune never removes what a
+//! pull is about to use.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use tokio::sync::{mpsc::UnboundedSender, Semaphore};
+use tokio::task::JoinSet;
+
+use super::content::{sha256_digest, sync_dir, ContentStore};
+use super::error::{EngineError, Result};
+use super::events::{EngineEvent, LayerProgress, LayerState};
+use super::gc::gc_lock_path;
+use super::image::{self, ImageConfig, ImageRecord, ImageSummary, LayerRecord};
+use super::lock::FileLock;
+use super::manifest::{self, Descriptor, Fetched, Platform};
+use super::reference::{validate_digest, ImageRef};
+use super::registry::RegistryClient;
+use super::staging::{self, StagedDir};
+use super::unpack::unpack_layer;
+use super::Engine;
+
+const PARALLEL_DOWNLOADS: usize = 4;
+const PARALLEL_UNPACKS: usize = 2;
+
+/// How to pull.
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    /// The platform to choose from an index; the host's when `None`.
+    pub platform: Option<Platform>,
+    /// Verify TLS certificates (false also allows plain http).
+    pub tls_verify: bool,
+}
+
+impl Default for PullOptions {
+    fn default() -> Self {
+        PullOptions {
+            platform: None,
+            tls_verify: true,
+        }
+    }
+}
+
+/// What a pull did.
+#[derive(Debug, Clone)]
+pub struct PullResult {
+    /// The stored image.
+    pub image: ImageSummary,
+    /// The registry's digest for the reference (index or manifest).
+    pub digest: String,
+    /// False when the reference already named this very image ("Image is up to date").
+    pub updated: bool,
+}
+
+#[derive(Deserialize)]
+struct ConfigBlob {
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    variant: Option<String>,
+    #[serde(default)]
+    created: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    config: Option<ImageConfig>,
+    rootfs: RootFs,
+}
+
+#[derive(Deserialize)]
+struct RootFs {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
+/// Chain ids of a stack of diff ids: chain(0) = diff(0), chain(n) = sha256("chain(n-1) diff(n)").
+pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(diff_ids.len());
+    for diff in diff_ids {
+        let next = match out.last() {
+            None => diff.clone(),
+            Some(prev) => sha256_digest(format!("{prev} {diff}").as_bytes()),
+        };
+        out.push(next);
+    }
+    out
+}
+
+/// Sends layer progress to the caller's channel and the engine's event stream.
+#[derive(Clone)]
+struct Reporter {
+    engine: Engine,
+    image: String,
+    tx: Option<UnboundedSender<LayerProgress>>,
+}
+
+impl Reporter {
+    fn send(&self, digest: &str, state: LayerState, done: u64, total: u64) {
+        let p = LayerProgress {
+            image: self.image.clone(),
+            digest: digest.to_string(),
+            state,
+            done,
+            total,
+        };
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(p.clone());
+        }
+        self.engine.emit(EngineEvent::Layer(p));
+    }
+
+    /// A progress callback that reports at most every 1% or 256 KiB.
+    fn throttled(&self, digest: &str, state: LayerState, total: u64) -> impl FnMut(u64) + Send {
+        let me = self.clone();
+        let digest = digest.to_string();
+        let step = (total / 100).max(256 << 10);
+        let mut last: Option<u64> = None;
+        move |done| {
+            if last.is_none_or(|l| done >= l + step || done == total) {
+                last = Some(done);
+                me.send(&digest, state, done, total);
+            }
+        }
+    }
+}
+
+/// What every layer task shares.
+struct Shared {
+    engine: Engine,
+    store: ContentStore,
+    registry: RegistryClient,
+    reporter: Reporter,
+    cancel: AtomicBool,
+    downloads: Semaphore,
+    unpacks: Semaphore,
+}
+
+fn join_error(e: tokio::task::JoinError) -> EngineError {
+    EngineError::Registry(format!("pull task failed: {e}"))
+}
+
+impl Engine {
+    /// Pulls `r` into the store and records it. Layer progress goes to `progress` (and to the
+    /// engine's events). Emits `PullStarted`, `Layer`, `PullFinished` and `ImagesChanged`.
+    pub async fn pull(
+        &self,
+        r: &ImageRef,
+        opts: &PullOptions,
+        progress: Option<UnboundedSender<LayerProgress>>,
+    ) -> Result<PullResult> {
+        let reporter = Reporter {
+            engine: self.clone(),
+            image: r.to_string(),
+            tx: progress,
+        };
+        let result = self.pull_inner(r, opts, reporter).await;
+        self.emit(EngineEvent::PullFinished {
+            image: r.to_string(),
+            image_id: result.as_ref().ok().map(|p| p.image.id.clone()),
+            error: result.as_ref().err().map(|e| e.to_string()),
+        });
+        if result.is_ok() {
+            self.emit(EngineEvent::ImagesChanged);
+        }
+        result
+    }
+
+    async fn pull_inner(
+        &self,
+        r: &ImageRef,
+        opts: &PullOptions,
+        reporter: Reporter,
+    ) -> Result<PullResult> {
+        let layout = self.layout().clone();
+        let gc_lock = gc_lock_path(&layout);
+        let _gc = tokio::task::spawn_blocking(move || {
+            staging::sweep(&layout);
+            FileLock::acquire_shared(&gc_lock)
+        })
+        .await
+        .map_err(join_error)??;
+
+        let what = r.to_string();
+        let store = ContentStore::new(self.layout());
+        let mut registry = RegistryClient::new(r, opts.tls_verify)?;
+        let (bytes, top_digest) = registry.fetch_manifest(r.reference()).await?;
+        let (manifest, manifest_digest) = match manifest::parse(&bytes, &what)? {
+            Fetched::Manifest(m) => {
+                store.put(&top_digest, &bytes)?;
+                (m, top_digest.clone())
+            }
+            Fetched::Index(index) => {
+                store.put(&top_digest, &bytes)?;
+                let want = opts.platform.clone().unwrap_or_else(Platform::host);
+                let entry = manifest::select(&index, &want, &what)?;
+                let (bytes, digest) = registry.fetch_manifest(&entry.digest).await?;
+                match manifest::parse(&bytes, &what)? {
+                    Fetched::Manifest(m) => {
+                        store.put(&digest, &bytes)?;
+                        (m, digest)
+                    }
+                    Fetched::Index(_) => {
+                        return Err(EngineError::Registry(format!(
+                            "{what}: the index entry for {want} is another index, which is not \
+                             supported"
+                        )))
+                    }
+                }
+            }
+        };
+
+        let never = AtomicBool::new(false);
+        store
+            .fetch(&registry, &manifest.config, &what, &never, &mut |_| {})
+            .await?;
+        let config_bytes = store.read(&manifest.config.digest)?;
+        let config: ConfigBlob = serde_json::from_slice(&config_bytes).map_err(|e| {
+            EngineError::Registry(format!("{what}: the image config is malformed: {e}"))
+        })?;
+        let diff_ids = &config.rootfs.diff_ids;
+        if diff_ids.len() != manifest.layers.len() {
+            return Err(EngineError::Registry(format!(
+                "{what}: the manifest has {} layers but the config lists {} diff ids",
+                manifest.layers.len(),
+                diff_ids.len()
+            )));
+        }
+        for d in diff_ids {
+            validate_digest(d)
+                .map_err(|e| EngineError::Registry(format!("{what}: config diff id: {e}")))?;
+        }
+        if let Some(want) = &opts.platform {
+            let have = Platform {
+                os: config.os.clone(),
+                architecture: config.architecture.clone(),
+                variant: config.variant.clone(),
+            };
+            if !want.matches(&have) {
+                return Err(EngineError::NotFound(format!(
+                    "image {what} was found but its platform {have} does not match the \
+                     requested platform {want}"
+                )));
+            }
+        }
+        let chains = chain_ids(diff_ids);
+
+        self.emit(EngineEvent::PullStarted {
+            image: what.clone(),
+            layers: manifest.layers.iter().map(|l| l.digest.clone()).collect(),
+        });
+        let shared = Arc::new(Shared {
+            engine: self.clone(),
+            store,
+            registry,
+            reporter: reporter.clone(),
+            cancel: AtomicBool::new(false),
+            downloads: Semaphore::new(PARALLEL_DOWNLOADS),
+            unpacks: Semaphore::new(PARALLEL_UNPACKS),
+        });
+        let mut staged: Vec<Option<StagedDir>> = (0..chains.len()).map(|_| None).collect();
+        let mut unpacked_sizes = vec![0u64; chains.len()];
+        let mut tasks = JoinSet::new();
+        for (i, desc) in manifest.layers.iter().enumerate() {
+            let dest = self.layout().layer_dir(&chains[i])?;
+            if dest.is_dir() {
+                reporter.send(
+                    &desc.digest,
+                    LayerState::AlreadyExists,
+                    desc.size,
+                    desc.size,
+                );
+                continue;
+            }
+            reporter.send(&desc.digest, LayerState::Waiting, 0, desc.size);
+            let shared = shared.clone();
+            let desc = desc.clone();
+            let diff_id = diff_ids[i].clone();
+            tasks.spawn(async move { (i, layer_task(shared, desc, diff_id).await) });
+        }
+        let mut first_error = None;
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((i, Ok((dir, size)))) => {
+                    staged[i] = Some(dir);
+                    unpacked_sizes[i] = size;
+                }
+                Ok((_, Err(e))) => {
+                    shared.cancel.store(true, Ordering::Relaxed);
+                    // Keep the root cause, not the cancellations it caused.
+                    if first_error.is_none()
+                        || matches!(&first_error, Some(EngineError::Registry(m)) if m.contains("cancelled"))
+                    {
+                        first_error = Some(e);
+                    }
+                }
+                Err(e) => {
+                    shared.cancel.store(true, Ordering::Relaxed);
+                    first_error.get_or_insert(join_error(e));
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            drop(staged);
+            return Err(e);
+        }
+
+        let layout = self.layout().clone();
+        let chains_c = chains.clone();
+        let unpacked_sizes = tokio::task::spawn_blocking(move || {
+            commit_layers(&layout, &chains_c, staged, unpacked_sizes)
+        })
+        .await
+        .map_err(join_error)??;
+
+        let layers: Vec<LayerRecord> = manifest
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(i, d)| LayerRecord {
+                digest: d.digest.clone(),
+                diff_id: diff_ids[i].clone(),
+                chain_id: chains[i].clone(),
+                size: d.size,
+                unpacked_size: unpacked_sizes[i],
+                media_type: d.media_type.clone(),
+            })
+            .collect();
+        let mut record = ImageRecord {
+            id: manifest.config.digest.clone(),
+            manifest_digest: top_digest.clone(),
+            platform_manifest_digest: manifest_digest,
+            repo_tags: r.tagged().into_iter().collect(),
+            repo_digests: vec![r.with_digest(&top_digest)],
+            config: config.config.unwrap_or_default(),
+            size: layers.iter().map(|l| l.unpacked_size).sum(),
+            layers,
+            created: config.created,
+            os: config.os,
+            architecture: config.architecture,
+            variant: config.variant,
+            author: config.author,
+            pulled: chrono::Utc::now().to_rfc3339(),
+        };
+        let updated = self.state().write(|tx| {
+            let old = image::load(tx, &record.id)?;
+            let mut updated = true;
+            if let Some(old) = old {
+                updated = !record.repo_tags.iter().all(|t| old.repo_tags.contains(t))
+                    || !old.repo_digests.contains(&record.repo_digests[0]);
+                for d in old.repo_digests {
+                    if !record.repo_digests.contains(&d) {
+                        record.repo_digests.push(d);
+                    }
+                }
+                record.pulled = old.pulled;
+            }
+            image::save(tx, &record)?;
+            Ok(updated)
+        })?;
+        let stored = self.image(&record.id)?;
+        Ok(PullResult {
+            image: stored.summary(),
+            digest: top_digest,
+            updated,
+        })
+    }
+}
+
+/// Downloads one layer and unpacks it into a staging dir; returns the dir and its size.
+async fn layer_task(
+    shared: Arc<Shared>,
+    desc: Descriptor,
+    diff_id: String,
+) -> Result<(StagedDir, u64)> {
+    let rep = &shared.reporter;
+    {
+        let _permit = shared
+            .downloads
+            .acquire()
+            .await
+            .map_err(|e| EngineError::Registry(format!("download queue closed: {e}")))?;
+        let mut cb = rep.throttled(&desc.digest, LayerState::Downloading, desc.size);
+        shared
+            .store
+            .fetch(&shared.registry, &desc, &rep.image, &shared.cancel, &mut cb)
+            .await?;
+    }
+    rep.send(&desc.digest, LayerState::Verifying, desc.size, desc.size);
+    let _permit = shared
+        .unpacks
+        .acquire()
+        .await
+        .map_err(|e| EngineError::Registry(format!("unpack queue closed: {e}")))?;
+    if shared.cancel.load(Ordering::Relaxed) {
+        return Err(EngineError::Registry(
+            "unpack cancelled because another layer failed".into(),
+        ));
+    }
+    let blob = shared.store.path(&desc.digest)?;
+    let layout = shared.engine.layout().clone();
+    let rep2 = rep.clone();
+    let desc2 = desc.clone();
+    let image = rep.image.clone();
+    let (dir, size) = tokio::task::spawn_blocking(move || -> Result<(StagedDir, u64)> {
+        let dir = StagedDir::create(&layout, "layer")?;
+        let mut extracted = 0u64;
+        let mut report = rep2.throttled(&desc2.digest, LayerState::Extracting, 0);
+        let mut cb = |n: u64| {
+            extracted = n;
+            report(n);
+        };
+        let got = unpack_layer(&blob, &desc2.media_type, dir.path(), &mut cb)?;
+        if got != diff_id {
+            return Err(EngineError::Digest(format!(
+                "layer {} of {image}: the unpacked content does not match the image config: \
+                 expected diff id {diff_id}, got {got}",
+                desc2.digest
+            )));
+        }
+        Ok((dir, extracted))
+    })
+    .await
+    .map_err(join_error)??;
+    rep.send(&desc.digest, LayerState::Done, desc.size, desc.size);
+    Ok((dir, size))
+}
+
+/// Moves staged layers to `layers/<chain-hex>` (each under its lock; a layer another pull put
+/// there first wins and ours is dropped). Returns every layer's unpacked size.
+fn commit_layers(
+    layout: &super::layout::Layout,
+    chains: &[String],
+    staged: Vec<Option<StagedDir>>,
+    mut sizes: Vec<u64>,
+) -> Result<Vec<u64>> {
+    for (i, dir) in staged.into_iter().enumerate() {
+        let dest: PathBuf = layout.layer_dir(&chains[i])?;
+        let hex = chains[i].trim_start_matches("sha256:");
+        let _lock = FileLock::acquire(&layout.locks_dir().join(format!("layer-{hex}.lock")))?;
+        match dir {
+            Some(dir) if !dest.exists() => dir.commit_to(&dest)?,
+            Some(_) => {}
+            None => sizes[i] = staging::disk_usage(&dest),
+        }
+    }
+    sync_dir(&layout.layers_dir())?;
+    Ok(sizes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_ids_follow_the_spec() {
+        let a = format!("sha256:{}", "a".repeat(64));
+        let b = format!("sha256:{}", "b".repeat(64));
+        let c = chain_ids(&[a.clone(), b.clone()]);
+        assert_eq!(c[0], a);
+        assert_eq!(c[1], sha256_digest(format!("{a} {b}").as_bytes()));
+    }
+}

@@ -1,0 +1,133 @@
+//! Staging directories under `tmp/`: created with a lock held, removed when dropped unless
+//! committed, and swept when their owner died (its lock is free then).
+
+use std::path::{Path, PathBuf};
+
+use super::error::{IoContext, Result};
+use super::layout::Layout;
+use super::lock::FileLock;
+
+/// A fresh directory in `tmp/`, removed on drop unless [`StagedDir::commit_to`] moved it.
+pub struct StagedDir {
+    path: PathBuf,
+    lock_path: PathBuf,
+    lock: Option<FileLock>,
+    committed: bool,
+}
+
+fn lock_for(layout: &Layout, name: &str) -> PathBuf {
+    layout.locks_dir().join(format!("tmp-{name}.lock"))
+}
+
+impl StagedDir {
+    /// Creates `tmp/<prefix>-<random>` (mode 0755) while holding its lock. Blocking.
+    pub fn create(layout: &Layout, prefix: &str) -> Result<StagedDir> {
+        let name = format!("{prefix}-{}", hex::encode(rand::random::<[u8; 8]>()));
+        let lock_path = lock_for(layout, &name);
+        let lock = FileLock::acquire(&lock_path)?;
+        let path = layout.tmp_dir().join(&name);
+        std::fs::create_dir(&path).ctx("cannot create staging directory", &path)?;
+        Ok(StagedDir {
+            path,
+            lock_path,
+            lock: Some(lock),
+            committed: false,
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the directory to `dest` (same filesystem) and keeps it there.
+    pub fn commit_to(mut self, dest: &Path) -> Result<()> {
+        std::fs::rename(&self.path, dest).ctx("cannot move layer into place", dest)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for StagedDir {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+        drop(self.lock.take());
+        let _ = std::fs::remove_file(&self.lock_path);
+    }
+}
+
+/// Removes staging directories whose owner is gone (their lock is free). Best effort; returns
+/// the bytes freed.
+pub fn sweep(layout: &Layout) -> u64 {
+    let Ok(entries) = std::fs::read_dir(layout.tmp_dir()) else {
+        return 0;
+    };
+    let mut freed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let lock_path = lock_for(layout, &name);
+        if let Ok(Some(_lock)) = FileLock::try_acquire(&lock_path) {
+            let path = entry.path();
+            freed += disk_usage(&path);
+            if path.is_dir() {
+                let _ = std::fs::remove_dir_all(&path);
+            } else {
+                let _ = std::fs::remove_file(&path);
+            }
+            let _ = std::fs::remove_file(&lock_path);
+        }
+    }
+    freed
+}
+
+/// Bytes used by the files under `path` (symlinks not followed).
+pub fn disk_usage(path: &Path) -> u64 {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    if !meta.is_dir() {
+        return meta.len();
+    }
+    let mut total = 0;
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => total += e.metadata().map(|m| m.len()).unwrap_or(0),
+                _ => {}
+            }
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropped_dirs_vanish_and_dead_ones_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        layout.create().unwrap();
+        let s = StagedDir::create(&layout, "t").unwrap();
+        let p = s.path().to_path_buf();
+        std::fs::write(p.join("f"), b"x").unwrap();
+        assert_eq!(sweep(&layout), 0, "a live staging dir is kept");
+        drop(s);
+        assert!(!p.exists());
+        std::fs::create_dir(layout.tmp_dir().join("orphan")).unwrap();
+        std::fs::write(layout.tmp_dir().join("orphan/f"), b"xy").unwrap();
+        assert_eq!(sweep(&layout), 2);
+        assert_eq!(std::fs::read_dir(layout.tmp_dir()).unwrap().count(), 0);
+        let s = StagedDir::create(&layout, "c").unwrap();
+        s.commit_to(&dir.path().join("kept")).unwrap();
+        assert!(dir.path().join("kept").is_dir());
+    }
+}
