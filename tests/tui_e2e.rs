@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::testroot::BERTH;
-use common::TestRoot;
+use common::throttle::ThrottledProxy;
+use common::{images, Auth, Registry, TestRoot};
 
 static SESSIONS: AtomicU32 = AtomicU32::new(0);
 
@@ -229,6 +230,37 @@ fn failures_show_a_message_and_the_ui_goes_on() {
     tmux.wait_for("Image: give an image to run");
     tmux.keys(&["Escape"]);
     tmux.wait("form closed", |s| !s.contains("Run a container"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+#[test]
+fn pull_shows_layer_progress_then_the_image_which_removes_with_confirm() {
+    let reg = Registry::start(Auth::None);
+    reg.push(images::big(2, 2 << 20), "test/big:latest");
+    // Slow answers so that the progress can be seen mid-layer.
+    let proxy = ThrottledProxy::start(reg.addr(), 1 << 20);
+    let reference = format!("{}/test/big:latest", proxy.addr());
+    let root = TestRoot::new();
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait_for("Containers");
+    tmux.keys(&["p"]);
+    tmux.wait_for("Pull image");
+    tmux.run(&["send-keys", "-l", &reference]);
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("Downloading");
+    assert!(s.contains(&format!("Pull {reference}")), "{s}");
+    assert!(s.contains('█') || s.contains('░'), "a progress bar:\n{s}");
+    let s = tmux.wait_for("done: ");
+    assert!(s.contains("Pull complete"), "{s}");
+    tmux.keys(&["Escape", "2"]);
+    let s = tmux.wait_for(&reference);
+    assert!(s.contains("Images 1"), "{s}");
+    tmux.keys(&["d"]);
+    tmux.wait_for("Remove image");
+    tmux.keys(&["y"]);
+    tmux.wait_for("removed 1 image");
+    tmux.wait_for("No images yet");
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }

@@ -12,8 +12,9 @@ use tokio::sync::mpsc;
 use super::{Backend, ShellIo};
 use crate::engine::container::{self, ContainerRecord, CreateOptions, Status};
 use crate::engine::logs::{LogOptions, LogReader};
+use crate::engine::pull::PullOptions;
 use crate::engine::volume::{self, PruneVolumes, VolumeFilter};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, EngineEvent, ImageRef};
 use crate::tui::model::{
     ContainerRow, ContainerState, ImageRow, LogLine, RunSpec, Stream, VolumeRow,
 };
@@ -92,7 +93,33 @@ impl Backend for Engine {
     }
 
     fn images(&self) -> BoxFuture<'static, Result<Vec<ImageRow>, String>> {
-        not_yet("listing images")
+        blocking(self, |e| {
+            let users = e.state().read(container::store::list)?;
+            let mut rows = Vec::new();
+            for img in e.images()? {
+                let containers = users.iter().filter(|c| c.image_id == img.id).count();
+                let created = img
+                    .created
+                    .as_deref()
+                    .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+                    .map(|t| t.with_timezone(&Utc));
+                let names = if img.repo_tags.is_empty() {
+                    vec!["<none>:<none>".to_string()]
+                } else {
+                    img.repo_tags.clone()
+                };
+                for reference in names {
+                    rows.push(ImageRow {
+                        id: img.id.clone(),
+                        reference,
+                        size: img.size,
+                        created,
+                        containers,
+                    });
+                }
+            }
+            Ok(rows)
+        })
     }
 
     fn volumes(&self) -> BoxFuture<'static, Result<Vec<VolumeRow>, String>> {
@@ -145,10 +172,10 @@ impl Backend for Engine {
 
     fn remove_image(
         &self,
-        _reference: String,
-        _force: bool,
+        reference: String,
+        force: bool,
     ) -> BoxFuture<'static, Result<(), String>> {
-        not_yet("removing images")
+        blocking(self, move |e| e.remove_image(&reference, force).map(|_| ()))
     }
 
     fn remove_volume(&self, name: String, force: bool) -> BoxFuture<'static, Result<(), String>> {
@@ -181,7 +208,15 @@ impl Backend for Engine {
                     crate::tui::format::size(r.space_reclaimed)
                 ))
             }),
-            Kind::Image => not_yet("pruning images"),
+            Kind::Image => blocking(self, |e| {
+                let r = e.prune_images()?;
+                Ok(format!(
+                    "removed {} dangling image(s), {} layer(s), {}",
+                    r.images.len(),
+                    r.layers,
+                    crate::tui::format::size(r.reclaimed)
+                ))
+            }),
         }
     }
 
@@ -197,16 +232,32 @@ impl Backend for Engine {
                 let v = volume::ops::inspect(e, &id)?;
                 pretty(serde_json::to_value(v)?)
             }),
-            Kind::Image => not_yet("inspecting images"),
+            Kind::Image => blocking(self, move |e| pretty(e.inspect_image(&id)?)),
         }
     }
 
     fn pull(
         &self,
-        _reference: String,
-        _progress: mpsc::UnboundedSender<News>,
+        reference: String,
+        progress: mpsc::UnboundedSender<News>,
     ) -> BoxFuture<'static, Result<String, String>> {
-        not_yet("pulling images")
+        let engine = self.clone();
+        async move {
+            let r = ImageRef::parse(&reference).map_err(|e| e.to_string())?;
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            let forward = async move {
+                while let Some(p) = rx.recv().await {
+                    if let Some(news) = super::news(EngineEvent::Layer(p)) {
+                        let _ = progress.send(news);
+                    }
+                }
+            };
+            let options = PullOptions::default();
+            let pull = engine.pull(&r, &options, Some(tx));
+            let (result, ()) = tokio::join!(pull, forward);
+            result.map(|p| p.image.id).map_err(|e| e.to_string())
+        }
+        .boxed()
     }
 
     fn run(&self, spec: RunSpec) -> BoxFuture<'static, Result<(String, String), String>> {

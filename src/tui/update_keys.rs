@@ -6,6 +6,7 @@ use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use super::app::{App, Pane, Typing};
 use super::input::{Edit, TextInput};
 use super::keymap::{Action, Key};
+use super::list::Item;
 use super::model::ContainerState;
 use super::msg::{Cmd, ContainerOp, Kind};
 use super::popup::{Confirm, Inspect, Pending, Popup, Prompt, PromptFor, PullDialog, RunForm};
@@ -433,7 +434,7 @@ fn remove(app: &mut App) -> Vec<Cmd> {
         }
         Pane::Images => {
             let t = app.images.targets();
-            let mut ids: Vec<String> = t.iter().map(|i| i.reference.clone()).collect();
+            let mut ids: Vec<String> = t.iter().map(|i| i.key().to_string()).collect();
             ids.dedup();
             let names = ids.clone();
             (Pending::RemoveImages(ids), names, Kind::Image)
