@@ -16,8 +16,10 @@ mkdir -p "$out"
 work=$(mktemp -d /tmp/berth-shots-XXXXXX)
 chmod 711 "$work"
 sock="berth-shots-$$"
+reg_pid=""
 cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
+  [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null || true
   ids=$("$berth" --root "$work/root" ps -aq 2>/dev/null || true)
   [ -n "$ids" ] && "$berth" --root "$work/root" rm -f $ids >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -43,6 +45,25 @@ b run -d --rootfs --name worker "$rootfs" sh -c '
   i=0; while :; do echo "job $i: resized 3 images"; i=$((i + 1)); sleep 0.7; done' >/dev/null
 b run -d --rootfs --name migrate "$rootfs" sh -c 'echo "migrating schema"; echo "error: relation users already exists" >&2; exit 1' >/dev/null
 b create --rootfs --name backup "$rootfs" sh -c 'tar czf /tmp/backup.tgz /etc' >/dev/null
+# A loopback registry with one image whose big layer takes a moment to pull, for the pull
+# dialog in progress (docker-registry, umoci and skopeo come with scripts/deps.sh bench).
+reg_port=""
+if command -v docker-registry >/dev/null && command -v umoci >/dev/null && command -v skopeo >/dev/null; then
+  reg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$work/registry"
+  printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$work/registry" "$reg_port" > "$work/registry.yml"
+  docker-registry serve "$work/registry.yml" >/dev/null 2>&1 &
+  reg_pid=$!
+  umoci init --layout "$work/oci" >/dev/null
+  umoci new --image "$work/oci:demo" >/dev/null
+  umoci unpack --image "$work/oci:demo" "$work/bundle" >/dev/null
+  cp -a "$rootfs/." "$work/bundle/rootfs/"
+  head -c 120M /dev/urandom > "$work/bundle/rootfs/data.bin"
+  umoci repack --image "$work/oci:demo" "$work/bundle" >/dev/null
+  for _ in $(seq 50); do curl -fs "http://127.0.0.1:$reg_port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+  skopeo copy -q --dest-tls-verify=false "oci:$work/oci:demo" "docker://127.0.0.1:$reg_port/demo/app:1"
+fi
 b volume create data >/dev/null
 b volume create cache >/dev/null
 sleep 2
@@ -73,6 +94,16 @@ keys b u s y b o x Tab w e b 2 Tab h t t p d Space - f
 shot run-form
 keys Escape p b u s y b o x
 shot pull
-keys Escape 3
+keys Escape
+if [ -n "$reg_port" ]; then
+  keys p
+  tmux -L "$sock" send-keys -l "127.0.0.1:$reg_port/demo/app:1"
+  keys Enter
+  shot pull-progress 0.35
+  for _ in $(seq 100); do tmux -L "$sock" capture-pane -p | grep -q 'done: ' && break; sleep 0.2; done
+  keys Escape 2
+  shot images
+fi
+keys 3
 shot volumes
 keys q
