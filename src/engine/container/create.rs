@@ -8,8 +8,10 @@ use super::names;
 use super::record::{Config, ContainerRecord, HostConfig, State};
 use super::store;
 use crate::engine::error::{EngineError, IoContext, Result};
+use crate::engine::mounts;
 use crate::engine::runtime::caps;
 use crate::engine::snapshot::Snapshot;
+use crate::engine::volume::NewDirs;
 use crate::engine::{Engine, EngineEvent};
 
 /// Everything `create`/`run` accept (Docker's flags).
@@ -39,6 +41,15 @@ pub struct CreateOptions {
     pub privileged: bool,
     pub security_opt: Vec<String>,
     pub auto_remove: bool,
+    /// `-v`, `--mount`, `--tmpfs`, `--volumes-from`.
+    pub mounts: crate::engine::mounts::MountOptions,
+    /// `-t`: allocate a pty.
+    pub tty: bool,
+    /// `-i`: keep stdin open.
+    pub interactive: bool,
+    /// Close stdin when the first attached client's stdin ends (Docker's `StdinOnce`: `-i`
+    /// except with `run -d`).
+    pub stdin_once: bool,
 }
 
 /// Parses Docker's sizes: `512`, `64k`, `64m`, `1g` (binary units, optional trailing `b`).
@@ -191,6 +202,9 @@ pub fn build_record(
                 .unwrap_or_default(),
             image: img.name.clone(),
             stop_signal: ic.stop_signal.clone(),
+            tty: opts.tty,
+            open_stdin: opts.interactive,
+            stdin_once: opts.interactive && opts.stdin_once,
         },
         host_config: HostConfig {
             network_mode: network,
@@ -205,6 +219,7 @@ pub fn build_record(
         },
         state: State::default(),
         restart_count: 0,
+        mounts: Vec::new(),
     })
 }
 
@@ -213,6 +228,13 @@ pub fn create(engine: &Engine, opts: &CreateOptions) -> Result<ContainerRecord> 
     if let Some(n) = &opts.name {
         names::validate(n)?;
     }
+    // Image gc must not remove the layers between reading the image and recording the
+    // container that uses them.
+    let _images = if opts.rootfs {
+        None
+    } else {
+        Some(engine.lock_images_shared()?)
+    };
     let img = image_source::resolve(engine, &opts.image, opts.rootfs)?;
     create_from(engine, opts, img)
 }
@@ -228,6 +250,13 @@ pub fn create_from(
     }
     let id = new_id();
     let mut rec = build_record(&id, String::new(), opts, &img)?;
+    let parsed_mounts = mounts::parse(&opts.mounts)?;
+    let image_volumes: Vec<String> = img
+        .config
+        .volumes
+        .as_ref()
+        .map(|v| v.keys().cloned().collect())
+        .unwrap_or_default();
     let layout = engine.layout();
     let dir = layout.container_dir(&id);
     std::fs::create_dir_all(&dir).ctx("cannot create", &dir)?;
@@ -237,12 +266,25 @@ pub fn create_from(
                 Some(n) => n.clone(),
                 None => names::generate(tx)?,
             };
-            store::insert(tx, &rec)
+            let mut dirs = NewDirs::default();
+            rec.mounts = mounts::prepare(tx, layout, &parsed_mounts, &image_volumes, &mut dirs)?;
+            store::insert(tx, &rec)?;
+            Ok(dirs)
         })
     });
-    if let Err(e) = result {
-        let _ = std::fs::remove_dir_all(&dir);
-        return Err(e);
+    match result {
+        Ok(dirs) => dirs.keep(),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    }
+    if rec
+        .mounts
+        .iter()
+        .any(|m| m.kind == mounts::MountType::Volume)
+    {
+        engine.emit(EngineEvent::VolumesChanged);
     }
     engine.emit(EngineEvent::ContainersChanged);
     Ok(rec)

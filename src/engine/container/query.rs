@@ -117,7 +117,7 @@ pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
                 "MergedDir": dir.join("merged"),
             }
         },
-        "Mounts": [],
+        "Mounts": rec.mounts,
         "Config": rec.config,
         "NetworkSettings": {"Networks": {rec.host_config.network_mode.clone(): {}}},
     })

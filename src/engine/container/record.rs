@@ -90,6 +90,15 @@ pub struct Config {
     pub image: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    /// The process gets a pty (`-t`).
+    #[serde(default)]
+    pub tty: bool,
+    /// Stdin stays open for attached clients (`-i`).
+    #[serde(default)]
+    pub open_stdin: bool,
+    /// The process's stdin closes when the attached client's stdin ends (`run -i`).
+    #[serde(default)]
+    pub stdin_once: bool,
 }
 
 /// How the container is run (Docker's `HostConfig`).
@@ -172,6 +181,9 @@ pub struct ContainerRecord {
     pub state: State,
     #[serde(default)]
     pub restart_count: u32,
+    /// Volumes, binds and tmpfs mounts (Docker's inspect `Mounts` shape; see engine::mounts).
+    #[serde(default)]
+    pub mounts: Vec<crate::engine::mounts::MountPoint>,
 }
 
 impl ContainerRecord {

@@ -60,6 +60,21 @@ pub fn remove(engine: &Engine, id: &str, force: bool) -> Result<()> {
     Ok(())
 }
 
+/// `rm -v`: removes container `id` like [`remove`], then its anonymous volumes that no other
+/// container uses; returns the names of the volumes removed.
+pub fn remove_with_volumes(engine: &Engine, id: &str, force: bool) -> Result<Vec<String>> {
+    let mounts = engine
+        .state()
+        .read(|tx| store::get(tx, id))?
+        .map(|r| r.mounts)
+        .unwrap_or_default();
+    remove(engine, id, force)?;
+    crate::engine::volume::ops::remove_anonymous(
+        engine,
+        &crate::engine::mounts::volume_names(&mounts),
+    )
+}
+
 /// Removes every container that is not running; returns the removed ids.
 pub fn prune(engine: &Engine) -> Result<Vec<String>> {
     let all = super::query::list(engine)?;

@@ -25,7 +25,7 @@ use super::layout::Layout;
 use super::volume::NewDirs;
 
 pub use materialize::{copy_up, materialize};
-pub use oci::{oci_mount, sort_for_mounting};
+pub use oci::{oci_mount, sort_for_mounting, spec_mounts};
 pub use parse::{parse, MountOptions, MountRequest, MountSource, ParsedMounts, VolumesFrom};
 pub use plan::{plan, Planned};
 pub use volumes_from::{mounts_of_record, resolve_volumes_from};

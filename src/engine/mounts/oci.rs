@@ -45,6 +45,13 @@ pub fn oci_mount(m: &MountPoint) -> Value {
     }
 }
 
+/// The runtime-spec mounts of a container's `mounts`, parents before children.
+pub fn spec_mounts(mounts: &[MountPoint]) -> Vec<Value> {
+    let mut sorted = mounts.to_vec();
+    sort_for_mounting(&mut sorted);
+    sorted.iter().map(oci_mount).collect()
+}
+
 /// Sorts mounts so that a parent is mounted before anything under it (by the number of path
 /// components of the destination; stable otherwise).
 pub fn sort_for_mounting(mounts: &mut [MountPoint]) {

@@ -290,7 +290,7 @@ pub fn parse_tmpfs_flag(spec: &str) -> Result<MountRequest> {
         read_only,
         no_copy: false,
         propagation: String::new(),
-        mode: opts.to_owned(),
+        mode: String::new(),
         flag,
     })
 }

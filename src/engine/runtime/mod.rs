@@ -160,7 +160,7 @@ pub fn build_spec(record: &ContainerRecord, user: &ResolvedUser, dir: &Path) -> 
         record.config.working_dir.clone()
     };
     let mut process = json!({
-        "terminal": false,
+        "terminal": record.config.tty,
         "user": {"uid": user.uid, "gid": user.gid, "additionalGids": user.additional_gids},
         "args": process_args(record)?,
         "env": process_env(record, user),
@@ -188,7 +188,10 @@ pub fn build_spec(record: &ContainerRecord, user: &ResolvedUser, dir: &Path) -> 
         "root": {"path": dir.join("merged"), "readonly": false},
         "hostname": record.config.hostname,
         "process": process,
-        "mounts": mounts(dir, hc.privileged),
+        "mounts": mounts(dir, hc.privileged)
+            .into_iter()
+            .chain(crate::engine::mounts::spec_mounts(&record.mounts))
+            .collect::<Vec<_>>(),
         "linux": linux,
     });
     serde_json::from_value(spec)
@@ -233,6 +236,7 @@ mod tests {
             },
             state: State::default(),
             restart_count: 0,
+            mounts: vec![],
         }
     }
 

@@ -15,6 +15,7 @@ use super::{
 use crate::engine::error::{EngineError, IoContext, Result};
 use crate::engine::events::EngineEvent;
 use crate::engine::layout::Layout;
+use crate::engine::state::StateStore;
 use crate::engine::Engine;
 
 /// Directories created inside a transaction. Dropping it removes them; call [`NewDirs::keep`]
@@ -316,8 +317,21 @@ pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<bool> {
 /// Removes the unused volumes among `names` that are anonymous (for `rm -v`), returning the
 /// names removed. Named volumes and volumes another container still uses are kept.
 pub fn remove_anonymous(engine: &Engine, names: &[String]) -> Result<Vec<String>> {
-    let layout = engine.layout();
-    let removed = engine.state().write(|tx| {
+    let removed = remove_anonymous_in(engine.state(), engine.layout(), names)?;
+    if !removed.is_empty() {
+        engine.emit(EngineEvent::VolumesChanged);
+    }
+    Ok(removed)
+}
+
+/// [`remove_anonymous`] for callers without an [`Engine`] (the monitor, for `run --rm`); emits
+/// no event.
+pub fn remove_anonymous_in(
+    state: &StateStore,
+    layout: &Layout,
+    names: &[String],
+) -> Result<Vec<String>> {
+    let removed = state.write(|tx| {
         let used = volumes_in_use(tx)?;
         let mut removed = Vec::new();
         for name in names {
@@ -332,9 +346,6 @@ pub fn remove_anonymous(engine: &Engine, names: &[String]) -> Result<Vec<String>
         }
         Ok(removed)
     })?;
-    if !removed.is_empty() {
-        engine.emit(EngineEvent::VolumesChanged);
-    }
     let mut names = Vec::new();
     for (name, trashed) in removed {
         if let Some(t) = trashed {
