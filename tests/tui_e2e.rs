@@ -264,3 +264,40 @@ fn pull_shows_layer_progress_then_the_image_which_removes_with_confirm() {
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }
+
+#[test]
+fn shell_pane_runs_commands_in_the_container() {
+    let root = TestRoot::new();
+    let dir = root.base().join("rootfs");
+    rootfs(&dir);
+    root.berth_ok([
+        "run",
+        "-d",
+        "--rootfs",
+        "--name",
+        "box",
+        dir.to_str().unwrap(),
+        "sh",
+        "-c",
+        "while :; do sleep 1; done",
+    ]);
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait("box running", |s| {
+        s.contains("box") && s.contains("running")
+    });
+    tmux.keys(&["x"]);
+    tmux.wait_for("Shell: box");
+    tmux.wait_for("# ");
+    tmux.run(&["send-keys", "-l", "echo $((6*7))"]);
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait("the answer", |s| {
+        s.lines()
+            .any(|l| l.split('│').any(|cell| cell.trim() == "42"))
+    });
+    assert!(s.contains("C-] leaves"), "{s}");
+    // Give the keyboard back, then quit: the shell ends with berth.
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.wait_for("x to type");
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}

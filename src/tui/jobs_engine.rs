@@ -9,7 +9,8 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use tokio::sync::mpsc;
 
-use super::{Backend, ShellIo};
+use super::{Backend, ShellCtl, ShellIo};
+use crate::engine::attach::session::{self, Session, SessionEvent};
 use crate::engine::container::{self, ContainerRecord, CreateOptions, Status};
 use crate::engine::logs::{LogOptions, LogReader};
 use crate::engine::pull::PullOptions;
@@ -308,16 +309,22 @@ impl Backend for Engine {
 
     fn open_shell(
         &self,
-        _container: String,
+        container: String,
         attach: bool,
-        _cols: u16,
-        _rows: u16,
+        cols: u16,
+        rows: u16,
     ) -> BoxFuture<'static, Result<ShellIo, String>> {
-        not_yet(if attach {
-            "attaching to containers"
-        } else {
-            "shells in containers"
-        })
+        let engine = self.clone();
+        async move {
+            let session = if attach {
+                session::open_attach(&engine, &container, rows, cols).await
+            } else {
+                session::open_shell(&engine, &container, rows, cols).await
+            }
+            .map_err(|e| e.to_string())?;
+            Ok(pump(session, attach))
+        }
+        .boxed()
     }
 }
 
@@ -378,5 +385,60 @@ fn follow(
             std::thread::sleep(POLL);
         }
         entries = reader.read_available()?;
+    }
+}
+
+/// Connects a session to the shell pane: control messages in, output out, the exit code at
+/// the end. When the pane goes away, an attach detaches (the main process runs on) and a shell
+/// gets the end of its input.
+fn pump(session: Session, attach: bool) -> ShellIo {
+    let (mut output, mut input) = session.split();
+    let (control, mut ctl) = mpsc::unbounded_channel::<ShellCtl>();
+    let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(64);
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        while let Some(c) = ctl.recv().await {
+            let r = match c {
+                ShellCtl::Input(bytes) => input.send(&bytes).await,
+                ShellCtl::Resize { cols, rows } => input.resize(rows, cols).await,
+            };
+            if r.is_err() {
+                return;
+            }
+        }
+        if attach {
+            let _ = input.detach().await;
+        } else {
+            // A shell with a tty: Ctrl-D on an empty line, then the end of its input.
+            let _ = input.send(b"\x15\x04").await;
+            let _ = input.close_stdin().await;
+        }
+    });
+    tokio::spawn(async move {
+        let result = loop {
+            match output.next().await {
+                Ok(Some(SessionEvent::Output { data, .. })) => {
+                    if out_tx.send(data).await.is_err() {
+                        break Ok(0);
+                    }
+                }
+                Ok(Some(SessionEvent::Error(m))) => break Err(m),
+                Ok(Some(SessionEvent::Exit(code))) => break Ok(code),
+                Ok(None) => break Err("the session ended without an exit code".to_string()),
+                Err(e) => break Err(e.to_string()),
+            }
+        };
+        drop(out_tx);
+        let _ = done_tx.send(result);
+    });
+    ShellIo {
+        control,
+        output: out_rx,
+        done: async move {
+            done_rx
+                .await
+                .unwrap_or_else(|_| Err("the session task ended".to_string()))
+        }
+        .boxed(),
     }
 }
