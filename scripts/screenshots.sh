@@ -106,4 +106,11 @@ if [ -n "$reg_port" ]; then
 fi
 keys 3
 shot volumes
+# A shell in web, beside its log.
+keys 1 / w e b Enter Enter x
+sleep 1
+tmux -L "$sock" send-keys -l 'echo $((6*7)); ls /; cat /etc/passwd'
+keys Enter
+shot shell 1
+tmux -L "$sock" send-keys C-]
 keys q

@@ -288,3 +288,13 @@ fn long_lists_show_the_selected_row() {
         "the window scrolls back:\n{s}"
     );
 }
+
+#[test]
+fn zoomed_shell_fills_the_screen() {
+    let mut a = with_logs(60, 10);
+    let mut s = ShellPane::new(&id(1), "web", false, 99, 6, 58);
+    s.feed(b"/ # uname\r\nLinux\r\n/ # ");
+    a.shell = Some(s);
+    a.shell_zoom = true;
+    assert_snapshot!(screen(&a));
+}
