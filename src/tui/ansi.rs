@@ -125,6 +125,15 @@ pub fn strip(text: &str) -> String {
     parse(text, Style::new(), false).plain()
 }
 
+/// Like [`strip`], without copying text that has nothing to strip (most log lines).
+pub fn plain(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(strip(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 fn apply_sgr(mut style: Style, base: Style, params: &str, colours: bool) -> Style {
     let nums: Vec<u16> = if params.is_empty() {
         vec![0]
@@ -252,6 +261,16 @@ mod tests {
         );
         assert_eq!(strip("cut\x1b["), "cut");
         assert_eq!(strip("\x1b[38;5m?"), "?");
+    }
+
+    #[test]
+    fn plain_borrows_clean_text() {
+        assert!(matches!(
+            plain("clean"),
+            std::borrow::Cow::Borrowed("clean")
+        ));
+        assert_eq!(plain("\x1b[1mbold\x1b[0m"), "bold");
+        assert_eq!(plain("tab\there"), "tab    here");
     }
 
     #[test]

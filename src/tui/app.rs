@@ -93,6 +93,8 @@ pub struct App {
     pub volumes: ListView<VolumeRow>,
     pub logs: LogView,
     pub shell: Option<ShellPane>,
+    /// The shell pane fills the screen.
+    pub shell_zoom: bool,
     pub popup: Option<Popup>,
     pub typing: Option<Typing>,
     /// The list filter being typed.
@@ -125,6 +127,7 @@ impl App {
             volumes: ListView::default(),
             logs: LogView::default(),
             shell: None,
+            shell_zoom: false,
             popup: None,
             typing: None,
             filter_input: TextInput::default(),

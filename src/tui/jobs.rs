@@ -385,7 +385,7 @@ pub fn start_feeds(engine: &Engine, tx: mpsc::Sender<Msg>) {
     tokio::spawn(async move {
         loop {
             let msg = match events.recv().await {
-                Ok(ev) => match news(ev) {
+                Ok(ev) => match broadcast_news(ev) {
                     Some(n) => Msg::Engine(n),
                     None => continue,
                 },
@@ -417,6 +417,15 @@ pub fn start_feeds(engine: &Engine, tx: mpsc::Sender<Msg>) {
             }
         }
     });
+}
+
+/// The TUI's view of an engine event from the broadcast. Layer progress comes over the pull
+/// job's own channel (never lagging), so the broadcast copy is dropped.
+fn broadcast_news(ev: EngineEvent) -> Option<News> {
+    match ev {
+        EngineEvent::Layer(_) => None,
+        other => news(other),
+    }
 }
 
 /// The TUI's view of an engine event.

@@ -9,11 +9,13 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use tokio::sync::mpsc;
 
-use super::{Backend, ShellIo};
+use super::{Backend, ShellCtl, ShellIo};
+use crate::engine::attach::session::{self, Session, SessionEvent};
 use crate::engine::container::{self, ContainerRecord, CreateOptions, Status};
 use crate::engine::logs::{LogOptions, LogReader};
+use crate::engine::pull::PullOptions;
 use crate::engine::volume::{self, PruneVolumes, VolumeFilter};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, EngineEvent, ImageRef};
 use crate::tui::model::{
     ContainerRow, ContainerState, ImageRow, LogLine, RunSpec, Stream, VolumeRow,
 };
@@ -92,7 +94,33 @@ impl Backend for Engine {
     }
 
     fn images(&self) -> BoxFuture<'static, Result<Vec<ImageRow>, String>> {
-        not_yet("listing images")
+        blocking(self, |e| {
+            let users = e.state().read(container::store::list)?;
+            let mut rows = Vec::new();
+            for img in e.images()? {
+                let containers = users.iter().filter(|c| c.image_id == img.id).count();
+                let created = img
+                    .created
+                    .as_deref()
+                    .and_then(|c| DateTime::parse_from_rfc3339(c).ok())
+                    .map(|t| t.with_timezone(&Utc));
+                let names = if img.repo_tags.is_empty() {
+                    vec!["<none>:<none>".to_string()]
+                } else {
+                    img.repo_tags.clone()
+                };
+                for reference in names {
+                    rows.push(ImageRow {
+                        id: img.id.clone(),
+                        reference,
+                        size: img.size,
+                        created,
+                        containers,
+                    });
+                }
+            }
+            Ok(rows)
+        })
     }
 
     fn volumes(&self) -> BoxFuture<'static, Result<Vec<VolumeRow>, String>> {
@@ -145,10 +173,10 @@ impl Backend for Engine {
 
     fn remove_image(
         &self,
-        _reference: String,
-        _force: bool,
+        reference: String,
+        force: bool,
     ) -> BoxFuture<'static, Result<(), String>> {
-        not_yet("removing images")
+        blocking(self, move |e| e.remove_image(&reference, force).map(|_| ()))
     }
 
     fn remove_volume(&self, name: String, force: bool) -> BoxFuture<'static, Result<(), String>> {
@@ -181,7 +209,15 @@ impl Backend for Engine {
                     crate::tui::format::size(r.space_reclaimed)
                 ))
             }),
-            Kind::Image => not_yet("pruning images"),
+            Kind::Image => blocking(self, |e| {
+                let r = e.prune_images()?;
+                Ok(format!(
+                    "removed {} dangling image(s), {} layer(s), {}",
+                    r.images.len(),
+                    r.layers,
+                    crate::tui::format::size(r.reclaimed)
+                ))
+            }),
         }
     }
 
@@ -197,16 +233,32 @@ impl Backend for Engine {
                 let v = volume::ops::inspect(e, &id)?;
                 pretty(serde_json::to_value(v)?)
             }),
-            Kind::Image => not_yet("inspecting images"),
+            Kind::Image => blocking(self, move |e| pretty(e.inspect_image(&id)?)),
         }
     }
 
     fn pull(
         &self,
-        _reference: String,
-        _progress: mpsc::UnboundedSender<News>,
+        reference: String,
+        progress: mpsc::UnboundedSender<News>,
     ) -> BoxFuture<'static, Result<String, String>> {
-        not_yet("pulling images")
+        let engine = self.clone();
+        async move {
+            let r = ImageRef::parse(&reference).map_err(|e| e.to_string())?;
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            let forward = async move {
+                while let Some(p) = rx.recv().await {
+                    if let Some(news) = super::news(EngineEvent::Layer(p)) {
+                        let _ = progress.send(news);
+                    }
+                }
+            };
+            let options = PullOptions::default();
+            let pull = engine.pull(&r, &options, Some(tx));
+            let (result, ()) = tokio::join!(pull, forward);
+            result.map(|p| p.image.id).map_err(|e| e.to_string())
+        }
+        .boxed()
     }
 
     fn run(&self, spec: RunSpec) -> BoxFuture<'static, Result<(String, String), String>> {
@@ -257,16 +309,22 @@ impl Backend for Engine {
 
     fn open_shell(
         &self,
-        _container: String,
+        container: String,
         attach: bool,
-        _cols: u16,
-        _rows: u16,
+        cols: u16,
+        rows: u16,
     ) -> BoxFuture<'static, Result<ShellIo, String>> {
-        not_yet(if attach {
-            "attaching to containers"
-        } else {
-            "shells in containers"
-        })
+        let engine = self.clone();
+        async move {
+            let session = if attach {
+                session::open_attach(&engine, &container, rows, cols).await
+            } else {
+                session::open_shell(&engine, &container, rows, cols).await
+            }
+            .map_err(|e| e.to_string())?;
+            Ok(pump(session, attach))
+        }
+        .boxed()
     }
 }
 
@@ -327,5 +385,60 @@ fn follow(
             std::thread::sleep(POLL);
         }
         entries = reader.read_available()?;
+    }
+}
+
+/// Connects a session to the shell pane: control messages in, output out, the exit code at
+/// the end. When the pane goes away, an attach detaches (the main process runs on) and a shell
+/// gets the end of its input.
+fn pump(session: Session, attach: bool) -> ShellIo {
+    let (mut output, mut input) = session.split();
+    let (control, mut ctl) = mpsc::unbounded_channel::<ShellCtl>();
+    let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(64);
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        while let Some(c) = ctl.recv().await {
+            let r = match c {
+                ShellCtl::Input(bytes) => input.send(&bytes).await,
+                ShellCtl::Resize { cols, rows } => input.resize(rows, cols).await,
+            };
+            if r.is_err() {
+                return;
+            }
+        }
+        if attach {
+            let _ = input.detach().await;
+        } else {
+            // A shell with a tty: Ctrl-D on an empty line, then the end of its input.
+            let _ = input.send(b"\x15\x04").await;
+            let _ = input.close_stdin().await;
+        }
+    });
+    tokio::spawn(async move {
+        let result = loop {
+            match output.next().await {
+                Ok(Some(SessionEvent::Output { data, .. })) => {
+                    if out_tx.send(data).await.is_err() {
+                        break Ok(0);
+                    }
+                }
+                Ok(Some(SessionEvent::Error(m))) => break Err(m),
+                Ok(Some(SessionEvent::Exit(code))) => break Ok(code),
+                Ok(None) => break Err("the session ended without an exit code".to_string()),
+                Err(e) => break Err(e.to_string()),
+            }
+        };
+        drop(out_tx);
+        let _ = done_tx.send(result);
+    });
+    ShellIo {
+        control,
+        output: out_rx,
+        done: async move {
+            done_rx
+                .await
+                .unwrap_or_else(|_| Err("the session task ended".to_string()))
+        }
+        .boxed(),
     }
 }

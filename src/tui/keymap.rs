@@ -58,7 +58,7 @@ actions! {
     Prune = "prune", CreateVolume = "create_volume", Search = "search", NextMatch = "next_match",
     PrevMatch = "prev_match", LogFilter = "log_filter", Timestamps = "timestamps", Wrap = "wrap",
     Tail = "tail", Since = "since", Save = "save", Confirm = "confirm", Cancel = "cancel",
-    ToggleForce = "toggle_force", ToggleVolumes = "toggle_volumes",
+    ToggleForce = "toggle_force", ToggleVolumes = "toggle_volumes", Zoom = "zoom",
 }
 
 /// A key with its modifiers. For characters, shift is part of the character (`G`), not a

@@ -118,6 +118,13 @@ impl Default for Keymap {
                 Some("run"),
             ),
             b(
+                A::Zoom,
+                C::Global,
+                &[k('z')],
+                "shell pane: full screen and back (C-] first, to leave the shell)",
+                None,
+            ),
+            b(
                 A::Mouse,
                 C::Global,
                 &[k('m')],

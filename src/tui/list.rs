@@ -98,12 +98,14 @@ impl<T: Item> ListView<T> {
 
     /// The selected row.
     pub fn selected_item(&self) -> Option<&T> {
-        self.view.get(self.selected).map(|&i| &self.items[i])
+        self.view
+            .get(self.selected)
+            .and_then(|&i| self.items.get(i))
     }
 
     /// Shown rows in order.
     pub fn shown(&self) -> impl Iterator<Item = &T> {
-        self.view.iter().map(|&i| &self.items[i])
+        self.view.iter().filter_map(|&i| self.items.get(i))
     }
 
     /// Moves the selection by `delta` rows and scrolls so it stays within `height` rows.

@@ -149,7 +149,7 @@ impl Default for LogView {
 impl LogView {
     fn passes(&self, e: &Entry) -> bool {
         match &self.filter_re {
-            Some(re) => re.is_match(&ansi::strip(&e.text)),
+            Some(re) => re.is_match(&ansi::plain(&e.text)),
             None => true,
         }
     }
@@ -207,7 +207,7 @@ impl LogView {
     fn is_match(&self, e: &Entry) -> bool {
         self.search_re
             .as_ref()
-            .is_some_and(|re| re.is_match(&ansi::strip(&e.text)))
+            .is_some_and(|re| re.is_match(&ansi::plain(&e.text)))
     }
 
     /// Jumps to the next older match; false when there is none.

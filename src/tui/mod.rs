@@ -30,6 +30,8 @@ mod update_popup;
 pub mod view;
 
 #[cfg(test)]
+mod loop_tests;
+#[cfg(test)]
 mod view_tests;
 
 use std::io::IsTerminal;

@@ -6,6 +6,7 @@ use crossterm::event::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 use super::app::{App, Pane, Typing};
 use super::input::{Edit, TextInput};
 use super::keymap::{Action, Key};
+use super::list::Item;
 use super::model::ContainerState;
 use super::msg::{Cmd, ContainerOp, Kind};
 use super::popup::{Confirm, Inspect, Pending, Popup, Prompt, PromptFor, PullDialog, RunForm};
@@ -297,6 +298,19 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
         | Action::Tail
         | Action::Since
         | Action::Save => update_logs::act(app, action),
+        Action::Zoom => match app.shell.as_mut() {
+            Some(shell) => {
+                app.shell_zoom = !app.shell_zoom;
+                if app.shell_zoom && shell.ended.is_none() {
+                    shell.focused = true;
+                }
+                super::update::shell_resize(app)
+            }
+            None => {
+                app.complain("no shell open: x opens one on a running container");
+                Vec::new()
+            }
+        },
         Action::Confirm | Action::Cancel | Action::ToggleForce | Action::ToggleVolumes => {
             Vec::new()
         }
@@ -363,6 +377,7 @@ fn back(app: &mut App) -> Vec<Cmd> {
     });
     if !cleared && app.shell.as_ref().is_some_and(|s| s.ended.is_some()) {
         app.shell = None;
+        app.shell_zoom = false;
     }
     Vec::new()
 }
@@ -433,7 +448,7 @@ fn remove(app: &mut App) -> Vec<Cmd> {
         }
         Pane::Images => {
             let t = app.images.targets();
-            let mut ids: Vec<String> = t.iter().map(|i| i.reference.clone()).collect();
+            let mut ids: Vec<String> = t.iter().map(|i| i.key().to_string()).collect();
             ids.dedup();
             let names = ids.clone();
             (Pending::RemoveImages(ids), names, Kind::Image)

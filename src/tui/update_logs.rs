@@ -92,6 +92,7 @@ pub fn back(app: &mut App) -> Vec<Cmd> {
         logs.anchor = None;
     } else if app.shell.as_ref().is_some_and(|s| s.ended.is_some()) {
         app.shell = None;
+        app.shell_zoom = false;
     } else {
         app.pane = Pane::Containers;
     }

@@ -518,3 +518,40 @@ fn create_volume_validates_the_name() {
     let cmds = press(&mut a, KeyCode::Enter);
     assert!(matches!(&cmds[..], [Cmd::CreateVolume { name, .. }] if name == "x"));
 }
+
+#[test]
+fn zoom_gives_the_shell_the_whole_screen_and_back() {
+    let mut a = loaded(100, 30);
+    assert!(ch(&mut a, 'z').is_empty());
+    assert!(a.status.as_ref().unwrap().error, "no shell to zoom");
+    select(&mut a, "web");
+    let cmds = ch(&mut a, 'x');
+    let [Cmd::OpenShell {
+        job, rows, cols, ..
+    }] = cmds[..]
+    else {
+        panic!("{cmds:?}")
+    };
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    let cmds = ch(&mut a, 'z');
+    assert!(a.shell_zoom && a.shell.as_ref().unwrap().focused);
+    let [Cmd::ShellResize {
+        job: j,
+        rows: r,
+        cols: c,
+    }] = cmds[..]
+    else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!((j, r, c), (job, 26, 98), "was {rows}x{cols}");
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    let cmds = ch(&mut a, 'z');
+    assert!(!a.shell_zoom);
+    assert!(matches!(cmds[..], [Cmd::ShellResize { .. }]));
+}

@@ -39,6 +39,10 @@ pub fn areas(app: &App, area: Rect) -> Areas {
         status,
         ..Areas::default()
     };
+    if app.shell_zoom && app.shell.is_some() {
+        a.shell = Some(body);
+        return a;
+    }
     let wants_logs = matches!(app.pane, Pane::Containers | Pane::Logs)
         && (!app.logs.targets.is_empty() || app.shell.is_some());
     let right = if app.wide() {

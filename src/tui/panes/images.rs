@@ -16,7 +16,12 @@ use crate::tui::model::ImageRow;
 
 impl Item for ImageRow {
     fn key(&self) -> &str {
-        &self.reference
+        // Untagged images all read `<none>:<none>`: their id tells them apart.
+        if self.reference.starts_with("<none>") {
+            &self.id
+        } else {
+            &self.reference
+        }
     }
 
     fn haystack(&self) -> String {

@@ -130,7 +130,13 @@ pub fn render_list<T: Item>(
     let mut head = vec![Span::raw("")];
     head.extend(shown.iter().map(|&i| Span::raw(spec.columns[i].title)));
     let header = Row::new(head).style(Style::new().fg(t.dim).add_modifier(Modifier::BOLD));
-    let rows = list.shown().map(|item| {
+    // Build only the rows that fit (a list may hold thousands).
+    let visible = usize::from(inner.height.saturating_sub(1)).max(1);
+    let mut offset = list.offset.min(list.selected);
+    if list.selected >= offset + visible {
+        offset = list.selected + 1 - visible;
+    }
+    let rows = list.shown().skip(offset).take(visible).map(|item| {
         let mut cells = (spec.cells)(item);
         let mark = if list.marks.contains(item.key()) {
             Span::styled("●", Style::new().fg(t.marked))
@@ -151,8 +157,6 @@ pub fn render_list<T: Item>(
         } else {
             Style::new().add_modifier(Modifier::BOLD)
         });
-    let mut state = TableState::new()
-        .with_offset(list.offset)
-        .with_selected(Some(list.selected));
+    let mut state = TableState::new().with_selected(Some(list.selected - offset));
     f.render_stateful_widget(table, inner, &mut state);
 }

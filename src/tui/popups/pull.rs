@@ -49,7 +49,12 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
     };
     let progress = app.pulls.get(image);
     let layers = progress.map(|p| p.layers.as_slice()).unwrap_or_default();
-    let h = (layers.len() as u16).saturating_add(6).min(area.height);
+    let extra = if matches!(progress.and_then(|p| p.result.as_ref()), Some(Err(_))) {
+        5
+    } else {
+        4
+    };
+    let h = (layers.len() as u16).saturating_add(extra).min(area.height);
     let rect = centered(area, 90, h);
     let result = progress.and_then(|p| p.result.as_ref());
     let inner = frame(
@@ -57,7 +62,11 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
         rect,
         t,
         &format!("Pull {image}"),
-        "Esc close (the pull goes on)",
+        if result.is_some() {
+            "Esc close"
+        } else {
+            "Esc close (the pull goes on)"
+        },
         matches!(result, Some(Err(_))),
     );
     let w = usize::from(inner.width);

@@ -135,7 +135,11 @@ pub fn render(app: &App) -> Buffer {
 
 /// The screen as text, one line per row.
 pub fn screen(app: &App) -> String {
-    let b = render(app);
+    screen_of(&render(app))
+}
+
+/// A buffer as text, one line per row.
+pub fn screen_of(b: &Buffer) -> String {
     let w = usize::from(b.area.width);
     b.content
         .chunks(w.max(1))

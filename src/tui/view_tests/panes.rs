@@ -5,6 +5,7 @@ use super::*;
 use crate::tui::app::{Pane, Typing};
 use crate::tui::input::TextInput;
 use crate::tui::logview::compile;
+use crate::tui::model::ContainerRow;
 use crate::tui::model::LayerRow;
 use crate::tui::msg::{Kind, News, Output};
 use crate::tui::shell::ShellPane;
@@ -263,4 +264,37 @@ fn tiny_screens_never_panic() {
         let _ = render(&a);
     }
     assert_snapshot!(screen(&app(18, 4)));
+}
+
+#[test]
+fn long_lists_show_the_selected_row() {
+    let mut a = loaded(100, 12);
+    let rows = (0..1000)
+        .map(|i| ContainerRow {
+            id: format!("{i:064x}"),
+            name: format!("c-{i:04}"),
+            ..containers()[0].clone()
+        })
+        .collect();
+    a.containers.set_items(rows);
+    a.containers.move_by(500, a.list_height());
+    let s = screen(&a);
+    assert!(s.contains("c-0500"), "{s}");
+    assert!(!s.contains("c-0000"), "{s}");
+    a.containers.move_by(-10, a.list_height());
+    let s = screen(&a);
+    assert!(
+        s.contains("c-0490") && s.contains("c-0496"),
+        "the window scrolls back:\n{s}"
+    );
+}
+
+#[test]
+fn zoomed_shell_fills_the_screen() {
+    let mut a = with_logs(60, 10);
+    let mut s = ShellPane::new(&id(1), "web", false, 99, 6, 58);
+    s.feed(b"/ # uname\r\nLinux\r\n/ # ");
+    a.shell = Some(s);
+    a.shell_zoom = true;
+    assert_snapshot!(screen(&a));
 }

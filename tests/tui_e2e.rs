@@ -1,0 +1,303 @@
+//! End-to-end tests of the TUI: the real binary in a detached tmux session of fixed size on its
+//! own socket, driven with `send-keys` and read with `capture-pane`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use common::testroot::BERTH;
+use common::throttle::ThrottledProxy;
+use common::{images, Auth, Registry, TestRoot};
+
+static SESSIONS: AtomicU32 = AtomicU32::new(0);
+
+/// A tmux server of our own; killed (with what runs in it) on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `script` (a shell script path) in a `w`×`h` session.
+    fn start(script: &Path, w: u16, h: u16) -> Tmux {
+        let n = SESSIONS.fetch_add(1, Ordering::SeqCst);
+        let tmux = Tmux {
+            socket: format!("berth-e2e-{}-{n}", std::process::id()),
+        };
+        let out = tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            &w.to_string(),
+            "-y",
+            &h.to_string(),
+            "sh",
+            &script.display().to_string(),
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Esc must reach berth at once, not wait for a possible escape sequence.
+        tmux.run(&["set", "-s", "escape-time", "0"]);
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux (install it: apt-get install tmux)")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p"]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", k]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn display(&self, format: &str) -> String {
+        let out = self.run(&["display-message", "-p", format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Waits until `pred` holds for the screen; panics showing the screen otherwise.
+    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn wait_for(&self, needle: &str) -> String {
+        self.wait(needle, |s| s.contains(needle))
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// Writes a script that records the terminal settings, runs berth on the test root, and
+/// records them again, then idles so the pane stays readable.
+fn script(root: &TestRoot) -> PathBuf {
+    let base = root.base();
+    let path = base.join("tui.sh");
+    let text = format!(
+        "stty -g > {b}/stty.before\necho ready-for-berth\n\
+         HOME={b}/home XDG_CONFIG_HOME={b}/config XDG_DATA_HOME={b}/data DOCKER_CONFIG={b}/docker \
+         {berth} --root {b}/root\necho berth-exit=$?\nstty -g > {b}/stty.after\nexec sleep 600\n",
+        b = base.display(),
+        berth = BERTH
+    );
+    std::fs::write(&path, text).expect("write tui.sh");
+    path
+}
+
+/// Unpacks the busybox test rootfs into `dir`.
+fn rootfs(dir: &Path) {
+    std::fs::create_dir_all(dir).expect("mkdir rootfs");
+    tar::Archive::new(common::rootfs::base_tar())
+        .unpack(dir)
+        .expect("unpack the busybox rootfs");
+}
+
+#[test]
+fn starts_shows_panes_opens_help_and_q_restores_the_terminal() {
+    let root = TestRoot::new();
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    let s = tmux.wait_for("Containers");
+    for pane in ["1 Containers", "2 Images", "3 Volumes", "4 Logs", "? help"] {
+        assert!(s.contains(pane), "{pane} missing:\n{s}");
+    }
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "1",
+        "the TUI uses the alternate screen"
+    );
+    tmux.keys(&["?"]);
+    let s = tmux.wait_for("Everywhere");
+    assert!(
+        s.contains("show this help") && s.contains("Esc close"),
+        "{s}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait("help closed", |s| !s.contains("Everywhere"));
+    tmux.keys(&["3"]);
+    tmux.wait_for("No volumes");
+    tmux.keys(&["q"]);
+    let s = tmux.wait_for("berth-exit=0");
+    assert!(
+        s.contains("ready-for-berth"),
+        "the shell's screen is back:\n{s}"
+    );
+    assert!(
+        !s.contains("Containers"),
+        "nothing of the TUI is left:\n{s}"
+    );
+    assert_eq!(tmux.display("#{alternate_on}"), "0");
+    assert_eq!(
+        tmux.display("#{cursor_flag}"),
+        "1",
+        "the cursor is visible again"
+    );
+    let before = std::fs::read_to_string(root.base().join("stty.before")).unwrap();
+    let after = std::fs::read_to_string(root.base().join("stty.after")).unwrap();
+    assert_eq!(before, after, "terminal modes are as they were");
+}
+
+#[test]
+fn follows_a_running_containers_log_live_and_removes_it_with_confirm() {
+    let root = TestRoot::new();
+    let dir = root.base().join("rootfs");
+    rootfs(&dir);
+    let id = root.berth_ok([
+        "run",
+        "-d",
+        "--rootfs",
+        "--name",
+        "ticker",
+        dir.to_str().unwrap(),
+        "sh",
+        "-c",
+        "i=0; while :; do echo tick $i; echo oops $i >&2; i=$((i+1)); sleep 0.2; done",
+    ]);
+    assert!(!id.trim().is_empty());
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait("ticker running", |s| {
+        s.contains("ticker") && s.contains("running")
+    });
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("tick ");
+    assert!(s.contains("Logs ticker"), "{s}");
+    let last_tick = |s: &str| {
+        s.lines()
+            .filter_map(|l| l.split("tick ").nth(1))
+            .filter_map(|r| r.split_whitespace().next()?.parse::<u32>().ok())
+            .max()
+    };
+    let first = last_tick(&s).expect("a tick number");
+    tmux.wait("newer ticks", |s| {
+        last_tick(s).is_some_and(|n| n >= first + 3)
+    });
+    tmux.wait_for("oops ");
+    // Remove it from the logs pane: asks first, force because it runs.
+    tmux.keys(&["d"]);
+    tmux.wait_for("Remove container ticker?");
+    tmux.keys(&["f", "y"]);
+    tmux.wait_for("removed 1 container");
+    tmux.wait_for("No containers yet");
+    let ps = root.berth_ok(["ps", "-aq"]);
+    assert!(ps.trim().is_empty(), "still listed: {ps}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+#[test]
+fn failures_show_a_message_and_the_ui_goes_on() {
+    let root = TestRoot::new();
+    let tmux = Tmux::start(&script(&root), 100, 24);
+    tmux.wait_for("Containers");
+    // Pulling needs the image engine; whatever this build says, it must say it and go on.
+    tmux.keys(&["p"]);
+    tmux.wait_for("Pull image");
+    tmux.keys(&["N", "o", "t", " ", "A", "n", "Enter"]);
+    tmux.wait_for("invalid");
+    tmux.keys(&["Escape", "n"]);
+    tmux.wait_for("Run a container");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Image: give an image to run");
+    tmux.keys(&["Escape"]);
+    tmux.wait("form closed", |s| !s.contains("Run a container"));
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+#[test]
+fn pull_shows_layer_progress_then_the_image_which_removes_with_confirm() {
+    let reg = Registry::start(Auth::None);
+    reg.push(images::big(2, 2 << 20), "test/big:latest");
+    // Slow answers so that the progress can be seen mid-layer.
+    let proxy = ThrottledProxy::start(reg.addr(), 1 << 20);
+    let reference = format!("{}/test/big:latest", proxy.addr());
+    let root = TestRoot::new();
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait_for("Containers");
+    tmux.keys(&["p"]);
+    tmux.wait_for("Pull image");
+    tmux.run(&["send-keys", "-l", &reference]);
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("Downloading");
+    assert!(s.contains(&format!("Pull {reference}")), "{s}");
+    assert!(s.contains('█') || s.contains('░'), "a progress bar:\n{s}");
+    let s = tmux.wait_for("done: ");
+    assert!(s.contains("Pull complete"), "{s}");
+    tmux.keys(&["Escape", "2"]);
+    let s = tmux.wait_for(&reference);
+    assert!(s.contains("Images 1"), "{s}");
+    tmux.keys(&["d"]);
+    tmux.wait_for("Remove image");
+    tmux.keys(&["y"]);
+    tmux.wait_for("removed 1 image");
+    tmux.wait_for("No images yet");
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+#[test]
+fn shell_pane_runs_commands_in_the_container() {
+    let root = TestRoot::new();
+    let dir = root.base().join("rootfs");
+    rootfs(&dir);
+    root.berth_ok([
+        "run",
+        "-d",
+        "--rootfs",
+        "--name",
+        "box",
+        dir.to_str().unwrap(),
+        "sh",
+        "-c",
+        "while :; do sleep 1; done",
+    ]);
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait("box running", |s| {
+        s.contains("box") && s.contains("running")
+    });
+    tmux.keys(&["x"]);
+    tmux.wait_for("Shell: box");
+    tmux.wait_for("# ");
+    tmux.run(&["send-keys", "-l", "echo $((6*7))"]);
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait("the answer", |s| {
+        s.lines()
+            .any(|l| l.split('│').any(|cell| cell.trim() == "42"))
+    });
+    assert!(s.contains("C-] leaves"), "{s}");
+    // Give the keyboard back, then quit: the shell ends with berth.
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.wait_for("x to type");
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
