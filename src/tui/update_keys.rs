@@ -259,7 +259,14 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Remove => remove(app),
         Action::Inspect => inspect(app),
         Action::Shell | Action::Attach => {
-            let Some(c) = container_targets(app).into_iter().next() else {
+            // One container: the one shown alone in the logs, else the selected one.
+            let target = match app.logs.targets.as_slice() {
+                [one] if app.pane == Pane::Logs => {
+                    app.containers.items.iter().find(|c| &c.id == one)
+                }
+                _ => app.containers.selected_item(),
+            };
+            let Some(c) = target else {
                 app.complain("select a container first");
                 return Vec::new();
             };

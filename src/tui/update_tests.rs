@@ -555,3 +555,20 @@ fn zoom_gives_the_shell_the_whole_screen_and_back() {
     assert!(!a.shell_zoom);
     assert!(matches!(cmds[..], [Cmd::ShellResize { .. }]));
 }
+
+#[test]
+fn shell_goes_to_the_selected_container_even_with_marks() {
+    let mut a = loaded(100, 30);
+    select(&mut a, "cache");
+    ch(&mut a, ' ');
+    select(&mut a, "web");
+    ch(&mut a, ' ');
+    select(&mut a, "web");
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.logs.targets.len(), 2);
+    let cmds = ch(&mut a, 'x');
+    assert!(
+        matches!(&cmds[..], [Cmd::OpenShell { container, .. }] if *container == id(1)),
+        "{cmds:?}"
+    );
+}
