@@ -372,6 +372,7 @@ fn run_form_submits_a_spec_and_follows_the_new_container() {
     assert!(cmds
         .iter()
         .any(|c| matches!(c, Cmd::FollowLogs { container, .. } if *container == id(9))));
+    assert_eq!(a.pane, Pane::Logs, "the new container's log is shown");
     ch(&mut a, '1');
     ch(&mut a, 'n');
     press(&mut a, KeyCode::Enter);
