@@ -250,5 +250,129 @@ fn bench_run(rounds: usize) {
             .stderr(Stdio::null())
             .status();
     }
+    if Path::new("/usr/bin/dockerd").exists() {
+        if let Some(d) = docker_run(&dir.path().join("docker"), &reference, rounds) {
+            rows.push(("docker run --rm".to_string(), d));
+        }
+    }
     table("`run --rm IMG true`, end to end", &rows, "runc run");
+    monitor_rss(&root, &reference);
+}
+
+/// Starts a private dockerd (no iptables, no bridge, its own data and exec roots and socket),
+/// pulls the image and times `docker run --rm`; stops dockerd by pid afterwards.
+fn docker_run(dir: &Path, reference: &str, rounds: usize) -> Option<Duration> {
+    std::fs::create_dir_all(dir).ok()?;
+    let sock = dir.join("docker.sock");
+    let host = format!("unix://{}", sock.display());
+    let mut daemon = Command::new("/usr/bin/dockerd")
+        .args(["--iptables=false", "--bridge=none", "--data-root"])
+        .arg(dir.join("data"))
+        .arg("--exec-root")
+        .arg(dir.join("exec"))
+        .arg("--pidfile")
+        .arg(dir.join("docker.pid"))
+        .args(["-H", &host])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("dockerd.log")).ok()?)
+        .spawn()
+        .ok()?;
+    let docker = |args: &[&str]| {
+        let mut c = Command::new("/usr/bin/docker");
+        c.args(["-H", &host]).args(args);
+        c
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut up = false;
+    while Instant::now() < deadline {
+        let ok = docker(&["version"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            up = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let result = if up {
+        let pull = docker(&["pull", "-q", reference]).output().ok();
+        match pull {
+            Some(p) if p.status.success() => {
+                let mut t = Vec::new();
+                for _ in 0..rounds {
+                    t.push(timed(&mut docker(&[
+                        "run",
+                        "--rm",
+                        "--network",
+                        "none",
+                        reference,
+                        "true",
+                    ])));
+                }
+                Some(median(t))
+            }
+            other => {
+                eprintln!("docker pull failed: {other:?}");
+                None
+            }
+        }
+    } else {
+        eprintln!(
+            "dockerd did not come up; see {}",
+            dir.join("dockerd.log").display()
+        );
+        None
+    };
+    // SIGTERM by pid, then wait; dockerd stops the containerd it started itself.
+    let _ = Command::new("kill").arg(daemon.id().to_string()).status();
+    let _ = daemon.wait();
+    for sub in ["data", "exec"] {
+        let _ = Command::new("umount")
+            .arg("-R")
+            .arg(dir.join(sub))
+            .stderr(Stdio::null())
+            .status();
+    }
+    result
+}
+
+/// Resident set of a monitor holding a running `sleep`, read from /proc.
+fn monitor_rss(root: &Path, reference: &str) {
+    let out = berth(root)
+        .args(["run", "-d", "--network", "none", reference, "sleep", "60"])
+        .output()
+        .expect("run -d");
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let pid_out = berth(root)
+        .args(["inspect", "--format", "{{.State.Pid}}", &id])
+        .output()
+        .expect("inspect");
+    let mut pid = String::from_utf8_lossy(&pid_out.stdout).trim().to_string();
+    if pid.parse::<u32>().is_err() {
+        let v: serde_json::Value = serde_json::from_slice(
+            &berth(root)
+                .args(["inspect", &id])
+                .output()
+                .expect("inspect")
+                .stdout,
+        )
+        .unwrap_or_default();
+        pid = v[0]["State"]["Pid"].to_string();
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let ppid = stat
+        .rsplit(')')
+        .next()
+        .and_then(|rest| rest.split_whitespace().nth(1))
+        .unwrap_or("0")
+        .to_string();
+    let status = std::fs::read_to_string(format!("/proc/{ppid}/status")).unwrap_or_default();
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .unwrap_or("VmRSS: ?");
+    println!("\nMonitor (pid {ppid}) of a running container: {rss}");
+    let _ = berth(root).args(["rm", "-f", &id]).output();
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 want=(libseccomp-dev pkg-config gcc)
 case "${1:-build}" in
   test) want+=(docker-registry busybox-static tmux apache2-utils openssl iproute2 util-linux skopeo) ;;
-  bench) want+=(docker-registry busybox-static tmux apache2-utils openssl skopeo umoci podman runc hyperfine) ;;
+  bench) want+=(docker-registry busybox-static tmux apache2-utils openssl skopeo umoci podman runc docker.io) ;;
 esac
 missing=()
 for p in "${want[@]}"; do

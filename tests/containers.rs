@@ -311,3 +311,35 @@ fn twenty_concurrent_runs_then_removals() {
         0
     );
 }
+
+#[test]
+fn foreground_run_forwards_sigint_to_the_container() {
+    let t = TestRoot::new();
+    let rootfs = t.rootfs();
+    let mut child = std::process::Command::new(containers_support::berth_bin())
+        .arg("--root")
+        .arg(t.root())
+        .args(["run", "--rm", "--rootfs"])
+        .arg(&rootfs)
+        .args([
+            "sh",
+            "-c",
+            "trap 'echo interrupted; exit 5' INT; echo ready; while true; do sleep 0.1; done",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut first = [0u8; 6];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert_eq!(&first, b"ready\n");
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(rest, "interrupted\n");
+    assert_eq!(status.code(), Some(5));
+    assert_eq!(t.ok(&["ps", "-a", "-q"]), "", "--rm removed it");
+}

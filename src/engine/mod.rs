@@ -62,6 +62,10 @@ struct Inner {
 impl Engine {
     /// Opens the engine at `root`, creating the directory tree and the database if needed.
     pub fn open(root: &Path) -> Result<Engine> {
+        // Paths under the root end up in records and in monitors that run in `/`: keep them
+        // absolute.
+        let root = std::path::absolute(root)
+            .map_err(|e| EngineError::io_path("cannot resolve the engine root", root, e))?;
         let layout = Layout::new(root);
         layout.create()?;
         let state = StateStore::open(&layout.state_db())?;

@@ -8,17 +8,30 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::snapshot::Snapshot;
 use crate::engine::Layout;
 
-/// libcontainer's state root for a container (its state lives in `<this>/<id>`).
+/// libcontainer's state root for a container (its state lives in `<this>/<id>`). Runtime state
+/// is transient, like runc's: it lives on tmpfs under `/run/berth/<hash of the engine root>/`
+/// (one directory per root, so test roots never meet), and in the container's directory only
+/// on hosts without `/run`.
 pub fn runtime_root(layout: &Layout, id: &str) -> PathBuf {
-    layout.container_dir(id).join("rt")
+    use sha2::{Digest, Sha256};
+    let run = Path::new("/run");
+    if run.is_dir() {
+        let hash = hex::encode(Sha256::digest(layout.root().as_os_str().as_encoded_bytes()));
+        run.join("berth").join(&hash[..16])
+    } else {
+        layout.container_dir(id).join("rt")
+    }
 }
 
 /// Kills whatever still runs in the container, removes its cgroup and libcontainer's state.
 pub fn delete_runtime(layout: &Layout, id: &str) -> Result<()> {
-    let dir = runtime_root(layout, id).join(id);
+    let base = runtime_root(layout, id);
+    let dir = base.join(id);
     if !dir.exists() {
         return Ok(());
     }
+    // The per-root directory goes when its last container does (a concurrent start recreates it).
+    let _remove_base = RemoveWhenEmpty(&base);
     match libcontainer::container::Container::load(dir.clone()) {
         Ok(mut c) => {
             if let Err(e) = c.delete(true) {
@@ -33,6 +46,14 @@ pub fn delete_runtime(layout: &Layout, id: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+struct RemoveWhenEmpty<'a>(&'a Path);
+
+impl Drop for RemoveWhenEmpty<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(self.0);
+    }
 }
 
 /// Removes the container's cgroup directories on every hierarchy (best effort; they are empty
@@ -72,9 +93,11 @@ pub fn unmount_rootfs(layout: &Layout, id: &str) -> Result<()> {
     Snapshot::new(&layout.container_dir(id)).unmount()
 }
 
-/// Removes the container's directory and lock files. Refuses while the rootfs is mounted, so a
-/// mount is never deleted through.
-pub fn remove_files(layout: &Layout, id: &str) -> Result<()> {
+/// Moves the container's directory out of `containers/` (one rename into the root's `tmp/`,
+/// where an interrupted removal is swept later) and removes its lock files; returns the moved
+/// directory for [`purge`]. Refuses while the rootfs is mounted, so a mount is never deleted
+/// through.
+pub fn detach_files(layout: &Layout, id: &str) -> Result<Option<PathBuf>> {
     let dir = layout.container_dir(id);
     let snap = Snapshot::new(&dir);
     if snap.is_mounted()? {
@@ -83,13 +106,36 @@ pub fn remove_files(layout: &Layout, id: &str) -> Result<()> {
             snap.merged().display()
         )));
     }
-    match std::fs::remove_dir_all(&dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(EngineError::io_path("cannot remove", &dir, e)),
-    }
+    let moved = layout.tmp_dir().join(format!("removed-{id}"));
+    let result = match std::fs::rename(&dir, &moved) {
+        Ok(()) => Some(moved),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(_) => {
+            // Another filesystem or a leftover target: delete in place.
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(EngineError::io_path("cannot remove", &dir, e)),
+            }
+        }
+    };
     for suffix in ["lock", "monitor", "exec"] {
         let _ = std::fs::remove_file(layout.locks_dir().join(format!("{id}.{suffix}")));
+    }
+    Ok(result)
+}
+
+/// Deletes a directory [`detach_files`] moved aside (best effort; `tmp/` is swept anyway).
+pub fn purge(moved: &Path) {
+    if let Err(e) = std::fs::remove_dir_all(moved) {
+        tracing::warn!("cannot remove {}: {e}", moved.display());
+    }
+}
+
+/// Removes the container's directory and lock files (see [`detach_files`]).
+pub fn remove_files(layout: &Layout, id: &str) -> Result<()> {
+    if let Some(moved) = detach_files(layout, id)? {
+        purge(&moved);
     }
     Ok(())
 }

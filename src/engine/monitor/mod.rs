@@ -157,15 +157,33 @@ impl Monitor {
             .send(s);
         }
         if attached.is_none() {
-            // Nobody waits for the exit message: do not hold the spawner's pipe open.
-            status = None;
+            // Nobody waits for the exit message: do not hold the spawner's pipe open. Wait
+            // (briefly) until the spawner has read the start and let go of the pipe, so that
+            // the pages of the binary it maps are ours alone when we trim below.
+            if let Some(s) = status.take() {
+                trim::wait_reader_gone(&s, Duration::from_millis(200));
+            }
         }
         // From here on the monitor only relays output: give back what start-up touched.
         // SAFETY: malloc_trim only returns free heap memory to the kernel.
         unsafe {
             libc::malloc_trim(0);
         }
-        trim::page_out_file_mappings();
+        let rss = || {
+            std::fs::read_to_string("/proc/self/status")
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.starts_with("Rss"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        if std::env::var_os("BERTH_MONITOR_LOG").is_some() {
+            debug_log(&format!("before trim: {}", rss()));
+        }
+        trim::drop_clean_file_pages();
+        if std::env::var_os("BERTH_MONITOR_LOG").is_some() {
+            debug_log(&format!("after trim: {}", rss()));
+        }
         let dir = self.layout.container_dir(&self.id);
         let log = LogWriter::open(&dir.join("log.json")).ok();
         let server = Server::new(started.io, log, rec.config.stdin_once);
@@ -188,13 +206,18 @@ impl Monitor {
             "container {} process {} exited; recording",
             self.id, started.pid
         ));
-        let code = self.finish(started.pid);
+        let (code, moved) = self.finish(started.pid);
         debug_log(&format!("container {} recorded exit code {code}", self.id));
         if let Some(s) = status.as_mut() {
             MonitorMessage::Exited { code }.send(s);
         }
         if let Some(server) = server.as_mut() {
             server.finish(code);
+        }
+        // `--rm`: the container is gone from the state and from `containers/`; deleting its
+        // files can happen after the caller has its exit code.
+        if let Some(moved) = moved {
+            cleanup::purge(&moved);
         }
         0
     }
@@ -251,8 +274,9 @@ impl Monitor {
         Ok(Started { pid, io, listener })
     }
 
-    /// Reaps the container, records the exit and cleans up; returns the exit code.
-    fn finish(&self, pid: i32) -> i32 {
+    /// Reaps the container, records the exit and cleans up; returns the exit code and, after
+    /// `--rm`, the moved-aside directory still to delete.
+    fn finish(&self, pid: i32) -> (i32, Option<std::path::PathBuf>) {
         let lock = store::lock(&self.layout, &self.id);
         let code = match waitpid(Pid::from_raw(pid), None) {
             Ok(WaitStatus::Exited(_, c)) => c,
@@ -293,8 +317,9 @@ impl Monitor {
                 Ok(None)
             }
         });
+        let mut moved = None;
         if let Ok(Some(volumes)) = result {
-            let _ = cleanup::remove_files(&self.layout, &self.id);
+            moved = cleanup::detach_files(&self.layout, &self.id).ok().flatten();
             // `--rm` also removes the container's anonymous volumes, as docker does.
             let _ = crate::engine::volume::ops::remove_anonymous_in(
                 &self.state,
@@ -303,7 +328,7 @@ impl Monitor {
             );
         }
         drop(lock);
-        code
+        (code, moved)
     }
 }
 

@@ -92,8 +92,11 @@ pub fn spawn_with(
     if let Some(c) = &client {
         targets.push((c.as_raw_fd(), 6));
     }
+    // The monitor runs in `/`: hand it an absolute root.
+    let root = std::path::absolute(root)
+        .map_err(|e| EngineError::io_path("cannot resolve the engine root", root, e))?;
     let mut cmd = Command::new(monitor_exe());
-    cmd.arg("--root").arg(root).arg("monitor");
+    cmd.arg("--root").arg(&root).arg("monitor");
     if attach {
         cmd.arg("--attach");
     }
@@ -102,6 +105,8 @@ pub fn spawn_with(
     }
     cmd.args(extra);
     cmd.arg(id)
+        // Never keep the caller's working directory busy for the container's lifetime.
+        .current_dir("/")
         .env_remove(SEALED_ENV)
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
