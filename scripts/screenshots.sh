@@ -2,7 +2,9 @@
 # Makes screenshots/*.svg from the real TUI: builds berth, starts a few containers on a fresh
 # engine root (a busybox rootfs, no network needed), drives `berth` in a detached tmux session
 # of fixed size, captures each screen with `tmux capture-pane -e -p` and converts it to SVG
-# with our own converter (examples/ansi2svg.rs). Needs root (containers) and tmux.
+# with our own converter (examples/ansi2svg.rs). Needs root (containers) and tmux; the pull
+# screens also need docker-registry, umoci and skopeo (scripts/deps.sh bench) and are skipped
+# without them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)

@@ -301,3 +301,61 @@ fn shell_pane_runs_commands_in_the_container() {
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }
+
+/// The "done when": pull an image, run it from the form, watch its log, open a shell
+/// in a pane, remove it, all from the keyboard.
+#[test]
+fn a_new_user_pulls_runs_watches_shells_and_removes() {
+    let reg = Registry::start(Auth::None);
+    reg.push(images::single_layer(), "demo/busybox:1");
+    let reference = reg.reference("demo/busybox:1");
+    let root = TestRoot::new();
+    let tmux = Tmux::start(&script(&root), 130, 32);
+    tmux.wait_for("Containers");
+    tmux.keys(&["p"]);
+    tmux.run(&["send-keys", "-l", &reference]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("done: ");
+    tmux.keys(&["Escape", "2"]);
+    tmux.wait_for(&reference);
+    // Run it from the images pane: the form starts with the selected image.
+    tmux.keys(&["n"]);
+    tmux.wait_for("Run a container");
+    tmux.run(&["send-keys", "-l", "app"]);
+    tmux.keys(&["Tab"]);
+    tmux.run(&[
+        "send-keys",
+        "-l",
+        "sh -c 'i=0; while :; do echo hello $i; i=$((i+1)); sleep 0.2; done'",
+    ]);
+    tmux.keys(&["Tab", "Tab"]);
+    tmux.run(&["send-keys", "-l", "notes:/notes"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("started app");
+    let s = tmux.wait_for("hello 3");
+    assert!(s.contains("Logs app"), "{s}");
+    // A shell beside the log, in the new container, with the volume mounted.
+    tmux.keys(&["x"]);
+    tmux.wait_for("Shell: app");
+    tmux.wait_for("# ");
+    tmux.run(&[
+        "send-keys",
+        "-l",
+        "echo $((6*7)) > /notes/answer; cat /notes/answer",
+    ]);
+    tmux.keys(&["Enter"]);
+    tmux.wait("the answer", |s| {
+        s.lines()
+            .any(|l| l.split('│').any(|cell| cell.trim() == "42"))
+    });
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["3"]);
+    tmux.wait("the volume", |s| s.contains("notes") && s.contains("app"));
+    tmux.keys(&["1", "d"]);
+    tmux.wait_for("Remove container app?");
+    tmux.keys(&["f", "y"]);
+    tmux.wait_for("removed 1 container");
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+    assert!(root.berth_ok(["ps", "-aq"]).trim().is_empty());
+}

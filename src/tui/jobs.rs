@@ -2,9 +2,6 @@
 //! [`Backend`] and answers with a `Msg::Job` tagged with the command's job id; long jobs (log
 //! follows, shells) can be cancelled. The engine's own events and its state generation counter
 //! are turned into `Msg`s here too.
-//!
-//! Engine parts that are not merged yet answer "not available in this build yet": the TUI never
-//! shows invented data.
 
 use std::collections::HashMap;
 use std::future::Future;

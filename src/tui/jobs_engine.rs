@@ -1,6 +1,4 @@
-//! [`Backend`] over the real engine. Blocking engine calls run on tokio's blocking pool. Parts
-//! of the engine that are not in this build yet answer with an error saying so; nothing is
-//! ever made up.
+//! [`Backend`] over the real engine. Blocking engine calls run on tokio's blocking pool.
 
 use std::time::Duration;
 
@@ -25,11 +23,6 @@ use crate::tui::msg::{ContainerOp, Kind, News};
 const BATCH: usize = 2048;
 /// How often a follow looks for new lines when there were none.
 const POLL: Duration = Duration::from_millis(40);
-
-fn not_yet<T: Send + 'static>(what: &str) -> BoxFuture<'static, Result<T, String>> {
-    let msg = format!("{what} is not available in this build yet");
-    async move { Err(msg) }.boxed()
-}
 
 /// Runs a blocking engine call on the blocking pool.
 fn blocking<T, F>(engine: &Engine, f: F) -> BoxFuture<'static, Result<T, String>>
@@ -262,9 +255,6 @@ impl Backend for Engine {
     }
 
     fn run(&self, spec: RunSpec) -> BoxFuture<'static, Result<(String, String), String>> {
-        if !spec.volumes.is_empty() {
-            return not_yet("mounting volumes from the run form");
-        }
         blocking(self, move |e| {
             let opts = CreateOptions {
                 name: spec.name.clone(),
@@ -273,6 +263,10 @@ impl Backend for Engine {
                 cmd: spec.command.clone(),
                 env: spec.env.clone(),
                 auto_remove: spec.remove,
+                mounts: crate::engine::mounts::MountOptions {
+                    volumes: spec.volumes.clone(),
+                    ..Default::default()
+                },
                 ..Default::default()
             };
             let rec = container::create(e, &opts)?;

@@ -24,6 +24,7 @@ pub mod shell;
 pub mod terminal;
 pub mod theme;
 pub mod update;
+mod update_actions;
 mod update_keys;
 mod update_logs;
 mod update_popup;

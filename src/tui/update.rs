@@ -163,6 +163,8 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                         app, &ran.id, &ran.name, true,
                     ));
                 } else {
+                    // Watch the new container's log.
+                    app.pane = super::app::Pane::Logs;
                     cmds.extend(super::update_logs::show_logs(app, vec![ran.id]));
                 }
                 cmds

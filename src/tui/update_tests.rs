@@ -372,6 +372,7 @@ fn run_form_submits_a_spec_and_follows_the_new_container() {
     assert!(cmds
         .iter()
         .any(|c| matches!(c, Cmd::FollowLogs { container, .. } if *container == id(9))));
+    assert_eq!(a.pane, Pane::Logs, "the new container's log is shown");
     ch(&mut a, '1');
     ch(&mut a, 'n');
     press(&mut a, KeyCode::Enter);
@@ -554,4 +555,21 @@ fn zoom_gives_the_shell_the_whole_screen_and_back() {
     let cmds = ch(&mut a, 'z');
     assert!(!a.shell_zoom);
     assert!(matches!(cmds[..], [Cmd::ShellResize { .. }]));
+}
+
+#[test]
+fn shell_goes_to_the_selected_container_even_with_marks() {
+    let mut a = loaded(100, 30);
+    select(&mut a, "cache");
+    ch(&mut a, ' ');
+    select(&mut a, "web");
+    ch(&mut a, ' ');
+    select(&mut a, "web");
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.logs.targets.len(), 2);
+    let cmds = ch(&mut a, 'x');
+    assert!(
+        matches!(&cmds[..], [Cmd::OpenShell { container, .. }] if *container == id(1)),
+        "{cmds:?}"
+    );
 }

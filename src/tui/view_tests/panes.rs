@@ -298,3 +298,28 @@ fn zoomed_shell_fills_the_screen() {
     a.shell_zoom = true;
     assert_snapshot!(screen(&a));
 }
+
+#[test]
+fn no_color_draws_without_colour_but_marks_selection_and_stderr() {
+    let mut a = with_logs(100, 12);
+    a.theme = crate::tui::theme::Theme::monochrome();
+    let b = render(&a);
+    for cell in &b.content {
+        assert_eq!(cell.fg, Color::Reset, "{cell:?}");
+        assert_eq!(cell.bg, Color::Reset, "{cell:?}");
+    }
+    let (x, y) = find(&b, "warning").unwrap();
+    assert!(
+        b[(x, y)].modifier.contains(ratatui::style::Modifier::BOLD),
+        "stderr stands apart"
+    );
+    a.pane = Pane::Containers;
+    let b = render(&a);
+    let (x, y) = find(&b, "cache").unwrap();
+    assert!(
+        b[(x, y)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED),
+        "selection shows"
+    );
+}

@@ -1,0 +1,201 @@
+//! Actions on containers, images and volumes: lifecycle operations, remove and prune (asked
+//! first), inspect, and opening the shell pane.
+
+use super::app::{App, Pane};
+use super::list::Item;
+use super::model::ContainerState;
+use super::msg::{Cmd, ContainerOp, Kind};
+use super::popup::{Confirm, Inspect, Pending, Popup};
+use super::shell::ShellPane;
+
+/// The containers an action applies to: in the logs pane the shown ones, else the marked or
+/// selected ones.
+pub fn container_targets(app: &App) -> Vec<&super::model::ContainerRow> {
+    match app.pane {
+        Pane::Logs if !app.logs.targets.is_empty() => app
+            .containers
+            .items
+            .iter()
+            .filter(|c| app.logs.targets.contains(&c.id))
+            .collect(),
+        Pane::Containers | Pane::Logs => app.containers.targets(),
+        _ => Vec::new(),
+    }
+}
+
+pub fn container_op(app: &mut App, op: Option<ContainerOp>) -> Vec<Cmd> {
+    if matches!(app.pane, Pane::Images | Pane::Volumes) {
+        app.complain("this works on containers: press 1 for the containers pane");
+        return Vec::new();
+    }
+    let targets: Vec<(String, ContainerState)> = container_targets(app)
+        .iter()
+        .map(|c| (c.id.clone(), c.state))
+        .collect();
+    if targets.is_empty() {
+        app.complain("no container selected");
+        return Vec::new();
+    }
+    let mut groups: Vec<(ContainerOp, Vec<String>)> = Vec::new();
+    for (id, state) in targets {
+        let op = match op {
+            Some(ContainerOp::Pause) if state == ContainerState::Paused => ContainerOp::Unpause,
+            Some(op) => op,
+            None if state.is_alive() => ContainerOp::Stop,
+            None => ContainerOp::Start,
+        };
+        match groups.iter_mut().find(|(o, _)| *o == op) {
+            Some((_, ids)) => ids.push(id),
+            None => groups.push((op, vec![id])),
+        }
+    }
+    let what: Vec<String> = groups
+        .iter()
+        .map(|(op, ids)| format!("{} {} container(s)…", ing(*op), ids.len()))
+        .collect();
+    app.say(what.join(", "));
+    groups
+        .into_iter()
+        .map(|(op, ids)| Cmd::Container {
+            job: app.job(),
+            ids,
+            op,
+        })
+        .collect()
+}
+
+pub fn remove(app: &mut App) -> Vec<Cmd> {
+    let (action, items, kind) = match app.pane {
+        Pane::Containers | Pane::Logs => {
+            let t = container_targets(app);
+            let ids = t.iter().map(|c| c.id.clone()).collect();
+            let names = t.iter().map(|c| c.name.clone()).collect();
+            (Pending::RemoveContainers(ids), names, Kind::Container)
+        }
+        Pane::Images => {
+            let t = app.images.targets();
+            let mut ids: Vec<String> = t.iter().map(|i| i.key().to_string()).collect();
+            ids.dedup();
+            let names = ids.clone();
+            (Pending::RemoveImages(ids), names, Kind::Image)
+        }
+        Pane::Volumes => {
+            let names: Vec<String> = app
+                .volumes
+                .targets()
+                .iter()
+                .map(|v| v.name.clone())
+                .collect();
+            (Pending::RemoveVolumes(names.clone()), names, Kind::Volume)
+        }
+    };
+    if items.is_empty() {
+        app.complain(format!("no {} selected", kind.noun()));
+        return Vec::new();
+    }
+    let title = if items.len() == 1 {
+        format!("Remove {} {}?", kind.noun(), items[0])
+    } else {
+        format!("Remove {} {}s?", items.len(), kind.noun())
+    };
+    app.popup = Some(Popup::Confirm(Confirm {
+        title,
+        items,
+        action,
+        force: Some(false),
+        volumes: (kind == Kind::Container).then_some(false),
+    }));
+    Vec::new()
+}
+
+pub fn prune(app: &mut App) -> Vec<Cmd> {
+    let (kind, what) = match app.pane {
+        Pane::Containers | Pane::Logs => (Kind::Container, "all stopped containers"),
+        Pane::Images => (Kind::Image, "all images no container uses"),
+        Pane::Volumes => (Kind::Volume, "all unused anonymous volumes"),
+    };
+    app.popup = Some(Popup::Confirm(Confirm {
+        title: format!("Prune {}s?", kind.noun()),
+        items: vec![format!("This removes {what}.")],
+        action: Pending::Prune(kind),
+        force: None,
+        volumes: None,
+    }));
+    Vec::new()
+}
+
+pub fn inspect(app: &mut App) -> Vec<Cmd> {
+    let target = match app.pane {
+        Pane::Containers | Pane::Logs => container_targets(app)
+            .first()
+            .map(|c| (Kind::Container, c.id.clone(), c.name.clone())),
+        Pane::Images => app
+            .images
+            .selected_item()
+            .map(|i| (Kind::Image, i.id.clone(), i.reference.clone())),
+        Pane::Volumes => app
+            .volumes
+            .selected_item()
+            .map(|v| (Kind::Volume, v.name.clone(), v.name.clone())),
+    };
+    let Some((kind, id, name)) = target else {
+        app.complain("nothing selected to inspect");
+        return Vec::new();
+    };
+    app.inspect_job = app.job();
+    app.popup = Some(Popup::Inspect(Inspect {
+        title: format!("{} {name}", kind.noun()),
+        text: None,
+        scroll: 0,
+    }));
+    vec![Cmd::Inspect {
+        job: app.inspect_job,
+        kind,
+        id,
+    }]
+}
+
+/// Opens the shell pane on a container (or attaches to its main process).
+pub fn open_shell(app: &mut App, id: &str, name: &str, attach: bool) -> Vec<Cmd> {
+    if let Some(s) = app.shell.as_mut() {
+        if s.container == id && s.attach == attach && s.ended.is_none() {
+            s.focused = true;
+            return Vec::new();
+        }
+    }
+    let mut cmds = Vec::new();
+    if let Some(old) = app.shell.take() {
+        if old.ended.is_none() {
+            cmds.push(Cmd::Cancel(old.job));
+        }
+    }
+    let job = app.job();
+    app.shell = Some(ShellPane::new(id, name, attach, job, 1, 1));
+    if app.pane != Pane::Logs && !app.wide() {
+        app.pane = Pane::Logs;
+    }
+    let (rows, cols) = super::view::shell_size(app);
+    if let Some(s) = app.shell.as_mut() {
+        s.resize(rows, cols);
+    }
+    cmds.push(Cmd::OpenShell {
+        job,
+        container: id.to_string(),
+        attach,
+        cols,
+        rows,
+    });
+    cmds
+}
+
+/// Present participle for "stopping 2 container(s)…".
+fn ing(op: ContainerOp) -> &'static str {
+    match op {
+        ContainerOp::Start => "starting",
+        ContainerOp::Stop => "stopping",
+        ContainerOp::Restart => "restarting",
+        ContainerOp::Kill => "killing",
+        ContainerOp::Pause => "pausing",
+        ContainerOp::Unpause => "unpausing",
+    }
+}
