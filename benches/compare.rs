@@ -234,14 +234,14 @@ fn bench_run(rounds: usize) {
         timed(podman(&store).args(["pull", "-q", "--tls-verify=false", &reference]));
         let mut podman_t = Vec::new();
         for _ in 0..rounds {
-            // runc: crun refuses this machine's hybrid cgroups; an explicit nofile limit because
-            // podman's default (1048576) is above the hard limit a process may raise to here.
+            // runc: crun refuses this machine's hybrid cgroups; the host's limits because podman's
+            // defaults (nofile, nproc) are above the hard limits a process may raise to here.
             podman_t.push(timed(podman(&store).args([
                 "--runtime",
                 "runc",
                 "run",
                 "--ulimit",
-                "nofile=1024:1024",
+                "host",
                 "--rm",
                 "--network",
                 "none",
