@@ -8,5 +8,5 @@ if [ "$(id -u)" != 0 ]; then
   echo "the test suite needs root (namespaces, overlayfs, cgroups)" >&2
   exit 1
 fi
-cargo build --lib --bins --tests
-cargo test --lib --bins --tests -- --test-threads="${BERTH_TEST_THREADS:-2}"
+cargo build --lib --bins --tests --examples
+cargo test --lib --bins --tests --examples -- --test-threads="${BERTH_TEST_THREADS:-2}"
