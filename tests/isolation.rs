@@ -132,7 +132,8 @@ fn cgroup_limits_are_applied() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "67108864\n20\n50000\n100000\n");
     // The pids limit is enforced: forks beyond it fail and the host's cgroup counts them.
-    let script = "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 100 & done; sleep 100";
+    // busybox sh gives up on a failed fork: fork from a subshell so pid 1 survives.
+    let script = "(for i in 1 2 3 4 5 6 7 8 9 10; do sleep 100 & done) 2>/dev/null; exec sleep 100";
     let id = stdout(&t.run(&["-d", "--pids-limit", "7"], &["sh", "-c", script]))
         .trim()
         .to_string();

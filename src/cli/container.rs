@@ -75,6 +75,9 @@ pub struct StartArgs {
     /// Attach stdout/stderr and return the container's exit code
     #[arg(short = 'a', long)]
     pub attach: bool,
+    /// Attach the container's STDIN
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -220,7 +223,86 @@ fn each(
 /// Runs a container command.
 pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
     let engine = cli.engine()?;
+    let foreground = match &*cmd {
+        ContainerCommand::Run(a) => !a.detach,
+        ContainerCommand::Start(a) => a.attach,
+        _ => false,
+    };
+    if foreground {
+        proxy_signals(engine.clone());
+    }
+    let create = match &*cmd {
+        ContainerCommand::Run(a) => Some(&a.create),
+        ContainerCommand::Create(a) => Some(a),
+        _ => None,
+    };
+    if let Some(a) = create.filter(|a| !a.rootfs) {
+        pull_if_missing(&engine, &a.image, a.tls_verify).await?;
+    }
     blocking(move || run_blocking(&engine, *cmd)).await
+}
+
+/// Pulls `image` when the store does not have it, as `docker run` does (progress on stderr).
+async fn pull_if_missing(engine: &Engine, image: &str, tls_verify: bool) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    match engine.image(image) {
+        Ok(_) => return Ok(()),
+        Err(EngineError::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let reference = crate::engine::ImageRef::parse(image)?;
+    eprintln!("Unable to find image '{image}' locally");
+    let stderr = std::io::stderr();
+    let terminal = stderr.is_terminal();
+    let mut display = super::progress::PullDisplay::new(stderr.lock(), terminal);
+    let opts = crate::engine::pull::PullOptions {
+        platform: None,
+        tls_verify,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let job = engine.pull(&reference, &opts, Some(tx));
+    tokio::pin!(job);
+    let result = loop {
+        tokio::select! {
+            result = &mut job => break result,
+            Some(p) = rx.recv() => display.update(p),
+        }
+    };
+    while let Ok(p) = rx.try_recv() {
+        display.update(p);
+    }
+    let done = result?;
+    display.line(&format!("Digest: {}", done.digest));
+    display.line(&format!(
+        "Status: Downloaded newer image for {}",
+        reference.familiar()
+    ));
+    Ok(())
+}
+
+/// Forwards SIGINT and SIGTERM to the foreground container (Docker's `--sig-proxy`); before
+/// the container exists, they end berth with 130/143.
+fn proxy_signals(engine: Engine) {
+    use tokio::signal::unix::{signal, SignalKind};
+    tokio::spawn(async move {
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        loop {
+            let (name, code) = tokio::select! {
+                _ = int.recv() => ("INT", 130),
+                _ = term.recv() => ("TERM", 143),
+            };
+            let Some(id) = container_run::FOREGROUND.get().cloned() else {
+                std::process::exit(code);
+            };
+            let engine = engine.clone();
+            let _ = tokio::task::spawn_blocking(move || ct::kill(&engine, &id, Some(name))).await;
+        }
+    });
 }
 
 fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
@@ -232,7 +314,7 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
         }
         C::Run(args) => container_run::run(engine, &args),
         C::Start(args) => {
-            if args.attach {
+            if args.attach || args.interactive {
                 if args.containers.len() != 1 {
                     return Err(EngineError::InvalidInput(
                         "you cannot start and attach multiple containers at once".into(),
@@ -240,6 +322,11 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
                     .into());
                 }
                 let id = ct::resolve(engine, &args.containers[0])?;
+                let _ = container_run::FOREGROUND.set(id.clone());
+                let rec = ct::get(engine, &id)?;
+                if args.interactive || rec.config.tty || rec.config.open_stdin {
+                    return super::attach::start_interactive(engine, &id, args.interactive);
+                }
                 return match ct::start(engine, &id, true)? {
                     Some(child) => container_run::relay_attached(child),
                     None => Ok(0),

@@ -61,6 +61,16 @@ pub struct CreateArgs {
     /// Automatically remove the container when it exits
     #[arg(long)]
     pub rm: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// When pulling a missing image: verify TLS certificates; =false also allows plain http
+    #[arg(long, action = clap::ArgAction::Set, default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    pub tls_verify: bool,
     /// The IMAGE argument is a directory holding a root filesystem (as in podman)
     #[arg(long)]
     pub rootfs: bool,
@@ -117,6 +127,9 @@ impl CreateArgs {
             security_opt: self.security_opt.clone(),
             auto_remove: self.rm,
             mounts: self.mount_args.options(),
+            tty: self.tty,
+            interactive: self.interactive,
+            stdin_once: self.interactive,
         })
     }
 }
@@ -186,6 +199,9 @@ pub fn relay_attached(mut child: MonitorChild) -> anyhow::Result<i32> {
     }
 }
 
+/// The container a foreground `run`/`start -a` relays; signals to berth are forwarded to it.
+pub static FOREGROUND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// Creates the container and prints nothing; returns the record's id.
 pub fn create(engine: &Engine, args: &CreateArgs) -> anyhow::Result<String> {
     Ok(container::create(engine, &args.options()?)?.id)
@@ -193,7 +209,16 @@ pub fn create(engine: &Engine, args: &CreateArgs) -> anyhow::Result<String> {
 
 /// `run`: create, start, and in the foreground relay output and return the exit code.
 pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
-    let id = create(engine, &args.create)?;
+    if !args.detach && (args.create.tty || args.create.interactive) {
+        return super::attach::run_interactive(engine, args);
+    }
+    let mut opts = args.create.options()?;
+    // A detached container's stdin stays open for later attach clients.
+    opts.stdin_once &= !args.detach;
+    let id = container::create(engine, &opts)?.id;
+    if !args.detach {
+        let _ = FOREGROUND.set(id.clone());
+    }
     match container::start(engine, &id, !args.detach) {
         Ok(Some(child)) => relay_attached(child),
         Ok(None) => {

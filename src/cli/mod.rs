@@ -1,12 +1,15 @@
 //! The Docker-style command line. Each area has its own file with its own subcommand enum,
 //! flattened into [`Command`].
 
+pub mod attach;
 pub mod container;
 pub mod container_ps;
 pub mod container_run;
+pub mod exec;
 pub mod image;
 pub mod login;
 pub mod progress;
+pub mod terminal;
 pub mod volume;
 
 use std::path::PathBuf;
@@ -42,6 +45,8 @@ pub enum Command {
     Container(Box<container::ContainerCommand>),
     #[command(flatten)]
     Login(login::LoginCommand),
+    #[command(flatten)]
+    Interactive(attach::InteractiveCommand),
     /// Run a container's monitor (internal; started by berth itself)
     #[command(hide = true)]
     Monitor(MonitorArgs),
@@ -53,6 +58,12 @@ pub struct MonitorArgs {
     /// Relay output and the exit code to the spawner (fds 4, 5 and 3)
     #[arg(long)]
     pub attach: bool,
+    /// Fd 6 is an attach client connected before the start
+    #[arg(long)]
+    pub client: bool,
+    /// Run exec session EXEC_ID (its process.json is in the container's attach dir)
+    #[arg(long, value_name = "EXEC_ID")]
+    pub exec: Option<String>,
     /// Container id
     pub id: String,
 }
@@ -87,11 +98,12 @@ pub fn init_tracing(debug: bool) {
 /// when the command was one of them.
 pub fn run_without_runtime(cli: &Cli) -> Option<i32> {
     match &cli.command {
-        Some(Command::Monitor(args)) => Some(crate::engine::monitor::main(
-            &cli.root(),
-            &args.id,
-            args.attach,
-        )),
+        Some(Command::Monitor(args)) => Some(match &args.exec {
+            Some(exec_id) => {
+                crate::engine::exec::monitor_main(&cli.root(), &args.id, exec_id, args.client)
+            }
+            None => crate::engine::monitor::main(&cli.root(), &args.id, args.attach, args.client),
+        }),
         _ => None,
     }
 }
@@ -103,6 +115,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
+        Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),
         Some(Command::Login(cmd)) => login::run(cmd).await,
     };

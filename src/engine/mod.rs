@@ -1,11 +1,13 @@
 //! The daemonless container engine. See ARCHITECTURE: content → image → snapshot → runtime, with
 //! the state database as the single source of truth shared by every berth process.
 
+pub mod attach;
 pub mod container;
 pub mod content;
 pub mod credentials;
 pub mod error;
 pub mod events;
+pub mod exec;
 pub mod gc;
 pub mod image;
 pub mod image_inspect;
@@ -21,6 +23,7 @@ pub mod reference;
 pub mod registry;
 pub mod registry_http;
 pub mod runtime;
+pub mod shell;
 pub mod snapshot;
 pub mod staging;
 pub mod state;

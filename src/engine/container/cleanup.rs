@@ -88,7 +88,7 @@ pub fn remove_files(layout: &Layout, id: &str) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(EngineError::io_path("cannot remove", &dir, e)),
     }
-    for suffix in ["lock", "monitor"] {
+    for suffix in ["lock", "monitor", "exec"] {
         let _ = std::fs::remove_file(layout.locks_dir().join(format!("{id}.{suffix}")));
     }
     Ok(())

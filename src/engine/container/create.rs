@@ -43,6 +43,13 @@ pub struct CreateOptions {
     pub auto_remove: bool,
     /// `-v`, `--mount`, `--tmpfs`, `--volumes-from`.
     pub mounts: crate::engine::mounts::MountOptions,
+    /// `-t`: allocate a pty.
+    pub tty: bool,
+    /// `-i`: keep stdin open.
+    pub interactive: bool,
+    /// Close stdin when the first attached client's stdin ends (Docker's `StdinOnce`: `-i`
+    /// except with `run -d`).
+    pub stdin_once: bool,
 }
 
 /// Parses Docker's sizes: `512`, `64k`, `64m`, `1g` (binary units, optional trailing `b`).
@@ -195,6 +202,9 @@ pub fn build_record(
                 .unwrap_or_default(),
             image: img.name.clone(),
             stop_signal: ic.stop_signal.clone(),
+            tty: opts.tty,
+            open_stdin: opts.interactive,
+            stdin_once: opts.interactive && opts.stdin_once,
         },
         host_config: HostConfig {
             network_mode: network,
@@ -218,6 +228,13 @@ pub fn create(engine: &Engine, opts: &CreateOptions) -> Result<ContainerRecord> 
     if let Some(n) = &opts.name {
         names::validate(n)?;
     }
+    // Image gc must not remove the layers between reading the image and recording the
+    // container that uses them.
+    let _images = if opts.rootfs {
+        None
+    } else {
+        Some(engine.lock_images_shared()?)
+    };
     let img = image_source::resolve(engine, &opts.image, opts.rootfs)?;
     create_from(engine, opts, img)
 }

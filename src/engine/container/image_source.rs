@@ -43,7 +43,10 @@ pub struct ResolvedImage {
 }
 
 /// Resolves `image` for `create`/`run`. With `rootfs`, `image` is a directory.
-pub fn resolve(_engine: &Engine, image: &str, rootfs: bool) -> Result<ResolvedImage> {
+///
+/// Hold [`Engine::lock_images_shared`] from this call until the container is recorded, so no
+/// image gc removes the layers in between.
+pub fn resolve(engine: &Engine, image: &str, rootfs: bool) -> Result<ResolvedImage> {
     if rootfs {
         let path = std::fs::canonicalize(image).map_err(|e| {
             EngineError::InvalidInput(format!(
@@ -62,9 +65,20 @@ pub fn resolve(_engine: &Engine, image: &str, rootfs: bool) -> Result<ResolvedIm
             lowers: vec![path],
         });
     }
-    let reference = crate::engine::ImageRef::parse(image)?;
-    Err(EngineError::NotFound(format!(
-        "no such image: {reference}: the image store is not available in this build; run a \
-         root filesystem directory with --rootfs DIR"
-    )))
+    let rec = engine.image(image)?;
+    let c = &rec.config;
+    Ok(ResolvedImage {
+        name: image.to_string(),
+        lowers: engine.image_layers_dirs(&rec)?,
+        id: rec.id,
+        config: ImageRunConfig {
+            entrypoint: c.entrypoint.clone(),
+            cmd: c.cmd.clone(),
+            env: c.env.clone(),
+            working_dir: c.working_dir.clone().filter(|w| !w.is_empty()),
+            user: c.user.clone().filter(|u| !u.is_empty()),
+            stop_signal: c.stop_signal.clone(),
+            volumes: c.volumes.clone(),
+        },
+    })
 }

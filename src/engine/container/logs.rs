@@ -18,6 +18,15 @@ pub struct ContainerLogs {
     started: bool,
     done: bool,
     queue: VecDeque<LogEntry>,
+    cancelled: Option<Box<dyn Fn() -> bool + Send>>,
+}
+
+impl ContainerLogs {
+    /// Stops following as soon as `cancelled` returns true (checked while waiting).
+    pub fn stop_when(mut self, cancelled: impl Fn() -> bool + Send + 'static) -> Self {
+        self.cancelled = Some(Box::new(cancelled));
+        self
+    }
 }
 
 /// Opens the log of container `id`.
@@ -32,6 +41,7 @@ pub fn open(engine: &Engine, id: &str, options: LogOptions, follow: bool) -> Res
         started: false,
         done: false,
         queue: VecDeque::new(),
+        cancelled: None,
     })
 }
 
@@ -74,7 +84,13 @@ impl Iterator for ContainerLogs {
                     }
                     self.done = true;
                 }
-                Ok(false) => std::thread::sleep(Duration::from_millis(50)),
+                Ok(false) => {
+                    if self.cancelled.as_ref().is_some_and(|c| c()) {
+                        self.done = true;
+                        continue;
+                    }
+                    std::thread::sleep(Duration::from_millis(50))
+                }
                 Err(e) => return Some(Err(e)),
             }
         }

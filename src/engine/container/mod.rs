@@ -5,6 +5,7 @@
 //! The functions here block (file locks, waiting for exits); async callers (the TUI) run them on
 //! a blocking thread, e.g. `tokio::task::spawn_blocking`.
 
+pub mod api;
 pub mod cleanup;
 pub mod create;
 pub mod image_source;
@@ -26,7 +27,7 @@ pub use pause::{pause, unpause};
 pub use query::{apply_filters, get, inspect_json, list, rename, top, Filter, TopProcess};
 pub use record::{ContainerRecord, Status};
 pub use remove::{prune, remove, remove_with_volumes};
-pub use start::start;
+pub use start::{start, start_with};
 pub use stop::{kill, restart, stop, wait};
 
 use crate::engine::error::Result;

@@ -90,6 +90,15 @@ pub struct Config {
     pub image: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    /// The process gets a pty (`-t`).
+    #[serde(default)]
+    pub tty: bool,
+    /// Stdin stays open for attached clients (`-i`).
+    #[serde(default)]
+    pub open_stdin: bool,
+    /// The process's stdin closes when the attached client's stdin ends (`run -i`).
+    #[serde(default)]
+    pub stdin_once: bool,
 }
 
 /// How the container is run (Docker's `HostConfig`).

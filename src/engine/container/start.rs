@@ -1,5 +1,7 @@
 //! `start`: spawn the container's monitor and wait until it reports the start.
 
+use std::os::fd::OwnedFd;
+
 use chrono::Utc;
 
 use super::record::{ContainerRecord, Status};
@@ -12,12 +14,25 @@ use crate::engine::{Engine, EngineEvent};
 /// Starts container `id` (a full id). With `attach`, the returned monitor handle carries the
 /// container's output and its exit code.
 pub fn start(engine: &Engine, id: &str, attach: bool) -> Result<Option<MonitorChild>> {
+    start_with(engine, id, attach, None)
+}
+
+/// Like [`start`]; `client` is an attach client connected before the process starts (the
+/// monitor serves it like a client of the attach socket). Returns the monitor handle when
+/// attached or given a client.
+pub fn start_with(
+    engine: &Engine,
+    id: &str,
+    attach: bool,
+    client: Option<OwnedFd>,
+) -> Result<Option<MonitorChild>> {
+    let keep = attach || client.is_some();
     let layout = engine.layout();
     let _lock = store::lock(layout, id)?;
     let rec = store::load(engine.state(), id)?;
     let mut rec: ContainerRecord = reconcile::check_locked(engine, rec)?;
     match rec.state.status {
-        Status::Running if !attach => return Ok(None),
+        Status::Running if !keep => return Ok(None),
         Status::Paused => {
             return Err(EngineError::InvalidState(format!(
                 "cannot start a paused container {}: try unpause instead",
@@ -33,7 +48,7 @@ pub fn start(engine: &Engine, id: &str, attach: bool) -> Result<Option<MonitorCh
         }
         _ => {}
     }
-    let mut child = spawn::spawn(layout.root(), id, attach)?;
+    let mut child = spawn::spawn_with(layout.root(), &[], id, attach, client)?;
     let msg = child.wait_started();
     let outcome = match msg {
         Ok(MonitorMessage::Started {
@@ -81,5 +96,5 @@ pub fn start(engine: &Engine, id: &str, attach: bool) -> Result<Option<MonitorCh
         store::save(tx, &fresh)
     })?;
     engine.emit(EngineEvent::ContainersChanged);
-    outcome.map(|_| if attach { Some(child) } else { None })
+    outcome.map(|_| if keep { Some(child) } else { None })
 }

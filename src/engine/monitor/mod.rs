@@ -15,9 +15,11 @@ pub mod protocol;
 pub mod relay;
 pub mod seal;
 pub mod spawn;
+pub mod trim;
 
 use std::fs::File;
 use std::os::fd::OwnedFd;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,6 +29,9 @@ use libcontainer::syscall::syscall::SyscallType;
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
+use super::attach::server::Server;
+use super::attach::socket::{self, attach_dir, ATTACH_SOCKET};
+use super::attach::stdio::{self, ContainerIo};
 use super::container::cleanup;
 use super::container::record::{ContainerRecord, Status};
 use super::container::store;
@@ -39,8 +44,9 @@ use super::state::StateStore;
 use super::{users, Layout};
 use protocol::MonitorMessage;
 
-/// Runs the monitor for container `id` under `root`; returns the process exit code.
-pub fn main(root: &Path, id: &str, attach: bool) -> i32 {
+/// Runs the monitor for container `id` under `root`; returns the process exit code. With
+/// `client`, fd 6 is an attach client connected before the start (`run -it`, `start -ai`).
+pub fn main(root: &Path, id: &str, attach: bool, client: bool) -> i32 {
     let layout = Layout::new(root);
     if !seal::is_sealed() {
         let e = seal::reexec_sealed(&layout.tmp_dir());
@@ -54,6 +60,11 @@ pub fn main(root: &Path, id: &str, attach: bool) -> i32 {
         return 125;
     }
     let mut status = relay::inherited(3);
+    let client = if client {
+        relay::inherited(6).map(|f| UnixStream::from(OwnedFd::from(f)))
+    } else {
+        None
+    };
     let attached = if attach {
         match (relay::inherited(4), relay::inherited(5)) {
             (Some(stdout), Some(stderr)) => Some(relay::Attached {
@@ -72,7 +83,7 @@ pub fn main(root: &Path, id: &str, attach: bool) -> i32 {
     }
     let _ = nix::sys::prctl::set_child_subreaper(true);
     match Monitor::new(layout, id) {
-        Ok(m) => m.run(status, attached),
+        Ok(m) => m.run(status, attached, client),
         Err(e) => {
             if let Some(s) = status.as_mut() {
                 MonitorMessage::Failed {
@@ -95,8 +106,8 @@ struct Monitor {
 
 struct Started {
     pid: i32,
-    out: File,
-    err: File,
+    io: ContainerIo,
+    listener: UnixListener,
 }
 
 impl Monitor {
@@ -114,7 +125,12 @@ impl Monitor {
         })
     }
 
-    fn run(self, mut status: Option<File>, mut attached: Option<relay::Attached>) -> i32 {
+    fn run(
+        self,
+        mut status: Option<File>,
+        attached: Option<relay::Attached>,
+        client: Option<UnixStream>,
+    ) -> i32 {
         let rec = match store::load(&self.state, &self.id) {
             Ok(r) => r,
             Err(e) => return fail(&mut status, &e.to_string(), 125),
@@ -126,6 +142,8 @@ impl Monitor {
                 let code = executor::exit_code_for(&message);
                 let _ = cleanup::delete_runtime(&self.layout, &self.id);
                 let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
+                let _ =
+                    std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
                 return fail(&mut status, &message, code);
             }
         };
@@ -142,17 +160,30 @@ impl Monitor {
             // Nobody waits for the exit message: do not hold the spawner's pipe open.
             status = None;
         }
-        let dir = self.layout.container_dir(&self.id);
-        if let (Ok(pidfd), Ok(mut log)) = (pidfd, LogWriter::open(&dir.join("log.json"))) {
-            let _ = relay::run(
-                started.out,
-                started.err,
-                &pidfd,
-                &mut log,
-                attached.as_mut(),
-                Duration::from_secs(2),
-            );
+        // From here on the monitor only relays output: give back what start-up touched.
+        // SAFETY: malloc_trim only returns free heap memory to the kernel.
+        unsafe {
+            libc::malloc_trim(0);
         }
+        trim::page_out_file_mappings();
+        let dir = self.layout.container_dir(&self.id);
+        let log = LogWriter::open(&dir.join("log.json")).ok();
+        let server = Server::new(started.io, log, rec.config.stdin_once);
+        let mut server = match (pidfd, server) {
+            (Ok(pidfd), Ok(mut server)) => {
+                let _ = server.listen(started.listener);
+                if let Some(a) = attached {
+                    server.add_plain(a);
+                }
+                if let Some(c) = client {
+                    server.add_client(c);
+                }
+                let _ = server.run(&pidfd, Duration::from_secs(2));
+                Some(server)
+            }
+            _ => None,
+        };
+        let _ = std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
         debug_log(&format!(
             "container {} process {} exited; recording",
             self.id, started.pid
@@ -162,6 +193,9 @@ impl Monitor {
         if let Some(s) = status.as_mut() {
             MonitorMessage::Exited { code }.send(s);
         }
+        if let Some(server) = server.as_mut() {
+            server.finish(code);
+        }
         0
     }
 
@@ -169,7 +203,9 @@ impl Monitor {
     fn start(&self, rec: &ContainerRecord) -> Result<Started> {
         let dir = self.layout.container_dir(&self.id);
         let snap = Snapshot::new(&dir);
+        debug_log("start: begin");
         snap.mount(rec.lowers.len())?;
+        debug_log("start: mounted");
         if rec.state.started_at.is_none() {
             // First start: empty volumes receive the image's content at their mount points.
             crate::engine::mounts::copy_up(&snap.merged(), &rec.mounts)?;
@@ -178,26 +214,30 @@ impl Monitor {
         let user = users::resolve(&snap.merged(), &rec.config.user)?;
         let spec = runtime::build_spec(rec, &user, &dir)?;
         runtime::write_spec(&spec, &dir)?;
+        debug_log("start: spec written");
         let rt = cleanup::runtime_root(&self.layout, &self.id);
         cleanup::delete_runtime(&self.layout, &self.id)?;
         std::fs::create_dir_all(&rt).ctx("cannot create", &rt)?;
-        let (out_r, out_w) = pipe()?;
-        let (err_r, err_w) = pipe()?;
-        let null = File::open("/dev/null").ctx("cannot open", Path::new("/dev/null"))?;
+        let adir = attach_dir(&self.layout, &self.id);
+        socket::create_dir(&adir)?;
+        let listener = socket::bind(&adir, ATTACH_SOCKET)?;
+        let (plan, stdio) =
+            stdio::prepare(&adir, "console.sock", rec.config.tty, rec.config.open_stdin)?;
         let rt_err =
             |e: libcontainer::error::LibcontainerError| EngineError::Runtime(error_chain(&e));
-        let mut container = ContainerBuilder::new(self.id.clone(), SyscallType::default())
-            .with_executor(executor::BerthExecutor)
-            .with_root_path(&rt)
-            .map_err(rt_err)?
-            .with_stdin(OwnedFd::from(null))
-            .with_stdout(out_w)
-            .with_stderr(err_w)
+        let mut container = stdio
+            .apply(
+                ContainerBuilder::new(self.id.clone(), SyscallType::default())
+                    .with_executor(executor::BerthExecutor)
+                    .with_root_path(&rt)
+                    .map_err(rt_err)?,
+            )
             .as_init(&dir)
             .with_systemd(false)
             .with_detach(true)
             .build()
             .map_err(rt_err)?;
+        debug_log("start: built");
         let pid = container
             .pid()
             .ok_or_else(|| EngineError::Runtime("the runtime reported no container pid".into()))?
@@ -205,12 +245,10 @@ impl Monitor {
         if rec.host_config.network_mode != "host" {
             netns::loopback_up(pid)?;
         }
+        let io = plan.connect()?;
         container.start().map_err(rt_err)?;
-        Ok(Started {
-            pid,
-            out: File::from(out_r),
-            err: File::from(err_r),
-        })
+        debug_log("start: started");
+        Ok(Started { pid, io, listener })
     }
 
     /// Reaps the container, records the exit and cleans up; returns the exit code.
@@ -227,9 +265,12 @@ impl Monitor {
                 break;
             }
         }
+        debug_log("finish: reaped");
         let oom = cleanup::oom_killed(&self.id);
         let _ = cleanup::delete_runtime(&self.layout, &self.id);
+        debug_log("finish: runtime deleted");
         let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
+        debug_log("finish: unmounted");
         let result = self.state.write(|tx| {
             let Some(mut rec) = store::get(tx, &self.id)? else {
                 return Ok(None);
@@ -275,11 +316,6 @@ fn fail(status: &mut Option<File>, message: &str, code: i32) -> i32 {
         .send(s);
     }
     code
-}
-
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| EngineError::io("cannot create a pipe", e.into()))
 }
 
 /// The most useful message in a libcontainer error chain (the innermost that names a cause).

@@ -65,6 +65,19 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
 
 /// Spawns `berth --root ROOT monitor [--attach] ID`.
 pub fn spawn(root: &Path, id: &str, attach: bool) -> Result<MonitorChild> {
+    spawn_with(root, &[], id, attach, None)
+}
+
+/// Like [`spawn`], with `extra` monitor arguments (e.g. `--exec ID`) and, when given, an attach
+/// client handed over as fd 6 (`--client`).
+pub fn spawn_with(
+    root: &Path,
+    extra: &[&str],
+    id: &str,
+    attach: bool,
+    client: Option<OwnedFd>,
+) -> Result<MonitorChild> {
+    let client = client.map(|c| high_dup(&c)).transpose()?;
     let (status_r, status_w) = pipe()?;
     let output = if attach {
         Some((pipe()?, pipe()?))
@@ -76,11 +89,18 @@ pub fn spawn(root: &Path, id: &str, attach: bool) -> Result<MonitorChild> {
         targets.push((out_w.as_raw_fd(), 4));
         targets.push((err_w.as_raw_fd(), 5));
     }
+    if let Some(c) = &client {
+        targets.push((c.as_raw_fd(), 6));
+    }
     let mut cmd = Command::new(monitor_exe());
     cmd.arg("--root").arg(root).arg("monitor");
     if attach {
         cmd.arg("--attach");
     }
+    if client.is_some() {
+        cmd.arg("--client");
+    }
+    cmd.args(extra);
     cmd.arg(id)
         .env_remove(SEALED_ENV)
         .env_remove("RUST_LOG")
@@ -115,6 +135,7 @@ pub fn spawn(root: &Path, id: &str, attach: bool) -> Result<MonitorChild> {
     // The intermediate process exits at once; reap it.
     let _ = child.wait();
     drop(status_w);
+    drop(client);
     let output = output.map(|((out_r, out_w), (err_r, err_w))| {
         drop(out_w);
         drop(err_w);

@@ -160,7 +160,7 @@ pub fn build_spec(record: &ContainerRecord, user: &ResolvedUser, dir: &Path) -> 
         record.config.working_dir.clone()
     };
     let mut process = json!({
-        "terminal": false,
+        "terminal": record.config.tty,
         "user": {"uid": user.uid, "gid": user.gid, "additionalGids": user.additional_gids},
         "args": process_args(record)?,
         "env": process_env(record, user),

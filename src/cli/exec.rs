@@ -1,0 +1,90 @@
+//! `exec [-i] [-t] [-d] [-e K=V] [-w DIR] [-u USER] [--detach-keys K] C CMD…`: run a command in
+//! a running container. `shell` as the command starts the user's login shell (else bash, else
+//! sh).
+
+use std::os::fd::{AsFd, OwnedFd};
+
+use clap::Args;
+
+use super::attach::{relay, ClientOptions, Outcome};
+use super::terminal;
+use crate::engine::attach::client;
+use crate::engine::container as ct;
+use crate::engine::exec::{self, ExecOptions};
+use crate::engine::shell::{self, SHELL_WORD};
+use crate::engine::{Engine, EngineError};
+
+/// `berth exec`.
+#[derive(Debug, Clone, Args)]
+pub struct ExecArgs {
+    /// Keep STDIN open
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// Detached mode: run the command in the background
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// Set environment variables
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Working directory inside the container
+    #[arg(short = 'w', long = "workdir")]
+    pub workdir: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long = "user")]
+    pub user: Option<String>,
+    /// Override the key sequence for detaching
+    #[arg(long = "detach-keys", value_name = "KEYS")]
+    pub detach_keys: Option<String>,
+    /// Container name or id
+    pub container: String,
+    /// Command and arguments (`shell` for the user's login shell)
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+/// Runs `exec`; returns the command's exit code.
+pub fn exec(engine: &Engine, args: &ExecArgs) -> anyhow::Result<i32> {
+    if let Some(k) = &args.detach_keys {
+        terminal::parse_detach_keys(k)?;
+    }
+    if args.tty && args.interactive && !args.detach && !terminal::is_tty(std::io::stdin().as_fd()) {
+        return Err(EngineError::InvalidInput(
+            "the input device is not a TTY: run without -t, or from a terminal".into(),
+        )
+        .into());
+    }
+    let id = ct::resolve(engine, &args.container)?;
+    let mut cmd = args.command.clone();
+    if cmd.len() == 1 && cmd[0] == SHELL_WORD {
+        cmd = vec![shell::for_container(engine, &id)?];
+    }
+    let opts = ExecOptions {
+        cmd,
+        env: args.env.clone(),
+        workdir: args.workdir.clone(),
+        user: args.user.clone(),
+        tty: args.tty,
+        interactive: args.interactive && !args.detach,
+    };
+    if args.detach {
+        exec::start(engine, &id, &opts, None)?;
+        return Ok(0);
+    }
+    let (ours, theirs) = client::pair()?;
+    exec::start(engine, &id, &opts, Some(OwnedFd::from(theirs)))?;
+    let outcome = relay(
+        ours,
+        &ClientOptions {
+            stdin: args.interactive,
+            tty: args.tty,
+            detach_keys: args.detach_keys.clone(),
+        },
+    )?;
+    Ok(match outcome {
+        Outcome::Exited(code) => code,
+        Outcome::Detached => 0,
+    })
+}

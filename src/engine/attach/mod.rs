@@ -1,0 +1,14 @@
+//! Attaching to a container's (or an exec's) process: the framed protocol ([`frame`]), the
+//! monitor's I/O loop and attach socket server ([`server`]), the attach directory and its
+//! path-based sockets ([`socket`]), the process's streams ([`stdio`]), and the client side
+//! ([`client`] blocking, [`session`] async for the TUI).
+
+pub mod client;
+pub mod frame;
+pub mod server;
+pub mod session;
+pub mod socket;
+pub mod stdio;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,163 @@
+//! The async face of the container engine for the TUI and other async callers: each call runs
+//! the blocking operation on tokio's blocking pool. Log following is a stream of entries.
+
+use futures::Stream;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::{ContainerRecord, CreateOptions, Filter, TopProcess};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::logs::{LogEntry, LogOptions};
+use crate::engine::Engine;
+
+async fn blocking<T: Send + 'static>(
+    engine: &Engine,
+    f: impl FnOnce(&Engine) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let engine = engine.clone();
+    tokio::task::spawn_blocking(move || f(&engine))
+        .await
+        .map_err(|e| EngineError::io("container task failed", std::io::Error::other(e)))?
+}
+
+impl Engine {
+    /// Every container (newest first) passing `filters`; lost monitors are noticed.
+    pub async fn containers(&self, filters: Vec<Filter>) -> Result<Vec<ContainerRecord>> {
+        blocking(self, move |e| {
+            Ok(super::apply_filters(super::list(e)?, &filters))
+        })
+        .await
+    }
+
+    /// One container by name, id or unique id prefix.
+    pub async fn container(&self, reference: String) -> Result<ContainerRecord> {
+        blocking(self, move |e| {
+            super::get(e, &super::resolve(e, &reference)?)
+        })
+        .await
+    }
+
+    /// Docker's inspect JSON of one container.
+    pub async fn inspect_container(&self, reference: String) -> Result<Value> {
+        blocking(self, move |e| {
+            let rec = super::get(e, &super::resolve(e, &reference)?)?;
+            Ok(super::inspect_json(e, &rec))
+        })
+        .await
+    }
+
+    /// Creates a container; returns its record.
+    pub async fn create_container(&self, opts: CreateOptions) -> Result<ContainerRecord> {
+        blocking(self, move |e| super::create(e, &opts)).await
+    }
+
+    /// Starts a container (detached).
+    pub async fn start_container(&self, reference: String) -> Result<()> {
+        blocking(self, move |e| {
+            super::start(e, &super::resolve(e, &reference)?, false).map(|_| ())
+        })
+        .await
+    }
+
+    /// Stops a container: stop signal, `timeout` seconds (10), then SIGKILL.
+    pub async fn stop_container(&self, reference: String, timeout: Option<u32>) -> Result<()> {
+        blocking(self, move |e| {
+            super::stop(e, &super::resolve(e, &reference)?, timeout)
+        })
+        .await
+    }
+
+    /// Sends a signal (`None` = SIGKILL).
+    pub async fn kill_container(&self, reference: String, signal: Option<String>) -> Result<()> {
+        blocking(self, move |e| {
+            super::kill(e, &super::resolve(e, &reference)?, signal.as_deref())
+        })
+        .await
+    }
+
+    /// Stops and starts a container.
+    pub async fn restart_container(&self, reference: String, timeout: Option<u32>) -> Result<()> {
+        blocking(self, move |e| {
+            super::restart(e, &super::resolve(e, &reference)?, timeout)
+        })
+        .await
+    }
+
+    /// Removes a container (`force` kills a running one first).
+    pub async fn remove_container(&self, reference: String, force: bool) -> Result<()> {
+        blocking(self, move |e| {
+            super::remove(e, &super::resolve(e, &reference)?, force)
+        })
+        .await
+    }
+
+    /// Freezes a container.
+    pub async fn pause_container(&self, reference: String) -> Result<()> {
+        blocking(self, move |e| {
+            super::pause(e, &super::resolve(e, &reference)?)
+        })
+        .await
+    }
+
+    /// Thaws a container.
+    pub async fn unpause_container(&self, reference: String) -> Result<()> {
+        blocking(self, move |e| {
+            super::unpause(e, &super::resolve(e, &reference)?)
+        })
+        .await
+    }
+
+    /// Renames a container.
+    pub async fn rename_container(&self, reference: String, name: String) -> Result<()> {
+        blocking(self, move |e| {
+            super::rename(e, &super::resolve(e, &reference)?, &name)
+        })
+        .await
+    }
+
+    /// The processes of a running container.
+    pub async fn container_top(&self, reference: String) -> Result<Vec<TopProcess>> {
+        blocking(self, move |e| {
+            super::top(e, &super::resolve(e, &reference)?)
+        })
+        .await
+    }
+
+    /// Waits for a container to stop; returns its exit code.
+    pub async fn wait_container(&self, reference: String) -> Result<i32> {
+        blocking(self, move |e| {
+            super::wait(e, &super::resolve(e, &reference)?)
+        })
+        .await
+    }
+
+    /// The log entries of a container as a stream (`follow`: until it stops). Dropping the
+    /// stream stops the reader at its next entry or poll.
+    pub fn container_logs(
+        &self,
+        reference: String,
+        options: LogOptions,
+        follow: bool,
+    ) -> impl Stream<Item = Result<LogEntry>> + Send + 'static {
+        let (tx, rx) = mpsc::channel(256);
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let logs = super::resolve(&engine, &reference)
+                .and_then(|id| super::logs(&engine, &id, options, follow));
+            match logs {
+                Ok(iter) => {
+                    let watch = tx.clone();
+                    for entry in iter.stop_when(move || watch.is_closed()) {
+                        if tx.blocking_send(entry).is_err() {
+                            break;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                }
+            }
+        });
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|v| (v, rx)) })
+    }
+}

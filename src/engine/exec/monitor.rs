@@ -1,0 +1,171 @@
+//! The exec monitor: `berth monitor --exec EXEC_ID [--client] ID`. Single-threaded, no tokio,
+//! re-executed from the sealed binary like the container's monitor. It joins the container with
+//! libcontainer's tenant builder (so the process is its child), reports the start on fd 3,
+//! relays the process's streams to the client on fd 6, sends it the exit code and removes the
+//! session's files.
+
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+use libcontainer::container::builder::ContainerBuilder;
+use libcontainer::syscall::syscall::SyscallType;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use super::executor::ExecExecutor;
+use super::{ExecConfig, ExecFiles};
+use crate::engine::attach::server::Server;
+use crate::engine::attach::socket::attach_dir;
+use crate::engine::attach::stdio;
+use crate::engine::container::cleanup;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::lock::FileLock;
+use crate::engine::monitor::protocol::MonitorMessage;
+use crate::engine::monitor::{executor, relay, seal};
+use crate::engine::Layout;
+
+/// Runs the exec monitor; returns the process exit code.
+pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
+    let layout = Layout::new(root);
+    if !seal::is_sealed() {
+        let e = seal::reexec_sealed(&layout.tmp_dir());
+        if let Some(mut status) = relay::inherited(3) {
+            MonitorMessage::Failed {
+                message: e.to_string(),
+                code: 125,
+            }
+            .send(&mut status);
+        }
+        return 125;
+    }
+    let mut status = relay::inherited(3);
+    let client = if client {
+        relay::inherited(6).map(|f| UnixStream::from(OwnedFd::from(f)))
+    } else {
+        None
+    };
+    // SAFETY: ignoring SIGPIPE is async-signal-safe and we are single-threaded.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    let files = ExecFiles::new(&layout, id, exec_id);
+    let started = start(&layout, id, &files);
+    let (pid, io) = match started {
+        Ok(s) => s,
+        Err(e) => {
+            files.remove(&layout, id);
+            let message = e.to_string();
+            let code = executor::exit_code_for(&message);
+            if let Some(s) = status.as_mut() {
+                MonitorMessage::Failed { message, code }.send(s);
+            }
+            return code;
+        }
+    };
+    // The session's files are not needed once the process runs.
+    files.remove(&layout, id);
+    if let Some(s) = status.as_mut() {
+        MonitorMessage::Started {
+            pid,
+            monitor_pid: std::process::id() as i32,
+            monitor_start: cleanup::process_start_time(std::process::id() as i32).unwrap_or(0),
+        }
+        .send(s);
+    }
+    drop(status);
+    let mut server = relay::pidfd_open(pid).and_then(|pidfd| {
+        let mut server = Server::new(io, None, true)?;
+        if let Some(c) = client {
+            server.add_client(c);
+        }
+        let _ = server.run(&pidfd, Duration::from_secs(1));
+        Ok(server)
+    });
+    let code = match waitpid(Pid::from_raw(pid), None) {
+        Ok(WaitStatus::Exited(_, c)) => c,
+        Ok(WaitStatus::Signaled(_, sig, _)) => 128 + sig as i32,
+        _ => 255,
+    };
+    while let Ok(s) = waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+        if s == WaitStatus::StillAlive {
+            break;
+        }
+    }
+    if let Ok(server) = server.as_mut() {
+        server.finish(code);
+    }
+    0
+}
+
+/// Creates the process in the container; returns its pid and the monitor's ends of its
+/// streams.
+fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::ContainerIo)> {
+    let text = std::fs::read(&files.config)
+        .map_err(|e| EngineError::io_path("cannot read", &files.config, e))?;
+    let config: ExecConfig = serde_json::from_slice(&text)
+        .map_err(|e| EngineError::Runtime(format!("malformed exec config: {e}")))?;
+    let adir = attach_dir(layout, id);
+    let (plan, stdio) = stdio::prepare(&adir, &files.console, config.tty, config.interactive)?;
+    let rt = cleanup::runtime_root(layout, id);
+    // libcontainer names its sockets for the session in the runtime dir at random and leaves
+    // them behind: one session at a time per container creates them, and removes the new ones.
+    let lock = FileLock::acquire(&layout.locks_dir().join(format!("{id}.exec")))?;
+    let before = tenant_entries(&rt.join(id));
+    let built = stdio
+        .apply(
+            ContainerBuilder::new(id.to_string(), SyscallType::default())
+                .with_executor(ExecExecutor {
+                    seccomp: config.seccomp.clone(),
+                    capabilities: config.capabilities.clone(),
+                })
+                .with_root_path(&rt)
+                .map_err(rt_err)?,
+        )
+        .as_tenant()
+        .with_process(Some(&files.process))
+        .with_detach(true)
+        .build();
+    for e in tenant_entries(&rt.join(id)) {
+        if !before.contains(&e) {
+            let _ = std::fs::remove_file(rt.join(id).join(e));
+        }
+    }
+    drop(lock);
+    let pid = built.map_err(rt_err)?.as_raw();
+    let io = plan.connect()?;
+    Ok((pid, io))
+}
+
+fn tenant_entries(dir: &Path) -> Vec<std::ffi::OsString> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name())
+                .filter(|n| n.to_string_lossy().starts_with("tenant-"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn rt_err(e: libcontainer::error::LibcontainerError) -> EngineError {
+    let mut parts = vec![e.to_string()];
+    let mut cur = std::error::Error::source(&e);
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    if let Some(exec) = parts
+        .iter()
+        .find_map(|p| p.find("exec: \"").map(|i| &p[i..]))
+    {
+        return EngineError::Runtime(exec.to_string());
+    }
+    parts.dedup();
+    EngineError::Runtime(format!(
+        "cannot exec in the container: {}",
+        parts.join(": ")
+    ))
+}
