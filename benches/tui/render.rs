@@ -1,7 +1,8 @@
 //! Frame render time in-process: the TUI's own `update` and `view` on a state loaded from the
 //! benchmark's engine root (the container rows the engine lists, the chatty containers' real
-//! log lines), drawn into ratatui's `TestBackend`. Two screens: the containers list with its
-//! details, and the merged logs of the chatty containers with new lines arriving every frame.
+//! log lines), drawn into ratatui's `TestBackend`: the containers list with its details, and
+//! the merged logs of the chatty containers with new lines arriving every frame (plain, with
+//! timestamps and a search highlight, and with a filter).
 
 use std::time::Instant;
 
@@ -11,6 +12,7 @@ use berth::tui::app::App;
 use berth::tui::config::Config;
 use berth::tui::jobs::Backend;
 use berth::tui::keymap::Keymap;
+use berth::tui::logview::compile;
 use berth::tui::model::{LogLine, Stream};
 use berth::tui::msg::{Cmd, JobId, Msg, Output};
 use berth::tui::theme::Theme;
@@ -26,10 +28,55 @@ use crate::latency::summary;
 /// (median, p99, max) in ms of each measured thing.
 pub struct RenderStats {
     pub list: (f64, f64, f64),
+    /// Merged logs: plain, with timestamps and a search highlight, with a filter that keeps one
+    /// line in 100.
     pub logs: (f64, f64, f64),
+    pub logs_search: (f64, f64, f64),
+    pub logs_filter: (f64, f64, f64),
+    /// `update` of one frame's worth of new lines (plain case).
     pub update: (f64, f64, f64),
     pub rows: usize,
     pub lines_per_frame: usize,
+}
+
+type Pool = Vec<(JobId, LogLine)>;
+
+/// Draws `frames` frames of the logs, `per_frame` new lines (cycled from `pool`, stamped now)
+/// arriving before each; returns the update and draw times in ms.
+fn log_frames(
+    app: &mut App,
+    term: &mut Terminal<TestBackend>,
+    pool: &Pool,
+    next: &mut usize,
+    frames: usize,
+    per_frame: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let (mut upd, mut draw) = (Vec::with_capacity(frames), Vec::with_capacity(frames));
+    for _ in 0..frames {
+        let now = chrono::Utc::now();
+        let mut batches: Vec<(JobId, Vec<LogLine>)> = Vec::new();
+        for _ in 0..per_frame {
+            let (job, line) = &pool[*next % pool.len()];
+            *next += 1;
+            let line = LogLine {
+                time: now,
+                ..line.clone()
+            };
+            match batches.iter_mut().find(|(j, _)| j == job) {
+                Some((_, b)) => b.push(line),
+                None => batches.push((*job, vec![line])),
+            }
+        }
+        upd.push(timed(|| {
+            for (job, b) in batches {
+                update(app, Msg::Job(job, Output::LogLines(b)));
+            }
+        }));
+        draw.push(timed(|| {
+            term.draw(|f| view(app, f)).expect("draw");
+        }));
+    }
+    (upd, draw)
 }
 
 fn key(app: &mut App, code: KeyCode) -> Vec<Cmd> {
@@ -90,7 +137,7 @@ pub fn bench(fx: &Fixture, size: (u16, u16), frames: usize, lines_per_frame: usi
         "opening the marked chatty containers follows each of them"
     );
     // Their real lines fill the buffers; new frames cycle through them with fresh times.
-    let mut pool = Vec::new();
+    let mut pool: Pool = Vec::new();
     for (job, id) in &follows {
         let entries = logs::read_all(&fx.log_path(id), LogOptions::default())
             .unwrap_or_else(|e| panic!("read the log of {id}: {e}"));
@@ -108,36 +155,41 @@ pub fn bench(fx: &Fixture, size: (u16, u16), frames: usize, lines_per_frame: usi
     }
     assert!(!pool.is_empty(), "the chatty containers logged nothing");
 
-    let mut logs = Vec::with_capacity(frames);
-    let mut upd = Vec::with_capacity(frames);
     let mut next = 0;
-    for _ in 0..frames {
-        let now = chrono::Utc::now();
-        let mut batches: Vec<(JobId, Vec<LogLine>)> = Vec::new();
-        for _ in 0..lines_per_frame {
-            let (job, line) = &pool[next % pool.len()];
-            next += 1;
-            let line = LogLine {
-                time: now,
-                ..line.clone()
-            };
-            match batches.iter_mut().find(|(j, _)| j == job) {
-                Some((_, b)) => b.push(line),
-                None => batches.push((*job, vec![line])),
-            }
-        }
-        upd.push(timed(|| {
-            for (job, b) in batches {
-                update(&mut app, Msg::Job(job, Output::LogLines(b)));
-            }
-        }));
-        logs.push(timed(|| {
-            term.draw(|f| view(&app, f)).expect("draw");
-        }));
-    }
+    let (mut upd, mut logs) = log_frames(
+        &mut app,
+        &mut term,
+        &pool,
+        &mut next,
+        frames,
+        lines_per_frame,
+    );
+    app.logs.timestamps = true;
+    app.logs.search_re = compile("amet");
+    let (_, mut logs_search) = log_frames(
+        &mut app,
+        &mut term,
+        &pool,
+        &mut next,
+        frames,
+        lines_per_frame,
+    );
+    app.logs.timestamps = false;
+    app.logs.search_re = None;
+    app.logs.filter_re = compile(r"@@c\d+:\d*00;");
+    let (_, mut logs_filter) = log_frames(
+        &mut app,
+        &mut term,
+        &pool,
+        &mut next,
+        frames,
+        lines_per_frame,
+    );
     RenderStats {
         list: summary(&mut list),
         logs: summary(&mut logs),
+        logs_search: summary(&mut logs_search),
+        logs_filter: summary(&mut logs_filter),
         update: summary(&mut upd),
         rows: n_rows,
         lines_per_frame,
