@@ -91,17 +91,21 @@ fn wait_loaded(trace: &Path, containers: usize, tmux: &Tmux) -> Trace {
 /// After `q`: waits for the pane's process to end and returns how it ended; panics if it is
 /// still running after 20 s, showing where its threads wait.
 fn quit_status(tmux: &Tmux, pid: i32) -> String {
+    let how = |code: i32, signal: i32| match (code, signal) {
+        (0, 0) => "exited 0".to_string(),
+        (c, 0) => format!("exited with status {c}"),
+        (_, s) => format!("was killed by signal {s}"),
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        // tmux marks the pane dead when the pty closes and fills in the status once it has
-        // reaped the process.
-        let s = tmux.display("#{pane_dead} #{pane_dead_status}#{pane_dead_signal}");
-        if let Some(how) = s.strip_prefix("1 ").filter(|h| !h.is_empty()) {
-            return if how == "0" {
-                "exited 0".into()
-            } else {
-                format!("ended with status/signal {how}")
-            };
+        // Read the status from the zombie, or from tmux once it has reaped the process.
+        if let Some(st) = procstat::zombie_status(pid) {
+            return how((st >> 8) & 0xff, st & 0x7f);
+        }
+        let s = tmux.display("#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}");
+        let f: Vec<i32> = s.split(':').map(|x| x.parse().unwrap_or(0)).collect();
+        if f.first() == Some(&1) && !s.ends_with("::") {
+            return how(f[1], f.get(2).copied().unwrap_or(0));
         }
         if Instant::now() > deadline {
             panic!(
@@ -136,6 +140,10 @@ fn main() {
         "the TUI benchmark needs root (it runs containers)"
     );
     let total = env_num("BENCH_CONTAINERS", 1000) as usize;
+    assert!(
+        total >= CHATTY,
+        "BENCH_CONTAINERS={total} is too few: the benchmark needs at least the {CHATTY} chatty ones"
+    );
     let idle_secs = env_num("BENCH_IDLE_SECS", 10);
     let flood_secs = env_num("BENCH_FLOOD_SECS", 25);
     let load_start = procstat::load();

@@ -52,6 +52,18 @@ pub fn comm(pid: i32) -> String {
         .to_string()
 }
 
+/// How `pid` ended, while it is a zombie not yet reaped by its parent: its wait status
+/// (field 52 of /proc/PID/stat). `None` while it runs or once it is gone.
+pub fn zombie_status(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // Field 3 (the state) is the first after the name; field 52 the exit code.
+    if rest.first() != Some(&"Z") {
+        return None;
+    }
+    rest.get(49)?.parse().ok()
+}
+
 /// The state and kernel wait channel of each thread of `pid` (for a process that hangs).
 pub fn where_stuck(pid: i32) -> String {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
