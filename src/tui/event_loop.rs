@@ -79,6 +79,7 @@ where
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut trace = super::trace::Trace::from_env()?;
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         for cmd in cmds.drain(..) {
@@ -94,7 +95,9 @@ where
         let msg = tokio::select! {
             biased;
             _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => {
-                terminal.draw(|f| view(&app, f))?;
+                let started = trace.start();
+                let done = terminal.draw(|f| view(&app, f))?;
+                trace.frame(done.buffer, started, app.containers.items.len());
                 dirty = false;
                 last_draw = Instant::now();
                 continue;

@@ -23,6 +23,7 @@ pub mod popups;
 pub mod shell;
 pub mod terminal;
 pub mod theme;
+pub mod trace;
 pub mod update;
 mod update_actions;
 mod update_keys;
