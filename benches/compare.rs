@@ -234,14 +234,16 @@ fn bench_run(rounds: usize) {
         timed(podman(&store).args(["pull", "-q", "--tls-verify=false", &reference]));
         let mut podman_t = Vec::new();
         for _ in 0..rounds {
-            // runc: crun refuses this machine's hybrid cgroups; the host's limits because podman's
+            // runc: crun refuses this machine's hybrid cgroups; explicit limits because podman's
             // defaults (nofile, nproc) are above the hard limits a process may raise to here.
             podman_t.push(timed(podman(&store).args([
                 "--runtime",
                 "runc",
                 "run",
                 "--ulimit",
-                "host",
+                "nofile=1024:1024",
+                "--ulimit",
+                "nproc=4096:4096",
                 "--rm",
                 "--network",
                 "none",
@@ -256,7 +258,7 @@ fn bench_run(rounds: usize) {
             .stderr(Stdio::null())
             .status();
     }
-    if Path::new("/usr/bin/dockerd").exists() {
+    if dockerd_path().is_some() {
         if let Some(d) = docker_run(&dir.path().join("docker"), &reference, rounds) {
             rows.push(("docker run --rm".to_string(), d));
         }
@@ -271,7 +273,7 @@ fn docker_run(dir: &Path, reference: &str, rounds: usize) -> Option<Duration> {
     std::fs::create_dir_all(dir).ok()?;
     let sock = dir.join("docker.sock");
     let host = format!("unix://{}", sock.display());
-    let mut daemon = Command::new("/usr/bin/dockerd")
+    let mut daemon = Command::new(dockerd_path()?)
         .args(["--iptables=false", "--bridge=none", "--data-root"])
         .arg(dir.join("data"))
         .arg("--exec-root")
@@ -381,4 +383,11 @@ fn monitor_rss(root: &Path, reference: &str) {
         .unwrap_or("VmRSS: ?");
     println!("\nMonitor (pid {ppid}) of a running container: {rss}");
     let _ = berth(root).args(["rm", "-f", &id]).output();
+}
+
+/// Where Debian's docker.io puts dockerd (sbin), or another install (bin).
+fn dockerd_path() -> Option<&'static str> {
+    ["/usr/sbin/dockerd", "/usr/bin/dockerd"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
 }
