@@ -211,11 +211,14 @@ impl Monitor {
         if let Some(s) = status.as_mut() {
             MonitorMessage::Exited { code }.send(s);
         }
-        if let Some(server) = server.as_mut() {
+        if let Some(mut server) = server.take() {
             server.finish(code);
+            // Dropping the server closes the attached output pipes: a foreground `run` reads
+            // them to the end before it returns, so they must not wait for the purge below.
+            drop(server);
         }
         // `--rm`: the container is gone from the state and from `containers/`; deleting its
-        // files can happen after the caller has its exit code.
+        // files can happen after the caller has its exit code and its output has ended.
         if let Some(moved) = moved {
             cleanup::purge(&moved);
         }
