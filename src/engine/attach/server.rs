@@ -89,6 +89,8 @@ pub struct Server {
     clients: Vec<Client>,
     plain: Option<Attached>,
     log: Option<LogWriter>,
+    /// Called once when the process has run this long (see [`Server::on_idle`]).
+    idle: Option<(Instant, fn())>,
 }
 
 fn dup(f: &File) -> Result<File> {
@@ -126,6 +128,7 @@ impl Server {
             clients: Vec::new(),
             plain: None,
             log,
+            idle: None,
         })
     }
 
@@ -150,6 +153,13 @@ impl Server {
         self.plain = Some(attached);
     }
 
+    /// Calls `hook` once, from the relay loop, when the process is still running `after` from
+    /// now (the monitor gives back its start-up memory then; a short-lived container exits
+    /// before and never pays for it).
+    pub fn on_idle(&mut self, after: Duration, hook: fn()) {
+        self.idle = Some((Instant::now() + after, hook));
+    }
+
     /// Relays until the process behind `pidfd` exits and its output is drained (at most
     /// `drain` after the exit, since a stray process might keep the streams open).
     pub fn run(&mut self, pidfd: &OwnedFd, drain: Duration) -> Result<()> {
@@ -165,6 +175,13 @@ impl Server {
             let ready = self.wait(pidfd, exited_at.is_some())?;
             if ready.pid {
                 exited_at = Some(Instant::now());
+                self.idle = None;
+            }
+            if let Some((at, hook)) = self.idle {
+                if Instant::now() >= at {
+                    self.idle = None;
+                    hook();
+                }
             }
             for i in 0..2 {
                 if ready.outputs[i] {
@@ -244,6 +261,9 @@ impl Server {
         }
         let timeout = if exited {
             PollTimeout::from(50u16)
+        } else if let Some((at, _)) = self.idle {
+            let left = at.saturating_duration_since(Instant::now()).as_millis();
+            PollTimeout::from(u16::try_from(left).unwrap_or(u16::MAX))
         } else {
             PollTimeout::NONE
         };

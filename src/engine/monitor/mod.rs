@@ -159,30 +159,10 @@ impl Monitor {
         if attached.is_none() {
             // Nobody waits for the exit message: do not hold the spawner's pipe open. Wait
             // (briefly) until the spawner has read the start and let go of the pipe, so that
-            // the pages of the binary it maps are ours alone when we trim below.
+            // the pages of the binary it maps are ours alone when we trim later.
             if let Some(s) = status.take() {
                 trim::wait_reader_gone(&s, Duration::from_millis(200));
             }
-        }
-        // From here on the monitor only relays output: give back what start-up touched.
-        // SAFETY: malloc_trim only returns free heap memory to the kernel.
-        unsafe {
-            libc::malloc_trim(0);
-        }
-        let rss = || {
-            std::fs::read_to_string("/proc/self/status")
-                .unwrap_or_default()
-                .lines()
-                .filter(|l| l.starts_with("Rss"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
-        if std::env::var_os("BERTH_MONITOR_LOG").is_some() {
-            debug_log(&format!("before trim: {}", rss()));
-        }
-        trim::drop_clean_file_pages();
-        if std::env::var_os("BERTH_MONITOR_LOG").is_some() {
-            debug_log(&format!("after trim: {}", rss()));
         }
         let dir = self.layout.container_dir(&self.id);
         let log = LogWriter::open(&dir.join("log.json")).ok();
@@ -190,6 +170,7 @@ impl Monitor {
         let mut server = match (pidfd, server) {
             (Ok(pidfd), Ok(mut server)) => {
                 let _ = server.listen(started.listener);
+                server.on_idle(Duration::from_millis(500), trim_memory);
                 if let Some(a) = attached {
                     server.add_plain(a);
                 }
@@ -211,11 +192,14 @@ impl Monitor {
         if let Some(s) = status.as_mut() {
             MonitorMessage::Exited { code }.send(s);
         }
-        if let Some(server) = server.as_mut() {
+        if let Some(mut server) = server.take() {
             server.finish(code);
+            // Dropping the server closes the attached output pipes: a foreground `run` reads
+            // them to the end before it returns, so they must not wait for the purge below.
+            drop(server);
         }
         // `--rm`: the container is gone from the state and from `containers/`; deleting its
-        // files can happen after the caller has its exit code.
+        // files can happen after the caller has its exit code and its output has ended.
         if let Some(moved) = moved {
             cleanup::purge(&moved);
         }
@@ -329,6 +313,31 @@ impl Monitor {
         }
         drop(lock);
         (code, moved)
+    }
+}
+
+/// From here on the monitor only relays output: gives back what start-up touched (free heap,
+/// clean pages of the binary and libraries).
+fn trim_memory() {
+    // SAFETY: malloc_trim only returns free heap memory to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    let logging = std::env::var_os("BERTH_MONITOR_LOG").is_some();
+    let rss = || {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("Rss"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    if logging {
+        debug_log(&format!("before trim: {}", rss()));
+    }
+    trim::drop_clean_file_pages();
+    if logging {
+        debug_log(&format!("after trim: {}", rss()));
     }
 }
 
