@@ -4,7 +4,8 @@
 //! registry into an empty store: `berth pull` against `podman pull` and `skopeo copy` + `umoci
 //! unpack`.
 //! `cargo bench --bench compare -- run` — `berth run --rm IMG true` end to end against `runc run`
-//! of the same rootfs as an OCI bundle and `podman run --rm`, plus the monitor's RSS.
+//! of the same rootfs as an OCI bundle, `podman run --rm` and `docker run --rm` (a private dockerd),
+//! plus the monitor's RSS.
 //!
 //! Each prints a Markdown table of medians (paste into docs/benchmarks.md). Needs root and the
 //! packages of `scripts/deps.sh bench`.
@@ -346,13 +347,15 @@ fn docker_run(dir: &Path, reference: &str, rounds: usize) -> Option<Duration> {
     result
 }
 
-/// Resident set of a monitor holding a running `sleep`, read from /proc.
+/// Resident set of a monitor holding a running `sleep`, read from /proc 2 s after the start.
 fn monitor_rss(root: &Path, reference: &str) {
     let out = berth(root)
         .args(["run", "-d", "--network", "none", reference, "sleep", "60"])
         .output()
         .expect("run -d");
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // The monitor trims its start-up memory once the container has run for 500 ms.
+    std::thread::sleep(Duration::from_secs(2));
     let pid_out = berth(root)
         .args(["inspect", "--format", "{{.State.Pid}}", &id])
         .output()
