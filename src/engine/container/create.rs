@@ -81,7 +81,9 @@ fn new_id() -> String {
     hex::encode(bytes)
 }
 
-fn merge_env(image: &[String], user: &[String]) -> Result<Vec<String>> {
+/// `base` with `extra` applied as docker applies `-e`: `K=V` sets, a bare `K` takes the caller's
+/// value (or removes K when the caller has none); later entries win.
+pub(crate) fn merge_env(image: &[String], user: &[String]) -> Result<Vec<String>> {
     let mut env: Vec<String> = image.to_vec();
     for e in user {
         let (k, v) = match e.split_once('=') {

@@ -104,26 +104,6 @@ fn new_exec_id() -> String {
     hex::encode(b)
 }
 
-fn merge_env(base: &[String], extra: &[String]) -> Result<Vec<String>> {
-    let mut env = base.to_vec();
-    for e in extra {
-        let (k, v) = match e.split_once('=') {
-            Some((k, v)) => (k.to_string(), Some(v.to_string())),
-            None => (e.clone(), std::env::var(e).ok()),
-        };
-        if k.is_empty() {
-            return Err(EngineError::InvalidInput(format!(
-                "invalid environment variable {e:?}: use KEY=VALUE"
-            )));
-        }
-        env.retain(|x| x.split('=').next() != Some(k.as_str()));
-        if let Some(v) = v {
-            env.push(format!("{k}={v}"));
-        }
-    }
-    Ok(env)
-}
-
 /// The exec's process and config from the container's spec and the options.
 pub fn build(
     rec: &ContainerRecord,
@@ -160,7 +140,9 @@ pub fn build(
             env.push(format!("HOME={}", user.home));
         }
     }
-    process.set_env(Some(merge_env(&env, &opts.env)?));
+    process.set_env(Some(crate::engine::container::create::merge_env(
+        &env, &opts.env,
+    )?));
     process.set_args(Some(opts.cmd.clone()));
     if let Some(w) = &opts.workdir {
         process.set_cwd(w.into());

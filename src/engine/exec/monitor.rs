@@ -4,8 +4,6 @@
 //! relays the process's streams to the client on fd 6, sends it the exit code and removes the
 //! session's files.
 
-use std::os::fd::OwnedFd;
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
@@ -23,28 +21,15 @@ use crate::engine::container::cleanup;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::lock::FileLock;
 use crate::engine::monitor::protocol::MonitorMessage;
-use crate::engine::monitor::{executor, relay, seal};
+use crate::engine::monitor::{self, executor, relay};
 use crate::engine::Layout;
 
 /// Runs the exec monitor; returns the process exit code.
 pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
     let layout = Layout::new(root);
-    if !seal::is_sealed() {
-        let e = seal::reexec_sealed(&layout.tmp_dir());
-        if let Some(mut status) = relay::inherited(3) {
-            MonitorMessage::Failed {
-                message: e.to_string(),
-                code: 125,
-            }
-            .send(&mut status);
-        }
-        return 125;
-    }
-    let mut status = relay::inherited(3);
-    let client = if client {
-        relay::inherited(6).map(|f| UnixStream::from(OwnedFd::from(f)))
-    } else {
-        None
+    let (mut status, client) = match monitor::enter(&layout, client) {
+        Ok(fds) => fds,
+        Err(code) => return code,
     };
     // SAFETY: ignoring SIGPIPE is async-signal-safe and we are single-threaded.
     unsafe {

@@ -44,10 +44,14 @@ use super::state::StateStore;
 use super::{users, Layout};
 use protocol::MonitorMessage;
 
-/// Runs the monitor for container `id` under `root`; returns the process exit code. With
-/// `client`, fd 6 is an attach client connected before the start (`run -it`, `start -ai`).
-pub fn main(root: &Path, id: &str, attach: bool, client: bool) -> i32 {
-    let layout = Layout::new(root);
+/// The start every monitor (container or exec) shares: re-executes from the sealed read-only
+/// copy of the binary when not running from it yet (on failure, reports to the spawner and
+/// returns the exit code), then takes the inherited status pipe (fd 3) and, with `client`, the
+/// attach client connected before the start (fd 6).
+pub(crate) fn enter(
+    layout: &Layout,
+    client: bool,
+) -> std::result::Result<(Option<File>, Option<UnixStream>), i32> {
     if !seal::is_sealed() {
         let e = seal::reexec_sealed(&layout.tmp_dir());
         if let Some(mut status) = relay::inherited(3) {
@@ -57,13 +61,24 @@ pub fn main(root: &Path, id: &str, attach: bool, client: bool) -> i32 {
             }
             .send(&mut status);
         }
-        return 125;
+        return Err(125);
     }
-    let mut status = relay::inherited(3);
+    let status = relay::inherited(3);
     let client = if client {
         relay::inherited(6).map(|f| UnixStream::from(OwnedFd::from(f)))
     } else {
         None
+    };
+    Ok((status, client))
+}
+
+/// Runs the monitor for container `id` under `root`; returns the process exit code. With
+/// `client`, fd 6 is an attach client connected before the start (`run -it`, `start -ai`).
+pub fn main(root: &Path, id: &str, attach: bool, client: bool) -> i32 {
+    let layout = Layout::new(root);
+    let (mut status, client) = match enter(&layout, client) {
+        Ok(fds) => fds,
+        Err(code) => return code,
     };
     let attached = if attach {
         match (relay::inherited(4), relay::inherited(5)) {
