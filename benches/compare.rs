@@ -133,17 +133,13 @@ fn bench_pull(rounds: usize) {
         ])));
         if have("podman") {
             let store = dir.path().join("podman");
+            let _unmount = PodmanStore(store.clone());
             podman_t.push(timed(podman(&store).args([
                 "pull",
                 "-q",
                 "--tls-verify=false",
                 &reference,
             ])));
-            let _ = Command::new("umount")
-                .arg("-R")
-                .arg(store.join("storage/overlay"))
-                .stderr(Stdio::null())
-                .status();
         }
         if have("skopeo") && have("umoci") {
             let layout = dir.path().join("oci");
@@ -232,6 +228,7 @@ fn bench_run(rounds: usize) {
     }
     if have("podman") {
         let store = dir.path().join("podman");
+        let _unmount = PodmanStore(store.clone());
         timed(podman(&store).args(["pull", "-q", "--tls-verify=false", &reference]));
         let mut podman_t = Vec::new();
         for _ in 0..rounds {
@@ -253,11 +250,6 @@ fn bench_run(rounds: usize) {
             ])));
         }
         rows.push(("podman run --rm".to_string(), median(podman_t)));
-        let _ = Command::new("umount")
-            .arg("-R")
-            .arg(store.join("storage/overlay"))
-            .stderr(Stdio::null())
-            .status();
     }
     if dockerd_path().is_some() {
         if let Some(d) = docker_run(&dir.path().join("docker"), &reference, rounds) {
@@ -393,4 +385,17 @@ fn dockerd_path() -> Option<&'static str> {
     ["/usr/sbin/dockerd", "/usr/bin/dockerd"]
         .into_iter()
         .find(|p| Path::new(p).exists())
+}
+
+/// Undoes the bind mount podman makes of its overlay store, also when a benchmark panics.
+struct PodmanStore(std::path::PathBuf);
+
+impl Drop for PodmanStore {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-R")
+            .arg(self.0.join("storage/overlay"))
+            .stderr(Stdio::null())
+            .status();
+    }
 }
