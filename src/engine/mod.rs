@@ -99,3 +99,15 @@ impl Engine {
         let _ = self.inner.events.send(event);
     }
 }
+
+/// Runs blocking engine work (SQLite, file system, locks, spawning monitors) on tokio's blocking
+/// pool, for the async API the TUI uses.
+pub async fn blocking<T: Send + 'static>(
+    engine: &Engine,
+    f: impl FnOnce(&Engine) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let engine = engine.clone();
+    tokio::task::spawn_blocking(move || f(&engine))
+        .await
+        .map_err(|e| EngineError::io("engine task failed", std::io::Error::other(e)))?
+}

@@ -32,9 +32,8 @@ where
 {
     let engine = engine.clone();
     async move {
-        tokio::task::spawn_blocking(move || f(&engine))
+        crate::engine::blocking(&engine, f)
             .await
-            .map_err(|e| format!("the engine task failed: {e}"))?
             .map_err(|e| e.to_string())
     }
     .boxed()

@@ -6,19 +6,9 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::{ContainerRecord, CreateOptions, Filter, TopProcess};
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::Result;
 use crate::engine::logs::{LogEntry, LogOptions};
-use crate::engine::Engine;
-
-async fn blocking<T: Send + 'static>(
-    engine: &Engine,
-    f: impl FnOnce(&Engine) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let engine = engine.clone();
-    tokio::task::spawn_blocking(move || f(&engine))
-        .await
-        .map_err(|e| EngineError::io("container task failed", std::io::Error::other(e)))?
-}
+use crate::engine::{blocking, Engine};
 
 impl Engine {
     /// Every container (newest first) passing `filters`; lost monitors are noticed.

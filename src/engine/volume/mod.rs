@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{EngineError, Result};
 use super::layout::Layout;
-use super::Engine;
+use super::{blocking, Engine};
 
 pub use filter::VolumeFilter;
 pub use ops::{create_in, NewDirs};
@@ -127,16 +127,6 @@ pub fn parse_labels<S: AsRef<str>>(labels: &[S]) -> Result<BTreeMap<String, Stri
         out.insert(k.to_owned(), v.to_owned());
     }
     Ok(out)
-}
-
-async fn blocking<T: Send + 'static>(
-    engine: &Engine,
-    f: impl FnOnce(&Engine) -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let engine = engine.clone();
-    tokio::task::spawn_blocking(move || f(&engine))
-        .await
-        .map_err(|e| EngineError::io("volume task failed", std::io::Error::other(e)))?
 }
 
 impl Engine {
