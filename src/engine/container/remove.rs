@@ -75,7 +75,7 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
         let Some(fresh) = store::get(tx, id)? else {
             return Ok(false);
         };
-        if fresh.state.monitor_pid != 0 {
+        if cleanup::monitor_alive(fresh.state.monitor_pid, fresh.state.monitor_start) {
             return Ok(true);
         }
         rec.state = fresh.state;
