@@ -103,14 +103,23 @@ pub fn check(root: &Path, repair: bool) -> Result<CheckReport> {
 
 /// `Err(why)` when the database cannot be used.
 fn assess(db: &Path) -> std::result::Result<(), String> {
-    state_file::preflight(db).map_err(|e| e.to_string())?;
+    // The reason alone: the report says what to do.
+    let why = |e: super::EngineError| {
+        let text = match e {
+            super::EngineError::State(m) => m,
+            other => other.to_string(),
+        };
+        let hint = format!(": {}", state_file::REPAIR_HINT);
+        text.strip_suffix(&hint).unwrap_or(&text).to_string()
+    };
+    state_file::preflight(db).map_err(why)?;
     if !db.exists() {
         return Ok(());
     }
-    let store = StateStore::open_unchecked(db).map_err(|e| e.to_string())?;
+    let store = StateStore::open_unchecked(db).map_err(why)?;
     let verdict: String = store
         .read(|tx| Ok(tx.query_row("PRAGMA quick_check", [], |r| r.get(0))?))
-        .map_err(|e| e.to_string())?;
+        .map_err(why)?;
     if verdict != "ok" {
         let mut lines = verdict.lines();
         let first = lines.next().unwrap_or_default().trim();
