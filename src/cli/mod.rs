@@ -9,6 +9,7 @@ pub mod exec;
 pub mod image;
 pub mod login;
 pub mod progress;
+pub mod system;
 pub mod terminal;
 pub mod volume;
 
@@ -47,6 +48,8 @@ pub enum Command {
     Login(login::LoginCommand),
     #[command(flatten)]
     Interactive(attach::InteractiveCommand),
+    #[command(flatten)]
+    System(system::SystemCommand),
     /// Run a container's monitor (internal; started by berth itself)
     #[command(hide = true)]
     Monitor(MonitorArgs),
@@ -118,6 +121,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),
         Some(Command::Login(cmd)) => login::run(cmd).await,
+        Some(Command::System(cmd)) => system::run(&cli, cmd),
     };
     match result {
         Ok(code) => code,

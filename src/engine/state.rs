@@ -2,9 +2,11 @@
 //!
 //! Every change runs in an exclusive transaction ([`StateStore::write`]), so concurrent CLI calls,
 //! monitors and the TUI never lose an update. Each write bumps a generation counter that readers
-//! (the TUI) can poll cheaply to learn that something changed.
+//! (the TUI) can poll cheaply to learn that something changed. The schema is versioned
+//! ([`super::state_schema`]); a damaged or emptied file is reported before SQLite touches it
+//! ([`super::state_file`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -12,63 +14,69 @@ use rusqlite::config::DbConfig;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::error::{EngineError, Result};
-
-const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS images (
-    id              TEXT PRIMARY KEY,      -- config digest, sha256:...
-    manifest_digest TEXT NOT NULL,         -- digest of the platform manifest
-    repo_digests    TEXT NOT NULL,         -- JSON array of repo@digest
-    record          TEXT NOT NULL,         -- JSON: config, layers, size, created, os, arch
-    created         TEXT NOT NULL          -- when berth stored it (RFC 3339)
-);
-CREATE TABLE IF NOT EXISTS tags (
-    name     TEXT PRIMARY KEY,             -- domain/path:tag
-    image_id TEXT NOT NULL REFERENCES images(id)
-);
-CREATE INDEX IF NOT EXISTS tags_image ON tags(image_id);
-CREATE TABLE IF NOT EXISTS containers (
-    id       TEXT PRIMARY KEY,             -- 64 hex
-    name     TEXT NOT NULL UNIQUE,
-    image_id TEXT NOT NULL,
-    record   TEXT NOT NULL,                -- JSON: config, host config, state
-    created  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS volumes (
-    name    TEXT PRIMARY KEY,
-    record  TEXT NOT NULL,                 -- JSON: labels, anonymous, driver
-    created TEXT NOT NULL
-);
-INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0');
-"#;
+use super::{state_file, state_schema};
 
 /// Handle on `state.db`.
 pub struct StateStore {
     conn: Mutex<Connection>,
+    path: PathBuf,
 }
 
 impl StateStore {
-    /// Opens (and creates or migrates) the database at `path`.
+    /// Opens (and creates or migrates) the database at `path`. Refuses a damaged file, and an
+    /// empty or missing one next to existing containers or volumes.
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path)
-            .map_err(|e| EngineError::State(format!("cannot open {}: {e}", path.display())))?;
-        conn.busy_timeout(Duration::from_secs(60))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        state_file::preflight(path)?;
+        Self::open_unchecked(path)
+    }
+
+    /// Opens or creates the database without [`state_file::preflight`] (`system check
+    /// --repair`, after it moved a damaged file aside).
+    pub fn open_unchecked(path: &Path) -> Result<Self> {
+        let damage = |e: rusqlite::Error| {
+            if state_file::is_damage(&e) {
+                state_file::damaged(path, &e.to_string())
+            } else {
+                EngineError::State(format!("cannot open {}: {e}", path.display()))
+            }
+        };
+        let conn = Connection::open(path).map_err(damage)?;
+        conn.busy_timeout(Duration::from_secs(60)).map_err(damage)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(damage)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(damage)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(damage)?;
         // Short-lived processes (every CLI call, every monitor) would otherwise checkpoint the
         // WAL into the database and fsync both when they close the last connection, and the
         // next writer would sync the restarted WAL's header: leave checkpoints to SQLite's
         // automatic one (every 1000 pages). Nothing is less durable: the WAL is the database.
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
-        // Creating the schema is itself a write; serialise it like every other write.
-        conn.execute_batch(&format!("BEGIN EXCLUSIVE; {SCHEMA} COMMIT;"))?;
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+            .map_err(damage)?;
+        state_schema::migrate(&conn, path).map_err(|e| Self::named(path, e))?;
         Ok(StateStore {
             conn: Mutex::new(conn),
+            path: path.to_path_buf(),
         })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Turns SQLite's word for a damaged file into one naming the file and what to do.
+    fn named(path: &Path, e: EngineError) -> EngineError {
+        match &e {
+            EngineError::State(msg)
+                if msg.contains("database disk image is malformed")
+                    || msg.contains("file is not a database") =>
+            {
+                state_file::damaged(path, msg)
+            }
+            _ => e,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -79,6 +87,10 @@ impl StateStore {
     /// Runs `f` in an exclusive transaction and commits when it returns `Ok`; bumps the
     /// generation counter.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.write_inner(f).map_err(|e| Self::named(&self.path, e))
+    }
+
+    fn write_inner<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
         let out = f(&tx)?;
@@ -92,6 +104,10 @@ impl StateStore {
 
     /// Runs `f` in a read transaction (a consistent snapshot).
     pub fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.read_inner(f).map_err(|e| Self::named(&self.path, e))
+    }
+
+    fn read_inner<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let out = f(&tx)?;

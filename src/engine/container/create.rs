@@ -261,6 +261,9 @@ pub fn create_from(
         .unwrap_or_default();
     let layout = engine.layout();
     let dir = layout.container_dir(&id);
+    // Held until the record exists: `container prune` leaves a directory alone while its
+    // container's lock is taken, and collects it when a killed create left it behind.
+    let lock = store::lock(layout, &id)?;
     std::fs::create_dir_all(&dir).ctx("cannot create", &dir)?;
     let result = Snapshot::new(&dir).prepare(&rec.lowers).and_then(|_| {
         engine.state().write(|tx| {
@@ -278,9 +281,11 @@ pub fn create_from(
         Ok(dirs) => dirs.keep(),
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
+            let _ = std::fs::remove_file(layout.locks_dir().join(format!("{id}.lock")));
             return Err(e);
         }
     }
+    drop(lock);
     if rec
         .mounts
         .iter()

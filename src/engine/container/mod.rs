@@ -11,6 +11,7 @@ pub mod create;
 pub mod image_source;
 pub mod logs;
 pub mod names;
+pub mod orphans;
 pub mod pause;
 pub mod query;
 pub mod reconcile;

@@ -11,6 +11,28 @@ use crate::engine::{Engine, EngineEvent};
 
 /// Removes container `id`. A running container needs `force` (it is killed first).
 pub fn remove(engine: &Engine, id: &str, force: bool) -> Result<()> {
+    // A container started while being removed (by a monitor whose spawner died before it
+    // claimed the record) is killed and removed on the next round with `force`.
+    let rounds = if force { 3 } else { 1 };
+    for _ in 0..rounds {
+        if let Some(name) = remove_once(engine, id, force)? {
+            if !force {
+                return Err(EngineError::InvalidState(format!(
+                    "container {name} was started while being removed: stop it, or remove it \
+                     with rm -f"
+                )));
+            }
+            continue;
+        }
+        return Ok(());
+    }
+    Err(EngineError::InvalidState(format!(
+        "container {id} keeps being started while being removed: try again"
+    )))
+}
+
+/// One attempt at [`remove`]; returns the container's name when it was started meanwhile.
+fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>> {
     let layout = engine.layout();
     {
         let _lock = store::lock(layout, id)?;
@@ -42,22 +64,34 @@ pub fn remove(engine: &Engine, id: &str, force: bool) -> Result<()> {
     let _lock = store::lock(layout, id)?;
     let Some(mut rec) = engine.state().read(|tx| store::get(tx, id))? else {
         // Removed meanwhile (run --rm): done.
-        return Ok(());
+        return Ok(None);
     };
     if rec.state.status.can_kill() {
-        return Err(EngineError::InvalidState(format!(
-            "container {} was started again while being removed",
-            rec.name
-        )));
+        return Ok(Some(rec.name));
     }
-    rec.state.status = Status::Removing;
-    engine.state().write(|tx| store::save(tx, &rec))?;
+    // In one transaction with the check, so that a monitor whose spawner died before it
+    // claimed the record either claimed it first (and we stop) or finds it being removed.
+    let claimed = engine.state().write(|tx| {
+        let Some(fresh) = store::get(tx, id)? else {
+            return Ok(false);
+        };
+        if cleanup::monitor_alive(fresh.state.monitor_pid, fresh.state.monitor_start) {
+            return Ok(true);
+        }
+        rec.state = fresh.state;
+        rec.state.status = Status::Removing;
+        store::save(tx, &rec)?;
+        Ok(false)
+    })?;
+    if claimed {
+        return Ok(Some(rec.name));
+    }
     cleanup::delete_runtime(layout, id)?;
     cleanup::unmount_rootfs(layout, id)?;
     cleanup::remove_files(layout, id)?;
     engine.state().write(|tx| store::delete(tx, id))?;
     engine.emit(EngineEvent::ContainersChanged);
-    Ok(())
+    Ok(None)
 }
 
 /// `rm -v`: removes container `id` like [`remove`], then its anonymous volumes that no other
@@ -75,7 +109,8 @@ pub fn remove_with_volumes(engine: &Engine, id: &str, force: bool) -> Result<Vec
     )
 }
 
-/// Removes every container that is not running; returns the removed ids.
+/// Removes every container that is not running, and the leftovers of containers without a
+/// record (see [`super::orphans`]); returns the removed ids.
 pub fn prune(engine: &Engine) -> Result<Vec<String>> {
     let all = super::query::list(engine)?;
     let mut removed = Vec::new();
@@ -88,5 +123,6 @@ pub fn prune(engine: &Engine) -> Result<Vec<String>> {
             }
         }
     }
+    removed.extend(super::orphans::collect(engine)?);
     Ok(removed)
 }

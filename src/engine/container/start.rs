@@ -1,11 +1,11 @@
-//! `start`: spawn the container's monitor and wait until it reports the start.
+//! `start`: spawn the container's monitor and wait until it reports the start. The monitor
+//! records the start (or the failure) in the container's record itself; a container run with
+//! `--rm` whose start fails is removed with its anonymous volumes, as docker does.
 
 use std::os::fd::OwnedFd;
 
-use chrono::Utc;
-
 use super::record::{ContainerRecord, Status};
-use super::{reconcile, store};
+use super::{reconcile, remove, store};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::monitor::protocol::MonitorMessage;
 use crate::engine::monitor::spawn::{self, MonitorChild};
@@ -26,11 +26,31 @@ pub fn start_with(
     attach: bool,
     client: Option<OwnedFd>,
 ) -> Result<Option<MonitorChild>> {
+    let mut auto_remove = false;
+    let result = start_locked(engine, id, attach, client, &mut auto_remove);
+    if result.is_err() && auto_remove {
+        // The lock is released: `rm` takes it. A failed start leaves nothing behind.
+        if let Err(e) = remove::remove_with_volumes(engine, id, true) {
+            tracing::warn!("cannot remove container {id} after its failed start: {e}");
+        }
+    }
+    result
+}
+
+/// The start under the container's lock; sets `auto_remove` when the start was attempted and
+/// the container asks to be removed.
+fn start_locked(
+    engine: &Engine,
+    id: &str,
+    attach: bool,
+    client: Option<OwnedFd>,
+    auto_remove: &mut bool,
+) -> Result<Option<MonitorChild>> {
     let keep = attach || client.is_some();
     let layout = engine.layout();
     let _lock = store::lock(layout, id)?;
     let rec = store::load(engine.state(), id)?;
-    let mut rec: ContainerRecord = reconcile::check_locked(engine, rec)?;
+    let rec: ContainerRecord = reconcile::check_locked(engine, rec)?;
     match rec.state.status {
         Status::Running if !keep => return Ok(None),
         Status::Paused => {
@@ -48,53 +68,34 @@ pub fn start_with(
         }
         _ => {}
     }
-    let mut child = spawn::spawn_with(layout.root(), &[], id, attach, client)?;
-    let msg = child.wait_started();
-    let outcome = match msg {
-        Ok(MonitorMessage::Started {
-            pid,
-            monitor_pid,
-            monitor_start,
-        }) => {
-            rec.state.status = Status::Running;
-            rec.state.pid = pid;
-            rec.state.monitor_pid = monitor_pid;
-            rec.state.monitor_start = monitor_start;
-            rec.state.started_at = Some(Utc::now());
-            rec.state.finished_at = None;
-            rec.state.exit_code = 0;
-            rec.state.oom_killed = false;
-            rec.state.error.clear();
-            Ok(())
-        }
-        Ok(MonitorMessage::Failed { message, code }) => {
-            rec.state.exit_code = code;
-            rec.state.error = message.clone();
-            Err(if code == 126 || code == 127 {
+    *auto_remove = rec.host_config.auto_remove;
+    let outcome =
+        spawn::spawn_with(layout.root(), &[], id, attach, client).and_then(|mut child| match child
+            .wait_started(
+        )? {
+            MonitorMessage::Started { .. } => Ok(child),
+            MonitorMessage::Failed { message, code } => Err(if code == 126 || code == 127 {
                 EngineError::Command { message, code }
             } else {
                 EngineError::Runtime(message)
-            })
+            }),
+            MonitorMessage::Exited { code } => Err(EngineError::Runtime(format!(
+                "the container monitor reported an exit ({code}) before the start"
+            ))),
+        });
+    if let Err(e) = &outcome {
+        // A monitor that vanished without a word may have claimed the record and started
+        // things: notice it and undo what it left. Then record why the start failed (the
+        // monitor does too, unless it failed before it could).
+        if let Some(fresh) = engine.state().read(|tx| store::get(tx, id))? {
+            let mut fresh = reconcile::check_locked(engine, fresh)?;
+            if fresh.state.status.can_start() {
+                fresh.state.exit_code = e.exit_code();
+                fresh.state.error = e.to_string();
+                engine.state().write(|tx| store::save(tx, &fresh))?;
+            }
         }
-        Ok(MonitorMessage::Exited { code }) => Err(EngineError::Runtime(format!(
-            "the container monitor reported an exit ({code}) before the start"
-        ))),
-        Err(e) => Err(e),
-    };
-    // The monitor records the exit under this container's lock, which we hold: nothing else
-    // can have changed the state since we loaded it.
-    engine.state().write(|tx| {
-        let Some(mut fresh) = store::get(tx, id)? else {
-            return Ok(());
-        };
-        if outcome.is_ok() {
-            fresh.state = rec.state.clone();
-        } else {
-            fresh.state.exit_code = rec.state.exit_code;
-            fresh.state.error = rec.state.error.clone();
-        }
-        store::save(tx, &fresh)
-    })?;
+    }
     engine.emit(EngineEvent::ContainersChanged);
-    outcome.map(|_| if keep { Some(child) } else { None })
+    outcome.map(|child| if keep { Some(child) } else { None })
 }

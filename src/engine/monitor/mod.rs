@@ -9,6 +9,7 @@
 //! exits records the exit code, finish time and OOM kill, undoes the runtime state and mounts,
 //! and removes the container when it was run with `--rm`.
 
+pub mod claim;
 pub mod executor;
 pub mod netns;
 pub mod protocol;
@@ -146,7 +147,12 @@ impl Monitor {
         attached: Option<relay::Attached>,
         client: Option<UnixStream>,
     ) -> i32 {
-        let rec = match store::load(&self.state, &self.id) {
+        let me = std::process::id() as i32;
+        let my_start = cleanup::process_start_time(me).unwrap_or(0);
+        // The monitor is in the record before it can start anything, and records the start
+        // itself: a spawner killed meanwhile (`run -d` interrupted) leaves no running
+        // container behind a record that says Created.
+        let rec = match claim::claim(&self.state, &self.id, me, my_start) {
             Ok(r) => r,
             Err(e) => return fail(&mut status, &e.to_string(), 125),
         };
@@ -159,15 +165,27 @@ impl Monitor {
                 let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
                 let _ =
                     std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
+                let _ = claim::record_failure(&self.state, &self.id, &message, code);
                 return fail(&mut status, &message, code);
             }
         };
+        if let Err(e) = claim::record_started(&self.state, &self.id, started.pid, me, my_start) {
+            // Unrecorded, the container would run unseen: stop it.
+            let message = format!("cannot record the container's start: {e}");
+            let _ = nix::sys::signal::kill(Pid::from_raw(started.pid), nix::sys::signal::SIGKILL);
+            let _ = waitpid(Pid::from_raw(started.pid), None);
+            let _ = cleanup::delete_runtime(&self.layout, &self.id);
+            let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
+            let _ = std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
+            let _ = claim::record_failure(&self.state, &self.id, &message, 125);
+            return fail(&mut status, &message, 125);
+        }
         let pidfd = relay::pidfd_open(started.pid);
         if let Some(s) = status.as_mut() {
             MonitorMessage::Started {
                 pid: started.pid,
-                monitor_pid: std::process::id() as i32,
-                monitor_start: cleanup::process_start_time(std::process::id() as i32).unwrap_or(0),
+                monitor_pid: me,
+                monitor_start: my_start,
             }
             .send(s);
         }
