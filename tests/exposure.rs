@@ -359,6 +359,10 @@ fn symlinked_destinations_resolve_inside_the_rootfs() {
     let (code, _, stderr) = out(&t.berth(["run", "--rm", &image, "true"]));
     assert_eq!(code, 125, "{stderr}");
     assert!(stderr.contains("/dev is a symlink"), "{stderr}");
+    assert!(
+        t.berth_ok(["ps", "-aq"]).trim().is_empty(),
+        "--rm leaves nothing"
+    );
     assert!(!Path::new(HOST_DEV).exists(), "a host path was written");
 }
 
