@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use super::error::{EngineError, IoContext, Result};
@@ -56,11 +56,12 @@ fn open_at(dir: &File, path: &OsStr, flags: i32) -> std::io::Result<File> {
 
 /// Reads the regular file `path` of the rootfs at `root`, at most `cap` bytes. `None` when it
 /// does not exist (or a parent is not a directory). Anything but a regular file (a FIFO, a
-/// device such as `/dev/zero`, a directory) is refused without blocking on it, and so is a file
+/// device such as `/dev/zero`, a directory) is refused without opening it for reading, and so is a file
 /// larger than `cap`: the error names the file and what to do.
 pub fn read_file(root: &Path, path: &str, cap: u64) -> Result<Option<Vec<u8>>> {
-    let flags = libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY;
-    let mut file = match open(root, path, flags) {
+    // O_PATH first: opening a device node for real can have effects of its own (a watchdog
+    // starts ticking, a tape rewinds), so only a regular file is ever opened for reading.
+    let handle = match open(root, path, libc::O_PATH) {
         Ok(f) => f,
         Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ENOTDIR)) => {
             return Ok(None)
@@ -71,7 +72,7 @@ pub fn read_file(root: &Path, path: &str, cap: u64) -> Result<Option<Vec<u8>>> {
             )))
         }
     };
-    let meta = file
+    let meta = handle
         .metadata()
         .map_err(|e| EngineError::io(format!("cannot stat {path} in the container"), e))?;
     if !meta.is_file() {
@@ -81,9 +82,15 @@ pub fn read_file(root: &Path, path: &str, cap: u64) -> Result<Option<Vec<u8>>> {
             describe(&meta.file_type())
         )));
     }
+    // Reopening the O_PATH descriptor reaches the same inode, whatever the path means now.
+    let reopen = format!("/proc/self/fd/{}", handle.as_raw_fd());
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(&reopen)
+        .map_err(|e| EngineError::io(format!("cannot open {path} in the container"), e))?;
     let mut bytes = Vec::new();
-    file.by_ref()
-        .take(cap + 1)
+    file.take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| EngineError::io(format!("cannot read {path} in the container"), e))?;
     if bytes.len() as u64 > cap {
@@ -229,6 +236,19 @@ mod tests {
         nix::unistd::mkfifo(&root.join("etc/fifo"), nix::sys::stat::Mode::S_IRWXU).unwrap();
         let e = read_file(&root, "/etc/fifo", 100).unwrap_err().to_string();
         assert!(e.contains("a FIFO, not a regular file"), "{e}");
+        // A device node of the image is never opened for reading (needs root to make).
+        if nix::unistd::geteuid().is_root() {
+            let dev = nix::sys::stat::makedev(1, 5);
+            nix::sys::stat::mknod(
+                &root.join("etc/dev"),
+                nix::sys::stat::SFlag::S_IFCHR,
+                nix::sys::stat::Mode::S_IRUSR,
+                dev,
+            )
+            .unwrap();
+            let e = read_file(&root, "/etc/dev", 100).unwrap_err().to_string();
+            assert!(e.contains("a character device"), "{e}");
+        }
         symlink("/dev/zero", root.join("etc/zero")).unwrap();
         assert_eq!(read_file(&root, "/etc/zero", 100).unwrap(), None);
         std::fs::write(root.join("etc/big"), vec![b'x'; 101]).unwrap();
