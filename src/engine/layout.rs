@@ -28,9 +28,11 @@ impl Layout {
         Layout { root: root.into() }
     }
 
-    /// Creates the root and its directories (mode 0700 for the root).
+    /// Creates the root and its directories. The root is closed to every other user (mode 0700
+    /// when berth creates it; an existing root only ever loses group and other bits, so a mode
+    /// an admin tightened stays). A root on a read-only file system is one clear error.
     pub fn create(&self) -> Result<()> {
-        use std::os::unix::fs::PermissionsExt;
+        self.refuse_read_only()?;
         for dir in [
             self.root.clone(),
             self.root.join("blobs/sha256"),
@@ -41,12 +43,38 @@ impl Layout {
             self.locks_dir(),
             self.tmp_dir(),
         ] {
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| EngineError::io_path("cannot create engine directory", &dir, e))?;
+            create_private_dir(&dir).map_err(|e| self.create_error(&dir, e))?;
         }
-        std::fs::set_permissions(&self.root, std::fs::Permissions::from_mode(0o711))
-            .map_err(|e| EngineError::io_path("cannot set mode of", &self.root, e))?;
         Ok(())
+    }
+
+    /// The error for a directory of the root that cannot be made: read-only is named as such.
+    fn create_error(&self, dir: &Path, e: std::io::Error) -> EngineError {
+        if e.raw_os_error() == Some(libc::EROFS) {
+            return self.read_only_error();
+        }
+        EngineError::io_path("cannot create engine directory", dir, e)
+    }
+
+    fn read_only_error(&self) -> EngineError {
+        EngineError::InvalidState(format!(
+            "the engine root {} is on a read-only file system: remount it read-write, or give \
+             a writable root with --root or BERTH_ROOT",
+            self.root.display()
+        ))
+    }
+
+    /// Fails when the root (or, before it exists, its nearest existing parent) is read-only.
+    fn refuse_read_only(&self) -> Result<()> {
+        let Some(existing) = self.root.ancestors().find(|p| p.exists()) else {
+            return Ok(());
+        };
+        match nix::sys::statvfs::statvfs(existing) {
+            Ok(st) if st.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY) => {
+                Err(self.read_only_error())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The engine root.
@@ -111,6 +139,21 @@ impl Layout {
     pub fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")
     }
+}
+
+/// Creates `dir` (and missing parents) closed to other users: new directories get mode 0700,
+/// and `dir` itself, if it exists, loses its group and other bits (never gains any).
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let mode = std::fs::metadata(dir)?.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & !0o077))?;
+    }
+    Ok(())
 }
 
 /// The default engine root: `/var/lib/berth` for root, `$XDG_DATA_HOME/berth` otherwise.

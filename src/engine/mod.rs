@@ -11,6 +11,7 @@ pub mod exec;
 pub mod gc;
 pub mod image;
 pub mod image_inspect;
+pub mod inroot;
 pub mod layout;
 pub mod lock;
 pub mod logs;

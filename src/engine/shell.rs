@@ -6,45 +6,23 @@
 //! the host.
 
 use std::fs::File;
-use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::engine::container::{reconcile, store};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::exec::check_running;
+use crate::engine::inroot;
 use crate::engine::snapshot::Snapshot;
 use crate::engine::Engine;
 
 /// The word `berth exec -it C shell` replaces with the picked shell.
 pub const SHELL_WORD: &str = "shell";
 
-/// Opens `path` (absolute inside the container) under `root` as if `root` were `/`.
+/// Opens `path` (absolute inside the container) under `root` as if `root` were `/`
+/// (read-only; see [`inroot::open`]).
 pub fn open_in_root(root: &Path, path: &str) -> std::io::Result<File> {
-    let dir = File::open(root)?;
-    let rel = std::ffi::CString::new(path.trim_start_matches('/'))
-        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
-    // SAFETY: open_how is a plain C struct for which all-zero bytes are a valid value.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_RDONLY | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
-    // SAFETY: openat2 reads `rel` (NUL-terminated) and `how` (of the size we pass), both alive
-    // for the call, and returns a new descriptor or -1.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            dir.as_raw_fd(),
-            rel.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
-    };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: the kernel just returned this descriptor to us.
-    Ok(unsafe { File::from_raw_fd(fd as i32) })
+    inroot::open(root, path, libc::O_RDONLY)
 }
 
 fn is_executable(root: &Path, path: &str) -> bool {
@@ -70,13 +48,10 @@ pub fn login_shell(passwd: &str, user: &str) -> Option<String> {
 
 /// Picks the shell for `user` in the rootfs at `root`.
 pub fn pick(root: &Path, user: &str) -> String {
-    let mut passwd = String::new();
-    if let Ok(mut f) = open_in_root(root, "/etc/passwd") {
-        let mut bytes = Vec::new();
-        if f.by_ref().take(1 << 20).read_to_end(&mut bytes).is_ok() {
-            passwd = String::from_utf8_lossy(&bytes).into_owned();
-        }
-    }
+    let passwd = match inroot::read_file(root, "/etc/passwd", 1 << 20) {
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        _ => String::new(),
+    };
     if let Some(sh) = login_shell(&passwd, user).filter(|s| is_executable(root, s)) {
         return sh;
     }

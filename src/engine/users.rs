@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::error::{EngineError, Result};
+use super::inroot;
 
 /// The identity a container process runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +32,14 @@ struct GroupEntry {
     members: Vec<String>,
 }
 
-fn read_optional(path: &Path) -> Result<String> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(EngineError::io_path("cannot read", path, e)),
-    }
+/// The largest passwd or group file read (the monitor must not allocate without bound).
+const MAX_DB_FILE: u64 = 8 << 20;
+
+/// Reads `path` of the rootfs at `root` in the root (symlinks never lead to the host), a regular
+/// file only; a missing file reads as empty.
+fn read_optional(root: &Path, path: &str) -> Result<String> {
+    let bytes = inroot::read_file(root, path, MAX_DB_FILE)?.unwrap_or_default();
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
@@ -87,8 +90,8 @@ fn parse_group(text: &str) -> Vec<GroupEntry> {
 /// A numeric uid without a passwd entry is allowed (gid then defaults to the uid's own, 0 when
 /// unknown, like Docker); a name that is not in the image's passwd file is an error.
 pub fn resolve(rootfs: &Path, spec: &str) -> Result<ResolvedUser> {
-    let passwd = parse_passwd(&read_optional(&rootfs.join("etc/passwd"))?);
-    let groups = parse_group(&read_optional(&rootfs.join("etc/group"))?);
+    let passwd = parse_passwd(&read_optional(rootfs, "/etc/passwd")?);
+    let groups = parse_group(&read_optional(rootfs, "/etc/group")?);
     resolve_in(&passwd, &groups, spec)
 }
 

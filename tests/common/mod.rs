@@ -20,6 +20,7 @@ pub mod oci_layout;
 pub mod push;
 pub mod registry;
 pub mod rootfs;
+pub mod symlinked;
 pub mod tarball;
 pub mod testroot;
 pub mod throttle;

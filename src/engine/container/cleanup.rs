@@ -23,6 +23,24 @@ pub fn runtime_root(layout: &Layout, id: &str) -> PathBuf {
     }
 }
 
+/// Creates [`runtime_root`] closed to other users (`/run/berth` and the per-root directory mode
+/// 0700, tightened if an older berth made them wider) and returns it.
+pub fn create_runtime_root(layout: &Layout, id: &str) -> Result<PathBuf> {
+    let rt = runtime_root(layout, id);
+    let private = |d: &Path| {
+        crate::engine::layout::create_private_dir(d)
+            .map_err(|e| EngineError::io_path("cannot create", d, e))
+    };
+    if let Some(parent) = rt
+        .parent()
+        .filter(|p| p.file_name() == Some("berth".as_ref()))
+    {
+        private(parent)?;
+    }
+    private(&rt)?;
+    Ok(rt)
+}
+
 /// Kills whatever still runs in the container, removes its cgroup and libcontainer's state.
 pub fn delete_runtime(layout: &Layout, id: &str) -> Result<()> {
     let base = runtime_root(layout, id);

@@ -252,12 +252,12 @@ impl Monitor {
         }
         write_etc_files(&dir, rec)?;
         let user = users::resolve(&snap.merged(), &rec.config.user)?;
-        let spec = runtime::build_spec(rec, &user, &dir)?;
+        let mut spec = runtime::build_spec(rec, &user, &dir)?;
+        runtime::destinations::resolve(&mut spec, &snap.merged())?;
         runtime::write_spec(&spec, &dir)?;
         debug_log("start: spec written");
-        let rt = cleanup::runtime_root(&self.layout, &self.id);
         cleanup::delete_runtime(&self.layout, &self.id)?;
-        std::fs::create_dir_all(&rt).ctx("cannot create", &rt)?;
+        let rt = cleanup::create_runtime_root(&self.layout, &self.id)?;
         let adir = attach_dir(&self.layout, &self.id);
         socket::create_dir(&adir)?;
         let listener = socket::bind(&adir, ATTACH_SOCKET)?;
@@ -430,9 +430,11 @@ fn write_etc_files(dir: &Path, rec: &ContainerRecord) -> Result<()> {
 pub fn debug_log(msg: &str) {
     use std::io::Write;
     if let Some(path) = std::env::var_os("BERTH_MONITOR_LOG") {
+        use std::os::unix::fs::OpenOptionsExt;
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(path)
         {
             let _ = writeln!(

@@ -7,6 +7,7 @@
 //! A container record stores its mounts as a top-level `mounts` array of [`MountPoint`]s, Docker's
 //! inspect `Mounts` shape; [`crate::engine::volume::volumes_in_use`] reads it from there.
 
+pub mod kernel_fs;
 pub mod materialize;
 pub mod mount_flag;
 pub mod oci;

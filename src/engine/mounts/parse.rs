@@ -96,7 +96,8 @@ pub fn parse(opts: &MountOptions) -> Result<ParsedMounts> {
     Ok(out)
 }
 
-/// Checks that `dest` is absolute and not `/`, and cleans it lexically (`.`, `..`, `//`, a
+/// Checks that `dest` is absolute, not `/` and not on `/proc` or `/sys` ([`super::kernel_fs`]),
+/// and cleans it lexically (`.`, `..`, `//`, a
 /// trailing `/`).
 pub fn clean_destination(flag: &str, dest: &str) -> Result<String> {
     if dest.is_empty() {
@@ -121,7 +122,9 @@ pub fn clean_destination(flag: &str, dest: &str) -> Result<String> {
     if parts.is_empty() {
         return Err(bad(flag, "cannot mount over the container's root `/`"));
     }
-    Ok(format!("/{}", parts.join("/")))
+    let dest = format!("/{}", parts.join("/"));
+    super::kernel_fs::check_user_destination(&dest).map_err(|why| bad(flag, why))?;
+    Ok(dest)
 }
 
 /// Cleans an absolute host path; refuses relative ones.

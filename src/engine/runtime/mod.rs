@@ -2,6 +2,7 @@
 //! record: process, namespaces, mounts, capabilities, masked paths, seccomp, cgroup limits.
 
 pub mod caps;
+pub mod destinations;
 pub mod seccomp;
 
 use std::path::Path;

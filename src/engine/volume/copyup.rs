@@ -5,72 +5,25 @@
 
 use std::collections::HashMap;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use filetime::FileTime;
 use nix::sys::stat::{Mode, SFlag};
 
 use super::is_empty_dir;
 use crate::engine::error::{EngineError, IoContext, Result};
-
-/// Most symlinks followed while resolving one path (Linux's own limit).
-const MAX_LINKS: usize = 40;
+use crate::engine::inroot;
 
 /// Resolves the absolute container path `path` inside `root` the way the kernel would inside a
-/// chroot: `..` stops at `root`, absolute symlink targets start again at `root`. Returns the
-/// host path, or `None` when a component does not exist.
+/// chroot (through [`inroot::canonical`]: `..` stops at `root`, absolute symlink targets start
+/// again at `root`). Returns the host path, or `None` when it does not exist.
 pub fn resolve_in_root(root: &Path, path: &Path) -> Result<Option<PathBuf>> {
-    let mut pending: Vec<std::ffi::OsString> = Vec::new();
-    push_components(&mut pending, path);
-    let mut resolved: Vec<std::ffi::OsString> = Vec::new();
-    let mut links = 0;
-    while let Some(part) = pending.pop() {
-        if part == ".." {
-            resolved.pop();
-            continue;
-        }
-        let mut host = root.to_path_buf();
-        host.extend(&resolved);
-        host.push(&part);
-        let meta = match std::fs::symlink_metadata(&host) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(None),
-            Err(e) => return Err(EngineError::io_path("cannot stat", &host, e)),
-        };
-        if !meta.file_type().is_symlink() {
-            resolved.push(part);
-            continue;
-        }
-        links += 1;
-        if links > MAX_LINKS {
-            return Err(EngineError::InvalidInput(format!(
-                "too many symlinks while resolving {} in the image",
-                path.display()
-            )));
-        }
-        let target = std::fs::read_link(&host).ctx("cannot read symlink", &host)?;
-        if target.is_absolute() {
-            resolved.clear();
-        }
-        push_components(&mut pending, &target);
+    let host = inroot::host_path(root, &path.to_string_lossy())?;
+    match std::fs::symlink_metadata(&host) {
+        Ok(_) => Ok(Some(host)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(EngineError::io_path("cannot stat", &host, e)),
     }
-    let mut host = root.to_path_buf();
-    host.extend(&resolved);
-    Ok(Some(host))
-}
-
-/// Pushes the components of `p` onto `stack` so that the first one is popped first.
-fn push_components(stack: &mut Vec<std::ffi::OsString>, p: &Path) {
-    let parts: Vec<_> = p
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(n) => Some(n.to_os_string()),
-            Component::ParentDir => Some("..".into()),
-            _ => None,
-        })
-        .collect();
-    stack.extend(parts.into_iter().rev());
 }
 
 /// Copies the image's content at `container_path` (inside the mounted `rootfs`) into the volume
