@@ -36,9 +36,11 @@ pub fn delete_runtime(layout: &Layout, id: &str) -> Result<()> {
         Ok(mut c) => {
             if let Err(e) = c.delete(true) {
                 tracing::warn!("libcontainer delete of {id}: {e}");
-                remove_cgroups(id);
                 let _ = std::fs::remove_dir_all(&dir);
             }
+            // libcontainer removes only the container's own directories, and none that still
+            // holds a cgroup the container made inside it.
+            remove_cgroups(id);
         }
         Err(_) => {
             remove_cgroups(id);
@@ -56,16 +58,37 @@ impl Drop for RemoveWhenEmpty<'_> {
     }
 }
 
-/// Removes the container's cgroup directories on every hierarchy (best effort; they are empty
-/// once its processes are gone).
+/// Removes the container's cgroup directories on every hierarchy, with any cgroup the container
+/// made inside them (best effort; they are empty once its processes are gone).
 pub fn remove_cgroups(id: &str) {
     let rel = format!("berth/{id}");
     if let Ok(entries) = std::fs::read_dir("/sys/fs/cgroup") {
         for e in entries.flatten() {
-            let _ = std::fs::remove_dir(e.path().join(&rel));
+            remove_cgroup_tree(&e.path().join(&rel));
         }
     }
-    let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup").join(&rel));
+    remove_cgroup_tree(&Path::new("/sys/fs/cgroup").join(&rel));
+}
+
+/// Removes a cgroup and its descendants, deepest first. A cgroup directory holds only the
+/// kernel's files, which `rmdir` takes along; symlinks are never followed.
+fn remove_cgroup_tree(top: &Path) {
+    let mut dirs = Vec::new();
+    let mut todo = vec![top.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    todo.push(e.path());
+                }
+            }
+        }
+        dirs.push(dir);
+    }
+    // Children come after their parent in `dirs`.
+    for dir in dirs.iter().rev() {
+        let _ = std::fs::remove_dir(dir);
+    }
 }
 
 /// Whether the kernel OOM-killed a process of the container (cgroup v1 `memory.oom_control` or
