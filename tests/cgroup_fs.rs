@@ -79,6 +79,26 @@ fn only_the_containers_own_cgroup_is_visible() {
         assert!(pids.contains(&"1"), "{out}");
         assert!(pids.iter().all(|p| p.len() < 3), "host pids visible: {out}");
     }
+    // Nor by mounting the hierarchies libcontainer does not manage (name=systemd, the hybrid
+    // cgroup2) with CAP_SYS_ADMIN: the container has a cgroup of its own there too, so its
+    // cgroup namespace is rooted at that and not at the host's root.
+    let mut script = String::from("mkdir -p /tmp/h; ");
+    if Path::new("/sys/fs/cgroup/systemd").is_dir() {
+        script += "mount -t cgroup -o none,name=systemd cgroup /tmp/h && ls /tmp/h && \
+                   cat /tmp/h/cgroup.procs && umount /tmp/h; ";
+    }
+    if Path::new("/sys/fs/cgroup/unified").is_dir() {
+        script += "mount -t cgroup2 none /tmp/h && ls /tmp/h && cat /tmp/h/cgroup.procs; ";
+    }
+    let (code, out, err) = sh(&t, &["--cap-add", "SYS_ADMIN"], &script);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("release_agent"), "{out}");
+    assert!(
+        out.lines()
+            .filter(|l| l.chars().all(|c| c.is_ascii_digit()))
+            .all(|p| p.len() < 3),
+        "host processes visible: {out}"
+    );
     // The container's own cgroup is what it sees: its memory limit is the host's berth/<id>.
     let id = stdout(&t.run(&["-d", "--memory", "48m"], &["sleep", "100"]))
         .trim()

@@ -9,6 +9,7 @@
 //! exits records the exit code, finish time and OOM kill, undoes the runtime state and mounts,
 //! and removes the container when it was run with `--rm`.
 
+pub mod cgroup_join;
 pub mod executor;
 pub mod netns;
 pub mod protocol;
@@ -247,7 +248,7 @@ impl Monitor {
             stdio::prepare(&adir, "console.sock", rec.config.tty, rec.config.open_stdin)?;
         let rt_err =
             |e: libcontainer::error::LibcontainerError| EngineError::Runtime(error_chain(&e));
-        let mut container = stdio
+        let builder = stdio
             .apply(
                 ContainerBuilder::new(self.id.clone(), SyscallType::default())
                     .with_executor(executor::BerthExecutor)
@@ -256,9 +257,15 @@ impl Monitor {
             )
             .as_init(&dir)
             .with_systemd(false)
-            .with_detach(true)
-            .build()
-            .map_err(rt_err)?;
+            .with_detach(true);
+        // The container's processes are forked by `build` and inherit these cgroups.
+        let own_cgroups = cgroup_join::enter(&self.id)?;
+        let built = builder.build();
+        if let Err(e) = own_cgroups.leave() {
+            // The container's cgroup stays busy (and is left behind) while the monitor runs.
+            tracing::warn!("monitor of {}: {e}", self.id);
+        }
+        let mut container = built.map_err(rt_err)?;
         debug_log("start: built");
         let pid = container
             .pid()

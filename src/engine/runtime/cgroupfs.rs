@@ -53,26 +53,12 @@ impl CgroupLayout {
     /// The layout described by a `mountinfo` text.
     pub fn from_mountinfo(info: &str) -> CgroupLayout {
         let mut hierarchies = Vec::new();
-        for line in info.lines() {
-            // `… mount-point options [optional…] - fstype source super-options`
-            let Some((left, right)) = line.split_once(" - ") else {
-                continue;
-            };
-            let Some(point) = left.split(' ').nth(4) else {
-                continue;
-            };
-            let mut right = right.split(' ');
-            let fstype = right.next().unwrap_or_default();
-            let super_opts = right.nth(1).unwrap_or_default();
-            if fstype == "cgroup2" && point == CGROUP_ROOT {
+        for m in cgroup_mounts(info) {
+            if m.fstype == "cgroup2" && m.point == CGROUP_ROOT {
                 return CgroupLayout::V2;
             }
-            let joined = super_opts
-                .split(',')
-                .any(|o| JOINED_CONTROLLERS.contains(&o));
-            let under_root = Path::new(point).parent() == Some(Path::new(CGROUP_ROOT));
-            if fstype == "cgroup" && joined && under_root {
-                let point = PathBuf::from(point);
+            if m.fstype == "cgroup" && m.joined() {
+                let point = PathBuf::from(m.point);
                 if !hierarchies.contains(&point) {
                     hierarchies.push(point);
                 }
@@ -80,6 +66,86 @@ impl CgroupLayout {
         }
         CgroupLayout::V1 { hierarchies }
     }
+}
+
+/// A cgroup hierarchy libcontainer puts no container in (v1 `name=systemd`, the cgroup2 mount of
+/// a hybrid host). The container must still get a cgroup of its own there, or its cgroup
+/// namespace is rooted at the host's root on it (which a CAP_SYS_ADMIN container could mount).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unjoined {
+    /// Where the host mounts it (`/sys/fs/cgroup/systemd`).
+    pub mount_point: PathBuf,
+    /// Its key in `/proc/<pid>/cgroup`: `name=systemd`, or empty for cgroup2.
+    pub key: String,
+}
+
+/// The hierarchies of a cgroup v1 or hybrid host that libcontainer leaves alone (none on a
+/// cgroup v2 host). Only those mounted at their root (the cgroup path of a process is then
+/// relative to the mount point).
+pub fn unjoined_hierarchies(info: &str) -> Vec<Unjoined> {
+    let mut out: Vec<Unjoined> = Vec::new();
+    for m in cgroup_mounts(info) {
+        if m.fstype == "cgroup2" && m.point == CGROUP_ROOT {
+            return Vec::new();
+        }
+        if m.joined() || m.root != "/" {
+            continue;
+        }
+        let key = match m.fstype {
+            "cgroup2" => String::new(),
+            _ => match m.super_opts.split(',').find(|o| o.starts_with("name=")) {
+                Some(name) => name.to_string(),
+                None => continue,
+            },
+        };
+        if !out.iter().any(|u| u.key == key) {
+            out.push(Unjoined {
+                mount_point: PathBuf::from(m.point),
+                key,
+            });
+        }
+    }
+    out
+}
+
+/// One cgroup or cgroup2 mount directly under `/sys/fs/cgroup` (or at it).
+struct CgroupMount<'a> {
+    root: &'a str,
+    point: &'a str,
+    fstype: &'a str,
+    super_opts: &'a str,
+}
+
+impl CgroupMount<'_> {
+    /// Whether libcontainer puts a container in this hierarchy.
+    fn joined(&self) -> bool {
+        self.fstype == "cgroup"
+            && self
+                .super_opts
+                .split(',')
+                .any(|o| JOINED_CONTROLLERS.contains(&o))
+    }
+}
+
+fn cgroup_mounts(info: &str) -> impl Iterator<Item = CgroupMount<'_>> {
+    info.lines().filter_map(|line| {
+        // `id parent dev root mount-point options [optional…] - fstype source super-options`
+        let (left, right) = line.split_once(" - ")?;
+        let mut left = left.split(' ');
+        let root = left.nth(3)?;
+        let point = left.next()?;
+        let mut right = right.split(' ');
+        let fstype = right.next()?;
+        let super_opts = right.nth(1).unwrap_or_default();
+        let at_or_under =
+            point == CGROUP_ROOT || Path::new(point).parent() == Some(Path::new(CGROUP_ROOT));
+        (at_or_under && matches!(fstype, "cgroup" | "cgroup2")).then_some(CgroupMount {
+            root,
+            point,
+            fstype,
+            super_opts,
+        })
+    })
 }
 
 /// The spec mounts that make up the container's `/sys/fs/cgroup`; `rootfs` is the container's
@@ -171,6 +237,24 @@ mod tests {
             },
             "name=systemd and the hybrid cgroup2 mount are not joined, so not shown"
         );
+    }
+
+    #[test]
+    fn unjoined_hierarchies_are_named_and_hybrid_cgroup2() {
+        assert_eq!(
+            unjoined_hierarchies(V1_INFO),
+            [
+                Unjoined {
+                    mount_point: "/sys/fs/cgroup/systemd".into(),
+                    key: "name=systemd".into()
+                },
+                Unjoined {
+                    mount_point: "/sys/fs/cgroup/unified".into(),
+                    key: String::new()
+                },
+            ]
+        );
+        assert!(unjoined_hierarchies(V2_INFO).is_empty());
     }
 
     #[test]
