@@ -28,6 +28,9 @@ pub fn delete_runtime(layout: &Layout, id: &str) -> Result<()> {
     let base = runtime_root(layout, id);
     let dir = base.join(id);
     if !dir.exists() {
+        // `rm` may have deleted the state while the container's last processes still held a
+        // cgroup: sweep again.
+        remove_cgroups(id);
         return Ok(());
     }
     // The per-root directory goes when its last container does (a concurrent start recreates it).
@@ -87,7 +90,15 @@ fn remove_cgroup_tree(top: &Path) {
     }
     // Children come after their parent in `dirs`.
     for dir in dirs.iter().rev() {
-        let _ = std::fs::remove_dir(dir);
+        // A process that was just killed leaves its cgroups a moment after it dies.
+        for _ in 0..20 {
+            match std::fs::remove_dir(dir) {
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                    std::thread::sleep(std::time::Duration::from_millis(25))
+                }
+                _ => break,
+            }
+        }
     }
 }
 
