@@ -37,7 +37,12 @@ pub fn enter(id: &str) -> Result<OwnCgroups> {
             continue;
         };
         let target = h.mount_point.join("berth").join(id);
-        std::fs::create_dir_all(&target).ctx("cannot create the cgroup", &target)?;
+        match std::fs::create_dir_all(&target) {
+            // berth itself runs in a container that shows it this hierarchy read-only: its
+            // own cgroup there is not the host's root either.
+            Err(e) if e.raw_os_error() == Some(libc::EROFS) => continue,
+            r => r.ctx("cannot create the cgroup", &target)?,
+        }
         let procs = target.join("cgroup.procs");
         std::fs::write(&procs, &me).ctx("cannot join the cgroup", &procs)?;
         own.back.push(
