@@ -203,7 +203,7 @@ fn exec_exit_codes_streams_options_and_nothing_leaks() {
     ]);
     assert!(status_line.contains("Seccomp:\t2"), "{status_line}");
     assert!(
-        status_line.contains("CapEff:\t00000000800405fb"),
+        status_line.contains("CapEff:\t00000000a80425fb"),
         "{status_line}"
     );
 

@@ -64,11 +64,11 @@ fn capabilities_and_privileges() {
             .unwrap_or_default()
             .to_string()
     };
-    // podman's 11: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE
-    // SYS_CHROOT SETFCAP.
-    assert_eq!(cap(&[]), "00000000800405fb");
-    assert_eq!(cap(&["--cap-add", "NET_ADMIN"]), "00000000800415fb");
-    assert_eq!(cap(&["--cap-drop", "CHOWN"]), "00000000800405fa");
+    // Docker's 14: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE
+    // NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP.
+    assert_eq!(cap(&[]), "00000000a80425fb");
+    assert_eq!(cap(&["--cap-add", "NET_ADMIN"]), "00000000a80435fb");
+    assert_eq!(cap(&["--cap-drop", "CHOWN"]), "00000000a80425fa");
     let own_bounding = std::fs::read_to_string("/proc/self/status")
         .unwrap()
         .lines()

@@ -46,6 +46,9 @@ pub fn delete_runtime(layout: &Layout, id: &str) -> Result<()> {
     let base = runtime_root(layout, id);
     let dir = base.join(id);
     if !dir.exists() {
+        // `rm` may have deleted the state while the container's last processes still held a
+        // cgroup: sweep again.
+        remove_cgroups(id);
         return Ok(());
     }
     // The per-root directory goes when its last container does (a concurrent start recreates it).
@@ -54,9 +57,11 @@ pub fn delete_runtime(layout: &Layout, id: &str) -> Result<()> {
         Ok(mut c) => {
             if let Err(e) = c.delete(true) {
                 tracing::warn!("libcontainer delete of {id}: {e}");
-                remove_cgroups(id);
                 let _ = std::fs::remove_dir_all(&dir);
             }
+            // libcontainer removes only the container's own directories, and none that still
+            // holds a cgroup the container made inside it.
+            remove_cgroups(id);
         }
         Err(_) => {
             remove_cgroups(id);
@@ -74,16 +79,45 @@ impl Drop for RemoveWhenEmpty<'_> {
     }
 }
 
-/// Removes the container's cgroup directories on every hierarchy (best effort; they are empty
-/// once its processes are gone).
+/// Removes the container's cgroup directories on every hierarchy, with any cgroup the container
+/// made inside them (best effort; they are empty once its processes are gone).
 pub fn remove_cgroups(id: &str) {
     let rel = format!("berth/{id}");
     if let Ok(entries) = std::fs::read_dir("/sys/fs/cgroup") {
         for e in entries.flatten() {
-            let _ = std::fs::remove_dir(e.path().join(&rel));
+            remove_cgroup_tree(&e.path().join(&rel));
         }
     }
-    let _ = std::fs::remove_dir(Path::new("/sys/fs/cgroup").join(&rel));
+    remove_cgroup_tree(&Path::new("/sys/fs/cgroup").join(&rel));
+}
+
+/// Removes a cgroup and its descendants, deepest first. A cgroup directory holds only the
+/// kernel's files, which `rmdir` takes along; symlinks are never followed.
+fn remove_cgroup_tree(top: &Path) {
+    let mut dirs = Vec::new();
+    let mut todo = vec![top.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries.flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    todo.push(e.path());
+                }
+            }
+        }
+        dirs.push(dir);
+    }
+    // Children come after their parent in `dirs`.
+    for dir in dirs.iter().rev() {
+        // A process that was just killed leaves its cgroups a moment after it dies.
+        for _ in 0..20 {
+            match std::fs::remove_dir(dir) {
+                Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {
+                    std::thread::sleep(std::time::Duration::from_millis(25))
+                }
+                _ => break,
+            }
+        }
+    }
 }
 
 /// Whether the kernel OOM-killed a process of the container (cgroup v1 `memory.oom_control` or

@@ -99,6 +99,8 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
     // them behind: one session at a time per container creates them, and removes the new ones.
     let lock = FileLock::acquire(&layout.locks_dir().join(format!("{id}.exec")))?;
     let before = tenant_entries(&rt.join(id));
+    // Into the container's cgroups on the hierarchies libcontainer leaves alone too.
+    let own_cgroups = crate::engine::monitor::cgroup_join::enter(id)?;
     let built = stdio
         .apply(
             ContainerBuilder::new(id.to_string(), SyscallType::default())
@@ -113,6 +115,10 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
         .with_process(Some(&files.process))
         .with_detach(true)
         .build();
+    // Staying behind only keeps the container's cgroup busy until this monitor exits.
+    if let Err(e) = own_cgroups.leave() {
+        tracing::warn!("exec monitor of {id}: {e}");
+    }
     for e in tenant_entries(&rt.join(id)) {
         if !before.contains(&e) {
             let _ = std::fs::remove_file(rt.join(id).join(e));

@@ -88,7 +88,7 @@ fn exec_process_takes_the_container_process_and_the_options() {
         .as_ref()
         .unwrap()
         .contains(&oci_spec::runtime::Capability::SysAdmin));
-    assert_eq!(end.bounding().as_ref().unwrap().len(), 11);
+    assert_eq!(end.bounding().as_ref().unwrap().len(), 14);
 }
 
 #[test]

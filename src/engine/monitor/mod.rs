@@ -9,6 +9,7 @@
 //! exits records the exit code, finish time and OOM kill, undoes the runtime state and mounts,
 //! and removes the container when it was run with `--rm`.
 
+pub mod cgroup_join;
 pub mod claim;
 pub mod executor;
 pub mod netns;
@@ -253,7 +254,7 @@ impl Monitor {
         write_etc_files(&dir, rec)?;
         let user = users::resolve(&snap.merged(), &rec.config.user)?;
         let mut spec = runtime::build_spec(rec, &user, &dir)?;
-        runtime::destinations::resolve(&mut spec, &snap.merged())?;
+        runtime::destinations::resolve(&mut spec, &snap.merged(), rec.mounts.len())?;
         runtime::write_spec(&spec, &dir)?;
         debug_log("start: spec written");
         cleanup::delete_runtime(&self.layout, &self.id)?;
@@ -265,7 +266,7 @@ impl Monitor {
             stdio::prepare(&adir, "console.sock", rec.config.tty, rec.config.open_stdin)?;
         let rt_err =
             |e: libcontainer::error::LibcontainerError| EngineError::Runtime(error_chain(&e));
-        let mut container = stdio
+        let builder = stdio
             .apply(
                 ContainerBuilder::new(self.id.clone(), SyscallType::default())
                     .with_executor(executor::BerthExecutor)
@@ -274,9 +275,15 @@ impl Monitor {
             )
             .as_init(&dir)
             .with_systemd(false)
-            .with_detach(true)
-            .build()
-            .map_err(rt_err)?;
+            .with_detach(true);
+        // The container's processes are forked by `build` and inherit these cgroups.
+        let own_cgroups = cgroup_join::enter(&self.id)?;
+        let built = builder.build();
+        if let Err(e) = own_cgroups.leave() {
+            // The container's cgroup stays busy (and is left behind) while the monitor runs.
+            tracing::warn!("monitor of {}: {e}", self.id);
+        }
+        let mut container = built.map_err(rt_err)?;
         debug_log("start: built");
         let pid = container
             .pid()

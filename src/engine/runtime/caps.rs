@@ -1,15 +1,20 @@
-//! Capability sets: podman's 11 defaults, `--cap-add`, `--cap-drop`, `--privileged`.
+//! Capability sets: Docker's 14 defaults, `--cap-add`, `--cap-drop`, `--privileged`.
 
 use crate::engine::error::{EngineError, Result};
 
-/// podman's default capabilities.
-pub const DEFAULT_CAPS: [&str; 11] = [
+/// Docker's default capabilities. NET_RAW lets `ping` (whose file capability is
+/// `cap_net_raw=ep`) run at all: the kernel refuses to exec a file whose forced capabilities
+/// exceed the bounding set.
+pub const DEFAULT_CAPS: [&str; 14] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_FOWNER",
     "CAP_FSETID",
     "CAP_KILL",
     "CAP_NET_BIND_SERVICE",
+    "CAP_NET_RAW",
+    "CAP_MKNOD",
+    "CAP_AUDIT_WRITE",
     "CAP_SETFCAP",
     "CAP_SETGID",
     "CAP_SETPCAP",
@@ -101,7 +106,7 @@ pub fn available() -> Vec<&'static str> {
         .collect()
 }
 
-/// The capability set: podman's defaults (or all berth has with `privileged`), plus `add`,
+/// The capability set: Docker's defaults (or all berth has with `privileged`), plus `add`,
 /// minus `drop`. `drop` wins over `add` like Docker, except that `ALL` in `add` re-adds
 /// everything.
 pub fn effective(add: &[String], drop: &[String], privileged: bool) -> Result<Vec<String>> {
@@ -119,7 +124,12 @@ pub fn effective(add: &[String], drop: &[String], privileged: bool) -> Result<Ve
     let mut set: Vec<String> = if privileged || add.iter().any(|c| c == "ALL") {
         available.iter().map(|s| s.to_string()).collect()
     } else {
-        DEFAULT_CAPS.iter().map(|s| s.to_string()).collect()
+        // A host that withholds one of them from berth (it cannot be granted) runs without it.
+        DEFAULT_CAPS
+            .iter()
+            .filter(|c| available.contains(c))
+            .map(|s| s.to_string())
+            .collect()
     };
     if privileged {
         return Ok(set);
@@ -143,7 +153,7 @@ mod tests {
 
     #[test]
     fn defaults_adds_and_drops() {
-        assert_eq!(effective(&[], &[], false).unwrap().len(), 11);
+        assert_eq!(effective(&[], &[], false).unwrap().len(), 14);
         let s = effective(&["net_admin".into()], &["CHOWN".into()], false).unwrap();
         assert!(s.contains(&"CAP_NET_ADMIN".to_string()));
         assert!(!s.contains(&"CAP_CHOWN".to_string()));

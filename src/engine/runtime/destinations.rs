@@ -21,8 +21,11 @@ use crate::engine::inroot;
 use crate::engine::mounts::kernel_fs;
 
 /// Rewrites every mount destination of `spec` to its in-root target in `rootfs` (the mounted
-/// overlay) and refuses mounts that land on `/proc` or `/sys` with the wrong type.
-pub fn resolve(spec: &mut Spec, rootfs: &Path) -> Result<()> {
+/// overlay) and refuses mounts that land on `/proc` or `/sys` with the wrong type. The last
+/// `user_mounts` mounts of the spec are the user's (`-v`, `--mount`, `--tmpfs`, image volumes)
+/// and get that check; the runtime's own mounts before them (procfs, sysfs, the cgroup view of
+/// `runtime::cgroupfs`) are made by berth and only resolved.
+pub fn resolve(spec: &mut Spec, rootfs: &Path, user_mounts: usize) -> Result<()> {
     let proc_at = inroot::canonical(rootfs, "/proc")?;
     let sys_at = inroot::canonical(rootfs, "/sys")?;
     for (name, at) in [("/proc", &proc_at), ("/sys", &sys_at)] {
@@ -34,7 +37,8 @@ pub fn resolve(spec: &mut Spec, rootfs: &Path) -> Result<()> {
     let Some(mut mounts) = spec.mounts().clone() else {
         return Ok(());
     };
-    for m in mounts.iter_mut() {
+    let own = mounts.len().saturating_sub(user_mounts);
+    for (i, m) in mounts.iter_mut().enumerate() {
         let dest = m.destination().to_string_lossy().into_owned();
         let resolved = inroot::canonical(rootfs, &dest)?;
         if resolved == "/" {
@@ -49,13 +53,29 @@ pub fn resolve(spec: &mut Spec, rootfs: &Path) -> Result<()> {
         } else {
             kind
         };
-        kernel_fs::check(&kind, &resolved, &proc_at, &sys_at).map_err(|why| {
+        let checked = if i < own {
+            Ok(())
+        } else {
+            kernel_fs::check(&kind, &resolved, &proc_at, &sys_at)
+        };
+        checked.map_err(|why| {
             if resolved == dest {
                 EngineError::InvalidInput(why)
             } else {
                 EngineError::InvalidInput(format!("{dest} leads to {resolved} in the image: {why}"))
             }
         })?;
+        // A bind of a path inside the rootfs (the read-only seal of the cgroup view) takes its
+        // source resolved inside the rootfs too, never through the image's symlinks on the host.
+        if let Some(inner) = m
+            .source()
+            .as_ref()
+            .and_then(|s| s.strip_prefix(rootfs).ok())
+        {
+            let inner = format!("/{}", inner.to_string_lossy());
+            let source = inroot::canonical(rootfs, &inner)?;
+            m.set_source(Some(rootfs.join(source.trim_start_matches('/'))));
+        }
         m.set_destination(resolved.into());
     }
     spec.set_mounts(Some(mounts));

@@ -2,7 +2,9 @@
 //! record: process, namespaces, mounts, capabilities, masked paths, seccomp, cgroup limits.
 
 pub mod caps;
+pub mod cgroupfs;
 pub mod destinations;
+pub mod devices;
 pub mod seccomp;
 
 use std::path::Path;
@@ -94,7 +96,7 @@ fn rlimits() -> Vec<Value> {
     out
 }
 
-fn mounts(dir: &Path, privileged: bool) -> Vec<Value> {
+fn mounts(dir: &Path, id: &str, cgroups: &cgroupfs::CgroupLayout, privileged: bool) -> Vec<Value> {
     let ro = if privileged { "rw" } else { "ro" };
     let mut m = vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc",
@@ -109,9 +111,13 @@ fn mounts(dir: &Path, privileged: bool) -> Vec<Value> {
                "options": ["nosuid", "noexec", "nodev"]}),
         json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
                "options": ["nosuid", "noexec", "nodev", ro]}),
-        json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
-               "options": ["nosuid", "noexec", "nodev", "relatime", ro]}),
     ];
+    m.extend(cgroupfs::mounts(
+        cgroups,
+        id,
+        &dir.join("merged"),
+        privileged,
+    ));
     for file in ["hosts", "hostname", "resolv.conf"] {
         m.push(json!({
             "destination": format!("/etc/{file}"),
@@ -125,7 +131,7 @@ fn mounts(dir: &Path, privileged: bool) -> Vec<Value> {
 
 fn resources(record: &ContainerRecord) -> Value {
     let hc = &record.host_config;
-    let mut r = json!({"devices": [{"allow": false, "access": "rwm"}]});
+    let mut r = json!({"devices": devices::cgroup_rules(hc.privileged)});
     if hc.memory > 0 {
         r["memory"] = json!({"limit": hc.memory});
     }
@@ -139,10 +145,20 @@ fn resources(record: &ContainerRecord) -> Value {
     r
 }
 
-/// Builds the runtime spec for `record` running as `user`; `dir` is the container's directory
-/// (bundle), whose `merged/` is the rootfs and whose `hosts`, `hostname`, `resolv.conf` are
-/// bind-mounted into `/etc`.
+/// Builds the runtime spec for `record` running as `user` on this host; `dir` is the
+/// container's directory (bundle), whose `merged/` is the rootfs and whose `hosts`, `hostname`,
+/// `resolv.conf` are bind-mounted into `/etc`.
 pub fn build_spec(record: &ContainerRecord, user: &ResolvedUser, dir: &Path) -> Result<Spec> {
+    build_spec_for(record, user, dir, &cgroupfs::CgroupLayout::detect())
+}
+
+/// [`build_spec`] for a host whose cgroups are laid out as `cgroups`.
+pub fn build_spec_for(
+    record: &ContainerRecord,
+    user: &ResolvedUser,
+    dir: &Path,
+    cgroups: &cgroupfs::CgroupLayout,
+) -> Result<Spec> {
     let hc = &record.host_config;
     let caps = caps::effective(&hc.cap_add, &hc.cap_drop, hc.privileged)?;
     let mut namespaces = vec![
@@ -183,13 +199,15 @@ pub fn build_spec(record: &ContainerRecord, user: &ResolvedUser, dir: &Path) -> 
         linux["maskedPaths"] = json!(MASKED_PATHS);
         linux["readonlyPaths"] = json!(READONLY_PATHS);
         linux["seccomp"] = seccomp::default_profile(&caps)?;
+    } else {
+        linux["devices"] = Value::Array(devices::host_devices());
     }
     let spec = json!({
         "ociVersion": "1.0.2",
         "root": {"path": dir.join("merged"), "readonly": false},
         "hostname": record.config.hostname,
         "process": process,
-        "mounts": mounts(dir, hc.privileged)
+        "mounts": mounts(dir, &record.id, cgroups, hc.privileged)
             .into_iter()
             .chain(crate::engine::mounts::spec_mounts(&record.mounts))
             .collect::<Vec<_>>(),
@@ -263,7 +281,7 @@ mod tests {
                 .as_array()
                 .unwrap()
                 .len(),
-            11
+            14
         );
         assert_eq!(v["linux"]["resources"]["memory"]["limit"], 64 << 20);
         assert_eq!(v["linux"]["resources"]["cpu"]["quota"], 50_000);
@@ -290,6 +308,56 @@ mod tests {
         assert_eq!(v["linux"]["namespaces"].as_array().unwrap().len(), 5);
         assert!(v["linux"].get("seccomp").is_none());
         assert!(v["linux"].get("maskedPaths").is_none());
+        assert_eq!(v["linux"]["resources"]["devices"][0]["allow"], true);
+        assert!(v["linux"]["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["path"] == "/dev/null"));
+    }
+
+    #[test]
+    fn cgroup_fs_is_read_only_and_own_only_on_v1_and_v2() {
+        use cgroupfs::CgroupLayout;
+        let v1 = CgroupLayout::V1 {
+            hierarchies: vec!["/sys/fs/cgroup/memory".into()],
+        };
+        for layout in [v1, CgroupLayout::V2] {
+            let spec = build_spec_for(&record(), &user(), Path::new("/b"), &layout).unwrap();
+            let v = serde_json::to_value(&spec).unwrap();
+            assert!(v["linux"]["namespaces"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({"type": "cgroup"})));
+            assert_eq!(v["linux"]["resources"]["devices"][0]["allow"], false);
+            assert!(v["linux"].get("devices").is_none());
+            let cg: Vec<&Value> = v["mounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| {
+                    m["destination"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("/sys/fs/cgroup")
+                })
+                .collect();
+            assert!(!cg.is_empty(), "{layout:?}");
+            for m in &cg {
+                let opts = m["options"].as_array().unwrap();
+                assert!(
+                    m["type"] == "tmpfs" || opts.contains(&json!("ro")),
+                    "{layout:?}: {m}"
+                );
+            }
+            if matches!(layout, CgroupLayout::V1 { .. }) {
+                let sources: Vec<&str> = cg.iter().filter_map(|m| m["source"].as_str()).collect();
+                assert!(sources.contains(
+                    &format!("/sys/fs/cgroup/memory/berth/{}", "ab".repeat(32)).as_str()
+                ));
+                assert_eq!(cg.last().unwrap()["source"], "/b/merged/sys/fs/cgroup");
+            }
+        }
     }
 
     #[test]

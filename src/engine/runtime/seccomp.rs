@@ -28,6 +28,9 @@ struct Rule {
     caps: Vec<String>,
     #[serde(default)]
     unless_caps: Vec<String>,
+    /// Only on kernels at least this version ("major.minor").
+    #[serde(default)]
+    min_kernel: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -56,8 +59,30 @@ fn op_name(op: &str) -> Result<&'static str> {
     })
 }
 
-/// The `linux.seccomp` object for a container holding `caps` (names like `CAP_SYS_ADMIN`).
+/// `(major, minor)` of a kernel release string such as `6.1.0-18-amd64` or `4.8`.
+fn kernel_version(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.split(['.', '-', '+']);
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// The running kernel's `(major, minor)`; `(0, 0)` when unreadable, so that rules needing a
+/// newer kernel stay off.
+fn running_kernel() -> (u32, u32) {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .ok()
+        .and_then(|r| kernel_version(r.trim()))
+        .unwrap_or((0, 0))
+}
+
+/// The `linux.seccomp` object for a container holding `caps` (names like `CAP_SYS_ADMIN`) on
+/// the running kernel.
 pub fn default_profile(caps: &[String]) -> Result<Value> {
+    profile_for(caps, running_kernel())
+}
+
+fn profile_for(caps: &[String], kernel: (u32, u32)) -> Result<Value> {
     let profile: Profile = serde_json::from_str(PROFILE)
         .map_err(|e| EngineError::Runtime(format!("built-in seccomp profile is malformed: {e}")))?;
     let has = |c: &String| caps.iter().any(|x| x == c);
@@ -65,6 +90,14 @@ pub fn default_profile(caps: &[String]) -> Result<Value> {
     for rule in &profile.rules {
         if !rule.caps.iter().all(has) || rule.unless_caps.iter().any(has) {
             continue;
+        }
+        if let Some(min) = &rule.min_kernel {
+            let min = kernel_version(min).ok_or_else(|| {
+                EngineError::Runtime(format!("seccomp profile: bad min_kernel {min:?}"))
+            })?;
+            if kernel < min {
+                continue;
+            }
         }
         let mut out = json!({
             "names": rule.names,
@@ -124,5 +157,21 @@ mod tests {
         assert!(allowed(&admin, "clone"));
         assert!(allowed(&admin, "chroot"));
         assert_eq!(plain["defaultErrnoRet"], 1);
+    }
+
+    #[test]
+    fn ptrace_is_allowed_from_kernel_4_8_like_docker() {
+        let caps = ["CAP_CHOWN".to_string()];
+        let new = profile_for(&caps, (4, 8)).unwrap();
+        assert!(allowed(&new, "ptrace"));
+        assert!(allowed(&new, "process_vm_readv"));
+        assert!(!allowed(&new, "kcmp"), "kcmp still needs CAP_SYS_PTRACE");
+        let old = profile_for(&caps, (4, 7)).unwrap();
+        assert!(!allowed(&old, "ptrace"));
+        let traced = profile_for(&["CAP_SYS_PTRACE".to_string()], (4, 7)).unwrap();
+        assert!(allowed(&traced, "ptrace"));
+        assert_eq!(kernel_version("6.18.44-fc-v857"), Some((6, 18)));
+        assert_eq!(kernel_version("4.8"), Some((4, 8)));
+        assert_eq!(kernel_version("5"), None);
     }
 }
