@@ -86,7 +86,10 @@ fn small_containers_fs(t: &TestRoot, size: &str) -> (PathBuf, PathBuf) {
 
 fn status(t: &TestRoot, name: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(&t.ok(&["inspect", name])).expect("json");
-    v[0]["State"]["Status"].as_str().unwrap_or_default().to_string()
+    v[0]["State"]["Status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
@@ -138,9 +141,11 @@ fn a_full_disk_drops_counted_output_and_stop_kill_rm_still_work() {
 
         // Room again: the monitor, still draining, says in the log what it dropped.
         std::fs::remove_file(&reserve).unwrap();
-        wait_for("the drop marker in the log", Duration::from_secs(15), || {
-            dropped(&log_text(&dir, &id)).is_some()
-        });
+        wait_for(
+            "the drop marker in the log",
+            Duration::from_secs(15),
+            || dropped(&log_text(&dir, &id)).is_some(),
+        );
         let (lines, bytes) = dropped(&log_text(&dir, &id)).unwrap();
         assert!(lines > 0 && bytes >= lines, "{lines} lines, {bytes} bytes");
         // Every entry in the file is whole (a failed write is cut back, not left half-written).
@@ -152,9 +157,11 @@ fn a_full_disk_drops_counted_output_and_stop_kill_rm_still_work() {
         }
 
         // The disk is full again by now: every operation still finishes in bounded time.
-        wait_for("the log to fill the disk again", Duration::from_secs(30), || {
-            free_bytes(&dir) < 64 << 10
-        });
+        wait_for(
+            "the log to fill the disk again",
+            Duration::from_secs(30),
+            || free_bytes(&dir) < 64 << 10,
+        );
         let args: Vec<&str> = match op {
             "stop" => vec!["stop", "-t", "1", &name],
             "kill" => vec!["kill", &name],
@@ -192,18 +199,29 @@ fn a_lock_held_too_long_fails_naming_its_holder() {
     let out = t.run(&["-d", "--name", "idle"], &["sleep", "100"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let id = stdout(&out).trim().to_string();
-    let held = berth::engine::lock::FileLock::acquire(
-        &t.root().join("locks").join(format!("{id}.lock")),
-    )
-    .expect("take the container's lock");
-    for args in [vec!["kill", "idle"], vec!["stop", "idle"], vec!["rm", "-f", "idle"]] {
+    let held =
+        berth::engine::lock::FileLock::acquire(&t.root().join("locks").join(format!("{id}.lock")))
+            .expect("take the container's lock");
+    for args in [
+        vec!["kill", "idle"],
+        vec!["stop", "idle"],
+        vec!["rm", "-f", "idle"],
+    ] {
         let started = Instant::now();
-        let out = bounded(&t, &args, &[("BERTH_LOCK_TIMEOUT", "1")], Duration::from_secs(30))
-            .unwrap_or_else(|| panic!("berth {args:?} waited for the lock without end"));
+        let out = bounded(
+            &t,
+            &args,
+            &[("BERTH_LOCK_TIMEOUT", "1")],
+            Duration::from_secs(30),
+        )
+        .unwrap_or_else(|| panic!("berth {args:?} waited for the lock without end"));
         assert!(started.elapsed() < Duration::from_secs(15));
         assert!(!out.status.success());
         let e = stderr(&out);
-        assert!(e.contains(&format!("container {} is busy", &id[..12])), "{e}");
+        assert!(
+            e.contains(&format!("container {} is busy", &id[..12])),
+            "{e}"
+        );
         assert!(
             e.contains(&format!("process {}", std::process::id())),
             "the holder is named: {e}"

@@ -284,15 +284,10 @@ impl Monitor {
         // Wait for the exit without reaping and without the container's lock, so that `stop`,
         // `kill` and `rm -f` can always reach a container that is still running; reap under the
         // lock, so that nobody signals a reused pid.
-        loop {
-            match waitid(
-                Id::Pid(Pid::from_raw(pid)),
-                WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
-            ) {
-                Err(nix::errno::Errno::EINTR) => continue,
-                _ => break,
-            }
-        }
+        while let Err(nix::errno::Errno::EINTR) = waitid(
+            Id::Pid(Pid::from_raw(pid)),
+            WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
+        ) {}
         let lock = store::lock(&self.layout, &self.id);
         let code = match waitpid(Pid::from_raw(pid), None) {
             Ok(WaitStatus::Exited(_, c)) => c,
