@@ -292,3 +292,45 @@ fn logs_follow_goes_on_across_rotations() {
     let files = log_files(&container_dir(&t, &id));
     assert!(files.len() > 3, "the log rotated while followed: {files:?}");
 }
+
+/// The TUI's log follower (its engine backend) reads a real container's rotated files in order
+/// and follows it across rotations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_follower_reads_rotated_files_in_order() {
+    use berth::tui::jobs::Backend;
+    let t = TestRoot::new();
+    let cmd = counting(300, Some("0.01"));
+    let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
+    let flags = [
+        "-d",
+        "--name",
+        "tui",
+        "--log-opt",
+        "max-size=2k",
+        "--log-opt",
+        "max-file=50",
+    ];
+    let out = t.run(&flags, &cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).trim().to_string();
+    // Let a few rotations happen before the follower starts.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let engine = t.engine();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let follow = engine.follow_logs(id.clone(), None, None, tx);
+    let task = tokio::spawn(follow);
+    let mut got: Vec<String> = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while got.last().map(String::as_str) != Some("line 299") {
+        match tokio::time::timeout_at(deadline, rx.recv()).await {
+            Ok(Some(batch)) => got.extend(batch.into_iter().map(|l| l.text)),
+            Ok(None) => break,
+            Err(_) => panic!("the follower stopped early: {got:?}"),
+        }
+    }
+    drop(rx);
+    let _ = task.await;
+    let want: Vec<String> = (0..300).map(|i| format!("line {i}")).collect();
+    assert_eq!(got, want);
+    assert!(log_files(&container_dir(&t, &id)).len() > 3);
+}
