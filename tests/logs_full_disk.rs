@@ -1,6 +1,7 @@
 //! A container whose log cannot be written (its filesystem is full) keeps running and draining
 //! its output; the log says how much was dropped once it can be written again; `stop`, `kill`
-//! and `rm -f` finish in bounded time; a container lock held too long fails naming its holder.
+//! and `rm -f` finish in bounded time, also when the monitor itself is stuck; a container lock
+//! held too long fails naming its holder.
 //! As root, with the real binary: `containers/` is a small tmpfs mounted by the test (unmounted
 //! by the test root's drop, also on failure).
 
@@ -50,6 +51,12 @@ impl Drop for Unwedge<'_> {
         let engine = self.t.engine();
         for id in &self.ids {
             if let Ok(rec) = berth::engine::container::get(&engine, id) {
+                if rec.state.monitor_pid > 0 {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(rec.state.monitor_pid),
+                        nix::sys::signal::Signal::SIGCONT,
+                    );
+                }
                 if rec.state.pid > 0 {
                     let _ = nix::sys::signal::kill(
                         nix::unistd::Pid::from_raw(rec.state.pid),
@@ -229,4 +236,55 @@ fn a_lock_held_too_long_fails_naming_its_holder() {
     }
     drop(held);
     t.ok(&["kill", "idle"]);
+}
+
+#[test]
+fn stop_and_rm_f_end_a_container_whose_monitor_is_stuck() {
+    let t = TestRoot::new();
+    let mut guard = Unwedge { t: &t, ids: vec![] };
+    for op in ["stop", "rm"] {
+        let name = format!("stuck-{op}");
+        let out = t.run(&["-d", "--name", &name], &["sleep", "100"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let id = stdout(&out).trim().to_string();
+        guard.ids.push(id.clone());
+        let rec = berth::engine::container::get(&t.engine(), &id).unwrap();
+        assert!(rec.state.monitor_pid > 0);
+        // The monitor stops serving (as when it blocks on a client that reads nothing).
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(rec.state.monitor_pid),
+            nix::sys::signal::Signal::SIGSTOP,
+        )
+        .unwrap();
+        let args: Vec<&str> = match op {
+            "stop" => vec!["stop", "-t", "1", &name],
+            _ => vec!["rm", "-f", &name],
+        };
+        let started = Instant::now();
+        let out = bounded(&t, &args, &[], Duration::from_secs(60))
+            .unwrap_or_else(|| panic!("berth {op} hung"));
+        assert!(out.status.success(), "{op}: {}", stderr(&out));
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            !std::path::Path::new(&format!("/proc/{}", rec.state.monitor_pid)).exists()
+                || std::fs::read_to_string(format!("/proc/{}/stat", rec.state.monitor_pid))
+                    .map(|s| s.contains(") Z"))
+                    .unwrap_or(true),
+            "the stuck monitor was ended"
+        );
+        if op == "stop" {
+            assert_eq!(status(&t, &name), "exited");
+            t.ok(&["rm", &name]);
+        }
+        assert!(!t.ok(&["ps", "-a", "-q", "--no-trunc"]).contains(&id));
+        assert!(
+            t.mounts().iter().all(|m| !m.contains(&id)),
+            "{:?}",
+            t.mounts()
+        );
+    }
 }

@@ -34,7 +34,7 @@ pub fn remove(engine: &Engine, id: &str, force: bool) -> Result<()> {
             }
         }
     }
-    if !stop::wait_stopped(engine, id, Some(Duration::from_secs(30)))? {
+    if !stop::wait_killed(engine, id, Duration::from_secs(30))? {
         return Err(EngineError::Runtime(format!(
             "container {id} did not exit after SIGKILL within 30 s"
         )));
