@@ -95,7 +95,11 @@ pub fn rotate(path: &Path, max_file: u32, compress: bool) -> std::io::Result<()>
         }
     }
     let first = numbered(path, 1, false);
-    std::fs::rename(path, &first)?;
+    match std::fs::rename(path, &first) {
+        // Removed under us: the next write starts a new file anyway.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        r => r?,
+    }
     if compress {
         // A failed compression keeps the plain file: still read back, just larger.
         if gzip(&first).is_ok() {
