@@ -71,6 +71,25 @@ fn run_fg(t: &TestRoot, flags: &[&str], cmd: &[String]) -> String {
     v["Id"].as_str().unwrap().to_string()
 }
 
+/// Starts (detached) a container printing `line 0` … `line 299` over about three seconds, its log
+/// rotating every 2k (50 files kept, so nothing is lost); returns its id.
+fn run_rotating(t: &TestRoot, name: &str) -> String {
+    let cmd = counting(300, Some("0.01"));
+    let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
+    let flags = [
+        "-d",
+        "--name",
+        name,
+        "--log-opt",
+        "max-size=2k",
+        "--log-opt",
+        "max-file=50",
+    ];
+    let out = t.run(&flags, &cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
 #[test]
 fn bad_log_options_are_refused_like_docker_and_create_nothing() {
     let t = TestRoot::new();
@@ -249,20 +268,7 @@ fn none_keeps_no_log_and_logs_says_it_cannot_read() {
 #[test]
 fn logs_follow_goes_on_across_rotations() {
     let t = TestRoot::new();
-    let cmd = counting(300, Some("0.01"));
-    let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
-    let flags = [
-        "-d",
-        "--name",
-        "fol",
-        "--log-opt",
-        "max-size=2k",
-        "--log-opt",
-        "max-file=50",
-    ];
-    let out = t.run(&flags, &cmd);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let id = stdout(&out).trim().to_string();
+    let id = run_rotating(&t, "fol");
     let follower = std::process::Command::new(containers_support::berth_bin())
         .arg("--root")
         .arg(t.root())
@@ -299,20 +305,7 @@ fn logs_follow_goes_on_across_rotations() {
 async fn the_tui_follower_reads_rotated_files_in_order() {
     use berth::tui::jobs::Backend;
     let t = TestRoot::new();
-    let cmd = counting(300, Some("0.01"));
-    let cmd: Vec<&str> = cmd.iter().map(String::as_str).collect();
-    let flags = [
-        "-d",
-        "--name",
-        "tui",
-        "--log-opt",
-        "max-size=2k",
-        "--log-opt",
-        "max-file=50",
-    ];
-    let out = t.run(&flags, &cmd);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let id = stdout(&out).trim().to_string();
+    let id = run_rotating(&t, "tui");
     // Let a few rotations happen before the follower starts.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let engine = t.engine();
