@@ -454,7 +454,16 @@ fn logs(engine: &Engine, args: &LogsArgs) -> anyhow::Result<i32> {
             .transpose()?,
     };
     let follow = args.follow && options.until.is_none();
-    for entry in ct::logs(engine, &id, options, follow)? {
+    let entries = match ct::logs(engine, &id, options, follow) {
+        Ok(entries) => entries,
+        // docker: a driver that keeps nothing is an error of the request (exit 1).
+        Err(e @ EngineError::InvalidState(_)) => {
+            eprintln!("Error: {e}");
+            return Ok(1);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for entry in entries {
         let entry = entry?;
         let prefix = if args.timestamps {
             format!(

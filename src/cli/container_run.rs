@@ -71,6 +71,12 @@ pub struct CreateArgs {
     #[arg(long, action = clap::ArgAction::Set, default_value_t = true, num_args = 0..=1,
           default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     pub tls_verify: bool,
+    /// Logging driver for the container: json-file (default), local or none
+    #[arg(long = "log-driver", value_name = "DRIVER")]
+    pub log_driver: Option<String>,
+    /// Log driver options: max-size=SIZE (default 20m), max-file=N (default 5), compress=BOOL
+    #[arg(long = "log-opt", value_name = "KEY=VALUE")]
+    pub log_opt: Vec<String>,
     /// The IMAGE argument is a directory holding a root filesystem (as in podman)
     #[arg(long)]
     pub rootfs: bool,
@@ -130,6 +136,8 @@ impl CreateArgs {
             tty: self.tty,
             interactive: self.interactive,
             stdin_once: self.interactive,
+            log_driver: self.log_driver.clone(),
+            log_opts: self.log_opt.clone(),
         })
     }
 }

@@ -329,7 +329,10 @@ fn follow(
     options: LogOptions,
     out: &mpsc::Sender<Vec<LogLine>>,
 ) -> Result<(), EngineError> {
-    container::get(e, id)?;
+    let rec = container::get(e, id)?;
+    if !rec.host_config.log_config.policy()?.readable() {
+        return Err(crate::engine::logs::config::not_readable());
+    }
     let path = e.layout().container_dir(id).join("log.json");
     let exists = |e: &Engine| -> Result<bool, EngineError> {
         Ok(e.state()

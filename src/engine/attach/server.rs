@@ -204,7 +204,7 @@ impl Server {
             }
         }
         if let Some(log) = self.log.as_mut() {
-            log.flush()?;
+            log.flush();
         }
         Ok(())
     }
@@ -320,7 +320,7 @@ impl Server {
                     Stream::Stderr
                 },
                 data,
-            )?;
+            );
         }
         if let Some(p) = self.plain.as_mut().filter(|p| p.alive) {
             let w = if stdout { &mut p.stdout } else { &mut p.stderr };

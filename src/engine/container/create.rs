@@ -8,6 +8,7 @@ use super::names;
 use super::record::{Config, ContainerRecord, HostConfig, State};
 use super::store;
 use crate::engine::error::{EngineError, IoContext, Result};
+use crate::engine::logs::LogConfig;
 use crate::engine::mounts;
 use crate::engine::runtime::caps;
 use crate::engine::snapshot::Snapshot;
@@ -50,6 +51,10 @@ pub struct CreateOptions {
     /// Close stdin when the first attached client's stdin ends (Docker's `StdinOnce`: `-i`
     /// except with `run -d`).
     pub stdin_once: bool,
+    /// `--log-driver` (default json-file).
+    pub log_driver: Option<String>,
+    /// `--log-opt KEY=VALUE`.
+    pub log_opts: Vec<String>,
 }
 
 /// Parses Docker's sizes: `512`, `64k`, `64m`, `1g` (binary units, optional trailing `b`).
@@ -154,6 +159,7 @@ pub fn build_record(
     }
     // Validates capability names now rather than at start.
     caps::effective(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
+    let log_config = LogConfig::parse(opts.log_driver.as_deref(), &opts.log_opts)?;
     let ic = &img.config;
     let (entrypoint, cmd) = match &opts.entrypoint {
         Some(ep) => (
@@ -218,6 +224,7 @@ pub fn build_record(
             privileged: opts.privileged,
             security_opt: opts.security_opt.clone(),
             auto_remove: opts.auto_remove,
+            log_config,
         },
         state: State::default(),
         restart_count: 0,

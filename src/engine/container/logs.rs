@@ -1,5 +1,6 @@
 //! Reading a container's log: the entries so far (`--tail`, `--since`, `--until`) and, with
-//! follow, new ones as they are written until the container stops.
+//! follow, new ones as they are written until the container stops (across rotations: see
+//! [`crate::engine::logs::reader`]).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -31,7 +32,10 @@ impl ContainerLogs {
 
 /// Opens the log of container `id`.
 pub fn open(engine: &Engine, id: &str, options: LogOptions, follow: bool) -> Result<ContainerLogs> {
-    store::load(engine.state(), id)?;
+    let rec = store::load(engine.state(), id)?;
+    if !rec.host_config.log_config.policy()?.readable() {
+        return Err(crate::engine::logs::config::not_readable());
+    }
     let path = engine.layout().container_dir(id).join("log.json");
     Ok(ContainerLogs {
         engine: engine.clone(),

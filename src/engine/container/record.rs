@@ -118,6 +118,9 @@ pub struct HostConfig {
     pub privileged: bool,
     pub security_opt: Vec<String>,
     pub auto_remove: bool,
+    /// `--log-driver` and `--log-opt` (defaults filled in).
+    #[serde(default)]
+    pub log_config: crate::engine::logs::LogConfig,
 }
 
 impl HostConfig {

@@ -56,7 +56,7 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
             }
         }
     }
-    if !stop::wait_stopped(engine, id, Some(Duration::from_secs(30)))? {
+    if !stop::wait_killed(engine, id, Duration::from_secs(30))? {
         return Err(EngineError::Runtime(format!(
             "container {id} did not exit after SIGKILL within 30 s"
         )));

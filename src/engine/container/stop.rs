@@ -83,6 +83,46 @@ pub fn wait_stopped(engine: &Engine, id: &str, timeout: Option<Duration>) -> Res
     }
 }
 
+/// How long a killed container's process may stay unreaped before its monitor counts as stuck.
+const REAP_GRACE: Duration = Duration::from_secs(5);
+
+/// Whether `pid` is gone or a zombie nobody reaps.
+fn dead_or_zombie(pid: i32) -> bool {
+    if pid <= 0 {
+        return true;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next())
+            .is_none_or(|state| state == "Z" || state == "X"),
+        Err(_) => true,
+    }
+}
+
+/// After SIGKILL: waits up to `limit` for the exit to be recorded. A monitor that leaves its
+/// killed container unreaped for [`REAP_GRACE`] (stopped, or blocked on a stuck client) is
+/// killed itself, and the container is then recorded as exited by the lost-monitor path.
+pub fn wait_killed(engine: &Engine, id: &str, limit: Duration) -> Result<bool> {
+    let start = Instant::now();
+    if wait_stopped(engine, id, Some(REAP_GRACE.min(limit)))? {
+        return Ok(true);
+    }
+    if let Some(rec) = engine.state().read(|tx| store::get(tx, id))? {
+        if dead_or_zombie(rec.state.pid)
+            && cleanup::monitor_alive(rec.state.monitor_pid, rec.state.monitor_start)
+        {
+            tracing::warn!(
+                "the monitor (pid {}) of container {} does not reap it: killing the monitor",
+                rec.state.monitor_pid,
+                rec.name
+            );
+            let _ = send(Pid::from_raw(rec.state.monitor_pid), Signal::SIGKILL);
+        }
+    }
+    wait_stopped(engine, id, Some(limit.saturating_sub(start.elapsed())))
+}
+
 /// `stop [-t N]`: the stop signal, up to `timeout` seconds, then SIGKILL.
 pub fn stop(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
     let rec = store::load(engine.state(), id)?;
@@ -98,7 +138,7 @@ pub fn stop(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
         return Ok(());
     }
     signal_locked(engine, id, Signal::SIGKILL, false)?;
-    if wait_stopped(engine, id, Some(Duration::from_secs(30)))? {
+    if wait_killed(engine, id, Duration::from_secs(30))? {
         Ok(())
     } else {
         Err(EngineError::Runtime(format!(

@@ -136,9 +136,15 @@ pub fn not_found(reference: &str) -> EngineError {
     EngineError::NotFound(format!("no such container: {reference}"))
 }
 
-/// Takes a container's lock (blocking).
+/// Takes a container's lock, waiting at most [`crate::engine::lock::default_wait`]; a timeout
+/// names the process holding it.
 pub fn lock(layout: &Layout, id: &str) -> Result<FileLock> {
-    FileLock::acquire(&layout.locks_dir().join(format!("{id}.lock")))
+    let short = &id[..12.min(id.len())];
+    FileLock::acquire_within(
+        &layout.locks_dir().join(format!("{id}.lock")),
+        &format!("container {short}"),
+        crate::engine::lock::default_wait(),
+    )
 }
 
 /// Loads a record inside a read transaction; `NotFound` when gone.

@@ -97,7 +97,11 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
     let rt = cleanup::runtime_root(layout, id);
     // libcontainer names its sockets for the session in the runtime dir at random and leaves
     // them behind: one session at a time per container creates them, and removes the new ones.
-    let lock = FileLock::acquire(&layout.locks_dir().join(format!("{id}.exec")))?;
+    let lock = FileLock::acquire_within(
+        &layout.locks_dir().join(format!("{id}.exec")),
+        &format!("exec in container {}", &id[..12.min(id.len())]),
+        crate::engine::lock::default_wait(),
+    )?;
     let before = tenant_entries(&rt.join(id));
     // Into the container's cgroups on the hierarchies libcontainer leaves alone too.
     let own_cgroups = crate::engine::monitor::cgroup_join::enter(id)?;

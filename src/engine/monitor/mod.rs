@@ -28,7 +28,7 @@ use std::time::Duration;
 use chrono::Utc;
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use super::attach::server::Server;
@@ -199,7 +199,12 @@ impl Monitor {
             }
         }
         let dir = self.layout.container_dir(&self.id);
-        let log = LogWriter::open(&dir.join("log.json")).ok();
+        let log = match rec.host_config.log_config.policy() {
+            Ok(policy) if policy.readable() => {
+                LogWriter::with_policy(&dir.join("log.json"), policy).ok()
+            }
+            _ => None,
+        };
         let server = Server::new(started.io, log, rec.config.stdin_once);
         let mut server = match (pidfd, server) {
             (Ok(pidfd), Ok(mut server)) => {
@@ -301,6 +306,13 @@ impl Monitor {
     /// Reaps the container, records the exit and cleans up; returns the exit code and, after
     /// `--rm`, the moved-aside directory still to delete.
     fn finish(&self, pid: i32) -> (i32, Option<std::path::PathBuf>) {
+        // Wait for the exit without reaping and without the container's lock, so that `stop`,
+        // `kill` and `rm -f` can always reach a container that is still running; reap under the
+        // lock, so that nobody signals a reused pid.
+        while let Err(nix::errno::Errno::EINTR) = waitid(
+            Id::Pid(Pid::from_raw(pid)),
+            WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
+        ) {}
         let lock = store::lock(&self.layout, &self.id);
         let code = match waitpid(Pid::from_raw(pid), None) {
             Ok(WaitStatus::Exited(_, c)) => c,

@@ -106,7 +106,7 @@ pub fn run(
                 pipes[i] = None;
                 continue;
             }
-            log.write(stream, &buf[..n])?;
+            log.write(stream, &buf[..n]);
             if let Some(a) = attached.as_deref_mut() {
                 if a.alive {
                     let w = if i == 0 { &mut a.stdout } else { &mut a.stderr };
@@ -117,7 +117,8 @@ pub fn run(
             }
         }
     }
-    log.flush()
+    log.flush();
+    Ok(())
 }
 
 /// Whether `fd` is an open descriptor.

@@ -1,0 +1,217 @@
+//! The monitor's log writer: json lines into `log.json`, rotated by size into `log.json.1`,
+//! `log.json.2`… (gzipped to `log.json.N.gz` with `compress`), and never an obstacle to the
+//! relay: when a write fails (a full disk, a removed directory) the partial line is cut off,
+//! output is dropped and counted, writing is retried a few times a second, and when it works
+//! again a marker entry on stderr says how much was lost and why.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::config::LogPolicy;
+use super::files;
+use super::{Stream, MAX_LINE};
+use crate::engine::error::{IoContext, Result};
+
+/// How often a failed log is tried again.
+const RETRY: Duration = Duration::from_millis(200);
+
+/// Output lost while the log could not be written.
+#[derive(Debug, Default, Clone)]
+struct Dropped {
+    lines: u64,
+    bytes: u64,
+    since: Option<DateTime<Utc>>,
+    error: String,
+    last_try: Option<Instant>,
+}
+
+/// Writes a container's output to its log file, line by line.
+pub struct LogWriter {
+    path: PathBuf,
+    file: Option<File>,
+    size: u64,
+    policy: LogPolicy,
+    pending: [Vec<u8>; 2],
+    dropped: Dropped,
+}
+
+impl LogWriter {
+    /// Appends to `path` (created if missing), without rotation.
+    pub fn open(path: &Path) -> Result<LogWriter> {
+        LogWriter::with_policy(path, LogPolicy::unbounded())
+    }
+
+    /// Appends to `path` (created if missing), rotating as `policy` says.
+    pub fn with_policy(path: &Path, policy: LogPolicy) -> Result<LogWriter> {
+        let file = files::open_append(path).ctx("cannot open log file", path)?;
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok(LogWriter {
+            path: path.to_path_buf(),
+            file: Some(file),
+            size,
+            policy,
+            pending: [Vec::new(), Vec::new()],
+            dropped: Dropped::default(),
+        })
+    }
+
+    /// Lines and bytes dropped so far and not yet reported in the log.
+    pub fn dropped(&self) -> (u64, u64) {
+        (self.dropped.lines, self.dropped.bytes)
+    }
+
+    fn encode(stream: Stream, bytes: &[u8], time: DateTime<Utc>) -> Vec<u8> {
+        let mut json = serde_json::json!({
+            "log": String::from_utf8_lossy(bytes),
+            "stream": stream,
+            "time": time.to_rfc3339_opts(SecondsFormat::Nanos, true),
+        })
+        .to_string();
+        json.push('\n');
+        json.into_bytes()
+    }
+
+    fn emit(&mut self, stream: Stream, bytes: &[u8]) {
+        let now = Utc::now();
+        if self.dropped.lines > 0 {
+            let due = self.dropped.last_try.is_none_or(|t| t.elapsed() >= RETRY);
+            if !due || !self.report_dropped(now) {
+                self.dropped.lines += 1;
+                self.dropped.bytes += bytes.len() as u64;
+                return;
+            }
+        }
+        let line = Self::encode(stream, bytes, now);
+        if let Err(e) = self.append(&line) {
+            self.start_dropping(now, &e);
+            self.dropped.lines += 1;
+            self.dropped.bytes += bytes.len() as u64;
+        }
+    }
+
+    fn start_dropping(&mut self, now: DateTime<Utc>, e: &std::io::Error) {
+        if self.dropped.since.is_none() {
+            self.dropped.since = Some(now);
+            self.dropped.error = e.to_string();
+        }
+        self.dropped.last_try = Some(Instant::now());
+    }
+
+    /// Writes the marker for what was dropped; `true` when it is in the log.
+    fn report_dropped(&mut self, now: DateTime<Utc>) -> bool {
+        let d = &self.dropped;
+        let since = d
+            .since
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Millis, true))
+            .unwrap_or_default();
+        let text = format!(
+            "berth: dropped {} log lines ({} bytes) of output since {since}: cannot write {}: {}\n",
+            d.lines,
+            d.bytes,
+            self.path.display(),
+            d.error
+        );
+        let line = Self::encode(Stream::Stderr, text.as_bytes(), now);
+        match self.append(&line) {
+            Ok(()) => {
+                self.dropped = Dropped::default();
+                true
+            }
+            Err(_) => {
+                self.dropped.last_try = Some(Instant::now());
+                false
+            }
+        }
+    }
+
+    /// Appends one encoded entry, rotating first when it would pass `max_size`. On failure the
+    /// file is cut back to its last complete entry.
+    fn append(&mut self, line: &[u8]) -> std::io::Result<()> {
+        let len = line.len() as u64;
+        if self.size > 0 && self.size.saturating_add(len) > self.policy.max_size {
+            self.rotate()?;
+        }
+        if self.file.is_none() {
+            let f = files::open_append(&self.path)?;
+            self.size = f.metadata()?.len();
+            self.file = Some(f);
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Err(std::io::Error::other("the log file is not open"));
+        };
+        match file.write_all(line) {
+            Ok(()) => {
+                self.size += len;
+                Ok(())
+            }
+            Err(e) => {
+                // Never leave half an entry: readers would lose the next one too.
+                if file.set_len(self.size).is_err() {
+                    self.file = None;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Closes the current file and starts a new one (see [`files::rotate`]).
+    fn rotate(&mut self) -> std::io::Result<()> {
+        if self.policy.max_file <= 1 {
+            if let Some(f) = self.file.as_ref() {
+                f.set_len(0)?;
+            }
+            self.size = 0;
+            return Ok(());
+        }
+        self.file = None;
+        files::rotate(&self.path, self.policy.max_file, self.policy.compress)?;
+        let f = files::open_append(&self.path)?;
+        self.size = f.metadata()?.len();
+        self.file = Some(f);
+        Ok(())
+    }
+
+    /// Takes bytes read from `stream`; writes every complete line and every full 16 KiB piece.
+    /// Never fails: what cannot be written is counted and reported later in the log.
+    pub fn write(&mut self, stream: Stream, data: &[u8]) {
+        let idx = stream as usize;
+        let mut buf = std::mem::take(&mut self.pending[idx]);
+        buf.extend_from_slice(data);
+        let mut start = 0;
+        loop {
+            let rest = &buf[start..];
+            match rest.iter().position(|b| *b == b'\n') {
+                Some(nl) if nl < MAX_LINE => {
+                    self.emit(stream, &buf[start..start + nl + 1]);
+                    start += nl + 1;
+                }
+                _ if rest.len() >= MAX_LINE => {
+                    self.emit(stream, &buf[start..start + MAX_LINE]);
+                    start += MAX_LINE;
+                }
+                _ => break,
+            }
+        }
+        buf.drain(..start);
+        self.pending[idx] = buf;
+    }
+
+    /// Writes what is left of unfinished lines (at the end of the output), and the marker for
+    /// dropped output if the log can be written again.
+    pub fn flush(&mut self) {
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let rest = std::mem::take(&mut self.pending[stream as usize]);
+            if !rest.is_empty() {
+                self.emit(stream, &rest);
+            }
+        }
+        if self.dropped.lines > 0 {
+            self.dropped.last_try = None;
+            self.report_dropped(Utc::now());
+        }
+    }
+}
