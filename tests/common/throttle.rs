@@ -111,13 +111,14 @@ fn copy(mut from: TcpStream, mut to: TcpStream, rate: Option<u64>, sent: Option<
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        // Counted before the write, so a client that has read the bytes always sees them counted.
+        if let Some(sent) = sent {
+            sent.fetch_add(n as u64, Ordering::SeqCst);
+        }
         if to.write_all(&buf[..n]).is_err() {
             break;
         }
         total += n as u64;
-        if let Some(sent) = sent {
-            sent.fetch_add(n as u64, Ordering::SeqCst);
-        }
         if let Some(rate) = rate {
             let due = Duration::from_secs_f64(total as f64 / rate as f64);
             if let Some(wait) = due.checked_sub(start.elapsed()) {
