@@ -10,12 +10,15 @@
 //! and removes the container when it was run with `--rm`.
 
 pub mod executor;
+pub mod init_errors;
+pub mod mount_check;
 pub mod netns;
 pub mod protocol;
 pub mod relay;
 pub mod seal;
 pub mod spawn;
 pub mod trim;
+pub mod workdir;
 
 use std::fs::File;
 use std::os::fd::OwnedFd;
@@ -235,6 +238,15 @@ impl Monitor {
         write_etc_files(&dir, rec)?;
         let user = users::resolve(&snap.merged(), &rec.config.user)?;
         let spec = runtime::build_spec(rec, &user, &dir)?;
+        let binds = mount_check::bind_dirs(&spec);
+        workdir::ensure(
+            &snap.merged(),
+            &binds,
+            &rec.config.working_dir,
+            user.uid,
+            user.gid,
+        )?;
+        mount_check::check_mounts(&spec, &snap.merged())?;
         runtime::write_spec(&spec, &dir)?;
         debug_log("start: spec written");
         let rt = cleanup::runtime_root(&self.layout, &self.id);
@@ -245,20 +257,32 @@ impl Monitor {
         let listener = socket::bind(&adir, ATTACH_SOCKET)?;
         let (plan, stdio) =
             stdio::prepare(&adir, "console.sock", rec.config.tty, rec.config.open_stdin)?;
-        let rt_err =
-            |e: libcontainer::error::LibcontainerError| EngineError::Runtime(error_chain(&e));
-        let mut container = stdio
-            .apply(
-                ContainerBuilder::new(self.id.clone(), SyscallType::default())
-                    .with_executor(executor::BerthExecutor)
-                    .with_root_path(&rt)
-                    .map_err(rt_err)?,
-            )
-            .as_init(&dir)
-            .with_systemd(false)
-            .with_detach(true)
-            .build()
-            .map_err(rt_err)?;
+        // libcontainer's init process reports only its outermost error; the capture keeps
+        // what it logged on the way (the cause, the path, the errno).
+        let mut capture = init_errors::Capture::new().ctx("cannot create a pipe in", &rt)?;
+        let built = capture.scope(|| {
+            stdio
+                .apply(
+                    ContainerBuilder::new(self.id.clone(), SyscallType::default())
+                        .with_executor(executor::BerthExecutor)
+                        .with_root_path(&rt)?,
+                )
+                .as_init(&dir)
+                .with_systemd(false)
+                .with_detach(true)
+                .build()
+        });
+        let mut container = built.map_err(|e| {
+            let mut message = error_chain(&e, capture.cause());
+            if message.contains("failed to chdir") {
+                message.push_str(&format!(
+                    " (the working directory {:?}: it cannot be created in advance inside a \
+                     tmpfs mount)",
+                    rec.config.working_dir
+                ));
+            }
+            EngineError::Runtime(message)
+        })?;
         debug_log("start: built");
         let pid = container
             .pid()
@@ -268,7 +292,9 @@ impl Monitor {
             netns::loopback_up(pid)?;
         }
         let io = plan.connect()?;
-        container.start().map_err(rt_err)?;
+        capture
+            .scope(|| container.start())
+            .map_err(|e| EngineError::Runtime(error_chain(&e, capture.cause())))?;
         debug_log("start: started");
         Ok(Started { pid, io, listener })
     }
@@ -367,8 +393,9 @@ fn fail(status: &mut Option<File>, message: &str, code: i32) -> i32 {
     code
 }
 
-/// The most useful message in a libcontainer error chain (the innermost that names a cause).
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// The most useful message for a libcontainer failure: the executor's own `exec: "…"` message
+/// when there is one, else the error's chain followed by the cause the init process logged.
+fn error_chain(e: &dyn std::error::Error, cause: Option<String>) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {
@@ -377,12 +404,22 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     }
     if let Some(exec) = parts
         .iter()
+        .chain(cause.iter())
         .find_map(|p| p.find("exec: \"").map(|i| &p[i..]))
     {
         return exec.to_string();
     }
+    parts.extend(cause);
     parts.dedup();
-    format!("cannot start the container: {}", parts.join(": "))
+    // libcontainer's wrappers say nothing a user can act on.
+    let text = parts
+        .join(": ")
+        .replace("failed to create container: ", "")
+        .replace(
+            "exec process failed with error error in executing process : ",
+            "",
+        );
+    format!("cannot start the container: {text}")
 }
 
 /// Writes the files bind-mounted at `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`.
