@@ -141,11 +141,11 @@ fn create(
             Err(Errno::EEXIST) => false,
             Err(e) => return Err(fail(&format!("cannot create {path}"), e)),
         };
-        let dir = open_dir_in_root(&root, &path).map_err(|e| {
-            fail(
-                &format!("{path} is a symlink to a missing directory or vanished"),
-                e,
-            )
+        let dir = open_dir_in_root(&root, &path).map_err(|_| {
+            EngineError::Runtime(format!(
+                "cannot create the working directory {workdir:?}: {path} is a symlink to a \
+                 directory that does not exist in the container; choose another -w"
+            ))
         })?;
         if !created {
             continue;
