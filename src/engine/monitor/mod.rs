@@ -166,6 +166,10 @@ impl Monitor {
             }
         };
         let pidfd = relay::pidfd_open(started.pid);
+        // The log exists before anyone hears of the start: a `logs -f` right after `run -d`
+        // must not find it missing (and follow nothing).
+        let dir = self.layout.container_dir(&self.id);
+        let log = LogWriter::open(&dir.join("log.json")).ok();
         if let Some(s) = status.as_mut() {
             MonitorMessage::Started {
                 pid: started.pid,
@@ -182,8 +186,6 @@ impl Monitor {
                 trim::wait_reader_gone(&s, Duration::from_millis(200));
             }
         }
-        let dir = self.layout.container_dir(&self.id);
-        let log = LogWriter::open(&dir.join("log.json")).ok();
         let server = Server::new(started.io, log, rec.config.stdin_once);
         let mut server = match (pidfd, server) {
             (Ok(pidfd), Ok(mut server)) => {
