@@ -128,6 +128,14 @@ fn start_failures_name_their_cause_path_and_errno() {
     // The container stays created, with the message recorded for inspect and the TUI.
     let v: serde_json::Value = serde_json::from_str(&t.ok(&["inspect", "tmpwd"])).unwrap();
     assert_eq!(v[0]["State"]["Status"], "created");
+    let id = v[0]["Id"].as_str().unwrap();
+    for hierarchy in ["memory", "pids", "cpu"] {
+        let cg = std::path::Path::new("/sys/fs/cgroup")
+            .join(hierarchy)
+            .join("berth")
+            .join(id);
+        assert!(!cg.exists(), "the failed start left {}", cg.display());
+    }
     assert!(
         v[0]["State"]["Error"]
             .as_str()

@@ -159,6 +159,10 @@ impl Monitor {
                 let message = e.to_string();
                 let code = executor::exit_code_for(&message);
                 let _ = cleanup::delete_runtime(&self.layout, &self.id);
+                // The failed init process may still be in the container's cgroup: reap it,
+                // then remove the cgroup (nothing else would: the runtime state is gone).
+                reap_children(Duration::from_secs(2));
+                cleanup::remove_cgroups(&self.id);
                 let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
                 let _ =
                     std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
@@ -381,6 +385,20 @@ fn trim_memory() {
     trim::drop_clean_file_pages();
     if logging {
         debug_log(&format!("after trim: {}", rss()));
+    }
+}
+
+/// Reaps our children until there are none left (or `limit` passes).
+fn reap_children(limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Ok(WaitStatus::StillAlive) | Err(_) => return,
+            Ok(_) => {}
+        }
     }
 }
 
