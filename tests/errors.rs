@@ -143,6 +143,16 @@ fn start_failures_name_their_cause_path_and_errno() {
         "{v}"
     );
 
+    // exec's failures carry their cause too.
+    let out = t.run(&["-d", "--name", "execme"], &["sleep", "100"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let e = stderr(&t.berth(&["exec", "-w", "/etc/passwd", "execme", "pwd"]));
+    assert!(
+        e.contains("failed to chdir") && e.contains("ENOTDIR (not a directory)"),
+        "{e}"
+    );
+    t.ok(&["rm", "-f", "execme"]);
+
     // The command's own failures keep docker's wording and codes.
     let e = fails(
         &t,

@@ -99,27 +99,31 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
     // them behind: one session at a time per container creates them, and removes the new ones.
     let lock = FileLock::acquire(&layout.locks_dir().join(format!("{id}.exec")))?;
     let before = tenant_entries(&rt.join(id));
-    let built = stdio
-        .apply(
-            ContainerBuilder::new(id.to_string(), SyscallType::default())
-                .with_executor(ExecExecutor {
-                    seccomp: config.seccomp.clone(),
-                    capabilities: config.capabilities.clone(),
-                })
-                .with_root_path(&rt)
-                .map_err(rt_err)?,
-        )
-        .as_tenant()
-        .with_process(Some(&files.process))
-        .with_detach(true)
-        .build();
+    // The process reports only its outermost error; the capture keeps the cause it logged.
+    let mut capture = monitor::init_errors::Capture::new()
+        .map_err(|e| EngineError::io("cannot create a pipe", e))?;
+    let built = capture.scope(|| {
+        stdio
+            .apply(
+                ContainerBuilder::new(id.to_string(), SyscallType::default())
+                    .with_executor(ExecExecutor {
+                        seccomp: config.seccomp.clone(),
+                        capabilities: config.capabilities.clone(),
+                    })
+                    .with_root_path(&rt)?,
+            )
+            .as_tenant()
+            .with_process(Some(&files.process))
+            .with_detach(true)
+            .build()
+    });
     for e in tenant_entries(&rt.join(id)) {
         if !before.contains(&e) {
             let _ = std::fs::remove_file(rt.join(id).join(e));
         }
     }
     drop(lock);
-    let pid = built.map_err(rt_err)?.as_raw();
+    let pid = built.map_err(|e| rt_err(e, capture.cause()))?.as_raw();
     let io = plan.connect()?;
     Ok((pid, io))
 }
@@ -135,7 +139,7 @@ fn tenant_entries(dir: &Path) -> Vec<std::ffi::OsString> {
         .unwrap_or_default()
 }
 
-fn rt_err(e: libcontainer::error::LibcontainerError) -> EngineError {
+fn rt_err(e: libcontainer::error::LibcontainerError, cause: Option<String>) -> EngineError {
     let mut parts = vec![e.to_string()];
     let mut cur = std::error::Error::source(&e);
     while let Some(s) = cur {
@@ -144,13 +148,20 @@ fn rt_err(e: libcontainer::error::LibcontainerError) -> EngineError {
     }
     if let Some(exec) = parts
         .iter()
+        .chain(cause.iter())
         .find_map(|p| p.find("exec: \"").map(|i| &p[i..]))
     {
         return EngineError::Runtime(exec.to_string());
     }
+    parts.extend(cause);
     parts.dedup();
-    EngineError::Runtime(format!(
-        "cannot exec in the container: {}",
-        parts.join(": ")
-    ))
+    // libcontainer's wrappers say nothing a user can act on.
+    let text = parts
+        .join(": ")
+        .replace("failed to create container: ", "")
+        .replace(
+            "exec process failed with error error in executing process : ",
+            "",
+        );
+    EngineError::Runtime(format!("cannot exec in the container: {text}"))
 }
