@@ -140,28 +140,9 @@ fn tenant_entries(dir: &Path) -> Vec<std::ffi::OsString> {
 }
 
 fn rt_err(e: libcontainer::error::LibcontainerError, cause: Option<String>) -> EngineError {
-    let mut parts = vec![e.to_string()];
-    let mut cur = std::error::Error::source(&e);
-    while let Some(s) = cur {
-        parts.push(s.to_string());
-        cur = s.source();
-    }
-    if let Some(exec) = parts
-        .iter()
-        .chain(cause.iter())
-        .find_map(|p| p.find("exec: \"").map(|i| &p[i..]))
-    {
-        return EngineError::Runtime(exec.to_string());
-    }
-    parts.extend(cause);
-    parts.dedup();
-    // libcontainer's wrappers say nothing a user can act on.
-    let text = parts
-        .join(": ")
-        .replace("failed to create container: ", "")
-        .replace(
-            "exec process failed with error error in executing process : ",
-            "",
-        );
-    EngineError::Runtime(format!("cannot exec in the container: {text}"))
+    EngineError::Runtime(monitor::init_errors::describe(
+        &e,
+        cause,
+        "cannot exec in the container",
+    ))
 }

@@ -150,6 +150,35 @@ pub fn readable_mounts(line: &str) -> String {
     out
 }
 
+/// The most useful message for a libcontainer failure `e`: the executor's own `exec: "…"`
+/// message when there is one, else `what`, the error's chain and the `cause` the process logged.
+pub fn describe(e: &dyn std::error::Error, cause: Option<String>, what: &str) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    if let Some(exec) = parts
+        .iter()
+        .chain(cause.iter())
+        .find_map(|p| p.find("exec: \"").map(|i| &p[i..]))
+    {
+        return exec.to_string();
+    }
+    parts.extend(cause);
+    parts.dedup();
+    // libcontainer's wrappers say nothing a user can act on.
+    let text = parts
+        .join(": ")
+        .replace("failed to create container: ", "")
+        .replace(
+            "exec process failed with error error in executing process : ",
+            "",
+        );
+    format!("{what}: {text}")
+}
+
 /// `ENOENT` → `ENOENT (no such file or directory)` for every errno name in `line`.
 pub fn explain_errnos(line: &str) -> String {
     let mut out = String::with_capacity(line.len());

@@ -279,7 +279,8 @@ impl Monitor {
                 .build()
         });
         let mut container = built.map_err(|e| {
-            let mut message = error_chain(&e, capture.cause());
+            let mut message =
+                init_errors::describe(&e, capture.cause(), "cannot start the container");
             if message.contains("failed to chdir") {
                 message.push_str(&format!(
                     " (the working directory {:?}: it cannot be created in advance inside a \
@@ -298,9 +299,13 @@ impl Monitor {
             netns::loopback_up(pid)?;
         }
         let io = plan.connect()?;
-        capture
-            .scope(|| container.start())
-            .map_err(|e| EngineError::Runtime(error_chain(&e, capture.cause())))?;
+        capture.scope(|| container.start()).map_err(|e| {
+            EngineError::Runtime(init_errors::describe(
+                &e,
+                capture.cause(),
+                "cannot start the container",
+            ))
+        })?;
         debug_log("start: started");
         Ok(Started { pid, io, listener })
     }
@@ -411,35 +416,6 @@ fn fail(status: &mut Option<File>, message: &str, code: i32) -> i32 {
         .send(s);
     }
     code
-}
-
-/// The most useful message for a libcontainer failure: the executor's own `exec: "…"` message
-/// when there is one, else the error's chain followed by the cause the init process logged.
-fn error_chain(e: &dyn std::error::Error, cause: Option<String>) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        parts.push(s.to_string());
-        cur = s.source();
-    }
-    if let Some(exec) = parts
-        .iter()
-        .chain(cause.iter())
-        .find_map(|p| p.find("exec: \"").map(|i| &p[i..]))
-    {
-        return exec.to_string();
-    }
-    parts.extend(cause);
-    parts.dedup();
-    // libcontainer's wrappers say nothing a user can act on.
-    let text = parts
-        .join(": ")
-        .replace("failed to create container: ", "")
-        .replace(
-            "exec process failed with error error in executing process : ",
-            "",
-        );
-    format!("cannot start the container: {text}")
 }
 
 /// Writes the files bind-mounted at `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`.
