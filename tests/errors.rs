@@ -123,7 +123,10 @@ fn start_failures_name_their_cause_path_and_errno() {
         e.contains("failed to chdir") && e.contains("ENOENT (no such file or directory)"),
         "{e}"
     );
-    assert!(e.contains("\"/t/sub\""), "{e}");
+    assert!(
+        e.contains("\"/t/sub\"") && e.contains("inside a tmpfs mount"),
+        "{e}"
+    );
     assert_eq!(out.status.code(), Some(127), "{e}");
     // The container stays created, with the message recorded for inspect and the TUI.
     let v: serde_json::Value = serde_json::from_str(&t.ok(&["inspect", "tmpwd"])).unwrap();

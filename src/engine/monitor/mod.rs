@@ -282,11 +282,16 @@ impl Monitor {
             let mut message =
                 init_errors::describe(&e, capture.cause(), "cannot start the container");
             if message.contains("failed to chdir") {
-                message.push_str(&format!(
-                    " (the working directory {:?}: it cannot be created in advance inside a \
-                     tmpfs mount)",
-                    rec.config.working_dir
-                ));
+                let wd = &rec.config.working_dir;
+                let in_tmpfs = spec.mounts().iter().flatten().any(|m| {
+                    m.typ().as_deref() == Some("tmpfs")
+                        && Path::new(wd).starts_with(m.destination())
+                });
+                message.push_str(&format!(" (the working directory {wd:?}"));
+                if in_tmpfs {
+                    message.push_str(": it is inside a tmpfs mount, where it cannot be created");
+                }
+                message.push(')');
             }
             EngineError::Runtime(message)
         })?;
