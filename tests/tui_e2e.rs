@@ -359,3 +359,68 @@ fn a_new_user_pulls_runs_watches_shells_and_removes() {
     tmux.wait_for("berth-exit=0");
     assert!(root.berth_ok(["ps", "-aq"]).trim().is_empty());
 }
+
+/// A start that libcontainer refuses shows its cause (path and errno), not "failed to prepare
+/// rootfs", and the UI goes on.
+#[test]
+fn a_failed_start_shows_its_cause() {
+    let root = TestRoot::new();
+    let dir = root.base().join("rootfs");
+    rootfs(&dir);
+    root.berth_ok([
+        "create",
+        "--rootfs",
+        "--name",
+        "badmount",
+        "--tmpfs",
+        "/etc/passwd/x",
+        dir.to_str().unwrap(),
+        "true",
+    ]);
+    let tmux = Tmux::start(&script(&root), 200, 30);
+    tmux.wait("badmount listed", |s| s.contains("badmount"));
+    tmux.keys(&["s"]);
+    let s = tmux.wait_for("ENOTDIR");
+    assert!(s.contains("/etc/passwd/x"), "{s}");
+    assert!(!s.contains("prepare rootfs"), "{s}");
+    tmux.keys(&["Escape", "q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+/// Writes `text` as the session's tui.toml.
+fn write_tui_toml(root: &TestRoot, text: &str) {
+    let dir = root.base().join("config/berth");
+    std::fs::create_dir_all(&dir).expect("mkdir config");
+    std::fs::write(dir.join("tui.toml"), text).expect("write tui.toml");
+}
+
+/// A tui.toml without a usable quit key, or with one key for two actions, is refused with the
+/// key named; the TUI starts with the defaults (q quits).
+#[test]
+fn a_keymap_without_quit_or_with_a_doubled_key_is_refused() {
+    for (toml, want) in [
+        ("[keys]\nquit = []\n", "keys.quit: no key is left"),
+        ("[keys]\nquit = \"x\"\nremove = \"x\"\n", "keys.remove"),
+        (
+            "[keys]\nrestart = \"z\"\nkill = [\"K\", \"z\"]\n",
+            "key \"z\" is bound to two actions",
+        ),
+    ] {
+        let root = TestRoot::new();
+        write_tui_toml(&root, toml);
+        let tmux = Tmux::start(&script(&root), 160, 30);
+        let s = tmux.wait_for("Config ignored");
+        // The popup's text, its wrapped lines joined again.
+        let text = s
+            .lines()
+            .flat_map(|l| l.split('│').map(str::trim).filter(|c| !c.is_empty()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(text.contains(want), "{toml}: {s}");
+        assert!(text.contains("default keys"), "{s}");
+        tmux.keys(&["Escape"]);
+        tmux.wait("popup closed", |s| !s.contains("Config ignored"));
+        tmux.keys(&["q"]);
+        tmux.wait_for("berth-exit=0");
+    }
+}

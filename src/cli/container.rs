@@ -84,9 +84,14 @@ pub struct StartArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct StopArgs {
-    /// Seconds to wait before killing the container
-    #[arg(short = 't', long = "time", alias = "timeout")]
-    pub time: Option<u32>,
+    /// Seconds to wait before killing the container (-1 waits without a limit)
+    #[arg(
+        short = 't',
+        long = "time",
+        alias = "timeout",
+        allow_negative_numbers = true
+    )]
+    pub time: Option<i64>,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -139,8 +144,8 @@ pub struct LogsArgs {
     /// Show timestamps
     #[arg(short = 't', long)]
     pub timestamps: bool,
-    /// Number of lines to show from the end of the logs ("all" for everything)
-    #[arg(short = 'n', long)]
+    /// Number of lines to show from the end of the logs ("all" or -1 for everything)
+    #[arg(short = 'n', long, allow_hyphen_values = true)]
     pub tail: Option<String>,
     /// Show logs since a timestamp (RFC 3339, Unix seconds) or relative (e.g. 42m)
     #[arg(long)]
@@ -305,6 +310,20 @@ fn proxy_signals(engine: Engine) {
     });
 }
 
+/// `stop`/`restart -t`: seconds to wait; negative waits without a limit (docker's -1).
+fn stop_time(t: Option<i64>) -> Result<Option<u32>, EngineError> {
+    match t {
+        None => Ok(None),
+        Some(t) if t < 0 => Ok(Some(u32::MAX)),
+        Some(t) => u32::try_from(t).map(Some).map_err(|_| {
+            EngineError::InvalidInput(format!(
+                "invalid --time {t}: at most {} seconds (or -1 to wait without a limit)",
+                u32::MAX
+            ))
+        }),
+    }
+}
+
 fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
     use ContainerCommand as C;
     match cmd {
@@ -338,16 +357,22 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
             })
             .and_then(|code| print_names(code, &args.containers))
         }
-        C::Stop(args) => each(engine, &args.containers, |e, id| {
-            ct::stop(e, id, args.time)?;
-            Ok(None)
-        })
-        .and_then(|code| print_names(code, &args.containers)),
-        C::Restart(args) => each(engine, &args.containers, |e, id| {
-            ct::restart(e, id, args.time)?;
-            Ok(None)
-        })
-        .and_then(|code| print_names(code, &args.containers)),
+        C::Stop(args) => {
+            let time = stop_time(args.time)?;
+            each(engine, &args.containers, |e, id| {
+                ct::stop(e, id, time)?;
+                Ok(None)
+            })
+            .and_then(|code| print_names(code, &args.containers))
+        }
+        C::Restart(args) => {
+            let time = stop_time(args.time)?;
+            each(engine, &args.containers, |e, id| {
+                ct::restart(e, id, time)?;
+                Ok(None)
+            })
+            .and_then(|code| print_names(code, &args.containers))
+        }
         C::Kill(args) => each(engine, &args.containers, |e, id| {
             ct::kill(e, id, args.signal.as_deref())?;
             Ok(None)
@@ -436,8 +461,12 @@ fn logs(engine: &Engine, args: &LogsArgs) -> anyhow::Result<i32> {
     let now = Utc::now();
     let tail = match args.tail.as_deref() {
         None | Some("all") => None,
+        // Docker shows everything for a negative count.
+        Some(n) if n.parse::<i64>().is_ok_and(|n| n < 0) => None,
         Some(n) => Some(n.parse::<usize>().map_err(|_| {
-            EngineError::InvalidInput(format!("invalid --tail {n:?}: use a number or \"all\""))
+            EngineError::InvalidInput(format!(
+                "invalid --tail {n:?}: use a number of lines, or \"all\" (or -1) for everything"
+            ))
         })?),
     };
     let options = LogOptions {

@@ -37,14 +37,14 @@ pub struct CreateArgs {
     /// Network: none (private, loopback only; the default) or host
     #[arg(long = "network", alias = "net")]
     pub network: Option<String>,
-    /// Memory limit (e.g. 64m, 1g)
-    #[arg(short = 'm', long)]
+    /// Memory limit (e.g. 64m, 1g; at least 6m)
+    #[arg(short = 'm', long, allow_hyphen_values = true)]
     pub memory: Option<String>,
-    /// Number of CPUs (e.g. 0.5)
-    #[arg(long)]
-    pub cpus: Option<f64>,
-    /// Tune the container's pids limit
-    #[arg(long = "pids-limit")]
+    /// Number of CPUs (e.g. 0.5; from 0.01 to the CPUs available)
+    #[arg(long, allow_hyphen_values = true)]
+    pub cpus: Option<String>,
+    /// Tune the container's pids limit (-1 for unlimited)
+    #[arg(long = "pids-limit", allow_negative_numbers = true)]
     pub pids_limit: Option<i64>,
     /// Add Linux capabilities
     #[arg(long = "cap-add")]
@@ -101,6 +101,20 @@ fn read_env_file(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
+/// `--cpus`: a decimal number (docker's message when it is not one; the range is the engine's).
+fn parse_cpus(s: &str) -> Result<f64, EngineError> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|c| c.is_finite() && !s.contains(['e', 'E', 'x', 'X']))
+        .ok_or_else(|| {
+            EngineError::InvalidInput(format!(
+                "invalid argument \"{s}\" for \"--cpus\" flag: failed to parse {s} as a \
+                 rational number; use a decimal number of CPUs such as 0.5 or 2"
+            ))
+        })
+}
+
 impl CreateArgs {
     /// The engine's options.
     pub fn options(&self) -> anyhow::Result<CreateOptions> {
@@ -125,7 +139,7 @@ impl CreateArgs {
                 .as_deref()
                 .map(container::parse_size)
                 .transpose()?,
-            cpus: self.cpus,
+            cpus: self.cpus.as_deref().map(parse_cpus).transpose()?,
             pids_limit: self.pids_limit,
             cap_add: self.cap_add.clone(),
             cap_drop: self.cap_drop.clone(),

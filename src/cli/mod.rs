@@ -123,9 +123,19 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Login(cmd)) => login::run(cmd).await,
         Some(Command::System(cmd)) => system::run(&cli, cmd),
     };
+    // Docker answers 125 for every failure of `run` and `create`, but a missing object
+    // ("No such container") is 1 in every other command.
+    let creates = matches!(
+        &cli.command,
+        Some(Command::Container(c))
+            if matches!(**c, container::ContainerCommand::Run(_) | container::ContainerCommand::Create(_))
+    );
     match result {
         Ok(code) => code,
-        Err(e) => report(&e),
+        Err(e) => match report(&e) {
+            125 if !creates && matches!(e.downcast_ref(), Some(EngineError::NotFound(_))) => 1,
+            code => code,
+        },
     }
 }
 

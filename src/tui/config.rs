@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::keymap::{Action, Key, Keymap};
+use super::keymap::{Action, Context, Key, Keymap};
 use super::theme::Theme;
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +66,8 @@ pub fn load(path: &Path, theme: Theme) -> Result<Config, String> {
 pub fn parse(text: &str, mut theme: Theme) -> Result<Config, String> {
     let file: File = toml::from_str(text).map_err(|e| e.message().to_string())?;
     let mut keymap = Keymap::default();
+    // The keys the file gives, per context, and to which action: one key, one action.
+    let mut given: Vec<(Context, Key, Action)> = Vec::new();
     for (name, spec) in file.keys {
         let action = Action::from_name(&name).ok_or_else(|| {
             let known: Vec<_> = keymap.bindings.iter().map(|b| b.action.name()).collect();
@@ -79,8 +81,26 @@ pub fn parse(text: &str, mut theme: Theme) -> Result<Config, String> {
             .iter()
             .map(|s| Key::parse(s).map_err(|e| format!("keys.{name}: {e}")))
             .collect::<Result<Vec<_>, _>>()?;
+        let ctx = keymap.binding(action).map(|b| b.context);
+        for key in &keys {
+            if let Some((_, _, other)) = given
+                .iter()
+                .find(|(c, k, a)| Some(*c) == ctx && k == key && *a != action)
+            {
+                return Err(format!(
+                    "key {:?} is bound to two actions, keys.{} and keys.{name}; give each \
+                     action its own key",
+                    key.label(),
+                    other.name()
+                ));
+            }
+            if let Some(c) = ctx {
+                given.push((c, *key, action));
+            }
+        }
         keymap.rebind(action, keys)?;
     }
+    check_quit(&keymap)?;
     theme.apply(&file.theme)?;
     Ok(Config {
         keymap,
@@ -89,10 +109,41 @@ pub fn parse(text: &str, mut theme: Theme) -> Result<Config, String> {
     })
 }
 
+/// Refuses a keymap that leaves no way to quit from the lists: `quit` needs a key that no list
+/// or logs binding (which are looked up before the global ones) takes over.
+fn check_quit(keymap: &Keymap) -> Result<(), String> {
+    let keys = keymap
+        .binding(Action::Quit)
+        .map(|b| b.keys.clone())
+        .unwrap_or_default();
+    let usable = keys.iter().any(|k| {
+        keymap.action(&[Context::Logs, Context::List, Context::Global], *k) == Some(Action::Quit)
+            && keymap.action(&[Context::List, Context::Global], *k) == Some(Action::Quit)
+    });
+    if usable {
+        return Ok(());
+    }
+    let taken: Vec<String> = keys
+        .iter()
+        .filter_map(|k| {
+            let by = keymap.action(&[Context::Logs, Context::List], *k)?;
+            Some(format!("{:?} by keys.{}", k.label(), by.name()))
+        })
+        .collect();
+    Err(if taken.is_empty() {
+        "keys.quit: no key is left to quit berth; bind one, e.g. quit = [\"q\", \"ctrl-c\"]"
+            .to_string()
+    } else {
+        format!(
+            "keys.quit: no key is left to quit berth (taken: {}); bind quit to a free key",
+            taken.join(", ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::keymap::Context;
 
     #[test]
     fn overrides_keys_theme_and_mouse() {
@@ -122,6 +173,25 @@ mod tests {
         assert!(e.contains("keys.quit"), "{e}");
         let e = parse("colour = 1\n", Theme::default()).unwrap_err();
         assert!(e.contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn a_key_for_two_actions_or_no_quit_key_is_refused() {
+        let e = parse(
+            "[keys]\nrestart = \"x\"\nkill = [\"K\", \"x\"]\n",
+            Theme::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("key \"x\" is bound to two actions") && e.contains("keys.restart"),
+            "{e}"
+        );
+        let e = parse("[keys]\nquit = []\n", Theme::default()).unwrap_err();
+        assert!(e.contains("keys.quit: no key is left"), "{e}");
+        let e = parse("[keys]\nquit = \"x\"\nremove = \"x\"\n", Theme::default()).unwrap_err();
+        assert!(e.contains("keys.quit") && e.contains("keys.remove"), "{e}");
+        // Taking a default key of another action is still fine.
+        parse("[keys]\nhelp = \"q\"\nquit = \"Q\"\n", Theme::default()).unwrap();
     }
 
     #[test]

@@ -57,27 +57,20 @@ pub struct CreateOptions {
     pub log_opts: Vec<String>,
 }
 
-/// Parses Docker's sizes: `512`, `64k`, `64m`, `1g` (binary units, optional trailing `b`).
-pub fn parse_size(s: &str) -> Result<i64> {
-    let t = s.trim().to_ascii_lowercase();
-    let t = t.strip_suffix('b').unwrap_or(&t);
-    let (num, mul) = match t.chars().last() {
-        Some('k') => (&t[..t.len() - 1], 1i64 << 10),
-        Some('m') => (&t[..t.len() - 1], 1 << 20),
-        Some('g') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t, 1),
-    };
-    let n: f64 = num.parse().map_err(|_| {
-        EngineError::InvalidInput(format!(
-            "invalid size {s:?}: use a number with an optional unit b, k, m or g (e.g. 64m)"
-        ))
-    })?;
-    if n <= 0.0 {
-        return Err(EngineError::InvalidInput(format!(
-            "invalid size {s:?}: must be positive"
-        )));
+/// `path` lexically cleaned as Go's `filepath.Clean` does for an absolute path (docker cleans
+/// `-w` so): no `.`, no empty components, `..` applied (and dropped at the top).
+fn clean_path(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for p in path.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
     }
-    Ok((n * mul as f64) as i64)
+    format!("/{}", parts.join("/"))
 }
 
 fn new_id() -> String {
@@ -140,13 +133,7 @@ pub fn build_record(
             )));
         }
     }
-    if let Some(c) = opts.cpus {
-        if !(c > 0.0 && c <= 1024.0) {
-            return Err(EngineError::InvalidInput(format!(
-                "invalid --cpus {c}: must be above 0"
-            )));
-        }
-    }
+    super::limits::check(opts.memory, opts.cpus)?;
     for o in &opts.security_opt {
         if !matches!(
             o.as_str(),
@@ -205,7 +192,8 @@ pub fn build_record(
             entrypoint,
             working_dir: opts
                 .workdir
-                .clone()
+                .as_deref()
+                .map(clean_path)
                 .or_else(|| ic.working_dir.clone())
                 .unwrap_or_default(),
             image: img.name.clone(),
@@ -343,6 +331,8 @@ mod tests {
         assert_eq!(r.command_line(), "x");
         assert_eq!(r.config.env, vec!["PATH=/bin", "A=2", "B=3"]);
         assert_eq!(r.config.working_dir, "/w");
+        assert_eq!(clean_path("/a/./b/../c//d/"), "/a/c/d");
+        assert_eq!(clean_path("/../x"), "/x");
     }
 
     #[test]
@@ -373,8 +363,15 @@ mod tests {
             ..Default::default()
         })
         .contains("unsupported"));
-        assert_eq!(parse_size("64m").unwrap(), 64 << 20);
-        assert_eq!(parse_size("1g").unwrap(), 1 << 30);
-        assert!(parse_size("lots").is_err());
+        assert!(bad(CreateOptions {
+            memory: Some(4 << 20),
+            ..Default::default()
+        })
+        .contains("Minimum memory limit allowed is 6MB"));
+        assert!(bad(CreateOptions {
+            cpus: Some(0.001),
+            ..Default::default()
+        })
+        .contains("range of CPUs is from 0.01 to"));
     }
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod cleanup;
 pub mod create;
 pub mod image_source;
+pub mod limits;
 pub mod logs;
 pub mod names;
 pub mod orphans;
@@ -22,7 +23,8 @@ pub mod start;
 pub mod stop;
 pub mod store;
 
-pub use create::{create, parse_size, CreateOptions};
+pub use create::{create, CreateOptions};
+pub use limits::parse_size;
 pub use logs::{open as logs, ContainerLogs};
 pub use pause::{pause, unpause};
 pub use query::{apply_filters, get, inspect_json, list, rename, top, Filter, TopProcess};

@@ -103,22 +103,26 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
         crate::engine::lock::default_wait(),
     )?;
     let before = tenant_entries(&rt.join(id));
+    // The process reports only its outermost error; the capture keeps the cause it logged.
+    let mut capture = monitor::init_errors::Capture::new()
+        .map_err(|e| EngineError::io("cannot create a pipe", e))?;
     // Into the container's cgroups on the hierarchies libcontainer leaves alone too.
     let own_cgroups = crate::engine::monitor::cgroup_join::enter(id)?;
-    let built = stdio
-        .apply(
-            ContainerBuilder::new(id.to_string(), SyscallType::default())
-                .with_executor(ExecExecutor {
-                    seccomp: config.seccomp.clone(),
-                    capabilities: config.capabilities.clone(),
-                })
-                .with_root_path(&rt)
-                .map_err(rt_err)?,
-        )
-        .as_tenant()
-        .with_process(Some(&files.process))
-        .with_detach(true)
-        .build();
+    let built = capture.scope(|| {
+        stdio
+            .apply(
+                ContainerBuilder::new(id.to_string(), SyscallType::default())
+                    .with_executor(ExecExecutor {
+                        seccomp: config.seccomp.clone(),
+                        capabilities: config.capabilities.clone(),
+                    })
+                    .with_root_path(&rt)?,
+            )
+            .as_tenant()
+            .with_process(Some(&files.process))
+            .with_detach(true)
+            .build()
+    });
     // Staying behind only keeps the container's cgroup busy until this monitor exits.
     if let Err(e) = own_cgroups.leave() {
         tracing::warn!("exec monitor of {id}: {e}");
@@ -129,7 +133,7 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
         }
     }
     drop(lock);
-    let pid = built.map_err(rt_err)?.as_raw();
+    let pid = built.map_err(|e| rt_err(e, capture.cause()))?.as_raw();
     let io = plan.connect()?;
     Ok((pid, io))
 }
@@ -145,22 +149,10 @@ fn tenant_entries(dir: &Path) -> Vec<std::ffi::OsString> {
         .unwrap_or_default()
 }
 
-fn rt_err(e: libcontainer::error::LibcontainerError) -> EngineError {
-    let mut parts = vec![e.to_string()];
-    let mut cur = std::error::Error::source(&e);
-    while let Some(s) = cur {
-        parts.push(s.to_string());
-        cur = s.source();
-    }
-    if let Some(exec) = parts
-        .iter()
-        .find_map(|p| p.find("exec: \"").map(|i| &p[i..]))
-    {
-        return EngineError::Runtime(exec.to_string());
-    }
-    parts.dedup();
-    EngineError::Runtime(format!(
-        "cannot exec in the container: {}",
-        parts.join(": ")
+fn rt_err(e: libcontainer::error::LibcontainerError, cause: Option<String>) -> EngineError {
+    EngineError::Runtime(monitor::init_errors::describe(
+        &e,
+        cause,
+        "cannot exec in the container",
     ))
 }

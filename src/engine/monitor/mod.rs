@@ -12,12 +12,15 @@
 pub mod cgroup_join;
 pub mod claim;
 pub mod executor;
+pub mod init_errors;
+pub mod mount_check;
 pub mod netns;
 pub mod protocol;
 pub mod relay;
 pub mod seal;
 pub mod spawn;
 pub mod trim;
+pub mod workdir;
 
 use std::fs::File;
 use std::os::fd::OwnedFd;
@@ -163,6 +166,10 @@ impl Monitor {
                 let message = e.to_string();
                 let code = executor::exit_code_for(&message);
                 let _ = cleanup::delete_runtime(&self.layout, &self.id);
+                // The failed init process may still be in the container's cgroup: reap it,
+                // then remove the cgroup (nothing else would: the runtime state is gone).
+                reap_children(Duration::from_secs(2));
+                cleanup::remove_cgroups(&self.id);
                 let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
                 let _ =
                     std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
@@ -182,6 +189,15 @@ impl Monitor {
             return fail(&mut status, &message, 125);
         }
         let pidfd = relay::pidfd_open(started.pid);
+        // The log exists before anyone hears of the start: a `logs -f` right after `run -d`
+        // must not find it missing (and follow nothing).
+        let dir = self.layout.container_dir(&self.id);
+        let log = match rec.host_config.log_config.policy() {
+            Ok(policy) if policy.readable() => {
+                LogWriter::with_policy(&dir.join("log.json"), policy).ok()
+            }
+            _ => None,
+        };
         if let Some(s) = status.as_mut() {
             MonitorMessage::Started {
                 pid: started.pid,
@@ -198,13 +214,6 @@ impl Monitor {
                 trim::wait_reader_gone(&s, Duration::from_millis(200));
             }
         }
-        let dir = self.layout.container_dir(&self.id);
-        let log = match rec.host_config.log_config.policy() {
-            Ok(policy) if policy.readable() => {
-                LogWriter::with_policy(&dir.join("log.json"), policy).ok()
-            }
-            _ => None,
-        };
         let server = Server::new(started.io, log, rec.config.stdin_once);
         let mut server = match (pidfd, server) {
             (Ok(pidfd), Ok(mut server)) => {
@@ -260,6 +269,15 @@ impl Monitor {
         let user = users::resolve(&snap.merged(), &rec.config.user)?;
         let mut spec = runtime::build_spec(rec, &user, &dir)?;
         runtime::destinations::resolve(&mut spec, &snap.merged(), rec.mounts.len())?;
+        let binds = mount_check::bind_dirs(&spec);
+        workdir::ensure(
+            &snap.merged(),
+            &binds,
+            &rec.config.working_dir,
+            user.uid,
+            user.gid,
+        )?;
+        mount_check::check_mounts(&spec, &snap.merged())?;
         runtime::write_spec(&spec, &dir)?;
         debug_log("start: spec written");
         cleanup::delete_runtime(&self.layout, &self.id)?;
@@ -269,26 +287,44 @@ impl Monitor {
         let listener = socket::bind(&adir, ATTACH_SOCKET)?;
         let (plan, stdio) =
             stdio::prepare(&adir, "console.sock", rec.config.tty, rec.config.open_stdin)?;
-        let rt_err =
-            |e: libcontainer::error::LibcontainerError| EngineError::Runtime(error_chain(&e));
-        let builder = stdio
-            .apply(
-                ContainerBuilder::new(self.id.clone(), SyscallType::default())
-                    .with_executor(executor::BerthExecutor)
-                    .with_root_path(&rt)
-                    .map_err(rt_err)?,
-            )
-            .as_init(&dir)
-            .with_systemd(false)
-            .with_detach(true);
+        // libcontainer's init process reports only its outermost error; the capture keeps
+        // what it logged on the way (the cause, the path, the errno).
+        let mut capture = init_errors::Capture::new().ctx("cannot create a pipe in", &rt)?;
         // The container's processes are forked by `build` and inherit these cgroups.
         let own_cgroups = cgroup_join::enter(&self.id)?;
-        let built = builder.build();
+        let built = capture.scope(|| {
+            stdio
+                .apply(
+                    ContainerBuilder::new(self.id.clone(), SyscallType::default())
+                        .with_executor(executor::BerthExecutor)
+                        .with_root_path(&rt)?,
+                )
+                .as_init(&dir)
+                .with_systemd(false)
+                .with_detach(true)
+                .build()
+        });
         if let Err(e) = own_cgroups.leave() {
             // The container's cgroup stays busy (and is left behind) while the monitor runs.
             tracing::warn!("monitor of {}: {e}", self.id);
         }
-        let mut container = built.map_err(rt_err)?;
+        let mut container = built.map_err(|e| {
+            let mut message =
+                init_errors::describe(&e, capture.cause(), "cannot start the container");
+            if message.contains("failed to chdir") {
+                let wd = &rec.config.working_dir;
+                let in_tmpfs = spec.mounts().iter().flatten().any(|m| {
+                    m.typ().as_deref() == Some("tmpfs")
+                        && Path::new(wd).starts_with(m.destination())
+                });
+                message.push_str(&format!(" (the working directory {wd:?}"));
+                if in_tmpfs {
+                    message.push_str(": it is inside a tmpfs mount, where it cannot be created");
+                }
+                message.push(')');
+            }
+            EngineError::Runtime(message)
+        })?;
         debug_log("start: built");
         let pid = container
             .pid()
@@ -298,7 +334,13 @@ impl Monitor {
             netns::loopback_up(pid)?;
         }
         let io = plan.connect()?;
-        container.start().map_err(rt_err)?;
+        capture.scope(|| container.start()).map_err(|e| {
+            EngineError::Runtime(init_errors::describe(
+                &e,
+                capture.cause(),
+                "cannot start the container",
+            ))
+        })?;
         debug_log("start: started");
         Ok(Started { pid, io, listener })
     }
@@ -393,6 +435,20 @@ fn trim_memory() {
     }
 }
 
+/// Reaps our children until there are none left (or `limit` passes).
+fn reap_children(limit: Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::StillAlive) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            Ok(WaitStatus::StillAlive) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
 fn fail(status: &mut Option<File>, message: &str, code: i32) -> i32 {
     if let Some(s) = status.as_mut() {
         MonitorMessage::Failed {
@@ -402,24 +458,6 @@ fn fail(status: &mut Option<File>, message: &str, code: i32) -> i32 {
         .send(s);
     }
     code
-}
-
-/// The most useful message in a libcontainer error chain (the innermost that names a cause).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        parts.push(s.to_string());
-        cur = s.source();
-    }
-    if let Some(exec) = parts
-        .iter()
-        .find_map(|p| p.find("exec: \"").map(|i| &p[i..]))
-    {
-        return exec.to_string();
-    }
-    parts.dedup();
-    format!("cannot start the container: {}", parts.join(": "))
 }
 
 /// Writes the files bind-mounted at `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`.
