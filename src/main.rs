@@ -3,10 +3,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = berth::cli::Cli::parse();
+    let cli = match berth::cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return exit(code),
+    };
+    berth::cli::die_on_sigpipe(&cli);
     berth::cli::init_tracing(cli.debug);
     // The monitor must never run inside a multi-threaded process: dispatch it before any runtime
     // exists.

@@ -1,6 +1,6 @@
 //! Image commands: pull, images, image inspect/ls/prune/rm, tag, rmi.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use clap::{ArgAction, Args, Subcommand};
 use serde_json::json;
@@ -31,13 +31,14 @@ pub enum ImageSubcommand {
     /// Display detailed information on one or more images
     Inspect(InspectArgs),
     /// List images
-    #[command(alias = "list")]
+    #[command(visible_alias = "list")]
     Ls(ImagesArgs),
     /// Pull an image from a registry
     Pull(PullArgs),
     /// Remove unused images, layers and blobs
     Prune(PruneArgs),
     /// Remove one or more images
+    #[command(visible_aliases = ["remove", "rmi"])]
     Rm(RmiArgs),
     /// Create a tag TARGET that refers to SOURCE
     Tag(TagArgs),
@@ -107,9 +108,12 @@ pub struct RmiArgs {
 /// `berth image prune`.
 #[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// Do not prompt (accepted for docker compatibility; berth never prompts)
+    /// Do not prompt for confirmation
     #[arg(short, long)]
     pub force: bool,
+    /// Remove all unused images, not just dangling ones
+    #[arg(short, long)]
+    pub all: bool,
 }
 
 /// Runs an image command.
@@ -126,21 +130,44 @@ pub async fn run(cli: &Cli, cmd: &ImageCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         ImageCommand::Rmi(a) | ImageCommand::Image(ImageSubcommand::Rm(a)) => rmi(&engine, a),
-        ImageCommand::Image(ImageSubcommand::Prune(_)) => {
-            let engine2 = engine.clone();
-            let report = tokio::task::spawn_blocking(move || engine2.prune_images()).await??;
-            for id in &report.images {
-                println!("Deleted: {id}");
-            }
-            println!(
-                "Removed {} layers and {} blobs\nTotal reclaimed space: {}",
-                report.layers,
-                report.blobs,
-                human_size(report.reclaimed)
-            );
-            Ok(0)
+        ImageCommand::Image(ImageSubcommand::Prune(a)) => {
+            let (force, all) = (a.force, a.all);
+            let engine = engine.clone();
+            tokio::task::spawn_blocking(move || prune(&engine, force, all)).await?
         }
     }
+}
+
+/// `image prune [-a]`: asks first unless `-f` (a "no" cancels with exit 0, as in docker), then
+/// prints docker's report of what went and the space freed.
+fn prune(engine: &Engine, force: bool, all: bool) -> anyhow::Result<i32> {
+    let warning = if all {
+        "WARNING! This will remove all images without at least one container associated to \
+         them.\nAre you sure you want to continue?"
+    } else {
+        "WARNING! This will remove all dangling images.\nAre you sure you want to continue?"
+    };
+    if !force && !super::prompt::confirm(warning)? {
+        return Ok(0);
+    }
+    let report = engine.prune_images_with(all)?;
+    let mut out = std::io::stdout().lock();
+    if !report.images.is_empty() {
+        writeln!(out, "Deleted Images:")?;
+        for name in &report.untagged {
+            writeln!(out, "untagged: {name}")?;
+        }
+        for id in &report.images {
+            writeln!(out, "deleted: {id}")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "Total reclaimed space: {}",
+        human_size(report.reclaimed)
+    )?;
+    Ok(0)
 }
 
 async fn pull(engine: &Engine, a: &PullArgs) -> anyhow::Result<i32> {

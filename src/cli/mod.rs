@@ -9,6 +9,8 @@ pub mod exec;
 pub mod image;
 pub mod login;
 pub mod progress;
+pub mod prompt;
+pub mod system;
 pub mod terminal;
 pub mod volume;
 
@@ -47,6 +49,8 @@ pub enum Command {
     Login(login::LoginCommand),
     #[command(flatten)]
     Interactive(attach::InteractiveCommand),
+    #[command(flatten)]
+    System(system::SystemCommand),
     /// Run a container's monitor (internal; started by berth itself)
     #[command(hide = true)]
     Monitor(MonitorArgs),
@@ -77,6 +81,73 @@ impl Cli {
     /// Opens the engine at this invocation's root.
     pub fn engine(&self) -> Result<Engine, EngineError> {
         Engine::open(&self.root())
+    }
+}
+
+/// Parses the command line. On a usage error prints clap's message (naming what is wrong and
+/// pointing at `--help`) and returns docker's exit code: 125 for a bad or unknown flag, 1 for a
+/// wrong number of arguments or an unknown command; 0 after `--help` or `--version`.
+pub fn parse() -> Result<Cli, i32> {
+    Cli::try_parse().map_err(|e| {
+        let _ = e.print();
+        usage_exit_code(&e)
+    })
+}
+
+fn usage_exit_code(e: &clap::Error) -> i32 {
+    use clap::error::{ContextKind, ContextValue, ErrorKind as K};
+    match e.kind() {
+        K::DisplayHelp | K::DisplayVersion => 0,
+        K::MissingRequiredArgument
+        | K::MissingSubcommand
+        | K::DisplayHelpOnMissingArgumentOrSubcommand
+        | K::TooFewValues
+        | K::TooManyValues
+        | K::WrongNumberOfValues
+        | K::InvalidSubcommand => 1,
+        // An extra positional argument is an argument-count error; an unknown flag a flag error.
+        K::UnknownArgument => match e.get(ContextKind::InvalidArg) {
+            Some(ContextValue::String(a)) if !a.starts_with('-') => 1,
+            _ => 125,
+        },
+        _ => 125,
+    }
+}
+
+/// Whether the command only prints (lists and inspects). Those die quietly of SIGPIPE when
+/// their reader goes away (`berth images | head -1`), as docker does, instead of panicking on
+/// the broken pipe. Commands that talk to monitors keep SIGPIPE ignored: a monitor that went
+/// away is an error to report there, not a reason to die.
+pub fn prints_only(cli: &Cli) -> bool {
+    use container::{ContainerCommand as CC, ContainerSub as CS, ContainerVerb as CV};
+    use image::{ImageCommand as IC, ImageSubcommand as IS};
+    use volume::{VolumeCommand, VolumeSub as VS};
+    match &cli.command {
+        Some(Command::Container(c)) => matches!(
+            &**c,
+            CC::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_))
+                | CC::Container(CS::Ls(_) | CS::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_)))
+        ),
+        Some(Command::Image(c)) => {
+            matches!(c, IC::Images(_) | IC::Image(IS::Ls(_) | IS::Inspect(_)))
+        }
+        Some(Command::Volume(VolumeCommand::Volume(v))) => {
+            matches!(v, VS::Ls(_) | VS::Inspect(_))
+        }
+        Some(Command::System(_)) => true,
+        _ => false,
+    }
+}
+
+/// Restores the default SIGPIPE action (death, silently) for [`prints_only`] commands; Rust
+/// starts with it ignored, which turns a closed pipe into a panic in `println!`.
+pub fn die_on_sigpipe(cli: &Cli) {
+    if prints_only(cli) {
+        // SAFETY: setting a signal's disposition to SIG_DFL is async-signal-safe and runs
+        // before any thread is started.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
     }
 }
 
@@ -118,6 +189,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),
         Some(Command::Login(cmd)) => login::run(cmd).await,
+        Some(Command::System(cmd)) => system::run(&cli, cmd).await,
     };
     match result {
         Ok(code) => code,
