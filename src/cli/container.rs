@@ -49,7 +49,7 @@ pub enum ContainerVerb {
     /// Block until one or more containers stop, then print their exit codes
     Wait(Targets),
     /// Display the running processes of a container
-    Top(Target),
+    Top(super::container_ps::TopArgs),
     /// Pause all processes within one or more containers
     Pause(Targets),
     /// Unpause all processes within one or more containers
@@ -59,6 +59,8 @@ pub enum ContainerVerb {
 }
 
 /// `berth container …`: every verb, plus `ls`, `prune`, `attach` and `exec`.
+// Parsed once per process: the size of the verb variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Subcommand)]
 pub enum ContainerSub {
     #[command(flatten)]
@@ -138,12 +140,21 @@ pub struct PsArgs {
     /// Output format: table (default) or json
     #[arg(long)]
     pub format: Option<String>,
-    /// Filter output (status=…, name=…, id=…)
+    /// Filter output (status=, name=, id=, exited=, ancestor=, before=, since=, volume=)
     #[arg(short = 'f', long = "filter")]
     pub filter: Vec<String>,
     /// Don't truncate output
     #[arg(long = "no-trunc")]
     pub no_trunc: bool,
+    /// Show n last created containers (includes all states)
+    #[arg(short = 'n', long = "last", value_name = "N")]
+    pub last: Option<usize>,
+    /// Show the latest created container (includes all states)
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    /// Display total file sizes
+    #[arg(short = 's', long)]
+    pub size: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -444,15 +455,7 @@ fn run_blocking(engine: &Engine, cmd: ContainerVerb) -> anyhow::Result<i32> {
         C::Inspect(t) => inspect(engine, &t.containers),
         C::Ps(args) => super::container_ps::ps(engine, &args),
         C::Logs(args) => logs(engine, &args),
-        C::Top(t) => {
-            let id = ct::resolve(engine, &t.container)?;
-            let procs = ct::top(engine, &id)?;
-            println!("{:<8} {:<10} {:<10} CMD", "UID", "PID", "PPID");
-            for p in procs {
-                println!("{:<8} {:<10} {:<10} {}", p.uid, p.pid, p.ppid, p.cmd);
-            }
-            Ok(0)
-        }
+        C::Top(t) => super::container_ps::top(engine, &t),
     }
 }
 

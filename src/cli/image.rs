@@ -73,6 +73,9 @@ pub struct ImagesArgs {
     /// Show digests
     #[arg(long)]
     pub digests: bool,
+    /// Don't truncate output (full image ids)
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
     /// Show only images of this repository[:tag]
     pub repository: Option<String>,
 }
@@ -298,7 +301,14 @@ fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
         let mut seen = std::collections::HashSet::new();
         for (_, _, img) in &rows {
             if seen.insert(&img.id) {
-                println!("{}", short_id(&img.id));
+                println!(
+                    "{}",
+                    if a.no_trunc {
+                        &img.id
+                    } else {
+                        short_id(&img.id)
+                    }
+                );
             }
         }
         return Ok(0);
@@ -337,7 +347,11 @@ fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
                 let mut row = vec![
                     repo.clone(),
                     tag.clone(),
-                    short_id(&img.id).to_string(),
+                    if a.no_trunc {
+                        img.id.clone()
+                    } else {
+                        short_id(&img.id).to_string()
+                    },
                     since(img.created.as_deref()),
                     human_size(img.size),
                 ];
@@ -353,29 +367,12 @@ fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// Prints rows in columns separated by three spaces, like docker.
+/// Prints rows in columns aligned as docker's tabwriter aligns them.
 pub fn print_table(rows: &[Vec<String>]) {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            if c + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}   ", w = widths[c]));
-            }
-        }
-        println!("{}", line.trim_end());
-    }
+    print!(
+        "{}",
+        super::table::render(rows, super::table::LIST_MIN_WIDTH)
+    );
 }
 
 fn inspect(engine: &Engine, a: &InspectArgs) -> anyhow::Result<i32> {

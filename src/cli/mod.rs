@@ -11,6 +11,7 @@ pub mod login;
 pub mod progress;
 pub mod prompt;
 pub mod system;
+pub mod table;
 pub mod terminal;
 pub mod volume;
 
