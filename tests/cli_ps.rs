@@ -147,3 +147,22 @@ fn ps_columns_flags_and_filters_as_docker() {
     assert!(root.berth_ok(["images", "--no-trunc"]).contains(&id));
     root.berth_ok(["rm", "-f", "web", "ex3", "idle"]);
 }
+
+#[test]
+fn images_repo_lists_only_that_repository() {
+    let reg = Registry::start(Auth::None);
+    let root = TestRoot::new();
+    reg.push(images::single_layer(), "test/busybox:latest");
+    let img = reg.reference("test/busybox:latest");
+    root.berth_ok(["pull", "-q", &img]);
+    root.berth_ok(["tag", &img, "first/app:1"]);
+    root.berth_ok(["tag", &img, "second/app:1"]);
+    let out = root.berth_ok(["images", "first/app"]);
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(rows[0].starts_with("first/app "), "{out}");
+    let out = root.berth_ok(["images", "--format", "json", "second/app:1"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.contains("\"Repository\":\"second/app\""), "{out}");
+    assert_eq!(root.berth_ok(["images", "second/app:2"]).lines().count(), 1);
+}

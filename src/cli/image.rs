@@ -284,19 +284,19 @@ fn short_id(id: &str) -> &str {
 }
 
 fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
-    let mut all = engine.images()?;
+    let all = engine.images()?;
+    let mut rows = rows(&all);
     if let Some(filter) = &a.repository {
+        // Docker keeps the rows of that repository (and tag), not every name of the images
+        // that have one there.
         let wanted = ImageRef::parse(filter)?;
         let explicit_tag = filter.rsplit('/').next().is_some_and(|l| l.contains(':'));
-        all.retain(|img| {
-            img.repo_tags.iter().any(|t| {
-                ImageRef::parse(t).is_ok_and(|r| {
-                    r.repository() == wanted.repository() && (!explicit_tag || r.tag == wanted.tag)
-                })
+        rows.retain(|(repo, tag, _)| {
+            ImageRef::parse(&format!("{repo}:{tag}")).is_ok_and(|r| {
+                r.repository() == wanted.repository() && (!explicit_tag || r.tag == wanted.tag)
             })
         });
     }
-    let rows = rows(&all);
     if a.quiet {
         let mut seen = std::collections::HashSet::new();
         for (_, _, img) in &rows {
