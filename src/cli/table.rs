@@ -51,9 +51,11 @@ mod tests {
             row(&["A", "TAG", "LAST"]),
             row(&["a-long-name-here", "1", "x"]),
         ];
-        assert_eq!(
-            render(&rows, 10),
-            "A                   TAG       LAST\na-long-name-here    1         x\n"
+        // 16 + 3 padding; "TAG" and "1" get the minimum width 10; the last cell is not padded.
+        let want = format!(
+            "{:<19}{:<10}LAST\n{:<19}{:<10}x\n",
+            "A", "TAG", "a-long-name-here", "1"
         );
+        assert_eq!(render(&rows, 10), want);
     }
 }
