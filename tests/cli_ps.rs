@@ -117,6 +117,11 @@ fn ps_columns_flags_and_filters_as_docker() {
     assert_eq!(f("since=web"), [idle.clone(), ex3.clone()]);
     assert_eq!(f("volume=data"), vec![idle.clone()]);
     assert_eq!(f("volume=/data"), vec![idle.clone()]);
+    // Containers carry their image's labels.
+    assert_eq!(f(&format!("label={}", images::LABEL)).len(), 3);
+    assert_eq!(f(&format!("label={}=single-layer", images::LABEL)).len(), 3);
+    assert!(f(&format!("label={}=other", images::LABEL)).is_empty());
+    assert!(f("label=no.such.label").is_empty());
     let bad = root.berth(["ps", "--filter", "exited=x"]);
     assert_eq!(bad.status.code(), Some(125));
 

@@ -140,7 +140,7 @@ pub struct PsArgs {
     /// Output format: table (default) or json
     #[arg(long)]
     pub format: Option<String>,
-    /// Filter output (status=, name=, id=, exited=, ancestor=, before=, since=, volume=)
+    /// Filter output (status=, name=, id=, exited=, ancestor=, before=, since=, volume=, label=)
     #[arg(short = 'f', long = "filter")]
     pub filter: Vec<String>,
     /// Don't truncate output

@@ -36,6 +36,27 @@ pub enum Filter {
     Since(chrono::DateTime<chrono::Utc>),
     /// Mounts this volume (by name) or has a mount at this destination.
     Volume(String),
+    /// Carries the label `key` (with `value` when given). Containers have their image's labels
+    /// (as in docker, where a container's labels start as its image's), so this holds the ids
+    /// of the images that carry it, looked up once when the filter is parsed.
+    Label {
+        key: String,
+        value: Option<String>,
+        image_ids: Vec<String>,
+    },
+}
+
+/// Ids of the images whose config has label `key` (equal to `value` when given).
+fn images_labelled(engine: &Engine, key: &str, value: Option<&str>) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for img in engine.images()? {
+        let v = engine.inspect_image(&img.id)?;
+        let label = v["Config"]["Labels"][key].as_str();
+        if label.is_some() && value.is_none_or(|want| label == Some(want)) {
+            ids.push(img.id);
+        }
+    }
+    Ok(ids)
 }
 
 impl Filter {
@@ -59,10 +80,21 @@ impl Filter {
             Some(("before", v)) => Ok(Filter::Before(created(v)?)),
             Some(("since", v)) => Ok(Filter::Since(created(v)?)),
             Some(("volume", v)) => Ok(Filter::Volume(v.to_string())),
+            Some(("label", v)) => {
+                let (key, value) = match v.split_once('=') {
+                    Some((k, val)) => (k, Some(val)),
+                    None => (v, None),
+                };
+                Ok(Filter::Label {
+                    key: key.to_string(),
+                    value: value.map(str::to_string),
+                    image_ids: images_labelled(engine, key, value)?,
+                })
+            }
             Some(("status" | "name" | "id", _)) => Filter::parse(s),
             _ => Err(EngineError::InvalidInput(format!(
                 "invalid filter {s:?}: use status=, name=, id=, exited=, ancestor=, before=, \
-                 since= or volume="
+                 since=, volume= or label="
             ))),
         }
     }
@@ -97,6 +129,7 @@ impl Filter {
                 .mounts
                 .iter()
                 .any(|m| m.name == *v || m.destination == *v),
+            Filter::Label { image_ids, .. } => image_ids.contains(&rec.image_id),
         }
     }
 }
