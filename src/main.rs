@@ -3,18 +3,12 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    // Docker exits 125 when a command line cannot be parsed (clap would exit 2).
-    let cli = match berth::cli::Cli::try_parse() {
+    let cli = match berth::cli::parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() { 125 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
+        Err(code) => return exit(code),
     };
+    berth::cli::die_on_sigpipe(&cli);
     berth::cli::init_tracing(cli.debug);
     // The monitor must never run inside a multi-threaded process: dispatch it before any runtime
     // exists.

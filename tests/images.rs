@@ -148,8 +148,8 @@ fn rmi_refuses_an_image_a_container_uses_and_prune_keeps_it() {
     let db = rusqlite::Connection::open(root.path().join("state.db")).unwrap();
     db.execute("DELETE FROM containers", []).unwrap();
     drop(db);
-    let out = root.berth_ok(["image", "prune"]);
-    assert!(out.contains(&format!("Deleted: {id}")), "{out}");
+    let out = root.berth_ok(["image", "prune", "-f"]);
+    assert!(out.contains(&format!("deleted: {id}")), "{out}");
     let rows = images_json(&root);
     assert_eq!(rows.len(), 1);
     // multi-layer shares its base layer with single-layer: all three of its layers remain.

@@ -424,3 +424,26 @@ fn a_keymap_without_quit_or_with_a_doubled_key_is_refused() {
         tmux.wait_for("berth-exit=0");
     }
 }
+
+#[test]
+fn image_prune_removes_every_image_no_container_uses_as_it_says() {
+    let reg = Registry::start(Auth::None);
+    reg.push(images::single_layer(), "test/busybox:latest");
+    let reference = reg.reference("test/busybox:latest");
+    let root = TestRoot::new();
+    root.berth_ok(["pull", "-q", &reference]);
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait_for("Containers");
+    tmux.keys(&["2"]);
+    tmux.wait_for(&reference);
+    tmux.keys(&["X"]);
+    let s = tmux.wait_for("Prune images?");
+    assert!(s.contains("all images no container uses"), "{s}");
+    tmux.keys(&["y"]);
+    // A tagged image no container uses is unused: the prune the popup promised removes it.
+    tmux.wait_for("removed 1 unused image");
+    tmux.wait_for("No images yet");
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+    assert_eq!(root.berth_ok(["images", "-q"]), "");
+}

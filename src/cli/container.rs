@@ -12,9 +12,20 @@ use crate::engine::container as ct;
 use crate::engine::logs::{LogOptions, Stream};
 use crate::engine::{Engine, EngineError};
 
-/// Container commands.
+/// Container commands: the verbs at the top level (`berth ps`) and the management form
+/// (`berth container ls`), as docker has both.
 #[derive(Debug, Clone, Subcommand)]
 pub enum ContainerCommand {
+    #[command(flatten)]
+    Verb(ContainerVerb),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerSub),
+}
+
+/// The container verbs, under both `berth VERB` and `berth container VERB`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ContainerVerb {
     /// Create a new container
     Create(CreateArgs),
     /// Create and run a new container from an image
@@ -38,23 +49,29 @@ pub enum ContainerCommand {
     /// Block until one or more containers stop, then print their exit codes
     Wait(Targets),
     /// Display the running processes of a container
-    Top(Target),
+    Top(super::container_ps::TopArgs),
     /// Pause all processes within one or more containers
     Pause(Targets),
     /// Unpause all processes within one or more containers
     Unpause(Targets),
     /// Rename a container
     Rename(RenameArgs),
-    /// Manage containers
-    #[command(subcommand)]
-    Container(ContainerSub),
 }
 
-/// `berth container …`.
+/// `berth container …`: every verb, plus `ls`, `prune`, `attach` and `exec`.
+// Parsed once per process: the size of the verb variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Subcommand)]
 pub enum ContainerSub {
+    #[command(flatten)]
+    Verb(ContainerVerb),
+    /// List containers
+    #[command(visible_alias = "list")]
+    Ls(PsArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
+    #[command(flatten)]
+    Interactive(super::attach::InteractiveCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -128,12 +145,21 @@ pub struct PsArgs {
     /// Output format: table (default) or json
     #[arg(long)]
     pub format: Option<String>,
-    /// Filter output (status=…, name=…, id=…)
+    /// Filter output (status=, name=, id=, exited=, ancestor=, before=, since=, volume=, label=)
     #[arg(short = 'f', long = "filter")]
     pub filter: Vec<String>,
     /// Don't truncate output
     #[arg(long = "no-trunc")]
     pub no_trunc: bool,
+    /// Show n last created containers (includes all states)
+    #[arg(short = 'n', long = "last", value_name = "N")]
+    pub last: Option<usize>,
+    /// Show the latest created container (includes all states)
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    /// Display total file sizes
+    #[arg(short = 's', long)]
+    pub size: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -164,7 +190,7 @@ pub struct RenameArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct PruneArgs {
-    /// Do not prompt for confirmation (berth never prompts; accepted for Docker compatibility)
+    /// Do not prompt for confirmation
     #[arg(short = 'f', long)]
     pub force: bool,
 }
@@ -201,12 +227,24 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| anyhow::anyhow!("internal task failed: {e}"))?
 }
 
-/// Runs `f` on each container reference; prints what `f` returns per success, reports
-/// failures, and returns 1 if any failed (Docker's behaviour for multi-target verbs).
+/// Runs `f` on each container reference and prints it after each success (Docker's behaviour
+/// for multi-target verbs: the targets that worked are listed even when others fail), reports
+/// failures, and returns 1 if any failed.
 fn each(
     engine: &Engine,
     refs: &[String],
-    f: impl Fn(&Engine, &str) -> anyhow::Result<Option<String>>,
+    f: impl Fn(&Engine, &str) -> anyhow::Result<()>,
+) -> anyhow::Result<i32> {
+    each_with(engine, refs, false, f)
+}
+
+/// [`each`], with `missing_ok` (`rm -f`): a target that does not exist is reported on stderr
+/// but is not a failure, as in docker.
+fn each_with(
+    engine: &Engine,
+    refs: &[String],
+    missing_ok: bool,
+    f: impl Fn(&Engine, &str) -> anyhow::Result<()>,
 ) -> anyhow::Result<i32> {
     let mut code = 0;
     for r in refs {
@@ -214,11 +252,16 @@ fn each(
             .map_err(anyhow::Error::from)
             .and_then(|id| f(engine, &id));
         match result {
-            Ok(Some(line)) => println!("{line}"),
-            Ok(None) => {}
+            Ok(()) => println!("{r}"),
             Err(e) => {
                 eprintln!("Error: {e:#}");
-                code = 1;
+                let missing = matches!(
+                    e.downcast_ref::<EngineError>(),
+                    Some(EngineError::NotFound(_))
+                );
+                if !(missing_ok && missing) {
+                    code = 1;
+                }
             }
         }
     }
@@ -227,24 +270,71 @@ fn each(
 
 /// Runs a container command.
 pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
+    let verb = match *cmd {
+        ContainerCommand::Verb(v) | ContainerCommand::Container(ContainerSub::Verb(v)) => v,
+        ContainerCommand::Container(ContainerSub::Ls(a)) => ContainerVerb::Ps(a),
+        ContainerCommand::Container(ContainerSub::Interactive(i)) => {
+            return super::attach::run(cli, i).await
+        }
+        ContainerCommand::Container(ContainerSub::Prune(a)) => {
+            let engine = cli.engine()?;
+            return blocking(move || prune(&engine, &a)).await;
+        }
+    };
     let engine = cli.engine()?;
-    let foreground = match &*cmd {
-        ContainerCommand::Run(a) => !a.detach,
-        ContainerCommand::Start(a) => a.attach,
+    let foreground = match &verb {
+        ContainerVerb::Run(a) => !a.detach,
+        ContainerVerb::Start(a) => a.attach,
         _ => false,
     };
+    let create = match &verb {
+        ContainerVerb::Run(a) => Some(&a.create),
+        ContainerVerb::Create(a) => Some(a),
+        _ => None,
+    };
+    if let Some(a) = create {
+        // Everything after IMAGE is the container's, so a flag berth does not know lands here.
+        if a.image().starts_with('-') {
+            return Err(EngineError::InvalidInput(format!(
+                "unknown flag: {}; berth's flags go before IMAGE (see 'berth run --help')",
+                a.image()
+            ))
+            .into());
+        }
+    }
     if foreground {
         proxy_signals(engine.clone());
     }
-    let create = match &*cmd {
-        ContainerCommand::Run(a) => Some(&a.create),
-        ContainerCommand::Create(a) => Some(a),
-        _ => None,
-    };
     if let Some(a) = create.filter(|a| !a.rootfs) {
-        pull_if_missing(&engine, &a.image, a.tls_verify).await?;
+        pull_if_missing(&engine, a.image(), a.tls_verify).await?;
     }
-    blocking(move || run_blocking(&engine, *cmd)).await
+    blocking(move || run_blocking(&engine, verb)).await
+}
+
+/// `container prune`: asks first unless `-f` (a "no" or end of input cancels with exit 0, as
+/// in docker), then removes every stopped container and prints what it freed.
+fn prune(engine: &Engine, a: &PruneArgs) -> anyhow::Result<i32> {
+    const WARNING: &str =
+        "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?";
+    if !a.force && !super::prompt::confirm(WARNING)? {
+        return Ok(0);
+    }
+    let removed = ct::prune(engine)?;
+    let mut out = std::io::stdout().lock();
+    if !removed.is_empty() {
+        writeln!(out, "Deleted Containers:")?;
+        for p in &removed {
+            writeln!(out, "{}", p.id)?;
+        }
+        writeln!(out)?;
+    }
+    let space = removed.iter().map(|p| p.size).sum::<u64>();
+    writeln!(
+        out,
+        "Total reclaimed space: {}",
+        super::progress::human_size(space)
+    )?;
+    Ok(0)
 }
 
 /// Pulls `image` when the store does not have it, as `docker run` does (progress on stderr).
@@ -324,8 +414,8 @@ fn stop_time(t: Option<i64>) -> Result<Option<u32>, EngineError> {
     }
 }
 
-fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
-    use ContainerCommand as C;
+fn run_blocking(engine: &Engine, cmd: ContainerVerb) -> anyhow::Result<i32> {
+    use ContainerVerb as C;
     match cmd {
         C::Create(args) => {
             println!("{}", container_run::create(engine, &args)?);
@@ -353,53 +443,33 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
             }
             each(engine, &args.containers, |e, id| {
                 ct::start(e, id, false)?;
-                Ok(None)
+                Ok(())
             })
-            .and_then(|code| print_names(code, &args.containers))
         }
         C::Stop(args) => {
             let time = stop_time(args.time)?;
-            each(engine, &args.containers, |e, id| {
-                ct::stop(e, id, time)?;
-                Ok(None)
-            })
-            .and_then(|code| print_names(code, &args.containers))
+            each(engine, &args.containers, |e, id| Ok(ct::stop(e, id, time)?))
         }
         C::Restart(args) => {
             let time = stop_time(args.time)?;
             each(engine, &args.containers, |e, id| {
-                ct::restart(e, id, time)?;
-                Ok(None)
+                Ok(ct::restart(e, id, time)?)
             })
-            .and_then(|code| print_names(code, &args.containers))
         }
         C::Kill(args) => each(engine, &args.containers, |e, id| {
-            ct::kill(e, id, args.signal.as_deref())?;
-            Ok(None)
-        })
-        .and_then(|code| print_names(code, &args.containers)),
-        C::Rm(args) => each(engine, &args.containers, |e, id| {
+            Ok(ct::kill(e, id, args.signal.as_deref())?)
+        }),
+        C::Rm(args) => each_with(engine, &args.containers, args.force, |e, id| {
             if args.volumes {
                 ct::remove_with_volumes(e, id, args.force)?;
             } else {
                 ct::remove(e, id, args.force)?;
             }
-            Ok(None)
-        })
-        .and_then(|code| print_names(code, &args.containers)),
-        C::Pause(t) => each(engine, &t.containers, |e, id| {
-            ct::pause(e, id)?;
-            Ok(None)
-        })
-        .and_then(|code| print_names(code, &t.containers)),
-        C::Unpause(t) => each(engine, &t.containers, |e, id| {
-            ct::unpause(e, id)?;
-            Ok(None)
-        })
-        .and_then(|code| print_names(code, &t.containers)),
-        C::Wait(t) => each(engine, &t.containers, |e, id| {
-            Ok(Some(ct::wait(e, id)?.to_string()))
+            Ok(())
         }),
+        C::Pause(t) => each(engine, &t.containers, |e, id| Ok(ct::pause(e, id)?)),
+        C::Unpause(t) => each(engine, &t.containers, |e, id| Ok(ct::unpause(e, id)?)),
+        C::Wait(t) => wait(engine, &t.containers),
         C::Rename(a) => {
             let id = ct::resolve(engine, &a.container)?;
             ct::rename(engine, &id, &a.new_name)?;
@@ -408,33 +478,20 @@ fn run_blocking(engine: &Engine, cmd: ContainerCommand) -> anyhow::Result<i32> {
         C::Inspect(t) => inspect(engine, &t.containers),
         C::Ps(args) => super::container_ps::ps(engine, &args),
         C::Logs(args) => logs(engine, &args),
-        C::Top(t) => {
-            let id = ct::resolve(engine, &t.container)?;
-            let procs = ct::top(engine, &id)?;
-            println!("{:<8} {:<10} {:<10} CMD", "UID", "PID", "PPID");
-            for p in procs {
-                println!("{:<8} {:<10} {:<10} {}", p.uid, p.pid, p.ppid, p.cmd);
-            }
-            Ok(0)
-        }
-        C::Container(ContainerSub::Prune(_)) => {
-            let removed = ct::prune(engine)?;
-            if !removed.is_empty() {
-                println!("Deleted Containers:");
-                for id in &removed {
-                    println!("{id}");
-                }
-            }
-            println!("Total reclaimed containers: {}", removed.len());
-            Ok(0)
-        }
+        C::Top(t) => super::container_ps::top(engine, &t),
     }
 }
 
-fn print_names(code: i32, names: &[String]) -> anyhow::Result<i32> {
-    if code == 0 {
-        for n in names {
-            println!("{n}");
+/// `wait`: each container's exit code as it stops; 1 if any could not be waited for.
+fn wait(engine: &Engine, refs: &[String]) -> anyhow::Result<i32> {
+    let mut code = 0;
+    for r in refs {
+        match ct::resolve(engine, r).and_then(|id| ct::wait(engine, &id)) {
+            Ok(exit) => println!("{exit}"),
+            Err(e) => {
+                eprintln!("Error: {e:#}");
+                code = 1;
+            }
         }
     }
     Ok(code)

@@ -1,13 +1,20 @@
-//! `ps`: the container table, `-q`, `--format json`, `--filter`.
+//! `ps` (the container table, `-q`, `-l`, `-n`, `-s`, `--format json`, `--filter`) and `top`
+//! (the host's `ps` over the container's processes).
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
+use clap::Args;
 
 use super::container::PsArgs;
-use crate::engine::container::{self as ct, Filter, Status};
+use super::progress::human_size;
+use super::table;
+use crate::engine::container::{self as ct, ContainerRecord, Filter, Status};
 use crate::engine::{Engine, EngineError};
 
-fn truncate(s: &str, n: usize, no_trunc: bool) -> String {
-    if no_trunc || s.chars().count() <= n {
+/// Go's `Ellipsis`: at most `n` characters, the last one `…` when cut.
+fn ellipsis(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
         s.to_string()
     } else {
         let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
@@ -16,58 +23,136 @@ fn truncate(s: &str, n: usize, no_trunc: bool) -> String {
     }
 }
 
+/// Go's `strconv.Quote` for what a command line holds: quotes, backslashes and control
+/// characters escaped.
+fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Docker's COMMAND cell: cut to 20 characters (unless `--no-trunc`), then quoted.
+fn command_cell(rec: &ContainerRecord, no_trunc: bool) -> String {
+    let line = rec.command_line();
+    quote(&if no_trunc { line } else { ellipsis(&line, 20) })
+}
+
+/// Docker's SIZE cell: the writable layer, and with the image under it.
+fn size_cell(engine: &Engine, rec: &ContainerRecord, image_sizes: &HashMap<String, u64>) -> String {
+    let upper = engine.layout().container_dir(&rec.id).join("upper");
+    let rw = crate::engine::staging::disk_usage(&upper);
+    let image = image_sizes.get(&rec.image_id).copied().unwrap_or(0);
+    format!("{} (virtual {})", human_size(rw), human_size(rw + image))
+}
+
 /// Runs `ps`.
 pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
     let filters: Vec<Filter> = args
         .filter
         .iter()
-        .map(|f| Filter::parse(f))
+        .map(|f| Filter::parse_in(engine, f))
         .collect::<Result<_, _>>()?;
     let mut recs = ct::list(engine)?;
-    let has_status_filter = filters.iter().any(|f| matches!(f, Filter::Status(_)));
-    if !args.all && !has_status_filter {
+    let last = if args.latest { Some(1) } else { args.last };
+    let shows_all = args.all
+        || last.is_some()
+        || filters
+            .iter()
+            .any(|f| matches!(f, Filter::Status(_) | Filter::Exited(_)));
+    if !shows_all {
         recs.retain(|r| matches!(r.state.status, Status::Running | Status::Paused));
     }
-    let recs = ct::apply_filters(recs, &filters);
+    let mut recs = ct::apply_filters(recs, &filters);
+    // Newest first (the list's order): `-n N` keeps the N last created.
+    if let Some(n) = last {
+        recs.truncate(n);
+    }
     if args.quiet {
         for r in &recs {
             println!("{}", if args.no_trunc { &r.id } else { r.short_id() });
         }
         return Ok(0);
     }
+    let image_sizes: HashMap<String, u64> = if args.size {
+        engine
+            .images()?
+            .into_iter()
+            .map(|i| (i.id, i.size))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let now = Utc::now();
     match args.format.as_deref() {
         Some("json") => {
             for r in &recs {
-                let line = serde_json::json!({
+                let mut line = serde_json::json!({
                     "ID": if args.no_trunc { r.id.as_str() } else { r.short_id() },
                     "Names": r.name,
                     "Image": r.image,
-                    "Command": r.command_line(),
+                    "Command": command_cell(r, args.no_trunc),
                     "CreatedAt": r.created.to_rfc3339(),
+                    "RunningFor": ct::record::human_duration(now - r.created),
+                    "Ports": "",
                     "State": r.state.status.as_str(),
                     "Status": r.human_status(now),
                     "ExitCode": r.state.exit_code,
+                    "Mounts": r.mounts.iter().map(|m| {
+                        if m.name.is_empty() { m.source.clone() } else { m.name.clone() }
+                    }).collect::<Vec<_>>().join(","),
                 });
+                if args.size {
+                    line["Size"] = size_cell(engine, r, &image_sizes).into();
+                }
                 println!("{line}");
             }
         }
         None | Some("table") => {
-            println!(
-                "{:<12}   {:<20}   {:<22}   {:<16}   {:<28}   NAMES",
-                "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS"
-            );
+            let mut header = vec![
+                "CONTAINER ID",
+                "IMAGE",
+                "COMMAND",
+                "CREATED",
+                "STATUS",
+                "PORTS",
+                "NAMES",
+            ];
+            if args.size {
+                header.push("SIZE");
+            }
+            let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
             for r in &recs {
-                println!(
-                    "{:<12}   {:<20}   {:<22}   {:<16}   {:<28}   {}",
-                    if args.no_trunc { &r.id } else { r.short_id() },
-                    truncate(&r.image, 20, args.no_trunc),
-                    truncate(&format!("\"{}\"", r.command_line()), 22, args.no_trunc),
+                let mut row = vec![
+                    if args.no_trunc {
+                        r.id.clone()
+                    } else {
+                        r.short_id().to_string()
+                    },
+                    r.image.clone(),
+                    command_cell(r, args.no_trunc),
                     format!("{} ago", ct::record::human_duration(now - r.created)),
                     r.human_status(now),
-                    r.name
-                );
+                    // berth publishes no ports (networks are none or host).
+                    String::new(),
+                    r.name.clone(),
+                ];
+                if args.size {
+                    row.push(size_cell(engine, r, &image_sizes));
+                }
+                rows.push(row);
             }
+            print!("{}", table::render(&rows, table::LIST_MIN_WIDTH));
         }
         Some(other) => {
             return Err(EngineError::InvalidInput(format!(
@@ -77,4 +162,111 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `berth top`.
+#[derive(Debug, Clone, Args)]
+pub struct TopArgs {
+    /// Container name or id
+    pub container: String,
+    /// Options for the host's `ps` (default `-ef`), as docker passes them
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ps OPTIONS"
+    )]
+    pub ps_options: Vec<String>,
+}
+
+/// Runs `top`: the host's `ps` with the given options (docker's default `-ef`), keeping the
+/// header and the rows of the container's processes, aligned as docker aligns them.
+pub fn top(engine: &Engine, args: &TopArgs) -> anyhow::Result<i32> {
+    let id = ct::resolve(engine, &args.container)?;
+    let pids: HashSet<String> = ct::top(engine, &id)?
+        .into_iter()
+        .map(|p| p.pid.to_string())
+        .collect();
+    let options = if args.ps_options.is_empty() {
+        vec!["-ef".to_string()]
+    } else {
+        args.ps_options.clone()
+    };
+    let output = std::process::Command::new("ps")
+        .args(&options)
+        .output()
+        .map_err(|e| {
+            EngineError::Runtime(format!("cannot run the host's ps (install procps): {e}"))
+        })?;
+    if !output.status.success() {
+        return Err(EngineError::InvalidInput(format!(
+            "ps {}: {}",
+            options.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+        .into());
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let rows = ps_rows(&text, &pids)?;
+    print!("{}", table::render(&rows, table::TOP_MIN_WIDTH));
+    Ok(0)
+}
+
+/// Splits `ps` output into the header's columns (the last column takes the rest of the line)
+/// and keeps the rows whose PID is one of `pids`.
+fn ps_rows(text: &str, pids: &HashSet<String>) -> Result<Vec<Vec<String>>, EngineError> {
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let pid_col = header.iter().position(|h| h == "PID").ok_or_else(|| {
+        EngineError::InvalidInput(
+            "Couldn't find PID field in ps output: give ps options that print PID".into(),
+        )
+    })?;
+    let mut rows = vec![header.clone()];
+    for line in lines {
+        let mut cells = Vec::with_capacity(header.len());
+        let mut rest = line.trim_start();
+        while cells.len() + 1 < header.len() && !rest.is_empty() {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            cells.push(rest[..end].to_string());
+            rest = rest[end..].trim_start();
+        }
+        cells.push(rest.to_string());
+        if cells.get(pid_col).is_some_and(|p| pids.contains(p)) {
+            rows.push(cells);
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_cut_inside_their_quotes() {
+        assert_eq!(quote(&ellipsis("sleep 100", 20)), "\"sleep 100\"");
+        assert_eq!(
+            quote(&ellipsis("sh -c while true; do sleep 1; done", 20)),
+            "\"sh -c while true; d…\""
+        );
+        assert_eq!(quote("echo \"hi\""), "\"echo \\\"hi\\\"\"");
+    }
+
+    #[test]
+    fn ps_rows_keep_the_container_processes() {
+        let text = "UID PID PPID C STIME TTY TIME CMD\n\
+                    root 1 0 0 10:00 ? 00:00:01 /sbin/init splash\n\
+                    root 42 1 0 10:01 ? 00:00:00 sleep 100\n";
+        let pids = HashSet::from(["42".to_string()]);
+        let rows = ps_rows(text, &pids).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1][1], "42");
+        assert_eq!(rows[1][7], "sleep 100");
+        assert!(ps_rows("USER COMMAND\n", &pids).is_err());
+    }
 }

@@ -82,11 +82,12 @@ pub struct CreateArgs {
     pub rootfs: bool,
     #[command(flatten)]
     pub mount_args: super::volume::MountArgs,
-    /// Image to run (or root filesystem directory with --rootfs)
-    pub image: String,
-    /// Command and arguments
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub command: Vec<String>,
+    /// The image to run (or root filesystem directory with --rootfs), then the command and its
+    /// arguments. Everything after IMAGE belongs to the container, as in docker: flags there are
+    /// the command's, not berth's.
+    #[arg(required = true, num_args = 1.., trailing_var_arg = true, allow_hyphen_values = true,
+          value_names = ["IMAGE", "COMMAND"])]
+    pub args: Vec<String>,
 }
 
 fn read_env_file(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
@@ -116,6 +117,16 @@ fn parse_cpus(s: &str) -> Result<f64, EngineError> {
 }
 
 impl CreateArgs {
+    /// IMAGE: the first positional argument (clap requires one).
+    pub fn image(&self) -> &str {
+        self.args.first().map(String::as_str).unwrap_or_default()
+    }
+
+    /// The command and its arguments: everything after IMAGE.
+    pub fn command(&self) -> &[String] {
+        self.args.get(1..).unwrap_or_default()
+    }
+
     /// The engine's options.
     pub fn options(&self) -> anyhow::Result<CreateOptions> {
         let mut env = Vec::new();
@@ -125,9 +136,9 @@ impl CreateArgs {
         env.extend(self.env.iter().cloned());
         Ok(CreateOptions {
             name: self.name.clone(),
-            image: self.image.clone(),
+            image: self.image().to_string(),
             rootfs: self.rootfs,
-            cmd: self.command.clone(),
+            cmd: self.command().to_vec(),
             entrypoint: self.entrypoint.clone(),
             env,
             workdir: self.workdir.clone(),

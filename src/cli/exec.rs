@@ -38,11 +38,23 @@ pub struct ExecArgs {
     /// Override the key sequence for detaching
     #[arg(long = "detach-keys", value_name = "KEYS")]
     pub detach_keys: Option<String>,
-    /// Container name or id
-    pub container: String,
-    /// Command and arguments (`shell` for the user's login shell)
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
-    pub command: Vec<String>,
+    /// The container (name or id), then the command and its arguments (`shell` for the user's
+    /// login shell). Everything after CONTAINER belongs to the command, as in docker.
+    #[arg(required = true, num_args = 2.., trailing_var_arg = true, allow_hyphen_values = true,
+          value_names = ["CONTAINER", "COMMAND"])]
+    pub args: Vec<String>,
+}
+
+impl ExecArgs {
+    /// CONTAINER: the first positional argument.
+    pub fn container(&self) -> &str {
+        self.args.first().map(String::as_str).unwrap_or_default()
+    }
+
+    /// The command and its arguments: everything after CONTAINER.
+    pub fn command(&self) -> &[String] {
+        self.args.get(1..).unwrap_or_default()
+    }
 }
 
 /// Runs `exec`; returns the command's exit code.
@@ -56,8 +68,8 @@ pub fn exec(engine: &Engine, args: &ExecArgs) -> anyhow::Result<i32> {
         )
         .into());
     }
-    let id = ct::resolve(engine, &args.container)?;
-    let mut cmd = args.command.clone();
+    let id = ct::resolve(engine, args.container())?;
+    let mut cmd = args.command().to_vec();
     if cmd.len() == 1 && cmd[0] == SHELL_WORD {
         cmd = vec![shell::for_container(engine, &id)?];
     }

@@ -1,6 +1,6 @@
 //! Image commands: pull, images, image inspect/ls/prune/rm, tag, rmi.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use clap::{ArgAction, Args, Subcommand};
 use serde_json::json;
@@ -31,13 +31,14 @@ pub enum ImageSubcommand {
     /// Display detailed information on one or more images
     Inspect(InspectArgs),
     /// List images
-    #[command(alias = "list")]
+    #[command(visible_alias = "list")]
     Ls(ImagesArgs),
     /// Pull an image from a registry
     Pull(PullArgs),
     /// Remove unused images, layers and blobs
     Prune(PruneArgs),
     /// Remove one or more images
+    #[command(visible_aliases = ["remove", "rmi"])]
     Rm(RmiArgs),
     /// Create a tag TARGET that refers to SOURCE
     Tag(TagArgs),
@@ -72,6 +73,9 @@ pub struct ImagesArgs {
     /// Show digests
     #[arg(long)]
     pub digests: bool,
+    /// Don't truncate output (full image ids)
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
     /// Show only images of this repository[:tag]
     pub repository: Option<String>,
 }
@@ -107,9 +111,12 @@ pub struct RmiArgs {
 /// `berth image prune`.
 #[derive(Debug, Args)]
 pub struct PruneArgs {
-    /// Do not prompt (accepted for docker compatibility; berth never prompts)
+    /// Do not prompt for confirmation
     #[arg(short, long)]
     pub force: bool,
+    /// Remove all unused images, not just dangling ones
+    #[arg(short, long)]
+    pub all: bool,
 }
 
 /// Runs an image command.
@@ -126,21 +133,44 @@ pub async fn run(cli: &Cli, cmd: &ImageCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         ImageCommand::Rmi(a) | ImageCommand::Image(ImageSubcommand::Rm(a)) => rmi(&engine, a),
-        ImageCommand::Image(ImageSubcommand::Prune(_)) => {
-            let engine2 = engine.clone();
-            let report = tokio::task::spawn_blocking(move || engine2.prune_images()).await??;
-            for id in &report.images {
-                println!("Deleted: {id}");
-            }
-            println!(
-                "Removed {} layers and {} blobs\nTotal reclaimed space: {}",
-                report.layers,
-                report.blobs,
-                human_size(report.reclaimed)
-            );
-            Ok(0)
+        ImageCommand::Image(ImageSubcommand::Prune(a)) => {
+            let (force, all) = (a.force, a.all);
+            let engine = engine.clone();
+            tokio::task::spawn_blocking(move || prune(&engine, force, all)).await?
         }
     }
+}
+
+/// `image prune [-a]`: asks first unless `-f` (a "no" cancels with exit 0, as in docker), then
+/// prints docker's report of what went and the space freed.
+fn prune(engine: &Engine, force: bool, all: bool) -> anyhow::Result<i32> {
+    let warning = if all {
+        "WARNING! This will remove all images without at least one container associated to \
+         them.\nAre you sure you want to continue?"
+    } else {
+        "WARNING! This will remove all dangling images.\nAre you sure you want to continue?"
+    };
+    if !force && !super::prompt::confirm(warning)? {
+        return Ok(0);
+    }
+    let report = engine.prune_images_with(all)?;
+    let mut out = std::io::stdout().lock();
+    if !report.images.is_empty() {
+        writeln!(out, "Deleted Images:")?;
+        for name in &report.untagged {
+            writeln!(out, "untagged: {name}")?;
+        }
+        for id in &report.images {
+            writeln!(out, "deleted: {id}")?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(
+        out,
+        "Total reclaimed space: {}",
+        human_size(report.reclaimed)
+    )?;
+    Ok(0)
 }
 
 async fn pull(engine: &Engine, a: &PullArgs) -> anyhow::Result<i32> {
@@ -254,24 +284,31 @@ fn short_id(id: &str) -> &str {
 }
 
 fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
-    let mut all = engine.images()?;
+    let all = engine.images()?;
+    let mut rows = rows(&all);
     if let Some(filter) = &a.repository {
+        // Docker keeps the rows of that repository (and tag), not every name of the images
+        // that have one there.
         let wanted = ImageRef::parse(filter)?;
         let explicit_tag = filter.rsplit('/').next().is_some_and(|l| l.contains(':'));
-        all.retain(|img| {
-            img.repo_tags.iter().any(|t| {
-                ImageRef::parse(t).is_ok_and(|r| {
-                    r.repository() == wanted.repository() && (!explicit_tag || r.tag == wanted.tag)
-                })
+        rows.retain(|(repo, tag, _)| {
+            ImageRef::parse(&format!("{repo}:{tag}")).is_ok_and(|r| {
+                r.repository() == wanted.repository() && (!explicit_tag || r.tag == wanted.tag)
             })
         });
     }
-    let rows = rows(&all);
     if a.quiet {
         let mut seen = std::collections::HashSet::new();
         for (_, _, img) in &rows {
             if seen.insert(&img.id) {
-                println!("{}", short_id(&img.id));
+                println!(
+                    "{}",
+                    if a.no_trunc {
+                        &img.id
+                    } else {
+                        short_id(&img.id)
+                    }
+                );
             }
         }
         return Ok(0);
@@ -310,7 +347,11 @@ fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
                 let mut row = vec![
                     repo.clone(),
                     tag.clone(),
-                    short_id(&img.id).to_string(),
+                    if a.no_trunc {
+                        img.id.clone()
+                    } else {
+                        short_id(&img.id).to_string()
+                    },
                     since(img.created.as_deref()),
                     human_size(img.size),
                 ];
@@ -326,29 +367,12 @@ fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// Prints rows in columns separated by three spaces, like docker.
+/// Prints rows in columns aligned as docker's tabwriter aligns them.
 pub fn print_table(rows: &[Vec<String>]) {
-    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            if c + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}   ", w = widths[c]));
-            }
-        }
-        println!("{}", line.trim_end());
-    }
+    print!(
+        "{}",
+        super::table::render(rows, super::table::LIST_MIN_WIDTH)
+    );
 }
 
 fn inspect(engine: &Engine, a: &InspectArgs) -> anyhow::Result<i32> {

@@ -9,7 +9,9 @@ pub mod exec;
 pub mod image;
 pub mod login;
 pub mod progress;
+pub mod prompt;
 pub mod system;
+pub mod table;
 pub mod terminal;
 pub mod volume;
 
@@ -83,6 +85,74 @@ impl Cli {
     }
 }
 
+/// Parses the command line. On a usage error prints clap's message (naming what is wrong and
+/// pointing at `--help`) and returns docker's exit code: 125 for a bad or unknown flag, 1 for a
+/// wrong number of arguments or an unknown command; 0 after `--help` or `--version`.
+pub fn parse() -> Result<Cli, i32> {
+    Cli::try_parse().map_err(|e| {
+        let _ = e.print();
+        usage_exit_code(&e)
+    })
+}
+
+fn usage_exit_code(e: &clap::Error) -> i32 {
+    use clap::error::{ContextKind, ContextValue, ErrorKind as K};
+    match e.kind() {
+        K::DisplayHelp | K::DisplayVersion => 0,
+        K::MissingRequiredArgument
+        | K::MissingSubcommand
+        | K::DisplayHelpOnMissingArgumentOrSubcommand
+        | K::TooFewValues
+        | K::TooManyValues
+        | K::WrongNumberOfValues
+        | K::InvalidSubcommand => 1,
+        // An extra positional argument is an argument-count error; an unknown flag a flag error.
+        K::UnknownArgument => match e.get(ContextKind::InvalidArg) {
+            Some(ContextValue::String(a)) if !a.starts_with('-') => 1,
+            _ => 125,
+        },
+        _ => 125,
+    }
+}
+
+/// Whether the command only prints (lists and inspects). Those die quietly of SIGPIPE when
+/// their reader goes away (`berth images | head -1`), as docker does, instead of panicking on
+/// the broken pipe. Commands that talk to monitors keep SIGPIPE ignored: a monitor that went
+/// away is an error to report there, not a reason to die.
+pub fn prints_only(cli: &Cli) -> bool {
+    use container::{ContainerCommand as CC, ContainerSub as CS, ContainerVerb as CV};
+    use image::{ImageCommand as IC, ImageSubcommand as IS};
+    use volume::{VolumeCommand, VolumeSub as VS};
+    match &cli.command {
+        Some(Command::Container(c)) => matches!(
+            &**c,
+            CC::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_))
+                | CC::Container(CS::Ls(_) | CS::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_)))
+        ),
+        Some(Command::Image(c)) => {
+            matches!(c, IC::Images(_) | IC::Image(IS::Ls(_) | IS::Inspect(_)))
+        }
+        Some(Command::Volume(VolumeCommand::Volume(v))) => {
+            matches!(v, VS::Ls(_) | VS::Inspect(_))
+        }
+        // `system check --repair` moves the database: never die half-way through it.
+        Some(Command::System(c)) => !matches!(c, system::SystemCommand::System(_)),
+        _ => false,
+    }
+}
+
+/// Restores the default SIGPIPE action (death, silently) for [`prints_only`] commands; Rust
+/// starts with it ignored, which turns a closed pipe into a panic in `println!`.
+pub fn die_on_sigpipe(cli: &Cli) {
+    if prints_only(cli) {
+        // SAFETY: setting a signal's disposition to SIG_DFL is async-signal-safe and runs
+        // before any thread is started.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+}
+
 /// Sets up logging to stderr (only with `--debug` or `RUST_LOG`).
 pub fn init_tracing(debug: bool) {
     use tracing_subscriber::EnvFilter;
@@ -121,15 +191,21 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),
         Some(Command::Login(cmd)) => login::run(cmd).await,
-        Some(Command::System(cmd)) => system::run(&cli, cmd),
+        Some(Command::System(cmd)) => system::run(&cli, cmd).await,
     };
     // Docker answers 125 for every failure of `run` and `create`, but a missing object
     // ("No such container") is 1 in every other command.
-    let creates = matches!(
-        &cli.command,
-        Some(Command::Container(c))
-            if matches!(**c, container::ContainerCommand::Run(_) | container::ContainerCommand::Create(_))
-    );
+    let creates = {
+        use container::{ContainerCommand as CC, ContainerSub as CS, ContainerVerb as CV};
+        matches!(
+            &cli.command,
+            Some(Command::Container(c)) if matches!(
+                &**c,
+                CC::Verb(CV::Run(_) | CV::Create(_))
+                    | CC::Container(CS::Verb(CV::Run(_) | CV::Create(_)))
+            )
+        )
+    };
     match result {
         Ok(code) => code,
         Err(e) => match report(&e) {

@@ -36,7 +36,9 @@ pub struct RemoveReport {
 /// What `image prune` removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PruneReport {
-    /// Image ids of dangling images removed.
+    /// Names untagged from the removed images (familiar form; `prune -a` only).
+    pub untagged: Vec<String>,
+    /// Image ids removed.
     pub images: Vec<String>,
     /// Unpacked layers removed.
     pub layers: usize,
@@ -125,18 +127,29 @@ impl Engine {
     /// Removes dangling images (no tags) that no container uses, then every layer, blob,
     /// partial download and staging dir nothing references. Waits for running pulls.
     pub fn prune_images(&self) -> Result<PruneReport> {
+        self.prune_images_with(false)
+    }
+
+    /// [`Engine::prune_images`]; with `all`, every image no container uses (`prune -a`), its
+    /// tags included, not only the dangling ones.
+    pub fn prune_images_with(&self, all: bool) -> Result<PruneReport> {
         let _lock = FileLock::acquire(&gc_lock_path(self.layout()))?;
-        let images = self.state().write(|tx| {
+        let (untagged, images) = self.state().write(|tx| {
+            let mut untagged = Vec::new();
             let mut removed = Vec::new();
             for rec in image::load_all(tx)? {
-                if rec.repo_tags.is_empty() && containers_using(tx, &rec.id)?.is_empty() {
+                if (all || rec.repo_tags.is_empty()) && containers_using(tx, &rec.id)?.is_empty() {
+                    tx.execute("DELETE FROM tags WHERE image_id = ?1", [&rec.id])?;
                     tx.execute("DELETE FROM images WHERE id = ?1", [&rec.id])?;
+                    untagged.extend(rec.repo_tags.iter().map(|t| familiar(t)));
+                    untagged.extend(rec.repo_digests.iter().map(|d| familiar(d)));
                     removed.push(rec.id);
                 }
             }
-            Ok(removed)
+            Ok((untagged, removed))
         })?;
         let mut report = self.collect_garbage()?;
+        report.untagged = untagged;
         report.images = images;
         if !report.images.is_empty() {
             self.emit(EngineEvent::ImagesChanged);

@@ -202,9 +202,10 @@ impl Backend for Engine {
                 ))
             }),
             Kind::Image => blocking(self, |e| {
-                let r = e.prune_images()?;
+                // The confirm popup promises "all images no container uses": docker's `-a`.
+                let r = e.prune_images_with(true)?;
                 Ok(format!(
-                    "removed {} dangling image(s), {} layer(s), {}",
+                    "removed {} unused image(s), {} layer(s), {}",
                     r.images.len(),
                     r.layers,
                     crate::tui::format::size(r.reclaimed)

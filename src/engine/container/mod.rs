@@ -29,7 +29,7 @@ pub use logs::{open as logs, ContainerLogs};
 pub use pause::{pause, unpause};
 pub use query::{apply_filters, get, inspect_json, list, rename, top, Filter, TopProcess};
 pub use record::{ContainerRecord, Status};
-pub use remove::{prune, remove, remove_with_volumes};
+pub use remove::{prune, remove, remove_with_volumes, Pruned};
 pub use start::{start, start_with};
 pub use stop::{kill, restart, stop, wait};
 

@@ -59,13 +59,15 @@ pub fn find(engine: &Engine) -> Result<Vec<String>> {
     })
 }
 
-/// Collects every orphan ([`find`]) not busy with a concurrent operation; returns the ids
-/// whose leftovers were removed.
-pub fn collect(engine: &Engine) -> Result<Vec<String>> {
+/// Collects every orphan ([`find`]) not busy with a concurrent operation; returns those whose
+/// leftovers were removed, with the size of their writable layer.
+pub fn collect(engine: &Engine) -> Result<Vec<super::remove::Pruned>> {
     let mut done = Vec::new();
     for id in find(engine)? {
+        let upper = engine.layout().container_dir(&id).join("upper");
+        let size = crate::engine::staging::disk_usage(&upper);
         match collect_one(engine, &id) {
-            Ok(true) => done.push(id),
+            Ok(true) => done.push(super::remove::Pruned { id, size }),
             Ok(false) => {}
             Err(e) => tracing::warn!("cannot collect the leftovers of container {id}: {e}"),
         }

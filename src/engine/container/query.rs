@@ -23,9 +23,82 @@ pub enum Filter {
     Name(String),
     /// Prefix of the id.
     Id(String),
+    /// Exited with this code.
+    Exited(i32),
+    /// Made from this image: its name as given, or the id it resolves to.
+    Ancestor {
+        name: String,
+        id: Option<String>,
+    },
+    /// Created before this time (another container's creation).
+    Before(chrono::DateTime<chrono::Utc>),
+    /// Created after this time (another container's creation).
+    Since(chrono::DateTime<chrono::Utc>),
+    /// Mounts this volume (by name) or has a mount at this destination.
+    Volume(String),
+    /// Carries the label `key` (with `value` when given). Containers have their image's labels
+    /// (as in docker, where a container's labels start as its image's), so this holds the ids
+    /// of the images that carry it, looked up once when the filter is parsed.
+    Label {
+        key: String,
+        value: Option<String>,
+        image_ids: Vec<String>,
+    },
+}
+
+/// Ids of the images whose config has label `key` (equal to `value` when given).
+fn images_labelled(engine: &Engine, key: &str, value: Option<&str>) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for img in engine.images()? {
+        let v = engine.inspect_image(&img.id)?;
+        let label = v["Config"]["Labels"][key].as_str();
+        if label.is_some() && value.is_none_or(|want| label == Some(want)) {
+            ids.push(img.id);
+        }
+    }
+    Ok(ids)
 }
 
 impl Filter {
+    /// Parses every `ps --filter` form: those of [`Filter::parse`] and the ones that look
+    /// things up (`ancestor=IMAGE`, `before=CONTAINER`, `since=CONTAINER`), `exited=CODE` and
+    /// `volume=NAME|DESTINATION`.
+    pub fn parse_in(engine: &Engine, s: &str) -> Result<Filter> {
+        let created = |r: &str| -> Result<chrono::DateTime<chrono::Utc>> {
+            Ok(get(engine, &super::resolve(engine, r)?)?.created)
+        };
+        match s.split_once('=') {
+            Some(("exited", v)) => v.parse().map(Filter::Exited).map_err(|_| {
+                EngineError::InvalidInput(format!(
+                    "invalid filter 'exited={v}': the exit code must be a number"
+                ))
+            }),
+            Some(("ancestor", v)) => Ok(Filter::Ancestor {
+                name: v.to_string(),
+                id: engine.image(v).ok().map(|i| i.id),
+            }),
+            Some(("before", v)) => Ok(Filter::Before(created(v)?)),
+            Some(("since", v)) => Ok(Filter::Since(created(v)?)),
+            Some(("volume", v)) => Ok(Filter::Volume(v.to_string())),
+            Some(("label", v)) => {
+                let (key, value) = match v.split_once('=') {
+                    Some((k, val)) => (k, Some(val)),
+                    None => (v, None),
+                };
+                Ok(Filter::Label {
+                    key: key.to_string(),
+                    value: value.map(str::to_string),
+                    image_ids: images_labelled(engine, key, value)?,
+                })
+            }
+            Some(("status" | "name" | "id", _)) => Filter::parse(s),
+            _ => Err(EngineError::InvalidInput(format!(
+                "invalid filter {s:?}: use status=, name=, id=, exited=, ancestor=, before=, \
+                 since=, volume= or label="
+            ))),
+        }
+    }
+
     /// Parses `status=…`, `name=…`, `id=…`.
     pub fn parse(s: &str) -> Result<Filter> {
         match s.split_once('=') {
@@ -44,6 +117,19 @@ impl Filter {
             Filter::Status(s) => rec.state.status == *s,
             Filter::Name(n) => rec.name.contains(n.as_str()),
             Filter::Id(p) => rec.id.starts_with(p.as_str()),
+            Filter::Exited(code) => {
+                rec.state.status == Status::Exited && rec.state.exit_code == *code
+            }
+            Filter::Ancestor { name, id } => {
+                rec.image == *name || id.as_ref().is_some_and(|id| *id == rec.image_id)
+            }
+            Filter::Before(t) => rec.created < *t,
+            Filter::Since(t) => rec.created > *t,
+            Filter::Volume(v) => rec
+                .mounts
+                .iter()
+                .any(|m| m.name == *v || m.destination == *v),
+            Filter::Label { image_ids, .. } => image_ids.contains(&rec.image_id),
         }
     }
 }

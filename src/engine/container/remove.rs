@@ -109,15 +109,26 @@ pub fn remove_with_volumes(engine: &Engine, id: &str, force: bool) -> Result<Vec
     )
 }
 
+/// A container `prune` removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pruned {
+    /// Its id.
+    pub id: String,
+    /// Bytes its writable layer held (docker's SpaceReclaimed).
+    pub size: u64,
+}
+
 /// Removes every container that is not running, and the leftovers of containers without a
-/// record (see [`super::orphans`]); returns the removed ids.
-pub fn prune(engine: &Engine) -> Result<Vec<String>> {
+/// record (see [`super::orphans`]); returns what it removed.
+pub fn prune(engine: &Engine) -> Result<Vec<Pruned>> {
     let all = super::query::list(engine)?;
     let mut removed = Vec::new();
     for rec in all {
         if matches!(rec.state.status, Status::Created | Status::Exited) {
+            let upper = engine.layout().container_dir(&rec.id).join("upper");
+            let size = crate::engine::staging::disk_usage(&upper);
             match remove(engine, &rec.id, false) {
-                Ok(()) => removed.push(rec.id),
+                Ok(()) => removed.push(Pruned { id: rec.id, size }),
                 Err(EngineError::NotFound(_)) | Err(EngineError::InvalidState(_)) => {}
                 Err(e) => return Err(e),
             }
