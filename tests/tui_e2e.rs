@@ -359,3 +359,104 @@ fn a_new_user_pulls_runs_watches_shells_and_removes() {
     tmux.wait_for("berth-exit=0");
     assert!(root.berth_ok(["ps", "-aq"]).trim().is_empty());
 }
+
+/// Starts a busybox container `name` running `cmd` from the test rootfs.
+fn run_box(root: &TestRoot, name: &str, extra: &[&str], cmd: &str) {
+    let dir = root.base().join(format!("rootfs-{name}"));
+    rootfs(&dir);
+    let mut args = vec!["run", "-d"];
+    args.extend_from_slice(extra);
+    args.extend([
+        "--rootfs",
+        "--name",
+        name,
+        dir.to_str().unwrap(),
+        "sh",
+        "-c",
+        cmd,
+    ]);
+    root.berth_ok(args);
+}
+
+/// The `rows cols` that `stty size` printed in the shell pane, the last one on screen.
+fn stty_size(s: &str) -> Option<(u16, u16)> {
+    s.lines()
+        .flat_map(|l| l.split('│'))
+        .filter_map(|cell| {
+            let mut it = cell.split_whitespace();
+            let (r, c) = (it.next()?, it.next()?);
+            if it.next().is_some() {
+                return None;
+            }
+            Some((r.parse().ok()?, c.parse().ok()?))
+        })
+        .next_back()
+}
+
+/// Item 9: a terminal resize while the images pane is in front; back in the containers pane
+/// the shell's pty has the size of the pane it is drawn in (9 rows under the log, not 20).
+#[test]
+fn shell_pty_follows_its_pane_after_a_resize_behind_another_pane() {
+    let root = TestRoot::new();
+    run_box(&root, "box", &[], "while :; do sleep 1; done");
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait("box running", |s| {
+        s.contains("box") && s.contains("running")
+    });
+    // The log above, the shell below it: each gets half of the right side.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Logs box");
+    tmux.keys(&["x"]);
+    tmux.wait_for("Shell: box");
+    tmux.wait_for("# ");
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["2"]);
+    tmux.wait_for("No images");
+    tmux.run(&["resize-window", "-x", "120", "-y", "24"]);
+    tmux.wait("the smaller screen", |s| s.lines().count() <= 24);
+    tmux.keys(&["1", "x"]);
+    tmux.wait_for("C-] leaves");
+    tmux.run(&["send-keys", "-l", "clear; stty size"]);
+    tmux.keys(&["Enter"]);
+    // The pane: half of 24 rows less the header and the status bar, less its own border.
+    let s = tmux.wait("stty size", |s| stty_size(s).is_some_and(|(r, _)| r > 0));
+    assert_eq!(stty_size(&s).map(|(r, _)| r), Some(9), "{s}");
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+/// Item 10: run without Detach from the form: the attach pane shows the container's output
+/// from its first line, and each line (bare LF, no tty) starts at the pane's left edge.
+#[test]
+fn run_without_detach_shows_the_first_lines_each_at_the_left_edge() {
+    let root = TestRoot::new();
+    let dir = root.base().join("rootfs");
+    rootfs(&dir);
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait_for("Containers");
+    tmux.keys(&["n"]);
+    tmux.wait_for("Run a container");
+    tmux.run(&["send-keys", "-l", dir.to_str().unwrap()]);
+    tmux.keys(&["Tab"]);
+    tmux.run(&["send-keys", "-l", "talker"]);
+    tmux.keys(&["Tab"]);
+    tmux.run(&[
+        "send-keys",
+        "-l",
+        "sh -c 'echo first-line; echo second-line; echo third-line; sleep 600'",
+    ]);
+    // Command → Env → Volumes → Detach: turn it off.
+    tmux.keys(&["Tab", "Tab", "Tab", "Space", "Enter"]);
+    let s = tmux.wait_for("third-line");
+    assert!(s.contains("Attach: talker"), "{s}");
+    for word in ["first-line", "second-line", "third-line"] {
+        let at_edge = s
+            .lines()
+            .any(|l| l.split('│').any(|cell| cell.trim_end() == word));
+        assert!(at_edge, "{word} is not at the pane's left edge:\n{s}");
+    }
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}

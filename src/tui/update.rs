@@ -12,7 +12,7 @@ const ERROR_SECS: i64 = 15;
 
 /// Applies `msg` to `app` and returns what must happen next.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
-    match msg {
+    let mut cmds = match msg {
         Msg::Key(ev) => super::update_keys::on_key(app, ev),
         Msg::Mouse(ev) => super::update_keys::on_mouse(app, ev),
         Msg::Resize(w, h) => resize(app, w, h),
@@ -29,7 +29,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::StateChanged => app.init(),
         Msg::Engine(news) => on_news(app, news),
         Msg::Job(id, out) => on_output(app, id, out),
-    }
+    };
+    // Any message can change the layout (a resize, another pane in front, logs opened or
+    // closed): the shell's pty follows the pane it is drawn in.
+    cmds.extend(shell_resize(app));
+    cmds
 }
 
 fn resize(app: &mut App, w: u16, h: u16) -> Vec<Cmd> {
@@ -38,12 +42,14 @@ fn resize(app: &mut App, w: u16, h: u16) -> Vec<Cmd> {
     app.containers.scroll_into_view(height);
     app.images.scroll_into_view(height);
     app.volumes.scroll_into_view(height);
-    shell_resize(app)
+    Vec::new()
 }
 
-/// Resizes the shell's pty to the area the layout gives it.
+/// Resizes the shell's pty to the area the layout gives it, when the pane is on screen.
 pub fn shell_resize(app: &mut App) -> Vec<Cmd> {
-    let (rows, cols) = super::view::shell_size(app);
+    let Some((rows, cols)) = super::view::shell_size(app) else {
+        return Vec::new();
+    };
     match &mut app.shell {
         Some(shell) if shell.ended.is_none() => {
             if shell.resize(rows, cols) {
@@ -159,8 +165,8 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                 app.say(format!("started {}", ran.name));
                 let mut cmds = app.init();
                 if ran.attach {
-                    cmds.extend(super::update_keys::open_shell(
-                        app, &ran.id, &ran.name, true,
+                    cmds.extend(super::update_actions::start_attached(
+                        app, &ran.id, &ran.name,
                     ));
                 } else {
                     // Watch the new container's log.
@@ -228,6 +234,7 @@ pub fn fail(app: &mut App, title: &str, text: String) {
             title: title.to_string(),
             text,
             error: true,
+            scroll: 0,
         }));
     } else {
         app.complain(text);

@@ -157,6 +157,16 @@ pub fn inspect(app: &mut App) -> Vec<Cmd> {
 
 /// Opens the shell pane on a container (or attaches to its main process).
 pub fn open_shell(app: &mut App, id: &str, name: &str, attach: bool) -> Vec<Cmd> {
+    open_session(app, id, name, attach, false)
+}
+
+/// Opens the attach pane on a created container and starts it with the pane connected, so that
+/// the pane shows its output from the start (run without Detach).
+pub fn start_attached(app: &mut App, id: &str, name: &str) -> Vec<Cmd> {
+    open_session(app, id, name, true, true)
+}
+
+fn open_session(app: &mut App, id: &str, name: &str, attach: bool, start: bool) -> Vec<Cmd> {
     if let Some(s) = app.shell.as_mut() {
         if s.container == id && s.attach == attach && s.ended.is_none() {
             s.focused = true;
@@ -174,7 +184,11 @@ pub fn open_shell(app: &mut App, id: &str, name: &str, attach: bool) -> Vec<Cmd>
     if app.pane != Pane::Logs && !app.wide() {
         app.pane = Pane::Logs;
     }
-    let (rows, cols) = super::view::shell_size(app);
+    let full = (
+        app.size.1.saturating_sub(4).max(1),
+        app.size.0.saturating_sub(2).max(1),
+    );
+    let (rows, cols) = super::view::shell_size(app).unwrap_or(full);
     if let Some(s) = app.shell.as_mut() {
         s.resize(rows, cols);
     }
@@ -182,6 +196,7 @@ pub fn open_shell(app: &mut App, id: &str, name: &str, attach: bool) -> Vec<Cmd>
         job,
         container: id.to_string(),
         attach,
+        start,
         cols,
         rows,
     });

@@ -313,7 +313,7 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
                 if app.shell_zoom && shell.ended.is_none() {
                     shell.focused = true;
                 }
-                super::update::shell_resize(app)
+                Vec::new()
             }
             None => {
                 app.complain("no shell open: x opens one on a running container");

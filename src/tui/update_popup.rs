@@ -42,6 +42,7 @@ pub fn scroll(app: &mut App, delta: isize) -> Vec<Cmd> {
     let slot = match &mut app.popup {
         Some(Popup::Help { scroll }) => scroll,
         Some(Popup::Inspect(i)) => &mut i.scroll,
+        Some(Popup::Message(m)) => &mut m.scroll,
         _ => return Vec::new(),
     };
     *slot = slot.saturating_add_signed(delta);

@@ -573,3 +573,54 @@ fn shell_goes_to_the_selected_container_even_with_marks() {
         "{cmds:?}"
     );
 }
+
+/// Item 9: a resize while another pane is in front must not size the pty for a pane that is not
+/// drawn, and coming back must size it for the pane it is drawn in.
+#[test]
+fn shell_pty_follows_its_pane_after_a_resize_behind_another_pane() {
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let cmds = ch(&mut a, 'x');
+    assert!(matches!(cmds[..], [Cmd::OpenShell { .. }]), "{cmds:?}");
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    ch(&mut a, '2');
+    let cmds = update(&mut a, Msg::Resize(120, 14));
+    assert!(cmds.is_empty(), "the hidden pane keeps its pty: {cmds:?}");
+    let cmds = ch(&mut a, '1');
+    let want = crate::tui::view::shell_size(&a).unwrap();
+    assert!(
+        matches!(cmds[..], [Cmd::ShellResize { rows, cols, .. }] if (rows, cols) == want),
+        "{cmds:?} want {want:?}"
+    );
+    assert_eq!(a.shell.as_ref().unwrap().parser.screen().size(), want);
+    let now = a.now;
+    assert!(update(&mut a, Msg::Tick(now)).is_empty(), "sent once");
+}
+
+/// Item 10: a run without Detach opens the attach pane on the created container and starts
+/// it with the pane connected (so that its first lines are not lost).
+#[test]
+fn run_without_detach_starts_the_container_with_the_pane_attached() {
+    let mut a = loaded(120, 30);
+    let cmds = update(
+        &mut a,
+        Msg::Job(
+            78,
+            Output::Ran(Ok(Ran {
+                id: id(9),
+                name: "talker".into(),
+                attach: true,
+            })),
+        ),
+    );
+    assert!(
+        cmds.iter().any(|c| matches!(c,
+            Cmd::OpenShell { container, attach: true, start: true, .. } if *container == id(9))),
+        "{cmds:?}"
+    );
+    let s = a.shell.as_ref().unwrap();
+    assert!(s.attach && s.focused);
+}

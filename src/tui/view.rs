@@ -83,17 +83,15 @@ pub fn split_column(app: &App) -> u16 {
     areas(app, area).list.map_or(0, |l| l.x + l.width)
 }
 
-/// Rows and columns inside the shell pane's border.
-pub fn shell_size(app: &App) -> (u16, u16) {
+/// Rows and columns inside the shell pane's border; `None` while the layout hides the pane
+/// (another pane in front), so that its pty keeps the size it last had on screen.
+pub fn shell_size(app: &App) -> Option<(u16, u16)> {
     let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let a = areas(app, area);
-    let r = a
-        .shell
-        .unwrap_or(Rect::new(0, 0, app.size.0, app.size.1.saturating_sub(2)));
-    (
+    let r = areas(app, area).shell?;
+    Some((
         r.height.saturating_sub(2).max(1),
         r.width.saturating_sub(2).max(1),
-    )
+    ))
 }
 
 /// Draws the whole screen.

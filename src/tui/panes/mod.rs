@@ -132,7 +132,10 @@ pub fn render_list<T: Item>(
     let header = Row::new(head).style(Style::new().fg(t.dim).add_modifier(Modifier::BOLD));
     // Build only the rows that fit (a list may hold thousands).
     let visible = usize::from(inner.height.saturating_sub(1)).max(1);
-    let mut offset = list.offset.min(list.selected);
+    let mut offset = list
+        .offset
+        .min(list.selected)
+        .min(list.view.len().saturating_sub(visible));
     if list.selected >= offset + visible {
         offset = list.selected + 1 - visible;
     }

@@ -323,3 +323,34 @@ fn no_color_draws_without_colour_but_marks_selection_and_stderr() {
         "selection shows"
     );
 }
+
+/// Item 13: `G` in 202 containers, then `/c15`: all ten matches are drawn, not one.
+#[test]
+fn containers_filtered_after_scrolling_to_the_end() {
+    let mut a = app(80, 24);
+    let rows: Vec<ContainerRow> = (0..202u16)
+        .map(|i| {
+            let mut c = container(1, &format!("c{i:03}"), ContainerState::Running, None);
+            c.id = format!("{i:04x}").repeat(16);
+            c
+        })
+        .collect();
+    a.containers.set_items(rows);
+    let key = |a: &mut App, c: char| {
+        update(
+            a,
+            Msg::Key(crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                crossterm::event::KeyModifiers::NONE,
+            )),
+        )
+    };
+    key(&mut a, 'G');
+    for c in "/c15".chars() {
+        key(&mut a, c);
+    }
+    let s = screen(&a);
+    let shown = (150..160).filter(|i| s.contains(&format!("c{i}"))).count();
+    assert_eq!(shown, 10, "{s}");
+    assert_snapshot!(s);
+}
