@@ -460,3 +460,39 @@ fn run_without_detach_shows_the_first_lines_each_at_the_left_edge() {
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }
+
+/// Item 14: stopping a container that ignores SIGTERM takes the 10 s grace period; its row
+/// says "stopping" from the key press until it has exited.
+#[test]
+fn a_slow_stop_shows_stopping_in_the_list_until_it_exits() {
+    let root = TestRoot::new();
+    run_box(
+        &root,
+        "stubborn",
+        &[],
+        "trap '' TERM; while :; do sleep 1; done",
+    );
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    let row = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("│  stubborn"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    tmux.wait("stubborn running", |s| row(s).contains("running"));
+    tmux.keys(&["s"]);
+    let s = tmux.wait("stopping", |s| row(s).contains("stopping"));
+    let since = Instant::now();
+    assert!(!row(&s).contains("running"), "{s}");
+    // Still stopping a few seconds on (the grace period is 10 s), then exited.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        row(&tmux.screen()).contains("stopping"),
+        "{}",
+        tmux.screen()
+    );
+    tmux.wait("exited", |s| row(s).contains("exited"));
+    assert!(since.elapsed() >= Duration::from_secs(5));
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}

@@ -154,7 +154,10 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
             Vec::new()
         }
         Output::Done(r) => {
+            app.busy.remove(&id);
             match r {
+                // A job with nothing to say (a pull, which said it already).
+                Ok(what) if what.is_empty() => {}
                 Ok(what) => app.say(what),
                 Err(e) => fail(app, "Action failed", e),
             }

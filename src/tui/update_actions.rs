@@ -56,10 +56,10 @@ pub fn container_op(app: &mut App, op: Option<ContainerOp>) -> Vec<Cmd> {
     app.say(what.join(", "));
     groups
         .into_iter()
-        .map(|(op, ids)| Cmd::Container {
-            job: app.job(),
-            ids,
-            op,
+        .map(|(op, ids)| {
+            let job = app.job();
+            app.busy.insert(job, (op, ids.clone()));
+            Cmd::Container { job, ids, op }
         })
         .collect()
 }
@@ -203,8 +203,8 @@ fn open_session(app: &mut App, id: &str, name: &str, attach: bool, start: bool) 
     cmds
 }
 
-/// Present participle for "stopping 2 container(s)…".
-fn ing(op: ContainerOp) -> &'static str {
+/// Present participle for "stopping 2 container(s)…" and the list's status column.
+pub fn ing(op: ContainerOp) -> &'static str {
     match op {
         ContainerOp::Start => "starting",
         ContainerOp::Stop => "stopping",

@@ -624,3 +624,72 @@ fn run_without_detach_starts_the_container_with_the_pane_attached() {
     let s = a.shell.as_ref().unwrap();
     assert!(s.attach && s.focused);
 }
+
+/// Item 14: the list says "stopping" from the key press until the stop ends; a job with
+/// nothing to say (a pull's) does not blank the status bar.
+#[test]
+fn a_slow_stop_shows_stopping_until_it_ends() {
+    let mut a = loaded(120, 20);
+    select(&mut a, "web");
+    let cmds = ch(&mut a, 's');
+    let [Cmd::Container { job, op, .. }] = cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(op, ContainerOp::Stop);
+    assert_eq!(a.busy_op(&id(1)), Some(ContainerOp::Stop));
+    let s = crate::tui::view_tests::screen(&a);
+    let row = s.lines().find(|l| l.contains("│  web")).unwrap();
+    assert!(row.contains("stopping"), "{s}");
+    // A reload while it stops still shows it stopping.
+    update(&mut a, Msg::StateChanged);
+    assert_eq!(a.busy_op(&id(1)), Some(ContainerOp::Stop));
+    update(
+        &mut a,
+        Msg::Job(job, Output::Done(Ok("stopped 1 container(s)".into()))),
+    );
+    assert_eq!(a.busy_op(&id(1)), None);
+    a.say("pulled busybox:latest");
+    update(&mut a, Msg::Job(99, Output::Done(Ok(String::new()))));
+    assert_eq!(a.status.as_ref().unwrap().text, "pulled busybox:latest");
+}
+
+/// Item 14: the hint bar shows only keys that do what it says in the focused pane.
+#[test]
+fn hints_advertise_only_what_the_pane_does() {
+    let last = |a: &App| {
+        crate::tui::view_tests::screen(a)
+            .lines()
+            .last()
+            .unwrap()
+            .to_string()
+    };
+    let mut a = loaded(200, 20);
+    let containers = last(&a);
+    assert!(
+        containers.contains("s start/stop") && containers.contains("x shell"),
+        "{containers}"
+    );
+    ch(&mut a, '2');
+    let images = last(&a);
+    assert!(
+        !images.contains("start/stop") && !images.contains("shell"),
+        "{images}"
+    );
+    assert!(images.contains("n run"), "{images}");
+    ch(&mut a, '4');
+    let logs = last(&a);
+    assert!(
+        !logs.contains("n run"),
+        "n is next match in the logs: {logs}"
+    );
+    let keys: Vec<&str> = logs
+        .split("  ")
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for h in &keys {
+        let key = h.split(' ').next().unwrap();
+        assert!(seen.insert(key), "key {key} advertised twice: {logs}");
+    }
+}

@@ -228,15 +228,27 @@ fn status_bar(app: &App, f: &mut Frame, area: Rect) {
                     .filter(|b| b.context == *ctx && !first.contains(&b.action)),
             );
         }
-        order
-            .into_iter()
-            .filter_map(|b| Some((b.keys.first()?.label(), b.short?)))
-            .fold(Vec::new(), |mut v: Vec<(String, &str)>, (k, s)| {
-                if !v.iter().any(|(_, s2)| *s2 == s) {
-                    v.push((k, s));
-                }
-                v
-            })
+        // Each binding with the first of its keys that does that action here (a key a more
+        // specific context takes, like `n` in the logs, is not advertised for the other);
+        // each key and each label once.
+        let mut v: Vec<(String, &str)> = Vec::new();
+        for b in order {
+            let Some(short) = b.short else { continue };
+            if !app.applies(b.action) {
+                continue;
+            }
+            let key = b
+                .keys
+                .iter()
+                .find(|k| app.keymap.action(contexts, **k) == Some(b.action));
+            let Some(key) = key.map(|k| k.label()) else {
+                continue;
+            };
+            if !v.iter().any(|(k, s)| *k == key || *s == short) {
+                v.push((key, short));
+            }
+        }
+        v
     };
     let mut spans = Vec::new();
     let mut width = 0usize;

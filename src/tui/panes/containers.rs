@@ -109,7 +109,15 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
         vec![
             Span::raw(c.name.clone()),
             Span::raw(c.image.clone()),
-            Span::styled(status_text(c), t.state(c.state, c.exit_code)),
+            match app.busy_op(&c.id) {
+                Some(op) => Span::styled(
+                    crate::tui::update_actions::ing(op),
+                    ratatui::style::Style::new()
+                        .fg(t.accent)
+                        .add_modifier(ratatui::style::Modifier::BOLD),
+                ),
+                None => Span::styled(status_text(c), t.state(c.state, c.exit_code)),
+            },
             Span::raw(age_text(c, now)),
             Span::raw(c.exit_code.map(|e| e.to_string()).unwrap_or_default()),
             Span::raw(c.ports.clone()),
