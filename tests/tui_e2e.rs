@@ -496,3 +496,26 @@ fn a_slow_stop_shows_stopping_in_the_list_until_it_exits() {
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }
+
+/// Item 17: `l` moves to the next pane (twice: the volumes), where a volume's size is shown
+/// as inspect measures it, not `?`.
+#[test]
+fn l_reaches_the_volumes_which_show_their_size() {
+    let root = TestRoot::new();
+    root.berth_ok(["volume", "create", "sized"]);
+    let inspect = root.berth_ok(["volume", "inspect", "sized"]);
+    let v: serde_json::Value = serde_json::from_str(&inspect).expect("inspect is JSON");
+    let mount = v[0]["Mountpoint"].as_str().expect("a Mountpoint");
+    std::fs::write(Path::new(mount).join("blob"), vec![7u8; 5000]).expect("write blob");
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait_for("Containers");
+    tmux.keys(&["l", "l"]);
+    let s = tmux.wait_for("sized");
+    let row = s
+        .lines()
+        .find(|l| l.contains("│  sized"))
+        .unwrap_or_default();
+    assert!(row.contains("5.0 kB"), "{s}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}

@@ -96,6 +96,8 @@ pub struct App {
     /// The shell pane fills the screen.
     pub shell_zoom: bool,
     pub popup: Option<Popup>,
+    /// The run form as last submitted: shown again, with the reason, when the run fails.
+    pub run_form: Option<super::popup::RunForm>,
     pub typing: Option<Typing>,
     /// The list filter being typed.
     pub filter_input: TextInput,
@@ -131,6 +133,7 @@ impl App {
             shell: None,
             shell_zoom: false,
             popup: None,
+            run_form: None,
             typing: None,
             filter_input: TextInput::default(),
             typing_backup: String::new(),

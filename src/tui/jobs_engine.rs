@@ -125,7 +125,11 @@ impl Backend for Engine {
                     created: DateTime::parse_from_rfc3339(&v.created_at)
                         .ok()
                         .map(|t| t.with_timezone(&Utc)),
-                    size: v.size,
+                    // The list leaves the size out (docker's too); measure it here, off the
+                    // UI thread, as inspect does.
+                    size: v
+                        .size
+                        .or_else(|| volume::usage::dir_size(&v.mountpoint).ok()),
                     used_by: v.used_by,
                     name: v.name,
                 })

@@ -47,8 +47,20 @@ impl Default for Keymap {
                 "quit (or close a dialog)",
                 Some("quit"),
             ),
-            b(A::NextPane, C::Global, &[p(Tab)], "next pane", None),
-            b(A::PrevPane, C::Global, &[p(BackTab)], "previous pane", None),
+            b(
+                A::NextPane,
+                C::Global,
+                &[p(Tab), k('l'), p(Right)],
+                "next pane",
+                None,
+            ),
+            b(
+                A::PrevPane,
+                C::Global,
+                &[p(BackTab), k('h'), p(Left)],
+                "previous pane",
+                None,
+            ),
             b(
                 A::PaneContainers,
                 C::Global,

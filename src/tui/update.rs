@@ -165,6 +165,7 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
         }
         Output::Ran(r) => match r {
             Ok(ran) => {
+                app.run_form = None;
                 app.say(format!("started {}", ran.name));
                 let mut cmds = app.init();
                 if ran.attach {
@@ -179,7 +180,14 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                 cmds
             }
             Err(e) => {
-                fail(app, "Run failed", e);
+                // Give the form back as it was, with the reason, unless a dialog is open.
+                match app.run_form.take() {
+                    Some(mut form) if app.popup.is_none() => {
+                        form.error = Some(e);
+                        app.popup = Some(Popup::Run(form));
+                    }
+                    _ => fail(app, "Run failed", e),
+                }
                 app.init()
             }
         },

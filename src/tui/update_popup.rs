@@ -174,6 +174,7 @@ fn run_form(app: &mut App, mut form: RunForm, ev: &KeyEvent) -> Vec<Cmd> {
         Edit::Submit => match form.spec() {
             Ok(spec) => {
                 app.say(format!("starting {}…", spec.image));
+                app.run_form = Some(form);
                 return vec![Cmd::Run {
                     job: app.job(),
                     spec,

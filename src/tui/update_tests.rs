@@ -693,3 +693,45 @@ fn hints_advertise_only_what_the_pane_does() {
         assert!(seen.insert(key), "key {key} advertised twice: {logs}");
     }
 }
+
+/// Item 17: h/l and Left/Right switch panes, as lazydocker users expect.
+#[test]
+fn h_l_and_arrows_switch_panes() {
+    let mut a = loaded(120, 20);
+    ch(&mut a, 'l');
+    assert_eq!(a.pane, Pane::Images);
+    press(&mut a, KeyCode::Right);
+    assert_eq!(a.pane, Pane::Volumes);
+    ch(&mut a, 'h');
+    assert_eq!(a.pane, Pane::Images);
+    press(&mut a, KeyCode::Left);
+    assert_eq!(a.pane, Pane::Containers);
+    press(&mut a, KeyCode::Left);
+    assert_eq!(a.pane, Pane::Logs);
+}
+
+/// Item 15: a failed run gives the form back as it was, with the whole reason.
+#[test]
+fn a_failed_run_keeps_the_form() {
+    let mut a = loaded(120, 30);
+    ch(&mut a, 'n');
+    typed(&mut a, "nosuch:1");
+    press(&mut a, KeyCode::Tab);
+    typed(&mut a, "web9");
+    let cmds = press(&mut a, KeyCode::Enter);
+    assert!(matches!(cmds[..], [Cmd::Run { .. }]), "{cmds:?}");
+    assert!(a.popup.is_none());
+    let why = "cannot run nosuch:1: no such image nosuch:1: pull it first (p) and try again";
+    update(&mut a, Msg::Job(5, Output::Ran(Err(why.into()))));
+    let Some(Popup::Run(f)) = &a.popup else {
+        panic!("{:?}", a.popup)
+    };
+    assert_eq!(f.fields[0].text, "nosuch:1");
+    assert_eq!(f.fields[1].text, "web9");
+    assert_eq!(f.error.as_deref(), Some(why));
+    let s = crate::tui::view_tests::screen(&a);
+    assert!(
+        s.contains("pull it first (p) and try"),
+        "the whole reason is shown:\n{s}"
+    );
+}

@@ -60,7 +60,7 @@ const COLUMNS: [Column; 5] = [
     },
     Column {
         title: "CREATED",
-        width: Constraint::Length(11),
+        width: Constraint::Length(14),
         min_pane_width: 60,
     },
     Column {

@@ -86,7 +86,12 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
             format::size(done),
             format::size(total)
         ),
-        Some(Ok(id)) => format!("done: {} ({} layers)", format::short_id(id), layers.len()),
+        Some(Ok(id)) => format!(
+            "done: {} ({} layer{})",
+            format::short_id(id),
+            layers.len(),
+            if layers.len() == 1 { "" } else { "s" }
+        ),
         Some(Err(_)) => "failed".to_string(),
     };
     let head_style = match result {
