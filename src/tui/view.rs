@@ -46,9 +46,18 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     let wants_logs = matches!(app.pane, Pane::Containers | Pane::Logs)
         && (!app.logs.targets.is_empty() || app.shell.is_some());
     let right = if app.wide() {
+        // Beside the details the list takes the room its rows want (up to 70%); beside the
+        // logs, 45%.
+        let wants_details = !wants_logs && app.pane != Pane::Logs;
+        let min = body.width * 45 / 100;
+        let list_w = match app.pane {
+            Pane::Containers if wants_details => panes::containers::wanted(app),
+            Pane::Images => panes::images::wanted(app),
+            _ => min,
+        }
+        .clamp(min, body.width * 70 / 100);
         let [left, right] =
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-                .areas(body);
+            Layout::horizontal([Constraint::Length(list_w), Constraint::Fill(1)]).areas(body);
         a.list = Some(left);
         if !wants_logs && app.pane != Pane::Logs {
             a.details = Some(right);

@@ -102,6 +102,35 @@ pub fn age_text(c: &ContainerRow, now: chrono::DateTime<chrono::Utc>) -> String 
     }
 }
 
+/// Widths of a row's cells, for [`wanted`].
+fn cell_widths(c: &ContainerRow) -> Vec<usize> {
+    vec![
+        c.name.chars().count(),
+        c.image.chars().count(),
+        10,
+        10,
+        4,
+        c.ports.chars().count(),
+        12,
+    ]
+}
+
+/// The width the list wants to show names, images and ports whole.
+pub fn wanted(app: &App) -> u16 {
+    super::wanted_width(&app.containers, &COLUMNS, cell_widths)
+}
+
+/// The columns, NAME and IMAGE sharing the room in proportion to their longest cells.
+fn columns(app: &App) -> [Column; 7] {
+    let longest = |f: fn(&ContainerRow) -> usize, title: usize| {
+        app.containers.shown().map(f).max().unwrap_or(0).max(title) as u16
+    };
+    let mut cols = COLUMNS;
+    cols[0].width = Constraint::Fill(longest(|c| c.name.chars().count(), 4));
+    cols[1].width = Constraint::Fill(longest(|c| c.image.chars().count(), 5));
+    cols
+}
+
 pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     let t = &app.theme;
     let now = app.now;
@@ -141,7 +170,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
             title: "Containers",
             noun: "container",
             list: &app.containers,
-            columns: &COLUMNS,
+            columns: &columns(app),
             cells: &cells,
             empty_hint: hint,
         },

@@ -70,6 +70,13 @@ const COLUMNS: [Column; 5] = [
     },
 ];
 
+/// The width the list wants to show every REPOSITORY:TAG whole.
+pub fn wanted(app: &App) -> u16 {
+    super::wanted_width(&app.images, &COLUMNS, |i| {
+        vec![i.reference.chars().count(), 12, 8, 14, 6]
+    })
+}
+
 pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     let t = &app.theme;
     let now = app.now;

@@ -354,3 +354,39 @@ fn containers_filtered_after_scrolling_to_the_end() {
     assert_eq!(shown, 10, "{s}");
     assert_snapshot!(s);
 }
+
+/// Item 12: long references are whole when the screen has room, and two tags of one
+/// repository look different.
+#[test]
+fn long_references_get_the_room_the_screen_has() {
+    let mut a = app(160, 12);
+    let mut rows = images();
+    for (i, tag) in ["latest", "v2s2"].iter().enumerate() {
+        let mut r = rows[0].clone();
+        r.id = format!("sha256:{}", format!("{i:02}").repeat(32));
+        r.reference = format!("registry.example.com:5000/library/busybox:{tag}");
+        rows.push(r);
+    }
+    a.images.set_items(rows);
+    let mut c = containers();
+    c[0].image = "registry.example.com:5000/library/busybox:v2s2".into();
+    a.containers.set_items(c);
+    let s = screen(&a);
+    assert!(
+        s.contains("registry.example.com:5000/library/busybox:v2s2"),
+        "{s}"
+    );
+    update(
+        &mut a,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('2'),
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    let s = screen(&a);
+    for tag in ["latest", "v2s2"] {
+        let whole = format!("registry.example.com:5000/library/busybox:{tag}");
+        assert!(s.contains(&whole), "{whole} cut:\n{s}");
+    }
+    assert_snapshot!(s);
+}
