@@ -197,6 +197,7 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
             };
             for mut line in lines {
                 line.container = container.clone();
+                overwrite_cr(&mut line.text);
                 app.logs.store.push(line);
             }
             Vec::new()
@@ -226,6 +227,16 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
         }
         // An answer to a superseded request.
         _ => Vec::new(),
+    }
+}
+
+/// A line that redraws itself with CR (a progress bar) shows what a terminal would end with:
+/// the last non-empty part after a CR.
+fn overwrite_cr(text: &mut String) {
+    if let Some(last) = text.split('\r').rfind(|p| !p.is_empty()) {
+        if last.len() != text.len() {
+            *text = last.to_string();
+        }
     }
 }
 

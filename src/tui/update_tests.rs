@@ -735,3 +735,22 @@ fn a_failed_run_keeps_the_form() {
         "the whole reason is shown:\n{s}"
     );
 }
+
+/// Item 17: a progress line redrawn with CR shows its last state, as a terminal would.
+#[test]
+fn carriage_returns_show_the_last_redraw() {
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let cmds = press(&mut a, KeyCode::Enter);
+    let job = cmds
+        .iter()
+        .find_map(|c| match c {
+            Cmd::FollowLogs { job, .. } => Some(*job),
+            _ => None,
+        })
+        .unwrap();
+    let line = log_line(1, 1, Stream::Stdout, " 10%\r 50%\r100% done\r");
+    update(&mut a, Msg::Job(job, Output::LogLines(vec![line])));
+    let s = crate::tui::view_tests::screen(&a);
+    assert!(s.contains("100% done") && !s.contains("10%"), "{s}");
+}
