@@ -119,7 +119,21 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
     match out {
         Output::Containers(r) if id == app.containers_job => {
             match r {
-                Ok(rows) => app.containers.set_items(rows),
+                Ok(rows) => {
+                    app.containers.set_items(rows);
+                    // Containers that are gone leave the log view; the rest stay.
+                    let items = &app.containers.items;
+                    let keep: Vec<String> = app
+                        .logs
+                        .targets
+                        .iter()
+                        .filter(|t| items.iter().any(|c| &c.id == *t))
+                        .cloned()
+                        .collect();
+                    if keep.len() != app.logs.targets.len() {
+                        return super::update_logs::show_logs(app, keep);
+                    }
+                }
                 Err(e) => {
                     app.containers.loaded = true;
                     app.containers.error = Some(e);

@@ -88,26 +88,13 @@ fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
     let force = c.force.unwrap_or(false);
     app.say(format!("{}…", c.title.trim_end_matches('?').to_lowercase()));
     let cmd = match c.action {
-        Pending::RemoveContainers(ids) => {
-            let mut cmds = Vec::new();
-            if ids.iter().any(|id| app.logs.targets.contains(id)) {
-                let keep: Vec<String> = app
-                    .logs
-                    .targets
-                    .iter()
-                    .filter(|t| !ids.contains(t))
-                    .cloned()
-                    .collect();
-                cmds = super::update_logs::show_logs(app, keep);
-            }
-            cmds.push(Cmd::RemoveContainers {
-                job,
-                ids,
-                force,
-                volumes: c.volumes.unwrap_or(false),
-            });
-            return cmds;
-        }
+        // The log keeps showing them until they are gone (a failed remove keeps it open).
+        Pending::RemoveContainers(ids) => Cmd::RemoveContainers {
+            job,
+            ids,
+            force,
+            volumes: c.volumes.unwrap_or(false),
+        },
         Pending::RemoveImages(ids) => Cmd::RemoveImages { job, ids, force },
         Pending::RemoveVolumes(names) => Cmd::RemoveVolumes { job, names, force },
         Pending::Prune(kind) => Cmd::Prune { job, kind },

@@ -121,8 +121,8 @@ fn remove_asks_with_options_then_removes() {
     let cmds = ch(&mut a, 'y');
     assert!(a.popup.is_none());
     assert!(
-        cmds.iter().any(|c| matches!(c, Cmd::Cancel(_))),
-        "its log follow stops: {cmds:?}"
+        !cmds.iter().any(|c| matches!(c, Cmd::Cancel(_))),
+        "its log stays until it is gone (the_merged_log_stays_until_a_remove_succeeds): {cmds:?}"
     );
     assert!(cmds.iter().any(|c| matches!(c, Cmd::RemoveContainers { ids, force: true, volumes: true, .. } if ids == &vec![id(1)])));
     ch(&mut a, 'd');
@@ -753,4 +753,44 @@ fn carriage_returns_show_the_last_redraw() {
     update(&mut a, Msg::Job(job, Output::LogLines(vec![line])));
     let s = crate::tui::view_tests::screen(&a);
     assert!(s.contains("100% done") && !s.contains("10%"), "{s}");
+}
+
+/// Item 17: a failed remove leaves the merged log open; a removed container leaves it.
+#[test]
+fn the_merged_log_stays_until_a_remove_succeeds() {
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    ch(&mut a, ' ');
+    select(&mut a, "db");
+    ch(&mut a, ' ');
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.logs.targets.len(), 2);
+    ch(&mut a, 'd');
+    let cmds = ch(&mut a, 'y');
+    let job = cmds
+        .iter()
+        .find_map(|c| match c {
+            Cmd::RemoveContainers { job, .. } => Some(*job),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(a.logs.targets.len(), 2, "still shown while the remove runs");
+    update(
+        &mut a,
+        Msg::Job(
+            job,
+            Output::Done(Err("cannot remove web: it is running".into())),
+        ),
+    );
+    assert_eq!(a.logs.targets.len(), 2, "a failed remove keeps the log");
+    let cmds = update(&mut a, Msg::StateChanged);
+    let Cmd::LoadContainers(load) = cmds[0] else {
+        panic!("{cmds:?}")
+    };
+    let rest: Vec<_> = crate::tui::view_tests::containers()
+        .into_iter()
+        .filter(|c| c.name != "db")
+        .collect();
+    update(&mut a, Msg::Job(load, Output::Containers(Ok(rest))));
+    assert_eq!(a.logs.targets, vec![id(1)], "db is gone from the log");
 }
