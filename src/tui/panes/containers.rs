@@ -120,14 +120,17 @@ pub fn wanted(app: &App) -> u16 {
     super::wanted_width(&app.containers, &COLUMNS, cell_widths)
 }
 
-/// The columns, NAME and IMAGE sharing the room in proportion to their longest cells.
+/// The columns: NAME as wide as the longest name (up to 32), IMAGE and PORTS sharing the rest
+/// in proportion to their longest cells.
 fn columns(app: &App) -> [Column; 7] {
-    let longest = |f: fn(&ContainerRow) -> usize, title: usize| {
-        app.containers.shown().map(f).max().unwrap_or(0).max(title) as u16
+    let longest = |f: fn(&ContainerRow) -> usize, min: usize, max: usize| {
+        let n = app.containers.shown().map(f).max().unwrap_or(0);
+        u16::try_from(n.clamp(min, max)).unwrap_or(u16::MAX)
     };
     let mut cols = COLUMNS;
-    cols[0].width = Constraint::Fill(longest(|c| c.name.chars().count(), 4));
-    cols[1].width = Constraint::Fill(longest(|c| c.image.chars().count(), 5));
+    cols[0].width = Constraint::Length(longest(|c| c.name.chars().count(), 4, 32));
+    cols[1].width = Constraint::Fill(longest(|c| c.image.chars().count(), 5, 200));
+    cols[5].width = Constraint::Fill(longest(|c| c.ports.chars().count(), 5, 200));
     cols
 }
 
