@@ -519,3 +519,35 @@ fn l_reaches_the_volumes_which_show_their_size() {
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }
+
+/// Item 11: attaching while a shell is open keeps the shell alive behind; `]` brings it back
+/// with its screen, and it still answers.
+#[test]
+fn a_second_session_keeps_the_first_shell_alive() {
+    let root = TestRoot::new();
+    run_box(&root, "box", &[], "while :; do sleep 1; done");
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait("box running", |s| {
+        s.contains("box") && s.contains("running")
+    });
+    tmux.keys(&["x"]);
+    tmux.wait_for("Shell: box");
+    tmux.wait_for("# ");
+    tmux.run(&["send-keys", "-l", "echo marker-$((40+2))"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("marker-42");
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["a"]);
+    tmux.wait_for("Attach: box");
+    tmux.wait_for("1 more (] next)");
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["]"]);
+    let s = tmux.wait_for("Shell: box");
+    assert!(s.contains("marker-42"), "the shell's screen is kept:\n{s}");
+    tmux.run(&["send-keys", "-l", "echo alive-$((6*7))"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("alive-42");
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}

@@ -93,6 +93,8 @@ pub struct App {
     pub volumes: ListView<VolumeRow>,
     pub logs: LogView,
     pub shell: Option<ShellPane>,
+    /// Other open shell and attach sessions, kept alive behind the one shown.
+    pub shells_back: Vec<ShellPane>,
     /// The shell pane fills the screen.
     pub shell_zoom: bool,
     pub popup: Option<Popup>,
@@ -131,6 +133,7 @@ impl App {
             volumes: ListView::default(),
             logs: LogView::default(),
             shell: None,
+            shells_back: Vec::new(),
             shell_zoom: false,
             popup: None,
             run_form: None,
@@ -210,6 +213,7 @@ impl App {
                 matches!(self.pane, Pane::Containers | Pane::Logs)
             }
             A::Zoom => self.shell.is_some(),
+            A::NextShell => !self.shells_back.is_empty(),
             A::CreateVolume => self.pane == Pane::Volumes,
             A::Open => self.pane != Pane::Logs,
             A::Filter | A::Sort | A::SortReverse | A::Mark | A::MarkAll => self.pane != Pane::Logs,

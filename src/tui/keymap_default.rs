@@ -137,6 +137,13 @@ impl Default for Keymap {
                 None,
             ),
             b(
+                A::NextShell,
+                C::Global,
+                &[k(']')],
+                "shell pane: the next open shell or attach session (all stay open)",
+                None,
+            ),
+            b(
                 A::Mouse,
                 C::Global,
                 &[k('m')],

@@ -224,12 +224,25 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
             Vec::new()
         }
         Output::ShellOutput(bytes) => {
-            if let Some(shell) = app.shell.as_mut().filter(|s| s.job == id) {
+            if let Some(shell) = app
+                .shell
+                .iter_mut()
+                .chain(app.shells_back.iter_mut())
+                .find(|s| s.job == id)
+            {
                 shell.feed(&bytes);
             }
             Vec::new()
         }
         Output::ShellEnded(err) => {
+            // A session behind the shown one that ends is dropped (its screen is gone anyway).
+            if let Some(i) = app.shells_back.iter().position(|s| s.job == id) {
+                let gone = app.shells_back.remove(i);
+                if let Some(e) = err {
+                    app.complain(format!("{} ended: {e}", gone.title));
+                }
+                return Vec::new();
+            }
             if let Some(shell) = app.shell.as_mut().filter(|s| s.job == id) {
                 shell.focused = false;
                 shell.ended = Some(err.clone());

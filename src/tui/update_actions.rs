@@ -174,10 +174,22 @@ fn open_session(app: &mut App, id: &str, name: &str, attach: bool, start: bool) 
         }
     }
     let mut cmds = Vec::new();
+    // The session shown goes behind (a `vi` in it lives on); one that ended is dropped.
     if let Some(old) = app.shell.take() {
         if old.ended.is_none() {
-            cmds.push(Cmd::Cancel(old.job));
+            app.shells_back.push(old);
         }
+    }
+    // Already open behind: bring it to the front.
+    if let Some(i) = app
+        .shells_back
+        .iter()
+        .position(|s| s.container == id && s.attach == attach && !start && s.ended.is_none())
+    {
+        let mut s = app.shells_back.remove(i);
+        s.focused = true;
+        app.shell = Some(s);
+        return cmds;
     }
     let job = app.job();
     app.shell = Some(ShellPane::new(id, name, attach, job, 1, 1));

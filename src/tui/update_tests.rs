@@ -794,3 +794,55 @@ fn the_merged_log_stays_until_a_remove_succeeds() {
     update(&mut a, Msg::Job(load, Output::Containers(Ok(rest))));
     assert_eq!(a.logs.targets, vec![id(1)], "db is gone from the log");
 }
+
+/// Item 11: a second shell does not end the first; `]` switches between them and output of
+/// the one behind is kept.
+#[test]
+fn a_second_shell_keeps_the_first_open() {
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let cmds = ch(&mut a, 'x');
+    let [Cmd::OpenShell { job: first, .. }] = cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    let cmds = ch(&mut a, 'a');
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Cmd::Cancel(_))),
+        "the first session lives on: {cmds:?}"
+    );
+    let second = a.shell.as_ref().unwrap().job;
+    assert_ne!(first, second);
+    assert_eq!(a.shells_back.len(), 1);
+    update(
+        &mut a,
+        Msg::Job(first, Output::ShellOutput(b"vi is still here".to_vec())),
+    );
+    let s = crate::tui::view_tests::screen(&a);
+    assert!(s.contains("1 more (] next)"), "{s}");
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    ch(&mut a, ']');
+    assert_eq!(a.shell.as_ref().unwrap().job, first);
+    assert!(a.shell.as_ref().unwrap().focused);
+    let s = crate::tui::view_tests::screen(&a);
+    assert!(s.contains("vi is still here"), "{s}");
+    // Opening the first again brings it to the front instead of a new session.
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    ch(&mut a, ']');
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    let cmds = ch(&mut a, 'x');
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(a.shell.as_ref().unwrap().job, first);
+}
