@@ -6,6 +6,8 @@ pub mod container;
 pub mod container_ps;
 pub mod container_run;
 pub mod exec;
+pub mod format;
+pub mod format_funcs;
 pub mod image;
 pub mod login;
 pub mod progress;
