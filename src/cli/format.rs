@@ -165,16 +165,31 @@ mod tests {
         let v = json!({"Names": "web", "Status": "Up 1 second", "State": {"Running": true},
             "Mounts": [{"Source": "/a"}, {"Source": "/b"}],
             "Config": {"Labels": {"k": "v"}, "Env": ["A=1", "B=2"]}});
-        assert_eq!(render("{{.Names}}\\t{{.Status}}", v.clone()), "web\tUp 1 second");
+        assert_eq!(
+            render("{{.Names}}\\t{{.Status}}", v.clone()),
+            "web\tUp 1 second"
+        );
         assert_eq!(render("{{.State.Running}}", v.clone()), "true");
-        assert_eq!(render("{{range .Mounts}}{{.Source}}{{end}}", v.clone()), "/a/b");
+        assert_eq!(
+            render("{{range .Mounts}}{{.Source}}{{end}}", v.clone()),
+            "/a/b"
+        );
         assert_eq!(render("{{index .Config.Labels \"k\"}}", v.clone()), "v");
         assert_eq!(render("{{join .Config.Env \",\"}}", v.clone()), "A=1,B=2");
-        assert_eq!(render("{{upper .Names}} {{title \"ab cd\"}}", v.clone()), "WEB Ab Cd");
-        assert_eq!(render("{{json .Config.Labels}}", v.clone()), "{\"k\":\"v\"}");
+        assert_eq!(
+            render("{{upper .Names}} {{title \"ab cd\"}}", v.clone()),
+            "WEB Ab Cd"
+        );
+        assert_eq!(
+            render("{{json .Config.Labels}}", v.clone()),
+            "{\"k\":\"v\"}"
+        );
         assert!(Format::parse(Some("{{.Names")).is_err());
         assert!(Format::parse(Some("{{nosuch .}}")).is_err());
-        assert!(Format::parse(Some("{{.Nope}}")).unwrap().render(&v).is_err());
+        assert!(Format::parse(Some("{{.Nope}}"))
+            .unwrap()
+            .render(&v)
+            .is_err());
     }
 
     #[test]
@@ -187,7 +202,10 @@ mod tests {
             image: &'static str,
         }
         let f = Format::parse(Some("table {{.ID}}\t{{.Image}}")).unwrap();
-        let rows = [Row { id: "abc", image: "busybox" }];
+        let rows = [Row {
+            id: "abc",
+            image: "busybox",
+        }];
         let out = f
             .list(&rows, &[("ID", "CONTAINER ID"), ("Image", "IMAGE")])
             .unwrap();

@@ -79,7 +79,12 @@ fn to_json(v: &Value) -> Json {
         Value::Object(o) | Value::Map(o) => {
             // Sorted keys: a map's order is not kept by gtmpl.
             let sorted: std::collections::BTreeMap<_, _> = o.iter().collect();
-            Json::Object(sorted.into_iter().map(|(k, x)| (k.clone(), to_json(x))).collect())
+            Json::Object(
+                sorted
+                    .into_iter()
+                    .map(|(k, x)| (k.clone(), to_json(x)))
+                    .collect(),
+            )
         }
     }
 }
@@ -105,7 +110,9 @@ fn number(name: &str, v: &Value) -> Result<usize, FuncError> {
             .as_u64()
             .map(|u| u as usize)
             .ok_or_else(|| FuncError::Generic(format!("{name}: expected a count, got {n}"))),
-        other => Err(FuncError::Generic(format!("{name}: expected a count, got {other}"))),
+        other => Err(FuncError::Generic(format!(
+            "{name}: expected a count, got {other}"
+        ))),
     }
 }
 
@@ -129,16 +136,22 @@ fn split(args: &[Value]) -> Result<Value, FuncError> {
     let a = args_n("split", args, 2)?;
     let (s, sep) = (text(&a[0]), text(&a[1]));
     Ok(Value::Array(
-        s.split(sep.as_str()).map(|p| Value::String(p.into())).collect(),
+        s.split(sep.as_str())
+            .map(|p| Value::String(p.into()))
+            .collect(),
     ))
 }
 
 fn upper(args: &[Value]) -> Result<Value, FuncError> {
-    Ok(Value::String(text(&args_n("upper", args, 1)?[0]).to_uppercase()))
+    Ok(Value::String(
+        text(&args_n("upper", args, 1)?[0]).to_uppercase(),
+    ))
 }
 
 fn lower(args: &[Value]) -> Result<Value, FuncError> {
-    Ok(Value::String(text(&args_n("lower", args, 1)?[0]).to_lowercase()))
+    Ok(Value::String(
+        text(&args_n("lower", args, 1)?[0]).to_lowercase(),
+    ))
 }
 
 /// Go's `strings.Title`: the first letter of each word upper-cased.

@@ -9,6 +9,7 @@ pub mod exec;
 pub mod format;
 pub mod format_funcs;
 pub mod image;
+pub mod inspect;
 pub mod login;
 pub mod progress;
 pub mod prompt;
