@@ -84,36 +84,42 @@ fn col(line: &str, word: &str) -> usize {
 fn list_templates_functions_and_tables() {
     let root = TestRoot::new();
     let (_reg, img) = pulled(&root);
+    // Created, not started: the record, its mounts and volumes are real; no process needed.
     root.berth_ok([
-        "run",
-        "-d",
+        "create",
         "--name",
         "web",
         "-v",
         "data:/data",
         &img,
         "sleep",
-        "100",
+        "9",
     ]);
     root.berth_ok(["volume", "create", "--label", "a=b", "labelled"]);
 
     // ps: docker's row fields and functions.
-    let out = root.berth_ok(["ps", "--format", "{{.Names}}\\t{{.Status}}"]);
-    assert!(out.starts_with("web\tUp "), "{out:?}");
-    let out = root.berth_ok(["ps", "--format", "{{.Labels}}|{{.Networks}}|{{.State}}"]);
-    assert_eq!(out, "k=v,org.berth.test.image=formatted|none|running\n");
+    let out = root.berth_ok(["ps", "-a", "--format", "{{.Names}}\\t{{.Status}}"]);
+    assert_eq!(out, "web\tCreated\n");
     let out = root.berth_ok([
         "ps",
+        "-a",
+        "--format",
+        "{{.Labels}}|{{.Networks}}|{{.State}}",
+    ]);
+    assert_eq!(out, "k=v,org.berth.test.image=formatted|none|created\n");
+    let out = root.berth_ok([
+        "ps",
+        "-a",
         "--format",
         "{{upper .Names}} {{lower \"AB\"}} {{title \"ab cd\"}} {{join (split .Labels \",\") \";\"}}",
     ]);
     assert_eq!(out, "WEB ab Ab Cd k=v;org.berth.test.image=formatted\n");
     assert_eq!(
-        root.berth_ok(["ps", "--format", "{{println .Names}}"]),
+        root.berth_ok(["ps", "-a", "--format", "{{println .Names}}"]),
         "web\n\n"
     );
     let row: Value =
-        serde_json::from_str(&root.berth_ok(["ps", "--format", "{{json .}}"])).expect("json");
+        serde_json::from_str(&root.berth_ok(["ps", "-a", "--format", "{{json .}}"])).expect("json");
     assert_eq!(row["Names"], "web");
     assert_eq!(row["Image"], img.as_str());
     assert!(row["Mounts"].as_str().unwrap().contains("data"), "{row}");
@@ -123,7 +129,12 @@ fn list_templates_functions_and_tables() {
     );
 
     // The table directive: docker's headers, columns aligned by the widest cell.
-    let out = root.berth_ok(["ps", "--format", "table {{.ID}}\\t{{.Image}}\\t{{.Names}}"]);
+    let out = root.berth_ok([
+        "ps",
+        "-a",
+        "--format",
+        "table {{.ID}}\\t{{.Image}}\\t{{.Names}}",
+    ]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
     assert!(lines[0].starts_with("CONTAINER ID   IMAGE"), "{out}");
@@ -169,7 +180,7 @@ fn list_templates_functions_and_tables() {
         ("{{nosuch .Names}}", "nosuch"),
         ("{{.NoSuchField}}", "NoSuchField"),
     ] {
-        let err = fails(&root, &["ps", "--format", format], 125);
+        let err = fails(&root, &["ps", "-a", "--format", format], 125);
         assert!(
             err.contains(want) && err.contains("template"),
             "{format}: {err}"
@@ -185,21 +196,29 @@ fn list_templates_functions_and_tables() {
 fn inspect_finds_any_object_and_formats_it() {
     let root = TestRoot::new();
     let (_reg, img) = pulled(&root);
+    // Created, not started: the record, its mounts and volumes are real; no process needed.
     root.berth_ok([
-        "run",
-        "-d",
+        "create",
         "--name",
         "web",
         "-v",
         "data:/data",
         &img,
         "sleep",
-        "100",
+        "9",
     ]);
     let f = |args: &[&str]| root.berth_ok(args);
 
     // Containers: docker's common templates.
-    assert_eq!(f(&["inspect", "-f", "{{.State.Running}}", "web"]), "true\n");
+    assert_eq!(
+        f(&[
+            "inspect",
+            "-f",
+            "{{.State.Running}} {{.State.Status}}",
+            "web"
+        ]),
+        "false created\n"
+    );
     assert_eq!(
         f(&[
             "inspect",
@@ -207,7 +226,7 @@ fn inspect_finds_any_object_and_formats_it() {
             "{{range .Mounts}}{{.Destination}} {{end}}",
             "web"
         ]),
-        "/cache /data \n"
+        "/data /cache \n"
     );
     assert_eq!(
         f(&["inspect", "-f", "{{index .Config.Labels \"k\"}}", "web"]),
