@@ -301,7 +301,16 @@ fn inspect_finds_any_object_and_formats_it() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "/web\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("No such object: nosuch"));
     let err = fails(&root, &["inspect", "--type", "volume", "web"], 1);
-    assert!(err.contains("No such volume: web"), "{err}");
+    assert!(err.to_lowercase().contains("no such volume"), "{err}");
+    assert!(err.contains("web"), "{err}");
+    let err = fails(&root, &["container", "inspect", "nosuch"], 1);
+    assert!(err.contains("no such container: nosuch"), "{err}");
+    let err = fails(
+        &root,
+        &["container", "inspect", "--type", "image", &img],
+        125,
+    );
+    assert!(err.contains("berth inspect --type image"), "{err}");
     let err = fails(&root, &["inspect", "--type", "network", "web"], 125);
     assert!(err.contains("--type"), "{err}");
     let err = fails(&root, &["inspect", "-f", "{{.State.Nope}}", "web"], 125);

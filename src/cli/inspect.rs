@@ -62,8 +62,9 @@ pub fn print(format: &Format, found: &[Value]) -> Result<String, EngineError> {
     }
 }
 
-/// The object named `name` among `kinds`; `None` when there is none.
-fn find(engine: &Engine, kinds: &[Kind], name: &str) -> Result<Option<Value>, EngineError> {
+/// The object named `name` among `kinds`, or the not-found error of the last kind tried.
+fn find(engine: &Engine, kinds: &[Kind], name: &str) -> Result<Value, EngineError> {
+    let mut missing = EngineError::NotFound(format!("No such object: {name}"));
     for kind in kinds {
         let found = match kind {
             Kind::Container => ct::resolve(engine, name)
@@ -75,13 +76,17 @@ fn find(engine: &Engine, kinds: &[Kind], name: &str) -> Result<Option<Value>, En
                 .and_then(|v| serde_json::to_value(v).map_err(EngineError::from)),
         };
         match found {
-            Ok(v) => return Ok(Some(v)),
+            Ok(v) => return Ok(v),
             // A name that is no image reference is simply not an image.
-            Err(EngineError::NotFound(_) | EngineError::InvalidInput(_)) => {}
+            Err(e @ (EngineError::NotFound(_) | EngineError::InvalidInput(_))) => missing = e,
             Err(e) => return Err(e),
         }
     }
-    Ok(None)
+    if kinds.len() > 1 {
+        // Docker's word when it looked for every kind.
+        missing = EngineError::NotFound(format!("No such object: {name}"));
+    }
+    Err(missing)
 }
 
 /// Runs `inspect` over `kinds` (every kind unless `--type`); exit 1 when an object is missing,
@@ -95,18 +100,13 @@ pub fn run(engine: &Engine, a: &InspectArgs, only: Option<Kind>) -> anyhow::Resu
     let mut found = Vec::new();
     let mut code = 0;
     for name in &a.targets {
-        match find(engine, &kinds, name)? {
-            Some(v) => found.push(v),
-            None => {
-                let what = match kinds.as_slice() {
-                    [Kind::Container] => "container",
-                    [Kind::Image] => "image",
-                    [Kind::Volume] => "volume",
-                    _ => "object",
-                };
-                eprintln!("Error: No such {what}: {name}");
+        match find(engine, &kinds, name) {
+            Ok(v) => found.push(v),
+            Err(e @ (EngineError::NotFound(_) | EngineError::InvalidInput(_))) => {
+                eprintln!("Error: {e}");
                 code = 1;
             }
+            Err(e) => return Err(e.into()),
         }
     }
     print!("{}", print(&format, &found)?);
