@@ -294,8 +294,8 @@ fn management_forms_version_and_info() {
         out.contains(&format!(" Cgroup Version: {cgroup}\n")),
         "{out}"
     );
-    let err = root.berth_err(["info", "--format", "yaml"]);
-    assert!(err.contains("json"), "{err}");
+    let err = root.berth_err(["info", "--format", "{{yaml .}}"]);
+    assert!(err.contains("yaml"), "{err}");
 
     let version: serde_json::Value =
         serde_json::from_str(&root.berth_ok(["version", "--format", "json"])).expect("json");

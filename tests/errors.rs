@@ -270,7 +270,7 @@ fn no_such_container_exits_1_everywhere_but_run_and_create() {
         vec!["pause", "nosuch"],
         vec!["unpause", "nosuch"],
         vec!["wait", "nosuch"],
-        vec!["inspect", "nosuch"],
+        vec!["container", "inspect", "nosuch"],
         vec!["attach", "nosuch"],
         vec!["exec", "nosuch", "true"],
     ] {

@@ -41,7 +41,7 @@ fn list_inspect_tag_and_remove() {
         "{table}"
     );
     assert_eq!(root.berth_ok(["images", "-q"]), format!("{short}\n"));
-    let err = root.berth_err(["images", "--format", "yaml"]);
+    let err = root.berth_err(["images", "--format", "{{yaml .}}"]);
     assert!(err.contains("yaml"), "{err}");
 
     // inspect: Docker's shape, by name, full id and id prefix.

@@ -185,7 +185,7 @@ fn bad_input_is_explained_and_creates_nothing() {
             vec!["volume", "ls", "--filter", "dangling=maybe"],
             "true or false",
         ),
-        (vec!["volume", "ls", "--format", "{{.Name}}"], "json"),
+        (vec!["volume", "ls", "--format", "{{.Name"], "template"),
         (
             vec!["volume", "prune", "-f", "--filter", "dangling=true"],
             "label",

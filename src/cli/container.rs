@@ -42,8 +42,8 @@ pub enum ContainerVerb {
     Rm(RmArgs),
     /// List containers
     Ps(PsArgs),
-    /// Display detailed information on one or more containers
-    Inspect(Targets),
+    /// Display detailed information on one or more containers (at the top level: any object)
+    Inspect(super::inspect::InspectArgs),
     /// Fetch the logs of a container
     Logs(LogsArgs),
     /// Block until one or more containers stop, then print their exit codes
@@ -142,7 +142,7 @@ pub struct PsArgs {
     /// Only display container ids
     #[arg(short = 'q', long)]
     pub quiet: bool,
-    /// Output format: table (default) or json
+    /// Format: table (default), json, or a Go template ('table {{.ID}}\t{{.Names}}')
     #[arg(long)]
     pub format: Option<String>,
     /// Filter output (status=, name=, id=, exited=, ancestor=, before=, since=, volume=, label=)
@@ -271,6 +271,20 @@ fn each_with(
 /// Runs a container command.
 pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
     let verb = match *cmd {
+        ContainerCommand::Container(ContainerSub::Verb(ContainerVerb::Inspect(mut a))) => {
+            // `container inspect` inspects containers only.
+            match a.kind.as_deref() {
+                None | Some("container") => a.kind = Some("container".into()),
+                Some(other) => {
+                    return Err(EngineError::InvalidInput(format!(
+                        "`container inspect` has no --type {other}: use `berth inspect --type \
+                         {other}`"
+                    ))
+                    .into())
+                }
+            }
+            ContainerVerb::Inspect(a)
+        }
         ContainerCommand::Verb(v) | ContainerCommand::Container(ContainerSub::Verb(v)) => v,
         ContainerCommand::Container(ContainerSub::Ls(a)) => ContainerVerb::Ps(a),
         ContainerCommand::Container(ContainerSub::Interactive(i)) => {
@@ -478,7 +492,7 @@ fn run_blocking(engine: &Engine, cmd: ContainerVerb) -> anyhow::Result<i32> {
             ct::rename(engine, &id, &a.new_name)?;
             Ok(0)
         }
-        C::Inspect(t) => inspect(engine, &t.containers),
+        C::Inspect(a) => super::inspect::run(engine, &a, None),
         C::Ps(args) => super::container_ps::ps(engine, &args),
         C::Logs(args) => logs(engine, &args),
         C::Top(t) => super::container_ps::top(engine, &t),
@@ -497,22 +511,6 @@ fn wait(engine: &Engine, refs: &[String]) -> anyhow::Result<i32> {
             }
         }
     }
-    Ok(code)
-}
-
-fn inspect(engine: &Engine, refs: &[String]) -> anyhow::Result<i32> {
-    let mut out = Vec::new();
-    let mut code = 0;
-    for r in refs {
-        match ct::resolve(engine, r).and_then(|id| ct::get(engine, &id)) {
-            Ok(rec) => out.push(ct::inspect_json(engine, &rec)),
-            Err(e) => {
-                eprintln!("Error: {e}");
-                code = 1;
-            }
-        }
-    }
-    println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(code)
 }
 

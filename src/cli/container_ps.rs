@@ -1,4 +1,4 @@
-//! `ps` (the container table, `-q`, `-l`, `-n`, `-s`, `--format json`, `--filter`) and `top`
+//! `ps` (the container table, `-q`, `-l`, `-n`, `-s`, `--format json|TEMPLATE`, `--filter`) and `top`
 //! (the host's `ps` over the container's processes).
 
 use std::collections::{HashMap, HashSet};
@@ -7,8 +7,10 @@ use chrono::Utc;
 use clap::Args;
 
 use super::container::PsArgs;
+use super::format::Format;
 use super::progress::human_size;
 use super::table;
+use crate::engine::compat::{rows::PS_HEADERS, PsRow};
 use crate::engine::container::{self as ct, ContainerRecord, Filter, Status};
 use crate::engine::{Engine, EngineError};
 
@@ -56,6 +58,74 @@ fn size_cell(engine: &Engine, rec: &ContainerRecord, image_sizes: &HashMap<Strin
     format!("{} (virtual {})", human_size(rw), human_size(rw + image))
 }
 
+/// The labels of image `image_id` (a container's start as its image's), as `k=v,…`.
+fn image_labels(engine: &Engine, image_id: &str) -> String {
+    if image_id.is_empty() {
+        return String::new();
+    }
+    let Ok(v) = engine.inspect_image(image_id) else {
+        return String::new();
+    };
+    let mut labels: Vec<String> = v["Config"]["Labels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    labels.sort();
+    labels.join(",")
+}
+
+/// Docker's `ps` row of `rec`, for `--format`.
+fn ps_row(
+    engine: &Engine,
+    r: &ContainerRecord,
+    args: &PsArgs,
+    image_sizes: &HashMap<String, u64>,
+    now: chrono::DateTime<Utc>,
+) -> PsRow {
+    let mounts = |local_only: bool| {
+        r.mounts
+            .iter()
+            .filter(|m| !local_only || !m.name.is_empty())
+            .map(|m| {
+                if m.name.is_empty() {
+                    m.source.clone()
+                } else {
+                    m.name.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    PsRow {
+        id: if args.no_trunc {
+            r.id.clone()
+        } else {
+            r.short_id().to_string()
+        },
+        image: r.image.clone(),
+        command: command_cell(r, args.no_trunc),
+        created_at: r.created.format("%Y-%m-%d %H:%M:%S %z UTC").to_string(),
+        running_for: format!("{} ago", ct::record::human_duration(now - r.created)),
+        ports: String::new(),
+        state: r.state.status.as_str().to_string(),
+        status: r.human_status(now),
+        size: if args.size {
+            size_cell(engine, r, image_sizes)
+        } else {
+            String::new()
+        },
+        names: r.name.clone(),
+        labels: image_labels(engine, &r.image_id),
+        mounts: mounts(false).join(","),
+        networks: r.host_config.network_mode.clone(),
+        local_volumes: mounts(true).len().to_string(),
+        exit_code: r.state.exit_code,
+    }
+}
+
 /// Runs `ps`.
 pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
     let filters: Vec<Filter> = args
@@ -94,31 +164,16 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
         HashMap::new()
     };
     let now = Utc::now();
-    match args.format.as_deref() {
-        Some("json") => {
-            for r in &recs {
-                let mut line = serde_json::json!({
-                    "ID": if args.no_trunc { r.id.as_str() } else { r.short_id() },
-                    "Names": r.name,
-                    "Image": r.image,
-                    "Command": command_cell(r, args.no_trunc),
-                    "CreatedAt": r.created.to_rfc3339(),
-                    "RunningFor": ct::record::human_duration(now - r.created),
-                    "Ports": "",
-                    "State": r.state.status.as_str(),
-                    "Status": r.human_status(now),
-                    "ExitCode": r.state.exit_code,
-                    "Mounts": r.mounts.iter().map(|m| {
-                        if m.name.is_empty() { m.source.clone() } else { m.name.clone() }
-                    }).collect::<Vec<_>>().join(","),
-                });
-                if args.size {
-                    line["Size"] = size_cell(engine, r, &image_sizes).into();
-                }
-                println!("{line}");
-            }
+    let format = Format::parse(args.format.as_deref())?;
+    match format {
+        Format::Json | Format::Template { .. } => {
+            let rows: Vec<PsRow> = recs
+                .iter()
+                .map(|r| ps_row(engine, r, args, &image_sizes, now))
+                .collect();
+            print!("{}", format.list(&rows, PS_HEADERS)?);
         }
-        None | Some("table") => {
+        Format::Default => {
             let mut header = vec![
                 "CONTAINER ID",
                 "IMAGE",
@@ -153,12 +208,6 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
                 rows.push(row);
             }
             print!("{}", table::render(&rows, table::LIST_MIN_WIDTH));
-        }
-        Some(other) => {
-            return Err(EngineError::InvalidInput(format!(
-                "unsupported --format {other:?}: use table or json"
-            ))
-            .into())
         }
     }
     Ok(0)

@@ -3,10 +3,11 @@
 use std::io::{IsTerminal, Write};
 
 use clap::{ArgAction, Args, Subcommand};
-use serde_json::json;
 
+use super::format::Format;
 use super::progress::{human_size, PullDisplay};
 use super::Cli;
+use crate::engine::compat::{rows::IMAGE_HEADERS, ImageRow};
 use crate::engine::{Engine, ImageRef, ImageSummary, Platform, PullOptions};
 
 /// Image commands.
@@ -67,7 +68,8 @@ pub struct ImagesArgs {
     /// Show only image ids
     #[arg(short, long)]
     pub quiet: bool,
-    /// Output format: "table" (default) or "json" (one object per line)
+    /// Format: table (default), json (one object a line), or a Go template
+    /// ('table {{.Repository}}\t{{.Tag}}')
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
     /// Show digests
@@ -83,6 +85,9 @@ pub struct ImagesArgs {
 /// `berth image inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
+    /// Format the output: json (default) or a Go template ('{{.Config.Labels}}')
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<String>,
     /// Images (reference, id or id prefix)
     #[arg(required = true)]
     pub images: Vec<String>,
@@ -313,26 +318,35 @@ fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    match a.format.as_deref() {
-        Some("json") => {
-            for (repo, tag, img) in &rows {
-                let line = json!({
-                    "ID": short_id(&img.id),
-                    "Id": img.id,
-                    "Repository": repo,
-                    "Tag": tag,
-                    "Digest": digest_in(img, repo),
-                    "RepoDigests": img.repo_digests,
-                    "CreatedAt": img.created.clone().unwrap_or_default(),
-                    "CreatedSince": since(img.created.as_deref()),
-                    "Size": human_size(img.size),
-                    "VirtualSize": img.size,
-                    "Platform": img.platform,
-                });
-                println!("{line}");
-            }
+    let format = Format::parse(a.format.as_deref())?;
+    match format {
+        Format::Json | Format::Template { .. } => {
+            let rows: Vec<ImageRow> = rows
+                .iter()
+                .map(|(repo, tag, img)| ImageRow {
+                    id: if a.no_trunc {
+                        img.id.clone()
+                    } else {
+                        short_id(&img.id).to_string()
+                    },
+                    repository: repo.clone(),
+                    tag: tag.clone(),
+                    digest: digest_in(img, repo),
+                    created_since: since(img.created.as_deref()),
+                    created_at: img.created.clone().unwrap_or_default(),
+                    size: human_size(img.size),
+                    containers: "N/A".into(),
+                    virtual_size: human_size(img.size),
+                    shared_size: "N/A".into(),
+                    unique_size: "N/A".into(),
+                    id_full: img.id.clone(),
+                    repo_digests: img.repo_digests.clone(),
+                    platform: img.platform.clone(),
+                })
+                .collect();
+            print!("{}", format.list(&rows, IMAGE_HEADERS)?);
         }
-        None | Some("table") => {
+        Format::Default => {
             let mut table = vec![vec![
                 "REPOSITORY".to_string(),
                 "TAG".into(),
@@ -362,7 +376,6 @@ fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
             }
             print_table(&table);
         }
-        Some(other) => anyhow::bail!("unknown --format \"{other}\": use \"table\" or \"json\""),
     }
     Ok(0)
 }
@@ -376,18 +389,19 @@ pub fn print_table(rows: &[Vec<String>]) {
 }
 
 fn inspect(engine: &Engine, a: &InspectArgs) -> anyhow::Result<i32> {
-    let mut out = Vec::new();
+    let format = Format::parse(a.format.as_deref())?;
+    let mut found = Vec::new();
     let mut failed = false;
     for r in &a.images {
         match engine.inspect_image(r) {
-            Ok(v) => out.push(v),
+            Ok(v) => found.push(v),
             Err(e) => {
                 eprintln!("Error: {e}");
                 failed = true;
             }
         }
     }
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    print!("{}", super::inspect::print(&format, &found)?);
     Ok(if failed { 1 } else { 0 })
 }
 

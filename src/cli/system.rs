@@ -1,5 +1,5 @@
 //! `version` and `info` (also `system info`): what berth is and what its engine holds, in
-//! docker's words and JSON field names, with `--format json`; `system check [--repair]`: the
+//! docker's words and JSON field names, with `--format json|TEMPLATE`; `system check [--repair]`: the
 //! state database against the files on disk.
 
 use std::io::Write;
@@ -7,6 +7,7 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
+use super::format::Format;
 use super::Cli;
 use crate::engine::container::{self as ct, Status};
 use crate::engine::manifest::Platform;
@@ -45,21 +46,15 @@ pub struct CheckArgs {
 /// `--format` of `version` and `info`.
 #[derive(Debug, Clone, Args)]
 pub struct FormatArgs {
-    /// Format the output: "json" (or the template "{{json .}}")
+    /// Format the output: json, or a Go template ('{{.Server.Version}}')
     #[arg(short = 'f', long, value_name = "FORMAT")]
     pub format: Option<String>,
 }
 
 impl FormatArgs {
-    /// Whether to print JSON; an error for any other format.
-    fn json(&self) -> Result<bool, EngineError> {
-        match self.format.as_deref().map(str::trim) {
-            None | Some("") => Ok(false),
-            Some("json") | Some("{{json .}}") => Ok(true),
-            Some(other) => Err(EngineError::InvalidInput(format!(
-                "unsupported --format {other:?}: use \"json\" (or \"{{{{json .}}}}\")"
-            ))),
-        }
+    /// The parsed `--format`: json, or a Go template (an error when it does not parse).
+    fn parsed(&self) -> Result<Format, EngineError> {
+        Format::parse(self.format.as_deref())
     }
 }
 
@@ -69,13 +64,13 @@ pub async fn run(cli: &Cli, cmd: &SystemCommand) -> anyhow::Result<i32> {
         SystemCommand::Version(a) => version(cli, a),
         SystemCommand::System(SystemSub::Check(args)) => check(cli, args),
         SystemCommand::Info(a) | SystemCommand::System(SystemSub::Info(a)) => {
-            let json_out = a.json()?;
+            let format = a.parsed()?;
             let engine = cli.engine()?;
             let volumes = engine.volumes(VolumeFilter::default()).await?.len();
             let info = tokio::task::spawn_blocking(move || info(&engine, volumes)).await??;
             let mut out = std::io::stdout().lock();
-            if json_out {
-                writeln!(out, "{info}")?;
+            if !format.is_default() {
+                writeln!(out, "{}", format.render(&info)?)?;
             } else {
                 write!(out, "{}", info_text(&info))?;
             }
@@ -107,8 +102,9 @@ fn version(cli: &Cli, a: &FormatArgs) -> anyhow::Result<i32> {
         },
     });
     let mut out = std::io::stdout().lock();
-    if a.json()? {
-        writeln!(out, "{v}")?;
+    let format = a.parsed()?;
+    if !format.is_default() {
+        writeln!(out, "{}", format.render(&v)?)?;
         return Ok(0);
     }
     let c = &v["Client"];

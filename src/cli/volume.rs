@@ -3,9 +3,10 @@
 use std::io::Write;
 
 use clap::{Args, Subcommand};
-use serde_json::json;
 
+use super::format::Format;
 use super::Cli;
+use crate::engine::compat::{rows::VOLUME_HEADERS, VolumeRow};
 use crate::engine::volume::{parse_labels, CreateVolume, PruneVolumes, Volume, VolumeFilter};
 use crate::engine::{Engine, EngineError};
 
@@ -53,7 +54,7 @@ pub struct LsArgs {
     /// Only print volume names
     #[arg(short, long)]
     pub quiet: bool,
-    /// Output format: `table` (default) or `json` (one object a line)
+    /// Format: table (default), json (one object a line), or a Go template ('{{.Name}}')
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
     /// Filter: dangling=true|false, name=REGEX, label=KEY[=VALUE], label!=KEY[=VALUE], driver=local
@@ -64,6 +65,9 @@ pub struct LsArgs {
 /// `volume inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
+    /// Format the output: json (default) or a Go template ('{{.Mountpoint}}')
+    #[arg(short, long, value_name = "FORMAT")]
+    pub format: Option<String>,
     /// Volume names
     #[arg(required = true)]
     pub names: Vec<String>,
@@ -163,16 +167,7 @@ fn labels_text(v: &Volume) -> String {
 }
 
 async fn ls(engine: &Engine, a: &LsArgs) -> anyhow::Result<i32> {
-    let json_out = match a.format.as_deref() {
-        None | Some("table") => false,
-        Some("json") => true,
-        Some(other) => {
-            return Err(EngineError::InvalidInput(format!(
-                "unsupported --format {other:?}; use `table` or `json`"
-            ))
-            .into())
-        }
-    };
+    let format = Format::parse(a.format.as_deref())?;
     let filter = VolumeFilter::parse(&a.filters)?;
     let volumes = engine.volumes(filter).await?;
     let mut out = std::io::stdout().lock();
@@ -180,43 +175,46 @@ async fn ls(engine: &Engine, a: &LsArgs) -> anyhow::Result<i32> {
         for v in &volumes {
             writeln!(out, "{}", v.name)?;
         }
-    } else if json_out {
-        for v in &volumes {
-            let line = json!({
-                "Name": v.name,
-                "Driver": v.driver,
-                "Scope": v.scope,
-                "Mountpoint": v.mountpoint,
-                "Labels": labels_text(v),
-                "CreatedAt": v.created_at,
-                "Anonymous": v.anonymous,
-                "UsedBy": v.used_by,
-                "Links": v.used_by.len().to_string(),
-            });
-            writeln!(out, "{line}")?;
-        }
-    } else {
+    } else if format.is_default() {
         writeln!(out, "DRIVER    VOLUME NAME")?;
         for v in &volumes {
             writeln!(out, "{:<10}{}", v.driver, v.name)?;
         }
+    } else {
+        let rows: Vec<VolumeRow> = volumes
+            .iter()
+            .map(|v| VolumeRow {
+                name: v.name.clone(),
+                driver: v.driver.clone(),
+                scope: v.scope.clone(),
+                mountpoint: v.mountpoint.to_string_lossy().into_owned(),
+                labels: labels_text(v),
+                links: v.used_by.len().to_string(),
+                size: "N/A".into(),
+                created_at: v.created_at.clone(),
+                anonymous: v.anonymous,
+                used_by: v.used_by.clone(),
+            })
+            .collect();
+        write!(out, "{}", format.list(&rows, VOLUME_HEADERS)?)?;
     }
     Ok(0)
 }
 
 async fn inspect(engine: &Engine, a: &InspectArgs) -> anyhow::Result<i32> {
+    let format = Format::parse(a.format.as_deref())?;
     let mut found = Vec::new();
     let mut code = 0;
     for name in &a.names {
         match engine.inspect_volume(name.clone()).await {
-            Ok(v) => found.push(v),
+            Ok(v) => found.push(serde_json::to_value(v)?),
             Err(e) => {
                 eprintln!("Error: {e}");
                 code = 1;
             }
         }
     }
-    println!("{}", serde_json::to_string_pretty(&found)?);
+    print!("{}", super::inspect::print(&format, &found)?);
     Ok(code)
 }
 

@@ -1,0 +1,53 @@
+//! A container's inspect object in docker's shape: the record's own fields, with the image's
+//! `Labels`, `ExposedPorts`, `Volumes` and `Healthcheck` in `Config` (a container's start as
+//! its image's) and `NetworkSettings` as docker prints it.
+
+use serde_json::{Map, Value};
+
+use super::NetworkSettings;
+use crate::engine::container::{self as ct, ContainerRecord, Status};
+use crate::engine::Engine;
+
+/// The image config fields a container's `Config` carries.
+const FROM_IMAGE: &[&str] = &["Labels", "ExposedPorts", "Volumes", "Healthcheck"];
+
+/// `inspect` of container `rec`.
+pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Value {
+    let mut v = ct::inspect_json(engine, rec);
+    let image_config = if rec.image_id.is_empty() {
+        None
+    } else {
+        engine
+            .inspect_image(&rec.image_id)
+            .ok()
+            .and_then(|i| i.get("Config").cloned())
+    };
+    if let Some(Value::Object(config)) = v.get_mut("Config") {
+        for key in FROM_IMAGE {
+            let from_image = image_config
+                .as_ref()
+                .and_then(|c| c.get(*key))
+                .filter(|x| !x.is_null())
+                .cloned();
+            match (from_image, *key) {
+                (Some(x), _) => {
+                    config.insert(key.to_string(), x);
+                }
+                // Docker always shows Labels, as an object.
+                (None, "Labels") => {
+                    config.insert(key.to_string(), Value::Object(Map::new()));
+                }
+                (None, _) => {}
+            }
+        }
+    }
+    let running = matches!(rec.state.status, Status::Running | Status::Paused);
+    let sandbox_key = if running && rec.state.pid > 0 {
+        format!("/proc/{}/ns/net", rec.state.pid)
+    } else {
+        String::new()
+    };
+    let settings = NetworkSettings::for_mode(&rec.host_config.network_mode, sandbox_key);
+    v["NetworkSettings"] = serde_json::to_value(settings).unwrap_or(Value::Null);
+    v
+}
