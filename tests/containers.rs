@@ -84,7 +84,10 @@ fn lifecycle_run_ps_stop_start_restart_rm() {
             .count(),
         0
     );
+    // Top-level inspect looks for any kind of object, and says so as docker does.
     let e = t.berth(&["inspect", "web2"]);
+    assert!(stderr(&e).contains("No such object: web2"), "{}", stderr(&e));
+    let e = t.berth(&["container", "inspect", "web2"]);
     assert!(stderr(&e).contains("no such container"), "{}", stderr(&e));
 }
 
