@@ -13,8 +13,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::distribution::reference::validate_digest;
 use super::error::{EngineError, Result};
-use super::reference::validate_digest;
 
 /// Paths under one engine root.
 #[derive(Debug, Clone)]

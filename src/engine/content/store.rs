@@ -14,11 +14,11 @@ use futures::StreamExt;
 use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
-use super::error::{EngineError, IoContext, Result};
-use super::layout::Layout;
-use super::lock::FileLock;
-use super::manifest::Descriptor;
-use super::registry::{backoff, RegistryClient, DOWNLOAD_ATTEMPTS};
+use crate::engine::distribution::manifest::Descriptor;
+use crate::engine::distribution::registry::{backoff, RegistryClient, DOWNLOAD_ATTEMPTS};
+use crate::engine::error::{EngineError, IoContext, Result};
+use crate::engine::layout::Layout;
+use crate::engine::lock::FileLock;
 
 /// Bytes past the declared size we still read to name the actual digest of a bad blob.
 const OVERRUN_LIMIT: u64 = 64 << 20;

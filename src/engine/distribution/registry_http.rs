@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use super::credentials::Credentials;
-use super::error::{EngineError, Result};
 use super::mirrors::api_host;
 use super::reference::is_loopback_host;
 use super::registry::{backoff, DOWNLOAD_ATTEMPTS};
+use crate::engine::error::{EngineError, Result};
 
 /// How to reach a registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

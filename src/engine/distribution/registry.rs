@@ -12,11 +12,11 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 
 use super::credentials::{self, Credentials};
-use super::error::{EngineError, Result};
 use super::manifest::{Descriptor, ACCEPT};
 use super::mirrors::{self, api_host, Source};
 use super::reference::{is_loopback_host, ImageRef};
 use super::registry_http::{error_chain, probe, Scheme};
+use crate::engine::error::{EngineError, Result};
 
 const ATTEMPTS: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
