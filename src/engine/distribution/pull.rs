@@ -15,6 +15,7 @@ use serde::Deserialize;
 use tokio::sync::{mpsc::UnboundedSender, Semaphore};
 use tokio::task::JoinSet;
 
+use super::fetch::fetch_blob;
 use super::manifest::{self, Descriptor, Fetched, Platform};
 use super::reference::{validate_digest, ImageRef};
 use super::registry::RegistryClient;
@@ -220,9 +221,15 @@ impl Engine {
         };
 
         let never = AtomicBool::new(false);
-        store
-            .fetch(&registry, &manifest.config, &what, &never, &mut |_| {})
-            .await?;
+        fetch_blob(
+            &store,
+            &registry,
+            &manifest.config,
+            &what,
+            &never,
+            &mut |_| {},
+        )
+        .await?;
         let config_bytes = store.read(&manifest.config.digest)?;
         let config: ConfigBlob = serde_json::from_slice(&config_bytes).map_err(|e| {
             EngineError::Registry(format!("{what}: the image config is malformed: {e}"))
@@ -390,10 +397,15 @@ async fn layer_task(
             .await
             .map_err(|e| EngineError::Registry(format!("download queue closed: {e}")))?;
         let mut cb = rep.throttled(&desc.digest, LayerState::Downloading, desc.size);
-        shared
-            .store
-            .fetch(&shared.registry, &desc, &rep.image, &shared.cancel, &mut cb)
-            .await?;
+        fetch_blob(
+            &shared.store,
+            &shared.registry,
+            &desc,
+            &rep.image,
+            &shared.cancel,
+            &mut cb,
+        )
+        .await?;
     }
     rep.send(&desc.digest, LayerState::Verifying, desc.size, desc.size);
     let _permit = shared
