@@ -367,7 +367,7 @@ async fn pull_if_missing(engine: &Engine, image: &str, tls_verify: bool) -> anyh
     let stderr = std::io::stderr();
     let terminal = stderr.is_terminal();
     let mut display = super::progress::PullDisplay::new(stderr.lock(), terminal);
-    let opts = crate::engine::pull::PullOptions {
+    let opts = crate::engine::distribution::pull::PullOptions {
         platform: None,
         tls_verify,
     };

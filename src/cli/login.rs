@@ -4,9 +4,9 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use clap::{ArgAction, Args, Subcommand};
 
-use crate::engine::credentials::{self, Credentials};
-use crate::engine::reference::DEFAULT_DOMAIN;
-use crate::engine::registry_http::verify_login;
+use crate::engine::distribution::credentials::{self, Credentials};
+use crate::engine::distribution::reference::DEFAULT_DOMAIN;
+use crate::engine::distribution::registry_http::verify_login;
 use crate::engine::EngineError;
 
 /// Registry login commands.

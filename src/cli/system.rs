@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 use super::format::Format;
 use super::Cli;
 use crate::engine::container::{self as ct, Status};
-use crate::engine::manifest::Platform;
+use crate::engine::distribution::manifest::Platform;
+use crate::engine::distribution::mirrors;
 use crate::engine::volume::VolumeFilter;
-use crate::engine::{mirrors, system_check, Engine, EngineError};
+use crate::engine::{system_check, Engine, EngineError};
 
 /// `version`, `info` and `system …`.
 #[derive(Debug, Clone, Subcommand)]

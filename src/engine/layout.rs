@@ -3,7 +3,7 @@
 //! ```text
 //! ROOT/state.db                    images, tags, containers, volumes (SQLite, WAL)
 //! ROOT/blobs/sha256/<hex>          verified content (manifests, configs, layer archives)
-//! ROOT/ingest/                     downloads in progress (partial files, resumable)
+//! ROOT/ingest/                     blobs being written (partial files, resumable)
 //! ROOT/layers/<chain-hex>/         one unpacked layer per chain id, shared by every image
 //! ROOT/containers/<id>/            config.json, upper/, work/, merged/, log.json, attach.sock, exit
 //! ROOT/volumes/<name>/_data        named and anonymous volumes
@@ -13,8 +13,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::distribution::reference::validate_digest;
 use super::error::{EngineError, Result};
-use super::reference::validate_digest;
 
 /// Paths under one engine root.
 #[derive(Debug, Clone)]

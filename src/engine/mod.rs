@@ -5,25 +5,18 @@ pub mod attach;
 pub mod compat;
 pub mod container;
 pub mod content;
-pub mod credentials;
+pub mod distribution;
 pub mod error;
 pub mod events;
 pub mod exec;
-pub mod gc;
 pub mod image;
-pub mod image_inspect;
 pub mod inroot;
+pub mod layer;
 pub mod layout;
 pub mod lock;
 pub mod logs;
-pub mod manifest;
-pub mod mirrors;
 pub mod monitor;
 pub mod mounts;
-pub mod pull;
-pub mod reference;
-pub mod registry;
-pub mod registry_http;
 pub mod runtime;
 pub mod shell;
 pub mod snapshot;
@@ -32,7 +25,6 @@ pub mod state;
 pub mod state_file;
 pub mod state_schema;
 pub mod system_check;
-pub mod unpack;
 pub mod users;
 pub mod volume;
 
@@ -41,14 +33,14 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
+pub use distribution::manifest::Platform;
+pub use distribution::pull::{PullOptions, PullResult};
+pub use distribution::reference::ImageRef;
 pub use error::{EngineError, Result};
 pub use events::{EngineEvent, LayerProgress, LayerState};
-pub use gc::{PruneReport, RemoveReport};
+pub use image::gc::{PruneReport, RemoveReport};
 pub use image::{ImageConfig, ImageRecord, ImageSummary, LayerRecord};
 pub use layout::Layout;
-pub use manifest::Platform;
-pub use pull::{PullOptions, PullResult};
-pub use reference::ImageRef;
 use state::StateStore;
 
 /// A handle on one engine root. Cheap to clone; every clone shares the state connection and the

@@ -10,8 +10,8 @@ use tokio::sync::mpsc;
 use super::{Backend, ShellCtl, ShellIo};
 use crate::engine::attach::session::{self, Session, SessionEvent};
 use crate::engine::container::{self, ContainerRecord, CreateOptions, Status};
+use crate::engine::distribution::pull::PullOptions;
 use crate::engine::logs::{LogOptions, LogReader};
-use crate::engine::pull::PullOptions;
 use crate::engine::volume::{self, PruneVolumes, VolumeFilter};
 use crate::engine::{Engine, EngineError, EngineEvent, ImageRef};
 use crate::tui::model::{

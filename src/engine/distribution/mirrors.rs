@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::error::{EngineError, Result};
-use super::layout;
 use super::reference::{ImageRef, DEFAULT_DOMAIN};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::layout;
 
 /// One `[[registry]]` table.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -11,13 +11,13 @@ use std::path::{Path, PathBuf};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::error::{EngineError, Result};
-use super::image::{self, familiar, ImageRecord};
-use super::layout::Layout;
-use super::lock::FileLock;
-use super::reference::ImageRef;
-use super::staging;
-use super::{Engine, EngineEvent};
+use super::record::{self, familiar, ImageRecord};
+use crate::engine::distribution::reference::ImageRef;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::layout::Layout;
+use crate::engine::lock::FileLock;
+use crate::engine::staging;
+use crate::engine::{Engine, EngineEvent};
 
 /// The gc lock: shared by pulls, exclusive for removal of layers and blobs.
 pub fn gc_lock_path(layout: &Layout) -> PathBuf {
@@ -67,7 +67,7 @@ impl Engine {
     /// only untags it) or it has several tags and was named by id (then `force` is needed).
     pub fn remove_image(&self, r: &str, force: bool) -> Result<RemoveReport> {
         let report = self.state().write(|tx| {
-            let rec = image::resolve(tx, r)?;
+            let rec = record::resolve(tx, r)?;
             let named_tag = ImageRef::parse(r)
                 .ok()
                 .filter(|x| x.digest.is_none())
@@ -137,7 +137,7 @@ impl Engine {
         let (untagged, images) = self.state().write(|tx| {
             let mut untagged = Vec::new();
             let mut removed = Vec::new();
-            for rec in image::load_all(tx)? {
+            for rec in record::load_all(tx)? {
                 if (all || rec.repo_tags.is_empty()) && containers_using(tx, &rec.id)?.is_empty() {
                     tx.execute("DELETE FROM tags WHERE image_id = ?1", [&rec.id])?;
                     tx.execute("DELETE FROM images WHERE id = ?1", [&rec.id])?;

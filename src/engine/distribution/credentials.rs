@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use super::error::{EngineError, IoContext, Result};
-use super::layout;
 use super::reference::DEFAULT_DOMAIN;
+use crate::engine::error::{EngineError, IoContext, Result};
+use crate::engine::layout;
 
 /// A user name and password for one registry.
 #[derive(Clone, PartialEq, Eq)]

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Value};
 
-use super::content::ContentStore;
-use super::error::Result;
-use super::image::{familiar, ImageRecord};
-use super::Engine;
+use super::record::{familiar, ImageRecord};
+use crate::engine::content::ContentStore;
+use crate::engine::error::Result;
+use crate::engine::Engine;
 
 impl Engine {
     /// Docker's `image inspect` object for the image `r` names: Id, RepoTags, RepoDigests,

@@ -15,18 +15,19 @@ use serde::Deserialize;
 use tokio::sync::{mpsc::UnboundedSender, Semaphore};
 use tokio::task::JoinSet;
 
-use super::content::{sha256_digest, sync_dir, ContentStore};
-use super::error::{EngineError, Result};
-use super::events::{EngineEvent, LayerProgress, LayerState};
-use super::gc::gc_lock_path;
-use super::image::{self, ImageConfig, ImageRecord, ImageSummary, LayerRecord};
-use super::lock::FileLock;
+use super::fetch::fetch_blob;
 use super::manifest::{self, Descriptor, Fetched, Platform};
 use super::reference::{validate_digest, ImageRef};
 use super::registry::RegistryClient;
-use super::staging::{self, StagedDir};
-use super::unpack::unpack_layer;
-use super::Engine;
+use crate::engine::content::{sha256_digest, sync_dir, ContentStore};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::events::{EngineEvent, LayerProgress, LayerState};
+use crate::engine::image::gc::gc_lock_path;
+use crate::engine::image::record::{self, ImageConfig, ImageRecord, ImageSummary, LayerRecord};
+use crate::engine::layer::unpack::unpack_layer;
+use crate::engine::lock::FileLock;
+use crate::engine::staging::{self, StagedDir};
+use crate::engine::Engine;
 
 const PARALLEL_DOWNLOADS: usize = 4;
 const PARALLEL_UNPACKS: usize = 2;
@@ -220,9 +221,15 @@ impl Engine {
         };
 
         let never = AtomicBool::new(false);
-        store
-            .fetch(&registry, &manifest.config, &what, &never, &mut |_| {})
-            .await?;
+        fetch_blob(
+            &store,
+            &registry,
+            &manifest.config,
+            &what,
+            &never,
+            &mut |_| {},
+        )
+        .await?;
         let config_bytes = store.read(&manifest.config.digest)?;
         let config: ConfigBlob = serde_json::from_slice(&config_bytes).map_err(|e| {
             EngineError::Registry(format!("{what}: the image config is malformed: {e}"))
@@ -352,7 +359,7 @@ impl Engine {
             pulled: chrono::Utc::now().to_rfc3339(),
         };
         let updated = self.state().write(|tx| {
-            let old = image::load(tx, &record.id)?;
+            let old = record::load(tx, &record.id)?;
             let mut updated = true;
             if let Some(old) = old {
                 updated = !record.repo_tags.iter().all(|t| old.repo_tags.contains(t))
@@ -364,7 +371,7 @@ impl Engine {
                 }
                 record.pulled = old.pulled;
             }
-            image::save(tx, &record)?;
+            record::save(tx, &record)?;
             Ok(updated)
         })?;
         let stored = self.image(&record.id)?;
@@ -390,10 +397,15 @@ async fn layer_task(
             .await
             .map_err(|e| EngineError::Registry(format!("download queue closed: {e}")))?;
         let mut cb = rep.throttled(&desc.digest, LayerState::Downloading, desc.size);
-        shared
-            .store
-            .fetch(&shared.registry, &desc, &rep.image, &shared.cancel, &mut cb)
-            .await?;
+        fetch_blob(
+            &shared.store,
+            &shared.registry,
+            &desc,
+            &rep.image,
+            &shared.cancel,
+            &mut cb,
+        )
+        .await?;
     }
     rep.send(&desc.digest, LayerState::Verifying, desc.size, desc.size);
     let _permit = shared
@@ -438,7 +450,7 @@ async fn layer_task(
 /// Moves staged layers to `layers/<chain-hex>` (each under its lock; a layer another pull put
 /// there first wins and ours is dropped). Returns every layer's unpacked size.
 fn commit_layers(
-    layout: &super::layout::Layout,
+    layout: &crate::engine::layout::Layout,
     chains: &[String],
     staged: Vec<Option<StagedDir>>,
     mut sizes: Vec<u64>,

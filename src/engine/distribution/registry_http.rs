@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use super::backoff::{backoff, ATTEMPTS};
 use super::credentials::Credentials;
-use super::error::{EngineError, Result};
 use super::mirrors::api_host;
 use super::reference::is_loopback_host;
-use super::registry::{backoff, DOWNLOAD_ATTEMPTS};
+use crate::engine::error::{EngineError, Result};
 
 /// How to reach a registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +77,7 @@ pub async fn probe(host: &str, insecure: bool, loopback: bool) -> Result<Scheme>
         } else {
             err
         };
-        if attempt >= DOWNLOAD_ATTEMPTS {
+        if attempt >= ATTEMPTS {
             return Err(EngineError::Registry(err));
         }
         tokio::time::sleep(backoff(attempt)).await;

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::error::{EngineError, Result};
+use crate::engine::error::{EngineError, Result};
 
 /// The registry used when a reference names none.
 pub const DEFAULT_DOMAIN: &str = "docker.io";

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
-use super::error::{EngineError, Result};
-use super::reference::ImageRef;
-use super::Engine;
+use crate::engine::distribution::reference::ImageRef;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::Engine;
 
 /// One layer of an image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,7 +303,7 @@ impl Engine {
             load(tx, &rec.id)?
                 .ok_or_else(|| EngineError::NotFound(format!("no such image: {source}")))
         })?;
-        self.emit(super::EngineEvent::ImagesChanged);
+        self.emit(crate::engine::EngineEvent::ImagesChanged);
         Ok(rec)
     }
 }

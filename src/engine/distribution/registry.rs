@@ -11,15 +11,13 @@ use oci_client::manifest::OciDescriptor;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
 
+use super::backoff::{ATTEMPTS, FIRST_BACKOFF};
 use super::credentials::{self, Credentials};
-use super::error::{EngineError, Result};
 use super::manifest::{Descriptor, ACCEPT};
 use super::mirrors::{self, api_host, Source};
 use super::reference::{is_loopback_host, ImageRef};
 use super::registry_http::{error_chain, probe, Scheme};
-
-const ATTEMPTS: u32 = 4;
-const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+use crate::engine::error::{EngineError, Result};
 
 /// A connection to the registry (or mirror) one image is pulled from.
 pub struct RegistryClient {
@@ -304,11 +302,3 @@ where
         }
     }
 }
-
-/// Backoff before retry number `attempt` (1-based) of a blob download.
-pub fn backoff(attempt: u32) -> Duration {
-    FIRST_BACKOFF * 2u32.saturating_pow(attempt.saturating_sub(1).min(5))
-}
-
-/// The number of attempts a download makes before giving up.
-pub const DOWNLOAD_ATTEMPTS: u32 = ATTEMPTS;

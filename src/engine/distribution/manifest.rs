@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{EngineError, Result};
 use super::reference::validate_digest;
+use crate::engine::error::{EngineError, Result};
 
 /// OCI image manifest.
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
