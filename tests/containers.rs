@@ -86,7 +86,11 @@ fn lifecycle_run_ps_stop_start_restart_rm() {
     );
     // Top-level inspect looks for any kind of object, and says so as docker does.
     let e = t.berth(&["inspect", "web2"]);
-    assert!(stderr(&e).contains("No such object: web2"), "{}", stderr(&e));
+    assert!(
+        stderr(&e).contains("No such object: web2"),
+        "{}",
+        stderr(&e)
+    );
     let e = t.berth(&["container", "inspect", "web2"]);
     assert!(stderr(&e).contains("no such container"), "{}", stderr(&e));
 }

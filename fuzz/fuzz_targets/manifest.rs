@@ -2,8 +2,8 @@
 //! panics, keeps only well-formed digests, and platform selection only returns a matching entry.
 #![no_main]
 
-use berth::engine::manifest::{self, Fetched, Platform};
-use berth::engine::reference::validate_digest;
+use berth::engine::distribution::manifest::{self, Fetched, Platform};
+use berth::engine::distribution::reference::validate_digest;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! the full form and the familiar (short) form both parse back to the same reference.
 #![no_main]
 
-use berth::engine::reference::{validate_digest, ImageRef};
+use berth::engine::distribution::reference::{validate_digest, ImageRef};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -246,7 +246,7 @@ fuzz_target!(|entries: Vec<Entry>| {
     fs::write(&blob, layer(&entries, top)).expect("write layer");
     let rootfs = top.join(ROOT);
     let before = tree::snapshot(top, &rootfs);
-    let result = berth::engine::unpack::unpack_layer(
+    let result = berth::engine::layer::unpack::unpack_layer(
         &blob,
         "application/vnd.oci.image.layer.v1.tar",
         &rootfs,
