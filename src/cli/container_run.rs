@@ -80,6 +80,43 @@ pub struct CreateArgs {
     /// The IMAGE argument is a directory holding a root filesystem (as in podman)
     #[arg(long)]
     pub rootfs: bool,
+    /// Set metadata on the container (KEY=VALUE, or KEY for an empty value)
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Read labels from a file (KEY=VALUE lines; # comments)
+    #[arg(long = "label-file", value_name = "FILE")]
+    pub label_file: Vec<std::path::PathBuf>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+    /// Add a custom host-to-IP mapping (HOST:IP) to /etc/hosts
+    #[arg(long = "add-host", value_name = "HOST:IP")]
+    pub add_host: Vec<String>,
+    /// Set custom DNS servers (written to /etc/resolv.conf)
+    #[arg(long = "dns", value_name = "IP")]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains ("." for none)
+    #[arg(long = "dns-search", value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// Signal to stop the container (e.g. SIGUSR1; default the image's, else SIGTERM)
+    #[arg(long = "stop-signal", value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
+    /// Seconds to wait for the container to stop before killing it (-1: without a limit)
+    #[arg(
+        long = "stop-timeout",
+        allow_negative_numbers = true,
+        value_name = "SECONDS"
+    )]
+    pub stop_timeout: Option<i64>,
+    /// Size of /dev/shm (e.g. 128m; default 64m)
+    #[arg(long = "shm-size", value_name = "SIZE")]
+    pub shm_size: Option<String>,
+    /// Write the container ID to the file (which must not exist yet)
+    #[arg(long = "cidfile", value_name = "FILE")]
+    pub cidfile: Option<std::path::PathBuf>,
+    /// Set DNS resolver options (e.g. ndots:2)
+    #[arg(long = "dns-option", alias = "dns-opt", value_name = "OPTION")]
+    pub dns_option: Vec<String>,
     #[command(flatten)]
     pub mount_args: super::volume::MountArgs,
     /// The image to run (or root filesystem directory with --rootfs), then the command and its
@@ -134,6 +171,17 @@ impl CreateArgs {
             env.extend(read_env_file(f)?);
         }
         env.extend(self.env.iter().cloned());
+        let mut labels = Vec::new();
+        for f in &self.label_file {
+            let text = std::fs::read_to_string(f).map_err(|e| {
+                EngineError::InvalidInput(format!(
+                    "cannot read label file {}: {e}; give a readable file of KEY=VALUE lines",
+                    f.display()
+                ))
+            })?;
+            labels.extend(container::labels::file_entries(&text));
+        }
+        labels.extend(self.label.iter().cloned());
         Ok(CreateOptions {
             name: self.name.clone(),
             image: self.image().to_string(),
@@ -163,6 +211,19 @@ impl CreateArgs {
             stdin_once: self.interactive,
             log_driver: self.log_driver.clone(),
             log_opts: self.log_opt.clone(),
+            labels,
+            read_only: self.read_only,
+            add_hosts: self.add_host.clone(),
+            dns: self.dns.clone(),
+            dns_search: self.dns_search.clone(),
+            dns_options: self.dns_option.clone(),
+            stop_signal: self.stop_signal.clone(),
+            stop_timeout: self.stop_timeout,
+            shm_size: self
+                .shm_size
+                .as_deref()
+                .map(container::parse_size)
+                .transpose()?,
         })
     }
 }
@@ -237,7 +298,54 @@ pub static FOREGROUND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Creates the container and prints nothing; returns the record's id.
 pub fn create(engine: &Engine, args: &CreateArgs) -> anyhow::Result<String> {
-    Ok(container::create(engine, &args.options()?)?.id)
+    create_with(engine, args, &args.options()?)
+}
+
+/// Creates the container from `opts`, with `--cidfile`: the file is claimed first (docker
+/// refuses one that exists), holds the id after, and is removed when the create fails.
+pub fn create_with(
+    engine: &Engine,
+    args: &CreateArgs,
+    opts: &CreateOptions,
+) -> anyhow::Result<String> {
+    let Some(path) = &args.cidfile else {
+        return Ok(container::create(engine, opts)?.id);
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            EngineError::InvalidInput(if e.kind() == std::io::ErrorKind::AlreadyExists {
+                format!(
+                    "container ID file found, make sure the other container isn't running or \
+                     delete {}",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "cannot create the container ID file {}: {e}",
+                    path.display()
+                )
+            })
+        })?;
+    let created = container::create(engine, opts).map_err(anyhow::Error::from);
+    let written = created.and_then(|rec| {
+        file.write_all(rec.id.as_bytes())
+            .map(|_| rec.id.clone())
+            .map_err(|e| {
+                let _ = container::remove(engine, &rec.id, true);
+                EngineError::InvalidInput(format!(
+                    "cannot write the container ID file {}: {e}",
+                    path.display()
+                ))
+                .into()
+            })
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    written
 }
 
 /// `run`: create, start, and in the foreground relay output and return the exit code.
@@ -248,7 +356,7 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     let mut opts = args.create.options()?;
     // A detached container's stdin stays open for later attach clients.
     opts.stdin_once &= !args.detach;
-    let id = container::create(engine, &opts)?.id;
+    let id = create_with(engine, &args.create, &opts)?;
     if !args.detach {
         let _ = FOREGROUND.set(id.clone());
     }

@@ -90,6 +90,9 @@ pub struct Config {
     pub image: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    /// `--stop-timeout`: seconds `stop` waits before SIGKILL (-1: without a limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<i64>,
     /// The process gets a pty (`-t`).
     #[serde(default)]
     pub tty: bool,
@@ -99,6 +102,9 @@ pub struct Config {
     /// The process's stdin closes when the attached client's stdin ends (`run -i`).
     #[serde(default)]
     pub stdin_once: bool,
+    /// The image's labels with `--label`/`--label-file` applied.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// How the container is run (Docker's `HostConfig`).
@@ -121,6 +127,24 @@ pub struct HostConfig {
     /// `--log-driver` and `--log-opt` (defaults filled in).
     #[serde(default)]
     pub log_config: crate::engine::logs::LogConfig,
+    /// `--read-only`: the root filesystem is mounted read-only.
+    #[serde(default, rename = "ReadonlyRootfs")]
+    pub readonly_rootfs: bool,
+    /// `--add-host HOST:IP`, as `HOST:IP`, added to `/etc/hosts`.
+    #[serde(default)]
+    pub extra_hosts: Vec<String>,
+    /// `--dns`: name servers replacing the host's in `/etc/resolv.conf`.
+    #[serde(default)]
+    pub dns: Vec<String>,
+    /// `--dns-search`: search domains replacing the host's (`.` alone: none).
+    #[serde(default)]
+    pub dns_search: Vec<String>,
+    /// `--dns-option`: resolver options replacing the host's.
+    #[serde(default)]
+    pub dns_options: Vec<String>,
+    /// `--shm-size` in bytes (0 in a record from before: the default 64 MiB).
+    #[serde(default)]
+    pub shm_size: i64,
 }
 
 impl HostConfig {

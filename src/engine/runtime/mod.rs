@@ -63,7 +63,7 @@ pub fn process_args(record: &ContainerRecord) -> Result<Vec<String>> {
     Ok(args)
 }
 
-/// The environment: the record's, plus PATH, HOSTNAME and HOME when missing.
+/// The environment: the record's, plus PATH, HOSTNAME, HOME (and TERM with a tty) when missing.
 pub fn process_env(record: &ContainerRecord, user: &ResolvedUser) -> Vec<String> {
     let mut env = record.config.env.clone();
     let has = |env: &[String], k: &str| env.iter().any(|e| e.split('=').next() == Some(k));
@@ -75,6 +75,10 @@ pub fn process_env(record: &ContainerRecord, user: &ResolvedUser) -> Vec<String>
     }
     if !has(&env, "HOME") {
         env.push(format!("HOME={}", user.home));
+    }
+    // Docker's: a terminal gets TERM unless the image or the user set one.
+    if record.config.tty && !has(&env, "TERM") {
+        env.push("TERM=xterm".into());
     }
     env
 }
@@ -96,8 +100,18 @@ fn rlimits() -> Vec<Value> {
     out
 }
 
-fn mounts(dir: &Path, id: &str, cgroups: &cgroupfs::CgroupLayout, privileged: bool) -> Vec<Value> {
+fn mounts(
+    dir: &Path,
+    record: &ContainerRecord,
+    cgroups: &cgroupfs::CgroupLayout,
+    privileged: bool,
+) -> Vec<Value> {
+    let id = &record.id;
     let ro = if privileged { "rw" } else { "ro" };
+    let shm = match record.host_config.shm_size {
+        s if s > 0 => s,
+        _ => crate::engine::container::create::DEFAULT_SHM_SIZE,
+    };
     let mut m = vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc",
                "options": ["nosuid", "noexec", "nodev"]}),
@@ -106,7 +120,7 @@ fn mounts(dir: &Path, id: &str, cgroups: &cgroupfs::CgroupLayout, privileged: bo
         json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",
                "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}),
         json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-               "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]}),
+               "options": ["nosuid", "noexec", "nodev", "mode=1777", format!("size={shm}")]}),
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                "options": ["nosuid", "noexec", "nodev"]}),
         json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
@@ -204,10 +218,10 @@ pub fn build_spec_for(
     }
     let spec = json!({
         "ociVersion": "1.0.2",
-        "root": {"path": dir.join("merged"), "readonly": false},
+        "root": {"path": dir.join("merged"), "readonly": hc.readonly_rootfs},
         "hostname": record.config.hostname,
         "process": process,
-        "mounts": mounts(dir, &record.id, cgroups, hc.privileged)
+        "mounts": mounts(dir, record, cgroups, hc.privileged)
             .into_iter()
             .chain(crate::engine::mounts::spec_mounts(&record.mounts))
             .collect::<Vec<_>>(),

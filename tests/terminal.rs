@@ -1,0 +1,86 @@
+//! `-t` sessions are whole terminals (parity item 2): the pty comes from the container's own
+//! devpts, so it is `/dev/pts/N` inside and `tty` names it; TERM is xterm unless the image or
+//! the user sets one; an exec's terminal is the next one in the same devpts.
+
+mod common;
+mod interactive_support;
+
+use interactive_support::{stderr, stdout, Env};
+
+/// What the probe prints: the terminal, TERM, /dev/pts and the terminal's owner.
+const PROBE: &str = "tty; echo TERM=$TERM; echo PTS=$(ls /dev/pts | tr '\\n' ' '); \
+                     stat -c OWNER=%u:%g /proc/self/fd/0 2>/dev/null || true";
+
+fn lines(out: &std::process::Output) -> Vec<String> {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
+    );
+    stdout(out)
+        .lines()
+        .map(|l| l.trim_end_matches('\r').to_string())
+        .collect()
+}
+
+#[test]
+fn run_and_exec_terminals_are_the_containers_own_with_term() {
+    let env = Env::new();
+    let root = env.rootfs.to_string_lossy().into_owned();
+
+    // run -t: /dev/pts/0 of the container's devpts, TERM=xterm.
+    let out = env.berth(&["run", "-t", "--rm", "--rootfs", &root, "sh", "-c", PROBE]);
+    let l = lines(&out);
+    assert!(l.contains(&"/dev/pts/0".to_string()), "{l:?}");
+    assert!(l.contains(&"TERM=xterm".to_string()), "{l:?}");
+    assert!(l.contains(&"PTS=0 ptmx".to_string()), "{l:?}");
+
+    // The user's TERM wins.
+    let out = env.berth(&[
+        "run",
+        "-t",
+        "--rm",
+        "-e",
+        "TERM=screen",
+        "--rootfs",
+        &root,
+        "sh",
+        "-c",
+        PROBE,
+    ]);
+    let l = lines(&out);
+    assert!(l.contains(&"TERM=screen".to_string()), "{l:?}");
+    assert!(l.contains(&"/dev/pts/0".to_string()), "{l:?}");
+
+    // Without -t: no terminal and no TERM.
+    let out = env.berth(&["run", "--rm", "--rootfs", &root, "sh", "-c", PROBE]);
+    let l = lines(&out);
+    assert!(l.contains(&"not a tty".to_string()), "{l:?}");
+    assert!(l.contains(&"TERM=".to_string()), "{l:?}");
+
+    // exec -t into a container that has its own terminal: the next one, /dev/pts/1.
+    env.run_detached("c", &["-t"], &["sleep", "600"]);
+    let out = env.berth(&["exec", "-t", "c", "sh", "-c", PROBE]);
+    let l = lines(&out);
+    assert!(l.contains(&"/dev/pts/1".to_string()), "{l:?}");
+    assert!(l.contains(&"TERM=xterm".to_string()), "{l:?}");
+    assert!(l.contains(&"PTS=0 1 ptmx".to_string()), "{l:?}");
+
+    // A user's exec terminal is theirs (group tty, as docker's devpts gives it).
+    let out = env.berth(&["exec", "-t", "-u", "1000:1000", "c", "sh", "-c", PROBE]);
+    let l = lines(&out);
+    assert!(l.contains(&"/dev/pts/1".to_string()), "{l:?}");
+    assert!(l.contains(&"OWNER=1000:5".to_string()), "{l:?}");
+
+    // exec -e TERM wins; exec without -t has neither a terminal nor the container's TERM.
+    let out = env.berth(&["exec", "-t", "-e", "TERM=vt100", "c", "sh", "-c", PROBE]);
+    assert!(lines(&out).contains(&"TERM=vt100".to_string()));
+    let out = env.berth(&["exec", "c", "sh", "-c", PROBE]);
+    let l = lines(&out);
+    assert!(l.contains(&"not a tty".to_string()), "{l:?}");
+    assert!(l.contains(&"TERM=".to_string()), "{l:?}");
+
+    env.ok(&["rm", "-f", "c"]);
+}
