@@ -317,3 +317,26 @@ fn management_forms_version_and_info() {
     root.berth_ok(["image", "pull", "-q", &img]);
     root.berth_ok(["image", "prune", "-f"]);
 }
+
+/// Out-of-range limits are refused before the missing image is pulled (docker checks its
+/// flags first): nothing is fetched, nothing is created.
+#[test]
+fn bad_limits_are_refused_before_a_pull() {
+    let root = TestRoot::new();
+    // Nothing listens on loopback port 9: a pull would fail with "cannot reach registry".
+    for (flag, value, says) in [
+        ("--cpus", "9999", "range of CPUs"),
+        ("--memory", "1b", "Minimum memory limit"),
+        ("--memory", "lots", "invalid size"),
+    ] {
+        let out = root.berth(["run", flag, value, "127.0.0.1:9/absent/image"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(125), "{flag} {value}: {err}");
+        assert!(err.contains(says), "{flag} {value}: {err}");
+        assert!(
+            !err.contains("Unable to find image"),
+            "{flag} {value}: {err}"
+        );
+    }
+    assert_eq!(root.berth_ok(["ps", "-aq"]), "");
+}

@@ -76,6 +76,9 @@ fn free_bytes(dir: &Path) -> u64 {
 /// Mounts a tmpfs of `size` at `ROOT/containers`, with a 1 MiB file that can be deleted later
 /// to give the log room again.
 fn small_containers_fs(t: &TestRoot, size: &str) -> (PathBuf, PathBuf) {
+    // The engine root and its database first: a state.db missing beside a containers/ that
+    // holds files is refused as damaged.
+    t.ok(&["ps", "-a"]);
     let dir = t.root().join("containers");
     std::fs::create_dir_all(&dir).unwrap();
     nix::mount::mount(

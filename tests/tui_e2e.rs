@@ -447,3 +447,195 @@ fn image_prune_removes_every_image_no_container_uses_as_it_says() {
     tmux.wait_for("berth-exit=0");
     assert_eq!(root.berth_ok(["images", "-q"]), "");
 }
+
+/// Starts a busybox container `name` running `cmd` from the test rootfs.
+fn run_box(root: &TestRoot, name: &str, extra: &[&str], cmd: &str) {
+    let dir = root.base().join(format!("rootfs-{name}"));
+    rootfs(&dir);
+    let mut args = vec!["run", "-d"];
+    args.extend_from_slice(extra);
+    args.extend([
+        "--rootfs",
+        "--name",
+        name,
+        dir.to_str().unwrap(),
+        "sh",
+        "-c",
+        cmd,
+    ]);
+    root.berth_ok(args);
+}
+
+/// The `rows cols` that `stty size` printed in the shell pane, the last one on screen.
+fn stty_size(s: &str) -> Option<(u16, u16)> {
+    s.lines()
+        .flat_map(|l| l.split('│'))
+        .filter_map(|cell| {
+            let mut it = cell.split_whitespace();
+            let (r, c) = (it.next()?, it.next()?);
+            if it.next().is_some() {
+                return None;
+            }
+            Some((r.parse().ok()?, c.parse().ok()?))
+        })
+        .next_back()
+}
+
+/// Item 9: a terminal resize while the images pane is in front; back in the containers pane
+/// the shell's pty has the size of the pane it is drawn in (9 rows under the log, not 20).
+#[test]
+fn shell_pty_follows_its_pane_after_a_resize_behind_another_pane() {
+    let root = TestRoot::new();
+    run_box(&root, "box", &[], "while :; do sleep 1; done");
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait("box running", |s| {
+        s.contains("box") && s.contains("running")
+    });
+    // The log above, the shell below it: each gets half of the right side.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Logs box");
+    tmux.keys(&["x"]);
+    tmux.wait_for("Shell: box");
+    tmux.wait_for("# ");
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["2"]);
+    tmux.wait_for("No images");
+    tmux.run(&["resize-window", "-x", "120", "-y", "24"]);
+    tmux.wait("the smaller screen", |s| s.lines().count() <= 24);
+    tmux.keys(&["1", "x"]);
+    tmux.wait_for("C-] leaves");
+    tmux.run(&["send-keys", "-l", "clear; stty size"]);
+    tmux.keys(&["Enter"]);
+    // The pane: half of 24 rows less the header and the status bar, less its own border.
+    let s = tmux.wait("stty size", |s| stty_size(s).is_some_and(|(r, _)| r > 0));
+    assert_eq!(stty_size(&s).map(|(r, _)| r), Some(9), "{s}");
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+/// Item 10: run without Detach from the form: the attach pane shows the container's output
+/// from its first line, and each line (bare LF, no tty) starts at the pane's left edge.
+#[test]
+fn run_without_detach_shows_the_first_lines_each_at_the_left_edge() {
+    let root = TestRoot::new();
+    let dir = root.base().join("rootfs");
+    rootfs(&dir);
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait_for("Containers");
+    tmux.keys(&["n"]);
+    tmux.wait_for("Run a container");
+    tmux.run(&["send-keys", "-l", dir.to_str().unwrap()]);
+    tmux.keys(&["Tab"]);
+    tmux.run(&["send-keys", "-l", "talker"]);
+    tmux.keys(&["Tab"]);
+    tmux.run(&[
+        "send-keys",
+        "-l",
+        "sh -c 'echo first-line; echo second-line; echo third-line; sleep 600'",
+    ]);
+    // Command → Env → Volumes → Detach: turn it off.
+    tmux.keys(&["Tab", "Tab", "Tab", "Space", "Enter"]);
+    let s = tmux.wait_for("third-line");
+    assert!(s.contains("Attach: talker"), "{s}");
+    for word in ["first-line", "second-line", "third-line"] {
+        let at_edge = s
+            .lines()
+            .any(|l| l.split('│').any(|cell| cell.trim_end() == word));
+        assert!(at_edge, "{word} is not at the pane's left edge:\n{s}");
+    }
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+/// Item 14: stopping a container that ignores SIGTERM takes the 10 s grace period; its row
+/// says "stopping" from the key press until it has exited.
+#[test]
+fn a_slow_stop_shows_stopping_in_the_list_until_it_exits() {
+    let root = TestRoot::new();
+    run_box(
+        &root,
+        "stubborn",
+        &[],
+        "trap '' TERM; while :; do sleep 1; done",
+    );
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    let row = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("│  stubborn"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    tmux.wait("stubborn running", |s| row(s).contains("running"));
+    tmux.keys(&["s"]);
+    let s = tmux.wait("stopping", |s| row(s).contains("stopping"));
+    let since = Instant::now();
+    assert!(!row(&s).contains("running"), "{s}");
+    // Still stopping a few seconds on (the grace period is 10 s), then exited.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        row(&tmux.screen()).contains("stopping"),
+        "{}",
+        tmux.screen()
+    );
+    tmux.wait("exited", |s| row(s).contains("exited"));
+    assert!(since.elapsed() >= Duration::from_secs(5));
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+/// Item 17: `l` moves to the next pane (twice: the volumes), where a volume's size is shown
+/// as inspect measures it, not `?`.
+#[test]
+fn l_reaches_the_volumes_which_show_their_size() {
+    let root = TestRoot::new();
+    root.berth_ok(["volume", "create", "sized"]);
+    let inspect = root.berth_ok(["volume", "inspect", "sized"]);
+    let v: serde_json::Value = serde_json::from_str(&inspect).expect("inspect is JSON");
+    let mount = v[0]["Mountpoint"].as_str().expect("a Mountpoint");
+    std::fs::write(Path::new(mount).join("blob"), vec![7u8; 5000]).expect("write blob");
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait_for("Containers");
+    tmux.keys(&["l", "l"]);
+    let s = tmux.wait_for("sized");
+    let row = s
+        .lines()
+        .find(|l| l.contains("│  sized"))
+        .unwrap_or_default();
+    assert!(row.contains("5.0 kB"), "{s}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+/// Item 11: attaching while a shell is open keeps the shell alive behind; `]` brings it back
+/// with its screen, and it still answers.
+#[test]
+fn a_second_session_keeps_the_first_shell_alive() {
+    let root = TestRoot::new();
+    run_box(&root, "box", &[], "while :; do sleep 1; done");
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait("box running", |s| {
+        s.contains("box") && s.contains("running")
+    });
+    tmux.keys(&["x"]);
+    tmux.wait_for("Shell: box");
+    tmux.wait_for("# ");
+    tmux.run(&["send-keys", "-l", "echo marker-$((40+2))"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("marker-42");
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["a"]);
+    tmux.wait_for("Attach: box");
+    tmux.wait_for("1 more (] next)");
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["]"]);
+    let s = tmux.wait_for("Shell: box");
+    assert!(s.contains("marker-42"), "the shell's screen is kept:\n{s}");
+    tmux.run(&["send-keys", "-l", "echo alive-$((6*7))"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("alive-42");
+    tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}

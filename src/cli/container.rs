@@ -306,6 +306,9 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         proxy_signals(engine.clone());
     }
     if let Some(a) = create.filter(|a| !a.rootfs) {
+        // Bad flags are refused before anything is pulled, as docker refuses them.
+        let opts = a.options()?;
+        ct::limits::check(opts.memory, opts.cpus)?;
         pull_if_missing(&engine, a.image(), a.tls_verify).await?;
     }
     blocking(move || run_blocking(&engine, verb)).await

@@ -41,8 +41,8 @@ pub struct CreateArgs {
     #[arg(short = 'm', long, allow_hyphen_values = true)]
     pub memory: Option<String>,
     /// Number of CPUs (e.g. 0.5; from 0.01 to the CPUs available)
-    #[arg(long, allow_hyphen_values = true)]
-    pub cpus: Option<String>,
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_cpus)]
+    pub cpus: Option<f64>,
     /// Tune the container's pids limit (-1 for unlimited)
     #[arg(long = "pids-limit", allow_negative_numbers = true)]
     pub pids_limit: Option<i64>,
@@ -139,17 +139,18 @@ fn read_env_file(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-/// `--cpus`: a decimal number (docker's message when it is not one; the range is the engine's).
-fn parse_cpus(s: &str) -> Result<f64, EngineError> {
+/// `--cpus`: a decimal number, refused while the command line is parsed, before anything is
+/// pulled or created (docker's message when it is not one; the range is the engine's).
+fn parse_cpus(s: &str) -> Result<f64, String> {
     s.trim()
         .parse::<f64>()
         .ok()
         .filter(|c| c.is_finite() && !s.contains(['e', 'E', 'x', 'X']))
         .ok_or_else(|| {
-            EngineError::InvalidInput(format!(
-                "invalid argument \"{s}\" for \"--cpus\" flag: failed to parse {s} as a \
-                 rational number; use a decimal number of CPUs such as 0.5 or 2"
-            ))
+            format!(
+                "failed to parse {s} as a rational number; use a decimal number of CPUs such as \
+                 0.5 or 2"
+            )
         })
 }
 
@@ -198,7 +199,7 @@ impl CreateArgs {
                 .as_deref()
                 .map(container::parse_size)
                 .transpose()?,
-            cpus: self.cpus.as_deref().map(parse_cpus).transpose()?,
+            cpus: self.cpus,
             pids_limit: self.pids_limit,
             cap_add: self.cap_add.clone(),
             cap_drop: self.cap_drop.clone(),

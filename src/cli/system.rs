@@ -306,20 +306,6 @@ fn info_text(v: &Value) -> String {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    use super::bytes_size;
-
-    #[test]
-    fn binary_sizes() {
-        assert_eq!(bytes_size(512), "512B");
-        assert_eq!(bytes_size(1024), "1KiB");
-        assert_eq!(bytes_size(1536), "1.5KiB");
-        assert_eq!(bytes_size(8 << 30), "8GiB");
-        assert_eq!(bytes_size(8_335_986_688), "7.763GiB");
-    }
-}
-
 /// `system check [--repair]`; exit 1 when problems are left.
 fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<i32> {
     let r = system_check::check(&cli.root(), args.repair)?;
@@ -353,4 +339,18 @@ fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(if r.problems_left() { 1 } else { 0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes_size;
+
+    #[test]
+    fn binary_sizes() {
+        assert_eq!(bytes_size(512), "512B");
+        assert_eq!(bytes_size(1024), "1KiB");
+        assert_eq!(bytes_size(1536), "1.5KiB");
+        assert_eq!(bytes_size(8 << 30), "8GiB");
+        assert_eq!(bytes_size(8_335_986_688), "7.763GiB");
+    }
 }

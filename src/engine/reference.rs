@@ -198,14 +198,7 @@ impl ImageRef {
 
     /// The shortest form docker would print (`busybox:latest`, `127.0.0.1:5000/a/b:t`).
     pub fn familiar(&self) -> String {
-        let mut s = if self.domain == DEFAULT_DOMAIN {
-            self.path
-                .strip_prefix("library/")
-                .unwrap_or(&self.path)
-                .to_string()
-        } else {
-            self.repository()
-        };
+        let mut s = self.familiar_repository();
         if let Some(tag) = &self.tag {
             s.push(':');
             s.push_str(tag);
@@ -218,15 +211,22 @@ impl ImageRef {
     }
 
     /// The familiar repository name without tag or digest (`busybox`, `127.0.0.1:5000/a/b`).
+    /// It always parses back to this repository: `library/` is dropped only before a single
+    /// component (`docker.io/library/a/b` stays `library/a/b`, as in docker), and `docker.io/`
+    /// stays when the path's first component would read as a registry host
+    /// (`docker.io/a.b/c`, not `a.b/c`).
     pub fn familiar_repository(&self) -> String {
-        if self.domain == DEFAULT_DOMAIN {
-            self.path
-                .strip_prefix("library/")
-                .unwrap_or(&self.path)
-                .to_string()
-        } else {
-            self.repository()
+        if self.domain != DEFAULT_DOMAIN {
+            return self.repository();
         }
+        let short = match self.path.strip_prefix("library/") {
+            Some(name) if !name.contains('/') => name,
+            _ => &self.path,
+        };
+        if split_domain(short).0.is_some() {
+            return self.repository();
+        }
+        short.to_string()
     }
 
     /// What to ask the registry for: the digest if there is one, else the tag.
@@ -390,6 +390,30 @@ mod tests {
         assert!(!is_loopback_host("10.0.0.1:80"));
         validate_digest(D).unwrap();
         assert!(validate_digest("sha256:../../etc/passwd").is_err());
+    }
+
+    /// Inputs from `fuzz/` (target `reference`): the familiar form dropped `library/` before a
+    /// path with more components, or `docker.io/` before a component that reads as a host, and
+    /// so named another repository or even another registry.
+    #[test]
+    fn familiar_form_names_the_same_repository() {
+        for (input, want) in [
+            (
+                "docker.io/library/busyboxdocker.io/library1/27:latest",
+                "library/busyboxdocker.io/library1/27:latest",
+            ),
+            ("docker.io/library/a/b", "library/a/b:latest"),
+            ("docker.io/a.b/c:t", "docker.io/a.b/c:t"),
+            ("docker.io/library/localhost", "localhost:latest"),
+            ("docker.io/library/busybox:1", "busybox:1"),
+            ("docker.io/user/app", "user/app:latest"),
+        ] {
+            let r = ImageRef::parse(input).unwrap();
+            assert_eq!(r.familiar(), want, "{input}");
+            assert_eq!(ImageRef::parse(&r.familiar()).unwrap(), r, "{input}");
+            let repo = ImageRef::parse(&r.familiar_repository()).unwrap();
+            assert_eq!(repo.repository(), r.repository(), "{input}");
+        }
     }
 
     proptest::proptest! {

@@ -10,7 +10,7 @@ use super::keymap::{Context, Keymap};
 use super::list::ListView;
 use super::logview::LogView;
 use super::model::{ContainerRow, ImageRow, LayerRow, VolumeRow};
-use super::msg::{Cmd, JobId};
+use super::msg::{Cmd, ContainerOp, JobId};
 use super::popup::Popup;
 use super::shell::ShellPane;
 use super::theme::Theme;
@@ -93,15 +93,21 @@ pub struct App {
     pub volumes: ListView<VolumeRow>,
     pub logs: LogView,
     pub shell: Option<ShellPane>,
+    /// Other open shell and attach sessions, kept alive behind the one shown.
+    pub shells_back: Vec<ShellPane>,
     /// The shell pane fills the screen.
     pub shell_zoom: bool,
     pub popup: Option<Popup>,
+    /// The run form as last submitted: shown again, with the reason, when the run fails.
+    pub run_form: Option<super::popup::RunForm>,
     pub typing: Option<Typing>,
     /// The list filter being typed.
     pub filter_input: TextInput,
     /// Filter text before `/` was pressed, restored by Esc.
     pub typing_backup: String,
     pub pulls: BTreeMap<String, PullProgress>,
+    /// Lifecycle operations under way, by job: the list shows "stopping" … until they end.
+    pub busy: BTreeMap<JobId, (ContainerOp, Vec<String>)>,
     pub status: Option<Status>,
     pub mouse: bool,
     pub size: (u16, u16),
@@ -127,12 +133,15 @@ impl App {
             volumes: ListView::default(),
             logs: LogView::default(),
             shell: None,
+            shells_back: Vec::new(),
             shell_zoom: false,
             popup: None,
+            run_form: None,
             typing: None,
             filter_input: TextInput::default(),
             typing_backup: String::new(),
             pulls: BTreeMap::new(),
+            busy: BTreeMap::new(),
             status: None,
             mouse: config.mouse,
             size: (80, 24),
@@ -184,6 +193,31 @@ impl App {
         match self.pane {
             Pane::Logs => &[Context::Logs, Context::List, Context::Global],
             _ => &[Context::List, Context::Global],
+        }
+    }
+
+    /// The lifecycle operation under way on container `id`, if any.
+    pub fn busy_op(&self, id: &str) -> Option<ContainerOp> {
+        self.busy
+            .values()
+            .find(|(_, ids)| ids.iter().any(|i| i == id))
+            .map(|(op, _)| *op)
+    }
+
+    /// Whether `action` does something in the focused pane (the status bar advertises only
+    /// those).
+    pub fn applies(&self, action: super::keymap::Action) -> bool {
+        use super::keymap::Action as A;
+        match action {
+            A::StartStop | A::Restart | A::Kill | A::Pause | A::Shell | A::Attach => {
+                matches!(self.pane, Pane::Containers | Pane::Logs)
+            }
+            A::Zoom => self.shell.is_some(),
+            A::NextShell => !self.shells_back.is_empty(),
+            A::CreateVolume => self.pane == Pane::Volumes,
+            A::Open => self.pane != Pane::Logs,
+            A::Filter | A::Sort | A::SortReverse | A::Mark | A::MarkAll => self.pane != Pane::Logs,
+            _ => true,
         }
     }
 

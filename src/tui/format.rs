@@ -31,9 +31,18 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
-/// How long ago `t` was, relative to `now` (`3h12m ago`).
+/// How long ago `t` was, relative to `now`: compact within two days (`3h12m ago`), then in
+/// docker's words (`5 days ago`, `3 weeks ago`, `4 months ago`, `3 years ago`).
 pub fn ago(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    format!("{} ago", duration((now - t).num_seconds()))
+    const DAY: i64 = 86_400;
+    let s = (now - t).num_seconds().max(0);
+    match s {
+        0..172_800 => format!("{} ago", duration(s)),
+        172_800..1_209_600 => format!("{} days ago", s / DAY),
+        1_209_600..5_184_000 => format!("{} weeks ago", s / (7 * DAY)),
+        5_184_000..63_072_000 => format!("{} months ago", s / (30 * DAY)),
+        _ => format!("{} years ago", s / (365 * DAY)),
+    }
 }
 
 /// The first 12 hex digits of an id, without any `sha256:` prefix.
@@ -68,6 +77,13 @@ mod tests {
         assert_eq!(duration(3600 * 3 + 720), "3h12m");
         assert_eq!(duration(-5), "0s");
         assert_eq!(duration(86_400 * 2 + 3600), "2d1h");
+        let now = chrono::Utc::now();
+        let days = |d: i64| now - chrono::Duration::days(d);
+        assert_eq!(ago(now - chrono::Duration::hours(26), now), "1d2h ago");
+        assert_eq!(ago(days(5), now), "5 days ago");
+        assert_eq!(ago(days(40), now), "5 weeks ago");
+        assert_eq!(ago(days(300), now), "10 months ago");
+        assert_eq!(ago(days(1113), now), "3 years ago");
     }
 
     #[test]

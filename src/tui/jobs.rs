@@ -62,7 +62,8 @@ pub trait Backend: Send + Sync + 'static {
         reference: String,
         progress: mpsc::UnboundedSender<News>,
     ) -> BoxFuture<'static, Result<String, String>>;
-    /// Creates and starts a container; returns its id and name.
+    /// Creates a container and, when `spec.detach`, starts it (an attached run is started by
+    /// `open_shell`, so that no output is missed); returns its id and name.
     fn run(&self, spec: RunSpec) -> BoxFuture<'static, Result<(String, String), String>>;
     /// Sends batches of log lines until the container's log ends or the task is aborted.
     fn follow_logs(
@@ -72,10 +73,13 @@ pub trait Backend: Send + Sync + 'static {
         since: Option<DateTime<Utc>>,
         out: mpsc::Sender<Vec<LogLine>>,
     ) -> BoxFuture<'static, Result<(), String>>;
+    /// Opens a shell, or with `attach` attaches to the main process; with `start` as well,
+    /// starts the container with the session connected first.
     fn open_shell(
         &self,
         container: String,
         attach: bool,
+        start: bool,
         cols: u16,
         rows: u16,
     ) -> BoxFuture<'static, Result<ShellIo, String>>;
@@ -283,6 +287,7 @@ impl Jobs {
                 job,
                 container,
                 attach,
+                start,
                 cols,
                 rows,
             } => {
@@ -290,7 +295,7 @@ impl Jobs {
                 let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
                 self.shells.insert(job, ctl_tx);
                 self.spawn(job, true, async move {
-                    match b.open_shell(container, attach, cols, rows).await {
+                    match b.open_shell(container, attach, start, cols, rows).await {
                         Ok(io) => Output::ShellEnded(drive_shell(job, io, ctl_rx, tx).await),
                         Err(e) => Output::ShellEnded(Some(e)),
                     }

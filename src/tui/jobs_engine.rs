@@ -18,6 +18,7 @@ use crate::tui::model::{
     ContainerRow, ContainerState, ImageRow, LogLine, RunSpec, Stream, VolumeRow,
 };
 use crate::tui::msg::{ContainerOp, Kind, News};
+use crate::tui::shell_stream::{cr_to_lf, lf_to_crlf};
 
 /// Lines sent to the UI in one message at most.
 const BATCH: usize = 2048;
@@ -124,7 +125,11 @@ impl Backend for Engine {
                     created: DateTime::parse_from_rfc3339(&v.created_at)
                         .ok()
                         .map(|t| t.with_timezone(&Utc)),
-                    size: v.size,
+                    // The list leaves the size out (docker's too); measure it here, off the
+                    // UI thread, as inspect does.
+                    size: v
+                        .size
+                        .or_else(|| volume::usage::dir_size(&v.mountpoint).ok()),
                     used_by: v.used_by,
                     name: v.name,
                 })
@@ -270,6 +275,9 @@ impl Backend for Engine {
                 ..Default::default()
             };
             let rec = container::create(e, &opts)?;
+            if !spec.detach {
+                return Ok((rec.id, rec.name));
+            }
             if let Err(err) = container::start(e, &rec.id, false) {
                 if spec.remove {
                     let _ = container::remove(e, &rec.id, true);
@@ -305,18 +313,31 @@ impl Backend for Engine {
         &self,
         container: String,
         attach: bool,
+        start: bool,
         cols: u16,
         rows: u16,
     ) -> BoxFuture<'static, Result<ShellIo, String>> {
         let engine = self.clone();
         async move {
-            let session = if attach {
+            // A shell always has a tty; the main process has one when it was created with -t.
+            let tty = if attach {
+                let id = container.clone();
+                blocking(&engine, move |e| container::get(e, &id))
+                    .await?
+                    .config
+                    .tty
+            } else {
+                true
+            };
+            let session = if attach && start {
+                session::start_attached(&engine, &container, rows, cols).await
+            } else if attach {
                 session::open_attach(&engine, &container, rows, cols).await
             } else {
                 session::open_shell(&engine, &container, rows, cols).await
             }
             .map_err(|e| e.to_string())?;
-            Ok(pump(session, attach))
+            Ok(pump(session, attach, tty))
         }
         .boxed()
     }
@@ -388,7 +409,9 @@ fn follow(
 /// Connects a session to the shell pane: control messages in, output out, the exit code at
 /// the end. When the pane goes away, an attach detaches (the main process runs on) and a shell
 /// gets the end of its input.
-fn pump(session: Session, attach: bool) -> ShellIo {
+/// Without a tty, output lines end in a bare LF and input lines must: both are translated for
+/// the embedded terminal.
+fn pump(session: Session, attach: bool, tty: bool) -> ShellIo {
     let (mut output, mut input) = session.split();
     let (control, mut ctl) = mpsc::unbounded_channel::<ShellCtl>();
     let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(64);
@@ -396,6 +419,7 @@ fn pump(session: Session, attach: bool) -> ShellIo {
     tokio::spawn(async move {
         while let Some(c) = ctl.recv().await {
             let r = match c {
+                ShellCtl::Input(bytes) if !tty => input.send(&cr_to_lf(&bytes)).await,
                 ShellCtl::Input(bytes) => input.send(&bytes).await,
                 ShellCtl::Resize { cols, rows } => input.resize(rows, cols).await,
             };
@@ -415,6 +439,7 @@ fn pump(session: Session, attach: bool) -> ShellIo {
         let result = loop {
             match output.next().await {
                 Ok(Some(SessionEvent::Output { data, .. })) => {
+                    let data = if tty { data } else { lf_to_crlf(&data) };
                     if out_tx.send(data).await.is_err() {
                         break Ok(0);
                     }

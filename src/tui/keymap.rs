@@ -59,6 +59,7 @@ actions! {
     PrevMatch = "prev_match", LogFilter = "log_filter", Timestamps = "timestamps", Wrap = "wrap",
     Tail = "tail", Since = "since", Save = "save", Confirm = "confirm", Cancel = "cancel",
     ToggleForce = "toggle_force", ToggleVolumes = "toggle_volumes", Zoom = "zoom",
+    NextShell = "next_shell",
 }
 
 /// A key with its modifiers. For characters, shift is part of the character (`G`), not a

@@ -47,8 +47,20 @@ impl Default for Keymap {
                 "quit (or close a dialog)",
                 Some("quit"),
             ),
-            b(A::NextPane, C::Global, &[p(Tab)], "next pane", None),
-            b(A::PrevPane, C::Global, &[p(BackTab)], "previous pane", None),
+            b(
+                A::NextPane,
+                C::Global,
+                &[p(Tab), k('l'), p(Right)],
+                "next pane",
+                None,
+            ),
+            b(
+                A::PrevPane,
+                C::Global,
+                &[p(BackTab), k('h'), p(Left)],
+                "previous pane",
+                None,
+            ),
             b(
                 A::PaneContainers,
                 C::Global,
@@ -122,6 +134,13 @@ impl Default for Keymap {
                 C::Global,
                 &[k('z')],
                 "shell pane: full screen and back (C-] first, to leave the shell)",
+                None,
+            ),
+            b(
+                A::NextShell,
+                C::Global,
+                &[k(']')],
+                "shell pane: the next open shell or attach session (all stay open)",
                 None,
             ),
             b(

@@ -26,6 +26,8 @@ pub struct ListView<T> {
     pub selected: usize,
     /// First shown position in `view`.
     pub offset: usize,
+    /// Rows the pane showed at the last move or resize (0 before any).
+    pub height: usize,
     pub filter: String,
     pub sort: usize,
     pub reverse: bool,
@@ -43,6 +45,7 @@ impl<T> Default for ListView<T> {
             view: Vec::new(),
             selected: 0,
             offset: 0,
+            height: 0,
             filter: String::new(),
             sort: 0,
             reverse: false,
@@ -94,6 +97,9 @@ impl<T: Item> ListView<T> {
         self.selected = pos
             .unwrap_or(self.selected)
             .min(self.view.len().saturating_sub(1));
+        // The view may have shrunk under a scrolled viewport: show the selection and fill the
+        // pane with the rows before it.
+        self.scroll_into_view(self.height);
     }
 
     /// The selected row.
@@ -115,15 +121,17 @@ impl<T: Item> ListView<T> {
         self.scroll_into_view(height);
     }
 
-    /// Adjusts `offset` so that the selection is visible in `height` rows.
+    /// Adjusts `offset` so that the selection is visible in `height` rows and no rows are
+    /// left empty at the bottom while rows above are hidden.
     pub fn scroll_into_view(&mut self, height: usize) {
+        self.height = height;
         let h = height.max(1);
         if self.selected < self.offset {
             self.offset = self.selected;
         } else if self.selected >= self.offset + h {
             self.offset = self.selected + 1 - h;
         }
-        self.offset = self.offset.min(self.view.len().saturating_sub(1));
+        self.offset = self.offset.min(self.view.len().saturating_sub(h));
     }
 
     /// Sets the filter text and refreshes.
@@ -166,15 +174,17 @@ impl<T: Item> ListView<T> {
         }
     }
 
-    /// What an action applies to: the marked rows, or else the selected one.
+    /// What an action applies to: the marked rows the filter shows, or else the selected one.
+    /// Marked rows the filter hides are kept but not acted on: the user cannot see them.
     pub fn targets(&self) -> Vec<&T> {
-        if self.marks.is_empty() {
+        let marked: Vec<&T> = self
+            .shown()
+            .filter(|i| self.marks.contains(i.key()))
+            .collect();
+        if marked.is_empty() {
             self.selected_item().into_iter().collect()
         } else {
-            self.items
-                .iter()
-                .filter(|i| self.marks.contains(i.key()))
-                .collect()
+            marked
         }
     }
 
@@ -249,6 +259,31 @@ mod tests {
         assert!(l.marks.is_empty());
         l.toggle_mark_all();
         assert_eq!(l.marks.len(), 2);
+    }
+
+    /// Item 13: `G`, then a filter with few matches; the matches are all on screen.
+    #[test]
+    fn a_filter_after_scrolling_shows_the_matches() {
+        let names: Vec<&'static str> = (0..202)
+            .map(|i| &*Box::leak(format!("c{i:03}").into_boxed_str()))
+            .collect();
+        let mut l = ListView::default();
+        l.set_items(names.iter().map(|n| R(n, 0)).collect());
+        l.move_by(isize::MAX / 2, 20);
+        assert_eq!(l.offset, 182);
+        l.set_filter("c15");
+        assert_eq!(l.view.len(), 10);
+        assert_eq!(l.offset, 0, "every match fits on screen");
+        let shown: Vec<_> = l.shown().skip(l.offset).take(20).map(|r| r.0).collect();
+        assert_eq!(shown.len(), 10);
+        // Marks hidden by a filter are not acted on.
+        l.set_filter("");
+        l.move_by(-300, 20);
+        l.toggle_mark(20);
+        l.set_filter("c15");
+        let t: Vec<_> = l.targets().iter().map(|r| r.0).collect();
+        assert_eq!(t, [l.selected_item().unwrap().0], "not the hidden c000");
+        assert!(l.marks.contains("c000"), "the mark is kept");
     }
 
     #[test]

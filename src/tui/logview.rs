@@ -46,7 +46,7 @@ impl Tail {
     pub fn label(self) -> String {
         match self {
             Tail::Lines(n) => format!("tail {n}"),
-            Tail::All => "tail all".into(),
+            Tail::All => format!("tail all (keeps the last {MAX_LINES})"),
         }
     }
 }

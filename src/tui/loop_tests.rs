@@ -126,6 +126,7 @@ impl Backend for Fake {
         &self,
         _: String,
         _: bool,
+        _: bool,
         _: u16,
         _: u16,
     ) -> BoxFuture<'static, Result<ShellIo, String>> {

@@ -21,6 +21,7 @@ pub mod panes;
 pub mod popup;
 pub mod popups;
 pub mod shell;
+pub mod shell_stream;
 pub mod terminal;
 pub mod theme;
 pub mod trace;
@@ -66,6 +67,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<i32> {
             title: "Config ignored".into(),
             text: format!("{e}\nUsing the default keys and colours."),
             error: true,
+            scroll: 0,
         }));
     }
     event_loop::run(engine, app).await?;

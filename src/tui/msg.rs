@@ -191,11 +191,13 @@ pub enum Cmd {
         path: PathBuf,
         text: String,
     },
-    /// Open a shell (or attach to the main process) in a pty of `cols`×`rows`.
+    /// Open a shell (or attach to the main process) in a pty of `cols`×`rows`; with `start`,
+    /// start the created container with the session connected first (run without Detach).
     OpenShell {
         job: JobId,
         container: String,
         attach: bool,
+        start: bool,
         cols: u16,
         rows: u16,
     },

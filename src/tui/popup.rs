@@ -208,6 +208,8 @@ pub struct Message {
     pub title: String,
     pub text: String,
     pub error: bool,
+    /// First wrapped line shown.
+    pub scroll: usize,
 }
 
 /// What a one-line prompt is for.

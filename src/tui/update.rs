@@ -12,7 +12,7 @@ const ERROR_SECS: i64 = 15;
 
 /// Applies `msg` to `app` and returns what must happen next.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
-    match msg {
+    let mut cmds = match msg {
         Msg::Key(ev) => super::update_keys::on_key(app, ev),
         Msg::Mouse(ev) => super::update_keys::on_mouse(app, ev),
         Msg::Resize(w, h) => resize(app, w, h),
@@ -29,7 +29,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::StateChanged => app.init(),
         Msg::Engine(news) => on_news(app, news),
         Msg::Job(id, out) => on_output(app, id, out),
-    }
+    };
+    // Any message can change the layout (a resize, another pane in front, logs opened or
+    // closed): the shell's pty follows the pane it is drawn in.
+    cmds.extend(shell_resize(app));
+    cmds
 }
 
 fn resize(app: &mut App, w: u16, h: u16) -> Vec<Cmd> {
@@ -38,12 +42,14 @@ fn resize(app: &mut App, w: u16, h: u16) -> Vec<Cmd> {
     app.containers.scroll_into_view(height);
     app.images.scroll_into_view(height);
     app.volumes.scroll_into_view(height);
-    shell_resize(app)
+    Vec::new()
 }
 
-/// Resizes the shell's pty to the area the layout gives it.
+/// Resizes the shell's pty to the area the layout gives it, when the pane is on screen.
 pub fn shell_resize(app: &mut App) -> Vec<Cmd> {
-    let (rows, cols) = super::view::shell_size(app);
+    let Some((rows, cols)) = super::view::shell_size(app) else {
+        return Vec::new();
+    };
     match &mut app.shell {
         Some(shell) if shell.ended.is_none() => {
             if shell.resize(rows, cols) {
@@ -113,7 +119,21 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
     match out {
         Output::Containers(r) if id == app.containers_job => {
             match r {
-                Ok(rows) => app.containers.set_items(rows),
+                Ok(rows) => {
+                    app.containers.set_items(rows);
+                    // Containers that are gone leave the log view; the rest stay.
+                    let items = &app.containers.items;
+                    let keep: Vec<String> = app
+                        .logs
+                        .targets
+                        .iter()
+                        .filter(|t| items.iter().any(|c| &c.id == *t))
+                        .cloned()
+                        .collect();
+                    if keep.len() != app.logs.targets.len() {
+                        return super::update_logs::show_logs(app, keep);
+                    }
+                }
                 Err(e) => {
                     app.containers.loaded = true;
                     app.containers.error = Some(e);
@@ -148,7 +168,10 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
             Vec::new()
         }
         Output::Done(r) => {
+            app.busy.remove(&id);
             match r {
+                // A job with nothing to say (a pull, which said it already).
+                Ok(what) if what.is_empty() => {}
                 Ok(what) => app.say(what),
                 Err(e) => fail(app, "Action failed", e),
             }
@@ -156,11 +179,12 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
         }
         Output::Ran(r) => match r {
             Ok(ran) => {
+                app.run_form = None;
                 app.say(format!("started {}", ran.name));
                 let mut cmds = app.init();
                 if ran.attach {
-                    cmds.extend(super::update_keys::open_shell(
-                        app, &ran.id, &ran.name, true,
+                    cmds.extend(super::update_actions::start_attached(
+                        app, &ran.id, &ran.name,
                     ));
                 } else {
                     // Watch the new container's log.
@@ -170,7 +194,14 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                 cmds
             }
             Err(e) => {
-                fail(app, "Run failed", e);
+                // Give the form back as it was, with the reason, unless a dialog is open.
+                match app.run_form.take() {
+                    Some(mut form) if app.popup.is_none() => {
+                        form.error = Some(e);
+                        app.popup = Some(Popup::Run(form));
+                    }
+                    _ => fail(app, "Run failed", e),
+                }
                 app.init()
             }
         },
@@ -180,6 +211,7 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
             };
             for mut line in lines {
                 line.container = container.clone();
+                overwrite_cr(&mut line.text);
                 app.logs.store.push(line);
             }
             Vec::new()
@@ -192,12 +224,25 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
             Vec::new()
         }
         Output::ShellOutput(bytes) => {
-            if let Some(shell) = app.shell.as_mut().filter(|s| s.job == id) {
+            if let Some(shell) = app
+                .shell
+                .iter_mut()
+                .chain(app.shells_back.iter_mut())
+                .find(|s| s.job == id)
+            {
                 shell.feed(&bytes);
             }
             Vec::new()
         }
         Output::ShellEnded(err) => {
+            // A session behind the shown one that ends is dropped (its screen is gone anyway).
+            if let Some(i) = app.shells_back.iter().position(|s| s.job == id) {
+                let gone = app.shells_back.remove(i);
+                if let Some(e) = err {
+                    app.complain(format!("{} ended: {e}", gone.title));
+                }
+                return Vec::new();
+            }
             if let Some(shell) = app.shell.as_mut().filter(|s| s.job == id) {
                 shell.focused = false;
                 shell.ended = Some(err.clone());
@@ -209,6 +254,16 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
         }
         // An answer to a superseded request.
         _ => Vec::new(),
+    }
+}
+
+/// A line that redraws itself with CR (a progress bar) shows what a terminal would end with:
+/// the last non-empty part after a CR.
+fn overwrite_cr(text: &mut String) {
+    if let Some(last) = text.split('\r').rfind(|p| !p.is_empty()) {
+        if last.len() != text.len() {
+            *text = last.to_string();
+        }
     }
 }
 
@@ -228,6 +283,7 @@ pub fn fail(app: &mut App, title: &str, text: String) {
             title: title.to_string(),
             text,
             error: true,
+            scroll: 0,
         }));
     } else {
         app.complain(text);

@@ -56,10 +56,10 @@ pub fn container_op(app: &mut App, op: Option<ContainerOp>) -> Vec<Cmd> {
     app.say(what.join(", "));
     groups
         .into_iter()
-        .map(|(op, ids)| Cmd::Container {
-            job: app.job(),
-            ids,
-            op,
+        .map(|(op, ids)| {
+            let job = app.job();
+            app.busy.insert(job, (op, ids.clone()));
+            Cmd::Container { job, ids, op }
         })
         .collect()
 }
@@ -157,6 +157,16 @@ pub fn inspect(app: &mut App) -> Vec<Cmd> {
 
 /// Opens the shell pane on a container (or attaches to its main process).
 pub fn open_shell(app: &mut App, id: &str, name: &str, attach: bool) -> Vec<Cmd> {
+    open_session(app, id, name, attach, false)
+}
+
+/// Opens the attach pane on a created container and starts it with the pane connected, so that
+/// the pane shows its output from the start (run without Detach).
+pub fn start_attached(app: &mut App, id: &str, name: &str) -> Vec<Cmd> {
+    open_session(app, id, name, true, true)
+}
+
+fn open_session(app: &mut App, id: &str, name: &str, attach: bool, start: bool) -> Vec<Cmd> {
     if let Some(s) = app.shell.as_mut() {
         if s.container == id && s.attach == attach && s.ended.is_none() {
             s.focused = true;
@@ -164,17 +174,33 @@ pub fn open_shell(app: &mut App, id: &str, name: &str, attach: bool) -> Vec<Cmd>
         }
     }
     let mut cmds = Vec::new();
+    // The session shown goes behind (a `vi` in it lives on); one that ended is dropped.
     if let Some(old) = app.shell.take() {
         if old.ended.is_none() {
-            cmds.push(Cmd::Cancel(old.job));
+            app.shells_back.push(old);
         }
+    }
+    // Already open behind: bring it to the front.
+    if let Some(i) = app
+        .shells_back
+        .iter()
+        .position(|s| s.container == id && s.attach == attach && !start && s.ended.is_none())
+    {
+        let mut s = app.shells_back.remove(i);
+        s.focused = true;
+        app.shell = Some(s);
+        return cmds;
     }
     let job = app.job();
     app.shell = Some(ShellPane::new(id, name, attach, job, 1, 1));
     if app.pane != Pane::Logs && !app.wide() {
         app.pane = Pane::Logs;
     }
-    let (rows, cols) = super::view::shell_size(app);
+    let full = (
+        app.size.1.saturating_sub(4).max(1),
+        app.size.0.saturating_sub(2).max(1),
+    );
+    let (rows, cols) = super::view::shell_size(app).unwrap_or(full);
     if let Some(s) = app.shell.as_mut() {
         s.resize(rows, cols);
     }
@@ -182,14 +208,15 @@ pub fn open_shell(app: &mut App, id: &str, name: &str, attach: bool) -> Vec<Cmd>
         job,
         container: id.to_string(),
         attach,
+        start,
         cols,
         rows,
     });
     cmds
 }
 
-/// Present participle for "stopping 2 container(s)…".
-fn ing(op: ContainerOp) -> &'static str {
+/// Present participle for "stopping 2 container(s)…" and the list's status column.
+pub fn ing(op: ContainerOp) -> &'static str {
     match op {
         ContainerOp::Start => "starting",
         ContainerOp::Stop => "stopping",

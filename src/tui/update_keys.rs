@@ -307,13 +307,30 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
         | Action::Tail
         | Action::Since
         | Action::Save => update_logs::act(app, action),
+        Action::NextShell => {
+            if app.shells_back.is_empty() {
+                app.complain("no other shell open: x opens one on a running container");
+                return Vec::new();
+            }
+            let next = app.shells_back.remove(0);
+            if let Some(mut cur) = app.shell.replace(next) {
+                cur.focused = false;
+                if cur.ended.is_none() {
+                    app.shells_back.push(cur);
+                }
+            }
+            if let Some(s) = app.shell.as_mut() {
+                s.focused = s.ended.is_none();
+            }
+            Vec::new()
+        }
         Action::Zoom => match app.shell.as_mut() {
             Some(shell) => {
                 app.shell_zoom = !app.shell_zoom;
                 if app.shell_zoom && shell.ended.is_none() {
                     shell.focused = true;
                 }
-                super::update::shell_resize(app)
+                Vec::new()
             }
             None => {
                 app.complain("no shell open: x opens one on a running container");

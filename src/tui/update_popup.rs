@@ -42,6 +42,7 @@ pub fn scroll(app: &mut App, delta: isize) -> Vec<Cmd> {
     let slot = match &mut app.popup {
         Some(Popup::Help { scroll }) => scroll,
         Some(Popup::Inspect(i)) => &mut i.scroll,
+        Some(Popup::Message(m)) => &mut m.scroll,
         _ => return Vec::new(),
     };
     *slot = slot.saturating_add_signed(delta);
@@ -87,26 +88,13 @@ fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
     let force = c.force.unwrap_or(false);
     app.say(format!("{}…", c.title.trim_end_matches('?').to_lowercase()));
     let cmd = match c.action {
-        Pending::RemoveContainers(ids) => {
-            let mut cmds = Vec::new();
-            if ids.iter().any(|id| app.logs.targets.contains(id)) {
-                let keep: Vec<String> = app
-                    .logs
-                    .targets
-                    .iter()
-                    .filter(|t| !ids.contains(t))
-                    .cloned()
-                    .collect();
-                cmds = super::update_logs::show_logs(app, keep);
-            }
-            cmds.push(Cmd::RemoveContainers {
-                job,
-                ids,
-                force,
-                volumes: c.volumes.unwrap_or(false),
-            });
-            return cmds;
-        }
+        // The log keeps showing them until they are gone (a failed remove keeps it open).
+        Pending::RemoveContainers(ids) => Cmd::RemoveContainers {
+            job,
+            ids,
+            force,
+            volumes: c.volumes.unwrap_or(false),
+        },
         Pending::RemoveImages(ids) => Cmd::RemoveImages { job, ids, force },
         Pending::RemoveVolumes(names) => Cmd::RemoveVolumes { job, names, force },
         Pending::Prune(kind) => Cmd::Prune { job, kind },
@@ -173,6 +161,7 @@ fn run_form(app: &mut App, mut form: RunForm, ev: &KeyEvent) -> Vec<Cmd> {
         Edit::Submit => match form.spec() {
             Ok(spec) => {
                 app.say(format!("starting {}…", spec.image));
+                app.run_form = Some(form);
                 return vec![Cmd::Run {
                     job: app.job(),
                     spec,

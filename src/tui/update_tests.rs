@@ -121,8 +121,8 @@ fn remove_asks_with_options_then_removes() {
     let cmds = ch(&mut a, 'y');
     assert!(a.popup.is_none());
     assert!(
-        cmds.iter().any(|c| matches!(c, Cmd::Cancel(_))),
-        "its log follow stops: {cmds:?}"
+        !cmds.iter().any(|c| matches!(c, Cmd::Cancel(_))),
+        "its log stays until it is gone (the_merged_log_stays_until_a_remove_succeeds): {cmds:?}"
     );
     assert!(cmds.iter().any(|c| matches!(c, Cmd::RemoveContainers { ids, force: true, volumes: true, .. } if ids == &vec![id(1)])));
     ch(&mut a, 'd');
@@ -573,3 +573,6 @@ fn shell_goes_to_the_selected_container_even_with_marks() {
         "{cmds:?}"
     );
 }
+
+#[path = "update_parity_tests.rs"]
+mod parity;

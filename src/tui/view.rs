@@ -46,9 +46,18 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     let wants_logs = matches!(app.pane, Pane::Containers | Pane::Logs)
         && (!app.logs.targets.is_empty() || app.shell.is_some());
     let right = if app.wide() {
+        // Beside the details the list takes the room its rows want (up to 70%); beside the
+        // logs, 45%.
+        let wants_details = !wants_logs && app.pane != Pane::Logs;
+        let min = body.width * 45 / 100;
+        let list_w = match app.pane {
+            Pane::Containers if wants_details => panes::containers::wanted(app),
+            Pane::Images => panes::images::wanted(app),
+            _ => min,
+        }
+        .clamp(min, body.width * 70 / 100);
         let [left, right] =
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-                .areas(body);
+            Layout::horizontal([Constraint::Length(list_w), Constraint::Fill(1)]).areas(body);
         a.list = Some(left);
         if !wants_logs && app.pane != Pane::Logs {
             a.details = Some(right);
@@ -83,17 +92,15 @@ pub fn split_column(app: &App) -> u16 {
     areas(app, area).list.map_or(0, |l| l.x + l.width)
 }
 
-/// Rows and columns inside the shell pane's border.
-pub fn shell_size(app: &App) -> (u16, u16) {
+/// Rows and columns inside the shell pane's border; `None` while the layout hides the pane
+/// (another pane in front), so that its pty keeps the size it last had on screen.
+pub fn shell_size(app: &App) -> Option<(u16, u16)> {
     let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let a = areas(app, area);
-    let r = a
-        .shell
-        .unwrap_or(Rect::new(0, 0, app.size.0, app.size.1.saturating_sub(2)));
-    (
+    let r = areas(app, area).shell?;
+    Some((
         r.height.saturating_sub(2).max(1),
         r.width.saturating_sub(2).max(1),
-    )
+    ))
 }
 
 /// Draws the whole screen.
@@ -230,15 +237,27 @@ fn status_bar(app: &App, f: &mut Frame, area: Rect) {
                     .filter(|b| b.context == *ctx && !first.contains(&b.action)),
             );
         }
-        order
-            .into_iter()
-            .filter_map(|b| Some((b.keys.first()?.label(), b.short?)))
-            .fold(Vec::new(), |mut v: Vec<(String, &str)>, (k, s)| {
-                if !v.iter().any(|(_, s2)| *s2 == s) {
-                    v.push((k, s));
-                }
-                v
-            })
+        // Each binding with the first of its keys that does that action here (a key a more
+        // specific context takes, like `n` in the logs, is not advertised for the other);
+        // each key and each label once.
+        let mut v: Vec<(String, &str)> = Vec::new();
+        for b in order {
+            let Some(short) = b.short else { continue };
+            if !app.applies(b.action) {
+                continue;
+            }
+            let key = b
+                .keys
+                .iter()
+                .find(|k| app.keymap.action(contexts, **k) == Some(b.action));
+            let Some(key) = key.map(|k| k.label()) else {
+                continue;
+            };
+            if !v.iter().any(|(k, s)| *k == key || *s == short) {
+                v.push((key, short));
+            }
+        }
+        v
     };
     let mut spans = Vec::new();
     let mut width = 0usize;

@@ -24,6 +24,7 @@ use tokio::net::UnixStream;
 
 use super::client;
 use super::frame::{Frame, FrameBuffer};
+use crate::engine::container;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::exec::{self, ExecOptions};
 use crate::engine::{shell, Engine};
@@ -161,6 +162,34 @@ pub async fn open_attach(engine: &Engine, id: &str, rows: u16, cols: u16) -> Res
         session.stream.write_all(&f).await.map_err(lost)?;
     }
     Ok(session)
+}
+
+/// Starts created (or stopped) container `id` with a client connected before its process
+/// starts, so that the session sees its output from the first byte, as `run` without `-d`
+/// does. With a tty, `rows` and `cols` set the pty's first size. If the start fails, a
+/// container created with `--rm` is removed.
+pub async fn start_attached(engine: &Engine, id: &str, rows: u16, cols: u16) -> Result<Session> {
+    let (ours, theirs) = client::pair()?;
+    let engine = engine.clone();
+    let id = id.to_string();
+    let ours = blocking(move || {
+        let rec = container::get(&engine, &id)?;
+        if rec.config.tty && rows > 0 && cols > 0 {
+            use std::io::Write;
+            (&ours)
+                .write_all(&Frame::Resize { rows, cols }.encode())
+                .map_err(lost)?;
+        }
+        if let Err(e) = container::start_with(&engine, &id, false, Some(OwnedFd::from(theirs))) {
+            if rec.host_config.auto_remove {
+                let _ = container::remove(&engine, &id, true);
+            }
+            return Err(e);
+        }
+        Ok(ours)
+    })
+    .await?;
+    Session::from_std(ours)
 }
 
 /// Starts `opts.cmd` in running container `id` and connects to it. With `opts.tty`, `rows` and

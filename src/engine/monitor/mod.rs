@@ -278,7 +278,7 @@ impl Monitor {
             user.uid,
             user.gid,
         )?;
-        mount_check::check_mounts(&spec, &snap.merged())?;
+        mount_check::check_mounts(&spec, &snap.merged(), rec.mounts.len())?;
         runtime::write_spec(&spec, &dir)?;
         debug_log("start: spec written");
         cleanup::delete_runtime(&self.layout, &self.id)?;

@@ -4,40 +4,15 @@
 //! file) are found here first and named with their paths and errno, as runc names them.
 //! Destinations are resolved inside the rootfs with `openat2(RESOLVE_IN_ROOT)`.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use nix::errno::Errno;
-use nix::sys::stat::{fstat, Mode, SFlag};
+use nix::sys::stat::{fstat, SFlag};
 use oci_spec::runtime::Spec;
 
 use crate::engine::error::{EngineError, Result};
-
-/// Opens `path` (absolute inside the container) under `root` with `O_PATH`, following symlinks
-/// as the container would see them.
-fn open_in_root(root: &OwnedFd, path: &str) -> nix::Result<OwnedFd> {
-    let rel = std::ffi::CString::new(path.trim_start_matches('/')).map_err(|_| Errno::EINVAL)?;
-    // SAFETY: open_how is a plain C struct for which all-zero bytes are a valid value.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
-    // SAFETY: openat2 reads `rel` (NUL-terminated) and `how` (of the size we pass), both alive
-    // for the call, and returns a new descriptor or -1.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            root.as_raw_fd(),
-            rel.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
-    };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: the kernel just returned this descriptor to us.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
-}
+use crate::engine::inroot;
 
 fn is_dir(mode: u32) -> bool {
     SFlag::from_bits_truncate(mode & SFlag::S_IFMT.bits()) == SFlag::S_IFDIR
@@ -75,17 +50,13 @@ pub fn bind_dirs(spec: &Spec) -> Vec<(String, std::path::PathBuf)> {
 }
 
 /// Checks every mount of `spec` against its rootfs destination (and a bind mount's host
-/// source).
-pub fn check_mounts(spec: &Spec, rootfs: &Path) -> Result<()> {
-    let root = nix::fcntl::open(
-        rootfs,
-        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    // SAFETY: `open` just returned this descriptor and nothing else owns it.
-    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
-    .map_err(|e| EngineError::io_path("cannot open", rootfs, e.into()))?;
-    for m in spec.mounts().iter().flatten() {
+/// source). The last `user_mounts` mounts are the user's; a missing source of one of the
+/// runtime's own mounts before them is not an error (the container's cgroup directories, bound
+/// into its cgroup view on v1, are made by libcontainer while it builds the container).
+pub fn check_mounts(spec: &Spec, rootfs: &Path, user_mounts: usize) -> Result<()> {
+    let all = spec.mounts().as_deref().unwrap_or_default();
+    let own = all.len().saturating_sub(user_mounts);
+    for (i, m) in all.iter().enumerate() {
         let bind = is_bind(m);
         let dest = m.destination();
         let fs_name = m.typ().clone().unwrap_or_else(|| "filesystem".into());
@@ -97,6 +68,7 @@ pub fn check_mounts(spec: &Spec, rootfs: &Path) -> Result<()> {
             match std::fs::metadata(src) {
                 Ok(md) if md.is_dir() => (true, "a directory"),
                 Ok(_) => (false, "a file"),
+                Err(e) if i < own && e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => {
                     return Err(EngineError::Runtime(format!(
                         "error mounting {:?} to rootfs at {:?}: {}: the source must exist on the \
@@ -109,7 +81,7 @@ pub fn check_mounts(spec: &Spec, rootfs: &Path) -> Result<()> {
             }
         };
         let dest_str = dest.to_string_lossy();
-        match open_in_root(&root, &dest_str) {
+        match inroot::open(rootfs, &dest_str, libc::O_PATH) {
             Ok(fd) => {
                 let st = fstat(fd.as_raw_fd())
                     .map_err(|e| EngineError::io_path("cannot stat", dest, e.into()))?;
@@ -127,8 +99,8 @@ pub fn check_mounts(spec: &Spec, rootfs: &Path) -> Result<()> {
                     ));
                 }
             }
-            Err(Errno::ENOENT) => {}
-            Err(Errno::ENOTDIR) => {
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
                 return Err(refuse(
                     src,
                     dest,
@@ -141,7 +113,7 @@ pub fn check_mounts(spec: &Spec, rootfs: &Path) -> Result<()> {
                 return Err(refuse(
                     src,
                     dest,
-                    e,
+                    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
                     "the destination cannot be resolved in the container",
                 ))
             }

@@ -116,7 +116,9 @@ pub(super) fn pax_time(v: &[u8]) -> Option<TimeSpec> {
     };
     nanos *= 10i64.pow(9 - digits.len() as u32);
     if negative && nanos > 0 {
-        Some(TimeSpec::new(secs - 1, 1_000_000_000 - nanos))
+        // The fraction borrows a second, which the smallest i64 does not have: such a time is
+        // ignored like any other unparsable one.
+        Some(TimeSpec::new(secs.checked_sub(1)?, 1_000_000_000 - nanos))
     } else {
         Some(TimeSpec::new(secs, nanos))
     }

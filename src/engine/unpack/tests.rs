@@ -607,6 +607,8 @@ fn names_are_cleaned_and_pax_times_parsed() {
     assert_eq!(t("12.25"), Some((12, 250_000_000)));
     assert_eq!(t("12.1234567891"), Some((12, 123_456_789)));
     assert_eq!(t("-1.5"), Some((-2, 500_000_000)));
+    assert_eq!(t("-9223372036854775808"), Some((i64::MIN, 0)));
+    assert_eq!(t("-9223372036854775808.5"), None);
     assert_eq!(t("x"), None);
     assert_eq!(t("1.x"), None);
 }

@@ -102,6 +102,38 @@ pub fn age_text(c: &ContainerRow, now: chrono::DateTime<chrono::Utc>) -> String 
     }
 }
 
+/// Widths of a row's cells, for [`wanted`].
+fn cell_widths(c: &ContainerRow) -> Vec<usize> {
+    vec![
+        c.name.chars().count(),
+        c.image.chars().count(),
+        10,
+        10,
+        4,
+        c.ports.chars().count(),
+        12,
+    ]
+}
+
+/// The width the list wants to show names, images and ports whole.
+pub fn wanted(app: &App) -> u16 {
+    super::wanted_width(&app.containers, &COLUMNS, cell_widths)
+}
+
+/// The columns: NAME as wide as the longest name (up to 32), IMAGE and PORTS sharing the rest
+/// in proportion to their longest cells.
+fn columns(app: &App) -> [Column; 7] {
+    let longest = |f: fn(&ContainerRow) -> usize, min: usize, max: usize| {
+        let n = app.containers.shown().map(f).max().unwrap_or(0);
+        u16::try_from(n.clamp(min, max)).unwrap_or(u16::MAX)
+    };
+    let mut cols = COLUMNS;
+    cols[0].width = Constraint::Length(longest(|c| c.name.chars().count(), 4, 32));
+    cols[1].width = Constraint::Fill(longest(|c| c.image.chars().count(), 5, 200));
+    cols[5].width = Constraint::Fill(longest(|c| c.ports.chars().count(), 5, 200));
+    cols
+}
+
 pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     let t = &app.theme;
     let now = app.now;
@@ -109,7 +141,15 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
         vec![
             Span::raw(c.name.clone()),
             Span::raw(c.image.clone()),
-            Span::styled(status_text(c), t.state(c.state, c.exit_code)),
+            match app.busy_op(&c.id) {
+                Some(op) => Span::styled(
+                    crate::tui::update_actions::ing(op),
+                    ratatui::style::Style::new()
+                        .fg(t.accent)
+                        .add_modifier(ratatui::style::Modifier::BOLD),
+                ),
+                None => Span::styled(status_text(c), t.state(c.state, c.exit_code)),
+            },
             Span::raw(age_text(c, now)),
             Span::raw(c.exit_code.map(|e| e.to_string()).unwrap_or_default()),
             Span::raw(c.ports.clone()),
@@ -133,7 +173,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
             title: "Containers",
             noun: "container",
             list: &app.containers,
-            columns: &COLUMNS,
+            columns: &columns(app),
             cells: &cells,
             empty_hint: hint,
         },

@@ -60,7 +60,7 @@ const COLUMNS: [Column; 5] = [
     },
     Column {
         title: "CREATED",
-        width: Constraint::Length(11),
+        width: Constraint::Length(14),
         min_pane_width: 60,
     },
     Column {
@@ -69,6 +69,13 @@ const COLUMNS: [Column; 5] = [
         min_pane_width: 40,
     },
 ];
+
+/// The width the list wants to show every REPOSITORY:TAG whole.
+pub fn wanted(app: &App) -> u16 {
+    super::wanted_width(&app.images, &COLUMNS, |i| {
+        vec![i.reference.chars().count(), 12, 8, 14, 6]
+    })
+}
 
 pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     let t = &app.theme;

@@ -166,14 +166,9 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
     }
     rows.truncate(height);
     rows.reverse();
-    // Fewer lines than rows: keep them at the bottom, like a terminal.
-    let pad = height - rows.len();
-    let area = Rect {
-        y: inner.y + pad as u16,
-        height: inner.height - pad as u16,
-        ..inner
-    };
-    f.render_widget(Paragraph::new(rows), area);
+    // Fewer lines than rows: from the top, as a new terminal fills (not at the bottom of an
+    // empty pane).
+    f.render_widget(Paragraph::new(rows), inner);
 }
 
 /// Hard-wraps styled text at `width` columns.

@@ -25,11 +25,29 @@ pub fn block<'a>(theme: &Theme, title: Line<'a>, focused: bool) -> Block<'a> {
 }
 
 /// One column of a list table.
+#[derive(Clone, Copy)]
 pub struct Column {
     pub title: &'static str,
     pub width: Constraint,
     /// Hidden below this pane width.
     pub min_pane_width: u16,
+}
+
+/// Columns a list wants to show every cell whole: the widest cell of each column (at least
+/// its title) plus the spacing, the mark and the border. `cells` gives a row's cell widths.
+pub fn wanted_width<T: Item>(
+    list: &ListView<T>,
+    columns: &[Column],
+    cells: impl Fn(&T) -> Vec<usize>,
+) -> u16 {
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.title.len()).collect();
+    for item in list.shown() {
+        for (w, c) in widths.iter_mut().zip(cells(item)) {
+            *w = (*w).max(c);
+        }
+    }
+    let total: usize = widths.iter().sum::<usize>() + widths.len() + 1 + 2;
+    u16::try_from(total).unwrap_or(u16::MAX)
 }
 
 /// What a list pane tells the shared renderer.
@@ -132,7 +150,10 @@ pub fn render_list<T: Item>(
     let header = Row::new(head).style(Style::new().fg(t.dim).add_modifier(Modifier::BOLD));
     // Build only the rows that fit (a list may hold thousands).
     let visible = usize::from(inner.height.saturating_sub(1)).max(1);
-    let mut offset = list.offset.min(list.selected);
+    let mut offset = list
+        .offset
+        .min(list.selected)
+        .min(list.view.len().saturating_sub(visible));
     if list.selected >= offset + visible {
         offset = list.selected + 1 - visible;
     }

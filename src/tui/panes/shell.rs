@@ -22,8 +22,15 @@ pub fn render(app: &App, shell: &ShellPane, f: &mut Frame, area: Rect) {
             app.keymap.key_label(crate::tui::keymap::Action::Shell)
         ),
     };
+    let more = match app.shells_back.len() {
+        0 => String::new(),
+        n => format!(
+            " · {n} more ({} next)",
+            app.keymap.key_label(crate::tui::keymap::Action::NextShell)
+        ),
+    };
     let title = Line::styled(
-        format!(" {what}: {}{state} ", shell.title),
+        format!(" {what}: {}{state}{more} ", shell.title),
         Style::new().add_modifier(Modifier::BOLD),
     );
     let b = block(t, title, shell.focused);

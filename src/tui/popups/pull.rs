@@ -49,11 +49,12 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
     };
     let progress = app.pulls.get(image);
     let layers = progress.map(|p| p.layers.as_slice()).unwrap_or_default();
-    let extra = if matches!(progress.and_then(|p| p.result.as_ref()), Some(Err(_))) {
-        5
-    } else {
-        4
+    // The whole reason of a failure, wrapped inside the box's 88 columns.
+    let reason = match progress.and_then(|p| p.result.as_ref()) {
+        Some(Err(e)) => super::message::wrap(e, usize::from(area.width.min(90)).saturating_sub(2)),
+        _ => Vec::new(),
     };
+    let extra = 4 + reason.len() as u16;
     let h = (layers.len() as u16).saturating_add(extra).min(area.height);
     let rect = centered(area, 90, h);
     let result = progress.and_then(|p| p.result.as_ref());
@@ -85,7 +86,12 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
             format::size(done),
             format::size(total)
         ),
-        Some(Ok(id)) => format!("done: {} ({} layers)", format::short_id(id), layers.len()),
+        Some(Ok(id)) => format!(
+            "done: {} ({} layer{})",
+            format::short_id(id),
+            layers.len(),
+            if layers.len() == 1 { "" } else { "s" }
+        ),
         Some(Err(_)) => "failed".to_string(),
     };
     let head_style = match result {
@@ -125,8 +131,8 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
             }),
         ]));
     }
-    if let Some(Err(e)) = result {
-        lines.push(Line::styled(e.clone(), Style::new().fg(t.error)));
+    for l in reason {
+        lines.push(Line::styled(l, Style::new().fg(t.error)));
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

@@ -12,7 +12,17 @@ use crate::tui::popup::RunForm;
 
 pub fn render(app: &App, form: &RunForm, f: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let h = if form.error.is_some() { 12 } else { 10 };
+    // The whole reason of a failure, wrapped inside the box.
+    let reason = form
+        .error
+        .as_deref()
+        .map(|e| super::message::wrap(e, usize::from(area.width.min(76)).saturating_sub(2)))
+        .unwrap_or_default();
+    let h = 9 + if reason.is_empty() {
+        0
+    } else {
+        1 + reason.len() as u16
+    };
     let rect = centered(area, 76, h);
     let inner = frame(
         f,
@@ -46,9 +56,11 @@ pub fn render(app: &App, form: &RunForm, f: &mut Frame, area: Rect) {
             value,
         ]));
     }
-    if let Some(e) = &form.error {
+    if !reason.is_empty() {
         lines.push(Line::raw(""));
-        lines.push(Line::styled(e.clone(), Style::new().fg(t.error)));
+    }
+    for l in reason {
+        lines.push(Line::styled(l, Style::new().fg(t.error)));
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

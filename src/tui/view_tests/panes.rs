@@ -323,3 +323,70 @@ fn no_color_draws_without_colour_but_marks_selection_and_stderr() {
         "selection shows"
     );
 }
+
+/// Item 13: `G` in 202 containers, then `/c15`: all ten matches are drawn, not one.
+#[test]
+fn containers_filtered_after_scrolling_to_the_end() {
+    let mut a = app(80, 24);
+    let rows: Vec<ContainerRow> = (0..202u16)
+        .map(|i| {
+            let mut c = container(1, &format!("c{i:03}"), ContainerState::Running, None);
+            c.id = format!("{i:04x}").repeat(16);
+            c
+        })
+        .collect();
+    a.containers.set_items(rows);
+    let key = |a: &mut App, c: char| {
+        update(
+            a,
+            Msg::Key(crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                crossterm::event::KeyModifiers::NONE,
+            )),
+        )
+    };
+    key(&mut a, 'G');
+    for c in "/c15".chars() {
+        key(&mut a, c);
+    }
+    let s = screen(&a);
+    let shown = (150..160).filter(|i| s.contains(&format!("c{i}"))).count();
+    assert_eq!(shown, 10, "{s}");
+    assert_snapshot!(s);
+}
+
+/// Item 12: long references are whole when the screen has room, and two tags of one
+/// repository look different.
+#[test]
+fn long_references_get_the_room_the_screen_has() {
+    let mut a = app(160, 12);
+    let mut rows = images();
+    for (i, tag) in ["latest", "v2s2"].iter().enumerate() {
+        let mut r = rows[0].clone();
+        r.id = format!("sha256:{}", format!("{i:02}").repeat(32));
+        r.reference = format!("registry.example.com:5000/library/busybox:{tag}");
+        rows.push(r);
+    }
+    a.images.set_items(rows);
+    let mut c = containers();
+    c[0].image = "registry.example.com:5000/library/busybox:v2s2".into();
+    a.containers.set_items(c);
+    let s = screen(&a);
+    assert!(
+        s.contains("registry.example.com:5000/library/busybox:v2s2"),
+        "{s}"
+    );
+    update(
+        &mut a,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('2'),
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    let s = screen(&a);
+    for tag in ["latest", "v2s2"] {
+        let whole = format!("registry.example.com:5000/library/busybox:{tag}");
+        assert!(s.contains(&whole), "{whole} cut:\n{s}");
+    }
+    assert_snapshot!(s);
+}

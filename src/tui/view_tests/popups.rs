@@ -191,6 +191,7 @@ fn message_and_prompt_popups() {
         title: "Action failed".into(),
         text: "2 of 3 failed:\ncannot stop 010101010101: container is not running\ncannot stop 020202020202: permission denied".into(),
         error: true,
+        scroll: 0,
     };
     assert_snapshot!(
         "message_error",

@@ -1,0 +1,276 @@
+//! Reducer tests of the parity issue's TUI items (9 to 17), beside the older ones.
+
+use super::*;
+
+/// Item 9: a resize while another pane is in front must not size the pty for a pane that is not
+/// drawn, and coming back must size it for the pane it is drawn in.
+#[test]
+fn shell_pty_follows_its_pane_after_a_resize_behind_another_pane() {
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let cmds = ch(&mut a, 'x');
+    assert!(matches!(cmds[..], [Cmd::OpenShell { .. }]), "{cmds:?}");
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    ch(&mut a, '2');
+    let cmds = update(&mut a, Msg::Resize(120, 14));
+    assert!(cmds.is_empty(), "the hidden pane keeps its pty: {cmds:?}");
+    let cmds = ch(&mut a, '1');
+    let want = crate::tui::view::shell_size(&a).unwrap();
+    assert!(
+        matches!(cmds[..], [Cmd::ShellResize { rows, cols, .. }] if (rows, cols) == want),
+        "{cmds:?} want {want:?}"
+    );
+    assert_eq!(a.shell.as_ref().unwrap().parser.screen().size(), want);
+    let now = a.now;
+    assert!(update(&mut a, Msg::Tick(now)).is_empty(), "sent once");
+}
+
+/// Item 10: a run without Detach opens the attach pane on the created container and starts
+/// it with the pane connected (so that its first lines are not lost).
+#[test]
+fn run_without_detach_starts_the_container_with_the_pane_attached() {
+    let mut a = loaded(120, 30);
+    let cmds = update(
+        &mut a,
+        Msg::Job(
+            78,
+            Output::Ran(Ok(Ran {
+                id: id(9),
+                name: "talker".into(),
+                attach: true,
+            })),
+        ),
+    );
+    assert!(
+        cmds.iter().any(|c| matches!(c,
+            Cmd::OpenShell { container, attach: true, start: true, .. } if *container == id(9))),
+        "{cmds:?}"
+    );
+    let s = a.shell.as_ref().unwrap();
+    assert!(s.attach && s.focused);
+}
+
+/// Item 14: the list says "stopping" from the key press until the stop ends; a job with
+/// nothing to say (a pull's) does not blank the status bar.
+#[test]
+fn a_slow_stop_shows_stopping_until_it_ends() {
+    let mut a = loaded(120, 20);
+    select(&mut a, "web");
+    let cmds = ch(&mut a, 's');
+    let [Cmd::Container { job, op, .. }] = cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(op, ContainerOp::Stop);
+    assert_eq!(a.busy_op(&id(1)), Some(ContainerOp::Stop));
+    let s = crate::tui::view_tests::screen(&a);
+    let row = s.lines().find(|l| l.contains("│  web")).unwrap();
+    assert!(row.contains("stopping"), "{s}");
+    // A reload while it stops still shows it stopping.
+    update(&mut a, Msg::StateChanged);
+    assert_eq!(a.busy_op(&id(1)), Some(ContainerOp::Stop));
+    update(
+        &mut a,
+        Msg::Job(job, Output::Done(Ok("stopped 1 container(s)".into()))),
+    );
+    assert_eq!(a.busy_op(&id(1)), None);
+    a.say("pulled busybox:latest");
+    update(&mut a, Msg::Job(99, Output::Done(Ok(String::new()))));
+    assert_eq!(a.status.as_ref().unwrap().text, "pulled busybox:latest");
+}
+
+/// Item 14: the hint bar shows only keys that do what it says in the focused pane.
+#[test]
+fn hints_advertise_only_what_the_pane_does() {
+    let last = |a: &App| {
+        crate::tui::view_tests::screen(a)
+            .lines()
+            .last()
+            .unwrap()
+            .to_string()
+    };
+    let mut a = loaded(200, 20);
+    let containers = last(&a);
+    assert!(
+        containers.contains("s start/stop") && containers.contains("x shell"),
+        "{containers}"
+    );
+    ch(&mut a, '2');
+    let images = last(&a);
+    assert!(
+        !images.contains("start/stop") && !images.contains("shell"),
+        "{images}"
+    );
+    assert!(images.contains("n run"), "{images}");
+    ch(&mut a, '4');
+    let logs = last(&a);
+    assert!(
+        !logs.contains("n run"),
+        "n is next match in the logs: {logs}"
+    );
+    let keys: Vec<&str> = logs
+        .split("  ")
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for h in &keys {
+        let key = h.split(' ').next().unwrap();
+        assert!(seen.insert(key), "key {key} advertised twice: {logs}");
+    }
+}
+
+/// Item 17: h/l and Left/Right switch panes, as lazydocker users expect.
+#[test]
+fn h_l_and_arrows_switch_panes() {
+    let mut a = loaded(120, 20);
+    ch(&mut a, 'l');
+    assert_eq!(a.pane, Pane::Images);
+    press(&mut a, KeyCode::Right);
+    assert_eq!(a.pane, Pane::Volumes);
+    ch(&mut a, 'h');
+    assert_eq!(a.pane, Pane::Images);
+    press(&mut a, KeyCode::Left);
+    assert_eq!(a.pane, Pane::Containers);
+    press(&mut a, KeyCode::Left);
+    assert_eq!(a.pane, Pane::Logs);
+}
+
+/// Item 15: a failed run gives the form back as it was, with the whole reason.
+#[test]
+fn a_failed_run_keeps_the_form() {
+    let mut a = loaded(120, 30);
+    ch(&mut a, 'n');
+    typed(&mut a, "nosuch:1");
+    press(&mut a, KeyCode::Tab);
+    typed(&mut a, "web9");
+    let cmds = press(&mut a, KeyCode::Enter);
+    assert!(matches!(cmds[..], [Cmd::Run { .. }]), "{cmds:?}");
+    assert!(a.popup.is_none());
+    let why = "cannot run nosuch:1: no such image nosuch:1: pull it first (p) and try again";
+    update(&mut a, Msg::Job(5, Output::Ran(Err(why.into()))));
+    let Some(Popup::Run(f)) = &a.popup else {
+        panic!("{:?}", a.popup)
+    };
+    assert_eq!(f.fields[0].text, "nosuch:1");
+    assert_eq!(f.fields[1].text, "web9");
+    assert_eq!(f.error.as_deref(), Some(why));
+    let s = crate::tui::view_tests::screen(&a);
+    assert!(
+        s.contains("pull it first (p) and try"),
+        "the whole reason is shown:\n{s}"
+    );
+}
+
+/// Item 17: a progress line redrawn with CR shows its last state, as a terminal would.
+#[test]
+fn carriage_returns_show_the_last_redraw() {
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let cmds = press(&mut a, KeyCode::Enter);
+    let job = cmds
+        .iter()
+        .find_map(|c| match c {
+            Cmd::FollowLogs { job, .. } => Some(*job),
+            _ => None,
+        })
+        .unwrap();
+    let line = log_line(1, 1, Stream::Stdout, " 10%\r 50%\r100% done\r");
+    update(&mut a, Msg::Job(job, Output::LogLines(vec![line])));
+    let s = crate::tui::view_tests::screen(&a);
+    assert!(s.contains("100% done") && !s.contains("10%"), "{s}");
+}
+
+/// Item 17: a failed remove leaves the merged log open; a removed container leaves it.
+#[test]
+fn the_merged_log_stays_until_a_remove_succeeds() {
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    ch(&mut a, ' ');
+    select(&mut a, "db");
+    ch(&mut a, ' ');
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(a.logs.targets.len(), 2);
+    ch(&mut a, 'd');
+    let cmds = ch(&mut a, 'y');
+    let job = cmds
+        .iter()
+        .find_map(|c| match c {
+            Cmd::RemoveContainers { job, .. } => Some(*job),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(a.logs.targets.len(), 2, "still shown while the remove runs");
+    update(
+        &mut a,
+        Msg::Job(
+            job,
+            Output::Done(Err("cannot remove web: it is running".into())),
+        ),
+    );
+    assert_eq!(a.logs.targets.len(), 2, "a failed remove keeps the log");
+    let cmds = update(&mut a, Msg::StateChanged);
+    let Cmd::LoadContainers(load) = cmds[0] else {
+        panic!("{cmds:?}")
+    };
+    let rest: Vec<_> = crate::tui::view_tests::containers()
+        .into_iter()
+        .filter(|c| c.name != "db")
+        .collect();
+    update(&mut a, Msg::Job(load, Output::Containers(Ok(rest))));
+    assert_eq!(a.logs.targets, vec![id(1)], "db is gone from the log");
+}
+
+/// Item 11: a second shell does not end the first; `]` switches between them and output of
+/// the one behind is kept.
+#[test]
+fn a_second_shell_keeps_the_first_open() {
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let cmds = ch(&mut a, 'x');
+    let [Cmd::OpenShell { job: first, .. }] = cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    let cmds = ch(&mut a, 'a');
+    assert!(
+        !cmds.iter().any(|c| matches!(c, Cmd::Cancel(_))),
+        "the first session lives on: {cmds:?}"
+    );
+    let second = a.shell.as_ref().unwrap().job;
+    assert_ne!(first, second);
+    assert_eq!(a.shells_back.len(), 1);
+    update(
+        &mut a,
+        Msg::Job(first, Output::ShellOutput(b"vi is still here".to_vec())),
+    );
+    let s = crate::tui::view_tests::screen(&a);
+    assert!(s.contains("1 more (] next)"), "{s}");
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    ch(&mut a, ']');
+    assert_eq!(a.shell.as_ref().unwrap().job, first);
+    assert!(a.shell.as_ref().unwrap().focused);
+    let s = crate::tui::view_tests::screen(&a);
+    assert!(s.contains("vi is still here"), "{s}");
+    // Opening the first again brings it to the front instead of a new session.
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    ch(&mut a, ']');
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    let cmds = ch(&mut a, 'x');
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(a.shell.as_ref().unwrap().job, first);
+}
