@@ -327,3 +327,98 @@ fn cidfile_holds_the_id_and_is_never_overwritten() {
     let id = env.ok(&["run", "-d", "--cidfile", &o, "--rootfs", &root, "true"]);
     assert_eq!(std::fs::read_to_string(&other).expect("cidfile"), id.trim());
 }
+
+#[test]
+fn ulimits_and_added_groups_reach_the_process() {
+    let env = Env::new();
+    let root = env.rootfs.to_string_lossy().into_owned();
+    let out = env.berth(&[
+        "run",
+        "--name",
+        "lim",
+        "--ulimit",
+        "nofile=100:200",
+        "--ulimit",
+        "core=0",
+        "--group-add",
+        "app",
+        "--group-add",
+        "4242",
+        "--rootfs",
+        &root,
+        "sh",
+        "-c",
+        "echo soft=$(ulimit -n) hard=$(ulimit -Hn) core=$(ulimit -c); echo groups=$(id -G)",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("soft=100 hard=200 core=0"), "{text}");
+    assert!(text.contains("groups=0 1000 4242"), "{text}");
+    let hc = env.inspect("lim")["HostConfig"].clone();
+    assert_eq!(
+        hc["Ulimits"],
+        serde_json::json!([{"Name": "nofile", "Hard": 200, "Soft": 100},
+                           {"Name": "core", "Hard": 0, "Soft": 0}])
+    );
+    assert_eq!(hc["GroupAdd"], serde_json::json!(["app", "4242"]));
+    env.ok(&["rm", "lim"]);
+
+    // Above berth's own hard limit: refused, never half-applied.
+    let (_, hard) = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .expect("getrlimit");
+    let above = format!("nofile={}", hard + 1);
+    refused(
+        &env,
+        &["run", "--rm", "--ulimit", &above, "--rootfs", &root, "true"],
+        &["--ulimit", "CAP_SYS_RESOURCE"],
+    );
+    refused(
+        &env,
+        &[
+            "run", "--rm", "--ulimit", "files=1", "--rootfs", &root, "true",
+        ],
+        &["unknown limit"],
+    );
+    refused(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--ulimit",
+            "nofile=9:3",
+            "--rootfs",
+            &root,
+            "true",
+        ],
+        &["above the hard limit"],
+    );
+    refused(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--group-add",
+            "a b",
+            "--rootfs",
+            &root,
+            "true",
+        ],
+        &["--group-add"],
+    );
+    // An unknown group name fails the start with docker's words.
+    let out = env.berth(&[
+        "run",
+        "--rm",
+        "--group-add",
+        "nosuch",
+        "--rootfs",
+        &root,
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unable to find group nosuch"),
+        "{}",
+        stderr(&out)
+    );
+}

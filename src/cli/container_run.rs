@@ -111,6 +111,12 @@ pub struct CreateArgs {
     /// Size of /dev/shm (e.g. 128m; default 64m)
     #[arg(long = "shm-size", value_name = "SIZE")]
     pub shm_size: Option<String>,
+    /// Ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)
+    #[arg(long = "ulimit", value_name = "NAME=SOFT[:HARD]")]
+    pub ulimit: Vec<String>,
+    /// Add additional groups to join (name or gid)
+    #[arg(long = "group-add", value_name = "GROUP")]
+    pub group_add: Vec<String>,
     /// Write the container ID to the file (which must not exist yet)
     #[arg(long = "cidfile", value_name = "FILE")]
     pub cidfile: Option<std::path::PathBuf>,
@@ -220,6 +226,8 @@ impl CreateArgs {
             dns_options: self.dns_option.clone(),
             stop_signal: self.stop_signal.clone(),
             stop_timeout: self.stop_timeout,
+            ulimits: self.ulimit.clone(),
+            group_add: self.group_add.clone(),
             shm_size: self
                 .shm_size
                 .as_deref()

@@ -74,6 +74,10 @@ pub struct CreateOptions {
     pub stop_timeout: Option<i64>,
     /// `--shm-size` in bytes.
     pub shm_size: Option<i64>,
+    /// `--ulimit NAME=SOFT[:HARD]`.
+    pub ulimits: Vec<String>,
+    /// `--group-add GROUP` (name or gid).
+    pub group_add: Vec<String>,
 }
 
 /// Docker's default size of `/dev/shm`.
@@ -183,6 +187,18 @@ pub fn build_record(
             "invalid --stop-timeout {t}: give seconds, or -1 to wait without a limit"
         )));
     }
+    let ulimits = opts
+        .ulimits
+        .iter()
+        .map(|u| crate::engine::runtime::ulimits::parse(u))
+        .collect::<Result<Vec<_>>>()?;
+    for g in &opts.group_add {
+        if g.is_empty() || g.contains(':') || g.chars().any(char::is_whitespace) {
+            return Err(EngineError::InvalidInput(format!(
+                "invalid --group-add {g:?}: give a group name or a number"
+            )));
+        }
+    }
     if let Some(s) = opts.shm_size.filter(|s| *s <= 0) {
         return Err(EngineError::InvalidInput(format!(
             "invalid --shm-size {s}: give a size above 0, e.g. 128m"
@@ -273,6 +289,8 @@ pub fn build_record(
             dns_search: opts.dns_search.clone(),
             dns_options: opts.dns_options.clone(),
             shm_size: opts.shm_size.unwrap_or(DEFAULT_SHM_SIZE),
+            ulimits,
+            group_add: opts.group_add.clone(),
         },
         state: State::default(),
         restart_count: 0,

@@ -145,6 +145,12 @@ pub struct HostConfig {
     /// `--shm-size` in bytes (0 in a record from before: the default 64 MiB).
     #[serde(default)]
     pub shm_size: i64,
+    /// `--ulimit`: resource limits replacing the defaults of the same name.
+    #[serde(default)]
+    pub ulimits: Vec<crate::engine::runtime::ulimits::Ulimit>,
+    /// `--group-add`: more groups (names resolved in the container's /etc/group at start).
+    #[serde(default)]
+    pub group_add: Vec<String>,
 }
 
 impl HostConfig {

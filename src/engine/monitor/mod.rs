@@ -267,7 +267,12 @@ impl Monitor {
             crate::engine::mounts::copy_up(&snap.merged(), &rec.mounts)?;
         }
         write_etc_files(&dir, rec)?;
-        let user = users::resolve(&snap.merged(), &rec.config.user)?;
+        let mut user = users::resolve(&snap.merged(), &rec.config.user)?;
+        for gid in users::resolve_groups(&snap.merged(), &rec.host_config.group_add)? {
+            if gid != user.gid && !user.additional_gids.contains(&gid) {
+                user.additional_gids.push(gid);
+            }
+        }
         let mut spec = runtime::build_spec(rec, &user, &dir)?;
         runtime::destinations::resolve(&mut spec, &snap.merged(), rec.mounts.len())?;
         let binds = mount_check::bind_dirs(&spec);

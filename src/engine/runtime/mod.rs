@@ -6,6 +6,7 @@ pub mod cgroupfs;
 pub mod destinations;
 pub mod devices;
 pub mod seccomp;
+pub mod ulimits;
 
 use std::path::Path;
 
@@ -84,8 +85,8 @@ pub fn process_env(record: &ContainerRecord, user: &ResolvedUser) -> Vec<String>
 }
 
 /// Soft and hard limit for RLIMIT_NOFILE/NPROC: podman's 1048576, never above the current hard
-/// limit (raising it needs CAP_SYS_RESOURCE).
-fn rlimits() -> Vec<Value> {
+/// limit (raising it needs CAP_SYS_RESOURCE); then the container's own `--ulimit`s.
+fn rlimits(own: &[ulimits::Ulimit]) -> Vec<Value> {
     use nix::sys::resource::{getrlimit, Resource};
     let mut out = Vec::new();
     for (name, res) in [
@@ -96,6 +97,12 @@ fn rlimits() -> Vec<Value> {
             let v = hard.min(1_048_576);
             out.push(json!({"type": name, "soft": v, "hard": v}));
         }
+    }
+    // `--ulimit` replaces a default of the same name.
+    for u in own {
+        let entry = ulimits::spec_entry(u);
+        out.retain(|v| v["type"] != entry["type"]);
+        out.push(entry);
     }
     out
 }
@@ -199,7 +206,7 @@ pub fn build_spec_for(
         "capabilities": {
             "bounding": caps, "effective": caps, "permitted": caps,
         },
-        "rlimits": rlimits(),
+        "rlimits": rlimits(&hc.ulimits),
     });
     if hc.no_new_privileges() {
         process["noNewPrivileges"] = json!(true);
