@@ -71,6 +71,10 @@ pub struct CreateArgs {
     #[arg(long, action = clap::ArgAction::Set, default_value_t = true, num_args = 0..=1,
           default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     pub tls_verify: bool,
+    /// Pull the image before running: always, missing (when not stored; the default) or never
+    #[arg(long, value_name = "POLICY", default_value = "missing",
+          value_parser = ["always", "missing", "never"])]
+    pub pull: String,
     /// Logging driver for the container: json-file (default), local or none
     #[arg(long = "log-driver", value_name = "DRIVER")]
     pub log_driver: Option<String>,

@@ -275,6 +275,7 @@ impl Monitor {
         }
         let mut spec = runtime::build_spec(rec, &user, &dir)?;
         runtime::destinations::resolve(&mut spec, &snap.merged(), rec.mounts.len())?;
+        runtime::tmpfs_mode::keep_image_modes(&mut spec, &snap.merged(), rec.mounts.len())?;
         let binds = mount_check::bind_dirs(&spec);
         workdir::ensure(
             &snap.merged(),

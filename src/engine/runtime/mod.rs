@@ -6,6 +6,7 @@ pub mod cgroupfs;
 pub mod destinations;
 pub mod devices;
 pub mod seccomp;
+pub mod tmpfs_mode;
 pub mod ulimits;
 
 use std::path::Path;
