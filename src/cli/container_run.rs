@@ -121,6 +121,15 @@ pub struct CreateArgs {
     /// Add additional groups to join (name or gid)
     #[arg(long = "group-add", value_name = "GROUP")]
     pub group_add: Vec<String>,
+    /// PID namespace to use: host (default: the container's own)
+    #[arg(long = "pid", value_name = "MODE")]
+    pub pid: Option<String>,
+    /// IPC mode: private (default), shareable or host
+    #[arg(long = "ipc", value_name = "MODE")]
+    pub ipc: Option<String>,
+    /// UTS namespace to use: host (default: the container's own)
+    #[arg(long = "uts", value_name = "MODE")]
+    pub uts: Option<String>,
     /// Write the container ID to the file (which must not exist yet)
     #[arg(long = "cidfile", value_name = "FILE")]
     pub cidfile: Option<std::path::PathBuf>,
@@ -232,6 +241,9 @@ impl CreateArgs {
             stop_timeout: self.stop_timeout,
             ulimits: self.ulimit.clone(),
             group_add: self.group_add.clone(),
+            pid: self.pid.clone(),
+            ipc: self.ipc.clone(),
+            uts: self.uts.clone(),
             shm_size: self
                 .shm_size
                 .as_deref()

@@ -78,6 +78,10 @@ pub struct CreateOptions {
     pub ulimits: Vec<String>,
     /// `--group-add GROUP` (name or gid).
     pub group_add: Vec<String>,
+    /// `--pid`, `--ipc`, `--uts` modes.
+    pub pid: Option<String>,
+    pub ipc: Option<String>,
+    pub uts: Option<String>,
 }
 
 /// Docker's default size of `/dev/shm`.
@@ -187,6 +191,25 @@ pub fn build_record(
             "invalid --stop-timeout {t}: give seconds, or -1 to wait without a limit"
         )));
     }
+    let (pid_mode, ipc_mode, uts_mode) = crate::engine::runtime::namespaces::modes(
+        opts.pid.as_deref(),
+        opts.ipc.as_deref(),
+        opts.uts.as_deref(),
+    )?;
+    if uts_mode == "host" && opts.hostname.is_some() {
+        return Err(EngineError::InvalidInput(
+            "conflicting options: --hostname and --uts host (the host's name is used); give \
+             one of them"
+                .into(),
+        ));
+    }
+    let hostname = match (&opts.hostname, uts_mode.as_str()) {
+        (Some(h), _) => h.clone(),
+        (None, "host") => nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| id[..12].to_string()),
+        (None, _) => id[..12].to_string(),
+    };
     let ulimits = opts
         .ulimits
         .iter()
@@ -240,7 +263,6 @@ pub fn build_record(
                 .into(),
         ));
     }
-    let short = &id[..12];
     Ok(ContainerRecord {
         id: id.to_string(),
         name,
@@ -249,7 +271,7 @@ pub fn build_record(
         lowers: img.lowers.clone(),
         created: Utc::now(),
         config: Config {
-            hostname: opts.hostname.clone().unwrap_or_else(|| short.to_string()),
+            hostname,
             user: opts
                 .user
                 .clone()
@@ -291,6 +313,9 @@ pub fn build_record(
             shm_size: opts.shm_size.unwrap_or(DEFAULT_SHM_SIZE),
             ulimits,
             group_add: opts.group_add.clone(),
+            pid_mode,
+            ipc_mode,
+            uts_mode,
         },
         state: State::default(),
         restart_count: 0,

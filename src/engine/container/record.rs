@@ -151,6 +151,15 @@ pub struct HostConfig {
     /// `--group-add`: more groups (names resolved in the container's /etc/group at start).
     #[serde(default)]
     pub group_add: Vec<String>,
+    /// `--pid`: "" (own namespace) or `host`.
+    #[serde(default)]
+    pub pid_mode: String,
+    /// `--ipc`: `private` (the default), `shareable` or `host` ("" in a record from before).
+    #[serde(default)]
+    pub ipc_mode: String,
+    /// `--uts`: "" (own namespace) or `host`.
+    #[serde(default, rename = "UTSMode")]
+    pub uts_mode: String,
 }
 
 impl HostConfig {

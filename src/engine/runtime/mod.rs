@@ -5,6 +5,7 @@ pub mod caps;
 pub mod cgroupfs;
 pub mod destinations;
 pub mod devices;
+pub mod namespaces;
 pub mod seccomp;
 pub mod tmpfs_mode;
 pub mod ulimits;
@@ -127,8 +128,14 @@ fn mounts(
                "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}),
         json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",
                "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}),
-        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-               "options": ["nosuid", "noexec", "nodev", "mode=1777", format!("size={shm}")]}),
+        if record.host_config.ipc_mode == "host" {
+            // The host's IPC namespace comes with its /dev/shm, as in docker.
+            json!({"destination": "/dev/shm", "type": "bind", "source": "/dev/shm",
+                   "options": ["rbind", "rprivate"]})
+        } else {
+            json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+                   "options": ["nosuid", "noexec", "nodev", "mode=1777", format!("size={shm}")]})
+        },
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                "options": ["nosuid", "noexec", "nodev"]}),
         json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
@@ -183,16 +190,7 @@ pub fn build_spec_for(
 ) -> Result<Spec> {
     let hc = &record.host_config;
     let caps = caps::effective(&hc.cap_add, &hc.cap_drop, hc.privileged)?;
-    let mut namespaces = vec![
-        json!({"type": "pid"}),
-        json!({"type": "ipc"}),
-        json!({"type": "uts"}),
-        json!({"type": "mount"}),
-        json!({"type": "cgroup"}),
-    ];
-    if hc.network_mode != "host" {
-        namespaces.push(json!({"type": "network"}));
-    }
+    let namespaces = namespaces::for_host_config(hc);
     let cwd = if record.config.working_dir.is_empty() {
         "/".to_string()
     } else {
@@ -235,6 +233,13 @@ pub fn build_spec_for(
             .collect::<Vec<_>>(),
         "linux": linux,
     });
+    let mut spec = spec;
+    if hc.uts_mode == "host" {
+        // The host's UTS namespace: its name is not the runtime's to set.
+        if let Some(o) = spec.as_object_mut() {
+            o.remove("hostname");
+        }
+    }
     serde_json::from_value(spec)
         .map_err(|e| EngineError::Runtime(format!("cannot build the runtime spec: {e}")))
 }
