@@ -130,6 +130,9 @@ pub struct CreateArgs {
     /// UTS namespace to use: host (default: the container's own)
     #[arg(long = "uts", value_name = "MODE")]
     pub uts: Option<String>,
+    /// Add a host device to the container (HOST[:CONTAINER][:PERMISSIONS], e.g. /dev/fuse)
+    #[arg(long = "device", value_name = "DEVICE")]
+    pub device: Vec<String>,
     /// Write the container ID to the file (which must not exist yet)
     #[arg(long = "cidfile", value_name = "FILE")]
     pub cidfile: Option<std::path::PathBuf>,
@@ -244,6 +247,7 @@ impl CreateArgs {
             pid: self.pid.clone(),
             ipc: self.ipc.clone(),
             uts: self.uts.clone(),
+            devices: self.device.clone(),
             shm_size: self
                 .shm_size
                 .as_deref()

@@ -82,6 +82,8 @@ pub struct CreateOptions {
     pub pid: Option<String>,
     pub ipc: Option<String>,
     pub uts: Option<String>,
+    /// `--device HOST[:CONTAINER][:PERMISSIONS]`.
+    pub devices: Vec<String>,
 }
 
 /// Docker's default size of `/dev/shm`.
@@ -210,6 +212,11 @@ pub fn build_record(
             .unwrap_or_else(|_| id[..12].to_string()),
         (None, _) => id[..12].to_string(),
     };
+    let devices = opts
+        .devices
+        .iter()
+        .map(|d| crate::engine::runtime::user_devices::parse(d))
+        .collect::<Result<Vec<_>>>()?;
     let ulimits = opts
         .ulimits
         .iter()
@@ -316,6 +323,7 @@ pub fn build_record(
             pid_mode,
             ipc_mode,
             uts_mode,
+            devices,
         },
         state: State::default(),
         restart_count: 0,

@@ -160,6 +160,9 @@ pub struct HostConfig {
     /// `--uts`: "" (own namespace) or `host`.
     #[serde(default, rename = "UTSMode")]
     pub uts_mode: String,
+    /// `--device`: host device nodes made in the container.
+    #[serde(default)]
+    pub devices: Vec<crate::engine::runtime::user_devices::DeviceMapping>,
 }
 
 impl HostConfig {

@@ -9,6 +9,7 @@ pub mod namespaces;
 pub mod seccomp;
 pub mod tmpfs_mode;
 pub mod ulimits;
+pub mod user_devices;
 
 use std::path::Path;
 
@@ -158,9 +159,13 @@ fn mounts(
     m
 }
 
-fn resources(record: &ContainerRecord) -> Value {
+fn resources(record: &ContainerRecord, device_rules: Vec<Value>) -> Value {
     let hc = &record.host_config;
-    let mut r = json!({"devices": devices::cgroup_rules(hc.privileged)});
+    let mut rules = devices::cgroup_rules(hc.privileged);
+    if let Some(list) = rules.as_array_mut() {
+        list.extend(device_rules);
+    }
+    let mut r = json!({ "devices": rules });
     if hc.memory > 0 {
         r["memory"] = json!({"limit": hc.memory});
     }
@@ -191,6 +196,7 @@ pub fn build_spec_for(
     let hc = &record.host_config;
     let caps = caps::effective(&hc.cap_add, &hc.cap_drop, hc.privileged)?;
     let namespaces = namespaces::for_host_config(hc);
+    let (device_nodes, device_rules) = user_devices::spec_entries(&hc.devices)?;
     let cwd = if record.config.working_dir.is_empty() {
         "/".to_string()
     } else {
@@ -213,7 +219,7 @@ pub fn build_spec_for(
     let mut linux = json!({
         "namespaces": namespaces,
         "cgroupsPath": cgroups_path(&record.id),
-        "resources": resources(record),
+        "resources": resources(record, device_rules),
     });
     if !hc.privileged {
         linux["maskedPaths"] = json!(MASKED_PATHS);
@@ -221,6 +227,12 @@ pub fn build_spec_for(
         linux["seccomp"] = seccomp::default_profile(&caps)?;
     } else {
         linux["devices"] = Value::Array(devices::host_devices());
+    }
+    if !device_nodes.is_empty() {
+        let mut all = linux["devices"].as_array().cloned().unwrap_or_default();
+        all.retain(|d| !device_nodes.iter().any(|n| n["path"] == d["path"]));
+        all.extend(device_nodes);
+        linux["devices"] = Value::Array(all);
     }
     let spec = json!({
         "ociVersion": "1.0.2",
