@@ -84,3 +84,40 @@ fn run_and_exec_terminals_are_the_containers_own_with_term() {
 
     env.ok(&["rm", "-f", "tc"]);
 }
+
+#[test]
+fn run_detach_keys_are_the_users() {
+    use interactive_support::Tmux;
+    let env = Env::new();
+    let run = env.berth_line(&format!(
+        "run -it --detach-keys ctrl-x,x --name dk --rootfs {} sh; echo RUN-EXITED $?; sleep 600",
+        env.rootfs.display()
+    ));
+    let tmux = Tmux::start(&run);
+    let pane = "main:0";
+    tmux.wait_line(pane, "the shell prompt", |l| l.starts_with("/ #"));
+    // docker's default sequence is just input now.
+    tmux.keys(pane, &["C-p", "C-q"]);
+    tmux.type_text(pane, "echo still-$((2+3))");
+    tmux.keys(pane, &["Enter"]);
+    tmux.wait_line(pane, "the shell still attached", |l| l == "still-5");
+    tmux.keys(pane, &["C-x", "x"]);
+    tmux.wait_line(pane, "the detached client's exit", |l| {
+        l.ends_with("RUN-EXITED 0")
+    });
+    assert_eq!(env.inspect("dk")["State"]["Status"], "running");
+    env.ok(&["rm", "-f", "dk"]);
+
+    let root = env.rootfs.to_string_lossy().into_owned();
+    let out = env.berth(&[
+        "run",
+        "-d",
+        "--detach-keys",
+        "ctrl-",
+        "--rootfs",
+        &root,
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert_eq!(env.ok(&["ps", "-aq"]).trim(), "");
+}

@@ -207,7 +207,7 @@ pub fn run_interactive(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
         &ClientOptions {
             stdin: create.interactive,
             tty: create.tty,
-            detach_keys: None,
+            detach_keys: args.detach_keys.clone(),
         },
     )?;
     Ok(finish(outcome))

@@ -263,6 +263,9 @@ pub struct RunArgs {
     /// Run in the background and print the container id
     #[arg(short = 'd', long)]
     pub detach: bool,
+    /// Override the key sequence for detaching from a -t container (e.g. ctrl-x,x)
+    #[arg(long = "detach-keys", value_name = "KEYS")]
+    pub detach_keys: Option<String>,
     #[command(flatten)]
     pub create: CreateArgs,
 }
@@ -379,6 +382,9 @@ pub fn create_with(
 
 /// `run`: create, start, and in the foreground relay output and return the exit code.
 pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
+    if let Some(k) = &args.detach_keys {
+        super::terminal::parse_detach_keys(k)?;
+    }
     if !args.detach && (args.create.tty || args.create.interactive) {
         return super::attach::run_interactive(engine, args);
     }
