@@ -422,3 +422,47 @@ fn ulimits_and_added_groups_reach_the_process() {
         stderr(&out)
     );
 }
+
+#[test]
+fn attach_chooses_the_streams_shown() {
+    let env = Env::new();
+    let root = env.rootfs.to_string_lossy().into_owned();
+    let cmd = "echo to-out; echo to-err >&2; exit 3";
+    let out = env.berth(&[
+        "run", "--name", "aout", "-a", "stdout", "--rootfs", &root, "sh", "-c", cmd,
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        (stdout(&out).as_str(), stderr(&out).as_str()),
+        ("to-out\n", "")
+    );
+    let out = env.berth(&[
+        "run", "--rm", "-a", "STDERR", "--rootfs", &root, "sh", "-c", cmd,
+    ]);
+    assert_eq!(
+        (stdout(&out).as_str(), stderr(&out).as_str()),
+        ("", "to-err\n")
+    );
+    let c = env.inspect("aout")["Config"].clone();
+    assert_eq!(
+        (
+            c["AttachStdin"].as_bool(),
+            c["AttachStdout"].as_bool(),
+            c["AttachStderr"].as_bool()
+        ),
+        (Some(false), Some(true), Some(false))
+    );
+    env.run_detached("adet", &[], &["true"]);
+    assert_eq!(env.inspect("adet")["Config"]["AttachStdout"], false);
+    env.ok(&["rm", "-f", "aout", "adet"]);
+    refused(
+        &env,
+        &["run", "-a", "stdlog", "--rootfs", &root, "true"],
+        &["stdlog", "stdout"],
+    );
+    refused(
+        &env,
+        &["run", "-d", "-a", "stdout", "--rootfs", &root, "true"],
+        &["-a and -d"],
+    );
+}

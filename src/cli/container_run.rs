@@ -248,6 +248,7 @@ impl CreateArgs {
             ipc: self.ipc.clone(),
             uts: self.uts.clone(),
             devices: self.device.clone(),
+            attach: None,
             shm_size: self
                 .shm_size
                 .as_deref()
@@ -263,6 +264,9 @@ pub struct RunArgs {
     /// Run in the background and print the container id
     #[arg(short = 'd', long)]
     pub detach: bool,
+    /// Attach to STDIN, STDOUT or STDERR only (repeatable; default: the output streams)
+    #[arg(short = 'a', long = "attach", value_name = "STREAM")]
+    pub attach: Vec<String>,
     /// Override the key sequence for detaching from a -t container (e.g. ctrl-x,x)
     #[arg(long = "detach-keys", value_name = "KEYS")]
     pub detach_keys: Option<String>,
@@ -271,7 +275,41 @@ pub struct RunArgs {
 }
 
 /// Copies an attached container's output to our stdout/stderr, then returns its exit code.
-pub fn relay_attached(mut child: MonitorChild) -> anyhow::Result<i32> {
+pub fn relay_attached(child: MonitorChild) -> anyhow::Result<i32> {
+    relay_streams(child, [true, true])
+}
+
+/// `run -a`: which of stdin, stdout, stderr are attached (docker's names, any case).
+fn attach_streams(args: &RunArgs) -> anyhow::Result<[bool; 3]> {
+    if args.attach.is_empty() {
+        return Ok([args.create.interactive, true, true]);
+    }
+    if args.detach {
+        return Err(EngineError::InvalidInput(
+            "conflicting options: -a and -d; attach to the streams or run detached".into(),
+        )
+        .into());
+    }
+    let mut on = [false; 3];
+    for a in &args.attach {
+        match a.to_ascii_lowercase().as_str() {
+            "stdin" => on[0] = true,
+            "stdout" => on[1] = true,
+            "stderr" => on[2] = true,
+            _ => {
+                return Err(EngineError::InvalidInput(format!(
+                    "invalid argument {a:?} for \"-a, --attach\" flag: use stdin, stdout or stderr"
+                ))
+                .into())
+            }
+        }
+    }
+    Ok(on)
+}
+
+/// Copies the container's output streams marked in `shown` (stdout, stderr) to ours, reading
+/// the others to their end unseen, then returns its exit code.
+fn relay_streams(mut child: MonitorChild, shown: [bool; 2]) -> anyhow::Result<i32> {
     if let Some((mut out, mut err)) = child.output.take() {
         let mut open = [true, true];
         let mut buf = vec![0u8; 64 * 1024];
@@ -303,6 +341,7 @@ pub fn relay_attached(mut child: MonitorChild) -> anyhow::Result<i32> {
                 let src: &mut std::fs::File = if i == 0 { &mut out } else { &mut err };
                 match src.read(&mut buf) {
                     Ok(0) | Err(_) => open[i] = false,
+                    Ok(_) if !shown[i] => {}
                     Ok(n) => {
                         if i == 0 {
                             let mut o = std::io::stdout().lock();
@@ -385,10 +424,12 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     if let Some(k) = &args.detach_keys {
         super::terminal::parse_detach_keys(k)?;
     }
+    let streams = attach_streams(args)?;
     if !args.detach && (args.create.tty || args.create.interactive) {
         return super::attach::run_interactive(engine, args);
     }
     let mut opts = args.create.options()?;
+    opts.attach = Some(if args.detach { [false; 3] } else { streams });
     // A detached container's stdin stays open for later attach clients.
     opts.stdin_once &= !args.detach;
     let id = create_with(engine, &args.create, &opts)?;
@@ -396,7 +437,7 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
         let _ = FOREGROUND.set(id.clone());
     }
     match container::start(engine, &id, !args.detach) {
-        Ok(Some(child)) => relay_attached(child),
+        Ok(Some(child)) => relay_streams(child, [streams[1], streams[2]]),
         Ok(None) => {
             println!("{id}");
             Ok(0)

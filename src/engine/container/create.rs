@@ -84,6 +84,8 @@ pub struct CreateOptions {
     pub uts: Option<String>,
     /// `--device HOST[:CONTAINER][:PERMISSIONS]`.
     pub devices: Vec<String>,
+    /// `-a` (stdin, stdout, stderr); default: stdin with `-i`, and the output streams.
+    pub attach: Option<[bool; 3]>,
 }
 
 /// Docker's default size of `/dev/shm`.
@@ -217,6 +219,7 @@ pub fn build_record(
         .iter()
         .map(|d| crate::engine::runtime::user_devices::parse(d))
         .collect::<Result<Vec<_>>>()?;
+    let attach = opts.attach.unwrap_or([opts.interactive, true, true]);
     let ulimits = opts
         .ulimits
         .iter()
@@ -300,6 +303,9 @@ pub fn build_record(
             open_stdin: opts.interactive,
             stdin_once: opts.interactive && opts.stdin_once,
             labels,
+            attach_stdin: attach[0],
+            attach_stdout: attach[1],
+            attach_stderr: attach[2],
         },
         host_config: HostConfig {
             network_mode: network,

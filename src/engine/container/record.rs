@@ -105,6 +105,13 @@ pub struct Config {
     /// The image's labels with `--label`/`--label-file` applied.
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
+    /// The streams a client attached at the start (`-a`; none with `run -d`).
+    #[serde(default)]
+    pub attach_stdin: bool,
+    #[serde(default)]
+    pub attach_stdout: bool,
+    #[serde(default)]
+    pub attach_stderr: bool,
 }
 
 /// How the container is run (Docker's `HostConfig`).
