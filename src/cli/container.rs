@@ -287,6 +287,8 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         ContainerVerb::Start(a) => a.attach,
         _ => false,
     };
+    // `--sig-proxy=false`: a signal ends this client only; the container runs on.
+    let proxy = foreground && !matches!(&verb, ContainerVerb::Run(a) if !a.sig_proxy);
     let create = match &verb {
         ContainerVerb::Run(a) => Some(&a.create),
         ContainerVerb::Create(a) => Some(a),
@@ -302,7 +304,7 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
             .into());
         }
     }
-    if foreground {
+    if proxy {
         proxy_signals(engine.clone());
     }
     if let Some(a) = create.filter(|a| !a.rootfs) {

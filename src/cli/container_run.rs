@@ -267,6 +267,11 @@ pub struct RunArgs {
     /// Attach to STDIN, STDOUT or STDERR only (repeatable; default: the output streams)
     #[arg(short = 'a', long = "attach", value_name = "STREAM")]
     pub attach: Vec<String>,
+    /// Forward SIGINT and SIGTERM to the container (=false: they end only this client)
+    #[arg(long = "sig-proxy", action = clap::ArgAction::Set, default_value_t = true,
+          num_args = 0..=1, default_missing_value = "true", require_equals = true,
+          value_name = "BOOL")]
+    pub sig_proxy: bool,
     /// Override the key sequence for detaching from a -t container (e.g. ctrl-x,x)
     #[arg(long = "detach-keys", value_name = "KEYS")]
     pub detach_keys: Option<String>,
