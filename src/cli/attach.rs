@@ -194,7 +194,7 @@ pub fn run_interactive(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
         require_tty_stdin()?;
     }
     let opts = create.options()?;
-    let id = ct::create(engine, &opts)?.id;
+    let id = super::container_run::create_with(engine, create, &opts)?;
     let (ours, theirs) = client::pair()?;
     if let Err(e) = ct::start_with(engine, &id, false, Some(OwnedFd::from(theirs))) {
         if create.rm {
@@ -207,7 +207,7 @@ pub fn run_interactive(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
         &ClientOptions {
             stdin: create.interactive,
             tty: create.tty,
-            detach_keys: None,
+            detach_keys: args.detach_keys.clone(),
         },
     )?;
     Ok(finish(outcome))

@@ -301,6 +301,8 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         ContainerVerb::Start(a) => a.attach,
         _ => false,
     };
+    // `--sig-proxy=false`: a signal ends this client only; the container runs on.
+    let proxy = foreground && !matches!(&verb, ContainerVerb::Run(a) if !a.sig_proxy);
     let create = match &verb {
         ContainerVerb::Run(a) => Some(&a.create),
         ContainerVerb::Create(a) => Some(a),
@@ -316,14 +318,14 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
             .into());
         }
     }
-    if foreground {
+    if proxy {
         proxy_signals(engine.clone());
     }
     if let Some(a) = create.filter(|a| !a.rootfs) {
         // Bad flags are refused before anything is pulled, as docker refuses them.
         let opts = a.options()?;
         ct::limits::check(opts.memory, opts.cpus)?;
-        pull_if_missing(&engine, a.image(), a.tls_verify).await?;
+        pull_image(&engine, a.image(), a.tls_verify, &a.pull).await?;
     }
     blocking(move || run_blocking(&engine, verb)).await
 }
@@ -354,16 +356,34 @@ fn prune(engine: &Engine, a: &PruneArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// Pulls `image` when the store does not have it, as `docker run` does (progress on stderr).
-async fn pull_if_missing(engine: &Engine, image: &str, tls_verify: bool) -> anyhow::Result<()> {
+/// Pulls `image` as `docker run --pull POLICY` does (progress on stderr): `missing` when the
+/// store does not have it, `always` every time, `never` not at all (a missing image is then an
+/// error).
+async fn pull_image(
+    engine: &Engine,
+    image: &str,
+    tls_verify: bool,
+    policy: &str,
+) -> anyhow::Result<()> {
     use std::io::IsTerminal;
-    match engine.image(image) {
-        Ok(_) => return Ok(()),
-        Err(EngineError::NotFound(_)) => {}
+    let stored = match engine.image(image) {
+        Ok(_) => true,
+        Err(EngineError::NotFound(_)) => false,
         Err(e) => return Err(e.into()),
+    };
+    match (policy, stored) {
+        ("always", _) => {}
+        ("never", false) => {
+            return Err(EngineError::InvalidInput(format!(
+                "No such image: {image}: --pull never does not pull it; pull it first, or use \
+                 --pull missing"
+            ))
+            .into())
+        }
+        (_, true) => return Ok(()),
+        _ => eprintln!("Unable to find image '{image}' locally"),
     }
     let reference = crate::engine::ImageRef::parse(image)?;
-    eprintln!("Unable to find image '{image}' locally");
     let stderr = std::io::stderr();
     let terminal = stderr.is_terminal();
     let mut display = super::progress::PullDisplay::new(stderr.lock(), terminal);

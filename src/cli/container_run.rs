@@ -71,6 +71,10 @@ pub struct CreateArgs {
     #[arg(long, action = clap::ArgAction::Set, default_value_t = true, num_args = 0..=1,
           default_missing_value = "true", require_equals = true, value_name = "BOOL")]
     pub tls_verify: bool,
+    /// Pull the image before running: always, missing (when not stored; the default) or never
+    #[arg(long, value_name = "POLICY", default_value = "missing",
+          value_parser = ["always", "missing", "never"])]
+    pub pull: String,
     /// Logging driver for the container: json-file (default), local or none
     #[arg(long = "log-driver", value_name = "DRIVER")]
     pub log_driver: Option<String>,
@@ -80,6 +84,61 @@ pub struct CreateArgs {
     /// The IMAGE argument is a directory holding a root filesystem (as in podman)
     #[arg(long)]
     pub rootfs: bool,
+    /// Set metadata on the container (KEY=VALUE, or KEY for an empty value)
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    pub label: Vec<String>,
+    /// Read labels from a file (KEY=VALUE lines; # comments)
+    #[arg(long = "label-file", value_name = "FILE")]
+    pub label_file: Vec<std::path::PathBuf>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+    /// Add a custom host-to-IP mapping (HOST:IP) to /etc/hosts
+    #[arg(long = "add-host", value_name = "HOST:IP")]
+    pub add_host: Vec<String>,
+    /// Set custom DNS servers (written to /etc/resolv.conf)
+    #[arg(long = "dns", value_name = "IP")]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains ("." for none)
+    #[arg(long = "dns-search", value_name = "DOMAIN")]
+    pub dns_search: Vec<String>,
+    /// Signal to stop the container (e.g. SIGUSR1; default the image's, else SIGTERM)
+    #[arg(long = "stop-signal", value_name = "SIGNAL")]
+    pub stop_signal: Option<String>,
+    /// Seconds to wait for the container to stop before killing it (-1: without a limit)
+    #[arg(
+        long = "stop-timeout",
+        allow_negative_numbers = true,
+        value_name = "SECONDS"
+    )]
+    pub stop_timeout: Option<i64>,
+    /// Size of /dev/shm (e.g. 128m; default 64m)
+    #[arg(long = "shm-size", value_name = "SIZE")]
+    pub shm_size: Option<String>,
+    /// Ulimit options (NAME=SOFT[:HARD], e.g. nofile=1024:2048)
+    #[arg(long = "ulimit", value_name = "NAME=SOFT[:HARD]")]
+    pub ulimit: Vec<String>,
+    /// Add additional groups to join (name or gid)
+    #[arg(long = "group-add", value_name = "GROUP")]
+    pub group_add: Vec<String>,
+    /// PID namespace to use: host (default: the container's own)
+    #[arg(long = "pid", value_name = "MODE")]
+    pub pid: Option<String>,
+    /// IPC mode: private (default), shareable or host
+    #[arg(long = "ipc", value_name = "MODE")]
+    pub ipc: Option<String>,
+    /// UTS namespace to use: host (default: the container's own)
+    #[arg(long = "uts", value_name = "MODE")]
+    pub uts: Option<String>,
+    /// Add a host device to the container (HOST[:CONTAINER][:PERMISSIONS], e.g. /dev/fuse)
+    #[arg(long = "device", value_name = "DEVICE")]
+    pub device: Vec<String>,
+    /// Write the container ID to the file (which must not exist yet)
+    #[arg(long = "cidfile", value_name = "FILE")]
+    pub cidfile: Option<std::path::PathBuf>,
+    /// Set DNS resolver options (e.g. ndots:2)
+    #[arg(long = "dns-option", alias = "dns-opt", value_name = "OPTION")]
+    pub dns_option: Vec<String>,
     #[command(flatten)]
     pub mount_args: super::volume::MountArgs,
     /// The image to run (or root filesystem directory with --rootfs), then the command and its
@@ -135,6 +194,17 @@ impl CreateArgs {
             env.extend(read_env_file(f)?);
         }
         env.extend(self.env.iter().cloned());
+        let mut labels = Vec::new();
+        for f in &self.label_file {
+            let text = std::fs::read_to_string(f).map_err(|e| {
+                EngineError::InvalidInput(format!(
+                    "cannot read label file {}: {e}; give a readable file of KEY=VALUE lines",
+                    f.display()
+                ))
+            })?;
+            labels.extend(container::labels::file_entries(&text));
+        }
+        labels.extend(self.label.iter().cloned());
         Ok(CreateOptions {
             name: self.name.clone(),
             image: self.image().to_string(),
@@ -164,6 +234,26 @@ impl CreateArgs {
             stdin_once: self.interactive,
             log_driver: self.log_driver.clone(),
             log_opts: self.log_opt.clone(),
+            labels,
+            read_only: self.read_only,
+            add_hosts: self.add_host.clone(),
+            dns: self.dns.clone(),
+            dns_search: self.dns_search.clone(),
+            dns_options: self.dns_option.clone(),
+            stop_signal: self.stop_signal.clone(),
+            stop_timeout: self.stop_timeout,
+            ulimits: self.ulimit.clone(),
+            group_add: self.group_add.clone(),
+            pid: self.pid.clone(),
+            ipc: self.ipc.clone(),
+            uts: self.uts.clone(),
+            devices: self.device.clone(),
+            attach: None,
+            shm_size: self
+                .shm_size
+                .as_deref()
+                .map(container::parse_size)
+                .transpose()?,
         })
     }
 }
@@ -174,12 +264,57 @@ pub struct RunArgs {
     /// Run in the background and print the container id
     #[arg(short = 'd', long)]
     pub detach: bool,
+    /// Attach to STDIN, STDOUT or STDERR only (repeatable; default: the output streams)
+    #[arg(short = 'a', long = "attach", value_name = "STREAM")]
+    pub attach: Vec<String>,
+    /// Forward SIGINT and SIGTERM to the container (=false: they end only this client)
+    #[arg(long = "sig-proxy", action = clap::ArgAction::Set, default_value_t = true,
+          num_args = 0..=1, default_missing_value = "true", require_equals = true,
+          value_name = "BOOL")]
+    pub sig_proxy: bool,
+    /// Override the key sequence for detaching from a -t container (e.g. ctrl-x,x)
+    #[arg(long = "detach-keys", value_name = "KEYS")]
+    pub detach_keys: Option<String>,
     #[command(flatten)]
     pub create: CreateArgs,
 }
 
 /// Copies an attached container's output to our stdout/stderr, then returns its exit code.
-pub fn relay_attached(mut child: MonitorChild) -> anyhow::Result<i32> {
+pub fn relay_attached(child: MonitorChild) -> anyhow::Result<i32> {
+    relay_streams(child, [true, true])
+}
+
+/// `run -a`: which of stdin, stdout, stderr are attached (docker's names, any case).
+fn attach_streams(args: &RunArgs) -> anyhow::Result<[bool; 3]> {
+    if args.attach.is_empty() {
+        return Ok([args.create.interactive, true, true]);
+    }
+    if args.detach {
+        return Err(EngineError::InvalidInput(
+            "conflicting options: -a and -d; attach to the streams or run detached".into(),
+        )
+        .into());
+    }
+    let mut on = [false; 3];
+    for a in &args.attach {
+        match a.to_ascii_lowercase().as_str() {
+            "stdin" => on[0] = true,
+            "stdout" => on[1] = true,
+            "stderr" => on[2] = true,
+            _ => {
+                return Err(EngineError::InvalidInput(format!(
+                    "invalid argument {a:?} for \"-a, --attach\" flag: use stdin, stdout or stderr"
+                ))
+                .into())
+            }
+        }
+    }
+    Ok(on)
+}
+
+/// Copies the container's output streams marked in `shown` (stdout, stderr) to ours, reading
+/// the others to their end unseen, then returns its exit code.
+fn relay_streams(mut child: MonitorChild, shown: [bool; 2]) -> anyhow::Result<i32> {
     if let Some((mut out, mut err)) = child.output.take() {
         let mut open = [true, true];
         let mut buf = vec![0u8; 64 * 1024];
@@ -211,6 +346,7 @@ pub fn relay_attached(mut child: MonitorChild) -> anyhow::Result<i32> {
                 let src: &mut std::fs::File = if i == 0 { &mut out } else { &mut err };
                 match src.read(&mut buf) {
                     Ok(0) | Err(_) => open[i] = false,
+                    Ok(_) if !shown[i] => {}
                     Ok(n) => {
                         if i == 0 {
                             let mut o = std::io::stdout().lock();
@@ -238,23 +374,75 @@ pub static FOREGROUND: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Creates the container and prints nothing; returns the record's id.
 pub fn create(engine: &Engine, args: &CreateArgs) -> anyhow::Result<String> {
-    Ok(container::create(engine, &args.options()?)?.id)
+    create_with(engine, args, &args.options()?)
+}
+
+/// Creates the container from `opts`, with `--cidfile`: the file is claimed first (docker
+/// refuses one that exists), holds the id after, and is removed when the create fails.
+pub fn create_with(
+    engine: &Engine,
+    args: &CreateArgs,
+    opts: &CreateOptions,
+) -> anyhow::Result<String> {
+    let Some(path) = &args.cidfile else {
+        return Ok(container::create(engine, opts)?.id);
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            EngineError::InvalidInput(if e.kind() == std::io::ErrorKind::AlreadyExists {
+                format!(
+                    "container ID file found, make sure the other container isn't running or \
+                     delete {}",
+                    path.display()
+                )
+            } else {
+                format!(
+                    "cannot create the container ID file {}: {e}",
+                    path.display()
+                )
+            })
+        })?;
+    let created = container::create(engine, opts).map_err(anyhow::Error::from);
+    let written = created.and_then(|rec| {
+        file.write_all(rec.id.as_bytes())
+            .map(|_| rec.id.clone())
+            .map_err(|e| {
+                let _ = container::remove(engine, &rec.id, true);
+                EngineError::InvalidInput(format!(
+                    "cannot write the container ID file {}: {e}",
+                    path.display()
+                ))
+                .into()
+            })
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_file(path);
+    }
+    written
 }
 
 /// `run`: create, start, and in the foreground relay output and return the exit code.
 pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
+    if let Some(k) = &args.detach_keys {
+        super::terminal::parse_detach_keys(k)?;
+    }
+    let streams = attach_streams(args)?;
     if !args.detach && (args.create.tty || args.create.interactive) {
         return super::attach::run_interactive(engine, args);
     }
     let mut opts = args.create.options()?;
+    opts.attach = Some(if args.detach { [false; 3] } else { streams });
     // A detached container's stdin stays open for later attach clients.
     opts.stdin_once &= !args.detach;
-    let id = container::create(engine, &opts)?.id;
+    let id = create_with(engine, &args.create, &opts)?;
     if !args.detach {
         let _ = FOREGROUND.set(id.clone());
     }
     match container::start(engine, &id, !args.detach) {
-        Ok(Some(child)) => relay_attached(child),
+        Ok(Some(child)) => relay_streams(child, [streams[1], streams[2]]),
         Ok(None) => {
             println!("{id}");
             Ok(0)

@@ -85,6 +85,31 @@ fn parse_group(text: &str) -> Vec<GroupEntry> {
         .collect()
 }
 
+/// The gids of `--group-add` entries: numbers as they are, names through `rootfs`'s
+/// `/etc/group`.
+pub fn resolve_groups(rootfs: &Path, names: &[String]) -> Result<Vec<u32>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let groups = parse_group(&read_optional(rootfs, "/etc/group")?);
+    names
+        .iter()
+        .map(|n| match n.parse::<u32>() {
+            Ok(gid) => Ok(gid),
+            Err(_) => groups
+                .iter()
+                .find(|g| g.name == *n)
+                .map(|g| g.gid)
+                .ok_or_else(|| {
+                    EngineError::InvalidInput(format!(
+                        "unable to find group {n}: no matching entries in group file; \
+                     give --group-add a group of the image or a number"
+                    ))
+                }),
+        })
+        .collect()
+}
+
 /// Resolves `spec` (empty = root) against the passwd and group files of `rootfs`.
 ///
 /// A numeric uid without a passwd entry is allowed (gid then defaults to the uid's own, 0 when

@@ -1,19 +1,20 @@
 //! The standard streams of a container's (or an exec's) process, as the monitor sets them up:
-//! with a tty, a console socket through which libcontainer hands over the pty master; without,
+//! with a tty, a socket pair on which the process sends its terminal's master; without,
 //! pipes for stdout and stderr, and a pipe for stdin when it is kept open (`-i`), else
 //! `/dev/null`.
 
 use std::fs::File;
 use std::io::IoSliceMut;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::net::UnixListener;
-use std::path::{Path, PathBuf};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::time::Duration;
 
 use libcontainer::container::builder::ContainerBuilder;
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+use nix::sys::socket::{
+    recvmsg, socketpair, AddressFamily, ControlMessageOwned, MsgFlags, SockFlag, SockType,
+};
 
-use super::socket;
 use crate::engine::error::{EngineError, Result};
 
 /// What the container's process is connected to, from the monitor's side.
@@ -33,27 +34,17 @@ pub struct BuilderStdio {
     pub stdin: Option<OwnedFd>,
     pub stdout: Option<OwnedFd>,
     pub stderr: Option<OwnedFd>,
-    /// Path of the console socket (tty only).
-    pub console_socket: Option<PathBuf>,
+    /// With a tty: the process's end of the socket pair its terminal's master comes back on
+    /// (see `monitor::console`); it must stay open until the process exists.
+    pub console: Option<OwnedFd>,
 }
 
 /// The monitor's ends, until the process exists.
 pub struct StdioPlan {
-    console: Option<Console>,
+    console: Option<UnixStream>,
     stdout: Option<File>,
     stderr: Option<File>,
     stdin: Option<File>,
-}
-
-struct Console {
-    listener: UnixListener,
-    path: PathBuf,
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
 }
 
 fn pipe() -> Result<(OwnedFd, OwnedFd)> {
@@ -61,23 +52,19 @@ fn pipe() -> Result<(OwnedFd, OwnedFd)> {
         .map_err(|e| EngineError::io("cannot create a pipe", e.into()))
 }
 
-/// Prepares the streams. `attach_dir` holds the console socket `console_name` with a tty.
-pub fn prepare(
-    attach_dir: &Path,
-    console_name: &str,
-    tty: bool,
-    open_stdin: bool,
-) -> Result<(StdioPlan, BuilderStdio)> {
+/// Prepares the streams: a terminal with `tty`, else pipes (stdin's only with `open_stdin`).
+pub fn prepare(tty: bool, open_stdin: bool) -> Result<(StdioPlan, BuilderStdio)> {
     if tty {
-        socket::create_dir(attach_dir)?;
-        let listener = socket::bind(attach_dir, console_name)?;
-        let path = attach_dir.join(console_name);
+        let (ours, theirs) = socketpair(
+            AddressFamily::Unix,
+            SockType::Stream,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .map_err(|e| EngineError::io("cannot create a socket pair", e.into()))?;
         return Ok((
             StdioPlan {
-                console: Some(Console {
-                    listener,
-                    path: path.clone(),
-                }),
+                console: Some(UnixStream::from(ours)),
                 stdout: None,
                 stderr: None,
                 stdin: None,
@@ -86,7 +73,7 @@ pub fn prepare(
                 stdin: None,
                 stdout: None,
                 stderr: None,
-                console_socket: Some(path),
+                console: Some(theirs),
             },
         ));
     }
@@ -111,13 +98,14 @@ pub fn prepare(
             stdin: Some(stdin_child),
             stdout: Some(out_w),
             stderr: Some(err_w),
-            console_socket: None,
+            console: None,
         },
     ))
 }
 
 impl BuilderStdio {
-    /// Hands the streams to libcontainer's builder.
+    /// Hands the pipes to libcontainer's builder (the terminal is the executor's: take
+    /// `console` first).
     pub fn apply(self, mut b: ContainerBuilder) -> ContainerBuilder {
         if let Some(fd) = self.stdin {
             b = b.with_stdin(fd);
@@ -128,7 +116,7 @@ impl BuilderStdio {
         if let Some(fd) = self.stderr {
             b = b.with_stderr(fd);
         }
-        b.with_console_socket(self.console_socket)
+        b
     }
 }
 
@@ -137,7 +125,7 @@ impl StdioPlan {
     /// that the process sent over the console socket).
     pub fn connect(mut self) -> Result<ContainerIo> {
         if let Some(console) = self.console.take() {
-            let master = receive_master(&console.listener, Duration::from_secs(10))?;
+            let master = receive_master(&console, Duration::from_secs(10))?;
             return Ok(ContainerIo::Pty { master });
         }
         match (self.stdout.take(), self.stderr.take()) {
@@ -153,29 +141,10 @@ impl StdioPlan {
     }
 }
 
-fn receive_master(listener: &UnixListener, timeout: Duration) -> Result<File> {
+fn receive_master(conn: &UnixStream, timeout: Duration) -> Result<File> {
     let no_pty =
         |why: String| EngineError::Runtime(format!("cannot get the container's terminal: {why}"));
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| no_pty(e.to_string()))?;
-    let deadline = std::time::Instant::now() + timeout;
-    let conn = loop {
-        match listener.accept() {
-            Ok((c, _)) => break c,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if std::time::Instant::now() >= deadline {
-                    return Err(no_pty(
-                        "the runtime never connected to the console socket".into(),
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(e) => return Err(no_pty(e.to_string())),
-        }
-    };
-    conn.set_nonblocking(false)
-        .and_then(|_| conn.set_read_timeout(Some(timeout)))
+    conn.set_read_timeout(Some(timeout))
         .map_err(|e| no_pty(e.to_string()))?;
     let mut name = [0u8; 64];
     let mut iov = [IoSliceMut::new(&mut name)];

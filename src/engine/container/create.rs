@@ -3,6 +3,7 @@
 use chrono::Utc;
 use rand::RngCore;
 
+use super::etc_files;
 use super::image_source::{self, ResolvedImage};
 use super::names;
 use super::record::{Config, ContainerRecord, HostConfig, State};
@@ -55,7 +56,40 @@ pub struct CreateOptions {
     pub log_driver: Option<String>,
     /// `--log-opt KEY=VALUE`.
     pub log_opts: Vec<String>,
+    /// `--label`/`-l` and `--label-file` entries: `KEY=VALUE` or `KEY`.
+    pub labels: Vec<String>,
+    /// `--read-only`.
+    pub read_only: bool,
+    /// `--add-host HOST:IP`.
+    pub add_hosts: Vec<String>,
+    /// `--dns IP`.
+    pub dns: Vec<String>,
+    /// `--dns-search DOMAIN`.
+    pub dns_search: Vec<String>,
+    /// `--dns-option OPT`.
+    pub dns_options: Vec<String>,
+    /// `--stop-signal` (name or number).
+    pub stop_signal: Option<String>,
+    /// `--stop-timeout` seconds (-1: without a limit).
+    pub stop_timeout: Option<i64>,
+    /// `--shm-size` in bytes.
+    pub shm_size: Option<i64>,
+    /// `--ulimit NAME=SOFT[:HARD]`.
+    pub ulimits: Vec<String>,
+    /// `--group-add GROUP` (name or gid).
+    pub group_add: Vec<String>,
+    /// `--pid`, `--ipc`, `--uts` modes.
+    pub pid: Option<String>,
+    pub ipc: Option<String>,
+    pub uts: Option<String>,
+    /// `--device HOST[:CONTAINER][:PERMISSIONS]`.
+    pub devices: Vec<String>,
+    /// `-a` (stdin, stdout, stderr); default: stdin with `-i`, and the output streams.
+    pub attach: Option<[bool; 3]>,
 }
+
+/// Docker's default size of `/dev/shm`.
+pub const DEFAULT_SHM_SIZE: i64 = 64 << 20;
 
 /// `path` lexically cleaned as Go's `filepath.Clean` does for an absolute path (docker cleans
 /// `-w` so): no `.`, no empty components, `..` applied (and dropped at the top).
@@ -148,6 +182,73 @@ pub fn build_record(
     caps::effective(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
     let log_config = LogConfig::parse(opts.log_driver.as_deref(), &opts.log_opts)?;
     let ic = &img.config;
+    let labels = super::labels::merge(ic.labels.as_ref(), &opts.labels)?;
+    if let Some(s) = &opts.stop_signal {
+        super::signal::parse(s).map_err(|_| {
+            EngineError::InvalidInput(format!(
+                "invalid --stop-signal {s:?}: use a name like TERM or SIGUSR1, or a number"
+            ))
+        })?;
+    }
+    if let Some(t) = opts.stop_timeout.filter(|t| *t < -1) {
+        return Err(EngineError::InvalidInput(format!(
+            "invalid --stop-timeout {t}: give seconds, or -1 to wait without a limit"
+        )));
+    }
+    let (pid_mode, ipc_mode, uts_mode) = crate::engine::runtime::namespaces::modes(
+        opts.pid.as_deref(),
+        opts.ipc.as_deref(),
+        opts.uts.as_deref(),
+    )?;
+    if uts_mode == "host" && opts.hostname.is_some() {
+        return Err(EngineError::InvalidInput(
+            "conflicting options: --hostname and --uts host (the host's name is used); give \
+             one of them"
+                .into(),
+        ));
+    }
+    let hostname = match (&opts.hostname, uts_mode.as_str()) {
+        (Some(h), _) => h.clone(),
+        (None, "host") => nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| id[..12].to_string()),
+        (None, _) => id[..12].to_string(),
+    };
+    let devices = opts
+        .devices
+        .iter()
+        .map(|d| crate::engine::runtime::user_devices::parse(d))
+        .collect::<Result<Vec<_>>>()?;
+    let attach = opts.attach.unwrap_or([opts.interactive, true, true]);
+    let ulimits = opts
+        .ulimits
+        .iter()
+        .map(|u| crate::engine::runtime::ulimits::parse(u))
+        .collect::<Result<Vec<_>>>()?;
+    for g in &opts.group_add {
+        if g.is_empty() || g.contains(':') || g.chars().any(char::is_whitespace) {
+            return Err(EngineError::InvalidInput(format!(
+                "invalid --group-add {g:?}: give a group name or a number"
+            )));
+        }
+    }
+    if let Some(s) = opts.shm_size.filter(|s| *s <= 0) {
+        return Err(EngineError::InvalidInput(format!(
+            "invalid --shm-size {s}: give a size above 0, e.g. 128m"
+        )));
+    }
+    let extra_hosts = opts
+        .add_hosts
+        .iter()
+        .map(|h| etc_files::parse_extra_host(h))
+        .collect::<Result<Vec<_>>>()?;
+    opts.dns.iter().try_for_each(|d| etc_files::check_dns(d))?;
+    opts.dns_search
+        .iter()
+        .try_for_each(|d| etc_files::check_dns_search(d))?;
+    opts.dns_options
+        .iter()
+        .try_for_each(|d| etc_files::check_dns_option(d))?;
     let (entrypoint, cmd) = match &opts.entrypoint {
         Some(ep) => (
             if ep.is_empty() {
@@ -172,7 +273,6 @@ pub fn build_record(
                 .into(),
         ));
     }
-    let short = &id[..12];
     Ok(ContainerRecord {
         id: id.to_string(),
         name,
@@ -181,7 +281,7 @@ pub fn build_record(
         lowers: img.lowers.clone(),
         created: Utc::now(),
         config: Config {
-            hostname: opts.hostname.clone().unwrap_or_else(|| short.to_string()),
+            hostname,
             user: opts
                 .user
                 .clone()
@@ -197,10 +297,15 @@ pub fn build_record(
                 .or_else(|| ic.working_dir.clone())
                 .unwrap_or_default(),
             image: img.name.clone(),
-            stop_signal: ic.stop_signal.clone(),
+            stop_signal: opts.stop_signal.clone().or_else(|| ic.stop_signal.clone()),
+            stop_timeout: opts.stop_timeout,
             tty: opts.tty,
             open_stdin: opts.interactive,
             stdin_once: opts.interactive && opts.stdin_once,
+            labels,
+            attach_stdin: attach[0],
+            attach_stdout: attach[1],
+            attach_stderr: attach[2],
         },
         host_config: HostConfig {
             network_mode: network,
@@ -213,6 +318,18 @@ pub fn build_record(
             security_opt: opts.security_opt.clone(),
             auto_remove: opts.auto_remove,
             log_config,
+            readonly_rootfs: opts.read_only,
+            extra_hosts,
+            dns: opts.dns.clone(),
+            dns_search: opts.dns_search.clone(),
+            dns_options: opts.dns_options.clone(),
+            shm_size: opts.shm_size.unwrap_or(DEFAULT_SHM_SIZE),
+            ulimits,
+            group_add: opts.group_add.clone(),
+            pid_mode,
+            ipc_mode,
+            uts_mode,
+            devices,
         },
         state: State::default(),
         restart_count: 0,

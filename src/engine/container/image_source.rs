@@ -28,6 +28,8 @@ pub struct ImageRunConfig {
     pub stop_signal: Option<String>,
     #[serde(default)]
     pub volumes: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// An image resolved for running.
@@ -79,6 +81,7 @@ pub fn resolve(engine: &Engine, image: &str, rootfs: bool) -> Result<ResolvedIma
             user: c.user.clone().filter(|u| !u.is_empty()),
             stop_signal: c.stop_signal.clone(),
             volumes: c.volumes.clone(),
+            labels: c.labels.clone(),
         },
     })
 }

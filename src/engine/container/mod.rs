@@ -8,7 +8,9 @@
 pub mod api;
 pub mod cleanup;
 pub mod create;
+pub mod etc_files;
 pub mod image_source;
+pub mod labels;
 pub mod limits;
 pub mod logs;
 pub mod names;

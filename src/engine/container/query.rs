@@ -129,7 +129,15 @@ impl Filter {
                 .mounts
                 .iter()
                 .any(|m| m.name == *v || m.destination == *v),
-            Filter::Label { image_ids, .. } => image_ids.contains(&rec.image_id),
+            // A record from before labels were recorded has only its image's.
+            Filter::Label {
+                key,
+                value,
+                image_ids,
+            } => match rec.config.labels.get(key) {
+                Some(v) => value.as_ref().is_none_or(|want| want == v),
+                None => rec.config.labels.is_empty() && image_ids.contains(&rec.image_id),
+            },
         }
     }
 }

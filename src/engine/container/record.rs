@@ -90,6 +90,9 @@ pub struct Config {
     pub image: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    /// `--stop-timeout`: seconds `stop` waits before SIGKILL (-1: without a limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<i64>,
     /// The process gets a pty (`-t`).
     #[serde(default)]
     pub tty: bool,
@@ -99,6 +102,16 @@ pub struct Config {
     /// The process's stdin closes when the attached client's stdin ends (`run -i`).
     #[serde(default)]
     pub stdin_once: bool,
+    /// The image's labels with `--label`/`--label-file` applied.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The streams a client attached at the start (`-a`; none with `run -d`).
+    #[serde(default)]
+    pub attach_stdin: bool,
+    #[serde(default)]
+    pub attach_stdout: bool,
+    #[serde(default)]
+    pub attach_stderr: bool,
 }
 
 /// How the container is run (Docker's `HostConfig`).
@@ -121,6 +134,42 @@ pub struct HostConfig {
     /// `--log-driver` and `--log-opt` (defaults filled in).
     #[serde(default)]
     pub log_config: crate::engine::logs::LogConfig,
+    /// `--read-only`: the root filesystem is mounted read-only.
+    #[serde(default, rename = "ReadonlyRootfs")]
+    pub readonly_rootfs: bool,
+    /// `--add-host HOST:IP`, as `HOST:IP`, added to `/etc/hosts`.
+    #[serde(default)]
+    pub extra_hosts: Vec<String>,
+    /// `--dns`: name servers replacing the host's in `/etc/resolv.conf`.
+    #[serde(default)]
+    pub dns: Vec<String>,
+    /// `--dns-search`: search domains replacing the host's (`.` alone: none).
+    #[serde(default)]
+    pub dns_search: Vec<String>,
+    /// `--dns-option`: resolver options replacing the host's.
+    #[serde(default)]
+    pub dns_options: Vec<String>,
+    /// `--shm-size` in bytes (0 in a record from before: the default 64 MiB).
+    #[serde(default)]
+    pub shm_size: i64,
+    /// `--ulimit`: resource limits replacing the defaults of the same name.
+    #[serde(default)]
+    pub ulimits: Vec<crate::engine::runtime::ulimits::Ulimit>,
+    /// `--group-add`: more groups (names resolved in the container's /etc/group at start).
+    #[serde(default)]
+    pub group_add: Vec<String>,
+    /// `--pid`: "" (own namespace) or `host`.
+    #[serde(default)]
+    pub pid_mode: String,
+    /// `--ipc`: `private` (the default), `shareable` or `host` ("" in a record from before).
+    #[serde(default)]
+    pub ipc_mode: String,
+    /// `--uts`: "" (own namespace) or `host`.
+    #[serde(default, rename = "UTSMode")]
+    pub uts_mode: String,
+    /// `--device`: host device nodes made in the container.
+    #[serde(default)]
+    pub devices: Vec<crate::engine::runtime::user_devices::DeviceMapping>,
 }
 
 impl HostConfig {

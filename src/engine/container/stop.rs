@@ -133,7 +133,12 @@ pub fn stop(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
     if !signal_locked(engine, id, sig, false)? {
         return Ok(());
     }
-    let secs = timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
+    // `-t` wins over the container's `--stop-timeout` (-1: without a limit).
+    let own = rec
+        .config
+        .stop_timeout
+        .map(|t| u32::try_from(t).unwrap_or(u32::MAX));
+    let secs = timeout.or(own).unwrap_or(DEFAULT_STOP_TIMEOUT);
     if wait_stopped(engine, id, Some(Duration::from_secs(secs.into())))? {
         return Ok(());
     }

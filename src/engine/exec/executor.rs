@@ -14,6 +14,8 @@ use crate::engine::monitor::executor::BerthExecutor;
 pub struct ExecExecutor {
     pub seccomp: Option<LinuxSeccomp>,
     pub capabilities: Option<LinuxCapabilities>,
+    /// With a tty: the socket the terminal's master goes to (see [`BerthExecutor`]).
+    pub console: Option<std::os::fd::RawFd>,
 }
 
 /// `caps` with CAP_SYS_ADMIN and CAP_SETPCAP added to the bounding, effective and permitted sets.
@@ -45,10 +47,13 @@ impl Executor for ExecExecutor {
                     .map_err(|e| ExecutorError::Other(format!("cannot drop capabilities: {e}")))?;
             }
         }
-        BerthExecutor.exec(spec)
+        BerthExecutor::default().exec(spec)
     }
 
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
-        BerthExecutor.validate(spec)
+        BerthExecutor {
+            console: self.console,
+        }
+        .validate(spec)
     }
 }

@@ -61,7 +61,6 @@ pub struct ExecConfig {
 pub struct ExecFiles {
     pub config: PathBuf,
     pub process: PathBuf,
-    pub console: String,
 }
 
 impl ExecFiles {
@@ -70,15 +69,13 @@ impl ExecFiles {
         ExecFiles {
             config: dir.join(format!("exec-{exec_id}.json")),
             process: dir.join(format!("exec-{exec_id}.process.json")),
-            console: format!("exec-{exec_id}.sock"),
         }
     }
 
     /// Removes the session's files (best effort).
-    pub fn remove(&self, layout: &Layout, id: &str) {
+    pub fn remove(&self) {
         let _ = std::fs::remove_file(&self.config);
         let _ = std::fs::remove_file(&self.process);
-        let _ = std::fs::remove_file(attach_dir(layout, id).join(&self.console));
     }
 }
 
@@ -128,6 +125,15 @@ pub fn build(
     })?;
     let mut process = base.clone();
     let mut env = base.env().clone().unwrap_or_default();
+    // TERM as docker sets it: xterm with -t, unless the container's own environment has one
+    // (the container's TERM=xterm from its own -t does not carry over to an exec without -t).
+    let term_set = |e: &String| e.starts_with("TERM=");
+    if !rec.config.env.iter().any(term_set) {
+        env.retain(|e| !term_set(e));
+        if opts.tty {
+            env.push("TERM=xterm".into());
+        }
+    }
     if let Some(u) = &opts.user {
         let user = users::resolve(rootfs, u)?;
         let mut oci_user = process.user().clone();
@@ -223,7 +229,7 @@ pub fn start(
     let mut monitor = match result {
         Ok(m) => m,
         Err(e) => {
-            files.remove(layout, id);
+            files.remove();
             return Err(e);
         }
     };

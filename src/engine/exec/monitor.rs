@@ -4,6 +4,7 @@
 //! relays the process's streams to the client on fd 6, sends it the exit code and removes the
 //! session's files.
 
+use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,7 +16,6 @@ use nix::unistd::Pid;
 use super::executor::ExecExecutor;
 use super::{ExecConfig, ExecFiles};
 use crate::engine::attach::server::Server;
-use crate::engine::attach::socket::attach_dir;
 use crate::engine::attach::stdio;
 use crate::engine::container::cleanup;
 use crate::engine::error::{EngineError, Result};
@@ -41,7 +41,7 @@ pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
     let (pid, io) = match started {
         Ok(s) => s,
         Err(e) => {
-            files.remove(&layout, id);
+            files.remove();
             let message = e.to_string();
             let code = executor::exit_code_for(&message);
             if let Some(s) = status.as_mut() {
@@ -51,7 +51,7 @@ pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
         }
     };
     // The session's files are not needed once the process runs.
-    files.remove(&layout, id);
+    files.remove();
     if let Some(s) = status.as_mut() {
         MonitorMessage::Started {
             pid,
@@ -92,8 +92,9 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
         .map_err(|e| EngineError::io_path("cannot read", &files.config, e))?;
     let config: ExecConfig = serde_json::from_slice(&text)
         .map_err(|e| EngineError::Runtime(format!("malformed exec config: {e}")))?;
-    let adir = attach_dir(layout, id);
-    let (plan, stdio) = stdio::prepare(&adir, &files.console, config.tty, config.interactive)?;
+    let (plan, mut stdio) = stdio::prepare(config.tty, config.interactive)?;
+    // The process's end of the terminal socket stays open here until `build` returned.
+    let console = stdio.console.take();
     let rt = cleanup::runtime_root(layout, id);
     // libcontainer names its sockets for the session in the runtime dir at random and leaves
     // them behind: one session at a time per container creates them, and removes the new ones.
@@ -115,6 +116,7 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
                     .with_executor(ExecExecutor {
                         seccomp: config.seccomp.clone(),
                         capabilities: config.capabilities.clone(),
+                        console: console.as_ref().map(|c| c.as_raw_fd()),
                     })
                     .with_root_path(&rt)?,
             )
@@ -123,6 +125,7 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
             .with_detach(true)
             .build()
     });
+    drop(console);
     // Staying behind only keeps the container's cgroup busy until this monitor exits.
     if let Err(e) = own_cgroups.leave() {
         tracing::warn!("exec monitor of {id}: {e}");

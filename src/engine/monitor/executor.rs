@@ -1,7 +1,8 @@
 //! The workload executor handed to libcontainer. Its `validate` runs inside the container (after
 //! pivot_root, before the container is reported created) and refuses a command that cannot run
 //! with Docker's wording, so `start` fails synchronously with 127 (not found) or 126 (cannot
-//! invoke) instead of the process dying later.
+//! invoke) instead of the process dying later. With a tty it then makes the container's
+//! terminal ([`super::console`]).
 
 use std::ffi::CString;
 use std::os::unix::fs::PermissionsExt;
@@ -12,7 +13,10 @@ use oci_spec::runtime::Spec;
 
 /// Runs the spec's `process.args` with `execvp`.
 #[derive(Clone, Default)]
-pub struct BerthExecutor;
+pub struct BerthExecutor {
+    /// With a tty: the socket on which [`super::console::setup`] sends the terminal's master.
+    pub console: Option<std::os::fd::RawFd>,
+}
 
 /// The exit code Docker gives a start failure described by `message` (125 when it is not about
 /// the command).
@@ -98,9 +102,12 @@ impl Executor for BerthExecutor {
         let cmd = args.first().ok_or_else(|| {
             ExecutorValidationError::ArgValidationError("no command specified".into())
         })?;
-        lookup(cmd, &search_path(spec))
-            .map(|_| ())
-            .map_err(ExecutorValidationError::ArgValidationError)
+        lookup(cmd, &search_path(spec)).map_err(ExecutorValidationError::ArgValidationError)?;
+        // Before the start signal, so that the monitor has the terminal when `build` returns.
+        if let Some(socket) = self.console {
+            super::console::setup(socket).map_err(ExecutorValidationError::ArgValidationError)?;
+        }
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod cgroup_join;
 pub mod claim;
+pub mod console;
 pub mod executor;
 pub mod init_errors;
 pub mod mount_check;
@@ -23,7 +24,7 @@ pub mod trim;
 pub mod workdir;
 
 use std::fs::File;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::time::Duration;
@@ -266,9 +267,15 @@ impl Monitor {
             crate::engine::mounts::copy_up(&snap.merged(), &rec.mounts)?;
         }
         write_etc_files(&dir, rec)?;
-        let user = users::resolve(&snap.merged(), &rec.config.user)?;
+        let mut user = users::resolve(&snap.merged(), &rec.config.user)?;
+        for gid in users::resolve_groups(&snap.merged(), &rec.host_config.group_add)? {
+            if gid != user.gid && !user.additional_gids.contains(&gid) {
+                user.additional_gids.push(gid);
+            }
+        }
         let mut spec = runtime::build_spec(rec, &user, &dir)?;
         runtime::destinations::resolve(&mut spec, &snap.merged(), rec.mounts.len())?;
+        runtime::tmpfs_mode::keep_image_modes(&mut spec, &snap.merged(), rec.mounts.len())?;
         let binds = mount_check::bind_dirs(&spec);
         workdir::ensure(
             &snap.merged(),
@@ -285,8 +292,9 @@ impl Monitor {
         let adir = attach_dir(&self.layout, &self.id);
         socket::create_dir(&adir)?;
         let listener = socket::bind(&adir, ATTACH_SOCKET)?;
-        let (plan, stdio) =
-            stdio::prepare(&adir, "console.sock", rec.config.tty, rec.config.open_stdin)?;
+        let (plan, mut stdio) = stdio::prepare(rec.config.tty, rec.config.open_stdin)?;
+        // The container's end of the terminal socket stays open here until `build` returned.
+        let console = stdio.console.take();
         // libcontainer's init process reports only its outermost error; the capture keeps
         // what it logged on the way (the cause, the path, the errno).
         let mut capture = init_errors::Capture::new().ctx("cannot create a pipe in", &rt)?;
@@ -296,7 +304,9 @@ impl Monitor {
             stdio
                 .apply(
                     ContainerBuilder::new(self.id.clone(), SyscallType::default())
-                        .with_executor(executor::BerthExecutor)
+                        .with_executor(executor::BerthExecutor {
+                            console: console.as_ref().map(|c| c.as_raw_fd()),
+                        })
                         .with_root_path(&rt)?,
                 )
                 .as_init(&dir)
@@ -304,6 +314,7 @@ impl Monitor {
                 .with_detach(true)
                 .build()
         });
+        drop(console);
         if let Err(e) = own_cgroups.leave() {
             // The container's cgroup stays busy (and is left behind) while the monitor runs.
             tracing::warn!("monitor of {}: {e}", self.id);
@@ -462,20 +473,15 @@ fn fail(status: &mut Option<File>, message: &str, code: i32) -> i32 {
 
 /// Writes the files bind-mounted at `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`.
 fn write_etc_files(dir: &Path, rec: &ContainerRecord) -> Result<()> {
-    let host_net = rec.host_config.network_mode == "host";
-    let hosts = if host_net {
-        std::fs::read_to_string("/etc/hosts").unwrap_or_default()
-    } else {
-        format!(
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n",
-            rec.config.hostname
-        )
-    };
-    let resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    use crate::engine::container::etc_files;
+    let host = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
     for (name, text) in [
-        ("hosts", hosts),
+        ("hosts", etc_files::hosts(rec, &host("/etc/hosts"))),
         ("hostname", format!("{}\n", rec.config.hostname)),
-        ("resolv.conf", resolv),
+        (
+            "resolv.conf",
+            etc_files::resolv_conf(rec, &host("/etc/resolv.conf")),
+        ),
     ] {
         let p = dir.join(name);
         std::fs::write(&p, text).ctx("cannot write", &p)?;

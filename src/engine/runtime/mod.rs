@@ -5,7 +5,11 @@ pub mod caps;
 pub mod cgroupfs;
 pub mod destinations;
 pub mod devices;
+pub mod namespaces;
 pub mod seccomp;
+pub mod tmpfs_mode;
+pub mod ulimits;
+pub mod user_devices;
 
 use std::path::Path;
 
@@ -63,7 +67,7 @@ pub fn process_args(record: &ContainerRecord) -> Result<Vec<String>> {
     Ok(args)
 }
 
-/// The environment: the record's, plus PATH, HOSTNAME and HOME when missing.
+/// The environment: the record's, plus PATH, HOSTNAME, HOME (and TERM with a tty) when missing.
 pub fn process_env(record: &ContainerRecord, user: &ResolvedUser) -> Vec<String> {
     let mut env = record.config.env.clone();
     let has = |env: &[String], k: &str| env.iter().any(|e| e.split('=').next() == Some(k));
@@ -76,12 +80,16 @@ pub fn process_env(record: &ContainerRecord, user: &ResolvedUser) -> Vec<String>
     if !has(&env, "HOME") {
         env.push(format!("HOME={}", user.home));
     }
+    // Docker's: a terminal gets TERM unless the image or the user set one.
+    if record.config.tty && !has(&env, "TERM") {
+        env.push("TERM=xterm".into());
+    }
     env
 }
 
 /// Soft and hard limit for RLIMIT_NOFILE/NPROC: podman's 1048576, never above the current hard
-/// limit (raising it needs CAP_SYS_RESOURCE).
-fn rlimits() -> Vec<Value> {
+/// limit (raising it needs CAP_SYS_RESOURCE); then the container's own `--ulimit`s.
+fn rlimits(own: &[ulimits::Ulimit]) -> Vec<Value> {
     use nix::sys::resource::{getrlimit, Resource};
     let mut out = Vec::new();
     for (name, res) in [
@@ -93,11 +101,27 @@ fn rlimits() -> Vec<Value> {
             out.push(json!({"type": name, "soft": v, "hard": v}));
         }
     }
+    // `--ulimit` replaces a default of the same name.
+    for u in own {
+        let entry = ulimits::spec_entry(u);
+        out.retain(|v| v["type"] != entry["type"]);
+        out.push(entry);
+    }
     out
 }
 
-fn mounts(dir: &Path, id: &str, cgroups: &cgroupfs::CgroupLayout, privileged: bool) -> Vec<Value> {
+fn mounts(
+    dir: &Path,
+    record: &ContainerRecord,
+    cgroups: &cgroupfs::CgroupLayout,
+    privileged: bool,
+) -> Vec<Value> {
+    let id = &record.id;
     let ro = if privileged { "rw" } else { "ro" };
+    let shm = match record.host_config.shm_size {
+        s if s > 0 => s,
+        _ => crate::engine::container::create::DEFAULT_SHM_SIZE,
+    };
     let mut m = vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc",
                "options": ["nosuid", "noexec", "nodev"]}),
@@ -105,8 +129,14 @@ fn mounts(dir: &Path, id: &str, cgroups: &cgroupfs::CgroupLayout, privileged: bo
                "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}),
         json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",
                "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}),
-        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-               "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]}),
+        if record.host_config.ipc_mode == "host" {
+            // The host's IPC namespace comes with its /dev/shm, as in docker.
+            json!({"destination": "/dev/shm", "type": "bind", "source": "/dev/shm",
+                   "options": ["rbind", "rprivate"]})
+        } else {
+            json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+                   "options": ["nosuid", "noexec", "nodev", "mode=1777", format!("size={shm}")]})
+        },
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                "options": ["nosuid", "noexec", "nodev"]}),
         json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
@@ -129,9 +159,13 @@ fn mounts(dir: &Path, id: &str, cgroups: &cgroupfs::CgroupLayout, privileged: bo
     m
 }
 
-fn resources(record: &ContainerRecord) -> Value {
+fn resources(record: &ContainerRecord, device_rules: Vec<Value>) -> Value {
     let hc = &record.host_config;
-    let mut r = json!({"devices": devices::cgroup_rules(hc.privileged)});
+    let mut rules = devices::cgroup_rules(hc.privileged);
+    if let Some(list) = rules.as_array_mut() {
+        list.extend(device_rules);
+    }
+    let mut r = json!({ "devices": rules });
     if hc.memory > 0 {
         r["memory"] = json!({"limit": hc.memory});
     }
@@ -161,16 +195,8 @@ pub fn build_spec_for(
 ) -> Result<Spec> {
     let hc = &record.host_config;
     let caps = caps::effective(&hc.cap_add, &hc.cap_drop, hc.privileged)?;
-    let mut namespaces = vec![
-        json!({"type": "pid"}),
-        json!({"type": "ipc"}),
-        json!({"type": "uts"}),
-        json!({"type": "mount"}),
-        json!({"type": "cgroup"}),
-    ];
-    if hc.network_mode != "host" {
-        namespaces.push(json!({"type": "network"}));
-    }
+    let namespaces = namespaces::for_host_config(hc);
+    let (device_nodes, device_rules) = user_devices::spec_entries(&hc.devices)?;
     let cwd = if record.config.working_dir.is_empty() {
         "/".to_string()
     } else {
@@ -185,7 +211,7 @@ pub fn build_spec_for(
         "capabilities": {
             "bounding": caps, "effective": caps, "permitted": caps,
         },
-        "rlimits": rlimits(),
+        "rlimits": rlimits(&hc.ulimits),
     });
     if hc.no_new_privileges() {
         process["noNewPrivileges"] = json!(true);
@@ -193,7 +219,7 @@ pub fn build_spec_for(
     let mut linux = json!({
         "namespaces": namespaces,
         "cgroupsPath": cgroups_path(&record.id),
-        "resources": resources(record),
+        "resources": resources(record, device_rules),
     });
     if !hc.privileged {
         linux["maskedPaths"] = json!(MASKED_PATHS);
@@ -202,17 +228,30 @@ pub fn build_spec_for(
     } else {
         linux["devices"] = Value::Array(devices::host_devices());
     }
+    if !device_nodes.is_empty() {
+        let mut all = linux["devices"].as_array().cloned().unwrap_or_default();
+        all.retain(|d| !device_nodes.iter().any(|n| n["path"] == d["path"]));
+        all.extend(device_nodes);
+        linux["devices"] = Value::Array(all);
+    }
     let spec = json!({
         "ociVersion": "1.0.2",
-        "root": {"path": dir.join("merged"), "readonly": false},
+        "root": {"path": dir.join("merged"), "readonly": hc.readonly_rootfs},
         "hostname": record.config.hostname,
         "process": process,
-        "mounts": mounts(dir, &record.id, cgroups, hc.privileged)
+        "mounts": mounts(dir, record, cgroups, hc.privileged)
             .into_iter()
             .chain(crate::engine::mounts::spec_mounts(&record.mounts))
             .collect::<Vec<_>>(),
         "linux": linux,
     });
+    let mut spec = spec;
+    if hc.uts_mode == "host" {
+        // The host's UTS namespace: its name is not the runtime's to set.
+        if let Some(o) = spec.as_object_mut() {
+            o.remove("hostname");
+        }
+    }
     serde_json::from_value(spec)
         .map_err(|e| EngineError::Runtime(format!("cannot build the runtime spec: {e}")))
 }

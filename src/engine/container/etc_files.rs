@@ -1,0 +1,172 @@
+//! The container's `/etc/hosts` and `/etc/resolv.conf`: `--add-host`, `--dns`, `--dns-search`
+//! and `--dns-option`, checked at create (docker's wording) and written by the monitor before
+//! each start.
+
+use std::net::IpAddr;
+
+use super::record::ContainerRecord;
+use crate::engine::error::{EngineError, Result};
+
+fn invalid(flag: &str, value: &str, why: &str) -> EngineError {
+    EngineError::InvalidInput(format!(
+        "invalid argument {value:?} for \"--{flag}\" flag: {why}"
+    ))
+}
+
+/// `--add-host HOST:IP` (or `HOST=IP`; an IPv6 address may be in brackets); returns `HOST:IP`.
+pub fn parse_extra_host(value: &str) -> Result<String> {
+    let (host, ip) = value
+        .split_once('=')
+        .or_else(|| value.split_once(':'))
+        .ok_or_else(|| invalid("add-host", value, "use HOST:IP, e.g. db:127.0.0.1"))?;
+    let ip_text = ip.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '#') {
+        return Err(invalid(
+            "add-host",
+            value,
+            "the host name is empty or invalid",
+        ));
+    }
+    if ip_text == "host-gateway" {
+        return Err(invalid(
+            "add-host",
+            value,
+            "host-gateway needs a bridge network, which berth does not have; give an IP address",
+        ));
+    }
+    let ip: IpAddr = ip_text.parse().map_err(|_| {
+        invalid(
+            "add-host",
+            value,
+            &format!("invalid IP address {ip_text:?}; use HOST:IP"),
+        )
+    })?;
+    Ok(format!("{host}:{ip}"))
+}
+
+/// `--dns IP`.
+pub fn check_dns(value: &str) -> Result<()> {
+    value
+        .parse::<IpAddr>()
+        .map(|_| ())
+        .map_err(|_| invalid("dns", value, &format!("{value} is not an ip address")))
+}
+
+/// `--dns-search DOMAIN` (`.` alone: no search domains).
+pub fn check_dns_search(value: &str) -> Result<()> {
+    if value == "." {
+        return Ok(());
+    }
+    let d = value.strip_suffix('.').unwrap_or(value);
+    let ok = !d.is_empty()
+        && d.len() <= 255
+        && d.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "dns-search",
+            value,
+            &format!("{value} is not a valid domain"),
+        ))
+    }
+}
+
+/// `--dns-option OPT` (as resolv.conf's `options`: one word, e.g. `ndots:2`).
+pub fn check_dns_option(value: &str) -> Result<()> {
+    if value.is_empty() || value.chars().any(char::is_whitespace) {
+        return Err(invalid(
+            "dns-option",
+            value,
+            "an option is one word, e.g. ndots:2",
+        ));
+    }
+    Ok(())
+}
+
+/// The container's `/etc/hosts`: the host's with host networking, else localhost and the
+/// container's own name; then the `--add-host` entries.
+pub fn hosts(rec: &ContainerRecord, host_hosts: &str) -> String {
+    let mut text = if rec.host_config.network_mode == "host" {
+        host_hosts.to_string()
+    } else {
+        format!(
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n",
+            rec.config.hostname
+        )
+    };
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    for e in &rec.host_config.extra_hosts {
+        // Stored as HOST:IP; the IP may hold colons, the host name cannot.
+        if let Some((host, ip)) = e.split_once(':') {
+            text.push_str(&format!("{ip}\t{host}\n"));
+        }
+    }
+    text
+}
+
+/// The container's `/etc/resolv.conf`: the host's, with its name servers, search domains and
+/// options replaced by those given.
+pub fn resolv_conf(rec: &ContainerRecord, host_resolv: &str) -> String {
+    let hc = &rec.host_config;
+    let replaced =
+        |l: &str, key: &str, given: bool| given && l.split_whitespace().next() == Some(key);
+    let mut out: Vec<String> = host_resolv
+        .lines()
+        .filter(|l| {
+            !replaced(l, "nameserver", !hc.dns.is_empty())
+                && !replaced(l, "search", !hc.dns_search.is_empty())
+                && !replaced(l, "domain", !hc.dns_search.is_empty())
+                && !replaced(l, "options", !hc.dns_options.is_empty())
+        })
+        .map(str::to_string)
+        .collect();
+    out.extend(hc.dns.iter().map(|d| format!("nameserver {d}")));
+    let search: Vec<&str> = hc
+        .dns_search
+        .iter()
+        .map(String::as_str)
+        .filter(|s| *s != ".")
+        .collect();
+    if !search.is_empty() {
+        out.push(format!("search {}", search.join(" ")));
+    }
+    if !hc.dns_options.is_empty() {
+        out.push(format!("options {}", hc.dns_options.join(" ")));
+    }
+    let mut text = out.join("\n");
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_checked_with_docker_words() {
+        assert_eq!(parse_extra_host("db:127.0.0.2").unwrap(), "db:127.0.0.2");
+        assert_eq!(parse_extra_host("v6=[::1]").unwrap(), "v6:::1");
+        for bad in ["db", "db:nope", ":127.0.0.1", "db:host-gateway"] {
+            assert!(parse_extra_host(bad).is_err(), "{bad}");
+        }
+        assert!(check_dns("1.2.3.4").is_ok());
+        assert!(check_dns("resolver")
+            .unwrap_err()
+            .to_string()
+            .contains("is not an ip address"));
+        assert!(check_dns_search("example.com").is_ok() && check_dns_search(".").is_ok());
+        assert!(check_dns_search("bad_domain!").is_err());
+        assert!(check_dns_option("ndots:2").is_ok() && check_dns_option("a b").is_err());
+    }
+}
