@@ -1,6 +1,6 @@
 //! A container's inspect object in docker's shape: the record's own fields, with the image's
-//! `Labels`, `ExposedPorts`, `Volumes` and `Healthcheck` in `Config` (a container's start as
-//! its image's) and `NetworkSettings` as docker prints it.
+//! `ExposedPorts`, `Volumes` and `Healthcheck` in `Config` (a container's start as its image's),
+//! its labels (the image's with `--label` applied) and `NetworkSettings` as docker prints it.
 
 use serde_json::{Map, Value};
 
@@ -24,6 +24,15 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Value {
     };
     if let Some(Value::Object(config)) = v.get_mut("Config") {
         for key in FROM_IMAGE {
+            // The record's labels are the image's with `--label` applied; only a record from
+            // before labels were recorded (none at all) shows its image's.
+            if *key == "Labels" && !rec.config.labels.is_empty() {
+                config.insert(
+                    key.to_string(),
+                    serde_json::to_value(&rec.config.labels).unwrap_or_default(),
+                );
+                continue;
+            }
             let from_image = image_config
                 .as_ref()
                 .and_then(|c| c.get(*key))
