@@ -48,7 +48,11 @@ struct Unwedge<'a> {
 
 impl Drop for Unwedge<'_> {
     fn drop(&mut self) {
-        let engine = self.t.engine();
+        // Never panic here: a panic while a failed test unwinds aborts the process, and the
+        // test root's own cleanup (containers, the tmpfs under containers/) would never run.
+        let Ok(engine) = berth::engine::Engine::open(self.t.root()) else {
+            return;
+        };
         for id in &self.ids {
             if let Ok(rec) = berth::engine::container::get(&engine, id) {
                 if rec.state.monitor_pid > 0 {

@@ -141,6 +141,9 @@ impl Drop for TestRoot {
             }
         }
         unmount_under(dir.path());
+        // The root's (empty) runtime directory under /run/berth, kept for the root's lifetime.
+        let layout = berth::engine::Layout::new(dir.path().join("root"));
+        let _ = std::fs::remove_dir(berth::engine::container::cleanup::runtime_root(&layout, ""));
         if let Err(e) = dir.close() {
             eprintln!("test root cleanup: {e}");
         }

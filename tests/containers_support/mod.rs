@@ -100,7 +100,15 @@ impl Drop for TestRoot {
         for m in self.mounts().iter().rev() {
             let _ = nix::mount::umount2(m.as_str(), nix::mount::MntFlags::MNT_DETACH);
         }
+        remove_runtime_dir(self.root());
     }
+}
+
+/// Removes the root's (empty) runtime directory under `/run/berth`, which the engine keeps for
+/// the root's lifetime.
+pub fn remove_runtime_dir(root: &Path) {
+    let layout = berth::engine::Layout::new(root);
+    let _ = std::fs::remove_dir(berth::engine::container::cleanup::runtime_root(&layout, ""));
 }
 
 /// Writes a busybox root filesystem into `dir`.
