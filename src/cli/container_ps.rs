@@ -120,7 +120,7 @@ fn ps_row(
         names: r.name.clone(),
         labels: image_labels(engine, &r.image_id),
         mounts: mounts(false).join(","),
-        networks: r.host_config.network_mode.clone(),
+        networks: r.host_config.network_mode.to_string(),
         local_volumes: mounts(true).len().to_string(),
         exit_code: r.state.exit_code,
     }

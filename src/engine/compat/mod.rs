@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::engine::container::NetworkMode;
+
 /// One endpoint of `NetworkSettings.Networks` (docker's `EndpointSettings`).
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -79,11 +81,9 @@ pub struct NetworkSettings {
 impl NetworkSettings {
     /// The settings of a container in network mode `mode` (`none` or `host`: no addresses of
     /// its own, as docker shows those modes), running in the namespace at `sandbox_key`.
-    pub fn for_mode(mode: &str, sandbox_key: String) -> NetworkSettings {
+    pub fn for_mode(mode: &NetworkMode, sandbox_key: String) -> NetworkSettings {
         let mut networks = BTreeMap::new();
-        if !mode.is_empty() {
-            networks.insert(mode.to_string(), EndpointSettings::default());
-        }
+        networks.insert(mode.to_string(), EndpointSettings::default());
         NetworkSettings {
             sandbox_key,
             networks,

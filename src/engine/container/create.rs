@@ -6,6 +6,7 @@ use rand::RngCore;
 use super::etc_files;
 use super::image_source::{self, ResolvedImage};
 use super::names;
+use super::network_mode::NetworkMode;
 use super::record::{Config, ContainerRecord, HostConfig, State};
 use super::store;
 use crate::engine::error::{EngineError, IoContext, Result};
@@ -142,12 +143,19 @@ pub fn build_record(
     opts: &CreateOptions,
     img: &ResolvedImage,
 ) -> Result<ContainerRecord> {
-    let network = opts.network.clone().unwrap_or_else(|| "none".into());
-    if network != "none" && network != "host" {
-        return Err(EngineError::InvalidInput(format!(
-            "network mode {network:?} is not supported: use --network none or --network host"
-        )));
-    }
+    // Only `none` (the default) and `host` exist so far; the rest, and what is no mode at
+    // all, get the one message naming what works.
+    let network = match opts.network.as_deref().map(str::parse::<NetworkMode>) {
+        None => NetworkMode::None,
+        Some(Ok(m @ (NetworkMode::None | NetworkMode::Host))) => m,
+        Some(Ok(NetworkMode::Bridge | NetworkMode::Container(_) | NetworkMode::Named(_)))
+        | Some(Err(_)) => {
+            return Err(EngineError::InvalidInput(format!(
+                "network mode {:?} is not supported: use --network none or --network host",
+                opts.network.as_deref().unwrap_or_default()
+            )));
+        }
+    };
     if let Some(w) = &opts.workdir {
         if !w.starts_with('/') {
             return Err(EngineError::InvalidInput(format!(
@@ -460,11 +468,17 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        assert!(bad(CreateOptions {
-            network: Some("bridge".into()),
-            ..Default::default()
-        })
-        .contains("not supported"));
+        for net in ["bridge", "default", "container:web", "backend", "a b", ""] {
+            let msg = bad(CreateOptions {
+                network: Some(net.into()),
+                ..Default::default()
+            });
+            assert!(
+                msg.contains(&format!("network mode {net:?} is not supported"))
+                    && msg.contains("--network none or --network host"),
+                "{msg}"
+            );
+        }
         assert!(bad(CreateOptions {
             workdir: Some("rel".into()),
             ..Default::default()

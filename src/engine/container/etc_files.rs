@@ -93,7 +93,7 @@ pub fn check_dns_option(value: &str) -> Result<()> {
 /// The container's `/etc/hosts`: the host's with host networking, else localhost and the
 /// container's own name; then the `--add-host` entries.
 pub fn hosts(rec: &ContainerRecord, host_hosts: &str) -> String {
-    let mut text = if rec.host_config.network_mode == "host" {
+    let mut text = if rec.host_config.network_mode.is_host() {
         host_hosts.to_string()
     } else {
         format!(

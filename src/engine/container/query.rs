@@ -213,7 +213,7 @@ pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
         },
         "Mounts": rec.mounts,
         "Config": rec.config,
-        "NetworkSettings": {"Networks": {rec.host_config.network_mode.clone(): {}}},
+        "NetworkSettings": {"Networks": {rec.host_config.network_mode.to_string(): {}}},
     })
 }
 

@@ -118,8 +118,8 @@ pub struct Config {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct HostConfig {
-    /// `none` (private loopback-only namespace) or `host`.
-    pub network_mode: String,
+    /// `none` (private loopback-only namespace) or `host`; stored as docker's string.
+    pub network_mode: super::NetworkMode,
     /// Memory limit in bytes; 0 = unlimited.
     pub memory: i64,
     /// CPU limit in billionths of a CPU; 0 = unlimited.

@@ -1,5 +1,6 @@
 use super::*;
 use crate::engine::container::record::{Config, HostConfig, State};
+use crate::engine::container::NetworkMode;
 
 fn record() -> ContainerRecord {
     ContainerRecord {
@@ -16,7 +17,7 @@ fn record() -> ContainerRecord {
             ..Default::default()
         },
         host_config: HostConfig {
-            network_mode: "none".into(),
+            network_mode: NetworkMode::None,
             ..Default::default()
         },
         state: State {

@@ -341,7 +341,7 @@ impl Monitor {
             .pid()
             .ok_or_else(|| EngineError::Runtime("the runtime reported no container pid".into()))?
             .as_raw();
-        if rec.host_config.network_mode != "host" {
+        if !rec.host_config.network_mode.is_host() {
             netns::loopback_up(pid)?;
         }
         let io = plan.connect()?;

@@ -269,6 +269,7 @@ pub fn write_spec(spec: &Spec, dir: &Path) -> Result<()> {
 mod tests {
     use super::*;
     use crate::engine::container::record::{Config, HostConfig, State};
+    use crate::engine::container::NetworkMode;
 
     fn record() -> ContainerRecord {
         ContainerRecord {
@@ -285,7 +286,7 @@ mod tests {
                 ..Default::default()
             },
             host_config: HostConfig {
-                network_mode: "none".into(),
+                network_mode: NetworkMode::None,
                 memory: 64 << 20,
                 nano_cpus: 500_000_000,
                 pids_limit: Some(50),
@@ -341,7 +342,7 @@ mod tests {
     #[test]
     fn host_network_and_privileged() {
         let mut r = record();
-        r.host_config.network_mode = "host".into();
+        r.host_config.network_mode = NetworkMode::Host;
         r.host_config.privileged = true;
         let v = serde_json::to_value(build_spec(&r, &user(), Path::new("/b")).unwrap()).unwrap();
         assert_eq!(v["linux"]["namespaces"].as_array().unwrap().len(), 5);

@@ -51,7 +51,7 @@ pub fn for_host_config(hc: &HostConfig) -> Vec<Value> {
     }
     out.push(json!({"type": "mount"}));
     out.push(json!({"type": "cgroup"}));
-    if hc.network_mode != "host" {
+    if !hc.network_mode.is_host() {
         out.push(json!({"type": "network"}));
     }
     out
@@ -60,6 +60,7 @@ pub fn for_host_config(hc: &HostConfig) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::container::NetworkMode;
 
     #[test]
     fn modes_default_like_docker_and_refuse_the_rest() {
@@ -75,7 +76,7 @@ mod tests {
         assert!(modes(None, Some("none"), None).is_err());
         assert!(modes(None, None, Some("private")).is_err());
         let hc = HostConfig {
-            network_mode: "none".into(),
+            network_mode: NetworkMode::None,
             pid_mode: "host".into(),
             ipc_mode: "private".into(),
             ..Default::default()
