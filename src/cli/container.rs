@@ -351,7 +351,7 @@ fn prune(engine: &Engine, a: &PruneArgs) -> anyhow::Result<i32> {
     writeln!(
         out,
         "Total reclaimed space: {}",
-        super::progress::human_size(space)
+        super::volume::human_size(space)
     )?;
     Ok(0)
 }

@@ -173,7 +173,7 @@ fn prune(engine: &Engine, force: bool, all: bool) -> anyhow::Result<i32> {
     writeln!(
         out,
         "Total reclaimed space: {}",
-        human_size(report.reclaimed)
+        super::volume::human_size(report.reclaimed)
     )?;
     Ok(0)
 }

@@ -8,7 +8,9 @@ use crate::engine::{LayerProgress, LayerState};
 
 const BAR_WIDTH: usize = 50;
 
-/// Docker's size format: decimal units, three significant digits (`4.26MB`).
+/// Docker's three-digit size (`HumanSizeWithPrecision(…, 3)`: `4.26MB`), as in pull progress and
+/// the `images` SIZE column. "Total reclaimed space" uses its four-digit `HumanSize`,
+/// [`super::volume::human_size`].
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
     let mut v = bytes as f64;

@@ -27,7 +27,9 @@ pub fn open(root: &Path, path: &str, flags: i32) -> std::io::Result<File> {
     open_at(&dir, path.as_ref(), flags)
 }
 
-fn open_at(dir: &File, path: &OsStr, flags: i32) -> std::io::Result<File> {
+/// [`open`] under an already open root directory `dir` (for callers that walk many paths of
+/// one root).
+pub fn open_at(dir: &File, path: &OsStr, flags: i32) -> std::io::Result<File> {
     let rel = path.as_bytes();
     let rel = rel.strip_prefix(b"/").unwrap_or(rel);
     let rel = CString::new(if rel.is_empty() { b"." } else { rel })

@@ -4,8 +4,8 @@
 //! symlink in the image (`/app -> /../../etc`) resolves inside the rootfs, never on the host,
 //! and each new directory is made relative to its parent's descriptor.
 
-use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::fs::File;
+use std::os::fd::AsRawFd;
 use std::path::{Component, Path};
 
 use nix::errno::Errno;
@@ -13,35 +13,12 @@ use nix::sys::stat::{mkdirat, Mode};
 use nix::unistd::{fchownat, Gid, Uid};
 
 use crate::engine::error::{EngineError, Result};
+use crate::engine::inroot;
 
-/// Opens the directory `path` (absolute inside the container) under the directory `root`.
-fn open_dir_in_root(root: &OwnedFd, path: &str) -> nix::Result<OwnedFd> {
-    let rel = CString::new(path.trim_start_matches('/')).map_err(|_| Errno::EINVAL)?;
-    let rel = if rel.as_bytes().is_empty() {
-        c".".to_owned()
-    } else {
-        rel
-    };
-    // SAFETY: open_how is a plain C struct for which all-zero bytes are a valid value.
-    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
-    how.flags = (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64;
-    how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
-    // SAFETY: openat2 reads `rel` (NUL-terminated) and `how` (of the size we pass), both alive
-    // for the call, and returns a new descriptor or -1.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            root.as_raw_fd(),
-            rel.as_ptr(),
-            &how as *const libc::open_how,
-            std::mem::size_of::<libc::open_how>(),
-        )
-    };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: the kernel just returned this descriptor to us.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+/// Opens the directory `path` (absolute inside the container) under the open root `root`.
+fn open_dir_in_root(root: &File, path: &str) -> nix::Result<File> {
+    inroot::open_at(root, path.as_ref(), libc::O_PATH | libc::O_DIRECTORY)
+        .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
 }
 
 /// Lexically cleaned components of an absolute container path (`..` at the top stays there).
@@ -99,14 +76,12 @@ fn create(
             e.desc().to_lowercase()
         ))
     };
-    let root = nix::fcntl::open(
-        base,
-        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    // SAFETY: `open` just returned this descriptor and nothing else owns it.
-    .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
-    .map_err(|e| fail("cannot open the root filesystem", e))?;
+    let root = File::open(base).map_err(|e| {
+        fail(
+            "cannot open the root filesystem",
+            Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+        )
+    })?;
     let mut path = String::new();
     for &part in parts {
         let name = part.to_string_lossy();
