@@ -42,8 +42,21 @@ impl StateStore {
         };
         let conn = Connection::open(path).map_err(damage)?;
         conn.busy_timeout(Duration::from_secs(60)).map_err(damage)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(damage)?;
+        // Turning a new database to WAL takes an exclusive lock without calling the busy
+        // handler: when several processes open a fresh root at once (a `run` and the `logs`
+        // polling it), the losers see SQLITE_BUSY at once. Wait for the winner instead.
+        let started = std::time::Instant::now();
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && started.elapsed() < Duration::from_secs(60) =>
+                {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                r => break r.map_err(damage)?,
+            }
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(damage)?;
         conn.pragma_update(None, "foreign_keys", "ON")
@@ -129,6 +142,29 @@ impl StateStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_openers_of_a_fresh_database_all_succeed() {
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("state.db");
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(12));
+            let openers: Vec<_> = (0..12)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        StateStore::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for o in openers {
+                o.join()
+                    .unwrap()
+                    .expect("a concurrent open of a new database");
+            }
+        }
+    }
 
     #[test]
     fn writes_bump_generation_and_survive_reopen() {
