@@ -58,23 +58,15 @@ fn size_cell(engine: &Engine, rec: &ContainerRecord, image_sizes: &HashMap<Strin
     format!("{} (virtual {})", human_size(rw), human_size(rw + image))
 }
 
-/// The labels of image `image_id` (a container's start as its image's), as `k=v,…`.
-fn image_labels(engine: &Engine, image_id: &str) -> String {
-    if image_id.is_empty() {
-        return String::new();
-    }
-    let Ok(v) = engine.inspect_image(image_id) else {
-        return String::new();
-    };
-    let mut labels: Vec<String> = v["Config"]["Labels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    labels.sort();
+/// A container's labels (its image's with `--label` applied) as docker's `ps` prints them,
+/// `k=v,…` in key order.
+fn labels_cell(r: &ContainerRecord) -> String {
+    let labels: Vec<String> = r
+        .config
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     labels.join(",")
 }
 
@@ -118,7 +110,7 @@ fn ps_row(
             String::new()
         },
         names: r.name.clone(),
-        labels: image_labels(engine, &r.image_id),
+        labels: labels_cell(r),
         mounts: mounts(false).join(","),
         networks: r.host_config.network_mode.to_string(),
         local_volumes: mounts(true).len().to_string(),

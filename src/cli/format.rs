@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::format_funcs::{self, to_gtmpl};
+use super::format_print;
 use super::table;
 use crate::engine::EngineError;
 
@@ -45,7 +46,8 @@ impl Format {
         };
         let mut template = Template::default();
         template.add_funcs(format_funcs::FUNCS);
-        template.parse(body.as_str()).map_err(|e| {
+        template.add_funcs(format_funcs::GO_PRINTING);
+        template.parse(format_print::rewrite(&body)).map_err(|e| {
             EngineError::InvalidInput(format!(
                 "template parsing error in --format {raw:?}: {e}: see the Go text/template syntax \
                  (e.g. '{{{{.ID}}}}\\t{{{{.Names}}}}')"
