@@ -248,6 +248,17 @@ fn inspect_finds_any_object_and_formats_it() {
         f(&["inspect", "-f", "{{index .Config.Labels \"k\"}}", "web"]),
         "v\n"
     );
+    // `--size` adds the writable layer and the whole root's sizes; without it they are absent.
+    let sizes = f(&["inspect", "-s", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "web"]);
+    let (rw, root_fs) = sizes.trim().split_once(' ').expect("two sizes");
+    assert_eq!(rw, "0", "{sizes}");
+    assert!(root_fs.parse::<u64>().expect("a number") > 0, "{sizes}");
+    let err = fails(&root, &["inspect", "-f", "{{.SizeRw}}", "web"], 125);
+    assert!(err.contains("no field \"SizeRw\""), "{err}");
+    assert!(
+        !err.contains("String("),
+        "the error dumps the object: {err}"
+    );
     // Lists, maps and nil print as Go prints them, not in Rust's debug form.
     assert_eq!(
         f(&["inspect", "-f", "{{.Config.Labels}}", "web"]),

@@ -52,10 +52,13 @@ fn command_cell(rec: &ContainerRecord, no_trunc: bool) -> String {
 
 /// Docker's SIZE cell: the writable layer, and with the image under it.
 fn size_cell(engine: &Engine, rec: &ContainerRecord, image_sizes: &HashMap<String, u64>) -> String {
-    let upper = engine.layout().container_dir(&rec.id).join("upper");
-    let rw = crate::engine::staging::disk_usage(&upper);
     let image = image_sizes.get(&rec.image_id).copied().unwrap_or(0);
-    format!("{} (virtual {})", human_size(rw), human_size(rw + image))
+    let size = ct::disk::size(engine, rec, Some(image));
+    format!(
+        "{} (virtual {})",
+        human_size(size.rw),
+        human_size(size.root_fs)
+    )
 }
 
 /// A container's labels (its image's with `--label` applied) as docker's `ps` prints them,

@@ -146,6 +146,13 @@ fn execute(template: &Template, source: &str, value: &Json) -> Result<String, En
     template
         .render(&Context::from(to_gtmpl(value, false)))
         .map_err(|e| {
+            // gtmpl's missing-field error carries the whole object in Rust's debug form.
+            let e = match e {
+                gtmpl::error::ExecError::NoFiledFor(name, _) => {
+                    format!("no field {name:?}")
+                }
+                other => other.to_string(),
+            };
             EngineError::InvalidInput(format!(
                 "template: --format {source:?} failed: {e}: name the fields the object has \
                  (see --format '{{{{json .}}}}')"
