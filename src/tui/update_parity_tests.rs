@@ -335,3 +335,35 @@ fn inspect_search_jumps_between_matches() {
     press(&mut a, KeyCode::Esc);
     assert!(a.popup.is_none());
 }
+
+/// Item 17: a prune dialog names what goes, how many and how much space; nothing to prune is
+/// said without a dialog.
+#[test]
+fn prune_dialogs_count_and_size_what_goes() {
+    use crate::tui::popup::{Confirm, Popup};
+    let mut a = loaded(120, 30);
+    ch(&mut a, 'X');
+    let Some(Popup::Confirm(Confirm { title, items, .. })) = &a.popup else {
+        panic!("{:?}", a.popup)
+    };
+    assert_eq!(title, "Prune 3 containers?");
+    assert_eq!(items[..3], ["db", "job", "worker"]);
+    assert_eq!(items[3], "This removes 3 stopped containers.");
+    press(&mut a, KeyCode::Esc);
+    ch(&mut a, '2');
+    ch(&mut a, 'X');
+    let Some(Popup::Confirm(Confirm { title, items, .. })) = &a.popup else {
+        panic!("{:?}", a.popup)
+    };
+    assert_eq!(title, "Prune 2 images?");
+    assert!(
+        items.last().unwrap().contains("freeing up to 88 MB"),
+        "{items:?}"
+    );
+    press(&mut a, KeyCode::Esc);
+    // The volumes are named, not anonymous: nothing for prune.
+    ch(&mut a, '3');
+    assert!(ch(&mut a, 'X').is_empty());
+    assert!(a.popup.is_none());
+    assert!(a.status.as_ref().unwrap().text.contains("nothing to prune"));
+}
