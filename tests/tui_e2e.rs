@@ -437,8 +437,8 @@ fn image_prune_removes_every_image_no_container_uses_as_it_says() {
     tmux.keys(&["2"]);
     tmux.wait_for(&reference);
     tmux.keys(&["X"]);
-    let s = tmux.wait_for("Prune images?");
-    assert!(s.contains("all images no container uses"), "{s}");
+    let s = tmux.wait_for("Prune 1 image?");
+    assert!(s.contains("This removes 1 image no container uses"), "{s}");
     tmux.keys(&["y"]);
     // A tagged image no container uses is unused: the prune the popup promised removes it.
     tmux.wait_for("removed 1 unused image");
