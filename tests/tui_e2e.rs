@@ -664,3 +664,30 @@ fn y_puts_the_selected_id_on_the_clipboard_through_osc_52() {
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }
+
+#[test]
+fn details_tabs_show_env_and_live_processes() {
+    let root = TestRoot::new();
+    run_box(
+        &root,
+        "tabbed",
+        &["-e", "GREETING=hello-tabs"],
+        "sleep 300 & sleep 301; wait",
+    );
+    let tmux = Tmux::start(&script(&root), 140, 30);
+    tmux.wait("tabbed running", |s| {
+        s.contains("tabbed") && s.contains("running")
+    });
+    tmux.keys(&["v"]);
+    tmux.wait_for("hello-tabs");
+    for _ in 0..4 {
+        tmux.keys(&["v"]);
+    }
+    let s = tmux.wait("processes", |s| {
+        s.contains("PPID") && s.contains("sleep 301")
+    });
+    assert!(s.contains("sleep 300"), "{s}");
+    root.berth_ok(["rm", "-f", "tabbed"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}

@@ -232,6 +232,13 @@ impl Default for Keymap {
                 None,
             ),
             b(
+                A::DetailsTab,
+                C::List,
+                &[k('v')],
+                "details: next tab (env, mounts, labels, network, processes; image layers)",
+                Some("details tab"),
+            ),
+            b(
                 A::Copy,
                 C::List,
                 &[k('y')],

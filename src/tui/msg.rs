@@ -100,6 +100,10 @@ pub enum Output {
     Volumes(Result<Vec<VolumeRow>, String>),
     /// Pretty JSON of an inspect.
     Inspect(Result<String, String>),
+    /// The inspect JSON of the object the details pane shows.
+    Details(Result<String, String>),
+    /// A container's processes: a header row, then one row a process.
+    Top(Result<Vec<Vec<String>>, String>),
     /// An action finished: `Ok(what was done)` or `Err(what failed and why)`.
     Done(Result<String, String>),
     /// A container was created and started by the run form.
@@ -166,6 +170,17 @@ pub enum Cmd {
     Inspect {
         job: JobId,
         kind: Kind,
+        id: String,
+    },
+    /// The inspect data of the details pane.
+    Details {
+        job: JobId,
+        kind: Kind,
+        id: String,
+    },
+    /// A running container's processes.
+    Top {
+        job: JobId,
         id: String,
     },
     Pull {

@@ -261,6 +261,7 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Remove => remove(app),
         Action::Inspect => inspect(app),
         Action::Copy => copy_id(app),
+        Action::DetailsTab => super::details::next_tab(app),
         Action::Shell | Action::Attach => {
             // One container: the one shown alone in the logs, else the selected one.
             let target = match app.logs.targets.as_slice() {

@@ -367,3 +367,54 @@ fn prune_dialogs_count_and_size_what_goes() {
     assert!(a.popup.is_none());
     assert!(a.status.as_ref().unwrap().text.contains("nothing to prune"));
 }
+
+/// Item 16: the details pane's tabs load the selected object's inspect when shown, follow the
+/// selection, and refresh the processes every two seconds.
+#[test]
+fn details_tabs_load_follow_the_selection_and_refresh_processes() {
+    use crate::tui::details::Tab;
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let web = a.containers.selected_item().unwrap().id.clone();
+    let cmds = ch(&mut a, 'v');
+    assert_eq!(a.details.tab, Tab::Env);
+    let [Cmd::Details { job, kind, id }] = &cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!((*kind, id.as_str()), (Kind::Container, web.as_str()));
+    let json = r#"{"Config": {"Env": ["A=1"]}}"#.to_string();
+    update(&mut a, Msg::Job(*job, Output::Details(Ok(json))));
+    assert!(matches!(a.details.data, Some(Ok(_))));
+    // Another row: its own data is asked for.
+    let cmds = ch(&mut a, 'j');
+    assert!(
+        matches!(&cmds[..], [Cmd::Details { id, .. }] if *id != web),
+        "{cmds:?}"
+    );
+    assert!(a.details.data.is_none(), "the old row's data is not shown");
+    // Processes: asked at once and again two seconds after the answer.
+    for _ in 0..4 {
+        ch(&mut a, 'v');
+    }
+    assert_eq!(a.details.tab, Tab::Processes);
+    let top = a.details.top_job;
+    assert_ne!(top, 0);
+    let now = a.now;
+    update(
+        &mut a,
+        Msg::Job(
+            top,
+            Output::Top(Ok(vec![vec!["PID".into()], vec!["1".into()]])),
+        ),
+    );
+    assert!(update(&mut a, Msg::Tick(now + chrono::Duration::seconds(1))).is_empty());
+    let cmds = update(&mut a, Msg::Tick(now + chrono::Duration::seconds(2)));
+    assert!(matches!(&cmds[..], [Cmd::Top { .. }]), "{cmds:?}");
+    // Images have their own tabs: Processes falls back to the summary.
+    ch(&mut a, '2');
+    assert_eq!(
+        a.details
+            .tab_for(crate::tui::details::selected(&a).unwrap().0),
+        Tab::Summary
+    );
+}
