@@ -336,6 +336,7 @@ impl Backend for Engine {
         start: bool,
         cols: u16,
         rows: u16,
+        exec: Option<crate::tui::msg::Exec>,
     ) -> BoxFuture<'static, Result<ShellIo, String>> {
         let engine = self.clone();
         async move {
@@ -353,6 +354,8 @@ impl Backend for Engine {
                 session::start_attached(&engine, &container, rows, cols).await
             } else if attach {
                 session::open_attach(&engine, &container, rows, cols).await
+            } else if let Some(x) = exec {
+                session::open_command(&engine, &container, x.cmd, x.user, rows, cols).await
             } else {
                 session::open_shell(&engine, &container, rows, cols).await
             }
