@@ -10,7 +10,7 @@ use super::container_run::{self, CreateArgs, RunArgs};
 use super::Cli;
 use crate::engine::container as ct;
 use crate::engine::logs::{LogOptions, Stream};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, ErrorKind};
 
 /// Container commands: the verbs at the top level (`berth ps`) and the management form
 /// (`berth container ls`), as docker has both.
@@ -254,11 +254,10 @@ fn each_with(
         match result {
             Ok(()) => println!("{r}"),
             Err(e) => {
-                eprintln!("Error: {e:#}");
-                let missing = matches!(
-                    e.downcast_ref::<EngineError>(),
-                    Some(EngineError::NotFound(_))
-                );
+                eprintln!("Error: {}", super::message(&e));
+                let missing = e
+                    .downcast_ref::<EngineError>()
+                    .is_some_and(|e| e.is(ErrorKind::NotFound));
                 if !(missing_ok && missing) {
                     code = 1;
                 }
@@ -368,7 +367,7 @@ async fn pull_image(
     use std::io::IsTerminal;
     let stored = match engine.image(image) {
         Ok(_) => true,
-        Err(EngineError::NotFound(_)) => false,
+        Err(e) if e.is(ErrorKind::NotFound) => false,
         Err(e) => return Err(e.into()),
     };
     match (policy, stored) {
@@ -526,7 +525,7 @@ fn wait(engine: &Engine, refs: &[String]) -> anyhow::Result<i32> {
         match ct::resolve(engine, r).and_then(|id| ct::wait(engine, &id)) {
             Ok(exit) => println!("{exit}"),
             Err(e) => {
-                eprintln!("Error: {e:#}");
+                eprintln!("Error: {e}");
                 code = 1;
             }
         }
@@ -564,7 +563,7 @@ fn logs(engine: &Engine, args: &LogsArgs) -> anyhow::Result<i32> {
     let entries = match ct::logs(engine, &id, options, follow) {
         Ok(entries) => entries,
         // docker: a driver that keeps nothing is an error of the request (exit 1).
-        Err(e @ EngineError::InvalidState(_)) => {
+        Err(e) if e.is(ErrorKind::InvalidState) => {
             eprintln!("Error: {e}");
             return Ok(1);
         }

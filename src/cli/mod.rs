@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::engine::{layout, Engine, EngineError};
+use crate::engine::{layout, Engine, EngineError, ErrorKind};
 
 /// berth: a container manager with its own daemonless engine. Run with no command for the TUI.
 #[derive(Debug, Parser)]
@@ -212,15 +212,28 @@ pub async fn run(cli: Cli) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => match report(&e) {
-            125 if !creates && matches!(e.downcast_ref(), Some(EngineError::NotFound(_))) => 1,
+            125 if !creates
+                && e.downcast_ref::<EngineError>()
+                    .is_some_and(|e| e.is(ErrorKind::NotFound)) =>
+            {
+                1
+            }
             code => code,
         },
     }
 }
 
+/// An error's text for the user: the contexts the CLI added, then the engine's message (which
+/// already ends with its causes, so they show once).
+pub fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    let _ = crate::engine::error::render(e.as_ref(), &mut out);
+    out
+}
+
 /// Prints an error the way docker does and returns its exit code (125 for engine errors).
 pub fn report(e: &anyhow::Error) -> i32 {
-    eprintln!("Error: {e:#}");
+    eprintln!("Error: {}", message(e));
     match e.downcast_ref::<EngineError>() {
         Some(engine) => engine.exit_code(),
         None => 125,

@@ -36,7 +36,7 @@ use tokio::sync::broadcast;
 pub use distribution::manifest::Platform;
 pub use distribution::pull::{PullOptions, PullResult};
 pub use distribution::reference::ImageRef;
-pub use error::{EngineError, Result};
+pub use error::{EngineError, ErrorKind, Result};
 pub use events::{EngineEvent, LayerProgress, LayerState};
 pub use image::gc::{PruneReport, RemoveReport};
 pub use image::{ImageConfig, ImageRecord, ImageSummary, LayerRecord};

@@ -25,7 +25,7 @@ use tokio::net::UnixStream;
 use super::client;
 use super::frame::{Frame, FrameBuffer};
 use crate::engine::container;
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::exec::{self, ExecOptions};
 use crate::engine::{shell, Engine};
 
@@ -233,5 +233,5 @@ pub async fn open_shell(engine: &Engine, id: &str, rows: u16, cols: u16) -> Resu
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| EngineError::Runtime(format!("internal task failed: {e}")))?
+        .map_err(|e| EngineError::caused(ErrorKind::Runtime, "internal task failed", e))?
 }

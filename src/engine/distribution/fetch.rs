@@ -10,7 +10,7 @@ use super::backoff::{backoff, ATTEMPTS};
 use super::manifest::Descriptor;
 use super::registry::RegistryClient;
 use crate::engine::content::{ContentStore, Ingest};
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 
 /// Downloads `desc` into `store` unless present. `progress` gets the bytes done so far. Returns
 /// true when bytes were fetched. `image` names the image in errors. Stops early with an error
@@ -113,7 +113,7 @@ async fn download(
 }
 
 fn cancelled() -> EngineError {
-    EngineError::Registry("download cancelled because another layer failed".into())
+    EngineError::Cancelled("download cancelled because another layer failed".into())
 }
 
 /// Runs blocking store work (waiting for a blob's lock, syncing) off the async threads.
@@ -123,5 +123,5 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| EngineError::Registry(format!("{what} task failed: {e}")))?
+        .map_err(|e| EngineError::caused(ErrorKind::Registry, format!("{what} task failed"), e))?
 }
