@@ -196,12 +196,8 @@ pub fn run_interactive(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     let opts = create.options()?;
     let id = super::container_run::create_with(engine, create, &opts)?;
     let (ours, theirs) = client::pair()?;
-    if let Err(e) = ct::start_with(engine, &id, false, Some(OwnedFd::from(theirs))) {
-        if create.rm {
-            let _ = ct::remove(engine, &id, true);
-        }
-        return Err(e.into());
-    }
+    // A `--rm` container whose start fails is removed by the engine.
+    ct::start_new(engine, &id, false, Some(OwnedFd::from(theirs)))?;
     let outcome = relay(
         ours,
         &ClientOptions {

@@ -441,17 +441,12 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     if !args.detach {
         let _ = FOREGROUND.set(id.clone());
     }
-    match container::start(engine, &id, !args.detach) {
-        Ok(Some(child)) => relay_streams(child, [streams[1], streams[2]]),
-        Ok(None) => {
+    // A `--rm` container whose start fails is removed by the engine.
+    match container::start_new(engine, &id, !args.detach, None)? {
+        Some(child) => relay_streams(child, [streams[1], streams[2]]),
+        None => {
             println!("{id}");
             Ok(0)
-        }
-        Err(e) => {
-            if args.create.rm {
-                let _ = container::remove(engine, &id, true);
-            }
-            Err(e.into())
         }
     }
 }

@@ -98,13 +98,20 @@ impl Engine {
 }
 
 /// Runs blocking engine work (SQLite, file system, locks, spawning monitors) on tokio's blocking
-/// pool, for the async API the TUI uses.
+/// pool: the one way the engine's async API calls its blocking operations.
 pub async fn blocking<T: Send + 'static>(
     engine: &Engine,
     f: impl FnOnce(&Engine) -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let engine = engine.clone();
-    tokio::task::spawn_blocking(move || f(&engine))
+    off_thread(move || f(&engine)).await
+}
+
+/// Like [`blocking`], for work that needs no engine handle (a blob's lock, a socket connect).
+pub(crate) async fn off_thread<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| EngineError::io("engine task failed", std::io::Error::other(e)))?
+        .map_err(|e| EngineError::caused(ErrorKind::Runtime, "engine task failed", e))?
 }
