@@ -219,14 +219,6 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, EngineEr
     )))
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> anyhow::Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| anyhow::anyhow!("internal task failed: {e}"))?
-}
-
 /// Runs `f` on each container reference and prints it after each success (Docker's behaviour
 /// for multi-target verbs: the targets that worked are listed even when others fail), reports
 /// failures, and returns 1 if any failed.
@@ -291,7 +283,7 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         }
         ContainerCommand::Container(ContainerSub::Prune(a)) => {
             let engine = cli.engine()?;
-            return blocking(move || prune(&engine, &a)).await;
+            return tokio::task::spawn_blocking(move || prune(&engine, &a)).await?;
         }
     };
     let engine = cli.engine()?;
@@ -326,7 +318,7 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         ct::limits::check(opts.memory, opts.cpus)?;
         pull_image(&engine, a.image(), a.tls_verify, &a.pull).await?;
     }
-    blocking(move || run_blocking(&engine, verb)).await
+    tokio::task::spawn_blocking(move || run_blocking(&engine, verb)).await?
 }
 
 /// `container prune`: asks first unless `-f` (a "no" or end of input cancels with exit 0, as
@@ -350,7 +342,7 @@ fn prune(engine: &Engine, a: &PruneArgs) -> anyhow::Result<i32> {
     writeln!(
         out,
         "Total reclaimed space: {}",
-        super::volume::human_size(space)
+        crate::engine::compat::units::human_size(space)
     )?;
     Ok(0)
 }

@@ -281,44 +281,7 @@ async fn prune(engine: &Engine, a: &PruneArgs) -> anyhow::Result<i32> {
     writeln!(
         out,
         "Total reclaimed space: {}",
-        human_size(report.space_reclaimed)
+        crate::engine::compat::units::human_size(report.space_reclaimed)
     )?;
     Ok(0)
-}
-
-/// Docker's human sizes: decimal units, four significant digits (`1.536kB`, `12.35MB`).
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
-    if bytes < 1000 {
-        return format!("{bytes}B");
-    }
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    let int_digits = (value.log10().floor() as usize) + 1;
-    let text = format!("{:.*}", 4usize.saturating_sub(int_digits), value);
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &text
-    };
-    format!("{text}{}", UNITS[unit])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_size;
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_size(0), "0B");
-        assert_eq!(human_size(999), "999B");
-        assert_eq!(human_size(1000), "1kB");
-        assert_eq!(human_size(1536), "1.536kB");
-        assert_eq!(human_size(12_345_678), "12.35MB");
-        assert_eq!(human_size(999_999_999), "1000MB");
-    }
 }

@@ -25,6 +25,7 @@ pub mod state;
 pub mod state_file;
 pub mod state_schema;
 pub mod system_check;
+pub mod system_info;
 pub mod users;
 pub mod volume;
 
