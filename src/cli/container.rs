@@ -6,6 +6,7 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
+use super::container_ps::PsArgs;
 use super::container_run::{self, CreateArgs, RunArgs};
 use super::Cli;
 use crate::engine::container as ct;
@@ -132,34 +133,6 @@ pub struct RmArgs {
     pub volumes: bool,
     #[arg(required = true)]
     pub containers: Vec<String>,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct PsArgs {
-    /// Show all containers (default shows just running)
-    #[arg(short = 'a', long)]
-    pub all: bool,
-    /// Only display container ids
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-    /// Format: table (default), json, or a Go template ('table {{.ID}}\t{{.Names}}')
-    #[arg(long)]
-    pub format: Option<String>,
-    /// Filter output (status=, name=, id=, exited=, ancestor=, before=, since=, volume=, label=)
-    #[arg(short = 'f', long = "filter")]
-    pub filter: Vec<String>,
-    /// Don't truncate output
-    #[arg(long = "no-trunc")]
-    pub no_trunc: bool,
-    /// Show n last created containers (includes all states)
-    #[arg(short = 'n', long = "last", value_name = "N")]
-    pub last: Option<usize>,
-    /// Show the latest created container (includes all states)
-    #[arg(short = 'l', long)]
-    pub latest: bool,
-    /// Display total file sizes
-    #[arg(short = 's', long)]
-    pub size: bool,
 }
 
 #[derive(Debug, Clone, Args)]

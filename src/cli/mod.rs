@@ -12,8 +12,10 @@ pub mod format_print;
 pub mod image;
 pub mod inspect;
 pub mod login;
+pub mod mount_args;
 pub mod progress;
 pub mod prompt;
+pub mod relay;
 pub mod system;
 pub mod table;
 pub mod terminal;
@@ -188,7 +190,7 @@ pub fn run_without_runtime(cli: &Cli) -> Option<i32> {
 /// Runs a CLI command (or the TUI) and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
-        None => crate::tui::run(&cli).await,
+        None => crate::tui::run(&cli.root()).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
