@@ -4,6 +4,8 @@
 
 pub mod container;
 pub mod rows;
+pub mod system;
+pub mod units;
 
 pub use rows::{ImageRow, PsRow, VolumeRow};
 
