@@ -43,6 +43,10 @@ pub enum ImageSubcommand {
     Rm(RmiArgs),
     /// Create a tag TARGET that refers to SOURCE
     Tag(TagArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(super::archive::SaveArgs),
+    /// Load images from a tar archive or STDIN
+    Load(super::archive::LoadArgs),
 }
 
 /// `berth pull`.
@@ -133,6 +137,8 @@ pub async fn run(cli: &Cli, cmd: &ImageCommand) -> anyhow::Result<i32> {
         }
         ImageCommand::Images(a) | ImageCommand::Image(ImageSubcommand::Ls(a)) => images(&engine, a),
         ImageCommand::Image(ImageSubcommand::Inspect(a)) => inspect(&engine, a),
+        ImageCommand::Image(ImageSubcommand::Save(a)) => super::archive::save(cli, a).await,
+        ImageCommand::Image(ImageSubcommand::Load(a)) => super::archive::load(cli, a).await,
         ImageCommand::Tag(a) | ImageCommand::Image(ImageSubcommand::Tag(a)) => {
             engine.tag(&a.source, &a.target)?;
             Ok(0)

@@ -1,6 +1,7 @@
 //! The Docker-style command line. Each area has its own file with its own subcommand enum,
 //! flattened into [`Command`].
 
+pub mod archive;
 pub mod attach;
 pub mod container;
 pub mod container_ps;
@@ -45,6 +46,8 @@ pub struct Cli {
 pub enum Command {
     #[command(flatten)]
     Image(image::ImageCommand),
+    #[command(flatten)]
+    Archive(archive::ArchiveCommand),
     #[command(flatten)]
     Volume(volume::VolumeCommand),
     #[command(flatten)]
@@ -189,6 +192,7 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         None => crate::tui::run(&cli).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
+        Some(Command::Archive(cmd)) => archive::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,

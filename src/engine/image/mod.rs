@@ -1,7 +1,9 @@
 //! Images: the records in `state.db` (references, tags, layers), `image inspect`, and removing
 //! images and garbage (`rmi`, `image prune`).
 
+pub mod archive;
 pub mod gc;
+pub mod import;
 pub mod inspect;
 pub mod record;
 
