@@ -1,4 +1,5 @@
-//! Moving images through files: `save` and `load` (and `image save`/`image load`).
+//! Moving images: `save` and `load` through files, `push` to registries (and their `image …`
+//! forms).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -16,6 +17,8 @@ pub enum ArchiveCommand {
     Save(SaveArgs),
     /// Load images from a tar archive or STDIN
     Load(LoadArgs),
+    /// Upload an image to a registry
+    Push(super::push::PushArgs),
 }
 
 /// `berth save`.
@@ -49,6 +52,7 @@ pub async fn run(cli: &Cli, cmd: &ArchiveCommand) -> anyhow::Result<i32> {
     match cmd {
         ArchiveCommand::Save(a) => save(cli, a).await,
         ArchiveCommand::Load(a) => load(cli, a).await,
+        ArchiveCommand::Push(a) => super::push::push(cli, a).await,
     }
 }
 

@@ -47,6 +47,8 @@ pub enum ImageSubcommand {
     Save(super::archive::SaveArgs),
     /// Load images from a tar archive or STDIN
     Load(super::archive::LoadArgs),
+    /// Upload an image to a registry
+    Push(super::push::PushArgs),
 }
 
 /// `berth pull`.
@@ -139,6 +141,7 @@ pub async fn run(cli: &Cli, cmd: &ImageCommand) -> anyhow::Result<i32> {
         ImageCommand::Image(ImageSubcommand::Inspect(a)) => inspect(&engine, a),
         ImageCommand::Image(ImageSubcommand::Save(a)) => super::archive::save(cli, a).await,
         ImageCommand::Image(ImageSubcommand::Load(a)) => super::archive::load(cli, a).await,
+        ImageCommand::Image(ImageSubcommand::Push(a)) => super::push::push(cli, a).await,
         ImageCommand::Tag(a) | ImageCommand::Image(ImageSubcommand::Tag(a)) => {
             engine.tag(&a.source, &a.target)?;
             Ok(0)

@@ -14,6 +14,7 @@ pub mod inspect;
 pub mod login;
 pub mod progress;
 pub mod prompt;
+pub mod push;
 pub mod system;
 pub mod table;
 pub mod terminal;

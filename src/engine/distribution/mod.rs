@@ -12,6 +12,8 @@ pub mod fetch;
 pub mod manifest;
 pub mod mirrors;
 pub mod pull;
+pub mod push;
 pub mod reference;
 pub mod registry;
 pub mod registry_http;
+pub mod upload;
