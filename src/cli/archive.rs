@@ -1,5 +1,5 @@
-//! Moving images: `save` and `load` through files, `push` to registries (and their `image …`
-//! forms).
+//! Moving images and files: `save`/`load` and `export`/`import` through files, `push` to
+//! registries (and their `image …` forms).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,6 +19,39 @@ pub enum ArchiveCommand {
     Load(LoadArgs),
     /// Upload an image to a registry
     Push(super::push::PushArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(ImportArgs),
+}
+
+/// `berth export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write to a file, instead of STDOUT
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Container (name, id or id prefix)
+    pub container: String,
+}
+
+/// `berth import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL,
+    /// STOPSIGNAL, USER, VOLUME, WORKDIR)
+    #[arg(short, long = "change", value_name = "INSTRUCTION")]
+    pub change: Vec<String>,
+    /// Set the commit message for the imported image
+    #[arg(short, long, value_name = "MESSAGE")]
+    pub message: Option<String>,
+    /// Platform of the image (only this host's)
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+    /// A root filesystem tar (plain, gzip or zstd), or - for STDIN
+    pub file: String,
+    /// Name for the image (REPOSITORY[:TAG])
+    pub reference: Option<String>,
 }
 
 /// `berth save`.
@@ -53,7 +86,70 @@ pub async fn run(cli: &Cli, cmd: &ArchiveCommand) -> anyhow::Result<i32> {
         ArchiveCommand::Save(a) => save(cli, a).await,
         ArchiveCommand::Load(a) => load(cli, a).await,
         ArchiveCommand::Push(a) => super::push::push(cli, a).await,
+        ArchiveCommand::Export(a) => export(cli, a).await,
+        ArchiveCommand::Import(a) => import(cli, a).await,
     }
+}
+
+/// `berth export`.
+pub async fn export(cli: &Cli, a: &ExportArgs) -> anyhow::Result<i32> {
+    let output = match &a.output {
+        Some(p) => SaveOutput::File(p.clone()),
+        None if std::io::stdout().is_terminal() => {
+            return Err(EngineError::InvalidInput(
+                "cowardly refusing to save to a terminal: use the -o flag or redirect".into(),
+            )
+            .into())
+        }
+        None => SaveOutput::Stream(Box::new(std::io::stdout())),
+    };
+    let engine = cli.engine()?;
+    let c = a.container.clone();
+    tokio::task::spawn_blocking(move || engine.export_container(&c, output)).await??;
+    Ok(0)
+}
+
+/// `berth import`.
+pub async fn import(cli: &Cli, a: &ImportArgs) -> anyhow::Result<i32> {
+    if let Some(p) = &a.platform {
+        let want = crate::engine::Platform::parse(p)?;
+        if !want.matches(&crate::engine::Platform::host()) {
+            return Err(EngineError::InvalidInput(format!(
+                "cannot import for platform {want}: berth imports for this host's platform ({})",
+                crate::engine::Platform::host()
+            ))
+            .into());
+        }
+    }
+    let (input, source) = if a.file == "-" {
+        if std::io::stdin().is_terminal() {
+            return Err(EngineError::InvalidInput(
+                "import from - reads STDIN, which is a terminal: redirect a tar into it".into(),
+            )
+            .into());
+        }
+        (
+            LoadInput::Stream(Box::new(std::io::stdin())),
+            "-".to_string(),
+        )
+    } else if a.file.starts_with("http://") || a.file.starts_with("https://") {
+        return Err(EngineError::InvalidInput(format!(
+            "importing from a URL ({}) is not supported: download it first and import the file",
+            a.file
+        ))
+        .into());
+    } else {
+        (LoadInput::Path(PathBuf::from(&a.file)), a.file.clone())
+    };
+    let engine = cli.engine()?;
+    let opts = crate::engine::image::rootfs_import::ImportOptions {
+        changes: a.change.clone(),
+        message: a.message.clone(),
+        reference: a.reference.clone(),
+    };
+    let image = engine.import_rootfs(input, &source, opts).await?;
+    println!("{}", image.id);
+    Ok(0)
 }
 
 /// `berth save`.

@@ -49,6 +49,8 @@ pub enum ImageSubcommand {
     Load(super::archive::LoadArgs),
     /// Upload an image to a registry
     Push(super::push::PushArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(super::archive::ImportArgs),
 }
 
 /// `berth pull`.
@@ -142,6 +144,7 @@ pub async fn run(cli: &Cli, cmd: &ImageCommand) -> anyhow::Result<i32> {
         ImageCommand::Image(ImageSubcommand::Save(a)) => super::archive::save(cli, a).await,
         ImageCommand::Image(ImageSubcommand::Load(a)) => super::archive::load(cli, a).await,
         ImageCommand::Image(ImageSubcommand::Push(a)) => super::push::push(cli, a).await,
+        ImageCommand::Image(ImageSubcommand::Import(a)) => super::archive::import(cli, a).await,
         ImageCommand::Tag(a) | ImageCommand::Image(ImageSubcommand::Tag(a)) => {
             engine.tag(&a.source, &a.target)?;
             Ok(0)

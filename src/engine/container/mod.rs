@@ -10,6 +10,7 @@ pub mod cleanup;
 pub mod create;
 pub mod disk;
 pub mod etc_files;
+pub mod export;
 pub mod image_source;
 pub mod labels;
 pub mod limits;
@@ -26,6 +27,7 @@ pub mod signal;
 pub mod start;
 pub mod stop;
 pub mod store;
+pub mod tree_tar;
 
 pub use create::{create, CreateOptions};
 pub use limits::parse_size;

@@ -132,7 +132,7 @@ impl Engine {
 
     /// Removes `blobs` and the unpacked layers `chains` unless an image uses them (best effort,
     /// only when no other pull or load runs).
-    fn discard_unreferenced(&self, blobs: &[String], chains: &[String]) {
+    pub(crate) fn discard_unreferenced(&self, blobs: &[String], chains: &[String]) {
         let Ok(Some(_gc)) = FileLock::try_acquire(&gc_lock_path(self.layout())) else {
             return;
         };

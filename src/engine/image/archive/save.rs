@@ -386,7 +386,7 @@ fn repositories(images: &[Planned]) -> BTreeMap<String, BTreeMap<String, String>
 
 /// Runs `write` on a temporary sibling of `dest` and renames it to `dest` when it succeeds;
 /// removes it otherwise. A directory `dest` must not exist or be empty.
-fn write_to_new_path(
+pub(crate) fn write_to_new_path(
     dest: &Path,
     dir: bool,
     write: impl FnOnce(&Path) -> Result<()>,
