@@ -23,6 +23,8 @@ pub enum ArchiveCommand {
     Export(ExportArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(ImportArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(super::cp::CpArgs),
 }
 
 /// `berth export`.
@@ -88,6 +90,7 @@ pub async fn run(cli: &Cli, cmd: &ArchiveCommand) -> anyhow::Result<i32> {
         ArchiveCommand::Push(a) => super::push::push(cli, a).await,
         ArchiveCommand::Export(a) => export(cli, a).await,
         ArchiveCommand::Import(a) => import(cli, a).await,
+        ArchiveCommand::Cp(a) => super::cp::cp(cli, a).await,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod attach;
 pub mod container;
 pub mod container_ps;
 pub mod container_run;
+pub mod cp;
 pub mod exec;
 pub mod format;
 pub mod format_funcs;

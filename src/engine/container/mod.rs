@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod cleanup;
+pub mod cp;
 pub mod create;
 pub mod disk;
 pub mod etc_files;

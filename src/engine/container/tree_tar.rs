@@ -22,6 +22,8 @@ pub struct TreeTar<'w, W: Write> {
     out: &'w mut tar::Builder<W>,
     /// (dev, ino) → first path, for hard links.
     links: HashMap<(u64, u64), String>,
+    /// Owner written for every entry instead of the file's own (`cp` without `-a`).
+    owner: Option<(u32, u32)>,
 }
 
 fn io(what: &str, path: &str, e: impl Into<std::io::Error>) -> EngineError {
@@ -45,6 +47,47 @@ impl<'w, W: Write> TreeTar<'w, W> {
         TreeTar {
             out,
             links: HashMap::new(),
+            owner: None,
+        }
+    }
+
+    /// Writes `uid:gid` as every entry's owner.
+    pub fn with_owner(mut self, uid: u32, gid: u32) -> Self {
+        self.owner = Some((uid, gid));
+        self
+    }
+
+    /// Adds the object `path` opened with `O_PATH` (a symlink itself when opened with
+    /// `O_NOFOLLOW`) under the name `as_name`, a directory with everything below it.
+    pub fn add_path_fd(&mut self, path: &File, as_name: &str) -> Result<()> {
+        let st =
+            nix::sys::stat::fstat(path.as_raw_fd()).map_err(|e| io("cannot stat", as_name, e))?;
+        let kind = SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits());
+        match kind {
+            SFlag::S_IFDIR => {
+                let dir = open_at(
+                    path,
+                    std::ffi::OsStr::new("."),
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+                )
+                .map_err(|e| io("cannot open", as_name, e))?;
+                let mut h = self.header(&st, tar::EntryType::Directory);
+                self.out
+                    .append_data(&mut h, format!("{as_name}/"), std::io::empty())
+                    .map_err(|e| io("cannot write the archive entry", as_name, e))?;
+                self.add_dir(&dir, &format!("{as_name}/"))
+            }
+            SFlag::S_IFREG => {
+                let proc = format!("/proc/self/fd/{}", path.as_raw_fd());
+                let file = File::open(&proc).map_err(|e| io("cannot open", as_name, e))?;
+                self.add_regular(file, &st, as_name)
+            }
+            SFlag::S_IFLNK => {
+                let target = nix::fcntl::readlinkat(Some(path.as_raw_fd()), "")
+                    .map_err(|e| io("cannot read link", as_name, e))?;
+                self.add_symlink(&st, as_name, &target)
+            }
+            _ => self.add_special(&st, kind, as_name),
         }
     }
 
@@ -82,12 +125,13 @@ impl<'w, W: Write> TreeTar<'w, W> {
         Ok(())
     }
 
-    fn header(st: &FileStat, kind: tar::EntryType) -> tar::Header {
+    fn header(&self, st: &FileStat, kind: tar::EntryType) -> tar::Header {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(kind);
         h.set_mode(st.st_mode & 0o7777);
-        h.set_uid(st.st_uid as u64);
-        h.set_gid(st.st_gid as u64);
+        let (uid, gid) = self.owner.unwrap_or((st.st_uid, st.st_gid));
+        h.set_uid(uid as u64);
+        h.set_gid(gid as u64);
         h.set_mtime(st.st_mtime.max(0) as u64);
         h.set_size(0);
         h
@@ -109,7 +153,7 @@ impl<'w, W: Write> TreeTar<'w, W> {
                     Err(nix::errno::Errno::ENOENT) => return Ok(()),
                     Err(e) => return Err(io("cannot open", path, e)),
                 };
-                let mut h = Self::header(st, tar::EntryType::Directory);
+                let mut h = self.header(st, tar::EntryType::Directory);
                 self.out
                     .append_data(&mut h, format!("{path}/"), std::io::empty())
                     .map_err(write_err)?;
@@ -119,7 +163,7 @@ impl<'w, W: Write> TreeTar<'w, W> {
                 let key = (st.st_dev, st.st_ino);
                 if st.st_nlink > 1 {
                     if let Some(first) = self.links.get(&key) {
-                        let mut h = Self::header(st, tar::EntryType::Link);
+                        let mut h = self.header(st, tar::EntryType::Link);
                         let first = first.clone();
                         return self.out.append_link(&mut h, path, first).map_err(write_err);
                     }
@@ -130,25 +174,7 @@ impl<'w, W: Write> TreeTar<'w, W> {
                     Err(nix::errno::Errno::ENOENT) => return Ok(()),
                     Err(e) => return Err(io("cannot open", path, e)),
                 };
-                let meta = file.metadata().map_err(|e| io("cannot stat", path, e))?;
-                if !meta.is_file() {
-                    return Ok(());
-                }
-                let size = meta.len();
-                if let Ok(Some(cap)) = xattr::FileExt::get_xattr(&file, "security.capability") {
-                    self.out
-                        .append_pax_extensions([(
-                            "SCHILY.xattr.security.capability",
-                            cap.as_slice(),
-                        )])
-                        .map_err(write_err)?;
-                }
-                let mut h = Self::header(st, tar::EntryType::Regular);
-                h.set_size(size);
-                // A file that shrank while read is padded, one that grew is cut: the entry
-                // always has the size its header says.
-                let data = file.take(size).chain(std::io::repeat(0)).take(size);
-                self.out.append_data(&mut h, path, data).map_err(write_err)
+                self.add_regular(file, st, path)
             }
             SFlag::S_IFLNK => {
                 let target = match nix::fcntl::readlinkat(Some(dir.as_raw_fd()), name) {
@@ -156,39 +182,69 @@ impl<'w, W: Write> TreeTar<'w, W> {
                     Err(nix::errno::Errno::ENOENT) => return Ok(()),
                     Err(e) => return Err(io("cannot read link", path, e)),
                 };
-                let mut h = Self::header(st, tar::EntryType::Symlink);
-                let raw = target.as_bytes();
-                if raw.len() <= 100 {
-                    // Verbatim: the builder's path handling turns a target of `/` into `//`.
-                    h.set_link_name_literal(raw).map_err(write_err)?;
-                    self.out
-                        .append_data(&mut h, path, std::io::empty())
-                        .map_err(write_err)
-                } else {
-                    self.out
-                        .append_link(&mut h, path, std::path::Path::new(&target))
-                        .map_err(write_err)
-                }
+                self.add_symlink(st, path, &target)
             }
-            SFlag::S_IFCHR | SFlag::S_IFBLK | SFlag::S_IFIFO => {
-                let t = match kind {
-                    SFlag::S_IFCHR => tar::EntryType::Char,
-                    SFlag::S_IFBLK => tar::EntryType::Block,
-                    _ => tar::EntryType::Fifo,
-                };
-                let mut h = Self::header(st, t);
-                if kind != SFlag::S_IFIFO {
-                    let rdev = st.st_rdev;
-                    h.set_device_major(nix::sys::stat::major(rdev) as u32)
-                        .map_err(write_err)?;
-                    h.set_device_minor(nix::sys::stat::minor(rdev) as u32)
-                        .map_err(write_err)?;
-                }
-                self.out
-                    .append_data(&mut h, path, std::io::empty())
-                    .map_err(write_err)
-            }
+            SFlag::S_IFCHR | SFlag::S_IFBLK | SFlag::S_IFIFO => self.add_special(st, kind, path),
             _ => Ok(()),
         }
+    }
+
+    fn add_regular(&mut self, file: File, st: &FileStat, path: &str) -> Result<()> {
+        let write_err = |e: std::io::Error| io("cannot write the archive entry", path, e);
+        let meta = file.metadata().map_err(|e| io("cannot stat", path, e))?;
+        if !meta.is_file() {
+            return Ok(());
+        }
+        let size = meta.len();
+        if let Ok(Some(cap)) = xattr::FileExt::get_xattr(&file, "security.capability") {
+            self.out
+                .append_pax_extensions([("SCHILY.xattr.security.capability", cap.as_slice())])
+                .map_err(write_err)?;
+        }
+        let mut h = self.header(st, tar::EntryType::Regular);
+        h.set_size(size);
+        // A file that shrank while read is padded, one that grew is cut: the entry always has
+        // the size its header says.
+        let data = file.take(size).chain(std::io::repeat(0)).take(size);
+        self.out.append_data(&mut h, path, data).map_err(write_err)
+    }
+
+    fn add_symlink(&mut self, st: &FileStat, path: &str, target: &std::ffi::OsStr) -> Result<()> {
+        let write_err = |e: std::io::Error| io("cannot write the archive entry", path, e);
+        let mut h = self.header(st, tar::EntryType::Symlink);
+        let raw = target.as_bytes();
+        if raw.len() <= 100 {
+            // Verbatim: the builder's path handling turns a target of `/` into `//`.
+            h.set_link_name_literal(raw).map_err(write_err)?;
+            self.out
+                .append_data(&mut h, path, std::io::empty())
+                .map_err(write_err)
+        } else {
+            self.out
+                .append_link(&mut h, path, std::path::Path::new(target))
+                .map_err(write_err)
+        }
+    }
+
+    fn add_special(&mut self, st: &FileStat, kind: SFlag, path: &str) -> Result<()> {
+        let write_err = |e: std::io::Error| io("cannot write the archive entry", path, e);
+        let t = match kind {
+            SFlag::S_IFCHR => tar::EntryType::Char,
+            SFlag::S_IFBLK => tar::EntryType::Block,
+            SFlag::S_IFIFO => tar::EntryType::Fifo,
+            // Sockets are skipped, as docker does.
+            _ => return Ok(()),
+        };
+        let mut h = self.header(st, t);
+        if kind != SFlag::S_IFIFO {
+            let rdev = st.st_rdev;
+            h.set_device_major(nix::sys::stat::major(rdev) as u32)
+                .map_err(write_err)?;
+            h.set_device_minor(nix::sys::stat::minor(rdev) as u32)
+                .map_err(write_err)?;
+        }
+        self.out
+            .append_data(&mut h, path, std::io::empty())
+            .map_err(write_err)
     }
 }
