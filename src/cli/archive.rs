@@ -25,6 +25,8 @@ pub enum ArchiveCommand {
     Import(ImportArgs),
     /// Copy files/folders between a container and the local filesystem
     Cp(super::cp::CpArgs),
+    /// Search Docker Hub or a registry's catalog for images
+    Search(super::search::SearchArgs),
 }
 
 /// `berth export`.
@@ -91,6 +93,7 @@ pub async fn run(cli: &Cli, cmd: &ArchiveCommand) -> anyhow::Result<i32> {
         ArchiveCommand::Export(a) => export(cli, a).await,
         ArchiveCommand::Import(a) => import(cli, a).await,
         ArchiveCommand::Cp(a) => super::cp::cp(cli, a).await,
+        ArchiveCommand::Search(a) => super::search::search(cli, a).await,
     }
 }
 

@@ -17,6 +17,7 @@ pub mod login;
 pub mod progress;
 pub mod prompt;
 pub mod push;
+pub mod search;
 pub mod system;
 pub mod table;
 pub mod terminal;

@@ -16,4 +16,5 @@ pub mod push;
 pub mod reference;
 pub mod registry;
 pub mod registry_http;
+pub mod search;
 pub mod upload;

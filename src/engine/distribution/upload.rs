@@ -57,7 +57,20 @@ impl Uploader {
         tls_verify: bool,
         mount_from: &[String],
     ) -> Result<Uploader> {
-        let host = target.domain.clone();
+        let mut scopes = vec![format!("repository:{}:pull,push", target.path)];
+        scopes.extend(mount_from.iter().map(|s| format!("repository:{s}:pull")));
+        Self::connect_scoped(&target.domain, &target.path, tls_verify, &scopes).await
+    }
+
+    /// Connects to registry `host` for repository `repo` (may be empty), authorised for the
+    /// token `scopes` (`repository:NAME:ACTIONS`, `registry:catalog:*`).
+    pub async fn connect_scoped(
+        host: &str,
+        repo: &str,
+        tls_verify: bool,
+        scopes: &[String],
+    ) -> Result<Uploader> {
+        let host = host.to_string();
         let api = api_host(&host).to_string();
         let insecure = !tls_verify;
         let scheme = probe(&api, insecure, is_loopback_host(&api))
@@ -80,15 +93,15 @@ impl Uploader {
         let mut up = Uploader {
             http,
             base,
-            repo: target.path.clone(),
+            repo: repo.to_string(),
             host,
             auth: None,
         };
-        up.authorise(mount_from).await?;
+        up.authorise(scopes).await?;
         Ok(up)
     }
 
-    async fn authorise(&mut self, mount_from: &[String]) -> Result<()> {
+    async fn authorise(&mut self, scopes: &[String]) -> Result<()> {
         let host = self.host.clone();
         let first = self
             .http
@@ -107,7 +120,7 @@ impl Uploader {
             .and_then(parse_challenge);
         let denied = || {
             EngineError::Unauthorized(format!(
-                "push to {host} denied: unauthorized; log in with \"berth login {host}\" or \
+                "access to {host} denied: unauthorized; log in with \"berth login {host}\" or \
                  check the stored credentials"
             ))
         };
@@ -117,10 +130,7 @@ impl Uploader {
                     EngineError::Registry(format!("{host}: the token challenge has no realm"))
                 })?;
                 let mut query: Vec<(&str, String)> =
-                    vec![("scope", format!("repository:{}:pull,push", self.repo))];
-                for src in mount_from {
-                    query.push(("scope", format!("repository:{src}:pull")));
-                }
+                    scopes.iter().map(|s| ("scope", s.clone())).collect();
                 if let Some(s) = c.param("service") {
                     query.push(("service", s.to_string()));
                 }
@@ -242,10 +252,27 @@ impl Uploader {
                 self.host, self.repo, self.host
             ));
         }
+        let of = if self.repo.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", self.repo)
+        };
         EngineError::Registry(format!(
-            "registry {} refused {what} for {}: {status} {body}",
-            self.host, self.repo
+            "registry {} refused {what}{of}: {status} {body}",
+            self.host
         ))
+    }
+
+    /// GETs `/v2/{path}` and parses the JSON answer (the catalog).
+    pub async fn get_json(&self, path: &str) -> Result<serde_json::Value> {
+        let url = format!("{}/v2/{path}", self.base);
+        let resp = self.send(|| self.request(Method::GET, &url)).await?;
+        if !resp.status().is_success() {
+            return Err(self.refused(&format!("GET /v2/{path}"), resp).await);
+        }
+        resp.json()
+            .await
+            .map_err(|e| EngineError::Registry(format!("{}: {path}: {e}", self.host)))
     }
 
     /// True when the repository has the blob (HEAD).
