@@ -225,7 +225,7 @@ impl Backend for Engine {
         match kind {
             Kind::Container => blocking(self, move |e| {
                 let rec = container::get(e, &id)?;
-                pretty(container::inspect_json(e, &rec))
+                pretty(crate::engine::compat::container::inspect(e, &rec))
             }),
             Kind::Volume => blocking(self, move |e| {
                 let v = volume::ops::inspect(e, &id)?;
@@ -233,6 +233,26 @@ impl Backend for Engine {
             }),
             Kind::Image => blocking(self, move |e| pretty(e.inspect_image(&id)?)),
         }
+    }
+
+    fn top(&self, id: String) -> BoxFuture<'static, Result<Vec<Vec<String>>, String>> {
+        blocking(self, move |e| {
+            let mut rows = vec![vec![
+                "UID".into(),
+                "PID".into(),
+                "PPID".into(),
+                "CMD".into(),
+            ]];
+            rows.extend(container::top(e, &id)?.into_iter().map(|p| {
+                vec![
+                    p.uid.to_string(),
+                    p.pid.to_string(),
+                    p.ppid.to_string(),
+                    p.cmd,
+                ]
+            }));
+            Ok(rows)
+        })
     }
 
     fn pull(
@@ -316,6 +336,7 @@ impl Backend for Engine {
         start: bool,
         cols: u16,
         rows: u16,
+        exec: Option<crate::tui::msg::Exec>,
     ) -> BoxFuture<'static, Result<ShellIo, String>> {
         let engine = self.clone();
         async move {
@@ -333,6 +354,8 @@ impl Backend for Engine {
                 session::start_attached(&engine, &container, rows, cols).await
             } else if attach {
                 session::open_attach(&engine, &container, rows, cols).await
+            } else if let Some(x) = exec {
+                session::open_command(&engine, &container, x.cmd, x.user, rows, cols).await
             } else {
                 session::open_shell(&engine, &container, rows, cols).await
             }

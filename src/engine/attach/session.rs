@@ -230,6 +230,30 @@ pub async fn open_shell(engine: &Engine, id: &str, rows: u16, cols: u16) -> Resu
     open_exec(engine, id, opts, rows, cols).await
 }
 
+/// Opens `cmd` in container `id` on a terminal, as `user` (the container's own when empty).
+pub async fn open_command(
+    engine: &Engine,
+    id: &str,
+    cmd: Vec<String>,
+    user: String,
+    rows: u16,
+    cols: u16,
+) -> Result<Session> {
+    if cmd.is_empty() {
+        return Err(EngineError::InvalidInput(
+            "no command given: name the program to run in the container".into(),
+        ));
+    }
+    let opts = ExecOptions {
+        cmd,
+        user: (!user.is_empty()).then_some(user),
+        tty: true,
+        interactive: true,
+        ..Default::default()
+    };
+    open_exec(engine, id, opts, rows, cols).await
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f)
         .await
