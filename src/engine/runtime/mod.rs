@@ -296,6 +296,7 @@ mod tests {
             state: State::default(),
             restart_count: 0,
             mounts: vec![],
+            networks: Default::default(),
         }
     }
 
