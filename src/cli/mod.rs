@@ -11,6 +11,7 @@ pub mod format_funcs;
 pub mod image;
 pub mod inspect;
 pub mod login;
+pub mod network;
 pub mod progress;
 pub mod prompt;
 pub mod system;
@@ -47,6 +48,8 @@ pub enum Command {
     Image(image::ImageCommand),
     #[command(flatten)]
     Volume(volume::VolumeCommand),
+    #[command(flatten)]
+    Network(network::NetworkCommand),
     #[command(flatten)]
     Container(Box<container::ContainerCommand>),
     #[command(flatten)]
@@ -138,6 +141,12 @@ pub fn prints_only(cli: &Cli) -> bool {
         Some(Command::Volume(VolumeCommand::Volume(v))) => {
             matches!(v, VS::Ls(_) | VS::Inspect(_))
         }
+        Some(Command::Network(network::NetworkCommand::Network(n))) => {
+            matches!(
+                n,
+                network::NetworkSub::Ls(_) | network::NetworkSub::Inspect(_)
+            )
+        }
         // `system check --repair` moves the database: never die half-way through it.
         Some(Command::System(c)) => !matches!(c, system::SystemCommand::System(_)),
         _ => false,
@@ -190,6 +199,7 @@ pub async fn run(cli: Cli) -> i32 {
         None => crate::tui::run(&cli).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
+        Some(Command::Network(cmd)) => network::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),

@@ -62,7 +62,12 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Value {
         use crate::engine::network::store;
         engine
             .state()
-            .read(|tx| Ok((store::endpoints_of(tx, &rec.id)?, store::ports_of(tx, &rec.id)?)))
+            .read(|tx| {
+                Ok((
+                    store::endpoints_of(tx, &rec.id)?,
+                    store::ports_of(tx, &rec.id)?,
+                ))
+            })
             .unwrap_or_default()
     } else {
         Default::default()

@@ -81,7 +81,9 @@ impl NetworkInspect {
         NetworkInspect {
             name: n.name.clone(),
             id: n.id.clone(),
-            created: n.created.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            created: n
+                .created
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
             scope: "local".into(),
             driver: n.driver.clone(),
             enable_ipv6: false,

@@ -489,7 +489,10 @@ mod tests {
                 network: Some(net.into()),
                 ..Default::default()
             });
-            assert!(msg.contains(&format!("invalid network mode {net:?}")), "{msg}");
+            assert!(
+                msg.contains(&format!("invalid network mode {net:?}")),
+                "{msg}"
+            );
         }
         for net in ["none", "container:web"] {
             let msg = bad(CreateOptions {
@@ -497,7 +500,10 @@ mod tests {
                 publish: vec!["80".into()],
                 ..Default::default()
             });
-            assert!(msg.contains("conflicting options: port publishing"), "{msg}");
+            assert!(
+                msg.contains("conflicting options: port publishing"),
+                "{msg}"
+            );
         }
         assert!(bad(CreateOptions {
             network: Some("bridge".into()),

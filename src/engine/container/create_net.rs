@@ -67,8 +67,7 @@ pub fn plan(opts: &CreateOptions, img: &ResolvedImage) -> Result<NetPlan> {
         if !opts.links.is_empty() {
             return Err(conflict("--link", &mode));
         }
-        if opts.ip.is_some() || !opts.network_aliases.is_empty() || opts.mac_address.is_some()
-        {
+        if opts.ip.is_some() || !opts.network_aliases.is_empty() || opts.mac_address.is_some() {
             return Err(conflict("--ip, --network-alias and --mac-address", &mode));
         }
     }

@@ -127,8 +127,7 @@ pub fn hosts(rec: &ContainerRecord, host_hosts: &str, net: &EtcView) -> String {
 fn loopback_server(l: &str) -> bool {
     let mut w = l.split_whitespace();
     w.next() == Some("nameserver")
-        && w
-            .next()
+        && w.next()
             .and_then(|a| a.parse::<IpAddr>().ok())
             .is_some_and(|a| a.is_loopback())
 }

@@ -38,14 +38,30 @@ pub struct EtcView {
 
 impl Attached {
     pub fn etc_view(&self) -> EtcView {
-        let mut ns: Vec<Ipv4Addr> = self.endpoints.iter().filter_map(|e| e.dns_server).collect();
+        EtcView::of(&self.endpoints)
+    }
+}
+
+impl EtcView {
+    /// The view of a running container's endpoints (no links).
+    pub fn of(endpoints: &[Endpoint]) -> EtcView {
+        let mut ns: Vec<Ipv4Addr> = endpoints.iter().filter_map(|e| e.dns_server).collect();
         ns.dedup();
         EtcView {
-            addresses: self.endpoints.iter().map(|e| e.ip).collect(),
+            addresses: endpoints.iter().map(|e| e.ip).collect(),
             links: Vec::new(),
             nameservers: ns,
         }
     }
+}
+
+/// Rewrites a running container's `/etc/resolv.conf` in place (the file bind-mounted into it)
+/// after `network connect`/`disconnect`, so that it asks the DNS of the networks it is on.
+pub fn rewrite_resolv_conf(layout: &Layout, rec: &ContainerRecord, endpoints: &[Endpoint]) {
+    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let text =
+        crate::engine::container::etc_files::resolv_conf(rec, &host, &EtcView::of(endpoints));
+    let _ = std::fs::write(layout.container_dir(&rec.id).join("resolv.conf"), text);
 }
 
 /// The networks a container in `rec`'s mode joins, with what it asked for on each.

@@ -176,7 +176,13 @@ mod tests {
             allocate(&s, Some(&range), gw, &[]),
             Some(Ipv4Addr::new(10, 1, 0, 4))
         );
-        for bad in ["10.1.0.1/29", "10.1.0.0", "10.1.0.0/31", "x/16", "10.0.0.0/4"] {
+        for bad in [
+            "10.1.0.1/29",
+            "10.1.0.0",
+            "10.1.0.0/31",
+            "x/16",
+            "10.0.0.0/4",
+        ] {
             assert!(bad.parse::<Subnet>().is_err(), "{bad}");
         }
         assert!(check_static("n", &s, gw, gw, &[]).is_err());

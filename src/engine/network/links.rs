@@ -15,8 +15,7 @@ pub fn parse(link: &str) -> Result<(String, String)> {
     let name = name.strip_prefix('/').unwrap_or(name);
     let ok = |s: &str| {
         !s.is_empty()
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
     };
     if !ok(name) || !ok(alias) {

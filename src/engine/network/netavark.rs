@@ -106,10 +106,14 @@ fn find_binary(env: &str, name: &str) -> Option<PathBuf> {
     if let Some(p) = std::env::var_os(env) {
         return Some(PathBuf::from(p));
     }
-    let mut dirs: Vec<PathBuf> = ["/usr/libexec/podman", "/usr/lib/podman", "/usr/local/libexec/podman"]
-        .iter()
-        .map(PathBuf::from)
-        .collect();
+    let mut dirs: Vec<PathBuf> = [
+        "/usr/libexec/podman",
+        "/usr/lib/podman",
+        "/usr/local/libexec/podman",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
     if let Some(path) = std::env::var_os("PATH") {
         dirs.extend(std::env::split_paths(&path));
     }
@@ -132,12 +136,7 @@ pub fn config_dir(layout: &Layout) -> PathBuf {
     cleanup::runtime_root(layout, "").join("netavark")
 }
 
-fn options(
-    id: &str,
-    name: &str,
-    attachments: &[Attachment<'_>],
-    ports: &[Published],
-) -> Options {
+fn options(id: &str, name: &str, attachments: &[Attachment<'_>], ports: &[Published]) -> Options {
     let mut networks = BTreeMap::new();
     let mut network_info = BTreeMap::new();
     for a in attachments {
@@ -236,7 +235,9 @@ fn run(layout: &Layout, verb: &str, netns: &Path, opts: &Options) -> Result<Stri
         .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
         .unwrap_or_else(|| {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            format!("{} {}", stdout.trim(), stderr.trim()).trim().to_string()
+            format!("{} {}", stdout.trim(), stderr.trim())
+                .trim()
+                .to_string()
         });
     Err(EngineError::Runtime(format!(
         "network {verb} failed (netavark): {message}"
@@ -253,9 +254,16 @@ pub fn setup(
     attachments: &[Attachment<'_>],
     ports: &[Published],
 ) -> Result<BTreeMap<String, Status>> {
-    let out = run(layout, "setup", netns, &options(id, name, attachments, ports))?;
+    let out = run(
+        layout,
+        "setup",
+        netns,
+        &options(id, name, attachments, ports),
+    )?;
     serde_json::from_str(&out).map_err(|e| {
-        EngineError::Runtime(format!("netavark answered what berth cannot read ({e}): {out}"))
+        EngineError::Runtime(format!(
+            "netavark answered what berth cannot read ({e}): {out}"
+        ))
     })
 }
 
@@ -268,5 +276,11 @@ pub fn teardown(
     attachments: &[Attachment<'_>],
     ports: &[Published],
 ) -> Result<()> {
-    run(layout, "teardown", netns, &options(id, name, attachments, ports)).map(|_| ())
+    run(
+        layout,
+        "teardown",
+        netns,
+        &options(id, name, attachments, ports),
+    )
+    .map(|_| ())
 }

@@ -185,9 +185,7 @@ pub fn remove(engine: &Engine, reference: &str) -> Result<String> {
             "bridge is a pre-defined network and cannot be removed".into(),
         ));
     }
-    let running = engine
-        .state()
-        .read(|tx| store::endpoints_on(tx, &net.id))?;
+    let running = engine.state().read(|tx| store::endpoints_on(tx, &net.id))?;
     if !running.is_empty() {
         return Err(EngineError::Conflict(format!(
             "error while removing network: network {} id {} has active endpoints: stop or \
@@ -237,9 +235,7 @@ pub fn connect(engine: &Engine, network: &str, container: &str, cfg: EndpointCon
     let _lock = ct::store::lock(engine.layout(), &id)?;
     let mut rec = ct::get(engine, &id)?;
     bridged(&rec)?;
-    if rec.networks.contains_key(&net.name)
-        || (rec.networks.is_empty() && net.is_default())
-    {
+    if rec.networks.contains_key(&net.name) || (rec.networks.is_empty() && net.is_default()) {
         return Err(EngineError::Conflict(format!(
             "endpoint with name {} already exists in network {}",
             rec.name, net.name
@@ -266,6 +262,8 @@ pub fn connect(engine: &Engine, network: &str, container: &str, cfg: EndpointCon
             Ok(status) => {
                 apply_status(std::slice::from_mut(&mut ep), &status);
                 engine.state().write(|tx| store::put_endpoint(tx, &ep))?;
+                let all = engine.state().read(|tx| store::endpoints_of(tx, &id))?;
+                super::attach::rewrite_resolv_conf(layout, &rec, &all);
             }
             Err(e) => {
                 let _ = netavark::teardown(layout, &path, &id, &rec.name, &att, &[]);
@@ -316,6 +314,8 @@ pub fn disconnect(engine: &Engine, network: &str, container: &str) -> Result<()>
         engine
             .state()
             .write(|tx| store::delete_endpoint(tx, &id, &net.id))?;
+        let all = engine.state().read(|tx| store::endpoints_of(tx, &id))?;
+        super::attach::rewrite_resolv_conf(layout, &rec, &all);
     }
     rec.networks.remove(&net.name);
     if let NetworkMode::Named(n) = &rec.host_config.network_mode {

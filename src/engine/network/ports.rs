@@ -100,7 +100,10 @@ pub fn parse_publish(spec: &str) -> Result<Vec<(String, PortBinding)>> {
         let parts: Vec<&str> = rest.split(':').collect();
         match parts.len() {
             1 | 2 => (None, rest.to_string()),
-            3 => (Some(parts[0].to_string()), format!("{}:{}", parts[1], parts[2])),
+            3 => (
+                Some(parts[0].to_string()),
+                format!("{}:{}", parts[1], parts[2]),
+            ),
             _ => return Err(bad(spec, "too many colons")),
         }
     };
@@ -268,7 +271,17 @@ mod tests {
         assert_eq!(r.len(), 3);
         assert_eq!(r[2].0, "82/tcp");
         assert_eq!(r[2].1.host_port, "8002");
-        for bad in ["", "x", "0", "70000", "80/sctp", "1:2:3:4", "9-8", "a.b:80:80", "8000-8001:80"] {
+        for bad in [
+            "",
+            "x",
+            "0",
+            "70000",
+            "80/sctp",
+            "1:2:3:4",
+            "9-8",
+            "a.b:80:80",
+            "8000-8001:80",
+        ] {
             assert!(parse_publish(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_expose("53/udp").unwrap(), vec!["53/udp"]);
@@ -277,17 +290,23 @@ mod tests {
 
     #[test]
     fn reserved_ports_conflict_and_free_ones_are_chosen() {
-        let (p, held) = reserve(&[("80/tcp".into(), PortBinding {
-            host_ip: "127.0.0.1".into(),
-            host_port: String::new(),
-        })])
+        let (p, held) = reserve(&[(
+            "80/tcp".into(),
+            PortBinding {
+                host_ip: "127.0.0.1".into(),
+                host_port: String::new(),
+            },
+        )])
         .unwrap();
         assert_eq!(held.len(), 1);
         assert!(p[0].host_port > 0);
-        let again = reserve(&[("81/tcp".into(), PortBinding {
-            host_ip: "127.0.0.1".into(),
-            host_port: p[0].host_port.to_string(),
-        })])
+        let again = reserve(&[(
+            "81/tcp".into(),
+            PortBinding {
+                host_ip: "127.0.0.1".into(),
+                host_port: p[0].host_port.to_string(),
+            },
+        )])
         .unwrap_err();
         assert!(matches!(again, EngineError::Conflict(_)));
         assert!(again.to_string().contains("already allocated"), "{again}");

@@ -53,7 +53,11 @@ impl NetworkRecord {
 pub struct EndpointConfig {
     #[serde(default)]
     pub aliases: Vec<String>,
-    #[serde(default, rename = "IPv4Address", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "IPv4Address",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ipv4_address: Option<Ipv4Addr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
