@@ -100,7 +100,7 @@ fn publish_all_udp_and_a_taken_port() {
     assert_eq!(out.status.code(), Some(125));
     let err = stderr(&out);
     assert!(
-        err.contains(&format!("{port}")) && err.contains("already allocated"),
+        err.contains(port.as_str()) && err.contains("already allocated"),
         "{err}"
     );
     let inspect = t.ok(&["network", "inspect", "-f", "{{len .Containers}}", "bridge"]);

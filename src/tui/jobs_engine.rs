@@ -40,7 +40,7 @@ where
     .boxed()
 }
 
-fn row(rec: ContainerRecord) -> ContainerRow {
+fn row(engine: &Engine, rec: ContainerRecord) -> ContainerRow {
     let state = match rec.state.status {
         Status::Created => ContainerState::Created,
         Status::Running => ContainerState::Running,
@@ -54,7 +54,7 @@ fn row(rec: ContainerRecord) -> ContainerRow {
         started: rec.state.started_at,
         finished: rec.state.finished_at,
         created: rec.created,
-        ports: String::new(),
+        ports: engine.ports_column(&rec),
         state,
         image: rec.image,
         name: rec.name,
@@ -82,7 +82,7 @@ fn volumes_of(rec: &ContainerRecord) -> Vec<String> {
 impl Backend for Engine {
     fn containers(&self) -> BoxFuture<'static, Result<Vec<ContainerRow>, String>> {
         blocking(self, |e| {
-            Ok(container::list(e)?.into_iter().map(row).collect())
+            Ok(container::list(e)?.into_iter().map(|r| row(e, r)).collect())
         })
     }
 

@@ -218,7 +218,8 @@ pub fn settings(
             es.ip_address = e.ip.to_string();
             es.ip_prefix_len = e.prefix.into();
             es.mac_address = e.mac.clone();
-            es.dns_names = Some(e.aliases.clone());
+            // Names only where a DNS server answers them (user-defined networks).
+            es.dns_names = e.dns_server.map(|_| e.aliases.clone());
         }
         s.networks.insert(name.clone(), es);
     }

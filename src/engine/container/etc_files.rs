@@ -145,11 +145,12 @@ pub fn resolv_conf(rec: &ContainerRecord, host_resolv: &str, net: &EtcView) -> S
     let mut out: Vec<String> = host_resolv
         .lines()
         .filter(|l| {
-            !(bridged && loopback_server(l))
-                && !replaced(l, "nameserver", !hc.dns.is_empty() || embedded)
-                && !replaced(l, "search", !hc.dns_search.is_empty())
-                && !replaced(l, "domain", !hc.dns_search.is_empty())
-                && !replaced(l, "options", !hc.dns_options.is_empty())
+            let dropped = (bridged && loopback_server(l))
+                || replaced(l, "nameserver", !hc.dns.is_empty() || embedded)
+                || replaced(l, "search", !hc.dns_search.is_empty())
+                || replaced(l, "domain", !hc.dns_search.is_empty())
+                || replaced(l, "options", !hc.dns_options.is_empty());
+            !dropped
         })
         .map(str::to_string)
         .collect();

@@ -62,7 +62,7 @@ impl FromStr for Subnet {
         let (a, p) = s.split_once('/').ok_or_else(bad)?;
         let addr: Ipv4Addr = a.parse().map_err(|_| bad())?;
         let prefix: u8 = p.parse().map_err(|_| bad())?;
-        if prefix > 30 || prefix < 8 {
+        if !(8..=30).contains(&prefix) {
             return Err(EngineError::InvalidInput(format!(
                 "invalid subnet {s:?}: the prefix length must be between 8 and 30"
             )));

@@ -58,12 +58,15 @@ pub fn env(me: &str, alias: &str, target: &ContainerRecord, ip: Ipv4Addr) -> Vec
     out
 }
 
+/// A `/etc/hosts` entry: an address and its names.
+pub type HostsEntry = (Ipv4Addr, Vec<String>);
+
 /// For each link of `rec`: the variables and the hosts entry. A linked container must be
 /// running on the default bridge.
 pub fn resolve(
     state: &StateStore,
     rec: &ContainerRecord,
-) -> Result<(Vec<String>, Vec<(Ipv4Addr, Vec<String>)>)> {
+) -> Result<(Vec<String>, Vec<HostsEntry>)> {
     let mut env = Vec::new();
     let mut hosts = Vec::new();
     for link in &rec.host_config.links {
