@@ -639,3 +639,28 @@ fn a_second_session_keeps_the_first_shell_alive() {
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }
+
+#[test]
+fn y_puts_the_selected_id_on_the_clipboard_through_osc_52() {
+    let root = TestRoot::new();
+    let dir = root.base().join("rootfs");
+    rootfs(&dir);
+    let id = root.berth_ok([
+        "create",
+        "--rootfs",
+        "--name",
+        "copyme",
+        dir.to_str().unwrap(),
+        "true",
+    ]);
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    // tmux keeps what an application sets with OSC 52 as a paste buffer.
+    tmux.run(&["set", "-s", "set-clipboard", "on"]);
+    tmux.wait("copyme listed", |s| s.contains("copyme"));
+    tmux.keys(&["y"]);
+    tmux.wait_for("to the clipboard");
+    let out = tmux.run(&["show-buffer"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), id.trim());
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}

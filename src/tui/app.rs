@@ -187,6 +187,9 @@ impl App {
 
     /// Key contexts of the focused pane, most specific first.
     pub fn contexts(&self) -> &'static [Context] {
+        if matches!(self.popup, Some(super::popup::Popup::Inspect(_))) {
+            return &[Context::Inspect, Context::Popup, Context::Global];
+        }
         if self.popup.is_some() {
             return &[Context::Popup, Context::Global];
         }

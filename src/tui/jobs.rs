@@ -311,7 +311,7 @@ impl Jobs {
                     let _ = ctl.send(ShellCtl::Resize { cols, rows });
                 }
             }
-            Cmd::SetMouse(_) | Cmd::Quit => {}
+            Cmd::SetMouse(_) | Cmd::Copy(_) | Cmd::Quit => {}
         }
     }
 

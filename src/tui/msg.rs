@@ -211,5 +211,7 @@ pub enum Cmd {
         rows: u16,
     },
     SetMouse(bool),
+    /// Put text on the terminal's clipboard (OSC 52).
+    Copy(String),
     Quit,
 }

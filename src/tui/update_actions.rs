@@ -147,12 +147,38 @@ pub fn inspect(app: &mut App) -> Vec<Cmd> {
         title: format!("{} {name}", kind.noun()),
         text: None,
         scroll: 0,
+        search: None,
+        query: String::new(),
+        hit: None,
     }));
     vec![Cmd::Inspect {
         job: app.inspect_job,
         kind,
         id,
     }]
+}
+
+/// Puts the selected object's id (a volume's name) on the clipboard.
+pub fn copy_id(app: &mut App) -> Vec<Cmd> {
+    let target = match app.pane {
+        Pane::Containers | Pane::Logs => container_targets(app)
+            .first()
+            .map(|c| (c.id.clone(), "container id")),
+        Pane::Images => app
+            .images
+            .selected_item()
+            .map(|i| (i.id.clone(), "image id")),
+        Pane::Volumes => app
+            .volumes
+            .selected_item()
+            .map(|v| (v.name.clone(), "volume name")),
+    };
+    let Some((text, what)) = target else {
+        app.complain("nothing selected to copy");
+        return Vec::new();
+    };
+    app.say(format!("copied the {what} {text} to the clipboard"));
+    vec![Cmd::Copy(text)]
 }
 
 /// Opens the shell pane on a container (or attaches to its main process).

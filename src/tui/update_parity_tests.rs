@@ -274,3 +274,64 @@ fn a_second_shell_keeps_the_first_open() {
     assert!(cmds.is_empty(), "{cmds:?}");
     assert_eq!(a.shell.as_ref().unwrap().job, first);
 }
+
+/// Item 16: `y` puts the selected object's id on the clipboard (the loop writes OSC 52).
+#[test]
+fn y_copies_the_selected_id() {
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let want = a.containers.selected_item().unwrap().id.clone();
+    assert_eq!(ch(&mut a, 'y'), vec![Cmd::Copy(want.clone())]);
+    assert!(a.status.as_ref().unwrap().text.contains(&want));
+    ch(&mut a, '3');
+    let vol = a.volumes.selected_item().unwrap().name.clone();
+    assert_eq!(ch(&mut a, 'y'), vec![Cmd::Copy(vol)]);
+    assert_eq!(
+        crate::tui::event_loop::osc52("ab"),
+        "\x1b]52;c;YWI=\x07",
+        "base64 of the text between OSC 52's brackets"
+    );
+}
+
+/// Item 16: the inspect dialog searches (`/`, Enter), jumps with `n`/`N` (wrapping), and says
+/// when nothing matches; `n` no longer closes it.
+#[test]
+fn inspect_search_jumps_between_matches() {
+    use crate::tui::popup::{Inspect, Popup};
+    let mut a = loaded(120, 30);
+    let text: String = (0..60)
+        .map(|n| match n {
+            10 | 40 => format!("  \"Pid\": {n},\n"),
+            _ => format!("  \"Key{n}\": \"value\",\n"),
+        })
+        .collect();
+    a.popup = Some(Popup::Inspect(Inspect {
+        title: "container web".into(),
+        text: Some(Ok(text)),
+        scroll: 0,
+        search: None,
+        query: String::new(),
+        hit: None,
+    }));
+    let scroll = |a: &App| match &a.popup {
+        Some(Popup::Inspect(i)) => i.scroll,
+        other => panic!("{other:?}"),
+    };
+    ch(&mut a, '/');
+    typed(&mut a, "PID");
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(scroll(&a), 8, "line 10 shown two lines below the top");
+    ch(&mut a, 'n');
+    assert_eq!(scroll(&a), 38);
+    ch(&mut a, 'n');
+    assert_eq!(scroll(&a), 8, "wraps around");
+    ch(&mut a, 'N');
+    assert_eq!(scroll(&a), 38);
+    ch(&mut a, '/');
+    typed(&mut a, "x");
+    press(&mut a, KeyCode::Enter);
+    assert!(a.status.as_ref().unwrap().error, "no match is said");
+    assert!(a.popup.is_some());
+    press(&mut a, KeyCode::Esc);
+    assert!(a.popup.is_none());
+}

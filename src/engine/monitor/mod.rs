@@ -21,6 +21,7 @@ pub mod protocol;
 pub mod relay;
 pub mod seal;
 pub mod spawn;
+pub mod special_binds;
 pub mod trim;
 pub mod workdir;
 
@@ -308,6 +309,8 @@ impl Monitor {
             user.gid,
         )?;
         mount_check::check_mounts(&spec, &snap.merged(), rec.mounts.len())?;
+        let specials = special_binds::take(&mut spec);
+        special_binds::prepare(&specials, &snap.merged())?;
         runtime::write_spec(&spec, &dir)?;
         debug_log("start: spec written");
         cleanup::delete_runtime(&self.layout, &self.id)?;
@@ -367,6 +370,7 @@ impl Monitor {
         if !rec.host_config.network_mode.is_host() && join.is_none() {
             netns::loopback_up(pid)?;
         }
+        special_binds::attach(pid, &specials)?;
         let io = plan.connect()?;
         capture.scope(|| container.start()).map_err(|e| {
             EngineError::Runtime(init_errors::describe(

@@ -157,6 +157,9 @@ fn inspect_popup() {
             title: "container web".into(),
             text,
             scroll: 0,
+            search: None,
+            query: String::new(),
+            hit: None,
         })
     };
     assert_snapshot!("inspect_loading", screen(&with(i(None), 80, 10)));
@@ -173,6 +176,13 @@ fn inspect_popup() {
         x.scroll = 3;
     }
     assert_snapshot!("inspect_scrolled_narrow", screen(&scrolled));
+    // A kept search highlights its matches; `/` shows the one being typed at the bottom.
+    if let Some(Popup::Inspect(x)) = &mut scrolled.popup {
+        x.scroll = 0;
+        x.query = "cmd".into();
+        x.search = Some(crate::tui::input::TextInput::with("cmd"));
+    }
+    assert_snapshot!("inspect_search", screen(&scrolled));
     assert_snapshot!(
         "inspect_error",
         screen(&with(
