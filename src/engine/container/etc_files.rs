@@ -201,4 +201,54 @@ mod tests {
         assert!(check_dns_search("bad_domain!").is_err());
         assert!(check_dns_option("ndots:2").is_ok() && check_dns_option("a b").is_err());
     }
+
+    #[test]
+    fn bridged_containers_get_their_address_and_a_usable_resolver() {
+        use std::net::Ipv4Addr;
+        let mut rec: ContainerRecord = serde_json::from_value(serde_json::json!({
+            "id": "a".repeat(64), "name": "web", "image": "i", "image_id": "", "lowers": [],
+            "created": "2026-01-01T00:00:00Z",
+            "config": {"Hostname": "web1", "User": "", "Env": [], "Cmd": ["x"],
+                       "Entrypoint": [], "WorkingDir": "", "Image": "i"},
+            "host_config": {"NetworkMode": "bridge", "Memory": 0, "NanoCpus": 0,
+                            "PidsLimit": null, "CapAdd": [], "CapDrop": [],
+                            "Privileged": false, "SecurityOpt": [], "AutoRemove": false},
+            "state": {"status": "created", "pid": 0, "exit_code": 0, "started_at": null,
+                      "finished_at": null, "oom_killed": false, "error": "",
+                      "monitor_pid": 0, "monitor_start": 0}
+        }))
+        .unwrap();
+        let host = "nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch lan\n";
+        let none = EtcView::default();
+        // Not bridged: the host's file as it is.
+        assert_eq!(resolv_conf(&rec, host, &none), host);
+        let bridge = EtcView {
+            addresses: vec![Ipv4Addr::new(172, 17, 0, 2)],
+            links: vec![(Ipv4Addr::new(172, 17, 0, 3), vec!["db".into(), "x".into()])],
+            nameservers: vec![],
+        };
+        // The default bridge: loopback servers dropped.
+        assert_eq!(
+            resolv_conf(&rec, host, &bridge),
+            "nameserver 10.0.0.2\nsearch lan\n"
+        );
+        // Only loopback servers: docker's public fallbacks.
+        let only_lo = resolv_conf(&rec, "nameserver 127.0.0.1\n", &bridge);
+        assert_eq!(only_lo, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        // A user network: its embedded server, unless --dns.
+        let user = EtcView {
+            nameservers: vec![Ipv4Addr::new(172, 18, 0, 1)],
+            ..bridge.clone()
+        };
+        assert_eq!(
+            resolv_conf(&rec, host, &user),
+            "search lan\nnameserver 172.18.0.1\n"
+        );
+        rec.host_config.dns = vec!["9.9.9.9".into()];
+        assert!(resolv_conf(&rec, host, &user).contains("nameserver 9.9.9.9"));
+        assert!(!resolv_conf(&rec, host, &user).contains("172.18.0.1"));
+        let hosts = hosts(&rec, "", &bridge);
+        assert!(hosts.contains("172.17.0.2\tweb1\n"), "{hosts}");
+        assert!(hosts.contains("172.17.0.3\tdb x\n"), "{hosts}");
+    }
 }
