@@ -268,6 +268,8 @@ impl Backend for Engine {
                 cmd: spec.command.clone(),
                 env: spec.env.clone(),
                 auto_remove: spec.remove,
+                publish: spec.ports.clone(),
+                network: spec.network.clone(),
                 mounts: crate::engine::mounts::MountOptions {
                     volumes: spec.volumes.clone(),
                     ..Default::default()
