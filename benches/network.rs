@@ -73,12 +73,25 @@ impl Ns {
             ]);
         c
     }
+    /// `podman run` with limits inside this machine's hard limits (runc refuses podman's
+    /// defaults here).
+    fn podman_run(&self) -> Command {
+        let mut c = self.podman();
+        c.args([
+            "run",
+            "--ulimit",
+            "nofile=1024:1024",
+            "--ulimit",
+            "nproc=4096:4096",
+        ]);
+        c
+    }
 }
 
 impl Drop for Ns {
     fn drop(&mut self) {
         let _ = self.berth().args(["rm", "-f", "srv"]).output();
-        let _ = self.podman().args(["rm", "-f", "-a"]).output();
+        let _ = self.podman().args(["rm", "-f", "-t", "0", "-a"]).output();
         let _ = Command::new("ip")
             .args(["netns", "del", &self.name])
             .status();
@@ -230,13 +243,11 @@ fn main() {
     let podman = have("podman");
     if podman {
         run(ns
-            .podman()
-            .args([
-                "run", "-d", "--name", "srv", "-p", "8082:80", "--rootfs", &rfs,
-            ])
+            .podman_run()
+            .args(["-d", "--name", "srv", "-p", "8082:80", "--rootfs", &rfs])
             .args(httpd));
         rows.push(("podman -p", measure(ns.path(), 8082, conns)));
-        run(ns.podman().args(["rm", "-f", "srv"]));
+        run(ns.podman().args(["rm", "-f", "-t", "0", "srv"]));
     }
     println!("\n### Through a published port, in a private network namespace\n");
     println!("| server | bulk MB/s | ratio to host | requests/s ({conns} sequential connections) | errors |");
@@ -267,7 +278,7 @@ fn main() {
         ])));
         if podman {
             pod.push(timed(
-                ns.podman().args(["run", "--rm", "--rootfs", &rfs, "true"]),
+                ns.podman_run().args(["--rm", "--rootfs", &rfs, "true"]),
             ));
         }
     }
