@@ -107,7 +107,7 @@ fn script(root: &TestRoot) -> PathBuf {
     let text = format!(
         "stty -g > {b}/stty.before\necho ready-for-berth\n\
          HOME={b}/home XDG_CONFIG_HOME={b}/config XDG_DATA_HOME={b}/data DOCKER_CONFIG={b}/docker \
-         {berth} --root {b}/root\necho berth-exit=$?\nstty -g > {b}/stty.after\nexec sleep 600\n",
+         BERTH_DEFAULT_NETWORK=none {berth} --root {b}/root\necho berth-exit=$?\nstty -g > {b}/stty.after\nexec sleep 600\n",
         b = base.display(),
         berth = BERTH
     );
