@@ -14,10 +14,13 @@ pub use ops::ensure_default;
 
 /// `network inspect` of one network, with the containers running on it.
 pub fn inspect(engine: &Engine, reference: &str) -> Result<NetworkInspect> {
-    let net = engine.state().write(|tx| {
-        ensure_default(tx)?;
-        store::find(tx, reference)
-    })?;
+    // Only `bridge` may need making first: looking for anything else never writes.
+    let net = match engine.state().read(|tx| store::find(tx, reference)) {
+        Err(crate::engine::EngineError::NotFound(_)) if reference == super::DEFAULT_BRIDGE => {
+            engine.state().write(ensure_default)?
+        }
+        other => other?,
+    };
     let eps = engine.state().read(|tx| store::endpoints_on(tx, &net.id))?;
     let mut on = Vec::new();
     for e in eps {
