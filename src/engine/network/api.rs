@@ -46,6 +46,23 @@ impl Engine {
         crate::engine::compat::network::ports_column(rec, &published)
     }
 
+    /// Each container with its PORTS cell (for the TUI's list).
+    pub async fn with_ports_columns(
+        &self,
+        recs: Vec<ct::ContainerRecord>,
+    ) -> Result<Vec<(ct::ContainerRecord, String)>> {
+        blocking(self, move |e| {
+            Ok(recs
+                .into_iter()
+                .map(|r| {
+                    let p = e.ports_column(&r);
+                    (r, p)
+                })
+                .collect())
+        })
+        .await
+    }
+
     /// `network create`.
     pub async fn network_create(&self, req: CreateNetwork) -> Result<NetworkRecord> {
         blocking(self, move |e| ops::create(e, &req)).await

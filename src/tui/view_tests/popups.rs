@@ -57,8 +57,12 @@ fn confirm_popup() {
         screen(&with(Popup::Confirm(confirm(11)), 90, 20))
     );
     let prune = Confirm {
-        title: "Prune images?".into(),
-        items: vec!["This removes all images no container uses.".into()],
+        title: "Prune 2 images?".into(),
+        items: vec![
+            "127.0.0.1:5000/team/app:1".into(),
+            "<none>:<none>".into(),
+            "This removes 2 images no container uses, freeing up to 88 MB.".into(),
+        ],
         action: Pending::Prune(Kind::Image),
         force: None,
         volumes: None,
