@@ -4,8 +4,8 @@
 set -euo pipefail
 want=(libseccomp-dev pkg-config gcc tini)
 case "${1:-build}" in
-  test) want+=(docker-registry busybox-static tmux apache2-utils openssl iproute2 util-linux skopeo) ;;
-  bench) want+=(docker-registry busybox-static tmux apache2-utils openssl skopeo umoci podman runc docker.io) ;;
+  test) want+=(docker-registry busybox-static tmux apache2-utils openssl iproute2 util-linux skopeo netavark aardvark-dns iptables nftables) ;;
+  bench) want+=(docker-registry busybox-static tmux apache2-utils openssl skopeo umoci podman runc docker.io netavark aardvark-dns iptables iproute2) ;;
 esac
 missing=()
 for p in "${want[@]}"; do
