@@ -4,7 +4,7 @@
 set -euo pipefail
 want=(libseccomp-dev pkg-config gcc tini)
 case "${1:-build}" in
-  test) want+=(docker-registry busybox-static tmux apache2-utils openssl iproute2 util-linux skopeo) ;;
+  test) want+=(docker-registry busybox-static tmux apache2-utils openssl iproute2 util-linux skopeo podman runc) ;;
   bench) want+=(docker-registry busybox-static tmux apache2-utils openssl skopeo umoci podman runc docker.io) ;;
 esac
 missing=()
