@@ -1,6 +1,6 @@
-//! `save` and `load` against the real peers: skopeo and podman read what berth saves (docker-archive,
-//! oci-archive, OCI layout) and berth loads what skopeo writes; round trips run; bad archives
-//! are refused with nothing kept.
+//! `save` and `load` against the real peers: skopeo and podman read what berth saves
+//! (docker-archive, oci-archive, OCI layout) and berth loads what they write; round trips run;
+//! bad archives are refused with nothing kept.
 
 mod common;
 
