@@ -5,6 +5,8 @@
 pub mod archive;
 pub mod container;
 pub mod rows;
+pub mod system;
+pub mod units;
 
 pub use rows::{ImageRow, PsRow, VolumeRow};
 

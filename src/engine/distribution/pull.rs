@@ -18,7 +18,7 @@ use super::manifest::{self, Descriptor, Fetched, Platform};
 use super::reference::ImageRef;
 use super::registry::RegistryClient;
 use crate::engine::content::ContentStore;
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::events::{EngineEvent, LayerProgress, LayerState};
 use crate::engine::image::gc::gc_lock_path;
 use crate::engine::image::import::{
@@ -111,7 +111,7 @@ struct Shared {
 }
 
 fn join_error(e: tokio::task::JoinError) -> EngineError {
-    EngineError::Registry(format!("pull task failed: {e}"))
+    EngineError::caused(ErrorKind::Registry, "pull task failed", e)
 }
 
 impl Engine {
@@ -256,8 +256,9 @@ impl Engine {
                 Ok((_, Err(e))) => {
                     shared.cancel.store(true, Ordering::Relaxed);
                     // Keep the root cause, not the cancellations it caused.
-                    if first_error.is_none()
-                        || matches!(&first_error, Some(EngineError::Registry(m)) if m.contains("cancelled"))
+                    if first_error
+                        .as_ref()
+                        .is_none_or(|f: &EngineError| f.is(ErrorKind::Cancelled))
                     {
                         first_error = Some(e);
                     }
@@ -311,11 +312,10 @@ async fn layer_task(
 ) -> Result<(StagedDir, u64)> {
     let rep = &shared.reporter;
     {
-        let _permit = shared
-            .downloads
-            .acquire()
-            .await
-            .map_err(|e| EngineError::Registry(format!("download queue closed: {e}")))?;
+        let _permit =
+            shared.downloads.acquire().await.map_err(|e| {
+                EngineError::caused(ErrorKind::Registry, "download queue closed", e)
+            })?;
         let mut cb = rep.throttled(&desc.digest, LayerState::Downloading, desc.size);
         fetch_blob(
             &shared.store,
@@ -332,9 +332,9 @@ async fn layer_task(
         .unpacks
         .acquire()
         .await
-        .map_err(|e| EngineError::Registry(format!("unpack queue closed: {e}")))?;
+        .map_err(|e| EngineError::caused(ErrorKind::Registry, "unpack queue closed", e))?;
     if shared.cancel.load(Ordering::Relaxed) {
-        return Err(EngineError::Registry(
+        return Err(EngineError::Cancelled(
             "unpack cancelled because another layer failed".into(),
         ));
     }
