@@ -56,6 +56,8 @@ pub enum ContainerVerb {
     Unpause(Targets),
     /// Rename a container
     Rename(RenameArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(super::stats::StatsArgs),
 }
 
 /// `berth container …`: every verb, plus `ls`, `prune`, `attach` and `exec`.
@@ -296,6 +298,9 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         }
     };
     let engine = cli.engine()?;
+    if let ContainerVerb::Stats(a) = &verb {
+        return super::stats::run(engine, a).await;
+    }
     let foreground = match &verb {
         ContainerVerb::Run(a) => !a.detach,
         ContainerVerb::Start(a) => a.attach,
@@ -516,6 +521,11 @@ fn run_blocking(engine: &Engine, cmd: ContainerVerb) -> anyhow::Result<i32> {
         C::Ps(args) => super::container_ps::ps(engine, &args),
         C::Logs(args) => logs(engine, &args),
         C::Top(t) => super::container_ps::top(engine, &t),
+        // Streams on the runtime: `run` handles it before coming here.
+        C::Stats(a) => {
+            let rt = tokio::runtime::Handle::current();
+            rt.block_on(super::stats::run(engine.clone(), &a))
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod inspect;
 pub mod login;
 pub mod progress;
 pub mod prompt;
+pub mod stats;
 pub mod system;
 pub mod table;
 pub mod terminal;
@@ -129,8 +130,10 @@ pub fn prints_only(cli: &Cli) -> bool {
     match &cli.command {
         Some(Command::Container(c)) => matches!(
             &**c,
-            CC::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_))
-                | CC::Container(CS::Ls(_) | CS::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_)))
+            CC::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_) | CV::Stats(_))
+                | CC::Container(
+                    CS::Ls(_) | CS::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_) | CV::Stats(_))
+                )
         ),
         Some(Command::Image(c)) => {
             matches!(c, IC::Images(_) | IC::Image(IS::Ls(_) | IS::Inspect(_)))

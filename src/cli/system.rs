@@ -227,7 +227,7 @@ fn info(engine: &Engine, volumes: usize) -> anyhow::Result<Value> {
 }
 
 /// Docker's binary sizes (`7.763GiB`).
-fn bytes_size(bytes: u64) -> String {
+pub fn bytes_size(bytes: u64) -> String {
     const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
     let mut value = bytes as f64;
     let mut unit = 0;

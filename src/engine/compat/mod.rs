@@ -5,7 +5,7 @@
 pub mod container;
 pub mod rows;
 
-pub use rows::{ImageRow, PsRow, VolumeRow};
+pub use rows::{ImageRow, PsRow, StatsRow, VolumeRow};
 
 use std::collections::BTreeMap;
 
