@@ -5,6 +5,7 @@ pub mod attach;
 pub mod container;
 pub mod container_ps;
 pub mod container_run;
+pub mod events;
 pub mod exec;
 pub mod format;
 pub mod format_funcs;

@@ -22,6 +22,8 @@ pub enum SystemCommand {
     Version(FormatArgs),
     /// Display system-wide information
     Info(FormatArgs),
+    /// Get real time events from berth (all its processes write them)
+    Events(super::events::EventsArgs),
     /// Manage berth itself
     #[command(subcommand)]
     System(SystemSub),
@@ -34,6 +36,8 @@ pub enum SystemSub {
     Check(CheckArgs),
     /// Display system-wide information
     Info(FormatArgs),
+    /// Get real time events from berth (all its processes write them)
+    Events(super::events::EventsArgs),
 }
 
 /// `system check`.
@@ -64,6 +68,9 @@ pub async fn run(cli: &Cli, cmd: &SystemCommand) -> anyhow::Result<i32> {
     match cmd {
         SystemCommand::Version(a) => version(cli, a),
         SystemCommand::System(SystemSub::Check(args)) => check(cli, args),
+        SystemCommand::Events(a) | SystemCommand::System(SystemSub::Events(a)) => {
+            super::events::run(cli.engine()?, a).await
+        }
         SystemCommand::Info(a) | SystemCommand::System(SystemSub::Info(a)) => {
             let format = a.parsed()?;
             let engine = cli.engine()?;

@@ -11,6 +11,7 @@ pub mod events;
 pub mod exec;
 pub mod image;
 pub mod inroot;
+pub mod journal;
 pub mod layer;
 pub mod layout;
 pub mod lock;

@@ -394,6 +394,8 @@ pub fn create_from(
             let mut dirs = NewDirs::default();
             rec.mounts = mounts::prepare(tx, layout, &parsed_mounts, &image_volumes, &mut dirs)?;
             store::insert(tx, &rec)?;
+            let event = crate::engine::journal::Event::container(&rec, "create");
+            crate::engine::journal::record(tx, &event)?;
             Ok(dirs)
         })
     });

@@ -234,8 +234,10 @@ pub fn rename(engine: &Engine, id: &str, new_name: &str) -> Result<()> {
                 "the container name \"/{new_name}\" is already in use: choose another name"
             )));
         }
-        rec.name = new_name.to_string();
-        store::save(tx, &rec)
+        let old = std::mem::replace(&mut rec.name, new_name.to_string());
+        store::save(tx, &rec)?;
+        let event = crate::engine::journal::Event::container(&rec, "rename").with("oldName", old);
+        crate::engine::journal::record(tx, &event)
     })?;
     engine.emit(EngineEvent::ContainersChanged);
     Ok(())

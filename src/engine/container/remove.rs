@@ -89,7 +89,13 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
     cleanup::delete_runtime(layout, id)?;
     cleanup::unmount_rootfs(layout, id)?;
     cleanup::remove_files(layout, id)?;
-    engine.state().write(|tx| store::delete(tx, id))?;
+    engine.state().write(|tx| {
+        store::delete(tx, id)?;
+        crate::engine::journal::record(
+            tx,
+            &crate::engine::journal::Event::container(&rec, "destroy"),
+        )
+    })?;
     engine.emit(EngineEvent::ContainersChanged);
     Ok(None)
 }

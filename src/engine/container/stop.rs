@@ -8,6 +8,7 @@ use nix::unistd::Pid;
 use super::record::{ContainerRecord, Status};
 use super::{cleanup, reconcile, signal, store};
 use crate::engine::error::{EngineError, Result};
+use crate::engine::journal::{self, Event};
 use crate::engine::Engine;
 
 /// Docker's default stop timeout.
@@ -36,6 +37,11 @@ fn signal_locked(engine: &Engine, id: &str, sig: Signal, must_run: bool) -> Resu
     send(Pid::from_raw(rec.state.pid), sig).map_err(|e| {
         EngineError::Runtime(format!("cannot send {sig} to container {}: {e}", rec.name))
     })?;
+    // The signal is not a database change: its event has a transaction of its own.
+    let event = Event::container(&rec, "kill").with("signal", sig as i32);
+    if let Err(e) = journal::record_alone(engine, &event) {
+        tracing::warn!("cannot record the kill event of {}: {e}", rec.name);
+    }
     if matches!(sig, Signal::SIGKILL | Signal::SIGTERM) {
         resume_if_paused(engine, &rec);
     }
@@ -133,6 +139,22 @@ pub fn stop(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
     if !signal_locked(engine, id, sig, false)? {
         return Ok(());
     }
+    let stopped = stop_after_signal(engine, id, &rec, timeout);
+    if stopped.is_ok() {
+        if let Some(rec) = engine.state().read(|tx| store::get(tx, id))? {
+            let _ = journal::record_alone(engine, &Event::container(&rec, "stop"));
+        }
+    }
+    stopped
+}
+
+/// The rest of `stop` once the stop signal is sent: the wait, then SIGKILL.
+fn stop_after_signal(
+    engine: &Engine,
+    id: &str,
+    rec: &ContainerRecord,
+    timeout: Option<u32>,
+) -> Result<()> {
     // `-t` wins over the container's `--stop-timeout` (-1: without a limit).
     let own = rec
         .config
@@ -161,6 +183,7 @@ pub fn restart(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
         if let Some(mut rec) = store::get(tx, id)? {
             rec.restart_count += 1;
             store::save(tx, &rec)?;
+            journal::record(tx, &Event::container(&rec, "restart"))?;
         }
         Ok(())
     })

@@ -24,6 +24,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{EngineEvent, LayerProgress, LayerState};
 use crate::engine::image::gc::gc_lock_path;
 use crate::engine::image::record::{self, ImageConfig, ImageRecord, ImageSummary, LayerRecord};
+use crate::engine::journal::{self, Event, EventType};
 use crate::engine::layer::unpack::unpack_layer;
 use crate::engine::lock::FileLock;
 use crate::engine::staging::{self, StagedDir};
@@ -372,6 +373,15 @@ impl Engine {
                 record.pulled = old.pulled;
             }
             record::save(tx, &record)?;
+            let name = record
+                .repo_tags
+                .first()
+                .or(record.repo_digests.first())
+                .cloned()
+                .unwrap_or_else(|| record.id.clone());
+            let name = record::familiar(&name);
+            let event = Event::new(EventType::Image, "pull", name.clone()).with("name", name);
+            journal::record(tx, &event)?;
             Ok(updated)
         })?;
         let stored = self.image(&record.id)?;

@@ -11,6 +11,7 @@ use chrono::Utc;
 use crate::engine::container::record::{ContainerRecord, Status};
 use crate::engine::container::store;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::journal;
 use crate::engine::state::StateStore;
 
 /// Records monitor (`pid`, `start`) in container `id`'s record; returns the record.
@@ -51,7 +52,8 @@ pub fn record_started(
         s.exit_code = 0;
         s.oom_killed = false;
         s.error.clear();
-        store::save(tx, &rec)
+        store::save(tx, &rec)?;
+        journal::record(tx, &journal::Event::container(&rec, "start"))
     })
 }
 

@@ -42,6 +42,7 @@ use super::container::cleanup;
 use super::container::record::{ContainerRecord, Status};
 use super::container::store;
 use super::error::{EngineError, IoContext, Result};
+use super::journal;
 use super::lock::FileLock;
 use super::logs::LogWriter;
 use super::runtime;
@@ -398,8 +399,14 @@ impl Monitor {
             if let Err(e) = &unmounted {
                 rec.state.error = e.to_string();
             }
+            if oom {
+                journal::record(tx, &journal::Event::container(&rec, "oom"))?;
+            }
+            let die = journal::Event::container(&rec, "die").with("exitCode", code);
+            journal::record(tx, &die)?;
             if rec.host_config.auto_remove && unmounted.is_ok() {
                 store::delete(tx, &self.id)?;
+                journal::record(tx, &journal::Event::container(&rec, "destroy"))?;
                 Ok(Some(crate::engine::mounts::volume_names(&rec.mounts)))
             } else {
                 store::save(tx, &rec)?;
