@@ -63,7 +63,25 @@ fn render(format: &Format, e: &Event) -> anyhow::Result<String> {
     Ok(match format {
         Format::Default => line(e),
         Format::Json => serde_json::to_string(&message)?,
-        f => f.render(&serde_json::to_value(&message)?)?,
+        f => {
+            // A template names docker's Go fields (`.TimeNano`, `.Status`), JSON its tags.
+            let mut v = serde_json::to_value(&message)?;
+            if let Some(m) = v.as_object_mut() {
+                for (json, go) in [
+                    ("status", "Status"),
+                    ("id", "ID"),
+                    ("from", "From"),
+                    ("scope", "Scope"),
+                    ("time", "Time"),
+                    ("timeNano", "TimeNano"),
+                ] {
+                    if let Some(x) = m.get(json).cloned() {
+                        m.insert(go.to_string(), x);
+                    }
+                }
+            }
+            f.render(&v)?
+        }
     })
 }
 

@@ -21,6 +21,7 @@ pub mod query;
 pub mod reconcile;
 pub mod record;
 pub mod remove;
+pub mod restart_policy;
 pub mod signal;
 pub mod start;
 pub mod stop;

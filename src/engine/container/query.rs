@@ -180,10 +180,10 @@ pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
         "Path": rec.config.entrypoint.first().or(rec.config.cmd.first()),
         "Args": rec.config.entrypoint.iter().chain(rec.config.cmd.iter()).skip(1).collect::<Vec<_>>(),
         "State": {
-            "Status": s.status.as_str(),
+            "Status": if s.restarting { "restarting" } else { s.status.as_str() },
             "Running": running,
             "Paused": s.status == Status::Paused,
-            "Restarting": false,
+            "Restarting": s.restarting,
             "OOMKilled": s.oom_killed,
             "Dead": false,
             "Pid": if running { s.pid } else { 0 },

@@ -48,6 +48,35 @@ fn signal_locked(engine: &Engine, id: &str, sig: Signal, must_run: bool) -> Resu
     Ok(true)
 }
 
+/// Marks container `id` stopped by a user (`stop`, `rm -f`), under its lock: its monitor does
+/// not restart it by policy, and one waiting to restart it gives up (awaited, briefly).
+pub fn mark_stopped(engine: &Engine, id: &str) -> Result<()> {
+    let restarting = {
+        let _lock = store::lock(engine.layout(), id)?;
+        engine.state().write(|tx| {
+            let Some(mut rec) = store::get(tx, id)? else {
+                return Ok(false);
+            };
+            if rec.host_config.restart_policy.is_none() {
+                return Ok(false);
+            }
+            rec.state.manually_stopped = true;
+            store::save(tx, &rec)?;
+            Ok(rec.state.restarting)
+        })?
+    };
+    if restarting {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(2) {
+            match engine.state().read(|tx| store::get(tx, id))? {
+                Some(r) if r.state.restarting => std::thread::sleep(Duration::from_millis(20)),
+                _ => break,
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `kill [-s SIG]` (default SIGKILL).
 pub fn kill(engine: &Engine, id: &str, sig: Option<&str>) -> Result<()> {
     let sig = match sig {
@@ -132,6 +161,8 @@ pub fn wait_killed(engine: &Engine, id: &str, limit: Duration) -> Result<bool> {
 /// `stop [-t N]`: the stop signal, up to `timeout` seconds, then SIGKILL.
 pub fn stop(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
     let rec = store::load(engine.state(), id)?;
+    // No restart by policy after a stop, also when it comes during the restart backoff.
+    mark_stopped(engine, id)?;
     let sig = match &rec.config.stop_signal {
         Some(s) => signal::parse(s)?,
         None => Signal::SIGTERM,

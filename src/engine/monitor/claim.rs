@@ -52,6 +52,8 @@ pub fn record_started(
         s.exit_code = 0;
         s.oom_killed = false;
         s.error.clear();
+        s.restarting = false;
+        s.manually_stopped = false;
         store::save(tx, &rec)?;
         journal::record(tx, &journal::Event::container(&rec, "start"))
     })
@@ -65,6 +67,7 @@ pub fn record_failure(state: &StateStore, id: &str, message: &str, code: i32) ->
         };
         rec.state.exit_code = code;
         rec.state.error = message.to_string();
+        rec.state.restarting = false;
         rec.state.pid = 0;
         rec.state.monitor_pid = 0;
         rec.state.monitor_start = 0;

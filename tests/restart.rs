@@ -1,0 +1,213 @@
+//! Restart policies against the real binary, as root: each policy with a container that exits
+//! 0, exits 1 and is killed; docker's doubling backoff; `stop` and `rm -f` during the backoff
+//! end the loop and leave no monitor behind; bad policies refused.
+
+mod containers_support;
+
+use std::time::{Duration, Instant};
+
+use containers_support::{stderr, stdout, TestRoot};
+
+fn field(t: &TestRoot, name: &str, template: &str) -> String {
+    t.ok(&["inspect", "--format", template, name])
+        .trim()
+        .to_string()
+}
+
+fn restarts(t: &TestRoot, name: &str) -> u32 {
+    field(t, name, "{{.RestartCount}}").parse().expect("count")
+}
+
+fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}
+
+fn run(t: &TestRoot, name: &str, policy: &str, script: &str) -> String {
+    let out = t.run(
+        &["-d", "--name", name, "--restart", policy],
+        &["sh", "-c", script],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_string()
+}
+
+/// Pids of monitors of this test's root still alive.
+fn monitors(t: &TestRoot) -> Vec<i32> {
+    let root = t.root().to_string_lossy().into_owned();
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains(" monitor ") && cmd.contains(&root) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[test]
+fn each_policy_with_exit_0_exit_1_and_a_kill() {
+    let t = TestRoot::new();
+    // no: nothing restarts.
+    run(&t, "no1", "no", "exit 1");
+    // on-failure: exit 0 stays down; exit 1 restarts up to the limit.
+    run(&t, "of0", "on-failure", "exit 0");
+    run(&t, "of1", "on-failure:2", "echo ran; exit 1");
+    // always and unless-stopped: exit 0 restarts too.
+    run(&t, "al0", "always", "sleep 0.2; exit 0");
+    run(&t, "us1", "unless-stopped", "sleep 0.2; exit 1");
+    assert!(
+        eventually(Duration::from_secs(20), || restarts(&t, "of1") == 2
+            && field(&t, "of1", "{{.State.Status}}") == "exited"),
+        "{}",
+        field(&t, "of1", "{{.RestartCount}} {{.State.Status}}")
+    );
+    assert_eq!(t.ok(&["logs", "of1"]), "ran\nran\nran\n");
+    assert_eq!(field(&t, "of1", "{{.State.ExitCode}}"), "1");
+    assert!(eventually(Duration::from_secs(20), || restarts(&t, "al0")
+        >= 2
+        && restarts(&t, "us1") >= 2));
+    assert_eq!(restarts(&t, "no1"), 0);
+    assert_eq!(restarts(&t, "of0"), 0);
+    assert_eq!(field(&t, "of0", "{{.State.Status}}"), "exited");
+    assert_eq!(
+        field(
+            &t,
+            "of1",
+            "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}"
+        ),
+        "on-failure:2"
+    );
+
+    // Killed (SIGKILL from outside, exit 137): every policy but `no` brings it back.
+    for (name, policy) in [
+        ("kno", "no"),
+        ("kof", "on-failure"),
+        ("kal", "always"),
+        ("kus", "unless-stopped"),
+    ] {
+        run(&t, name, policy, "sleep 1000");
+    }
+    for name in ["kno", "kof", "kal", "kus"] {
+        let pid: i32 = field(&t, name, "{{.State.Pid}}").parse().unwrap();
+        assert!(pid > 0);
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();
+    }
+    for name in ["kof", "kal", "kus"] {
+        assert!(
+            eventually(Duration::from_secs(10), || restarts(&t, name) == 1
+                && field(&t, name, "{{.State.Status}}") == "running"),
+            "{name}: {}",
+            field(&t, name, "{{.RestartCount}} {{.State.Status}}")
+        );
+    }
+    assert!(eventually(Duration::from_secs(5), || field(
+        &t,
+        "kno",
+        "{{.State.Status}}"
+    ) == "exited"));
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(restarts(&t, "kno"), 0);
+    assert_eq!(field(&t, "kno", "{{.State.ExitCode}}"), "137");
+}
+
+#[test]
+fn backoff_doubles_and_stop_during_it_ends_the_loop() {
+    let t = TestRoot::new();
+    let id = run(&t, "flap", "always", "exit 1");
+    // The fifth restart waits 1.6 s: wait for the record to say restarting there.
+    assert!(
+        eventually(Duration::from_secs(20), || restarts(&t, "flap") >= 4
+            && field(&t, "flap", "{{.State.Restarting}}") == "true"),
+        "{}",
+        field(&t, "flap", "{{.RestartCount}} {{.State.Restarting}}")
+    );
+    let ps = t.ok(&["ps"]);
+    assert!(
+        !ps.contains("flap"),
+        "a restarting container is not running: {ps}"
+    );
+    let psa = t.ok(&["ps", "-a"]);
+    assert!(psa.contains("Restarting (1)"), "{psa}");
+    assert_eq!(field(&t, "flap", "{{.State.Status}}"), "restarting");
+    let stopped_at = Instant::now();
+    t.ok(&["stop", "flap"]);
+    assert!(stopped_at.elapsed() < Duration::from_secs(3));
+    let count = restarts(&t, "flap");
+    assert_eq!(field(&t, "flap", "{{.State.Restarting}}"), "false");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(restarts(&t, "flap"), count, "no restart after stop");
+    assert_eq!(field(&t, "flap", "{{.State.Status}}"), "exited");
+    assert!(
+        monitors(&t).is_empty(),
+        "the monitor gave up: {:?}",
+        monitors(&t)
+    );
+
+    // The gaps between a die and the next start: at least 100, 200, 400, 800 ms.
+    let events = t.ok(&[
+        "events",
+        "--since",
+        "10m",
+        "--until",
+        "0s",
+        "--filter",
+        &format!("container={id}"),
+        "--format",
+        "{{.Action}} {{.TimeNano}}",
+    ]);
+    let mut gaps = Vec::new();
+    let mut died = None;
+    for line in events.lines() {
+        let (action, nanos) = line.split_once(' ').unwrap();
+        let nanos: i64 = nanos.parse().unwrap();
+        match action {
+            "die" => died = Some(nanos),
+            "start" => {
+                if let Some(d) = died.take() {
+                    gaps.push((nanos - d) / 1_000_000);
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(gaps.len() >= 4, "{events}");
+    for (i, want) in [100, 200, 400, 800].into_iter().enumerate() {
+        assert!(gaps[i] >= want, "gap {i}: {gaps:?}");
+    }
+
+    // A start by the user resets the stop: the policy applies again.
+    t.ok(&["start", "flap"]);
+    assert!(eventually(Duration::from_secs(10), || restarts(&t, "flap") > count));
+    t.ok(&["rm", "-f", "flap"]);
+    assert!(
+        eventually(Duration::from_secs(5), || monitors(&t).is_empty()),
+        "rm -f ends the loop: {:?}",
+        monitors(&t)
+    );
+    assert!(t.berth(&["inspect", "flap"]).status.code() == Some(1));
+}
+
+#[test]
+fn bad_policies_are_refused() {
+    let t = TestRoot::new();
+    let out = t.run(&["--restart", "sometimes"], &["true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("sometimes"), "{}", stderr(&out));
+    let out = t.run(&["--restart", "always", "--rm"], &["true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("--rm"), "{}", stderr(&out));
+    assert_eq!(t.ok(&["ps", "-aq"]), "");
+}
