@@ -44,6 +44,8 @@ pub struct CreateOptions {
     pub privileged: bool,
     pub security_opt: Vec<String>,
     pub auto_remove: bool,
+    /// `--init`.
+    pub init: bool,
     /// `-v`, `--mount`, `--tmpfs`, `--volumes-from`.
     pub mounts: crate::engine::mounts::MountOptions,
     /// `-t`: allocate a pty.
@@ -190,6 +192,9 @@ pub fn build_record(
     }
     // Validates capability names now rather than at start.
     caps::effective(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
+    if opts.init {
+        crate::engine::runtime::init_binary::find()?;
+    }
     let log_config = LogConfig::parse(opts.log_driver.as_deref(), &opts.log_opts)?;
     let restart_policy = match &opts.restart {
         Some(r) => super::restart_policy::RestartPolicy::parse(r)?,
@@ -197,7 +202,8 @@ pub fn build_record(
     };
     if opts.auto_remove && !restart_policy.is_none() {
         return Err(EngineError::InvalidInput(
-            "conflicting options: --restart and --rm: a container removed when it exits cannot              be restarted; drop one of them"
+            "conflicting options: --restart and --rm: a container removed when it exits cannot \
+             be restarted; drop one of them"
                 .into(),
         ));
     }
@@ -338,6 +344,7 @@ pub fn build_record(
             security_opt: opts.security_opt.clone(),
             auto_remove: opts.auto_remove,
             restart_policy,
+            init: opts.init,
             log_config,
             readonly_rootfs: opts.read_only,
             extra_hosts,

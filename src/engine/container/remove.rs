@@ -42,7 +42,8 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
         let rec = reconcile::check_locked(engine, rec)?;
         if rec.state.restarting && !force {
             return Err(EngineError::InvalidState(format!(
-                "cannot remove container {}: it is restarting: stop it before removing or force                  remove (rm -f)",
+                "cannot remove container {}: it is restarting: stop it before removing or force \
+                 remove (rm -f)",
                 rec.name
             )));
         }
@@ -60,7 +61,8 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
             if !force {
                 return Err(EngineError::InvalidState(format!(
                     "cannot remove container {}: it is {}: stop the container before removing \
-                     or force remove (rm -f)",
+                     or force \
+                 remove (rm -f)",
                     rec.name,
                     rec.state.status.as_str()
                 )));
