@@ -211,3 +211,112 @@ fn bad_policies_are_refused() {
     assert!(stderr(&out).contains("--rm"), "{}", stderr(&out));
     assert_eq!(t.ok(&["ps", "-aq"]), "");
 }
+
+#[test]
+fn update_changes_limits_and_policy_of_a_live_container() {
+    let t = TestRoot::new();
+    let id = run(&t, "upd", "no", "sleep 1000");
+    t.ok(&[
+        "update",
+        "--memory",
+        "96m",
+        "--cpus",
+        "0.5",
+        "--pids-limit",
+        "30",
+        "--restart",
+        "on-failure:1",
+        "upd",
+    ]);
+    let v1 = |ctrl: &str, file: &str| {
+        std::fs::read_to_string(format!("/sys/fs/cgroup/{ctrl}/berth/{id}/{file}"))
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
+    if std::path::Path::new("/sys/fs/cgroup/memory").exists() {
+        assert_eq!(
+            v1("memory", "memory.limit_in_bytes").as_deref(),
+            Some("100663296")
+        );
+        assert_eq!(v1("cpu", "cpu.cfs_quota_us").as_deref(), Some("50000"));
+        assert_eq!(v1("pids", "pids.max").as_deref(), Some("30"));
+    } else {
+        let v2 = |file: &str| {
+            std::fs::read_to_string(format!("/sys/fs/cgroup/berth/{id}/{file}")).unwrap()
+        };
+        assert_eq!(v2("memory.max").trim(), "100663296");
+        assert_eq!(v2("cpu.max").trim(), "50000 100000");
+        assert_eq!(v2("pids.max").trim(), "30");
+    }
+    // The limit the container now lives under, as stats reads it back from its cgroup.
+    let usage = t.ok(&["stats", "--no-stream", "--format", "{{.MemUsage}}", "upd"]);
+    assert!(usage.trim().ends_with("/ 96MiB"), "{usage}");
+    assert_eq!(
+        field(&t, "upd", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}"),
+        "100663296 500000000 30 on-failure"
+    );
+    // The new policy applies to the next exit.
+    let pid: i32 = field(&t, "upd", "{{.State.Pid}}").parse().unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL).unwrap();
+    assert!(eventually(Duration::from_secs(10), || restarts(&t, "upd")
+        == 1
+        && field(&t, "upd", "{{.State.Status}}") == "running"));
+    // A stopped container keeps the change for its next start.
+    t.ok(&["stop", "-t", "0", "upd"]);
+    t.ok(&["update", "--memory", "64m", "upd"]);
+    t.ok(&["start", "upd"]);
+    let id_mem = if std::path::Path::new("/sys/fs/cgroup/memory").exists() {
+        v1("memory", "memory.limit_in_bytes")
+    } else {
+        None
+    };
+    if let Some(m) = id_mem {
+        assert_eq!(m, "67108864");
+    }
+    let bad = t.berth(&["update", "upd"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(stderr(&bad).contains("--memory"), "{}", stderr(&bad));
+    let bad = t.berth(&["update", "--restart", "sometimes", "upd"]);
+    assert!(stderr(&bad).contains("sometimes"), "{}", stderr(&bad));
+}
+
+#[test]
+fn system_restore_starts_always_and_unless_stopped_after_their_monitors_died() {
+    let t = TestRoot::new();
+    for (name, policy) in [
+        ("ra", "always"),
+        ("ru", "unless-stopped"),
+        ("rs", "unless-stopped"),
+        ("rn", "no"),
+    ] {
+        run(&t, name, policy, "sleep 1000");
+    }
+    run(&t, "rstopped", "always", "sleep 1000");
+    t.ok(&["stop", "-t", "0", "rs"]);
+    t.ok(&["stop", "-t", "0", "rstopped"]);
+    // A reboot: every monitor and container process gone at once, records left as they were.
+    let pids: Vec<i32> = ["ra", "ru", "rn"]
+        .iter()
+        .map(|n| field(&t, n, "{{.State.Pid}}").parse().unwrap())
+        .collect();
+    for m in monitors(&t) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(m), nix::sys::signal::SIGKILL);
+    }
+    for p in pids {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), nix::sys::signal::SIGKILL);
+    }
+    assert!(eventually(Duration::from_secs(5), || monitors(&t).is_empty()));
+    let out = t.ok(&["system", "restore"]);
+    let mut started: Vec<&str> = out.lines().collect();
+    started.sort();
+    // `always` even after a stop; `unless-stopped` unless stopped; `no` never.
+    assert_eq!(started, ["ra", "rstopped", "ru"], "{out}");
+    for name in ["ra", "ru", "rstopped"] {
+        assert_eq!(field(&t, name, "{{.State.Status}}"), "running", "{name}");
+    }
+    for name in ["rs", "rn"] {
+        assert_eq!(field(&t, name, "{{.State.Status}}"), "exited", "{name}");
+    }
+    // Nothing left to do the second time.
+    assert_eq!(t.ok(&["system", "restore"]), "");
+}

@@ -38,6 +38,8 @@ pub enum SystemSub {
     Info(FormatArgs),
     /// Get real time events from berth (all its processes write them)
     Events(super::events::EventsArgs),
+    /// Start the containers whose restart policy is always or unless-stopped (at boot)
+    Restore,
 }
 
 /// `system check`.
@@ -68,6 +70,24 @@ pub async fn run(cli: &Cli, cmd: &SystemCommand) -> anyhow::Result<i32> {
     match cmd {
         SystemCommand::Version(a) => version(cli, a),
         SystemCommand::System(SystemSub::Check(args)) => check(cli, args),
+        SystemCommand::System(SystemSub::Restore) => {
+            let engine = cli.engine()?;
+            let restored = tokio::task::spawn_blocking(move || {
+                crate::engine::container::restore::restore(&engine)
+            })
+            .await??;
+            let mut code = 0;
+            for r in restored {
+                match r.result {
+                    Ok(()) => println!("{}", r.name),
+                    Err(e) => {
+                        eprintln!("Error: cannot start container {}: {e}", r.name);
+                        code = 1;
+                    }
+                }
+            }
+            Ok(code)
+        }
         SystemCommand::Events(a) | SystemCommand::System(SystemSub::Events(a)) => {
             super::events::run(cli.engine()?, a).await
         }

@@ -23,10 +23,12 @@ pub mod reconcile;
 pub mod record;
 pub mod remove;
 pub mod restart_policy;
+pub mod restore;
 pub mod signal;
 pub mod start;
 pub mod stop;
 pub mod store;
+pub mod update;
 
 pub use create::{create, CreateOptions};
 pub use limits::parse_size;
