@@ -17,6 +17,7 @@ pub mod progress;
 pub mod prompt;
 pub mod stats;
 pub mod system;
+pub mod system_df;
 pub mod table;
 pub mod terminal;
 pub mod volume;

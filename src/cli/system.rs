@@ -40,6 +40,10 @@ pub enum SystemSub {
     Events(super::events::EventsArgs),
     /// Start the containers whose restart policy is always or unless-stopped (at boot)
     Restore,
+    /// Show berth disk usage
+    Df(super::system_df::DfArgs),
+    /// Remove unused data
+    Prune(super::system_df::PruneArgs),
 }
 
 /// `system check`.
@@ -70,6 +74,14 @@ pub async fn run(cli: &Cli, cmd: &SystemCommand) -> anyhow::Result<i32> {
     match cmd {
         SystemCommand::Version(a) => version(cli, a),
         SystemCommand::System(SystemSub::Check(args)) => check(cli, args),
+        SystemCommand::System(SystemSub::Df(a)) => {
+            let (engine, a) = (cli.engine()?, a.clone());
+            tokio::task::spawn_blocking(move || super::system_df::df(&engine, &a)).await?
+        }
+        SystemCommand::System(SystemSub::Prune(a)) => {
+            let (engine, a) = (cli.engine()?, a.clone());
+            tokio::task::spawn_blocking(move || super::system_df::prune(&engine, &a)).await?
+        }
         SystemCommand::System(SystemSub::Restore) => {
             let engine = cli.engine()?;
             let restored = tokio::task::spawn_blocking(move || {

@@ -26,6 +26,7 @@ pub mod state;
 pub mod state_file;
 pub mod state_schema;
 pub mod stats;
+pub mod system;
 pub mod system_check;
 pub mod users;
 pub mod volume;
