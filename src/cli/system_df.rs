@@ -58,10 +58,9 @@ const DF_HEADERS: &[(&str, &str)] = &[
 
 /// Docker's RECLAIMABLE cell: the size, with its share of the total when there is one.
 fn reclaimable(part: u64, total: u64) -> String {
-    if total == 0 {
-        human_size(part)
-    } else {
-        format!("{} ({}%)", human_size(part), part * 100 / total)
+    match (part * 100).checked_div(total) {
+        Some(share) => format!("{} ({share}%)", human_size(part)),
+        None => human_size(part),
     }
 }
 
