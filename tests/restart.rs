@@ -134,14 +134,13 @@ fn backoff_doubles_and_stop_during_it_ends_the_loop() {
         "{}",
         field(&t, "flap", "{{.RestartCount}} {{.State.Restarting}}")
     );
+    // Docker lists a restarting container with the running ones, and says so.
     let ps = t.ok(&["ps"]);
-    assert!(
-        !ps.contains("flap"),
-        "a restarting container is not running: {ps}"
+    assert!(ps.contains("flap") && ps.contains("Restarting (1)"), "{ps}");
+    assert_eq!(
+        field(&t, "flap", "{{.State.Status}} {{.State.Running}}"),
+        "restarting true"
     );
-    let psa = t.ok(&["ps", "-a"]);
-    assert!(psa.contains("Restarting (1)"), "{psa}");
-    assert_eq!(field(&t, "flap", "{{.State.Status}}"), "restarting");
     let stopped_at = Instant::now();
     t.ok(&["stop", "flap"]);
     assert!(stopped_at.elapsed() < Duration::from_secs(3));

@@ -171,7 +171,9 @@ fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
     let dir = engine.layout().container_dir(&rec.id);
     let s = &rec.state;
-    let running = matches!(s.status, Status::Running | Status::Paused);
+    let alive = matches!(s.status, Status::Running | Status::Paused);
+    // Docker counts a container waiting for its restart as running.
+    let running = alive || s.restarting;
     let mut hc = serde_json::to_value(&rec.host_config).unwrap_or(Value::Null);
     hc["NanoCpus"] = json!(rec.host_config.nano_cpus);
     json!({
@@ -186,7 +188,7 @@ pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
             "Restarting": s.restarting,
             "OOMKilled": s.oom_killed,
             "Dead": false,
-            "Pid": if running { s.pid } else { 0 },
+            "Pid": if alive { s.pid } else { 0 },
             "ExitCode": s.exit_code,
             "Error": s.error,
             "StartedAt": time(s.started_at),
