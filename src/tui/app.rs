@@ -118,6 +118,9 @@ pub struct App {
     pub images_job: JobId,
     pub volumes_job: JobId,
     pub inspect_job: JobId,
+    pub stats_job: JobId,
+    /// The last CPU time seen of each running container on screen, and when.
+    pub cpu_seen: std::collections::HashMap<String, (u64, DateTime<Utc>)>,
     pub quit: bool,
 }
 
@@ -151,6 +154,8 @@ impl App {
             images_job: 0,
             volumes_job: 0,
             inspect_job: 0,
+            stats_job: 0,
+            cpu_seen: Default::default(),
             quit: false,
         }
     }

@@ -25,7 +25,11 @@ fn shell_pty_follows_its_pane_after_a_resize_behind_another_pane() {
     );
     assert_eq!(a.shell.as_ref().unwrap().parser.screen().size(), want);
     let now = a.now;
-    assert!(update(&mut a, Msg::Tick(now)).is_empty(), "sent once");
+    let again = update(&mut a, Msg::Tick(now));
+    assert!(
+        again.iter().all(|c| matches!(c, Cmd::LoadStats(..))),
+        "sent once: {again:?}"
+    );
 }
 
 /// Item 10: a run without Detach opens the attach pane on the created container and starts
