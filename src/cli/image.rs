@@ -173,7 +173,7 @@ fn prune(engine: &Engine, force: bool, all: bool) -> anyhow::Result<i32> {
     writeln!(
         out,
         "Total reclaimed space: {}",
-        super::volume::human_size(report.reclaimed)
+        crate::engine::compat::units::human_size(report.reclaimed)
     )?;
     Ok(0)
 }

@@ -8,8 +8,8 @@ use clap::Args;
 
 use super::format::Format;
 use super::progress::human_size;
-use super::system::bytes_size;
 use crate::engine::compat::rows::STATS_HEADERS;
+use crate::engine::compat::units::bytes_size;
 use crate::engine::compat::StatsRow;
 use crate::engine::stats::{ContainerStats, StatsSelection};
 use crate::engine::Engine;

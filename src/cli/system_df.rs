@@ -7,8 +7,8 @@ use clap::Args;
 use serde::Serialize;
 
 use super::format::Format;
-use super::volume::human_size;
 use super::{prompt, table};
+use crate::engine::compat::units::human_size;
 use crate::engine::container::record::human_duration;
 use crate::engine::system::{DiskUsage, SystemPrune};
 use crate::engine::Engine;

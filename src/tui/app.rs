@@ -121,6 +121,8 @@ pub struct App {
     pub stats_job: JobId,
     /// The last CPU time seen of each running container on screen, and when.
     pub cpu_seen: std::collections::HashMap<String, (u64, DateTime<Utc>)>,
+    /// The details pane's tab and the data it shows.
+    pub details: super::details::Details,
     pub quit: bool,
 }
 
@@ -156,6 +158,7 @@ impl App {
             inspect_job: 0,
             stats_job: 0,
             cpu_seen: Default::default(),
+            details: Default::default(),
             quit: false,
         }
     }
@@ -192,6 +195,9 @@ impl App {
 
     /// Key contexts of the focused pane, most specific first.
     pub fn contexts(&self) -> &'static [Context] {
+        if matches!(self.popup, Some(super::popup::Popup::Inspect(_))) {
+            return &[Context::Inspect, Context::Popup, Context::Global];
+        }
         if self.popup.is_some() {
             return &[Context::Popup, Context::Global];
         }

@@ -5,6 +5,8 @@
 pub mod container;
 pub mod events;
 pub mod rows;
+pub mod system;
+pub mod units;
 
 pub use rows::{ImageRow, PsRow, StatsRow, VolumeRow};
 

@@ -7,7 +7,7 @@ use nix::unistd::Pid;
 
 use super::record::{ContainerRecord, Status};
 use super::{cleanup, reconcile, signal, store};
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::journal::{self, Event};
 use crate::engine::Engine;
 
@@ -35,7 +35,11 @@ fn signal_locked(engine: &Engine, id: &str, sig: Signal, must_run: bool) -> Resu
         return Ok(false);
     }
     send(Pid::from_raw(rec.state.pid), sig).map_err(|e| {
-        EngineError::Runtime(format!("cannot send {sig} to container {}: {e}", rec.name))
+        EngineError::caused(
+            ErrorKind::Runtime,
+            format!("cannot send {sig} to container {}", rec.name),
+            e,
+        )
     })?;
     // The signal is not a database change: its event has a transaction of its own.
     let event = Event::container(&rec, "kill").with("signal", sig as i32);

@@ -20,7 +20,7 @@ use super::manifest::{self, Descriptor, Fetched, Platform};
 use super::reference::{validate_digest, ImageRef};
 use super::registry::RegistryClient;
 use crate::engine::content::{sha256_digest, sync_dir, ContentStore};
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::events::{EngineEvent, LayerProgress, LayerState};
 use crate::engine::image::gc::gc_lock_path;
 use crate::engine::image::record::{self, ImageConfig, ImageRecord, ImageSummary, LayerRecord};
@@ -148,7 +148,7 @@ struct Shared {
 }
 
 fn join_error(e: tokio::task::JoinError) -> EngineError {
-    EngineError::Registry(format!("pull task failed: {e}"))
+    EngineError::caused(ErrorKind::Registry, "pull task failed", e)
 }
 
 impl Engine {
@@ -233,7 +233,11 @@ impl Engine {
         .await?;
         let config_bytes = store.read(&manifest.config.digest)?;
         let config: ConfigBlob = serde_json::from_slice(&config_bytes).map_err(|e| {
-            EngineError::Registry(format!("{what}: the image config is malformed: {e}"))
+            EngineError::caused(
+                ErrorKind::Registry,
+                format!("{what}: the image config is malformed"),
+                e,
+            )
         })?;
         let diff_ids = &config.rootfs.diff_ids;
         if diff_ids.len() != manifest.layers.len() {
@@ -244,8 +248,9 @@ impl Engine {
             )));
         }
         for d in diff_ids {
-            validate_digest(d)
-                .map_err(|e| EngineError::Registry(format!("{what}: config diff id: {e}")))?;
+            validate_digest(d).map_err(|e| {
+                EngineError::caused(ErrorKind::Registry, format!("{what}: config diff id"), e)
+            })?;
         }
         if let Some(want) = &opts.platform {
             let have = Platform {
@@ -305,8 +310,9 @@ impl Engine {
                 Ok((_, Err(e))) => {
                     shared.cancel.store(true, Ordering::Relaxed);
                     // Keep the root cause, not the cancellations it caused.
-                    if first_error.is_none()
-                        || matches!(&first_error, Some(EngineError::Registry(m)) if m.contains("cancelled"))
+                    if first_error
+                        .as_ref()
+                        .is_none_or(|f: &EngineError| f.is(ErrorKind::Cancelled))
                     {
                         first_error = Some(e);
                     }
@@ -401,11 +407,10 @@ async fn layer_task(
 ) -> Result<(StagedDir, u64)> {
     let rep = &shared.reporter;
     {
-        let _permit = shared
-            .downloads
-            .acquire()
-            .await
-            .map_err(|e| EngineError::Registry(format!("download queue closed: {e}")))?;
+        let _permit =
+            shared.downloads.acquire().await.map_err(|e| {
+                EngineError::caused(ErrorKind::Registry, "download queue closed", e)
+            })?;
         let mut cb = rep.throttled(&desc.digest, LayerState::Downloading, desc.size);
         fetch_blob(
             &shared.store,
@@ -422,9 +427,9 @@ async fn layer_task(
         .unpacks
         .acquire()
         .await
-        .map_err(|e| EngineError::Registry(format!("unpack queue closed: {e}")))?;
+        .map_err(|e| EngineError::caused(ErrorKind::Registry, "unpack queue closed", e))?;
     if shared.cancel.load(Ordering::Relaxed) {
-        return Err(EngineError::Registry(
+        return Err(EngineError::Cancelled(
             "unpack cancelled because another layer failed".into(),
         ));
     }
