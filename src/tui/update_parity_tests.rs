@@ -412,7 +412,7 @@ fn details_tabs_load_follow_the_selection_and_refresh_processes() {
         ),
     );
     // (The containers pane's stats sample rides the same tick.)
-    let mut tick = |a: &mut App, secs: i64| -> Vec<Cmd> {
+    let tick = |a: &mut App, secs: i64| -> Vec<Cmd> {
         update(a, Msg::Tick(now + chrono::Duration::seconds(secs)))
             .into_iter()
             .filter(|c| !matches!(c, Cmd::LoadStats(..)))
