@@ -96,8 +96,11 @@ fn figures_move_with_cpu_memory_and_pids() {
     let b = sample(&t, "busy");
     assert!(percent(&b, "CPUPerc") > 5.0, "{b}");
     assert_eq!(b["PIDs"], "1", "{b}");
+    // The first sample averages since the start, which counts the container's own setup:
+    // an idle one shows a little, far below the loop.
     let i = sample(&t, "idle");
-    assert!(percent(&i, "CPUPerc") < 1.0, "{i}");
+    let idle = percent(&i, "CPUPerc");
+    assert!(idle < 5.0 && idle * 3.0 < percent(&b, "CPUPerc"), "{i} {b}");
 
     assert!(
         eventually(Duration::from_secs(10), || {
