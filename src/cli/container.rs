@@ -59,6 +59,28 @@ pub enum ContainerVerb {
     Rename(RenameArgs),
     /// List port mappings or a specific mapping for the container
     Port(super::network::PortArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(super::stats::StatsArgs),
+    /// Update configuration of one or more containers
+    Update(UpdateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpdateArgs {
+    /// Memory limit (e.g. 64m; 0: none)
+    #[arg(short = 'm', long)]
+    pub memory: Option<String>,
+    /// Number of CPUs (0: no limit)
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// Tune the container pids limit (0 or -1: unlimited)
+    #[arg(long, allow_negative_numbers = true)]
+    pub pids_limit: Option<i64>,
+    /// Restart policy to apply when a container exits
+    #[arg(long)]
+    pub restart: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
 }
 
 /// `berth container …`: every verb, plus `ls`, `prune`, `attach` and `exec`.
@@ -270,6 +292,9 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         }
     };
     let engine = cli.engine()?;
+    if let ContainerVerb::Stats(a) = &verb {
+        return super::stats::run(engine, a).await;
+    }
     let foreground = match &verb {
         ContainerVerb::Run(a) => !a.detach,
         ContainerVerb::Start(a) => a.attach,
@@ -491,6 +516,22 @@ fn run_blocking(engine: &Engine, cmd: ContainerVerb) -> anyhow::Result<i32> {
         C::Logs(args) => logs(engine, &args),
         C::Top(t) => super::container_ps::top(engine, &t),
         C::Port(a) => super::network::port(engine, &a),
+        C::Update(a) => {
+            let opts = ct::update::UpdateOptions {
+                memory: a.memory.as_deref().map(ct::parse_size).transpose()?,
+                cpus: a.cpus,
+                pids_limit: a.pids_limit,
+                restart: a.restart.clone(),
+            };
+            each(engine, &a.containers, |e, id| {
+                Ok(ct::update::update(e, id, &opts)?)
+            })
+        }
+        // Streams on the runtime: `run` handles it before coming here.
+        C::Stats(a) => {
+            let rt = tokio::runtime::Handle::current();
+            rt.block_on(super::stats::run(engine.clone(), &a))
+        }
     }
 }
 

@@ -164,7 +164,10 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
             .iter()
             .any(|f| matches!(f, Filter::Status(_) | Filter::Exited(_)));
     if !shows_all {
-        recs.retain(|r| matches!(r.state.status, Status::Running | Status::Paused));
+        // A container waiting to be restarted counts as running, as in docker.
+        recs.retain(|r| {
+            matches!(r.state.status, Status::Running | Status::Paused) || r.state.restarting
+        });
     }
     let mut recs = ct::apply_filters(recs, &filters);
     // Newest first (the list's order): `-n N` keeps the N last created.

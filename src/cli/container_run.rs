@@ -87,6 +87,10 @@ pub struct CreateArgs {
     /// Automatically remove the container when it exits
     #[arg(long)]
     pub rm: bool,
+    /// Restart policy to apply when a container exits (no, on-failure[:max-retries], always,
+    /// unless-stopped)
+    #[arg(long)]
+    pub restart: Option<String>,
     /// Allocate a pseudo-TTY
     #[arg(short = 't', long)]
     pub tty: bool,
@@ -262,6 +266,7 @@ impl CreateArgs {
             init: self.init,
             security_opt: self.security_opt.clone(),
             auto_remove: self.rm,
+            restart: self.restart.clone(),
             mounts: self.mount_args.options(),
             tty: self.tty,
             interactive: self.interactive,

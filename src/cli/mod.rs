@@ -7,6 +7,7 @@ pub mod container;
 pub mod container_ps;
 pub mod container_run;
 pub mod cp;
+pub mod events;
 pub mod exec;
 pub mod format;
 pub mod format_funcs;
@@ -21,7 +22,9 @@ pub mod prompt;
 pub mod push;
 pub mod relay;
 pub mod search;
+pub mod stats;
 pub mod system;
+pub mod system_df;
 pub mod table;
 pub mod terminal;
 pub mod volume;
@@ -141,8 +144,10 @@ pub fn prints_only(cli: &Cli) -> bool {
     match &cli.command {
         Some(Command::Container(c)) => matches!(
             &**c,
-            CC::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_))
-                | CC::Container(CS::Ls(_) | CS::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_)))
+            CC::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_) | CV::Stats(_))
+                | CC::Container(
+                    CS::Ls(_) | CS::Verb(CV::Ps(_) | CV::Inspect(_) | CV::Top(_) | CV::Stats(_))
+                )
         ),
         Some(Command::Image(c)) => {
             matches!(c, IC::Images(_) | IC::Image(IS::Ls(_) | IS::Inspect(_)))

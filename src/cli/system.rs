@@ -19,6 +19,8 @@ pub enum SystemCommand {
     Version(FormatArgs),
     /// Display system-wide information
     Info(FormatArgs),
+    /// Get real time events from berth (all its processes write them)
+    Events(super::events::EventsArgs),
     /// Manage berth itself
     #[command(subcommand)]
     System(SystemSub),
@@ -31,6 +33,14 @@ pub enum SystemSub {
     Check(CheckArgs),
     /// Display system-wide information
     Info(FormatArgs),
+    /// Get real time events from berth (all its processes write them)
+    Events(super::events::EventsArgs),
+    /// Start the containers whose restart policy is always or unless-stopped (at boot)
+    Restore,
+    /// Show berth disk usage
+    Df(super::system_df::DfArgs),
+    /// Remove unused data
+    Prune(super::system_df::PruneArgs),
 }
 
 /// `system check`.
@@ -61,6 +71,35 @@ pub async fn run(cli: &Cli, cmd: &SystemCommand) -> anyhow::Result<i32> {
     match cmd {
         SystemCommand::Version(a) => version(cli, a),
         SystemCommand::System(SystemSub::Check(args)) => check(cli, args),
+        SystemCommand::System(SystemSub::Df(a)) => {
+            let (engine, a) = (cli.engine()?, a.clone());
+            tokio::task::spawn_blocking(move || super::system_df::df(&engine, &a)).await?
+        }
+        SystemCommand::System(SystemSub::Prune(a)) => {
+            let (engine, a) = (cli.engine()?, a.clone());
+            tokio::task::spawn_blocking(move || super::system_df::prune(&engine, &a)).await?
+        }
+        SystemCommand::System(SystemSub::Restore) => {
+            let engine = cli.engine()?;
+            let restored = tokio::task::spawn_blocking(move || {
+                crate::engine::container::restore::restore(&engine)
+            })
+            .await??;
+            let mut code = 0;
+            for r in restored {
+                match r.result {
+                    Ok(()) => println!("{}", r.name),
+                    Err(e) => {
+                        eprintln!("Error: cannot start container {}: {e}", r.name);
+                        code = 1;
+                    }
+                }
+            }
+            Ok(code)
+        }
+        SystemCommand::Events(a) | SystemCommand::System(SystemSub::Events(a)) => {
+            super::events::run(cli.engine()?, a).await
+        }
         SystemCommand::Info(a) | SystemCommand::System(SystemSub::Info(a)) => {
             let format = a.parsed()?;
             let info = cli.engine()?.info().await?;

@@ -70,8 +70,22 @@ CREATE TABLE IF NOT EXISTS published_ports (
 );
 "#;
 
+/// Version 3: the events journal (`engine::journal`), appended in the transaction of each
+/// change and trimmed to its newest rows.
+const V3_EVENTS: &str = r#"
+CREATE TABLE IF NOT EXISTS events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_nano  INTEGER NOT NULL,           -- Unix time in nanoseconds
+    type       TEXT NOT NULL,              -- container, image, volume, network
+    action     TEXT NOT NULL,              -- create, start, die, ...
+    actor_id   TEXT NOT NULL,              -- container or image id, volume name
+    attributes TEXT NOT NULL               -- JSON object of strings
+);
+CREATE INDEX IF NOT EXISTS events_time ON events(time_nano);
+"#;
+
 /// Every migration, in order; append only.
-pub const MIGRATIONS: &[&str] = &[V1, V2_NETWORKS];
+pub const MIGRATIONS: &[&str] = &[V1, V2_NETWORKS, V3_EVENTS];
 
 /// The schema version this berth writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;

@@ -118,6 +118,9 @@ pub struct App {
     pub images_job: JobId,
     pub volumes_job: JobId,
     pub inspect_job: JobId,
+    pub stats_job: JobId,
+    /// The last CPU time seen of each running container on screen, and when.
+    pub cpu_seen: std::collections::HashMap<String, (u64, DateTime<Utc>)>,
     /// The details pane's tab and the data it shows.
     pub details: super::details::Details,
     pub quit: bool,
@@ -153,6 +156,8 @@ impl App {
             images_job: 0,
             volumes_job: 0,
             inspect_job: 0,
+            stats_job: 0,
+            cpu_seen: Default::default(),
             details: Default::default(),
             quit: false,
         }

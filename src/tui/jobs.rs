@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::AbortHandle;
 
-use super::model::{ContainerRow, ImageRow, LayerRow, LogLine, RunSpec, VolumeRow};
+use super::model::{ContainerRow, ImageRow, LayerRow, LogLine, RunSpec, StatSample, VolumeRow};
 use super::msg::{Cmd, ContainerOp, JobId, Kind, Msg, News, Output, Ran};
 use crate::engine::{Engine, EngineEvent};
 
@@ -36,6 +36,7 @@ pub struct ShellIo {
 /// messages to show.
 pub trait Backend: Send + Sync + 'static {
     fn containers(&self) -> BoxFuture<'static, Result<Vec<ContainerRow>, String>>;
+    fn stats(&self, ids: Vec<String>) -> BoxFuture<'static, Result<Vec<StatSample>, String>>;
     fn images(&self) -> BoxFuture<'static, Result<Vec<ImageRow>, String>>;
     fn volumes(&self) -> BoxFuture<'static, Result<Vec<VolumeRow>, String>>;
     fn container_op(&self, id: String, op: ContainerOp) -> BoxFuture<'static, Result<(), String>>;
@@ -133,6 +134,9 @@ impl Jobs {
             Cmd::LoadContainers(job) => self.spawn(job, false, async move {
                 Output::Containers(b.containers().await)
             }),
+            Cmd::LoadStats(job, ids) => {
+                self.spawn(job, false, async move { Output::Stats(b.stats(ids).await) })
+            }
             Cmd::LoadImages(job) => {
                 self.spawn(job, false, async move { Output::Images(b.images().await) })
             }

@@ -15,7 +15,7 @@ use crate::engine::logs::LogOptions;
 use crate::engine::volume::{PruneVolumes, VolumeFilter};
 use crate::engine::{Engine, EngineError, EngineEvent, ImageRef};
 use crate::tui::model::{
-    ContainerRow, ContainerState, ImageRow, LogLine, RunSpec, Stream, VolumeRow,
+    ContainerRow, ContainerState, ImageRow, LogLine, RunSpec, StatSample, Stream, VolumeRow,
 };
 use crate::tui::msg::{ContainerOp, Kind, News};
 use crate::tui::shell_stream::{cr_to_lf, lf_to_crlf};
@@ -44,6 +44,8 @@ fn row(rec: ContainerRecord, ports: String) -> ContainerRow {
         finished: rec.state.finished_at,
         created: rec.created,
         ports,
+        cpu: None,
+        memory: None,
         state,
         image: rec.image,
         name: rec.name,
@@ -62,6 +64,27 @@ impl Backend for Engine {
                 .map(|(r, ports)| row(r, ports))
                 .collect())
         })
+    }
+
+    fn stats(&self, ids: Vec<String>) -> BoxFuture<'static, Result<Vec<StatSample>, String>> {
+        let engine = self.clone();
+        async move {
+            let sample = engine
+                .container_stats(crate::engine::stats::StatsSelection::Named(ids))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(sample
+                .into_iter()
+                .filter(|s| s.running)
+                .map(|s| StatSample {
+                    id: s.id,
+                    cpu_ns: s.cpu_total_ns,
+                    memory: s.memory_usage,
+                    at: s.read_at,
+                })
+                .collect())
+        }
+        .boxed()
     }
 
     fn images(&self) -> BoxFuture<'static, Result<Vec<ImageRow>, String>> {

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::event_loop::drive;
 use super::jobs::{Backend, Jobs, ShellIo};
-use super::model::{ContainerRow, ImageRow, LogLine, RunSpec, Stream, VolumeRow};
+use super::model::{ContainerRow, ImageRow, LogLine, RunSpec, StatSample, Stream, VolumeRow};
 use super::msg::{ContainerOp, Kind, News};
 use super::view_tests::{containers, id, loaded};
 
@@ -43,6 +43,9 @@ impl Backend for Fake {
         async { Ok(containers()) }.boxed()
     }
     fn images(&self) -> BoxFuture<'static, Result<Vec<ImageRow>, String>> {
+        refuse()
+    }
+    fn stats(&self, _: Vec<String>) -> BoxFuture<'static, Result<Vec<StatSample>, String>> {
         refuse()
     }
     fn volumes(&self) -> BoxFuture<'static, Result<Vec<VolumeRow>, String>> {

@@ -31,6 +31,7 @@ mod update_actions;
 mod update_keys;
 mod update_logs;
 mod update_popup;
+mod update_stats;
 pub mod view;
 
 #[cfg(test)]

@@ -51,6 +51,21 @@ pub struct ContainerRow {
     pub ports: String,
     /// The command line.
     pub command: String,
+    /// CPU use over the last second, in hundredths of a percent of one CPU (running only,
+    /// from the second stats sample on).
+    pub cpu: Option<u32>,
+    /// Memory in use (running only).
+    pub memory: Option<u64>,
+}
+
+/// One container's stats sample, for the CPU and memory columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatSample {
+    pub id: String,
+    /// CPU time used since the start, in nanoseconds.
+    pub cpu_ns: u64,
+    pub memory: u64,
+    pub at: DateTime<Utc>,
 }
 
 /// One image tag (an untagged image is one row with `<none>`).

@@ -123,6 +123,8 @@ pub enum Output {
     ShellOutput(Vec<u8>),
     /// The shell exited or could not start.
     ShellEnded(Option<String>),
+    /// Stats of the running containers on screen.
+    Stats(Result<Vec<super::model::StatSample>, String>),
 }
 
 /// Everything the reducer reacts to.
@@ -143,6 +145,8 @@ pub enum Msg {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
     LoadContainers(JobId),
+    /// Stats of these containers (once a second, the running ones on screen).
+    LoadStats(JobId, Vec<String>),
     LoadImages(JobId),
     LoadVolumes(JobId),
     Container {

@@ -24,7 +24,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                     app.status = None;
                 }
             }
-            Vec::new()
+            super::update_stats::tick(app)
         }
         Msg::StateChanged => app.init(),
         Msg::Engine(news) => on_news(app, news),
@@ -121,7 +121,17 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
     match out {
         Output::Containers(r) if id == app.containers_job => {
             match r {
-                Ok(rows) => {
+                Ok(mut rows) => {
+                    // The CPU and memory of a container still running stay until the next
+                    // stats sample.
+                    for r in rows.iter_mut().filter(|r| r.state.is_alive()) {
+                        if let Some(old) = app.containers.items.iter().find(|c| c.id == r.id) {
+                            r.cpu = old.cpu;
+                            r.memory = old.memory;
+                        }
+                    }
+                    app.cpu_seen
+                        .retain(|id, _| rows.iter().any(|r| &r.id == id && r.state.is_alive()));
                     app.containers.set_items(rows);
                     // Containers that are gone leave the log view; the rest stay.
                     let items = &app.containers.items;
@@ -141,6 +151,10 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                     app.containers.error = Some(e);
                 }
             }
+            Vec::new()
+        }
+        Output::Stats(r) if id == app.stats_job => {
+            super::update_stats::on_stats(app, r);
             Vec::new()
         }
         Output::Images(r) if id == app.images_job => {

@@ -4,12 +4,13 @@
 
 pub mod archive;
 pub mod container;
+pub mod events;
 pub mod network;
 pub mod rows;
 pub mod system;
 pub mod units;
 
-pub use rows::{ImageRow, PsRow, VolumeRow};
+pub use rows::{ImageRow, PsRow, StatsRow, VolumeRow};
 
 use std::collections::BTreeMap;
 

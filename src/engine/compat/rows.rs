@@ -74,6 +74,32 @@ pub struct VolumeRow {
     pub used_by: Vec<String>,
 }
 
+/// A row of `stats` (docker's `formatter.statsContext`; fields in the order docker's JSON has
+/// them).
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StatsRow {
+    /// `0B / 0B`: read / written.
+    #[serde(rename = "BlockIO")]
+    pub block_io: String,
+    /// `12.50%`.
+    #[serde(rename = "CPUPerc")]
+    pub cpu_perc: String,
+    /// The container as the user named it (else the short id).
+    pub container: String,
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub mem_perc: String,
+    /// `1.5MiB / 512MiB`.
+    pub mem_usage: String,
+    pub name: String,
+    /// `1.2kB / 648B`: received / sent.
+    #[serde(rename = "NetIO")]
+    pub net_io: String,
+    #[serde(rename = "PIDs")]
+    pub pids: String,
+}
+
 /// Docker's table headers of the row fields, for `--format "table …"`.
 pub const PS_HEADERS: &[(&str, &str)] = &[
     ("ID", "CONTAINER ID"),
@@ -135,4 +161,17 @@ pub const SEARCH_HEADERS: &[(&str, &str)] = &[
     ("Description", "DESCRIPTION"),
     ("StarCount", "STARS"),
     ("IsOfficial", "OFFICIAL"),
+];
+
+/// Docker's `stats` table headers.
+pub const STATS_HEADERS: &[(&str, &str)] = &[
+    ("Container", "CONTAINER"),
+    ("ID", "CONTAINER ID"),
+    ("Name", "NAME"),
+    ("CPUPerc", "CPU %"),
+    ("MemUsage", "MEM USAGE / LIMIT"),
+    ("MemPerc", "MEM %"),
+    ("NetIO", "NET I/O"),
+    ("BlockIO", "BLOCK I/O"),
+    ("PIDs", "PIDS"),
 ];

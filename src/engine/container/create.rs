@@ -104,6 +104,8 @@ pub struct CreateOptions {
     pub devices: Vec<String>,
     /// `-a` (stdin, stdout, stderr); default: stdin with `-i`, and the output streams.
     pub attach: Option<[bool; 3]>,
+    /// `--restart`.
+    pub restart: Option<String>,
 }
 
 /// Docker's default size of `/dev/shm`.
@@ -197,6 +199,17 @@ pub fn build_record(
         crate::engine::runtime::init_binary::find()?;
     }
     let log_config = LogConfig::parse(opts.log_driver.as_deref(), &opts.log_opts)?;
+    let restart_policy = match &opts.restart {
+        Some(r) => super::restart_policy::RestartPolicy::parse(r)?,
+        None => Default::default(),
+    };
+    if opts.auto_remove && !restart_policy.is_none() {
+        return Err(EngineError::InvalidInput(
+            "conflicting options: --restart and --rm: a container removed when it exits cannot \
+             be restarted; drop one of them"
+                .into(),
+        ));
+    }
     let ic = &img.config;
     let labels = super::labels::merge(ic.labels.as_ref(), &opts.labels)?;
     if let Some(s) = &opts.stop_signal {
@@ -344,6 +357,7 @@ pub fn build_record(
             privileged: opts.privileged,
             security_opt: opts.security_opt.clone(),
             auto_remove: opts.auto_remove,
+            restart_policy,
             init: opts.init,
             log_config,
             readonly_rootfs: opts.read_only,
@@ -416,6 +430,8 @@ pub fn create_from(
             let mut dirs = NewDirs::default();
             rec.mounts = mounts::prepare(tx, layout, &parsed_mounts, &image_volumes, &mut dirs)?;
             store::insert(tx, &rec)?;
+            let event = crate::engine::journal::Event::container(&rec, "create");
+            crate::engine::journal::record(tx, &event)?;
             Ok(dirs)
         })
     });

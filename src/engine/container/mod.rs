@@ -26,12 +26,15 @@ pub mod query;
 pub mod reconcile;
 pub mod record;
 pub mod remove;
+pub mod restart_policy;
+pub mod restore;
 pub mod run;
 pub mod signal;
 pub mod start;
 pub mod stop;
 pub mod store;
 pub mod tree_tar;
+pub mod update;
 
 pub use create::{create, CreateOptions};
 pub use limits::parse_size;

@@ -3,6 +3,7 @@
 use super::record::Status;
 use super::{cleanup, reconcile, store};
 use crate::engine::error::{EngineError, ErrorKind, Result};
+use crate::engine::journal;
 use crate::engine::{Engine, EngineEvent};
 
 fn runtime(engine: &Engine, id: &str) -> Result<libcontainer::container::Container> {
@@ -51,7 +52,11 @@ fn change(engine: &Engine, id: &str, pause: bool) -> Result<()> {
     } else {
         Status::Running
     };
-    engine.state().write(|tx| store::save(tx, &rec))?;
+    engine.state().write(|tx| {
+        store::save(tx, &rec)?;
+        let action = if pause { "pause" } else { "unpause" };
+        journal::record(tx, &journal::Event::container(&rec, action))
+    })?;
     engine.emit(EngineEvent::ContainersChanged);
     Ok(())
 }

@@ -171,7 +171,9 @@ fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
     let dir = engine.layout().container_dir(&rec.id);
     let s = &rec.state;
-    let running = matches!(s.status, Status::Running | Status::Paused);
+    let alive = matches!(s.status, Status::Running | Status::Paused);
+    // Docker counts a container waiting for its restart as running.
+    let running = alive || s.restarting;
     let mut hc = serde_json::to_value(&rec.host_config).unwrap_or(Value::Null);
     hc["NanoCpus"] = json!(rec.host_config.nano_cpus);
     json!({
@@ -180,13 +182,13 @@ pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
         "Path": rec.config.entrypoint.first().or(rec.config.cmd.first()),
         "Args": rec.config.entrypoint.iter().chain(rec.config.cmd.iter()).skip(1).collect::<Vec<_>>(),
         "State": {
-            "Status": s.status.as_str(),
+            "Status": if s.restarting { "restarting" } else { s.status.as_str() },
             "Running": running,
             "Paused": s.status == Status::Paused,
-            "Restarting": false,
+            "Restarting": s.restarting,
             "OOMKilled": s.oom_killed,
             "Dead": false,
-            "Pid": if running { s.pid } else { 0 },
+            "Pid": if alive { s.pid } else { 0 },
             "ExitCode": s.exit_code,
             "Error": s.error,
             "StartedAt": time(s.started_at),
@@ -234,8 +236,10 @@ pub fn rename(engine: &Engine, id: &str, new_name: &str) -> Result<()> {
                 "the container name \"/{new_name}\" is already in use: choose another name"
             )));
         }
-        rec.name = new_name.to_string();
-        store::save(tx, &rec)
+        let old = std::mem::replace(&mut rec.name, new_name.to_string());
+        store::save(tx, &rec)?;
+        let event = crate::engine::journal::Event::container(&rec, "rename").with("oldName", old);
+        crate::engine::journal::record(tx, &event)
     })?;
     engine.emit(EngineEvent::ContainersChanged);
     Ok(())

@@ -12,6 +12,7 @@ use super::cleanup;
 use super::record::{ContainerRecord, Status};
 use super::store;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::journal;
 use crate::engine::Engine;
 
 /// The exit code recorded for a container whose monitor was lost.
@@ -79,10 +80,18 @@ pub fn check_locked(engine: &Engine, rec: ContainerRecord) -> Result<ContainerRe
             rec.state.monitor_pid
         );
     }
+    let died = rec.state.status == Status::Exited;
     rec.state.pid = 0;
     rec.state.monitor_pid = 0;
     rec.state.monitor_start = 0;
-    engine.state().write(|tx| store::save(tx, &rec))?;
+    engine.state().write(|tx| {
+        store::save(tx, &rec)?;
+        if died {
+            let die = journal::Event::container(&rec, "die").with("exitCode", LOST_MONITOR_EXIT);
+            journal::record(tx, &die)?;
+        }
+        Ok(())
+    })?;
     engine.emit(crate::engine::EngineEvent::ContainersChanged);
     Ok(rec)
 }

@@ -186,6 +186,9 @@ pub struct HostConfig {
     /// `--link NAME:ALIAS` (docker stores `/NAME:/ME/ALIAS`; berth keeps `NAME:ALIAS`).
     #[serde(default)]
     pub links: Vec<String>,
+    /// `--restart`: applied by the container's monitor.
+    #[serde(default)]
+    pub restart_policy: super::restart_policy::RestartPolicy,
 }
 
 impl HostConfig {
@@ -212,6 +215,12 @@ pub struct State {
     /// The monitor's pid and its start time (clock ticks since boot), while it runs.
     pub monitor_pid: i32,
     pub monitor_start: u64,
+    /// The monitor waits to restart the container (its restart policy).
+    #[serde(default)]
+    pub restarting: bool,
+    /// A user stopped it (`stop`, `rm -f`): no restart by policy until the next start.
+    #[serde(default)]
+    pub manually_stopped: bool,
 }
 
 impl Default for State {
@@ -226,6 +235,8 @@ impl Default for State {
             error: String::new(),
             monitor_pid: 0,
             monitor_start: 0,
+            restarting: false,
+            manually_stopped: false,
         }
     }
 }
@@ -278,6 +289,11 @@ impl ContainerRecord {
             Status::Created => "Created".to_string(),
             Status::Running => format!("Up {}", ago(self.state.started_at)),
             Status::Paused => format!("Up {} (Paused)", ago(self.state.started_at)),
+            Status::Exited if self.state.restarting => format!(
+                "Restarting ({}) {} ago",
+                self.state.exit_code,
+                ago(self.state.finished_at)
+            ),
             Status::Exited => format!(
                 "Exited ({}) {} ago",
                 self.state.exit_code,

@@ -40,11 +40,29 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
             return Err(store::not_found(id));
         };
         let rec = reconcile::check_locked(engine, rec)?;
+        if rec.state.restarting && !force {
+            return Err(EngineError::InvalidState(format!(
+                "cannot remove container {}: it is restarting: stop it before removing or force \
+                 remove (rm -f)",
+                rec.name
+            )));
+        }
+        if force && !rec.host_config.restart_policy.is_none() {
+            // No restart by policy once it is killed below; the lock is held, so mark it here.
+            engine.state().write(|tx| {
+                if let Some(mut fresh) = store::get(tx, id)? {
+                    fresh.state.manually_stopped = true;
+                    store::save(tx, &fresh)?;
+                }
+                Ok(())
+            })?;
+        }
         if rec.state.status.can_kill() {
             if !force {
                 return Err(EngineError::InvalidState(format!(
                     "cannot remove container {}: it is {}: stop the container before removing \
-                     or force remove (rm -f)",
+                     or force \
+                 remove (rm -f)",
                     rec.name,
                     rec.state.status.as_str()
                 )));
@@ -90,7 +108,13 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
     crate::engine::network::attach::down(engine.state(), layout, id, &rec.name);
     cleanup::unmount_rootfs(layout, id)?;
     cleanup::remove_files(layout, id)?;
-    engine.state().write(|tx| store::delete(tx, id))?;
+    engine.state().write(|tx| {
+        store::delete(tx, id)?;
+        crate::engine::journal::record(
+            tx,
+            &crate::engine::journal::Event::container(&rec, "destroy"),
+        )
+    })?;
     engine.emit(EngineEvent::ContainersChanged);
     Ok(None)
 }

@@ -53,6 +53,8 @@ fn start_locked(
     let rec: ContainerRecord = reconcile::check_locked(engine, rec)?;
     match rec.state.status {
         Status::Running if !keep => return Ok(None),
+        // Its monitor is about to start it again (restart policy): as docker, nothing to do.
+        Status::Exited if rec.state.restarting && !keep => return Ok(None),
         Status::Paused => {
             return Err(EngineError::InvalidState(format!(
                 "cannot start a paused container {}: try unpause instead",

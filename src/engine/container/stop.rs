@@ -8,6 +8,7 @@ use nix::unistd::Pid;
 use super::record::{ContainerRecord, Status};
 use super::{cleanup, reconcile, signal, store};
 use crate::engine::error::{EngineError, ErrorKind, Result};
+use crate::engine::journal::{self, Event};
 use crate::engine::Engine;
 
 /// Docker's default stop timeout.
@@ -40,10 +41,44 @@ fn signal_locked(engine: &Engine, id: &str, sig: Signal, must_run: bool) -> Resu
             e,
         )
     })?;
+    // The signal is not a database change: its event has a transaction of its own.
+    let event = Event::container(&rec, "kill").with("signal", sig as i32);
+    if let Err(e) = journal::record_alone(engine, &event) {
+        tracing::warn!("cannot record the kill event of {}: {e}", rec.name);
+    }
     if matches!(sig, Signal::SIGKILL | Signal::SIGTERM) {
         resume_if_paused(engine, &rec);
     }
     Ok(true)
+}
+
+/// Marks container `id` stopped by a user (`stop`, `rm -f`), under its lock: its monitor does
+/// not restart it by policy, and one waiting to restart it gives up (awaited, briefly).
+pub fn mark_stopped(engine: &Engine, id: &str) -> Result<()> {
+    let restarting = {
+        let _lock = store::lock(engine.layout(), id)?;
+        engine.state().write(|tx| {
+            let Some(mut rec) = store::get(tx, id)? else {
+                return Ok(false);
+            };
+            if rec.host_config.restart_policy.is_none() {
+                return Ok(false);
+            }
+            rec.state.manually_stopped = true;
+            store::save(tx, &rec)?;
+            Ok(rec.state.restarting)
+        })?
+    };
+    if restarting {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(2) {
+            match engine.state().read(|tx| store::get(tx, id))? {
+                Some(r) if r.state.restarting => std::thread::sleep(Duration::from_millis(20)),
+                _ => break,
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `kill [-s SIG]` (default SIGKILL).
@@ -130,6 +165,8 @@ pub fn wait_killed(engine: &Engine, id: &str, limit: Duration) -> Result<bool> {
 /// `stop [-t N]`: the stop signal, up to `timeout` seconds, then SIGKILL.
 pub fn stop(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
     let rec = store::load(engine.state(), id)?;
+    // No restart by policy after a stop, also when it comes during the restart backoff.
+    mark_stopped(engine, id)?;
     let sig = match &rec.config.stop_signal {
         Some(s) => signal::parse(s)?,
         None => Signal::SIGTERM,
@@ -137,6 +174,22 @@ pub fn stop(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
     if !signal_locked(engine, id, sig, false)? {
         return Ok(());
     }
+    let stopped = stop_after_signal(engine, id, &rec, timeout);
+    if stopped.is_ok() {
+        if let Some(rec) = engine.state().read(|tx| store::get(tx, id))? {
+            let _ = journal::record_alone(engine, &Event::container(&rec, "stop"));
+        }
+    }
+    stopped
+}
+
+/// The rest of `stop` once the stop signal is sent: the wait, then SIGKILL.
+fn stop_after_signal(
+    engine: &Engine,
+    id: &str,
+    rec: &ContainerRecord,
+    timeout: Option<u32>,
+) -> Result<()> {
     // `-t` wins over the container's `--stop-timeout` (-1: without a limit).
     let own = rec
         .config
@@ -165,6 +218,7 @@ pub fn restart(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
         if let Some(mut rec) = store::get(tx, id)? {
             rec.restart_count += 1;
             store::save(tx, &rec)?;
+            journal::record(tx, &Event::container(&rec, "restart"))?;
         }
         Ok(())
     })

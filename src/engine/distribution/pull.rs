@@ -292,10 +292,11 @@ impl Engine {
             config,
         };
         let engine = self.clone();
-        let (record, updated) =
-            tokio::task::spawn_blocking(move || engine.record_image(&stored, &unpacked_sizes))
-                .await
-                .map_err(join_error)??;
+        let (record, updated) = tokio::task::spawn_blocking(move || {
+            engine.record_image(&stored, &unpacked_sizes, "pull")
+        })
+        .await
+        .map_err(join_error)??;
         Ok(PullResult {
             image: record.summary(),
             digest: top_digest,

@@ -228,6 +228,12 @@ pub fn start(
     let (process, config) = build(&rec, &spec, &Snapshot::new(&dir).merged(), opts)?;
     let exec_id = new_exec_id();
     let files = ExecFiles::new(layout, id, &exec_id);
+    // Docker's exec events name the command in the action.
+    let exec_event = |what: &str| {
+        crate::engine::journal::Event::container(&rec, format!("{what}: {}", opts.cmd.join(" ")))
+            .with("execID", &exec_id)
+    };
+    crate::engine::journal::record_alone(engine, &exec_event("exec_create"))?;
     let result = write_json(&files.process, &process)
         .and_then(|_| write_json(&files.config, &config))
         .and_then(|_| spawn::spawn_with(layout.root(), &["--exec", &exec_id], id, false, client));
@@ -239,6 +245,7 @@ pub fn start(
         }
     };
     match monitor.wait_started()? {
+        // The exec's monitor records exec_start and exec_die, in their order.
         MonitorMessage::Started { pid, .. } => Ok(ExecSession {
             exec_id,
             pid,

@@ -19,6 +19,7 @@ use crate::engine::attach::server::Server;
 use crate::engine::attach::stdio;
 use crate::engine::container::cleanup;
 use crate::engine::error::{EngineError, ErrorKind, Result};
+use crate::engine::journal::{self, Event};
 use crate::engine::lock::FileLock;
 use crate::engine::monitor::protocol::MonitorMessage;
 use crate::engine::monitor::{self, relay};
@@ -37,6 +38,7 @@ pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
     }
     let _ = nix::sys::prctl::set_child_subreaper(true);
     let files = ExecFiles::new(&layout, id, exec_id);
+    let command = exec_command(&files);
     let started = start(&layout, id, &files);
     let (pid, io) = match started {
         Ok(s) => s,
@@ -52,6 +54,12 @@ pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
     };
     // The session's files are not needed once the process runs.
     files.remove();
+    record(
+        &layout,
+        id,
+        |e| e.with_action(format!("exec_start: {command}")),
+        exec_id,
+    );
     if let Some(s) = status.as_mut() {
         MonitorMessage::Started {
             pid,
@@ -79,10 +87,47 @@ pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
             break;
         }
     }
+    record(
+        &layout,
+        id,
+        |e| e.with_action("exec_die").with("exitCode", code),
+        exec_id,
+    );
     if let Ok(server) = server.as_mut() {
         server.finish(code);
     }
     0
+}
+
+/// The exec's command line, as docker's exec events name it.
+fn exec_command(files: &ExecFiles) -> String {
+    std::fs::read(&files.process)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v["args"].as_array().map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// Records an event of this exec (`exec_start`, `exec_die`), made by `build` from the
+/// container's event (best effort: the process runs or is gone either way).
+fn record(layout: &Layout, id: &str, build: impl FnOnce(Event) -> Event, exec_id: &str) {
+    let Ok(state) = crate::engine::state::StateStore::open(&layout.state_db()) else {
+        return;
+    };
+    let _ = state.write(|tx| {
+        let Some(rec) = crate::engine::container::store::get(tx, id)? else {
+            return Ok(());
+        };
+        let event = build(Event::container(&rec, "")).with("execID", exec_id);
+        journal::record(tx, &event)
+    });
 }
 
 /// Creates the process in the container; returns its pid and the monitor's ends of its

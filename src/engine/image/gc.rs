@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::record::{self, familiar, ImageRecord};
 use crate::engine::distribution::reference::ImageRef;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::journal::{self, Event, EventType};
 use crate::engine::layout::Layout;
 use crate::engine::lock::FileLock;
 use crate::engine::staging;
@@ -54,6 +55,11 @@ fn containers_using(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Vec<Stri
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
+/// An image event on image `id`, `name` as docker's attribute.
+fn image_event(action: &str, id: &str, name: &str) -> Event {
+    Event::new(EventType::Image, action, id).with("name", familiar(name))
+}
+
 impl Engine {
     /// Takes the gc lock shared (blocking): while held, no layer or blob of any recorded image
     /// is removed. Hold it from reading an image record until the container that uses it is
@@ -78,6 +84,7 @@ impl Engine {
                 if rec.repo_tags.len() > 1 {
                     tx.execute("DELETE FROM tags WHERE name = ?1", [tag])?;
                     report.untagged.push(familiar(tag));
+                    journal::record(tx, &image_event("untag", &rec.id, tag))?;
                     return Ok(report);
                 }
             } else if rec.repo_tags.len() > 1 && !force {
@@ -102,6 +109,7 @@ impl Engine {
             }
             for tag in &rec.repo_tags {
                 report.untagged.push(familiar(tag));
+                journal::record(tx, &image_event("untag", &rec.id, tag))?;
             }
             tx.execute("DELETE FROM tags WHERE image_id = ?1", [&rec.id])?;
             if users.is_empty() {
@@ -110,6 +118,7 @@ impl Engine {
                 }
                 tx.execute("DELETE FROM images WHERE id = ?1", params![rec.id])?;
                 report.deleted.push(rec.id.clone());
+                journal::record(tx, &image_event("delete", &rec.id, r))?;
             }
             Ok(report)
         })?;
@@ -141,6 +150,11 @@ impl Engine {
                 if (all || rec.repo_tags.is_empty()) && containers_using(tx, &rec.id)?.is_empty() {
                     tx.execute("DELETE FROM tags WHERE image_id = ?1", [&rec.id])?;
                     tx.execute("DELETE FROM images WHERE id = ?1", [&rec.id])?;
+                    for tag in &rec.repo_tags {
+                        journal::record(tx, &image_event("untag", &rec.id, tag))?;
+                    }
+                    let name = rec.repo_tags.first().unwrap_or(&rec.id);
+                    journal::record(tx, &image_event("delete", &rec.id, name))?;
                     untagged.extend(rec.repo_tags.iter().map(|t| familiar(t)));
                     untagged.extend(rec.repo_digests.iter().map(|d| familiar(d)));
                     removed.push(rec.id);

@@ -24,6 +24,7 @@ use crate::engine::content::{sha256_digest, sync_dir, ContentStore};
 use crate::engine::distribution::manifest::{Manifest, Platform};
 use crate::engine::distribution::reference::validate_digest;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::journal::{self, Event, EventType};
 use crate::engine::layer::unpack::unpack_layer;
 use crate::engine::layout::Layout;
 use crate::engine::lock::FileLock;
@@ -196,6 +197,7 @@ impl Engine {
         &self,
         image: &StoredImage,
         unpacked_sizes: &[u64],
+        action: &'static str,
     ) -> Result<(ImageRecord, bool)> {
         let diff_ids = &image.config.rootfs.diff_ids;
         let chains = chain_ids(diff_ids);
@@ -247,6 +249,17 @@ impl Engine {
                 record.pulled = old.pulled;
             }
             record::save(tx, &record)?;
+            // The journal's entry in the same transaction: `pull`, `load` or `import`, named
+            // as docker names the image (its first tag, else digest, else id).
+            let name = record
+                .repo_tags
+                .first()
+                .or(record.repo_digests.first())
+                .cloned()
+                .unwrap_or_else(|| record.id.clone());
+            let name = record::familiar(&name);
+            let event = Event::new(EventType::Image, action, name.clone()).with("name", name);
+            journal::record(tx, &event)?;
             Ok(updated)
         })?;
         Ok((self.image(&record.id)?, updated))
@@ -255,11 +268,15 @@ impl Engine {
     /// Unpacks the layers of `image` that are not unpacked yet (two at a time) and records it.
     /// Every blob must be in the store. The caller holds the gc lock shared. On failure nothing
     /// is unpacked under `layers/` and nothing is recorded.
-    pub async fn import_stored(&self, image: StoredImage) -> Result<(ImageSummary, bool)> {
+    pub async fn import_stored(
+        &self,
+        image: StoredImage,
+        action: &'static str,
+    ) -> Result<(ImageSummary, bool)> {
         let sizes = self.unpack_stored(&image).await?;
         let engine = self.clone();
         let (record, updated) =
-            tokio::task::spawn_blocking(move || engine.record_image(&image, &sizes))
+            tokio::task::spawn_blocking(move || engine.record_image(&image, &sizes, action))
                 .await
                 .map_err(join_error)??;
         self.emit(EngineEvent::ImagesChanged);

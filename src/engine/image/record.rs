@@ -300,6 +300,13 @@ impl Engine {
                  ON CONFLICT(name) DO UPDATE SET image_id = ?2",
                 params![name, rec.id],
             )?;
+            let event = crate::engine::journal::Event::new(
+                crate::engine::journal::EventType::Image,
+                "tag",
+                rec.id.clone(),
+            )
+            .with("name", familiar(&name));
+            crate::engine::journal::record(tx, &event)?;
             load(tx, &rec.id)?
                 .ok_or_else(|| EngineError::NotFound(format!("no such image: {source}")))
         })?;

@@ -189,7 +189,7 @@ impl Engine {
         .map_err(|e| EngineError::io("import task failed", std::io::Error::other(e)))?;
         let (planned, new_blobs) = planned;
         let result = match planned {
-            Ok(image) => self.import_stored(image).await.map(|(s, _)| s),
+            Ok(image) => self.import_stored(image, "import").await.map(|(s, _)| s),
             Err(e) => Err(e),
         };
         drop(gc);

@@ -11,6 +11,7 @@ use chrono::Utc;
 use crate::engine::container::record::{ContainerRecord, Status};
 use crate::engine::container::store;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::journal;
 use crate::engine::state::StateStore;
 
 /// Records monitor (`pid`, `start`) in container `id`'s record; returns the record.
@@ -51,7 +52,10 @@ pub fn record_started(
         s.exit_code = 0;
         s.oom_killed = false;
         s.error.clear();
-        store::save(tx, &rec)
+        s.restarting = false;
+        s.manually_stopped = false;
+        store::save(tx, &rec)?;
+        journal::record(tx, &journal::Event::container(&rec, "start"))
     })
 }
 
@@ -63,6 +67,7 @@ pub fn record_failure(state: &StateStore, id: &str, message: &str, code: i32) ->
         };
         rec.state.exit_code = code;
         rec.state.error = message.to_string();
+        rec.state.restarting = false;
         rec.state.pid = 0;
         rec.state.monitor_pid = 0;
         rec.state.monitor_start = 0;

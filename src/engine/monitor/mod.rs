@@ -19,6 +19,7 @@ mod net_prepare;
 pub mod netns;
 pub mod protocol;
 pub mod relay;
+pub mod restart;
 pub mod seal;
 pub mod spawn;
 pub mod special_binds;
@@ -45,6 +46,7 @@ use super::container::cleanup;
 use super::container::record::{ContainerRecord, Status};
 use super::container::store;
 use super::error::{EngineError, IoContext, Result};
+use super::journal;
 use super::lock::FileLock;
 use super::logs::LogWriter;
 use super::network;
@@ -153,12 +155,41 @@ impl Monitor {
         })
     }
 
+    /// Runs the container, then restarts it as its restart policy says until the policy, a
+    /// user (`stop`, `rm -f`) or a failed start ends the loop. Returns the monitor's exit code.
     fn run(
         self,
-        mut status: Option<File>,
+        status: Option<File>,
         attached: Option<relay::Attached>,
         client: Option<UnixStream>,
     ) -> i32 {
+        let (mut code, mut exit) = self.run_once(status, attached, client, None);
+        let mut delay = None;
+        while let Some((exit_code, ran_for)) = exit {
+            if !restart::decide(&self.state, &self.id, exit_code) {
+                break;
+            }
+            let next = crate::engine::container::restart_policy::next_delay(delay, ran_for);
+            delay = Some(next);
+            let Some(lock) = restart::wait(&self.state, &self.layout, &self.id, next) else {
+                break;
+            };
+            (code, exit) = self.run_once(None, None, None, Some(lock));
+        }
+        code
+    }
+
+    /// One run of the container: claim, start, serve, record the exit. `start_lock` is the
+    /// container's lock when the monitor restarts it itself (a spawner holds it otherwise),
+    /// released once the start is recorded. Returns the monitor's exit code and, when the
+    /// container ran, its exit code and how long it ran.
+    fn run_once(
+        &self,
+        mut status: Option<File>,
+        attached: Option<relay::Attached>,
+        client: Option<UnixStream>,
+        start_lock: Option<FileLock>,
+    ) -> (i32, Option<(i32, Duration)>) {
         let me = std::process::id() as i32;
         let my_start = cleanup::process_start_time(me).unwrap_or(0);
         // The monitor is in the record before it can start anything, and records the start
@@ -166,7 +197,7 @@ impl Monitor {
         // container behind a record that says Created.
         let rec = match claim::claim(&self.state, &self.id, me, my_start) {
             Ok(r) => r,
-            Err(e) => return fail(&mut status, &e.to_string(), 125),
+            Err(e) => return (fail(&mut status, &e.to_string(), 125), None),
         };
         let started = match self.start(&rec) {
             Ok(s) => s,
@@ -183,7 +214,7 @@ impl Monitor {
                 let _ =
                     std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
                 let _ = claim::record_failure(&self.state, &self.id, &message, code);
-                return fail(&mut status, &message, code);
+                return (fail(&mut status, &message, code), None);
             }
         };
         if let Err(e) = claim::record_started(&self.state, &self.id, started.pid, me, my_start) {
@@ -197,8 +228,10 @@ impl Monitor {
             let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
             let _ = std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
             let _ = claim::record_failure(&self.state, &self.id, &message, 125);
-            return fail(&mut status, &message, 125);
+            return (fail(&mut status, &message, 125), None);
         }
+        drop(start_lock);
+        let began = std::time::Instant::now();
         // The reserved host ports stay bound until the container has exited.
         let net = started.net;
         let pidfd = relay::pidfd_open(started.pid);
@@ -249,6 +282,7 @@ impl Monitor {
             self.id, started.pid
         ));
         let (code, moved) = self.finish(started.pid, &rec.name, net);
+        let ran_for = began.elapsed();
         debug_log(&format!("container {} recorded exit code {code}", self.id));
         if let Some(s) = status.as_mut() {
             MonitorMessage::Exited { code }.send(s);
@@ -264,7 +298,7 @@ impl Monitor {
         if let Some(moved) = moved {
             cleanup::purge(&moved);
         }
-        0
+        (0, Some((code, ran_for)))
     }
 
     /// Mounts the rootfs, writes the spec and /etc files, creates and starts the container.
@@ -442,8 +476,14 @@ impl Monitor {
             if let Err(e) = &unmounted {
                 rec.state.error = e.to_string();
             }
+            if oom {
+                journal::record(tx, &journal::Event::container(&rec, "oom"))?;
+            }
+            let die = journal::Event::container(&rec, "die").with("exitCode", code);
+            journal::record(tx, &die)?;
             if rec.host_config.auto_remove && unmounted.is_ok() {
                 store::delete(tx, &self.id)?;
+                journal::record(tx, &journal::Event::container(&rec, "destroy"))?;
                 Ok(Some(crate::engine::mounts::volume_names(&rec.mounts)))
             } else {
                 store::save(tx, &rec)?;

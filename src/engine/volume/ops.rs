@@ -14,6 +14,7 @@ use super::{
 };
 use crate::engine::error::{EngineError, IoContext, Result};
 use crate::engine::events::EngineEvent;
+use crate::engine::journal::{self, Event, EventType};
 use crate::engine::layout::Layout;
 use crate::engine::state::StateStore;
 use crate::engine::Engine;
@@ -207,7 +208,14 @@ pub fn create_in(
         "INSERT INTO volumes(name, record, created) VALUES (?1, ?2, ?3)",
         rusqlite::params![name, serde_json::to_string(&record)?, created],
     )?;
+    volume_event(tx, "create", &name)?;
     Ok((to_volume(layout, &name, record, created, Vec::new()), true))
+}
+
+/// Records volume event `action` on `name` in the change's transaction.
+fn volume_event(tx: &Transaction<'_>, action: &str, name: &str) -> Result<()> {
+    let event = Event::new(EventType::Volume, action, name).with("driver", "local");
+    journal::record(tx, &event)
 }
 
 /// Creates a volume, or returns the existing one of that name.
@@ -302,6 +310,7 @@ pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<bool> {
             return Err(in_use_error(name, users));
         }
         tx.execute("DELETE FROM volumes WHERE name = ?1", [name])?;
+        volume_event(tx, "destroy", name)?;
         Ok(Some(Trashed::take(layout, name)?))
     })?;
     let Some(trashed) = trashed else {
@@ -342,6 +351,7 @@ pub fn remove_anonymous_in(
                 continue;
             }
             tx.execute("DELETE FROM volumes WHERE name = ?1", [name])?;
+            volume_event(tx, "destroy", name)?;
             removed.push((name.clone(), Trashed::take(layout, name)?));
         }
         Ok(removed)
@@ -375,6 +385,7 @@ pub fn prune(engine: &Engine, opts: &PruneVolumes) -> Result<PruneReport> {
                 continue;
             }
             tx.execute("DELETE FROM volumes WHERE name = ?1", [&v.name])?;
+            volume_event(tx, "destroy", &v.name)?;
             removed.push((v.name.clone(), Trashed::take(layout, &v.name)?));
         }
         Ok((removed, stale))

@@ -1,4 +1,5 @@
-//! The containers pane: name, image, status in colour, uptime, exit code, ports, id.
+//! The containers pane: name, image, status in colour, uptime, CPU % and memory (wide panes),
+//! exit code, ports, id.
 
 use std::cmp::Ordering;
 
@@ -30,7 +31,7 @@ impl Item for ContainerRow {
     }
 
     fn sort_columns() -> &'static [&'static str] {
-        &["name", "status", "image", "created"]
+        &["name", "status", "image", "created", "cpu", "memory"]
     }
 
     fn compare(&self, o: &Self, col: usize) -> Ordering {
@@ -39,12 +40,15 @@ impl Item for ContainerRow {
             1 => self.state.cmp(&o.state).then_with(by_name),
             2 => self.image.cmp(&o.image).then_with(by_name),
             3 => o.created.cmp(&self.created).then_with(by_name),
+            // The busiest first.
+            4 => o.cpu.cmp(&self.cpu).then_with(by_name),
+            5 => o.memory.cmp(&self.memory).then_with(by_name),
             _ => by_name(),
         }
     }
 }
 
-const COLUMNS: [Column; 7] = [
+const COLUMNS: [Column; 9] = [
     Column {
         title: "NAME",
         width: Constraint::Fill(2),
@@ -64,6 +68,16 @@ const COLUMNS: [Column; 7] = [
         title: "UP/AGE",
         width: Constraint::Length(10),
         min_pane_width: 30,
+    },
+    Column {
+        title: "CPU %",
+        width: Constraint::Length(7),
+        min_pane_width: 90,
+    },
+    Column {
+        title: "MEM",
+        width: Constraint::Length(9),
+        min_pane_width: 90,
     },
     Column {
         title: "EXIT",
@@ -90,6 +104,14 @@ pub fn status_text(c: &ContainerRow) -> String {
     }
 }
 
+/// CPU % over the last second (`12.3%`), blank until a running container's second sample.
+pub fn cpu_text(c: &ContainerRow) -> String {
+    match c.cpu {
+        Some(centi) if c.state.is_alive() => format!("{:.1}%", f64::from(centi) / 100.0),
+        _ => String::new(),
+    }
+}
+
 /// Uptime of a running container, or how long ago it exited or was created.
 pub fn age_text(c: &ContainerRow, now: chrono::DateTime<chrono::Utc>) -> String {
     match c.state {
@@ -109,20 +131,37 @@ fn cell_widths(c: &ContainerRow) -> Vec<usize> {
         c.image.chars().count(),
         10,
         10,
+        7,
+        9,
         4,
         c.ports.chars().count(),
         12,
     ]
 }
 
-/// The width the list wants to show names, images and ports whole.
+/// Whether a column is one of the stats columns.
+fn is_stats(c: &Column) -> bool {
+    matches!(c.title, "CPU %" | "MEM")
+}
+
+/// The width the list wants to show names, images and ports whole, and the CPU and memory
+/// columns once there are stats to show.
 pub fn wanted(app: &App) -> u16 {
-    super::wanted_width(&app.containers, &COLUMNS, cell_widths)
+    if app.containers.shown().any(|c| c.memory.is_some()) {
+        return super::wanted_width(&app.containers, &COLUMNS, cell_widths);
+    }
+    let cols: Vec<Column> = COLUMNS.iter().filter(|c| !is_stats(c)).cloned().collect();
+    let widths = |c: &ContainerRow| {
+        let mut w = cell_widths(c);
+        w.drain(4..6);
+        w
+    };
+    super::wanted_width(&app.containers, &cols, widths)
 }
 
 /// The columns: NAME as wide as the longest name (up to 32), IMAGE and PORTS sharing the rest
 /// in proportion to their longest cells.
-fn columns(app: &App) -> [Column; 7] {
+fn columns(app: &App) -> [Column; 9] {
     let longest = |f: fn(&ContainerRow) -> usize, min: usize, max: usize| {
         let n = app.containers.shown().map(f).max().unwrap_or(0);
         u16::try_from(n.clamp(min, max)).unwrap_or(u16::MAX)
@@ -130,7 +169,13 @@ fn columns(app: &App) -> [Column; 7] {
     let mut cols = COLUMNS;
     cols[0].width = Constraint::Length(longest(|c| c.name.chars().count(), 4, 32));
     cols[1].width = Constraint::Fill(longest(|c| c.image.chars().count(), 5, 200));
-    cols[5].width = Constraint::Fill(longest(|c| c.ports.chars().count(), 5, 200));
+    cols[7].width = Constraint::Fill(longest(|c| c.ports.chars().count(), 5, 200));
+    // No stats yet (nothing runs, or the first sample is on its way): no empty columns.
+    if !app.containers.shown().any(|c| c.memory.is_some()) {
+        for c in cols.iter_mut().filter(|c| is_stats(c)) {
+            c.min_pane_width = u16::MAX;
+        }
+    }
     cols
 }
 
@@ -151,6 +196,8 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
                 None => Span::styled(status_text(c), t.state(c.state, c.exit_code)),
             },
             Span::raw(age_text(c, now)),
+            Span::raw(cpu_text(c)),
+            Span::raw(c.memory.map(format::size).unwrap_or_default()),
             Span::raw(c.exit_code.map(|e| e.to_string()).unwrap_or_default()),
             Span::raw(c.ports.clone()),
             Span::styled(

@@ -40,6 +40,8 @@ fn container(n: u8, name: &str, state: ContainerState, exit: Option<i32>) -> Con
             String::new()
         },
         command: "httpd -f -p 80".into(),
+        cpu: None,
+        memory: None,
     }
 }
 

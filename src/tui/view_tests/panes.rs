@@ -43,6 +43,36 @@ fn containers_loaded_wide_with_details() {
     assert_snapshot!(screen(&loaded(140, 12)));
 }
 
+/// A pane wide enough for the stats columns: CPU % and memory of the running containers,
+/// blank for the others; sorted by CPU.
+#[test]
+fn containers_with_cpu_and_memory_sorted_by_cpu() {
+    let mut a = loaded(230, 12);
+    let cpu = a.containers.items[0].clone();
+    let mut busy = cpu.clone();
+    busy.id = format!("{:064x}", 77);
+    busy.name = "busy".into();
+    busy.state = crate::tui::model::ContainerState::Running;
+    busy.exit_code = None;
+    busy.cpu = Some(19_950);
+    busy.memory = Some(300 << 20);
+    let mut items = a.containers.items.clone();
+    for c in items.iter_mut().filter(|c| c.name == "web") {
+        c.cpu = Some(1_234);
+        c.memory = Some(5 << 20);
+    }
+    items.push(busy);
+    a.containers.set_items(items);
+    a.containers.sort = 4;
+    a.containers.set_items(a.containers.items.clone());
+    let s = screen(&a);
+    assert!(
+        s.contains("CPU %") && s.contains("199.5%") && s.contains("315 MB"),
+        "{s}"
+    );
+    assert_snapshot!(s);
+}
+
 #[test]
 fn details_tabs_env_mounts_and_processes() {
     use crate::tui::details::Tab;

@@ -112,7 +112,7 @@ impl Engine {
             let engine = self.clone();
             let image2 = image.clone();
             let (record, _) =
-                tokio::task::spawn_blocking(move || engine.record_image(&image2, &sizes))
+                tokio::task::spawn_blocking(move || engine.record_image(&image2, &sizes, "load"))
                     .await
                     .map_err(|e| EngineError::io("load task failed", std::io::Error::other(e)))??;
             // The names this archive gave, in its order (the record may have more).

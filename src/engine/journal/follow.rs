@@ -1,0 +1,89 @@
+//! Reading the journal: the events of a time window, and following it live. Following polls the
+//! table for rows past the last one seen (an indexed read of nothing most of the time), so it
+//! sees events written by any process.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
+
+use super::{last_seq, read, Event, EventFilter};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::Engine;
+
+/// How often a follower looks for new rows.
+const POLL: Duration = Duration::from_millis(200);
+/// Rows read per query.
+const BATCH: usize = 512;
+
+/// What `events` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct EventsQuery {
+    /// Past events from this time (none: only new events).
+    pub since: Option<DateTime<Utc>>,
+    /// Stop at this time (none: follow until dropped).
+    pub until: Option<DateTime<Utc>>,
+    pub filter: EventFilter,
+}
+
+impl Engine {
+    /// The recorded events of `query`'s window up to now, oldest first.
+    pub fn events(&self, query: &EventsQuery) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let batch = self
+                .state()
+                .read(|tx| read(tx, after, query.since, query.until, BATCH))?;
+            let Some(last) = batch.last() else { break };
+            after = last.seq;
+            out.extend(batch.into_iter().filter(|e| query.filter.matches(e)));
+        }
+        Ok(out)
+    }
+
+    /// Events as they are recorded: first the past ones from `since` (if given), then new ones
+    /// until `until` passes (or forever), until the receiver is dropped. A failed read is sent
+    /// and ends the stream.
+    pub fn follow_events(&self, query: EventsQuery) -> Result<mpsc::Receiver<Result<Event>>> {
+        let engine = self.clone();
+        // Where "new" starts, taken now so nothing recorded after this call is missed.
+        let start = self.state().read(last_seq)?;
+        let (tx, rx) = mpsc::channel(256);
+        std::thread::Builder::new()
+            .name("berth-events".into())
+            .spawn(move || {
+                // With a window given, the past in it too; else only what comes next.
+                let past = query.since.is_some() || query.until.is_some();
+                let mut after = if past { 0 } else { start };
+                loop {
+                    let batch = engine
+                        .state()
+                        .read(|t| read(t, after, query.since, query.until, BATCH));
+                    let batch = match batch {
+                        Ok(b) => b,
+                        Err(e) => {
+                            let _ = tx.blocking_send(Err(e));
+                            return;
+                        }
+                    };
+                    let full = batch.len() == BATCH;
+                    for e in batch {
+                        after = e.seq;
+                        if query.filter.matches(&e) && tx.blocking_send(Ok(e)).is_err() {
+                            return;
+                        }
+                    }
+                    if full {
+                        continue;
+                    }
+                    if query.until.is_some_and(|u| Utc::now() > u) || tx.is_closed() {
+                        return;
+                    }
+                    std::thread::sleep(POLL);
+                }
+            })
+            .map_err(|e| EngineError::io("cannot start the events thread", e))?;
+        Ok(rx)
+    }
+}
