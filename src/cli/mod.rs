@@ -2,6 +2,7 @@
 //! flattened into [`Command`].
 
 pub mod attach;
+pub mod commit;
 pub mod container;
 pub mod container_ps;
 pub mod container_run;
@@ -47,6 +48,8 @@ pub enum Command {
     Image(image::ImageCommand),
     #[command(flatten)]
     Volume(volume::VolumeCommand),
+    #[command(flatten)]
+    Commit(commit::CommitCommand),
     #[command(flatten)]
     Container(Box<container::ContainerCommand>),
     #[command(flatten)]
@@ -190,6 +193,7 @@ pub async fn run(cli: Cli) -> i32 {
         None => crate::tui::run(&cli).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
+        Some(Command::Commit(cmd)) => commit::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),

@@ -3,6 +3,7 @@
 //! Field names are docker's; a template or a JSON client sees exactly these.
 
 pub mod container;
+pub mod history;
 pub mod rows;
 
 pub use rows::{ImageRow, PsRow, VolumeRow};

@@ -7,7 +7,6 @@
 //! (`image prune` removes them). A pull holds the gc lock shared, so prune never removes what a
 //! pull is about to use.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -19,10 +18,12 @@ use super::fetch::fetch_blob;
 use super::manifest::{self, Descriptor, Fetched, Platform};
 use super::reference::{validate_digest, ImageRef};
 use super::registry::RegistryClient;
-use crate::engine::content::{sha256_digest, sync_dir, ContentStore};
+use crate::engine::content::ContentStore;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::events::{EngineEvent, LayerProgress, LayerState};
 use crate::engine::image::gc::gc_lock_path;
+pub use crate::engine::image::import::chain_ids;
+use crate::engine::image::import::commit_layers;
 use crate::engine::image::record::{self, ImageConfig, ImageRecord, ImageSummary, LayerRecord};
 use crate::engine::layer::unpack::unpack_layer;
 use crate::engine::lock::FileLock;
@@ -82,19 +83,6 @@ struct ConfigBlob {
 struct RootFs {
     #[serde(default)]
     diff_ids: Vec<String>,
-}
-
-/// Chain ids of a stack of diff ids: chain(0) = diff(0), chain(n) = sha256("chain(n-1) diff(n)").
-pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(diff_ids.len());
-    for diff in diff_ids {
-        let next = match out.last() {
-            None => diff.clone(),
-            Some(prev) => sha256_digest(format!("{prev} {diff}").as_bytes()),
-        };
-        out.push(next);
-    }
-    out
 }
 
 /// Sends layer progress to the caller's channel and the engine's event stream.
@@ -447,31 +435,10 @@ async fn layer_task(
     Ok((dir, size))
 }
 
-/// Moves staged layers to `layers/<chain-hex>` (each under its lock; a layer another pull put
-/// there first wins and ours is dropped). Returns every layer's unpacked size.
-fn commit_layers(
-    layout: &crate::engine::layout::Layout,
-    chains: &[String],
-    staged: Vec<Option<StagedDir>>,
-    mut sizes: Vec<u64>,
-) -> Result<Vec<u64>> {
-    for (i, dir) in staged.into_iter().enumerate() {
-        let dest: PathBuf = layout.layer_dir(&chains[i])?;
-        let hex = chains[i].trim_start_matches("sha256:");
-        let _lock = FileLock::acquire(&layout.locks_dir().join(format!("layer-{hex}.lock")))?;
-        match dir {
-            Some(dir) if !dest.exists() => dir.commit_to(&dest)?,
-            Some(_) => {}
-            None => sizes[i] = staging::disk_usage(&dest),
-        }
-    }
-    sync_dir(&layout.layers_dir())?;
-    Ok(sizes)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::content::sha256_digest;
 
     #[test]
     fn chain_ids_follow_the_spec() {

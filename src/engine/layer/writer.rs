@@ -45,6 +45,9 @@ pub enum LayerCompression {
     Zstd,
 }
 
+/// Decides whether a relative path is left out of a layer.
+pub type SkipFn<'a> = &'a dyn Fn(&[u8]) -> bool;
+
 /// How to write a layer.
 #[derive(Default)]
 pub struct LayerOptions<'a> {
@@ -53,7 +56,7 @@ pub struct LayerOptions<'a> {
     /// Mtimes later than this (seconds since the epoch, e.g. `SOURCE_DATE_EPOCH`) are set to it.
     pub clamp_mtime: Option<i64>,
     /// Relative paths (`etc/hosts`) left out with everything below them.
-    pub skip: Option<&'a dyn Fn(&[u8]) -> bool>,
+    pub skip: Option<SkipFn<'a>>,
 }
 
 /// A layer written into the store.
