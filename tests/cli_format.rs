@@ -118,6 +118,22 @@ fn list_templates_functions_and_tables() {
         root.berth_ok(["ps", "-a", "--format", "{{println .Names}}"]),
         "web\n\n"
     );
+    // docker's `.Label` method, and the container's own labels (not only its image's).
+    root.berth_ok([
+        "create", "--name", "tagged", "--label", "k=own", "--label", "z=1", &img,
+    ]);
+    assert_eq!(
+        root.berth_ok([
+            "ps",
+            "-a",
+            "--filter",
+            "name=tagged",
+            "--format",
+            "{{.Label \"k\"}}|{{.Label \"z\"}}|{{.Label \"nosuch\"}}|{{.Labels}}",
+        ]),
+        "own|1||k=own,org.berth.test.image=formatted,z=1\n"
+    );
+    root.berth_ok(["rm", "tagged"]);
     let row: Value =
         serde_json::from_str(&root.berth_ok(["ps", "-a", "--format", "{{json .}}"])).expect("json");
     assert_eq!(row["Names"], "web");
@@ -231,6 +247,31 @@ fn inspect_finds_any_object_and_formats_it() {
     assert_eq!(
         f(&["inspect", "-f", "{{index .Config.Labels \"k\"}}", "web"]),
         "v\n"
+    );
+    // `--size` adds the writable layer and the whole root's sizes; without it they are absent.
+    let sizes = f(&["inspect", "-s", "-f", "{{.SizeRw}} {{.SizeRootFs}}", "web"]);
+    let (rw, root_fs) = sizes.trim().split_once(' ').expect("two sizes");
+    assert_eq!(rw, "0", "{sizes}");
+    assert!(root_fs.parse::<u64>().expect("a number") > 0, "{sizes}");
+    let err = fails(&root, &["inspect", "-f", "{{.SizeRw}}", "web"], 125);
+    assert!(err.contains("no field \"SizeRw\""), "{err}");
+    assert!(
+        !err.contains("String("),
+        "the error dumps the object: {err}"
+    );
+    // Lists, maps and nil print as Go prints them, not in Rust's debug form.
+    assert_eq!(
+        f(&["inspect", "-f", "{{.Config.Labels}}", "web"]),
+        "map[k:v org.berth.test.image:formatted]\n"
+    );
+    assert_eq!(
+        f(&[
+            "inspect",
+            "-f",
+            "{{.Config.Cmd}} {{println .Config.Cmd}}",
+            "web"
+        ]),
+        "[sleep 9] [sleep 9]\n\n"
     );
     assert_eq!(
         f(&["inspect", "-f", "{{json .Config.ExposedPorts}}", "web"]),

@@ -331,3 +331,48 @@ fn tmpfs_mounts_are_fresh_and_sized() {
     assert!(text.contains("nosuid") && text.contains("noexec"), "{text}");
     assert!(text.ends_with("1777\n"), "{text}");
 }
+
+#[test]
+fn binds_of_device_nodes_sockets_and_fifos_work_as_files() {
+    let t = TestRoot::new();
+    // A device node (docker's `-v /dev/null:/x` idiom), read-only or not, below a missing
+    // directory; the image's rootfs is not changed by it.
+    let out = t.run(
+        &[
+            "--rm",
+            "-v",
+            "/dev/null:/x",
+            "-v",
+            "/dev/null:/deep/er/y:ro",
+        ],
+        &[
+            "sh",
+            "-c",
+            "test -c /x && echo hi > /x && test -c /deep/er/y && grep ' /deep/er/y ' /proc/mounts",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(" ro,"), "{}", stdout(&out));
+    assert!(!t.rootfs().join("deep").exists());
+    // A Unix socket (the `-v /run/app.sock:/app.sock` idiom) and a FIFO.
+    let sock = t.root().join("app.sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let fifo = t.root().join("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let out = t.run(
+        &[
+            "--rm",
+            "-v",
+            &format!("{}:/run/app.sock", sock.display()),
+            "-v",
+            &format!("{}:/f", fifo.display()),
+        ],
+        &["sh", "-c", "test -S /run/app.sock && test -p /f"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Onto a directory of the image: refused, named, nothing left running.
+    let out = t.run(&["--rm", "-v", "/dev/null:/bin"], &["true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("/bin"), "{}", stderr(&out));
+    assert!(t.mounts().is_empty(), "{:?}", t.mounts());
+}

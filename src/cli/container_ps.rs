@@ -52,29 +52,24 @@ fn command_cell(rec: &ContainerRecord, no_trunc: bool) -> String {
 
 /// Docker's SIZE cell: the writable layer, and with the image under it.
 fn size_cell(engine: &Engine, rec: &ContainerRecord, image_sizes: &HashMap<String, u64>) -> String {
-    let upper = engine.layout().container_dir(&rec.id).join("upper");
-    let rw = crate::engine::staging::disk_usage(&upper);
     let image = image_sizes.get(&rec.image_id).copied().unwrap_or(0);
-    format!("{} (virtual {})", human_size(rw), human_size(rw + image))
+    let size = ct::disk::size(engine, rec, Some(image));
+    format!(
+        "{} (virtual {})",
+        human_size(size.rw),
+        human_size(size.root_fs)
+    )
 }
 
-/// The labels of image `image_id` (a container's start as its image's), as `k=v,…`.
-fn image_labels(engine: &Engine, image_id: &str) -> String {
-    if image_id.is_empty() {
-        return String::new();
-    }
-    let Ok(v) = engine.inspect_image(image_id) else {
-        return String::new();
-    };
-    let mut labels: Vec<String> = v["Config"]["Labels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    labels.sort();
+/// A container's labels (its image's with `--label` applied) as docker's `ps` prints them,
+/// `k=v,…` in key order.
+fn labels_cell(r: &ContainerRecord) -> String {
+    let labels: Vec<String> = r
+        .config
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     labels.join(",")
 }
 
@@ -118,7 +113,7 @@ fn ps_row(
             String::new()
         },
         names: r.name.clone(),
-        labels: image_labels(engine, &r.image_id),
+        labels: labels_cell(r),
         mounts: mounts(false).join(","),
         networks: r.host_config.network_mode.to_string(),
         local_volumes: mounts(true).len().to_string(),

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::format_funcs::{self, to_gtmpl};
+use super::format_print;
 use super::table;
 use crate::engine::EngineError;
 
@@ -45,7 +46,8 @@ impl Format {
         };
         let mut template = Template::default();
         template.add_funcs(format_funcs::FUNCS);
-        template.parse(body.as_str()).map_err(|e| {
+        template.add_funcs(format_funcs::GO_PRINTING);
+        template.parse(format_print::rewrite(&body)).map_err(|e| {
             EngineError::InvalidInput(format!(
                 "template parsing error in --format {raw:?}: {e}: see the Go text/template syntax \
                  (e.g. '{{{{.ID}}}}\\t{{{{.Names}}}}')"
@@ -144,6 +146,13 @@ fn execute(template: &Template, source: &str, value: &Json) -> Result<String, En
     template
         .render(&Context::from(to_gtmpl(value, false)))
         .map_err(|e| {
+            // gtmpl's missing-field error carries the whole object in Rust's debug form.
+            let e = match e {
+                gtmpl::error::ExecError::NoFiledFor(name, _) => {
+                    format!("no field {name:?}")
+                }
+                other => other.to_string(),
+            };
             EngineError::InvalidInput(format!(
                 "template: --format {source:?} failed: {e}: name the fields the object has \
                  (see --format '{{{{json .}}}}')"

@@ -6,6 +6,8 @@
 use gtmpl::{Func, FuncError, Value};
 use serde_json::Value as Json;
 
+use super::format_print;
+
 /// The functions docker adds to Go's.
 pub const FUNCS: &[(&str, Func)] = &[
     ("json", json as Func),
@@ -16,6 +18,14 @@ pub const FUNCS: &[(&str, Func)] = &[
     ("title", title as Func),
     ("pad", pad as Func),
     ("truncate", truncate as Func),
+];
+
+/// Go's printing of values (gtmpl prints Rust's debug form), for actions and `print`/`println`.
+pub const GO_PRINTING: &[(&str, Func)] = &[
+    ("_print", format_print::print_value as Func),
+    ("_label", format_print::label as Func),
+    ("print", format_print::print as Func),
+    ("println", format_print::println as Func),
 ];
 
 /// Fields whose JSON objects are Go maps in docker's types.
@@ -100,7 +110,7 @@ fn args_n<'a>(name: &str, args: &'a [Value], n: usize) -> Result<&'a [Value], Fu
 fn text(v: &Value) -> String {
     match v {
         Value::NoValue | Value::Nil => String::new(),
-        other => other.to_string(),
+        other => format_print::go_text(other),
     }
 }
 

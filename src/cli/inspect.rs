@@ -17,6 +17,9 @@ pub struct InspectArgs {
     /// Only objects of this type: container, image or volume
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
+    /// Add the container's sizes (SizeRw, SizeRootFs) to its object
+    #[arg(short, long)]
+    pub size: bool,
     /// Object names or ids
     #[arg(required = true, value_name = "NAME|ID")]
     pub targets: Vec<String>,
@@ -63,13 +66,21 @@ pub fn print(format: &Format, found: &[Value]) -> Result<String, EngineError> {
 }
 
 /// The object named `name` among `kinds`, or the not-found error of the last kind tried.
-fn find(engine: &Engine, kinds: &[Kind], name: &str) -> Result<Value, EngineError> {
+fn find(engine: &Engine, kinds: &[Kind], name: &str, size: bool) -> Result<Value, EngineError> {
     let mut missing = EngineError::NotFound(format!("No such object: {name}"));
     for kind in kinds {
         let found = match kind {
             Kind::Container => ct::resolve(engine, name)
                 .and_then(|id| ct::get(engine, &id))
-                .map(|rec| compat::container::inspect(engine, &rec)),
+                .map(|rec| {
+                    let mut v = compat::container::inspect(engine, &rec);
+                    if size {
+                        let s = ct::disk::size(engine, &rec, None);
+                        v["SizeRw"] = s.rw.into();
+                        v["SizeRootFs"] = s.root_fs.into();
+                    }
+                    v
+                }),
             Kind::Image => engine.inspect_image(name),
             Kind::Volume => tokio::runtime::Handle::current()
                 .block_on(engine.inspect_volume(name.to_string()))
@@ -100,7 +111,7 @@ pub fn run(engine: &Engine, a: &InspectArgs, only: Option<Kind>) -> anyhow::Resu
     let mut found = Vec::new();
     let mut code = 0;
     for name in &a.targets {
-        match find(engine, &kinds, name) {
+        match find(engine, &kinds, name, a.size) {
             Ok(v) => found.push(v),
             Err(e @ (EngineError::NotFound(_) | EngineError::InvalidInput(_))) => {
                 eprintln!("Error: {e}");

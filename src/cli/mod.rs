@@ -9,6 +9,7 @@ pub mod container_run;
 pub mod exec;
 pub mod format;
 pub mod format_funcs;
+pub mod format_print;
 pub mod image;
 pub mod inspect;
 pub mod login;

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod cleanup;
 pub mod create;
+pub mod disk;
 pub mod etc_files;
 pub mod image_source;
 pub mod labels;

@@ -20,6 +20,7 @@ pub mod protocol;
 pub mod relay;
 pub mod seal;
 pub mod spawn;
+pub mod special_binds;
 pub mod trim;
 pub mod workdir;
 
@@ -285,6 +286,8 @@ impl Monitor {
             user.gid,
         )?;
         mount_check::check_mounts(&spec, &snap.merged(), rec.mounts.len())?;
+        let specials = special_binds::take(&mut spec);
+        special_binds::prepare(&specials, &snap.merged())?;
         runtime::write_spec(&spec, &dir)?;
         debug_log("start: spec written");
         cleanup::delete_runtime(&self.layout, &self.id)?;
@@ -344,6 +347,7 @@ impl Monitor {
         if !rec.host_config.network_mode.is_host() {
             netns::loopback_up(pid)?;
         }
+        special_binds::attach(pid, &specials)?;
         let io = plan.connect()?;
         capture.scope(|| container.start()).map_err(|e| {
             EngineError::Runtime(init_errors::describe(
