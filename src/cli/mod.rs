@@ -2,6 +2,7 @@
 //! flattened into [`Command`].
 
 pub mod attach;
+pub mod build;
 pub mod commit;
 pub mod container;
 pub mod container_ps;
@@ -51,6 +52,8 @@ pub enum Command {
     Volume(volume::VolumeCommand),
     #[command(flatten)]
     Commit(commit::CommitCommand),
+    /// Build an image from a Dockerfile
+    Build(build::BuildArgs),
     #[command(flatten)]
     Container(Box<container::ContainerCommand>),
     #[command(flatten)]
@@ -195,6 +198,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
         Some(Command::Commit(cmd)) => commit::run(&cli, cmd).await,
+        Some(Command::Build(a)) => build::run(&cli, a).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),

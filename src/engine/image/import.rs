@@ -57,7 +57,7 @@ pub fn commit_layers(
 }
 
 /// A layer blob in the store, as an import names it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LayerBlob {
     /// Blob digest.
     pub digest: String,
@@ -68,6 +68,46 @@ pub struct LayerBlob {
 }
 
 impl Engine {
+    /// Unpacks the layer blobs (base first, one per diff id) not unpacked yet into
+    /// `layers/<chain>`, checking each against its diff id. Returns the chain ids and the
+    /// unpacked sizes. Hold the gc lock shared around it and whatever uses the layers. Blocking.
+    pub fn unpack_layers(
+        &self,
+        diff_ids: &[String],
+        layers: &[LayerBlob],
+    ) -> Result<(Vec<String>, Vec<u64>)> {
+        let layout = self.layout().clone();
+        let store = ContentStore::new(&layout);
+        let chains = chain_ids(diff_ids);
+        let mut staged: Vec<Option<StagedDir>> = Vec::new();
+        let mut sizes = Vec::new();
+        for (i, l) in layers.iter().enumerate() {
+            if layout.layer_dir(&chains[i])?.is_dir() {
+                staged.push(None);
+                sizes.push(0);
+                continue;
+            }
+            let dir = StagedDir::create(&layout, "layer")?;
+            let mut size = 0;
+            let got = unpack_layer(
+                &store.path(&l.digest)?,
+                &l.media_type,
+                dir.path(),
+                &mut |n| size = n,
+            )?;
+            if got != diff_ids[i] {
+                return Err(EngineError::Digest(format!(
+                    "layer {} does not match the image config: expected diff id {}, got {got}",
+                    l.digest, diff_ids[i]
+                )));
+            }
+            staged.push(Some(dir));
+            sizes.push(size);
+        }
+        let sizes = commit_layers(&layout, &chains, staged, sizes)?;
+        Ok((chains, sizes))
+    }
+
     /// Records an image whose config is `config` and whose layer blobs (base first, one per
     /// `config.rootfs.diff_ids` entry) are in the store: stores the config and an OCI manifest,
     /// unpacks the layers not unpacked yet (checking each against its diff id), records the
@@ -99,33 +139,7 @@ impl Engine {
         let layout = self.layout().clone();
         let _gc = FileLock::acquire_shared(&gc_lock_path(&layout))?;
         let store = ContentStore::new(&layout);
-        let chains = chain_ids(diff_ids);
-        let mut staged: Vec<Option<StagedDir>> = Vec::new();
-        let mut sizes = Vec::new();
-        for (i, l) in layers.iter().enumerate() {
-            if layout.layer_dir(&chains[i])?.is_dir() {
-                staged.push(None);
-                sizes.push(0);
-                continue;
-            }
-            let dir = StagedDir::create(&layout, "layer")?;
-            let mut size = 0;
-            let got = unpack_layer(
-                &store.path(&l.digest)?,
-                &l.media_type,
-                dir.path(),
-                &mut |n| size = n,
-            )?;
-            if got != diff_ids[i] {
-                return Err(EngineError::Digest(format!(
-                    "layer {} does not match the image config: expected diff id {}, got {got}",
-                    l.digest, diff_ids[i]
-                )));
-            }
-            staged.push(Some(dir));
-            sizes.push(size);
-        }
-        let sizes = commit_layers(&layout, &chains, staged, sizes)?;
+        let (chains, sizes) = self.unpack_layers(diff_ids, layers)?;
 
         let config_bytes = serde_json::to_vec(config)
             .map_err(|e| EngineError::InvalidInput(format!("cannot encode image config: {e}")))?;
