@@ -226,6 +226,14 @@ fn the_cache_hits_until_a_source_changes() {
     assert_eq!(t.berth_ok(["run", "--rm", "c:2"]), "a1\nb2\n");
     let nocache = t.berth_ok(["build", "--no-cache", "-t", "c:3", dir]);
     assert_eq!(count(&nocache, "Using cache"), 0, "{nocache}");
+    // `builder prune` forgets the cache.
+    let pruned = t.berth_ok(["builder", "prune", "-f"]);
+    assert!(
+        pruned.starts_with("Deleted build cache objects: "),
+        "{pruned}"
+    );
+    let after = t.berth_ok(["build", "-t", "c:4", dir]);
+    assert_eq!(count(&after, "Using cache"), 0, "{after}");
 }
 
 #[test]

@@ -47,6 +47,40 @@ pub struct BuildArgs {
     pub context: String,
 }
 
+/// `berth builder …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum BuilderCommand {
+    /// Remove the build cache
+    Prune(BuilderPruneArgs),
+}
+
+/// `berth builder prune`.
+#[derive(Debug, Args)]
+pub struct BuilderPruneArgs {
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+    /// Remove all unused build cache (berth's cache has no other kind)
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+/// Runs `builder prune`.
+pub async fn builder(cli: &Cli, cmd: &BuilderCommand) -> anyhow::Result<i32> {
+    let BuilderCommand::Prune(a) = cmd;
+    if !a.force
+        && !super::prompt::confirm(
+            "WARNING! This will remove all dangling build cache.\nAre you sure you want to continue?",
+        )?
+    {
+        return Ok(0);
+    }
+    let engine = cli.engine()?;
+    let n = crate::engine::blocking(&engine, |e| e.prune_build_cache()).await?;
+    println!("Deleted build cache objects: {n}");
+    Ok(0)
+}
+
 struct Printer;
 
 impl BuildOutput for Printer {

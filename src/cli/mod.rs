@@ -54,6 +54,9 @@ pub enum Command {
     Commit(commit::CommitCommand),
     /// Build an image from a Dockerfile
     Build(build::BuildArgs),
+    /// Manage the build cache
+    #[command(subcommand)]
+    Builder(build::BuilderCommand),
     #[command(flatten)]
     Container(Box<container::ContainerCommand>),
     #[command(flatten)]
@@ -199,6 +202,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
         Some(Command::Commit(cmd)) => commit::run(&cli, cmd).await,
         Some(Command::Build(a)) => build::run(&cli, a).await,
+        Some(Command::Builder(c)) => build::builder(&cli, c).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),

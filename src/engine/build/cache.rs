@@ -89,3 +89,11 @@ impl BuildCache {
         Ok(n)
     }
 }
+
+impl crate::engine::Engine {
+    /// `builder prune`: forgets every cached build step; returns how many entries went. The
+    /// layers and blobs they named stay until `image prune` finds no image using them.
+    pub fn prune_build_cache(&self) -> Result<u64> {
+        BuildCache::new(self.layout()).prune()
+    }
+}

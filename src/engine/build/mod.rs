@@ -8,6 +8,7 @@ pub mod cache;
 pub mod config_ops;
 pub mod context;
 pub mod copy;
+mod copy_step;
 pub mod executor;
 pub mod parser;
 pub mod run_step;
