@@ -46,6 +46,12 @@ fn make_base(b: &Path) {
     fs::write(b.join("opaque/old/file"), "hidden later").expect("write");
     fs::write(b.join("opaque/kept-name"), "old").expect("write");
     fs::write(b.join("usr/bin/tool"), "tool").expect("write");
+    let when = filetime::FileTime::from_unix_time(1_600_000_000, 0);
+    let mut all = Vec::new();
+    collect(b, &mut all);
+    for path in all {
+        filetime::set_symlink_file_times(&path, when, when).expect("times");
+    }
 }
 
 fn make_upper(u: &Path) {
