@@ -83,8 +83,10 @@ impl BuildCache {
         };
         let mut n = 0;
         for e in rd.flatten() {
-            std::fs::remove_file(e.path()).ctx("cannot remove", &e.path())?;
-            n += 1;
+            if e.path().extension().is_some_and(|x| x == "json") {
+                std::fs::remove_file(e.path()).ctx("cannot remove", &e.path())?;
+                n += 1;
+            }
         }
         Ok(n)
     }

@@ -72,6 +72,9 @@ impl Engine {
         }
         let id = container::resolve(self, reference)?;
         let rec = container::get(self, &id)?;
+        // Image gc waits until the layer written here is recorded (it would take the blob
+        // being written, or the parent's layers, for garbage).
+        let _gc = self.lock_images_shared()?;
         let store = ContentStore::new(self.layout());
         let (mut config, mut layers) = if rec.image_id.is_empty() {
             (ConfigFile::scratch(), Vec::new())
