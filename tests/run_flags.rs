@@ -466,3 +466,46 @@ fn attach_chooses_the_streams_shown() {
         &["-a and -d"],
     );
 }
+
+#[test]
+fn init_runs_tini_as_pid_one_and_forwards_signals() {
+    let env = Env::new();
+    let root = env.rootfs.to_string_lossy().into_owned();
+    // pid 1 is the init, the command its child; the command's exit code is the container's.
+    let out = env.berth(&[
+        "run",
+        "--rm",
+        "--init",
+        "--rootfs",
+        &root,
+        "sh",
+        "-c",
+        "tr '\\0' ' ' < /proc/1/cmdline; echo; echo $$; exit 7",
+    ]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("/sbin/docker-init -- sh -c"), "{text}");
+    assert_ne!(text.lines().nth(1), Some("1"), "{text}");
+    // SIGTERM reaches a command that, as pid 1, would have ignored it: exit 143, not the
+    // SIGKILL's 137 after the timeout.
+    env.run_detached("inited", &["--init"], &["sleep", "100"]);
+    assert_eq!(env.inspect("inited")["HostConfig"]["Init"], true);
+    env.ok(&["stop", "-t", "20", "inited"]);
+    assert_eq!(env.inspect("inited")["State"]["ExitCode"], 143);
+    env.ok(&["rm", "inited"]);
+    // A dynamically linked init is refused before anything is created.
+    let out = env
+        .t
+        .cmd()
+        .env("BERTH_INIT_PATH", "/usr/bin/tini")
+        .args(["run", "--rm", "--init", "--rootfs", &root, "true"])
+        .output()
+        .expect("berth");
+    assert_eq!(out.status.code(), Some(125), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("statically linked"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.ok(&["ps", "-aq"]).trim(), "");
+}

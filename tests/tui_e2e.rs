@@ -437,8 +437,8 @@ fn image_prune_removes_every_image_no_container_uses_as_it_says() {
     tmux.keys(&["2"]);
     tmux.wait_for(&reference);
     tmux.keys(&["X"]);
-    let s = tmux.wait_for("Prune images?");
-    assert!(s.contains("all images no container uses"), "{s}");
+    let s = tmux.wait_for("Prune 1 image?");
+    assert!(s.contains("This removes 1 image no container uses"), "{s}");
     tmux.keys(&["y"]);
     // A tagged image no container uses is unused: the prune the popup promised removes it.
     tmux.wait_for("removed 1 unused image");
@@ -636,6 +636,58 @@ fn a_second_session_keeps_the_first_shell_alive() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("alive-42");
     tmux.run(&["send-keys", "C-]"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+#[test]
+fn y_puts_the_selected_id_on_the_clipboard_through_osc_52() {
+    let root = TestRoot::new();
+    let dir = root.base().join("rootfs");
+    rootfs(&dir);
+    let id = root.berth_ok([
+        "create",
+        "--rootfs",
+        "--name",
+        "copyme",
+        dir.to_str().unwrap(),
+        "true",
+    ]);
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    // tmux keeps what an application sets with OSC 52 as a paste buffer.
+    tmux.run(&["set", "-s", "set-clipboard", "on"]);
+    tmux.wait("copyme listed", |s| s.contains("copyme"));
+    tmux.keys(&["y"]);
+    tmux.wait_for("to the clipboard");
+    let out = tmux.run(&["show-buffer"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), id.trim());
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+#[test]
+fn details_tabs_show_env_and_live_processes() {
+    let root = TestRoot::new();
+    run_box(
+        &root,
+        "tabbed",
+        &["-e", "GREETING=hello-tabs"],
+        "sleep 300 & sleep 301; wait",
+    );
+    let tmux = Tmux::start(&script(&root), 140, 30);
+    tmux.wait("tabbed running", |s| {
+        s.contains("tabbed") && s.contains("running")
+    });
+    tmux.keys(&["v"]);
+    tmux.wait_for("hello-tabs");
+    for _ in 0..4 {
+        tmux.keys(&["v"]);
+    }
+    let s = tmux.wait("processes", |s| {
+        s.contains("PPID") && s.contains("sleep 301")
+    });
+    assert!(s.contains("sleep 300"), "{s}");
+    root.berth_ok(["rm", "-f", "tabbed"]);
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }

@@ -55,6 +55,9 @@ pub struct CreateArgs {
     /// Give extended privileges to this container
     #[arg(long)]
     pub privileged: bool,
+    /// Run an init (tini) as pid 1 that forwards signals and reaps processes
+    #[arg(long)]
+    pub init: bool,
     /// Security options (no-new-privileges)
     #[arg(long = "security-opt")]
     pub security_opt: Vec<String>,
@@ -226,6 +229,7 @@ impl CreateArgs {
             cap_add: self.cap_add.clone(),
             cap_drop: self.cap_drop.clone(),
             privileged: self.privileged,
+            init: self.init,
             security_opt: self.security_opt.clone(),
             auto_remove: self.rm,
             mounts: self.mount_args.options(),

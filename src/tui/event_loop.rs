@@ -33,20 +33,48 @@ pub async fn run(engine: Engine, app: App) -> anyhow::Result<()> {
     let mut term = Term::enter(app.mouse)?;
     let mut mouse_err = None;
     let result = {
-        let mut set_mouse = |on: bool| {
-            if let Err(e) = term_mouse(on) {
+        let mut term_op = |op: TermOp| {
+            let done = match op {
+                TermOp::Mouse(on) => term_mouse(on),
+                TermOp::Clipboard(text) => {
+                    use std::io::Write;
+                    let mut out = io::stdout();
+                    out.write_all(osc52(&text).as_bytes())
+                        .and_then(|()| out.flush())
+                }
+            };
+            if let Err(e) = done {
                 mouse_err = Some(e);
             }
         };
         let terminal = &mut term.terminal;
-        drive(terminal, app, jobs, rx, EventStream::new(), &mut set_mouse).await
+        drive(terminal, app, jobs, rx, EventStream::new(), &mut term_op).await
     };
     drop(term);
     result?;
     if let Some(e) = mouse_err {
-        return Err(anyhow::anyhow!("cannot switch mouse capture: {e}"));
+        return Err(anyhow::anyhow!("cannot write to the terminal: {e}"));
     }
     Ok(())
+}
+
+/// What the loop asks of the real terminal, outside drawing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TermOp {
+    /// Mouse capture on or off.
+    Mouse(bool),
+    /// Text for the clipboard of the terminal (and, through it, of the user's machine).
+    Clipboard(String),
+}
+
+/// The OSC 52 sequence that sets the clipboard to `text` (xterm, tmux with set-clipboard,
+/// kitty, iTerm2, Windows Terminal, and over ssh).
+pub fn osc52(text: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    )
 }
 
 fn term_mouse(on: bool) -> io::Result<()> {
@@ -67,7 +95,7 @@ pub async fn drive<B, E>(
     mut jobs: Jobs,
     mut rx: mpsc::Receiver<Msg>,
     mut events: E,
-    set_mouse: &mut dyn FnMut(bool),
+    term_op: &mut dyn FnMut(TermOp),
 ) -> anyhow::Result<App>
 where
     B: ratatui::backend::Backend,
@@ -85,7 +113,8 @@ where
         for cmd in cmds.drain(..) {
             match cmd {
                 Cmd::Quit => app.quit = true,
-                Cmd::SetMouse(on) => set_mouse(on),
+                Cmd::SetMouse(on) => term_op(TermOp::Mouse(on)),
+                Cmd::Copy(text) => term_op(TermOp::Clipboard(text)),
                 other => jobs.run(other),
             }
         }

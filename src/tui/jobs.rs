@@ -56,6 +56,11 @@ pub trait Backend: Send + Sync + 'static {
     fn prune(&self, kind: Kind) -> BoxFuture<'static, Result<String, String>>;
     /// Pretty JSON.
     fn inspect(&self, kind: Kind, id: String) -> BoxFuture<'static, Result<String, String>>;
+    /// The processes of running container `id`: a header row, then one row a process.
+    fn top(&self, id: String) -> BoxFuture<'static, Result<Vec<Vec<String>>, String>> {
+        let _ = id;
+        Box::pin(async { Err("listing processes is not supported here".to_string()) })
+    }
     /// Pulls `reference`, sending progress as it goes; returns the image id.
     fn pull(
         &self,
@@ -202,6 +207,12 @@ impl Jobs {
                         .map_err(|e| format!("cannot inspect {} {id}: {e}", kind.noun())),
                 )
             }),
+            Cmd::Details { job, kind, id } => self.spawn(job, false, async move {
+                Output::Details(b.inspect(kind, id).await)
+            }),
+            Cmd::Top { job, id } => {
+                self.spawn(job, false, async move { Output::Top(b.top(id).await) })
+            }
             Cmd::Pull { job, reference } => {
                 let tx = self.tx.clone();
                 self.spawn(job, true, async move {
@@ -311,7 +322,7 @@ impl Jobs {
                     let _ = ctl.send(ShellCtl::Resize { cols, rows });
                 }
             }
-            Cmd::SetMouse(_) | Cmd::Quit => {}
+            Cmd::SetMouse(_) | Cmd::Copy(_) | Cmd::Quit => {}
         }
     }
 

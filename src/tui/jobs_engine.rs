@@ -225,7 +225,7 @@ impl Backend for Engine {
         match kind {
             Kind::Container => blocking(self, move |e| {
                 let rec = container::get(e, &id)?;
-                pretty(container::inspect_json(e, &rec))
+                pretty(crate::engine::compat::container::inspect(e, &rec))
             }),
             Kind::Volume => blocking(self, move |e| {
                 let v = volume::ops::inspect(e, &id)?;
@@ -233,6 +233,26 @@ impl Backend for Engine {
             }),
             Kind::Image => blocking(self, move |e| pretty(e.inspect_image(&id)?)),
         }
+    }
+
+    fn top(&self, id: String) -> BoxFuture<'static, Result<Vec<Vec<String>>, String>> {
+        blocking(self, move |e| {
+            let mut rows = vec![vec![
+                "UID".into(),
+                "PID".into(),
+                "PPID".into(),
+                "CMD".into(),
+            ]];
+            rows.extend(container::top(e, &id)?.into_iter().map(|p| {
+                vec![
+                    p.uid.to_string(),
+                    p.pid.to_string(),
+                    p.ppid.to_string(),
+                    p.cmd,
+                ]
+            }));
+            Ok(rows)
+        })
     }
 
     fn pull(

@@ -12,6 +12,8 @@ pub enum Context {
     /// The containers, images and volumes lists (and the logs pane, for the shown container).
     List,
     Logs,
+    /// The inspect dialog (before the other dialog keys).
+    Inspect,
     Popup,
 }
 
@@ -22,6 +24,7 @@ impl Context {
             Context::Global => "Everywhere",
             Context::List => "Lists (containers, images, volumes)",
             Context::Logs => "Logs",
+            Context::Inspect => "Inspect dialog",
             Context::Popup => "Dialogs",
         }
     }
@@ -59,7 +62,9 @@ actions! {
     PrevMatch = "prev_match", LogFilter = "log_filter", Timestamps = "timestamps", Wrap = "wrap",
     Tail = "tail", Since = "since", Save = "save", Confirm = "confirm", Cancel = "cancel",
     ToggleForce = "toggle_force", ToggleVolumes = "toggle_volumes", Zoom = "zoom",
-    NextShell = "next_shell",
+    NextShell = "next_shell", Copy = "copy",
+    InspectSearch = "inspect_search", InspectNext = "inspect_next", InspectPrev = "inspect_prev",
+    DetailsTab = "details_tab",
 }
 
 /// A key with its modifiers. For characters, shift is part of the character (`G`), not a

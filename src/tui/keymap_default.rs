@@ -232,6 +232,20 @@ impl Default for Keymap {
                 None,
             ),
             b(
+                A::DetailsTab,
+                C::List,
+                &[k('v')],
+                "details: next tab (env, mounts, labels, network, processes; image layers)",
+                Some("details tab"),
+            ),
+            b(
+                A::Copy,
+                C::List,
+                &[k('y')],
+                "copy the selected id (a volume's name) to the clipboard (OSC 52)",
+                Some("copy id"),
+            ),
+            b(
                 A::CreateVolume,
                 C::List,
                 &[k('c')],
@@ -295,6 +309,28 @@ impl Default for Keymap {
                 &[k('S')],
                 "save the shown lines to a file",
                 Some("save"),
+            ),
+            // The inspect dialog.
+            b(
+                A::InspectSearch,
+                C::Inspect,
+                &[k('/')],
+                "inspect: search (Enter keeps, n/N jump)",
+                None,
+            ),
+            b(
+                A::InspectNext,
+                C::Inspect,
+                &[k('n')],
+                "inspect: next match",
+                None,
+            ),
+            b(
+                A::InspectPrev,
+                C::Inspect,
+                &[k('N')],
+                "inspect: previous match",
+                None,
             ),
             // Dialogs.
             b(A::Confirm, C::Popup, &[k('y'), p(Enter)], "confirm", None),

@@ -165,7 +165,10 @@ async fn keys_jobs_and_drawing_go_round_and_quit_stops_long_jobs() {
         keys.unbounded_send(key(KeyCode::Char('q'))).unwrap();
         keys
     };
-    let mut set_mouse = |on| mouse.push(on);
+    let mut set_mouse = |op| match op {
+        super::event_loop::TermOp::Mouse(on) => mouse.push(on),
+        other => panic!("unexpected {other:?}"),
+    };
     let (app, _keys) = tokio::join!(
         drive(&mut terminal, app, jobs, rx, events, &mut set_mouse),
         script

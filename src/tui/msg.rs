@@ -100,6 +100,10 @@ pub enum Output {
     Volumes(Result<Vec<VolumeRow>, String>),
     /// Pretty JSON of an inspect.
     Inspect(Result<String, String>),
+    /// The inspect JSON of the object the details pane shows.
+    Details(Result<String, String>),
+    /// A container's processes: a header row, then one row a process.
+    Top(Result<Vec<Vec<String>>, String>),
     /// An action finished: `Ok(what was done)` or `Err(what failed and why)`.
     Done(Result<String, String>),
     /// A container was created and started by the run form.
@@ -168,6 +172,17 @@ pub enum Cmd {
         kind: Kind,
         id: String,
     },
+    /// The inspect data of the details pane.
+    Details {
+        job: JobId,
+        kind: Kind,
+        id: String,
+    },
+    /// A running container's processes.
+    Top {
+        job: JobId,
+        id: String,
+    },
     Pull {
         job: JobId,
         reference: String,
@@ -211,5 +226,7 @@ pub enum Cmd {
         rows: u16,
     },
     SetMouse(bool),
+    /// Put text on the terminal's clipboard (OSC 52).
+    Copy(String),
     Quit,
 }

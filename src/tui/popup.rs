@@ -200,6 +200,12 @@ pub struct Inspect {
     /// `None` while loading.
     pub text: Option<Result<String, String>>,
     pub scroll: usize,
+    /// The search being typed (`/`), if any.
+    pub search: Option<super::input::TextInput>,
+    /// The kept search: matches are highlighted and `n`/`N` jump between them.
+    pub query: String,
+    /// The line of the match last jumped to.
+    pub hit: Option<usize>,
 }
 
 /// A message (errors stay until closed).

@@ -108,15 +108,89 @@ pub fn remove(app: &mut App) -> Vec<Cmd> {
     Vec::new()
 }
 
+/// Names listed in a prune dialog before "and N more".
+const PRUNE_NAMES: usize = 8;
+
+/// Asks before a prune, saying how many objects go and how much space they free (from the
+/// loaded lists); says so instead when there is nothing to prune.
 pub fn prune(app: &mut App) -> Vec<Cmd> {
-    let (kind, what) = match app.pane {
-        Pane::Containers | Pane::Logs => (Kind::Container, "all stopped containers"),
-        Pane::Images => (Kind::Image, "all images no container uses"),
-        Pane::Volumes => (Kind::Volume, "all unused anonymous volumes"),
+    use crate::tui::format::size;
+    use crate::tui::model::ContainerState;
+    let (kind, names, bytes, what): (Kind, Vec<String>, Option<u64>, [&str; 2]) = match app.pane {
+        Pane::Containers | Pane::Logs => {
+            let names = app
+                .containers
+                .items
+                .iter()
+                .filter(|c| matches!(c.state, ContainerState::Exited | ContainerState::Created))
+                .map(|c| c.name.clone())
+                .collect();
+            (
+                Kind::Container,
+                names,
+                None,
+                ["stopped container", "stopped containers"],
+            )
+        }
+        Pane::Images => {
+            let mut seen = std::collections::HashSet::new();
+            let unused: Vec<_> = app
+                .images
+                .items
+                .iter()
+                .filter(|i| i.containers == 0 && seen.insert(i.id.clone()))
+                .collect();
+            let bytes = unused.iter().map(|i| i.size).sum();
+            let names = unused.iter().map(|i| i.reference.clone()).collect();
+            (
+                Kind::Image,
+                names,
+                Some(bytes),
+                ["image no container uses", "images no container uses"],
+            )
+        }
+        Pane::Volumes => {
+            let anonymous = |n: &str| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit());
+            let unused: Vec<_> = app
+                .volumes
+                .items
+                .iter()
+                .filter(|v| v.used_by.is_empty() && anonymous(&v.name))
+                .collect();
+            let bytes = unused.iter().filter_map(|v| v.size).sum();
+            let names = unused
+                .iter()
+                .map(|v| crate::tui::format::short_id(&v.name).to_string())
+                .collect();
+            (
+                Kind::Volume,
+                names,
+                Some(bytes),
+                ["unused anonymous volume", "unused anonymous volumes"],
+            )
+        }
     };
+    if names.is_empty() {
+        app.say(format!("nothing to prune: no {}", what[1]));
+        return Vec::new();
+    }
+    let n = names.len();
+    let (plural, what) = if n == 1 {
+        ("", what[0])
+    } else {
+        ("s", what[1])
+    };
+    let mut items: Vec<String> = names.into_iter().take(PRUNE_NAMES).collect();
+    if n > PRUNE_NAMES {
+        items.push(format!("… and {} more", n - PRUNE_NAMES));
+    }
+    items.push(match bytes {
+        Some(b) => format!("This removes {n} {what}, freeing up to {}.", size(b)),
+        None => format!("This removes {n} {what}."),
+    });
     app.popup = Some(Popup::Confirm(Confirm {
-        title: format!("Prune {}s?", kind.noun()),
-        items: vec![format!("This removes {what}.")],
+        title: format!("Prune {n} {}{plural}?", kind.noun()),
+        items,
         action: Pending::Prune(kind),
         force: None,
         volumes: None,
@@ -147,12 +221,38 @@ pub fn inspect(app: &mut App) -> Vec<Cmd> {
         title: format!("{} {name}", kind.noun()),
         text: None,
         scroll: 0,
+        search: None,
+        query: String::new(),
+        hit: None,
     }));
     vec![Cmd::Inspect {
         job: app.inspect_job,
         kind,
         id,
     }]
+}
+
+/// Puts the selected object's id (a volume's name) on the clipboard.
+pub fn copy_id(app: &mut App) -> Vec<Cmd> {
+    let target = match app.pane {
+        Pane::Containers | Pane::Logs => container_targets(app)
+            .first()
+            .map(|c| (c.id.clone(), "container id")),
+        Pane::Images => app
+            .images
+            .selected_item()
+            .map(|i| (i.id.clone(), "image id")),
+        Pane::Volumes => app
+            .volumes
+            .selected_item()
+            .map(|v| (v.name.clone(), "volume name")),
+    };
+    let Some((text, what)) = target else {
+        app.complain("nothing selected to copy");
+        return Vec::new();
+    };
+    app.say(format!("copied the {what} {text} to the clipboard"));
+    vec![Cmd::Copy(text)]
 }
 
 /// Opens the shell pane on a container (or attaches to its main process).

@@ -10,7 +10,7 @@ use super::model::ContainerState;
 use super::msg::{Cmd, ContainerOp};
 use super::popup::{Popup, Prompt, PromptFor, PullDialog, RunForm};
 use super::shell::{encode_key, is_leave_key};
-use super::update_actions::{container_op, container_targets, inspect, prune, remove};
+use super::update_actions::{container_op, container_targets, copy_id, inspect, prune, remove};
 use super::update_logs;
 
 pub use super::update_actions::open_shell;
@@ -260,6 +260,8 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Pause => container_op(app, Some(ContainerOp::Pause)),
         Action::Remove => remove(app),
         Action::Inspect => inspect(app),
+        Action::Copy => copy_id(app),
+        Action::DetailsTab => super::details::next_tab(app),
         Action::Shell | Action::Attach => {
             // One container: the one shown alone in the logs, else the selected one.
             let target = match app.logs.targets.as_slice() {
@@ -337,9 +339,13 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
                 Vec::new()
             }
         },
-        Action::Confirm | Action::Cancel | Action::ToggleForce | Action::ToggleVolumes => {
-            Vec::new()
-        }
+        Action::Confirm
+        | Action::Cancel
+        | Action::ToggleForce
+        | Action::ToggleVolumes
+        | Action::InspectSearch
+        | Action::InspectNext
+        | Action::InspectPrev => Vec::new(),
     }
 }
 

@@ -274,3 +274,147 @@ fn a_second_shell_keeps_the_first_open() {
     assert!(cmds.is_empty(), "{cmds:?}");
     assert_eq!(a.shell.as_ref().unwrap().job, first);
 }
+
+/// Item 16: `y` puts the selected object's id on the clipboard (the loop writes OSC 52).
+#[test]
+fn y_copies_the_selected_id() {
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let want = a.containers.selected_item().unwrap().id.clone();
+    assert_eq!(ch(&mut a, 'y'), vec![Cmd::Copy(want.clone())]);
+    assert!(a.status.as_ref().unwrap().text.contains(&want));
+    ch(&mut a, '3');
+    let vol = a.volumes.selected_item().unwrap().name.clone();
+    assert_eq!(ch(&mut a, 'y'), vec![Cmd::Copy(vol)]);
+    assert_eq!(
+        crate::tui::event_loop::osc52("ab"),
+        "\x1b]52;c;YWI=\x07",
+        "base64 of the text between OSC 52's brackets"
+    );
+}
+
+/// Item 16: the inspect dialog searches (`/`, Enter), jumps with `n`/`N` (wrapping), and says
+/// when nothing matches; `n` no longer closes it.
+#[test]
+fn inspect_search_jumps_between_matches() {
+    use crate::tui::popup::{Inspect, Popup};
+    let mut a = loaded(120, 30);
+    let text: String = (0..60)
+        .map(|n| match n {
+            10 | 40 => format!("  \"Pid\": {n},\n"),
+            _ => format!("  \"Key{n}\": \"value\",\n"),
+        })
+        .collect();
+    a.popup = Some(Popup::Inspect(Inspect {
+        title: "container web".into(),
+        text: Some(Ok(text)),
+        scroll: 0,
+        search: None,
+        query: String::new(),
+        hit: None,
+    }));
+    let scroll = |a: &App| match &a.popup {
+        Some(Popup::Inspect(i)) => i.scroll,
+        other => panic!("{other:?}"),
+    };
+    ch(&mut a, '/');
+    typed(&mut a, "PID");
+    press(&mut a, KeyCode::Enter);
+    assert_eq!(scroll(&a), 8, "line 10 shown two lines below the top");
+    ch(&mut a, 'n');
+    assert_eq!(scroll(&a), 38);
+    ch(&mut a, 'n');
+    assert_eq!(scroll(&a), 8, "wraps around");
+    ch(&mut a, 'N');
+    assert_eq!(scroll(&a), 38);
+    ch(&mut a, '/');
+    typed(&mut a, "x");
+    press(&mut a, KeyCode::Enter);
+    assert!(a.status.as_ref().unwrap().error, "no match is said");
+    assert!(a.popup.is_some());
+    press(&mut a, KeyCode::Esc);
+    assert!(a.popup.is_none());
+}
+
+/// Item 17: a prune dialog names what goes, how many and how much space; nothing to prune is
+/// said without a dialog.
+#[test]
+fn prune_dialogs_count_and_size_what_goes() {
+    use crate::tui::popup::{Confirm, Popup};
+    let mut a = loaded(120, 30);
+    ch(&mut a, 'X');
+    let Some(Popup::Confirm(Confirm { title, items, .. })) = &a.popup else {
+        panic!("{:?}", a.popup)
+    };
+    assert_eq!(title, "Prune 3 containers?");
+    assert_eq!(items[..3], ["db", "job", "worker"]);
+    assert_eq!(items[3], "This removes 3 stopped containers.");
+    press(&mut a, KeyCode::Esc);
+    ch(&mut a, '2');
+    ch(&mut a, 'X');
+    let Some(Popup::Confirm(Confirm { title, items, .. })) = &a.popup else {
+        panic!("{:?}", a.popup)
+    };
+    assert_eq!(title, "Prune 2 images?");
+    assert!(
+        items.last().unwrap().contains("freeing up to 88 MB"),
+        "{items:?}"
+    );
+    press(&mut a, KeyCode::Esc);
+    // The volumes are named, not anonymous: nothing for prune.
+    ch(&mut a, '3');
+    assert!(ch(&mut a, 'X').is_empty());
+    assert!(a.popup.is_none());
+    assert!(a.status.as_ref().unwrap().text.contains("nothing to prune"));
+}
+
+/// Item 16: the details pane's tabs load the selected object's inspect when shown, follow the
+/// selection, and refresh the processes every two seconds.
+#[test]
+fn details_tabs_load_follow_the_selection_and_refresh_processes() {
+    use crate::tui::details::Tab;
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let web = a.containers.selected_item().unwrap().id.clone();
+    let cmds = ch(&mut a, 'v');
+    assert_eq!(a.details.tab, Tab::Env);
+    let [Cmd::Details { job, kind, id }] = &cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!((*kind, id.as_str()), (Kind::Container, web.as_str()));
+    let json = r#"{"Config": {"Env": ["A=1"]}}"#.to_string();
+    update(&mut a, Msg::Job(*job, Output::Details(Ok(json))));
+    assert!(matches!(a.details.data, Some(Ok(_))));
+    // Another row: its own data is asked for.
+    let cmds = ch(&mut a, 'j');
+    assert!(
+        matches!(&cmds[..], [Cmd::Details { id, .. }] if *id != web),
+        "{cmds:?}"
+    );
+    assert!(a.details.data.is_none(), "the old row's data is not shown");
+    // Processes: asked at once and again two seconds after the answer.
+    for _ in 0..4 {
+        ch(&mut a, 'v');
+    }
+    assert_eq!(a.details.tab, Tab::Processes);
+    let top = a.details.top_job;
+    assert_ne!(top, 0);
+    let now = a.now;
+    update(
+        &mut a,
+        Msg::Job(
+            top,
+            Output::Top(Ok(vec![vec!["PID".into()], vec!["1".into()]])),
+        ),
+    );
+    assert!(update(&mut a, Msg::Tick(now + chrono::Duration::seconds(1))).is_empty());
+    let cmds = update(&mut a, Msg::Tick(now + chrono::Duration::seconds(2)));
+    assert!(matches!(&cmds[..], [Cmd::Top { .. }]), "{cmds:?}");
+    // Images have their own tabs: Processes falls back to the summary.
+    ch(&mut a, '2');
+    assert_eq!(
+        a.details
+            .tab_for(crate::tui::details::selected(&a).unwrap().0),
+        Tab::Summary
+    );
+}

@@ -25,6 +25,25 @@ pub fn on_key(app: &mut App, ev: KeyEvent) -> Vec<Cmd> {
             }
         },
         Popup::Run(form) => run_form(app, form, &ev),
+        Popup::Inspect(mut i) if i.search.is_some() => {
+            let mut input = i.search.take().unwrap_or_default();
+            match input.key(&ev) {
+                Edit::Submit => {
+                    i.query = input.text;
+                    app.popup = Some(Popup::Inspect(i));
+                    jump(app, true, true)
+                }
+                Edit::Cancel => {
+                    app.popup = Some(Popup::Inspect(i));
+                    Vec::new()
+                }
+                _ => {
+                    i.search = Some(input);
+                    app.popup = Some(Popup::Inspect(i));
+                    Vec::new()
+                }
+            }
+        }
         Popup::Prompt(p) => prompt(app, p, &ev),
         other => {
             app.popup = Some(other);
@@ -75,11 +94,62 @@ fn popup_action(app: &mut App, action: Action) -> Vec<Cmd> {
             }
             Vec::new()
         }
+        Action::InspectSearch => {
+            if let Some(Popup::Inspect(i)) = &mut app.popup {
+                i.search = Some(super::input::TextInput::with(&i.query));
+            }
+            Vec::new()
+        }
+        Action::InspectNext => jump(app, true, false),
+        Action::InspectPrev => jump(app, false, false),
         Action::Confirm => match app.popup.take() {
             Some(Popup::Confirm(c)) => confirm(app, c),
             _ => Vec::new(),
         },
         _ => Vec::new(),
+    }
+}
+
+/// Lines of the inspect dialog above a match shown, for context.
+const MATCH_CONTEXT: usize = 2;
+
+/// Scrolls the inspect dialog to the next (or previous) line holding its search, after the
+/// match last jumped to (`here`: from the top line shown); wraps around.
+fn jump(app: &mut App, forward: bool, here: bool) -> Vec<Cmd> {
+    let Some(Popup::Inspect(i)) = &mut app.popup else {
+        return Vec::new();
+    };
+    let (Some(Ok(text)), false) = (&i.text, i.query.is_empty()) else {
+        return Vec::new();
+    };
+    let needle = i.query.to_lowercase();
+    let hits: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.to_lowercase().contains(&needle))
+        .map(|(n, _)| n)
+        .collect();
+    let current = match (here, i.hit) {
+        (false, Some(h)) => h,
+        _ => i.scroll,
+    };
+    let found = if forward {
+        let from = if here { current } else { current + 1 };
+        hits.iter().find(|&&n| n >= from).or(hits.first())
+    } else {
+        hits.iter().rev().find(|&&n| n < current).or(hits.last())
+    };
+    match found {
+        Some(&n) => {
+            i.hit = Some(n);
+            i.scroll = n.saturating_sub(MATCH_CONTEXT);
+            Vec::new()
+        }
+        None => {
+            let q = i.query.clone();
+            app.complain(format!("no match for {q:?}"));
+            Vec::new()
+        }
     }
 }
 

@@ -44,6 +44,8 @@ pub struct CreateOptions {
     pub privileged: bool,
     pub security_opt: Vec<String>,
     pub auto_remove: bool,
+    /// `--init`.
+    pub init: bool,
     /// `-v`, `--mount`, `--tmpfs`, `--volumes-from`.
     pub mounts: crate::engine::mounts::MountOptions,
     /// `-t`: allocate a pty.
@@ -188,6 +190,9 @@ pub fn build_record(
     }
     // Validates capability names now rather than at start.
     caps::effective(&opts.cap_add, &opts.cap_drop, opts.privileged)?;
+    if opts.init {
+        crate::engine::runtime::init_binary::find()?;
+    }
     let log_config = LogConfig::parse(opts.log_driver.as_deref(), &opts.log_opts)?;
     let ic = &img.config;
     let labels = super::labels::merge(ic.labels.as_ref(), &opts.labels)?;
@@ -325,6 +330,7 @@ pub fn build_record(
             privileged: opts.privileged,
             security_opt: opts.security_opt.clone(),
             auto_remove: opts.auto_remove,
+            init: opts.init,
             log_config,
             readonly_rootfs: opts.read_only,
             extra_hosts,

@@ -131,6 +131,9 @@ pub struct HostConfig {
     pub privileged: bool,
     pub security_opt: Vec<String>,
     pub auto_remove: bool,
+    /// `--init`: a static init (tini) runs as pid 1 in front of the command.
+    #[serde(default)]
+    pub init: bool,
     /// `--log-driver` and `--log-opt` (defaults filled in).
     #[serde(default)]
     pub log_config: crate::engine::logs::LogConfig,

@@ -5,6 +5,7 @@ pub mod caps;
 pub mod cgroupfs;
 pub mod destinations;
 pub mod devices;
+pub mod init_binary;
 pub mod namespaces;
 pub mod seccomp;
 pub mod tmpfs_mode;
@@ -115,6 +116,7 @@ fn mounts(
     record: &ContainerRecord,
     cgroups: &cgroupfs::CgroupLayout,
     privileged: bool,
+    init: Option<&Path>,
 ) -> Vec<Value> {
     let id = &record.id;
     let ro = if privileged { "rw" } else { "ro" };
@@ -148,6 +150,14 @@ fn mounts(
         &dir.join("merged"),
         privileged,
     ));
+    if record.host_config.init {
+        if let Some(init) = init {
+            m.push(
+                json!({"destination": init_binary::CONTAINER_PATH, "type": "bind",
+                          "source": init, "options": ["rbind", "ro", "rprivate"]}),
+            );
+        }
+    }
     for file in ["hosts", "hostname", "resolv.conf"] {
         m.push(json!({
             "destination": format!("/etc/{file}"),
@@ -202,10 +212,22 @@ pub fn build_spec_for(
     } else {
         record.config.working_dir.clone()
     };
+    let init = if hc.init {
+        Some(init_binary::find()?)
+    } else {
+        None
+    };
+    let mut args = process_args(record)?;
+    if hc.init {
+        args.splice(
+            0..0,
+            [init_binary::CONTAINER_PATH.to_string(), "--".to_string()],
+        );
+    }
     let mut process = json!({
         "terminal": record.config.tty,
         "user": {"uid": user.uid, "gid": user.gid, "additionalGids": user.additional_gids},
-        "args": process_args(record)?,
+        "args": args,
         "env": process_env(record, user),
         "cwd": cwd,
         "capabilities": {
@@ -239,7 +261,7 @@ pub fn build_spec_for(
         "root": {"path": dir.join("merged"), "readonly": hc.readonly_rootfs},
         "hostname": record.config.hostname,
         "process": process,
-        "mounts": mounts(dir, record, cgroups, hc.privileged)
+        "mounts": mounts(dir, record, cgroups, hc.privileged, init.as_deref())
             .into_iter()
             .chain(crate::engine::mounts::spec_mounts(&record.mounts))
             .collect::<Vec<_>>(),

@@ -23,7 +23,7 @@ pub fn render(app: &App, i: &Inspect, f: &mut Frame, area: Rect) {
         rect,
         t,
         &format!("Inspect {}", i.title),
-        "↑↓ PgUp PgDn scroll · Esc close",
+        "↑↓ PgUp PgDn scroll · / search · n/N next/prev · Esc close",
         error,
     );
     let text = match &i.text {
@@ -39,15 +39,31 @@ pub fn render(app: &App, i: &Inspect, f: &mut Frame, area: Rect) {
         }
         Some(Ok(text)) => text,
     };
+    let (list_area, search_area) = match &i.search {
+        Some(_) if inner.height > 1 => {
+            let mut list = inner;
+            list.height -= 1;
+            let mut bar = inner;
+            bar.y += list.height;
+            bar.height = 1;
+            (list, Some(bar))
+        }
+        _ => (inner, None),
+    };
     let total = text.lines().count();
     let top = i
         .scroll
-        .min(total.saturating_sub(usize::from(inner.height)));
+        .min(total.saturating_sub(usize::from(list_area.height)));
+    let needle = i.query.to_ascii_lowercase();
+    let hit = Style::new().fg(t.match_fg).bg(t.match_bg);
     let lines: Vec<Line> = text
         .lines()
         .skip(top)
-        .take(usize::from(inner.height))
+        .take(usize::from(list_area.height))
         .map(|l| {
+            if !needle.is_empty() && l.to_ascii_lowercase().contains(&needle) {
+                return highlighted(l, &needle, hit);
+            }
             let trimmed = l.trim_start();
             let indent = &l[..l.len() - trimmed.len()];
             match trimmed.split_once("\": ") {
@@ -60,5 +76,30 @@ pub fn render(app: &App, i: &Inspect, f: &mut Frame, area: Rect) {
             }
         })
         .collect();
-    f.render_widget(Paragraph::new(lines), inner);
+    f.render_widget(Paragraph::new(lines), list_area);
+    if let (Some(input), Some(bar)) = (&i.search, search_area) {
+        f.render_widget(
+            Line::from(vec![
+                Span::styled("/", Style::new().fg(t.accent)),
+                Span::raw(input.display(true)),
+            ]),
+            bar,
+        );
+    }
+}
+
+/// `line` with every (ASCII case-insensitive) occurrence of `needle` in `style`.
+fn highlighted(line: &str, needle: &str, style: Style) -> Line<'static> {
+    let lower = line.to_ascii_lowercase();
+    let mut spans = Vec::new();
+    let mut at = 0;
+    while let Some(i) = lower[at..].find(needle) {
+        let start = at + i;
+        let end = start + needle.len();
+        spans.push(Span::raw(line[at..start].to_string()));
+        spans.push(Span::styled(line[start..end].to_string(), style));
+        at = end;
+    }
+    spans.push(Span::raw(line[at..].to_string()));
+    Line::from(spans)
 }

@@ -57,8 +57,12 @@ fn confirm_popup() {
         screen(&with(Popup::Confirm(confirm(11)), 90, 20))
     );
     let prune = Confirm {
-        title: "Prune images?".into(),
-        items: vec!["This removes all images no container uses.".into()],
+        title: "Prune 2 images?".into(),
+        items: vec![
+            "127.0.0.1:5000/team/app:1".into(),
+            "<none>:<none>".into(),
+            "This removes 2 images no container uses, freeing up to 88 MB.".into(),
+        ],
         action: Pending::Prune(Kind::Image),
         force: None,
         volumes: None,
@@ -157,6 +161,9 @@ fn inspect_popup() {
             title: "container web".into(),
             text,
             scroll: 0,
+            search: None,
+            query: String::new(),
+            hit: None,
         })
     };
     assert_snapshot!("inspect_loading", screen(&with(i(None), 80, 10)));
@@ -173,6 +180,13 @@ fn inspect_popup() {
         x.scroll = 3;
     }
     assert_snapshot!("inspect_scrolled_narrow", screen(&scrolled));
+    // A kept search highlights its matches; `/` shows the one being typed at the bottom.
+    if let Some(Popup::Inspect(x)) = &mut scrolled.popup {
+        x.scroll = 0;
+        x.query = "cmd".into();
+        x.search = Some(crate::tui::input::TextInput::with("cmd"));
+    }
+    assert_snapshot!("inspect_search", screen(&scrolled));
     assert_snapshot!(
         "inspect_error",
         screen(&with(
