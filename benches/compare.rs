@@ -8,14 +8,14 @@
 //! plus the monitor's RSS.
 //!
 //! `cargo bench --bench compare -- build` — `berth build` against `podman build`: cold, nothing
-//! changed, one source file changed (see compare_build.rs).
+//! changed, one source file changed (see compare/build.rs).
 //!
 //! Each prints a Markdown table of medians (paste into docs/benchmarks.md). Needs root and the
 //! packages of `scripts/deps.sh bench`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[path = "compare_build.rs"]
+#[path = "compare/build.rs"]
 mod compare_build;
 
 use std::path::Path;
