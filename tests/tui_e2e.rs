@@ -691,3 +691,26 @@ fn details_tabs_show_env_and_live_processes() {
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }
+
+#[test]
+fn e_runs_a_command_of_the_users_as_another_user() {
+    let root = TestRoot::new();
+    run_box(&root, "execd", &[], "sleep 300");
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait("execd running", |s| {
+        s.contains("execd") && s.contains("running")
+    });
+    tmux.keys(&["e"]);
+    tmux.wait_for("Exec in execd");
+    tmux.run(&[
+        "send-keys",
+        "-l",
+        "--",
+        "-u 65534 sh -c 'echo uid=$(id -u); sleep 5'",
+    ]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("uid=65534");
+    root.berth_ok(["rm", "-f", "execd"]);
+    tmux.keys(&["C-]", "q"]);
+    tmux.wait_for("berth-exit=0");
+}

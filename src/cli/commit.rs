@@ -133,7 +133,7 @@ fn history(engine: &Engine, a: &HistoryArgs) -> anyhow::Result<i32> {
                 created_at: r.created.clone().unwrap_or_default(),
                 created_by: by,
                 size: if a.human {
-                    super::volume::human_size(r.size)
+                    super::progress::human_size(r.size)
                 } else {
                     r.size.to_string()
                 },

@@ -6,11 +6,12 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 
+use super::container_ps::PsArgs;
 use super::container_run::{self, CreateArgs, RunArgs};
 use super::Cli;
 use crate::engine::container as ct;
 use crate::engine::logs::{LogOptions, Stream};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, ErrorKind};
 
 /// Container commands: the verbs at the top level (`berth ps`) and the management form
 /// (`berth container ls`), as docker has both.
@@ -135,34 +136,6 @@ pub struct RmArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct PsArgs {
-    /// Show all containers (default shows just running)
-    #[arg(short = 'a', long)]
-    pub all: bool,
-    /// Only display container ids
-    #[arg(short = 'q', long)]
-    pub quiet: bool,
-    /// Format: table (default), json, or a Go template ('table {{.ID}}\t{{.Names}}')
-    #[arg(long)]
-    pub format: Option<String>,
-    /// Filter output (status=, name=, id=, exited=, ancestor=, before=, since=, volume=, label=)
-    #[arg(short = 'f', long = "filter")]
-    pub filter: Vec<String>,
-    /// Don't truncate output
-    #[arg(long = "no-trunc")]
-    pub no_trunc: bool,
-    /// Show n last created containers (includes all states)
-    #[arg(short = 'n', long = "last", value_name = "N")]
-    pub last: Option<usize>,
-    /// Show the latest created container (includes all states)
-    #[arg(short = 'l', long)]
-    pub latest: bool,
-    /// Display total file sizes
-    #[arg(short = 's', long)]
-    pub size: bool,
-}
-
-#[derive(Debug, Clone, Args)]
 pub struct LogsArgs {
     /// Follow log output
     #[arg(short = 'f', long)]
@@ -219,14 +192,6 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, EngineEr
     )))
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> anyhow::Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| anyhow::anyhow!("internal task failed: {e}"))?
-}
-
 /// Runs `f` on each container reference and prints it after each success (Docker's behaviour
 /// for multi-target verbs: the targets that worked are listed even when others fail), reports
 /// failures, and returns 1 if any failed.
@@ -254,11 +219,10 @@ fn each_with(
         match result {
             Ok(()) => println!("{r}"),
             Err(e) => {
-                eprintln!("Error: {e:#}");
-                let missing = matches!(
-                    e.downcast_ref::<EngineError>(),
-                    Some(EngineError::NotFound(_))
-                );
+                eprintln!("Error: {}", super::message(&e));
+                let missing = e
+                    .downcast_ref::<EngineError>()
+                    .is_some_and(|e| e.is(ErrorKind::NotFound));
                 if !(missing_ok && missing) {
                     code = 1;
                 }
@@ -292,7 +256,7 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         }
         ContainerCommand::Container(ContainerSub::Prune(a)) => {
             let engine = cli.engine()?;
-            return blocking(move || prune(&engine, &a)).await;
+            return tokio::task::spawn_blocking(move || prune(&engine, &a)).await?;
         }
     };
     let engine = cli.engine()?;
@@ -327,7 +291,7 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         ct::limits::check(opts.memory, opts.cpus)?;
         pull_image(&engine, a.image(), a.tls_verify, &a.pull).await?;
     }
-    blocking(move || run_blocking(&engine, verb)).await
+    tokio::task::spawn_blocking(move || run_blocking(&engine, verb)).await?
 }
 
 /// `container prune`: asks first unless `-f` (a "no" or end of input cancels with exit 0, as
@@ -351,7 +315,7 @@ fn prune(engine: &Engine, a: &PruneArgs) -> anyhow::Result<i32> {
     writeln!(
         out,
         "Total reclaimed space: {}",
-        super::volume::human_size(space)
+        crate::engine::compat::units::human_size(space)
     )?;
     Ok(0)
 }
@@ -368,7 +332,7 @@ async fn pull_image(
     use std::io::IsTerminal;
     let stored = match engine.image(image) {
         Ok(_) => true,
-        Err(EngineError::NotFound(_)) => false,
+        Err(e) if e.is(ErrorKind::NotFound) => false,
         Err(e) => return Err(e.into()),
     };
     match (policy, stored) {
@@ -526,7 +490,7 @@ fn wait(engine: &Engine, refs: &[String]) -> anyhow::Result<i32> {
         match ct::resolve(engine, r).and_then(|id| ct::wait(engine, &id)) {
             Ok(exit) => println!("{exit}"),
             Err(e) => {
-                eprintln!("Error: {e:#}");
+                eprintln!("Error: {e}");
                 code = 1;
             }
         }
@@ -564,7 +528,7 @@ fn logs(engine: &Engine, args: &LogsArgs) -> anyhow::Result<i32> {
     let entries = match ct::logs(engine, &id, options, follow) {
         Ok(entries) => entries,
         // docker: a driver that keeps nothing is an error of the request (exit 1).
-        Err(e @ EngineError::InvalidState(_)) => {
+        Err(e) if e.is(ErrorKind::InvalidState) => {
             eprintln!("Error: {e}");
             return Ok(1);
         }

@@ -6,13 +6,41 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use clap::Args;
 
-use super::container::PsArgs;
 use super::format::Format;
 use super::progress::human_size;
 use super::table;
 use crate::engine::compat::{rows::PS_HEADERS, PsRow};
 use crate::engine::container::{self as ct, ContainerRecord, Filter, Status};
 use crate::engine::{Engine, EngineError};
+
+/// `berth ps`.
+#[derive(Debug, Clone, Args)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Only display container ids
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Format: table (default), json, or a Go template ('table {{.ID}}\t{{.Names}}')
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Filter output (status=, name=, id=, exited=, ancestor=, before=, since=, volume=, label=)
+    #[arg(short = 'f', long = "filter")]
+    pub filter: Vec<String>,
+    /// Don't truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+    /// Show n last created containers (includes all states)
+    #[arg(short = 'n', long = "last", value_name = "N")]
+    pub last: Option<usize>,
+    /// Show the latest created container (includes all states)
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+    /// Display total file sizes
+    #[arg(short = 's', long)]
+    pub size: bool,
+}
 
 /// Go's `Ellipsis`: at most `n` characters, the last one `…` when cut.
 fn ellipsis(s: &str, n: usize) -> String {

@@ -1,11 +1,13 @@
 //! `create`, `run` and `start`: Docker's run flags, and relaying an attached container's output.
 
 use std::io::{Read, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 
 use clap::Args;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
+use super::relay::{finish, relay, require_tty_stdin, ClientOptions};
+use crate::engine::attach::client;
 use crate::engine::container::{self, CreateOptions};
 use crate::engine::monitor::spawn::MonitorChild;
 use crate::engine::{Engine, EngineError};
@@ -143,7 +145,7 @@ pub struct CreateArgs {
     #[arg(long = "dns-option", alias = "dns-opt", value_name = "OPTION")]
     pub dns_option: Vec<String>,
     #[command(flatten)]
-    pub mount_args: super::volume::MountArgs,
+    pub mount_args: super::mount_args::MountArgs,
     /// The image to run (or root filesystem directory with --rootfs), then the command and its
     /// arguments. Everything after IMAGE belongs to the container, as in docker: flags there are
     /// the command's, not berth's.
@@ -435,7 +437,7 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     }
     let streams = attach_streams(args)?;
     if !args.detach && (args.create.tty || args.create.interactive) {
-        return super::attach::run_interactive(engine, args);
+        return run_interactive(engine, args);
     }
     let mut opts = args.create.options()?;
     opts.attach = Some(if args.detach { [false; 3] } else { streams });
@@ -445,17 +447,34 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     if !args.detach {
         let _ = FOREGROUND.set(id.clone());
     }
-    match container::start(engine, &id, !args.detach) {
-        Ok(Some(child)) => relay_streams(child, [streams[1], streams[2]]),
-        Ok(None) => {
+    // A `--rm` container whose start fails is removed by the engine.
+    match container::start_new(engine, &id, !args.detach, None)? {
+        Some(child) => relay_streams(child, [streams[1], streams[2]]),
+        None => {
             println!("{id}");
             Ok(0)
         }
-        Err(e) => {
-            if args.create.rm {
-                let _ = container::remove(engine, &id, true);
-            }
-            Err(e.into())
-        }
     }
+}
+
+/// `run -i`/`run -t` in the foreground: create, connect a client before the start, relay.
+pub fn run_interactive(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
+    let create = &args.create;
+    if create.tty && create.interactive {
+        require_tty_stdin()?;
+    }
+    let opts = create.options()?;
+    let id = create_with(engine, create, &opts)?;
+    let (ours, theirs) = client::pair()?;
+    // A `--rm` container whose start fails is removed by the engine.
+    container::start_new(engine, &id, false, Some(OwnedFd::from(theirs)))?;
+    let outcome = relay(
+        ours,
+        &ClientOptions {
+            stdin: create.interactive,
+            tty: create.tty,
+            detach_keys: args.detach_keys.clone(),
+        },
+    )?;
+    Ok(finish(outcome))
 }

@@ -6,7 +6,7 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use clap::Args;
 
-use super::attach::{relay, ClientOptions, Outcome};
+use super::relay::{relay, ClientOptions, Outcome};
 use super::terminal;
 use crate::engine::attach::client;
 use crate::engine::container as ct;

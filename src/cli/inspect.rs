@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::format::Format;
 use crate::engine::container as ct;
-use crate::engine::{compat, Engine, EngineError};
+use crate::engine::{compat, Engine, EngineError, ErrorKind};
 
 /// `inspect` and `container inspect`.
 #[derive(Debug, Clone, Args)]
@@ -89,7 +89,7 @@ fn find(engine: &Engine, kinds: &[Kind], name: &str, size: bool) -> Result<Value
         match found {
             Ok(v) => return Ok(v),
             // A name that is no image reference is simply not an image.
-            Err(e @ (EngineError::NotFound(_) | EngineError::InvalidInput(_))) => missing = e,
+            Err(e) if e.is(ErrorKind::NotFound) || e.is(ErrorKind::InvalidInput) => missing = e,
             Err(e) => return Err(e),
         }
     }
@@ -113,7 +113,7 @@ pub fn run(engine: &Engine, a: &InspectArgs, only: Option<Kind>) -> anyhow::Resu
     for name in &a.targets {
         match find(engine, &kinds, name, a.size) {
             Ok(v) => found.push(v),
-            Err(e @ (EngineError::NotFound(_) | EngineError::InvalidInput(_))) => {
+            Err(e) if e.is(ErrorKind::NotFound) || e.is(ErrorKind::InvalidInput) => {
                 eprintln!("Error: {e}");
                 code = 1;
             }

@@ -1,12 +1,14 @@
 //! The Docker-style command line. Each area has its own file with its own subcommand enum,
 //! flattened into [`Command`].
 
+pub mod archive;
 pub mod attach;
 pub mod build;
 pub mod commit;
 pub mod container;
 pub mod container_ps;
 pub mod container_run;
+pub mod cp;
 pub mod exec;
 pub mod format;
 pub mod format_funcs;
@@ -14,8 +16,12 @@ pub mod format_print;
 pub mod image;
 pub mod inspect;
 pub mod login;
+pub mod mount_args;
 pub mod progress;
 pub mod prompt;
+pub mod push;
+pub mod relay;
+pub mod search;
 pub mod system;
 pub mod table;
 pub mod terminal;
@@ -25,7 +31,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::engine::{layout, Engine, EngineError};
+use crate::engine::{layout, Engine, EngineError, ErrorKind};
 
 /// berth: a container manager with its own daemonless engine. Run with no command for the TUI.
 #[derive(Debug, Parser)]
@@ -48,6 +54,8 @@ pub struct Cli {
 pub enum Command {
     #[command(flatten)]
     Image(image::ImageCommand),
+    #[command(flatten)]
+    Archive(archive::ArchiveCommand),
     #[command(flatten)]
     Volume(volume::VolumeCommand),
     #[command(flatten)]
@@ -197,8 +205,9 @@ pub fn run_without_runtime(cli: &Cli) -> Option<i32> {
 /// Runs a CLI command (or the TUI) and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
-        None => crate::tui::run(&cli).await,
+        None => crate::tui::run(&cli.root()).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
+        Some(Command::Archive(cmd)) => archive::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
         Some(Command::Commit(cmd)) => commit::run(&cli, cmd).await,
         Some(Command::Build(a)) => build::run(&cli, a).await,
@@ -225,15 +234,28 @@ pub async fn run(cli: Cli) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => match report(&e) {
-            125 if !creates && matches!(e.downcast_ref(), Some(EngineError::NotFound(_))) => 1,
+            125 if !creates
+                && e.downcast_ref::<EngineError>()
+                    .is_some_and(|e| e.is(ErrorKind::NotFound)) =>
+            {
+                1
+            }
             code => code,
         },
     }
 }
 
+/// An error's text for the user: the contexts the CLI added, then the engine's message (which
+/// already ends with its causes, so they show once).
+pub fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    let _ = crate::engine::error::render(e.as_ref(), &mut out);
+    out
+}
+
 /// Prints an error the way docker does and returns its exit code (125 for engine errors).
 pub fn report(e: &anyhow::Error) -> i32 {
-    eprintln!("Error: {e:#}");
+    eprintln!("Error: {}", message(e));
     match e.downcast_ref::<EngineError>() {
         Some(engine) => engine.exit_code(),
         None => 125,

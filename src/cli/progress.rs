@@ -8,33 +8,10 @@ use crate::engine::{LayerProgress, LayerState};
 
 const BAR_WIDTH: usize = 50;
 
-/// Docker's three-digit size (`HumanSizeWithPrecision(…, 3)`: `4.26MB`), as in pull progress and
-/// the `images` SIZE column. "Total reclaimed space" uses its four-digit `HumanSize`,
-/// [`super::volume::human_size`].
+/// Docker's three-digit size (`HumanSizeWithPrecision(…, 3)`: `4.26MB`), as in pull progress,
+/// `images` and `ps -s`.
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit < UNITS.len() - 1 {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        return format!("{bytes}B");
-    }
-    let text = if v >= 100.0 {
-        format!("{v:.0}")
-    } else if v >= 10.0 {
-        format!("{v:.1}")
-    } else {
-        format!("{v:.2}")
-    };
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    };
-    format!("{text}{}", UNITS[unit])
+    crate::engine::compat::units::human_size_with_precision(bytes, 3)
 }
 
 fn short(digest: &str) -> &str {
@@ -149,15 +126,6 @@ mod tests {
             done,
             total,
         }
-    }
-
-    #[test]
-    fn sizes_like_docker() {
-        assert_eq!(human_size(999), "999B");
-        assert_eq!(human_size(4_260_000), "4.26MB");
-        assert_eq!(human_size(12_300_000), "12.3MB");
-        assert_eq!(human_size(1_000_000), "1MB");
-        assert_eq!(human_size(123_456_789), "123MB");
     }
 
     #[test]

@@ -5,15 +5,12 @@
 use std::io::Write;
 
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
 
 use super::format::Format;
 use super::Cli;
-use crate::engine::container::{self as ct, Status};
-use crate::engine::distribution::manifest::Platform;
-use crate::engine::distribution::mirrors;
-use crate::engine::volume::VolumeFilter;
-use crate::engine::{system_check, Engine, EngineError};
+use crate::engine::compat::system::Info;
+use crate::engine::compat::units;
+use crate::engine::{system_check, system_info, EngineError};
 
 /// `version`, `info` and `system …`.
 #[derive(Debug, Clone, Subcommand)]
@@ -66,12 +63,10 @@ pub async fn run(cli: &Cli, cmd: &SystemCommand) -> anyhow::Result<i32> {
         SystemCommand::System(SystemSub::Check(args)) => check(cli, args),
         SystemCommand::Info(a) | SystemCommand::System(SystemSub::Info(a)) => {
             let format = a.parsed()?;
-            let engine = cli.engine()?;
-            let volumes = engine.volumes(VolumeFilter::default()).await?.len();
-            let info = tokio::task::spawn_blocking(move || info(&engine, volumes)).await??;
+            let info = cli.engine()?.info().await?;
             let mut out = std::io::stdout().lock();
             if !format.is_default() {
-                writeln!(out, "{}", format.render(&info)?)?;
+                writeln!(out, "{}", format.render(&serde_json::to_value(&info)?)?)?;
             } else {
                 write!(out, "{}", info_text(&info))?;
             }
@@ -81,223 +76,68 @@ pub async fn run(cli: &Cli, cmd: &SystemCommand) -> anyhow::Result<i32> {
 }
 
 fn version(cli: &Cli, a: &FormatArgs) -> anyhow::Result<i32> {
-    let host = Platform::host();
-    let v = json!({
-        "Client": {
-            "Platform": {"Name": "berth"},
-            "Version": env!("CARGO_PKG_VERSION"),
-            "Os": host.os,
-            "Arch": host.architecture,
-        },
-        "Server": {
-            "Platform": {"Name": "berth engine (daemonless, in-process)"},
-            "Version": env!("CARGO_PKG_VERSION"),
-            "Os": host.os,
-            "Arch": host.architecture,
-            "KernelVersion": kernel_version(),
-            "RootDir": cli.root(),
-            "Components": [
-                {"Name": "Engine", "Version": env!("CARGO_PKG_VERSION")},
-                {"Name": "Runtime", "Version": "libcontainer (built in)"},
-            ],
-        },
-    });
+    let v = system_info::version(&cli.root());
     let mut out = std::io::stdout().lock();
     let format = a.parsed()?;
     if !format.is_default() {
-        writeln!(out, "{}", format.render(&v)?)?;
+        writeln!(out, "{}", format.render(&serde_json::to_value(&v)?)?)?;
         return Ok(0);
     }
-    let c = &v["Client"];
-    let s = &v["Server"];
+    let (c, s) = (&v.client, &v.server);
     writeln!(out, "Client: berth")?;
-    writeln!(out, " Version:           {}", text(&c["Version"]))?;
-    writeln!(
-        out,
-        " OS/Arch:           {}/{}",
-        text(&c["Os"]),
-        text(&c["Arch"])
-    )?;
+    writeln!(out, " Version:           {}", c.version)?;
+    writeln!(out, " OS/Arch:           {}/{}", c.os, c.arch)?;
     writeln!(out)?;
-    writeln!(out, "Server: {}", text(&s["Platform"]["Name"]))?;
+    writeln!(out, "Server: {}", s.platform.name)?;
     writeln!(out, " Engine:")?;
-    writeln!(out, "  Version:          {}", text(&s["Version"]))?;
-    writeln!(
-        out,
-        "  OS/Arch:          {}/{}",
-        text(&s["Os"]),
-        text(&s["Arch"])
-    )?;
-    writeln!(out, "  Kernel Version:   {}", text(&s["KernelVersion"]))?;
-    writeln!(out, "  Root Dir:         {}", text(&s["RootDir"]))?;
+    writeln!(out, "  Version:          {}", s.version)?;
+    writeln!(out, "  OS/Arch:          {}/{}", s.os, s.arch)?;
+    writeln!(out, "  Kernel Version:   {}", s.kernel_version)?;
+    writeln!(out, "  Root Dir:         {}", s.root_dir.display())?;
     writeln!(out, " Runtime:")?;
     writeln!(out, "  Version:          libcontainer (built in)")?;
     Ok(0)
 }
 
-/// A JSON string (or other value) as plain text.
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-fn kernel_version() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
-}
-
-fn operating_system() -> String {
-    let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-        .map(|v| v.trim_matches('"').to_string())
-        .unwrap_or_else(|| "Linux".into())
-}
-
-fn mem_total() -> u64 {
-    let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    text.lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
-
-/// "1" or "2": a cgroup2 hierarchy mounted at /sys/fs/cgroup is version 2.
-fn cgroup_version() -> &'static str {
-    if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
-        "2"
-    } else {
-        "1"
-    }
-}
-
-/// The `info` object, with docker's field names (plus `Volumes` and berth's registries file).
-fn info(engine: &Engine, volumes: usize) -> anyhow::Result<Value> {
-    let containers = ct::list(engine)?;
-    let count = |s: Status| containers.iter().filter(|c| c.state.status == s).count();
-    let running = count(Status::Running);
-    let paused = count(Status::Paused);
-    let images = engine.images()?.len();
-    let registries_path = mirrors::registries_path();
-    let registries = mirrors::load(&registries_path)?;
-    let mut mirror_map = serde_json::Map::new();
-    let mut insecure = Vec::new();
-    for r in &registries.registry {
-        if !r.mirrors.is_empty() {
-            mirror_map.insert(r.host.clone(), json!(r.mirrors));
-        }
-        if r.insecure {
-            insecure.push(r.host.clone());
-        }
-    }
-    let host = Platform::host();
-    Ok(json!({
-        "Containers": containers.len(),
-        "ContainersRunning": running,
-        "ContainersPaused": paused,
-        "ContainersStopped": containers.len() - running - paused,
-        "Images": images,
-        "Volumes": volumes,
-        "Driver": "overlay",
-        "CgroupDriver": "cgroupfs",
-        "CgroupVersion": cgroup_version(),
-        "Runtimes": {"libcontainer": {"path": "built in"}},
-        "DefaultRuntime": "libcontainer",
-        "KernelVersion": kernel_version(),
-        "OperatingSystem": operating_system(),
-        "OSType": host.os,
-        "Architecture": std::env::consts::ARCH,
-        "NCPU": std::thread::available_parallelism().map_or(1, |n| n.get()),
-        "MemTotal": mem_total(),
-        "Name": nix::unistd::gethostname()
-            .map(|h| h.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        "ServerVersion": env!("CARGO_PKG_VERSION"),
-        "DockerRootDir": engine.layout().root(),
-        "RegistryConfig": {
-            "ConfigFile": registries_path,
-            "Mirrors": mirror_map,
-            "InsecureRegistries": insecure,
-        },
-    }))
-}
-
-/// Docker's binary sizes (`7.763GiB`).
-fn bytes_size(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    // Four significant digits, as Go's %.4g.
-    let int_digits = if value >= 1.0 {
-        value.log10().floor() as usize + 1
-    } else {
-        1
-    };
-    let text = format!("{:.*}", 4usize.saturating_sub(int_digits), value);
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &text
-    };
-    format!("{text}{}", UNITS[unit])
-}
-
-fn info_text(v: &Value) -> String {
+fn info_text(v: &Info) -> String {
     let mut s = String::from("Server:\n");
-    let mut line = |label: &str, value: String| s.push_str(&format!(" {label}: {value}\n"));
-    line("Containers", text(&v["Containers"]));
-    line(" Running", text(&v["ContainersRunning"]));
-    line(" Paused", text(&v["ContainersPaused"]));
-    line(" Stopped", text(&v["ContainersStopped"]));
-    line("Images", text(&v["Images"]));
-    line("Volumes", text(&v["Volumes"]));
-    line("Server Version", text(&v["ServerVersion"]));
-    line("Storage Driver", text(&v["Driver"]));
-    line("Cgroup Driver", text(&v["CgroupDriver"]));
-    line("Cgroup Version", text(&v["CgroupVersion"]));
-    line("Runtimes", text(&v["DefaultRuntime"]));
-    line("Default Runtime", text(&v["DefaultRuntime"]));
-    line("Kernel Version", text(&v["KernelVersion"]));
-    line("Operating System", text(&v["OperatingSystem"]));
-    line("OSType", text(&v["OSType"]));
-    line("Architecture", text(&v["Architecture"]));
-    line("CPUs", text(&v["NCPU"]));
-    line(
-        "Total Memory",
-        bytes_size(v["MemTotal"].as_u64().unwrap_or(0)),
-    );
-    line("Name", text(&v["Name"]));
-    line("Berth Root Dir", text(&v["DockerRootDir"]));
+    let mut line =
+        |label: &str, value: &dyn std::fmt::Display| s.push_str(&format!(" {label}: {value}\n"));
+    line("Containers", &v.containers);
+    line(" Running", &v.containers_running);
+    line(" Paused", &v.containers_paused);
+    line(" Stopped", &v.containers_stopped);
+    line("Images", &v.images);
+    line("Volumes", &v.volumes);
+    line("Server Version", &v.server_version);
+    line("Storage Driver", &v.driver);
+    line("Cgroup Driver", &v.cgroup_driver);
+    line("Cgroup Version", &v.cgroup_version);
+    line("Runtimes", &v.default_runtime);
+    line("Default Runtime", &v.default_runtime);
+    line("Kernel Version", &v.kernel_version);
+    line("Operating System", &v.operating_system);
+    line("OSType", &v.os_type);
+    line("Architecture", &v.architecture);
+    line("CPUs", &v.ncpu);
+    line("Total Memory", &units::bytes_size(v.mem_total));
+    line("Name", &v.name);
+    line("Berth Root Dir", &v.docker_root_dir.display());
     line(
         "Registries Config",
-        text(&v["RegistryConfig"]["ConfigFile"]),
+        &v.registry_config.config_file.display(),
     );
-    let reg = &v["RegistryConfig"];
-    if let Some(m) = reg["Mirrors"].as_object().filter(|m| !m.is_empty()) {
+    let reg = &v.registry_config;
+    if !reg.mirrors.is_empty() {
         s.push_str(" Registry Mirrors:\n");
-        for (host, list) in m {
-            let list: Vec<String> = list
-                .as_array()
-                .map(|a| a.iter().map(text).collect())
-                .unwrap_or_default();
+        for (host, list) in &reg.mirrors {
             s.push_str(&format!("  {host}: {}\n", list.join(", ")));
         }
     }
-    if let Some(i) = reg["InsecureRegistries"]
-        .as_array()
-        .filter(|i| !i.is_empty())
-    {
+    if !reg.insecure_registries.is_empty() {
         s.push_str(" Insecure Registries:\n");
-        for host in i {
-            s.push_str(&format!("  {}\n", text(host)));
+        for host in &reg.insecure_registries {
+            s.push_str(&format!("  {host}\n"));
         }
     }
     s
@@ -336,18 +176,4 @@ fn check(cli: &Cli, args: &CheckArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(if r.problems_left() { 1 } else { 0 })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bytes_size;
-
-    #[test]
-    fn binary_sizes() {
-        assert_eq!(bytes_size(512), "512B");
-        assert_eq!(bytes_size(1024), "1KiB");
-        assert_eq!(bytes_size(1536), "1.5KiB");
-        assert_eq!(bytes_size(8 << 30), "8GiB");
-        assert_eq!(bytes_size(8_335_986_688), "7.763GiB");
-    }
 }

@@ -98,36 +98,6 @@ pub struct PruneArgs {
     pub filters: Vec<String>,
 }
 
-/// The mount flags of `create` and `run`; flatten into their arguments and pass
-/// [`MountArgs::options`] to [`crate::engine::mounts::parse`].
-#[derive(Debug, Clone, Default, Args)]
-pub struct MountArgs {
-    /// Bind mount or volume: [NAME|/HOST/PATH:]/CONTAINER/PATH[:ro|rw|nocopy|z|rshared…]
-    #[arg(short = 'v', long = "volume", value_name = "SPEC")]
-    pub volumes: Vec<String>,
-    /// Mount: type=volume|bind|tmpfs,src=…,dst=…[,readonly][,volume-nocopy][,tmpfs-size=…]
-    #[arg(long = "mount", value_name = "SPEC")]
-    pub mounts: Vec<String>,
-    /// Mount a tmpfs: /CONTAINER/PATH[:size=64m,mode=1777,…]
-    #[arg(long = "tmpfs", value_name = "SPEC")]
-    pub tmpfs: Vec<String>,
-    /// Mount the volumes of another container: CONTAINER[:ro|rw]
-    #[arg(long = "volumes-from", value_name = "CONTAINER")]
-    pub volumes_from: Vec<String>,
-}
-
-impl MountArgs {
-    /// The flags as the engine takes them.
-    pub fn options(&self) -> crate::engine::mounts::MountOptions {
-        crate::engine::mounts::MountOptions {
-            volumes: self.volumes.clone(),
-            mounts: self.mounts.clone(),
-            tmpfs: self.tmpfs.clone(),
-            volumes_from: self.volumes_from.clone(),
-        }
-    }
-}
-
 /// Runs a volume command and returns the exit code.
 pub async fn run(cli: &Cli, cmd: &VolumeCommand) -> anyhow::Result<i32> {
     let VolumeCommand::Volume(sub) = cmd;
@@ -281,44 +251,7 @@ async fn prune(engine: &Engine, a: &PruneArgs) -> anyhow::Result<i32> {
     writeln!(
         out,
         "Total reclaimed space: {}",
-        human_size(report.space_reclaimed)
+        crate::engine::compat::units::human_size(report.space_reclaimed)
     )?;
     Ok(0)
-}
-
-/// Docker's human sizes: decimal units, four significant digits (`1.536kB`, `12.35MB`).
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
-    if bytes < 1000 {
-        return format!("{bytes}B");
-    }
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    let int_digits = (value.log10().floor() as usize) + 1;
-    let text = format!("{:.*}", 4usize.saturating_sub(int_digits), value);
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &text
-    };
-    format!("{text}{}", UNITS[unit])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_size;
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_size(0), "0B");
-        assert_eq!(human_size(999), "999B");
-        assert_eq!(human_size(1000), "1kB");
-        assert_eq!(human_size(1536), "1.536kB");
-        assert_eq!(human_size(12_345_678), "12.35MB");
-        assert_eq!(human_size(999_999_999), "1000MB");
-    }
 }

@@ -26,6 +26,7 @@ pub mod state;
 pub mod state_file;
 pub mod state_schema;
 pub mod system_check;
+pub mod system_info;
 pub mod users;
 pub mod volume;
 
@@ -37,7 +38,7 @@ use tokio::sync::broadcast;
 pub use distribution::manifest::Platform;
 pub use distribution::pull::{PullOptions, PullResult};
 pub use distribution::reference::ImageRef;
-pub use error::{EngineError, Result};
+pub use error::{EngineError, ErrorKind, Result};
 pub use events::{EngineEvent, LayerProgress, LayerState};
 pub use image::gc::{PruneReport, RemoveReport};
 pub use image::{ImageConfig, ImageRecord, ImageSummary, LayerRecord};
@@ -99,13 +100,20 @@ impl Engine {
 }
 
 /// Runs blocking engine work (SQLite, file system, locks, spawning monitors) on tokio's blocking
-/// pool, for the async API the TUI uses.
+/// pool: the one way the engine's async API calls its blocking operations.
 pub async fn blocking<T: Send + 'static>(
     engine: &Engine,
     f: impl FnOnce(&Engine) -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let engine = engine.clone();
-    tokio::task::spawn_blocking(move || f(&engine))
+    off_thread(move || f(&engine)).await
+}
+
+/// Like [`blocking`], for work that needs no engine handle (a blob's lock, a socket connect).
+pub(crate) async fn off_thread<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| EngineError::io("engine task failed", std::io::Error::other(e)))?
+        .map_err(|e| EngineError::caused(ErrorKind::Runtime, "engine task failed", e))?
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use super::error::{EngineError, Result};
+use super::error::{EngineError, ErrorKind, Result};
 use super::{state_file, state_schema};
 
 /// Handle on `state.db`.
@@ -37,7 +37,11 @@ impl StateStore {
             if state_file::is_damage(&e) {
                 state_file::damaged(path, &e.to_string())
             } else {
-                EngineError::State(format!("cannot open {}: {e}", path.display()))
+                EngineError::caused(
+                    ErrorKind::State,
+                    format!("state database: cannot open {}", path.display()),
+                    e,
+                )
             }
         };
         let conn = Connection::open(path).map_err(damage)?;
@@ -81,12 +85,9 @@ impl StateStore {
 
     /// Turns SQLite's word for a damaged file into one naming the file and what to do.
     fn named(path: &Path, e: EngineError) -> EngineError {
-        match &e {
-            EngineError::State(msg)
-                if msg.contains("database disk image is malformed")
-                    || msg.contains("file is not a database") =>
-            {
-                state_file::damaged(path, msg)
+        match e.find_cause::<rusqlite::Error>() {
+            Some(sqlite) if state_file::is_damage(sqlite) => {
+                state_file::damaged(path, &sqlite.to_string())
             }
             _ => e,
         }

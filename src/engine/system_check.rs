@@ -107,6 +107,11 @@ fn assess(db: &Path) -> std::result::Result<(), String> {
     let why = |e: super::EngineError| {
         let text = match e {
             super::EngineError::State(m) => m,
+            super::EngineError::Caused {
+                kind: super::ErrorKind::State,
+                source,
+                ..
+            } => super::error::chain(source.as_ref()),
             other => other.to_string(),
         };
         let hint = format!(": {}", state_file::REPAIR_HINT);

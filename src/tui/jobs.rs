@@ -80,6 +80,8 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<(), String>>;
     /// Opens a shell, or with `attach` attaches to the main process; with `start` as well,
     /// starts the container with the session connected first.
+    /// `exec` runs a command of the user's instead of the login shell.
+    #[allow(clippy::too_many_arguments)]
     fn open_shell(
         &self,
         container: String,
@@ -87,6 +89,7 @@ pub trait Backend: Send + Sync + 'static {
         start: bool,
         cols: u16,
         rows: u16,
+        exec: Option<super::msg::Exec>,
     ) -> BoxFuture<'static, Result<ShellIo, String>>;
 }
 
@@ -301,12 +304,16 @@ impl Jobs {
                 start,
                 cols,
                 rows,
+                exec,
             } => {
                 let tx = self.tx.clone();
                 let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
                 self.shells.insert(job, ctl_tx);
                 self.spawn(job, true, async move {
-                    match b.open_shell(container, attach, start, cols, rows).await {
+                    match b
+                        .open_shell(container, attach, start, cols, rows, exec)
+                        .await
+                    {
                         Ok(io) => Output::ShellEnded(drive_shell(job, io, ctl_rx, tx).await),
                         Err(e) => Output::ShellEnded(Some(e)),
                     }

@@ -1,6 +1,5 @@
-//! [`Backend`] over the real engine. Blocking engine calls run on tokio's blocking pool.
-
-use std::time::Duration;
+//! [`Backend`] over the real engine: every call is one of the engine's async methods, its
+//! error turned into the text the UI shows.
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
@@ -8,11 +7,12 @@ use futures::FutureExt;
 use tokio::sync::mpsc;
 
 use super::{Backend, ShellCtl, ShellIo};
-use crate::engine::attach::session::{self, Session, SessionEvent};
-use crate::engine::container::{self, ContainerRecord, CreateOptions, Status};
+use crate::engine::attach::session::{Session, SessionEvent};
+use crate::engine::container::{ContainerRecord, CreateOptions, Status};
 use crate::engine::distribution::pull::PullOptions;
-use crate::engine::logs::{LogOptions, LogReader};
-use crate::engine::volume::{self, PruneVolumes, VolumeFilter};
+use crate::engine::exec::ExecOptions;
+use crate::engine::logs::LogOptions;
+use crate::engine::volume::{PruneVolumes, VolumeFilter};
 use crate::engine::{Engine, EngineError, EngineEvent, ImageRef};
 use crate::tui::model::{
     ContainerRow, ContainerState, ImageRow, LogLine, RunSpec, Stream, VolumeRow,
@@ -20,24 +20,13 @@ use crate::tui::model::{
 use crate::tui::msg::{ContainerOp, Kind, News};
 use crate::tui::shell_stream::{cr_to_lf, lf_to_crlf};
 
-/// Lines sent to the UI in one message at most.
-const BATCH: usize = 2048;
-/// How often a follow looks for new lines when there were none.
-const POLL: Duration = Duration::from_millis(40);
-
-/// Runs a blocking engine call on the blocking pool.
-fn blocking<T, F>(engine: &Engine, f: F) -> BoxFuture<'static, Result<T, String>>
+/// Runs an engine call as a boxed future whose error is the text the UI shows.
+fn call<T, F>(f: F) -> BoxFuture<'static, Result<T, String>>
 where
     T: Send + 'static,
-    F: FnOnce(&Engine) -> Result<T, EngineError> + Send + 'static,
+    F: std::future::Future<Output = Result<T, EngineError>> + Send + 'static,
 {
-    let engine = engine.clone();
-    async move {
-        crate::engine::blocking(&engine, f)
-            .await
-            .map_err(|e| e.to_string())
-    }
-    .boxed()
+    async move { f.await.map_err(|e| e.to_string()) }.boxed()
 }
 
 fn row(rec: ContainerRecord) -> ContainerRow {
@@ -62,36 +51,24 @@ fn row(rec: ContainerRecord) -> ContainerRow {
     }
 }
 
-/// Volume names in a container's stored record (`mounts` entries of type `volume`).
-fn volumes_of(rec: &ContainerRecord) -> Vec<String> {
-    let value = serde_json::to_value(rec).unwrap_or_default();
-    value
-        .get("mounts")
-        .and_then(|m| m.as_array())
-        .map(|mounts| {
-            mounts
-                .iter()
-                .filter(|m| m.get("Type").and_then(|t| t.as_str()) == Some("volume"))
-                .filter_map(|m| m.get("Name").and_then(|n| n.as_str()))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 impl Backend for Engine {
     fn containers(&self) -> BoxFuture<'static, Result<Vec<ContainerRow>, String>> {
-        blocking(self, |e| {
-            Ok(container::list(e)?.into_iter().map(row).collect())
+        let e = self.clone();
+        call(async move {
+            Ok(e.containers(Vec::new())
+                .await?
+                .into_iter()
+                .map(row)
+                .collect())
         })
     }
 
     fn images(&self) -> BoxFuture<'static, Result<Vec<ImageRow>, String>> {
-        blocking(self, |e| {
-            let users = e.state().read(container::store::list)?;
+        let e = self.clone();
+        call(async move {
             let mut rows = Vec::new();
-            for img in e.images()? {
-                let containers = users.iter().filter(|c| c.image_id == img.id).count();
+            for used in e.image_list().await? {
+                let img = used.image;
                 let created = img
                     .created
                     .as_deref()
@@ -108,7 +85,7 @@ impl Backend for Engine {
                         reference,
                         size: img.size,
                         created,
-                        containers,
+                        containers: used.containers,
                     });
                 }
             }
@@ -117,19 +94,18 @@ impl Backend for Engine {
     }
 
     fn volumes(&self) -> BoxFuture<'static, Result<Vec<VolumeRow>, String>> {
-        blocking(self, |e| {
-            let list = volume::ops::list(e, &VolumeFilter::default())?;
+        let e = self.clone();
+        call(async move {
+            // The list leaves the size out (docker's too); the pane shows it, measured off the
+            // UI thread as inspect does.
+            let list = e.volumes_sized(VolumeFilter::default()).await?;
             Ok(list
                 .into_iter()
                 .map(|v| VolumeRow {
                     created: DateTime::parse_from_rfc3339(&v.created_at)
                         .ok()
                         .map(|t| t.with_timezone(&Utc)),
-                    // The list leaves the size out (docker's too); measure it here, off the
-                    // UI thread, as inspect does.
-                    size: v
-                        .size
-                        .or_else(|| volume::usage::dir_size(&v.mountpoint).ok()),
+                    size: v.size,
                     used_by: v.used_by,
                     name: v.name,
                 })
@@ -138,13 +114,16 @@ impl Backend for Engine {
     }
 
     fn container_op(&self, id: String, op: ContainerOp) -> BoxFuture<'static, Result<(), String>> {
-        blocking(self, move |e| match op {
-            ContainerOp::Start => container::start(e, &id, false).map(|_| ()),
-            ContainerOp::Stop => container::stop(e, &id, None),
-            ContainerOp::Restart => container::restart(e, &id, None),
-            ContainerOp::Kill => container::kill(e, &id, None),
-            ContainerOp::Pause => container::pause(e, &id),
-            ContainerOp::Unpause => container::unpause(e, &id),
+        let e = self.clone();
+        call(async move {
+            match op {
+                ContainerOp::Start => e.start_container(id).await,
+                ContainerOp::Stop => e.stop_container(id, None).await,
+                ContainerOp::Restart => e.restart_container(id, None).await,
+                ContainerOp::Kill => e.kill_container(id, None).await,
+                ContainerOp::Pause => e.pause_container(id).await,
+                ContainerOp::Unpause => e.unpause_container(id).await,
+            }
         })
     }
 
@@ -154,18 +133,8 @@ impl Backend for Engine {
         force: bool,
         volumes: bool,
     ) -> BoxFuture<'static, Result<(), String>> {
-        blocking(self, move |e| {
-            let names = if volumes {
-                volumes_of(&container::get(e, &id)?)
-            } else {
-                Vec::new()
-            };
-            container::remove(e, &id, force)?;
-            if !names.is_empty() {
-                volume::ops::remove_anonymous(e, &names)?;
-            }
-            Ok(())
-        })
+        let e = self.clone();
+        call(async move { e.remove_container(id, force, volumes).await.map(|_| ()) })
     }
 
     fn remove_image(
@@ -173,77 +142,76 @@ impl Backend for Engine {
         reference: String,
         force: bool,
     ) -> BoxFuture<'static, Result<(), String>> {
-        blocking(self, move |e| e.remove_image(&reference, force).map(|_| ()))
+        let e = self.clone();
+        call(async move { e.image_delete(reference, force).await.map(|_| ()) })
     }
 
     fn remove_volume(&self, name: String, force: bool) -> BoxFuture<'static, Result<(), String>> {
-        blocking(self, move |e| {
-            volume::ops::remove(e, &name, force).map(|_| ())
-        })
+        let e = self.clone();
+        call(async move { e.remove_volume(name, force).await.map(|_| ()) })
     }
 
     fn create_volume(&self, name: String) -> BoxFuture<'static, Result<(), String>> {
-        blocking(self, move |e| {
-            let req = volume::CreateVolume {
-                name: Some(name),
-                ..Default::default()
-            };
-            volume::ops::create(e, &req).map(|_| ())
-        })
+        let e = self.clone();
+        let req = crate::engine::volume::CreateVolume {
+            name: Some(name),
+            ..Default::default()
+        };
+        call(async move { e.create_volume(req).await.map(|_| ()) })
     }
 
     fn prune(&self, kind: Kind) -> BoxFuture<'static, Result<String, String>> {
-        match kind {
-            Kind::Container => blocking(self, |e| {
-                let n = container::prune(e)?.len();
-                Ok(format!("removed {n} stopped container(s)"))
-            }),
-            Kind::Volume => blocking(self, |e| {
-                let r = volume::ops::prune(e, &PruneVolumes::default())?;
-                Ok(format!(
-                    "removed {} unused anonymous volume(s), {}",
-                    r.volumes_deleted.len(),
-                    crate::tui::format::size(r.space_reclaimed)
-                ))
-            }),
-            Kind::Image => blocking(self, |e| {
-                // The confirm popup promises "all images no container uses": docker's `-a`.
-                let r = e.prune_images_with(true)?;
-                Ok(format!(
-                    "removed {} unused image(s), {} layer(s), {}",
-                    r.images.len(),
-                    r.layers,
-                    crate::tui::format::size(r.reclaimed)
-                ))
-            }),
-        }
+        let e = self.clone();
+        call(async move {
+            Ok(match kind {
+                Kind::Container => {
+                    let n = e.prune_containers().await?.len();
+                    format!("removed {n} stopped container(s)")
+                }
+                Kind::Volume => {
+                    let r = e.prune_volumes(PruneVolumes::default()).await?;
+                    format!(
+                        "removed {} unused anonymous volume(s), {}",
+                        r.volumes_deleted.len(),
+                        crate::tui::format::size(r.space_reclaimed)
+                    )
+                }
+                Kind::Image => {
+                    // The confirm popup promises "all images no container uses": docker's `-a`.
+                    let r = e.image_prune(true).await?;
+                    format!(
+                        "removed {} unused image(s), {} layer(s), {}",
+                        r.images.len(),
+                        r.layers,
+                        crate::tui::format::size(r.reclaimed)
+                    )
+                }
+            })
+        })
     }
 
     fn inspect(&self, kind: Kind, id: String) -> BoxFuture<'static, Result<String, String>> {
-        let pretty =
-            |v: serde_json::Value| serde_json::to_string_pretty(&v).map_err(EngineError::from);
-        match kind {
-            Kind::Container => blocking(self, move |e| {
-                let rec = container::get(e, &id)?;
-                pretty(crate::engine::compat::container::inspect(e, &rec))
-            }),
-            Kind::Volume => blocking(self, move |e| {
-                let v = volume::ops::inspect(e, &id)?;
-                pretty(serde_json::to_value(v)?)
-            }),
-            Kind::Image => blocking(self, move |e| pretty(e.inspect_image(&id)?)),
-        }
+        let e = self.clone();
+        call(async move {
+            let value = match kind {
+                Kind::Container => e.inspect_container(id).await?,
+                Kind::Volume => serde_json::to_value(e.inspect_volume(id).await?)?,
+                Kind::Image => e.image_inspect(id).await?,
+            };
+            Ok(serde_json::to_string_pretty(&value)?)
+        })
     }
 
     fn top(&self, id: String) -> BoxFuture<'static, Result<Vec<Vec<String>>, String>> {
-        blocking(self, move |e| {
+        let e = self.clone();
+        call(async move {
             let mut rows = vec![vec![
                 "UID".into(),
                 "PID".into(),
                 "PPID".into(),
                 "CMD".into(),
             ]];
-            rows.extend(container::top(e, &id)?.into_iter().map(|p| {
+            rows.extend(e.container_top(id).await?.into_iter().map(|p| {
                 vec![
                     p.uid.to_string(),
                     p.pid.to_string(),
@@ -261,8 +229,8 @@ impl Backend for Engine {
         progress: mpsc::UnboundedSender<News>,
     ) -> BoxFuture<'static, Result<String, String>> {
         let engine = self.clone();
-        async move {
-            let r = ImageRef::parse(&reference).map_err(|e| e.to_string())?;
+        call(async move {
+            let r = ImageRef::parse(&reference)?;
             let (tx, mut rx) = mpsc::unbounded_channel();
             let forward = async move {
                 while let Some(p) = rx.recv().await {
@@ -274,36 +242,28 @@ impl Backend for Engine {
             let options = PullOptions::default();
             let pull = engine.pull(&r, &options, Some(tx));
             let (result, ()) = tokio::join!(pull, forward);
-            result.map(|p| p.image.id).map_err(|e| e.to_string())
-        }
-        .boxed()
+            result.map(|p| p.image.id)
+        })
     }
 
     fn run(&self, spec: RunSpec) -> BoxFuture<'static, Result<(String, String), String>> {
-        blocking(self, move |e| {
-            let opts = CreateOptions {
-                name: spec.name.clone(),
-                rootfs: spec.image.starts_with('/'),
-                image: spec.image.clone(),
-                cmd: spec.command.clone(),
-                env: spec.env.clone(),
-                auto_remove: spec.remove,
-                mounts: crate::engine::mounts::MountOptions {
-                    volumes: spec.volumes.clone(),
-                    ..Default::default()
-                },
+        let e = self.clone();
+        let opts = CreateOptions {
+            name: spec.name.clone(),
+            rootfs: spec.image.starts_with('/'),
+            image: spec.image.clone(),
+            cmd: spec.command.clone(),
+            env: spec.env.clone(),
+            auto_remove: spec.remove,
+            mounts: crate::engine::mounts::MountOptions {
+                volumes: spec.volumes.clone(),
                 ..Default::default()
-            };
-            let rec = container::create(e, &opts)?;
-            if !spec.detach {
-                return Ok((rec.id, rec.name));
-            }
-            if let Err(err) = container::start(e, &rec.id, false) {
-                if spec.remove {
-                    let _ = container::remove(e, &rec.id, true);
-                }
-                return Err(err);
-            }
+            },
+            ..Default::default()
+        };
+        // Not detached: only created here; the shell pane starts it attached.
+        call(async move {
+            let rec = e.run_container(opts, spec.detach).await?;
             Ok((rec.id, rec.name))
         })
     }
@@ -315,17 +275,36 @@ impl Backend for Engine {
         since: Option<DateTime<Utc>>,
         out: mpsc::Sender<Vec<LogLine>>,
     ) -> BoxFuture<'static, Result<(), String>> {
-        blocking(self, move |e| {
-            follow(
-                e,
-                &container,
-                LogOptions {
-                    tail,
-                    since,
-                    until: None,
+        let e = self.clone();
+        let options = LogOptions {
+            tail,
+            since,
+            until: None,
+        };
+        let id = container.clone();
+        let watching = out.clone();
+        call(async move {
+            e.watch_logs(
+                container,
+                options,
+                move || watching.is_closed(),
+                move |entries| {
+                    let lines = entries
+                        .iter()
+                        .map(|en| LogLine {
+                            time: en.time,
+                            stream: match en.stream {
+                                crate::engine::logs::Stream::Stdout => Stream::Stdout,
+                                crate::engine::logs::Stream::Stderr => Stream::Stderr,
+                            },
+                            container: id.clone(),
+                            text: en.line.trim_end_matches(['\n', '\r']).to_string(),
+                        })
+                        .collect();
+                    out.blocking_send(lines).is_ok()
                 },
-                &out,
             )
+            .await
         })
     }
 
@@ -336,93 +315,32 @@ impl Backend for Engine {
         start: bool,
         cols: u16,
         rows: u16,
+        exec: Option<crate::tui::msg::Exec>,
     ) -> BoxFuture<'static, Result<ShellIo, String>> {
         let engine = self.clone();
-        async move {
+        call(async move {
             // A shell always has a tty; the main process has one when it was created with -t.
             let tty = if attach {
-                let id = container.clone();
-                blocking(&engine, move |e| container::get(e, &id))
-                    .await?
-                    .config
-                    .tty
+                engine.container(container.clone()).await?.config.tty
             } else {
                 true
             };
-            let session = if attach && start {
-                session::start_attached(&engine, &container, rows, cols).await
-            } else if attach {
-                session::open_attach(&engine, &container, rows, cols).await
+            let session = if attach {
+                engine.attach_session(container, start, rows, cols).await
+            } else if let Some(x) = exec {
+                let opts = ExecOptions {
+                    cmd: x.cmd,
+                    user: (!x.user.is_empty()).then_some(x.user),
+                    tty: true,
+                    interactive: true,
+                    ..Default::default()
+                };
+                engine.exec_session(container, opts, rows, cols).await
             } else {
-                session::open_shell(&engine, &container, rows, cols).await
-            }
-            .map_err(|e| e.to_string())?;
+                engine.shell_session(container, rows, cols).await
+            }?;
             Ok(pump(session, attach, tty))
-        }
-        .boxed()
-    }
-}
-
-/// Follows a container's log file until the container is removed or nobody listens; keeps
-/// following across restarts (the monitor appends to the same file).
-fn follow(
-    e: &Engine,
-    id: &str,
-    options: LogOptions,
-    out: &mpsc::Sender<Vec<LogLine>>,
-) -> Result<(), EngineError> {
-    let rec = container::get(e, id)?;
-    if !rec.host_config.log_config.policy()?.readable() {
-        return Err(crate::engine::logs::config::not_readable());
-    }
-    let path = e.layout().container_dir(id).join("log.json");
-    let exists = |e: &Engine| -> Result<bool, EngineError> {
-        Ok(e.state()
-            .read(|tx| container::store::get(tx, id))?
-            .is_some())
-    };
-    let mut idle = 0u32;
-    // A container that never ran has no log file yet: wait for it to appear.
-    while !path.exists() {
-        if out.is_closed() || !exists(e)? {
-            return Ok(());
-        }
-        std::thread::sleep(POLL * 5);
-    }
-    let mut reader = LogReader::open(&path, options)?;
-    let mut entries = reader.read_existing()?;
-    loop {
-        if !entries.is_empty() {
-            idle = 0;
-            for chunk in entries.chunks(BATCH) {
-                let lines = chunk
-                    .iter()
-                    .map(|en| LogLine {
-                        time: en.time,
-                        stream: match en.stream {
-                            crate::engine::logs::Stream::Stdout => Stream::Stdout,
-                            crate::engine::logs::Stream::Stderr => Stream::Stderr,
-                        },
-                        container: id.to_string(),
-                        text: en.line.trim_end_matches(['\n', '\r']).to_string(),
-                    })
-                    .collect();
-                if out.blocking_send(lines).is_err() {
-                    return Ok(());
-                }
-            }
-        } else {
-            idle += 1;
-            if out.is_closed() {
-                return Ok(());
-            }
-            // About once a second, see whether the container still exists.
-            if idle.is_multiple_of(25) && !exists(e)? {
-                return Ok(());
-            }
-            std::thread::sleep(POLL);
-        }
-        entries = reader.read_available()?;
+        })
     }
 }
 

@@ -40,17 +40,19 @@ mod view_tests;
 
 use std::io::IsTerminal;
 
-use crate::cli::Cli;
+use std::path::Path;
 
-/// Opens the TUI on the engine at the CLI's root and returns the exit code.
-pub async fn run(cli: &Cli) -> anyhow::Result<i32> {
+use crate::engine::Engine;
+
+/// Opens the TUI on the engine at `root` and returns the exit code.
+pub async fn run(root: &Path) -> anyhow::Result<i32> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "the TUI needs a terminal on stdin and stdout; run `berth` in a terminal, or use a command (see `berth --help`)"
         );
     }
-    let engine = cli.engine()?;
-    let root = cli.root().display().to_string();
+    let engine = Engine::open(root)?;
+    let root = root.display().to_string();
     let (config, problem) = match config::load(&config::path(), theme::Theme::from_env()) {
         Ok(c) => (c, None),
         Err(e) => {

@@ -28,6 +28,13 @@ impl Kind {
     }
 }
 
+/// A command to run in a container's terminal pane (`e`), as `user` (empty: the container's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exec {
+    pub cmd: Vec<String>,
+    pub user: String,
+}
+
 /// A lifecycle operation on containers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContainerOp {
@@ -215,6 +222,8 @@ pub enum Cmd {
         start: bool,
         cols: u16,
         rows: u16,
+        /// A command of the user's instead of the login shell.
+        exec: Option<Exec>,
     },
     ShellInput {
         job: JobId,

@@ -418,3 +418,37 @@ fn details_tabs_load_follow_the_selection_and_refresh_processes() {
         Tab::Summary
     );
 }
+
+/// Item 16: `e` runs a command of the user's (optionally as another user) in a terminal pane
+/// beside the shell sessions; bad input is explained in the prompt.
+#[test]
+fn e_execs_a_custom_command_as_a_chosen_user() {
+    use crate::tui::msg::Exec;
+    use crate::tui::popup::Popup;
+    let mut a = loaded(120, 30);
+    select(&mut a, "db");
+    assert!(ch(&mut a, 'e').is_empty());
+    assert!(a.popup.is_none(), "db is not running");
+    assert!(a.status.as_ref().unwrap().text.contains("start it first"));
+    select(&mut a, "web");
+    ch(&mut a, 'e');
+    typed(&mut a, "-u");
+    press(&mut a, KeyCode::Enter);
+    let Some(Popup::Prompt(p)) = &a.popup else {
+        panic!("{:?}", a.popup)
+    };
+    assert!(p.error.as_deref().unwrap().contains("-u needs a user"));
+    typed(&mut a, " nobody sh -c 'id -u'");
+    let cmds = press(&mut a, KeyCode::Enter);
+    let [Cmd::OpenShell {
+        exec: Some(Exec { cmd, user }),
+        attach: false,
+        ..
+    }] = &cmds[..]
+    else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(user, "nobody");
+    assert_eq!(cmd, &["sh", "-c", "id -u"]);
+    assert!(a.shell.as_ref().unwrap().title.contains("sh -c id -u"));
+}

@@ -274,7 +274,13 @@ impl Server {
         match poll(&mut fds, timeout) {
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => return Ok(ready),
-            Err(e) => return Err(EngineError::Runtime(format!("monitor poll failed: {e}"))),
+            Err(e) => {
+                return Err(EngineError::caused(
+                    crate::engine::ErrorKind::Runtime,
+                    "monitor poll failed",
+                    e,
+                ))
+            }
         }
         for (fd, slot) in fds.iter().zip(slots) {
             let Some(r) = fd.revents().filter(|r| !r.is_empty()) else {

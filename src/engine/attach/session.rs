@@ -27,7 +27,7 @@ use super::frame::{Frame, FrameBuffer};
 use crate::engine::container;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::exec::{self, ExecOptions};
-use crate::engine::{shell, Engine};
+use crate::engine::{off_thread, shell, Engine};
 
 /// What a session's process produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +155,7 @@ impl SessionInput {
 pub async fn open_attach(engine: &Engine, id: &str, rows: u16, cols: u16) -> Result<Session> {
     let engine = engine.clone();
     let id = id.to_string();
-    let s = blocking(move || client::attach(&engine, &id)).await?;
+    let s = off_thread(move || client::attach(&engine, &id)).await?;
     let mut session = Session::from_std(s)?;
     if rows > 0 && cols > 0 {
         let f = Frame::Resize { rows, cols }.encode();
@@ -172,7 +172,7 @@ pub async fn start_attached(engine: &Engine, id: &str, rows: u16, cols: u16) -> 
     let (ours, theirs) = client::pair()?;
     let engine = engine.clone();
     let id = id.to_string();
-    let ours = blocking(move || {
+    let ours = off_thread(move || {
         let rec = container::get(&engine, &id)?;
         if rec.config.tty && rows > 0 && cols > 0 {
             use std::io::Write;
@@ -180,12 +180,7 @@ pub async fn start_attached(engine: &Engine, id: &str, rows: u16, cols: u16) -> 
                 .write_all(&Frame::Resize { rows, cols }.encode())
                 .map_err(lost)?;
         }
-        if let Err(e) = container::start_with(&engine, &id, false, Some(OwnedFd::from(theirs))) {
-            if rec.host_config.auto_remove {
-                let _ = container::remove(&engine, &id, true);
-            }
-            return Err(e);
-        }
+        container::start_new(&engine, &id, false, Some(OwnedFd::from(theirs)))?;
         Ok(ours)
     })
     .await?;
@@ -211,7 +206,7 @@ pub async fn open_exec(
     }
     let engine = engine.clone();
     let id = id.to_string();
-    blocking(move || exec::start(&engine, &id, &opts, Some(OwnedFd::from(theirs))).map(|_| ()))
+    off_thread(move || exec::start(&engine, &id, &opts, Some(OwnedFd::from(theirs))).map(|_| ()))
         .await?;
     Session::from_std(ours)
 }
@@ -220,7 +215,7 @@ pub async fn open_exec(
 pub async fn open_shell(engine: &Engine, id: &str, rows: u16, cols: u16) -> Result<Session> {
     let e = engine.clone();
     let cid = id.to_string();
-    let sh = blocking(move || shell::for_container(&e, &cid)).await?;
+    let sh = off_thread(move || shell::for_container(&e, &cid)).await?;
     let opts = ExecOptions {
         cmd: vec![sh],
         tty: true,
@@ -228,10 +223,4 @@ pub async fn open_shell(engine: &Engine, id: &str, rows: u16, cols: u16) -> Resu
         ..Default::default()
     };
     open_exec(engine, id, opts, rows, cols).await
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| EngineError::Runtime(format!("internal task failed: {e}")))?
 }

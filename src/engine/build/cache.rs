@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::content::{sha256_digest, ContentStore};
 use crate::engine::error::{EngineError, IoContext, Result};
+use crate::engine::image::assemble::LayerBlob;
 use crate::engine::image::config::ConfigFile;
-use crate::engine::image::import::LayerBlob;
 use crate::engine::layout::{create_private_dir, Layout};
 
 /// An image being built: its config and its layer blobs, base first.

@@ -2,9 +2,12 @@
 //! inspect docker clients read), shared by the CLI's `--format` and, later, the API socket.
 //! Field names are docker's; a template or a JSON client sees exactly these.
 
+pub mod archive;
 pub mod container;
 pub mod history;
 pub mod rows;
+pub mod system;
+pub mod units;
 
 pub use rows::{ImageRow, PsRow, VolumeRow};
 

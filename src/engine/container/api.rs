@@ -5,7 +5,7 @@ use futures::Stream;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::{ContainerRecord, CreateOptions, Filter, TopProcess};
+use super::{ContainerRecord, CreateOptions, Filter, Pruned, TopProcess};
 use crate::engine::error::Result;
 use crate::engine::logs::{LogEntry, LogOptions};
 use crate::engine::{blocking, Engine};
@@ -31,7 +31,7 @@ impl Engine {
     pub async fn inspect_container(&self, reference: String) -> Result<Value> {
         blocking(self, move |e| {
             let rec = super::get(e, &super::resolve(e, &reference)?)?;
-            Ok(super::inspect_json(e, &rec))
+            Ok(crate::engine::compat::container::inspect(e, &rec))
         })
         .await
     }
@@ -39,6 +39,19 @@ impl Engine {
     /// Creates a container; returns its record.
     pub async fn create_container(&self, opts: CreateOptions) -> Result<ContainerRecord> {
         blocking(self, move |e| super::create(e, &opts)).await
+    }
+
+    /// `run` detached: creates a container and, with `start`, starts it; a `--rm` container
+    /// whose start fails is removed (see [`super::run`]). Returns its record.
+    pub async fn run_container(&self, opts: CreateOptions, start: bool) -> Result<ContainerRecord> {
+        blocking(self, move |e| {
+            if start {
+                super::run(e, &opts, false).map(|(rec, _)| rec)
+            } else {
+                super::create(e, &opts)
+            }
+        })
+        .await
     }
 
     /// Starts a container (detached).
@@ -73,12 +86,28 @@ impl Engine {
         .await
     }
 
-    /// Removes a container (`force` kills a running one first).
-    pub async fn remove_container(&self, reference: String, force: bool) -> Result<()> {
+    /// Removes a container (`force` kills a running one first); with `volumes` (`rm -v`) also
+    /// its anonymous volumes that no other container uses, whose names it returns.
+    pub async fn remove_container(
+        &self,
+        reference: String,
+        force: bool,
+        volumes: bool,
+    ) -> Result<Vec<String>> {
         blocking(self, move |e| {
-            super::remove(e, &super::resolve(e, &reference)?, force)
+            let id = super::resolve(e, &reference)?;
+            if volumes {
+                super::remove_with_volumes(e, &id, force)
+            } else {
+                super::remove(e, &id, force).map(|()| Vec::new())
+            }
         })
         .await
+    }
+
+    /// Removes every stopped container (`container prune`).
+    pub async fn prune_containers(&self) -> Result<Vec<Pruned>> {
+        blocking(self, super::prune).await
     }
 
     /// Freezes a container.
@@ -117,6 +146,23 @@ impl Engine {
     pub async fn wait_container(&self, reference: String) -> Result<i32> {
         blocking(self, move |e| {
             super::wait(e, &super::resolve(e, &reference)?)
+        })
+        .await
+    }
+
+    /// Watches a container's log for a viewer that stays open (see [`super::logs_watch`]):
+    /// `sink` gets the entries in batches until it returns false, `gone` returns true, or the
+    /// container is removed.
+    pub async fn watch_logs(
+        &self,
+        reference: String,
+        options: LogOptions,
+        gone: impl Fn() -> bool + Send + 'static,
+        mut sink: impl FnMut(&[LogEntry]) -> bool + Send + 'static,
+    ) -> Result<()> {
+        blocking(self, move |e| {
+            let id = super::resolve(e, &reference)?;
+            super::logs_watch::watch(e, &id, options, &gone, &mut sink)
         })
         .await
     }

@@ -7,13 +7,16 @@
 
 pub mod api;
 pub mod cleanup;
+pub mod cp;
 pub mod create;
 pub mod disk;
 pub mod etc_files;
+pub mod export;
 pub mod image_source;
 pub mod labels;
 pub mod limits;
 pub mod logs;
+pub mod logs_watch;
 pub mod names;
 pub mod network_mode;
 pub mod orphans;
@@ -22,10 +25,12 @@ pub mod query;
 pub mod reconcile;
 pub mod record;
 pub mod remove;
+pub mod run;
 pub mod signal;
 pub mod start;
 pub mod stop;
 pub mod store;
+pub mod tree_tar;
 
 pub use create::{create, CreateOptions};
 pub use limits::parse_size;
@@ -35,6 +40,7 @@ pub use pause::{pause, unpause};
 pub use query::{apply_filters, get, inspect_json, list, rename, top, Filter, TopProcess};
 pub use record::{ContainerRecord, Status};
 pub use remove::{prune, remove, remove_with_volumes, Pruned};
+pub use run::{run, start_new};
 pub use start::{start, start_with};
 pub use stop::{kill, restart, stop, wait};
 

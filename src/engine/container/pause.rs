@@ -2,20 +2,25 @@
 
 use super::record::Status;
 use super::{cleanup, reconcile, store};
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::{Engine, EngineEvent};
 
 fn runtime(engine: &Engine, id: &str) -> Result<libcontainer::container::Container> {
     let dir = cleanup::runtime_root(engine.layout(), id).join(id);
-    libcontainer::container::Container::load(dir)
-        .map_err(|e| EngineError::Runtime(format!("cannot load the runtime state of {id}: {e}")))
+    libcontainer::container::Container::load(dir).map_err(|e| {
+        EngineError::caused(
+            ErrorKind::Runtime,
+            format!("cannot load the runtime state of {id}"),
+            e,
+        )
+    })
 }
 
 /// Thaws the container's cgroup (no state change; used before killing a paused container).
 pub fn thaw(engine: &Engine, id: &str) -> Result<()> {
     runtime(engine, id)?
         .resume()
-        .map_err(|e| EngineError::Runtime(format!("cannot unpause {id}: {e}")))
+        .map_err(|e| EngineError::caused(ErrorKind::Runtime, format!("cannot unpause {id}"), e))
 }
 
 fn change(engine: &Engine, id: &str, pause: bool) -> Result<()> {

@@ -6,7 +6,7 @@ use nix::sys::signal::Signal;
 
 use super::record::Status;
 use super::{cleanup, reconcile, stop, store};
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::{Engine, EngineEvent};
 
 /// Removes container `id`. A running container needs `force` (it is killed first).
@@ -129,7 +129,7 @@ pub fn prune(engine: &Engine) -> Result<Vec<Pruned>> {
             let size = crate::engine::staging::disk_usage(&upper);
             match remove(engine, &rec.id, false) {
                 Ok(()) => removed.push(Pruned { id: rec.id, size }),
-                Err(EngineError::NotFound(_)) | Err(EngineError::InvalidState(_)) => {}
+                Err(e) if e.is(ErrorKind::NotFound) || e.is(ErrorKind::InvalidState) => {}
                 Err(e) => return Err(e),
             }
         }

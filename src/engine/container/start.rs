@@ -74,11 +74,7 @@ fn start_locked(
             .wait_started(
         )? {
             MonitorMessage::Started { .. } => Ok(child),
-            MonitorMessage::Failed { message, code } => Err(if code == 126 || code == 127 {
-                EngineError::Command { message, code }
-            } else {
-                EngineError::Runtime(message)
-            }),
+            MonitorMessage::Failed { message, code } => Err(EngineError::command(code, message)),
             MonitorMessage::Exited { code } => Err(EngineError::Runtime(format!(
                 "the container monitor reported an exit ({code}) before the start"
             ))),

@@ -7,7 +7,7 @@ use nix::unistd::Pid;
 
 use super::record::{ContainerRecord, Status};
 use super::{cleanup, reconcile, signal, store};
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::Engine;
 
 /// Docker's default stop timeout.
@@ -34,7 +34,11 @@ fn signal_locked(engine: &Engine, id: &str, sig: Signal, must_run: bool) -> Resu
         return Ok(false);
     }
     send(Pid::from_raw(rec.state.pid), sig).map_err(|e| {
-        EngineError::Runtime(format!("cannot send {sig} to container {}: {e}", rec.name))
+        EngineError::caused(
+            ErrorKind::Runtime,
+            format!("cannot send {sig} to container {}", rec.name),
+            e,
+        )
     })?;
     if matches!(sig, Signal::SIGKILL | Signal::SIGTERM) {
         resume_if_paused(engine, &rec);

@@ -83,6 +83,18 @@ pub fn list(tx: &Transaction<'_>) -> Result<Vec<ContainerRecord>> {
     Ok(out)
 }
 
+/// How many containers use each image (image id → count).
+pub fn count_by_image(tx: &Transaction<'_>) -> Result<std::collections::HashMap<String, usize>> {
+    let mut stmt = tx.prepare("SELECT image_id, COUNT(*) FROM containers GROUP BY image_id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = std::collections::HashMap::new();
+    for row in rows {
+        let (image, n) = row?;
+        out.insert(image, usize::try_from(n).unwrap_or(0));
+    }
+    Ok(out)
+}
+
 /// Whether a name is taken.
 pub fn name_taken(tx: &Transaction<'_>, name: &str) -> Result<bool> {
     Ok(tx

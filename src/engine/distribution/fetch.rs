@@ -11,6 +11,7 @@ use super::manifest::Descriptor;
 use super::registry::RegistryClient;
 use crate::engine::content::{ContentStore, Ingest};
 use crate::engine::error::{EngineError, Result};
+use crate::engine::off_thread;
 
 /// Downloads `desc` into `store` unless present. `progress` gets the bytes done so far. Returns
 /// true when bytes were fetched. `image` names the image in errors. Stops early with an error
@@ -28,11 +29,11 @@ pub async fn fetch_blob(
         return Ok(false);
     }
     let (s, digest, size) = (store.clone(), desc.digest.clone(), desc.size);
-    let Some(mut ingest) = blocking("lock", move || s.begin(&digest, size)).await? else {
+    let Some(mut ingest) = off_thread(move || s.begin(&digest, size)).await? else {
         return Ok(false);
     };
     download(&mut ingest, registry, desc, image, cancel, progress).await?;
-    blocking("commit", move || ingest.commit())
+    off_thread(move || ingest.commit())
         .await
         .map_err(|e| match e {
             EngineError::Digest(m) => EngineError::Digest(format!(
@@ -113,15 +114,5 @@ async fn download(
 }
 
 fn cancelled() -> EngineError {
-    EngineError::Registry("download cancelled because another layer failed".into())
-}
-
-/// Runs blocking store work (waiting for a blob's lock, syncing) off the async threads.
-async fn blocking<T: Send + 'static>(
-    what: &str,
-    f: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| EngineError::Registry(format!("{what} task failed: {e}")))?
+    EngineError::Cancelled("download cancelled because another layer failed".into())
 }

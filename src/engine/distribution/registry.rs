@@ -16,8 +16,8 @@ use super::credentials::{self, Credentials};
 use super::manifest::{Descriptor, ACCEPT};
 use super::mirrors::{self, api_host, Source};
 use super::reference::{is_loopback_host, ImageRef};
-use super::registry_http::{error_chain, probe, Scheme};
-use crate::engine::error::{EngineError, Result};
+use super::registry_http::{certificate_refused, is_tls_error, probe, tls_error, Scheme};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 
 /// A connection to the registry (or mirror) one image is pulled from.
 pub struct RegistryClient {
@@ -238,8 +238,15 @@ impl RegistryClient {
         if let OciDistributionError::DigestError(d) = &e {
             return EngineError::Digest(format!("{image} from registry {registry}: {what}: {d}"));
         }
-        if let OciDistributionError::RequestError(r) = &e {
-            return self.wrap(EngineError::Registry(error_chain(r)), registry);
+        if let OciDistributionError::RequestError(r) = e {
+            return self.wrap(
+                if certificate_refused(&r) {
+                    tls_error(r)
+                } else {
+                    EngineError::caused(ErrorKind::Registry, "", r)
+                },
+                registry,
+            );
         }
         EngineError::Registry(format!(
             "pulling {image} from registry {registry} failed ({what}): {e}"
@@ -248,16 +255,34 @@ impl RegistryClient {
 
     fn wrap(&self, e: EngineError, registry: &str) -> EngineError {
         let image = &self.image;
-        match e {
-            EngineError::Registry(m) if m.contains("certificate") || m.contains("TLS") => {
-                EngineError::Registry(format!(
+        if is_tls_error(&e) {
+            let m = e.to_string();
+            return EngineError::caused(
+                ErrorKind::Registry,
+                format!(
                     "TLS failure talking to registry {registry} for {image}: {m}; pass \
                      --tls-verify=false only if you trust this registry"
-                ))
-            }
+                ),
+                e,
+            );
+        }
+        match e {
             EngineError::Registry(m) => {
                 EngineError::Registry(format!("cannot reach registry {registry} for {image}: {m}"))
             }
+            EngineError::Caused {
+                kind: ErrorKind::Registry,
+                message,
+                source,
+            } => EngineError::caused(
+                ErrorKind::Registry,
+                if message.is_empty() {
+                    format!("cannot reach registry {registry} for {image}")
+                } else {
+                    format!("cannot reach registry {registry} for {image}: {message}")
+                },
+                source,
+            ),
             other => other,
         }
     }
@@ -267,8 +292,7 @@ impl RegistryClient {
 pub fn is_transient(e: &OciDistributionError) -> bool {
     match e {
         OciDistributionError::RequestError(r) => {
-            let chain = error_chain(r);
-            !chain.contains("certificate")
+            !certificate_refused(r)
                 && (r.is_connect() || r.is_timeout() || r.is_body() || r.is_request())
         }
         OciDistributionError::ServerError { code, .. } => *code >= 500 || *code == 429,

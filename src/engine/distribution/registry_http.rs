@@ -8,7 +8,7 @@ use super::backoff::{backoff, ATTEMPTS};
 use super::credentials::Credentials;
 use super::mirrors::api_host;
 use super::reference::is_loopback_host;
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 
 /// How to reach a registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,18 +29,33 @@ impl Scheme {
 }
 
 /// An error and all its causes, joined with ": ".
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
+pub use crate::engine::error::chain as error_chain;
+
+/// Whether a request failed because the server's certificate was refused: rustls's verdict,
+/// found in the error's causes (hyper hands it up inside an `io::Error`).
+pub fn certificate_refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let refused = |t: &rustls::Error| {
+        matches!(
+            t,
+            rustls::Error::InvalidCertificate(_)
+                | rustls::Error::NoCertificatesPresented
+                | rustls::Error::InvalidCertRevocationList(_)
+        )
+    };
+    crate::engine::error::causes(e)
+        .filter_map(|c| c.downcast_ref::<rustls::Error>())
+        .any(refused)
+}
+
+/// A registry failure whose cause is a refused certificate (see [`certificate_refused`]).
+pub fn tls_error(source: reqwest::Error) -> EngineError {
+    EngineError::caused(ErrorKind::Registry, "TLS", source)
+}
+
+/// Whether `e` is a failure made by [`tls_error`] or another with a refused certificate among
+/// its causes.
+pub fn is_tls_error(e: &EngineError) -> bool {
+    std::error::Error::source(e).is_some_and(certificate_refused)
 }
 
 fn http_client(insecure: bool) -> Result<reqwest::Client> {
@@ -50,7 +65,7 @@ fn http_client(insecure: bool) -> Result<reqwest::Client> {
         .timeout(Duration::from_secs(30))
         .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| EngineError::Registry(format!("cannot set up an HTTP client: {e}")))
+        .map_err(|e| EngineError::caused(ErrorKind::Registry, "cannot set up an HTTP client", e))
 }
 
 /// Finds the scheme `host` answers on: https, falling back to http for loopback hosts and when
@@ -63,12 +78,9 @@ pub async fn probe(host: &str, insecure: bool, loopback: bool) -> Result<Scheme>
         let https = client.get(format!("https://{host}/v2/")).send().await;
         let err = match https {
             Ok(_) => return Ok(Scheme::Https),
+            Err(e) if !insecure && certificate_refused(&e) => return Err(tls_error(e)),
             Err(e) => error_chain(&e),
         };
-        let cert_problem = err.contains("certificate") || err.contains("Certificate");
-        if cert_problem && !insecure {
-            return Err(EngineError::Registry(format!("TLS: {err}")));
-        }
         let err = if insecure || loopback {
             match client.get(format!("http://{host}/v2/")).send().await {
                 Ok(_) => return Ok(Scheme::Http),
@@ -95,7 +107,8 @@ pub struct Challenge {
 }
 
 impl Challenge {
-    fn param(&self, key: &str) -> Option<&str> {
+    /// The value of parameter `key` (case-insensitive).
+    pub fn param(&self, key: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
@@ -151,7 +164,9 @@ pub async fn verify_login(host: &str, creds: &Credentials, tls_verify: bool) -> 
     let insecure = !tls_verify;
     let scheme = probe(api, insecure, is_loopback_host(api))
         .await
-        .map_err(|e| EngineError::Registry(format!("cannot log in to {host}: {e}")))?;
+        .map_err(|e| {
+            EngineError::caused(ErrorKind::Registry, format!("cannot log in to {host}"), e)
+        })?;
     let client = http_client(insecure)?;
     let v2 = format!("{}://{api}/v2/", scheme.as_str());
     let net = |e: reqwest::Error| {
@@ -253,5 +268,67 @@ mod tests {
         let c = parse_challenge(r#"Basic realm=Registry"#).unwrap();
         assert_eq!(c.scheme, "basic");
         assert_eq!(c.param("REALM"), Some("Registry"));
+    }
+
+    /// A TLS server on 127.0.0.1 with a self-signed certificate, answering `n` handshakes.
+    fn self_signed_server(n: usize) -> String {
+        use std::sync::Arc;
+        let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+        let key =
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+        let config = Arc::new(config);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        std::thread::spawn(move || {
+            for mut sock in listener.incoming().take(n).flatten() {
+                let mut conn = rustls::ServerConnection::new(config.clone()).unwrap();
+                // The client refuses the certificate: the handshake fails, as it should.
+                let _ = conn.complete_io(&mut sock);
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_refused_certificate_is_a_tls_error_by_its_cause() {
+        let addr = self_signed_server(1);
+        let e = probe(&addr, false, true).await.unwrap_err();
+        assert!(is_tls_error(&e), "{e:?}");
+        assert!(e.is(ErrorKind::Registry));
+        let text = e.to_string();
+        assert!(text.starts_with("TLS: "), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_certificate_fails_the_login_with_its_cause() {
+        let addr = self_signed_server(1);
+        let creds = Credentials {
+            username: "u".into(),
+            password: "p".into(),
+        };
+        let e = verify_login(&addr, &creds, true).await.unwrap_err();
+        assert!(is_tls_error(&e), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("cannot log in to {addr}: TLS: ")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn other_failures_are_not_tls_errors() {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(!certificate_refused(&io));
+        assert!(!is_tls_error(&EngineError::Registry(
+            "TLS certificate".into()
+        )));
     }
 }

@@ -16,6 +16,8 @@ pub struct ExecExecutor {
     pub capabilities: Option<LinuxCapabilities>,
     /// With a tty: the socket the terminal's master goes to (see [`BerthExecutor`]).
     pub console: Option<std::os::fd::RawFd>,
+    /// Where to tell the monitor why the command cannot run (see [`BerthExecutor`]).
+    pub verdict: Option<std::os::fd::RawFd>,
 }
 
 /// `caps` with CAP_SYS_ADMIN and CAP_SETPCAP added to the bounding, effective and permitted sets.
@@ -47,12 +49,17 @@ impl Executor for ExecExecutor {
                     .map_err(|e| ExecutorError::Other(format!("cannot drop capabilities: {e}")))?;
             }
         }
-        BerthExecutor::default().exec(spec)
+        BerthExecutor {
+            console: None,
+            verdict: self.verdict,
+        }
+        .exec(spec)
     }
 
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
         BerthExecutor {
             console: self.console,
+            verdict: self.verdict,
         }
         .validate(spec)
     }

@@ -178,8 +178,13 @@ fn write_json(path: &std::path::Path, value: &impl Serialize) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");
-    let bytes = serde_json::to_vec(value)
-        .map_err(|e| EngineError::Runtime(format!("cannot encode the exec config: {e}")))?;
+    let bytes = serde_json::to_vec(value).map_err(|e| {
+        EngineError::caused(
+            crate::engine::ErrorKind::Runtime,
+            "cannot encode the exec config",
+            e,
+        )
+    })?;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -239,11 +244,7 @@ pub fn start(
             pid,
             monitor,
         }),
-        MonitorMessage::Failed { message, code } => Err(if code == 126 || code == 127 {
-            EngineError::Command { message, code }
-        } else {
-            EngineError::Runtime(message)
-        }),
+        MonitorMessage::Failed { message, code } => Err(EngineError::command(code, message)),
         MonitorMessage::Exited { code } => Err(EngineError::Runtime(format!(
             "the exec monitor reported an exit ({code}) before the start"
         ))),

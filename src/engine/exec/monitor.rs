@@ -18,10 +18,10 @@ use super::{ExecConfig, ExecFiles};
 use crate::engine::attach::server::Server;
 use crate::engine::attach::stdio;
 use crate::engine::container::cleanup;
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::lock::FileLock;
 use crate::engine::monitor::protocol::MonitorMessage;
-use crate::engine::monitor::{self, executor, relay};
+use crate::engine::monitor::{self, relay};
 use crate::engine::Layout;
 
 /// Runs the exec monitor; returns the process exit code.
@@ -43,7 +43,7 @@ pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
         Err(e) => {
             files.remove();
             let message = e.to_string();
-            let code = executor::exit_code_for(&message);
+            let code = e.exit_code();
             if let Some(s) = status.as_mut() {
                 MonitorMessage::Failed { message, code }.send(s);
             }
@@ -91,7 +91,7 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
     let text = std::fs::read(&files.config)
         .map_err(|e| EngineError::io_path("cannot read", &files.config, e))?;
     let config: ExecConfig = serde_json::from_slice(&text)
-        .map_err(|e| EngineError::Runtime(format!("malformed exec config: {e}")))?;
+        .map_err(|e| EngineError::caused(ErrorKind::Runtime, "malformed exec config", e))?;
     let (plan, mut stdio) = stdio::prepare(config.tty, config.interactive)?;
     // The process's end of the terminal socket stays open here until `build` returned.
     let console = stdio.console.take();
@@ -107,6 +107,8 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
     // The process reports only its outermost error; the capture keeps the cause it logged.
     let mut capture = monitor::init_errors::Capture::new()
         .map_err(|e| EngineError::io("cannot create a pipe", e))?;
+    let mut verdict =
+        monitor::verdict::Verdict::new().map_err(|e| EngineError::io("cannot create a pipe", e))?;
     // Into the container's cgroups on the hierarchies libcontainer leaves alone too.
     let own_cgroups = crate::engine::monitor::cgroup_join::enter(id)?;
     let built = capture.scope(|| {
@@ -117,6 +119,7 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
                         seccomp: config.seccomp.clone(),
                         capabilities: config.capabilities.clone(),
                         console: console.as_ref().map(|c| c.as_raw_fd()),
+                        verdict: Some(verdict.write_fd()),
                     })
                     .with_root_path(&rt)?,
             )
@@ -136,7 +139,9 @@ fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::Co
         }
     }
     drop(lock);
-    let pid = built.map_err(|e| rt_err(e, capture.cause()))?.as_raw();
+    let pid = built
+        .map_err(|e| rt_err(e, capture.cause(), &mut verdict))?
+        .as_raw();
     let io = plan.connect()?;
     Ok((pid, io))
 }
@@ -152,10 +157,11 @@ fn tenant_entries(dir: &Path) -> Vec<std::ffi::OsString> {
         .unwrap_or_default()
 }
 
-fn rt_err(e: libcontainer::error::LibcontainerError, cause: Option<String>) -> EngineError {
-    EngineError::Runtime(monitor::init_errors::describe(
-        &e,
-        cause,
-        "cannot exec in the container",
-    ))
+fn rt_err(
+    e: libcontainer::error::LibcontainerError,
+    cause: Option<String>,
+    verdict: &mut monitor::verdict::Verdict,
+) -> EngineError {
+    let message = monitor::init_errors::describe(&e, cause, "cannot exec in the container");
+    verdict.classify(message, EngineError::Runtime)
 }

@@ -8,8 +8,8 @@
 
 use std::path::PathBuf;
 
+use super::assemble::LayerBlob;
 use super::config::{ConfigFile, History};
-use super::import::LayerBlob;
 use super::record::{ImageConfig, ImageRecord};
 use crate::engine::build::config_ops::{self, COMMIT_CHANGES};
 use crate::engine::build::parser;

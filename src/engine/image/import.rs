@@ -1,24 +1,104 @@
-//! The import pipeline: blobs already in the store → layers unpacked under `layers/` → image
-//! recorded. Pull (which downloads and unpacks layers itself, in parallel) shares its last two
-//! steps ([`chain_ids`], [`commit_layers`]); commit and build call [`Engine::import_image`] with
-//! the layers they wrote and the config they made.
+//! The import pipeline: blobs in the store → layers unpacked → image recorded.
 //!
-//! Nothing of a failed import is listed: layers are unpacked into staging directories and moved
-//! into place only when every one of them matched its diff id, and the record is written last.
+//! Every way an image enters berth ends here: `pull` (which downloads and unpacks layer by layer
+//! as each blob is verified, using the same steps), `load` (an archive whose blobs went through
+//! the content ingest) and, next, `commit`/`import`. The steps:
+//!
+//! 1. [`ConfigBlob::parse`]: the config blob, its diff ids checked against the manifest;
+//! 2. [`unpack_staged`]: one verified layer blob into a staging dir under `tmp/`, its diff id
+//!    checked against the config's;
+//! 3. [`commit_layers`]: every staged layer renamed to `layers/<chain-hex>` under its lock;
+//! 4. [`Engine::record_image`]: the image record written last, so nothing of a failed import is
+//!    ever listed.
+//!
+//! [`Engine::import_stored`] runs them all for an image whose blobs are already in the store.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::config::{ConfigFile, MEDIA_CONFIG, MEDIA_MANIFEST};
+use serde::Deserialize;
+use tokio::task::JoinSet;
+
 use super::gc::gc_lock_path;
-use super::record::{self, ImageRecord, LayerRecord};
+use super::record::{self, ImageConfig, ImageRecord, ImageSummary, LayerRecord};
 use crate::engine::content::{sha256_digest, sync_dir, ContentStore};
-use crate::engine::distribution::reference::ImageRef;
+use crate::engine::distribution::manifest::{Manifest, Platform};
+use crate::engine::distribution::reference::validate_digest;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::layer::unpack::unpack_layer;
 use crate::engine::layout::Layout;
 use crate::engine::lock::FileLock;
 use crate::engine::staging::{self, StagedDir};
 use crate::engine::{Engine, EngineEvent};
+
+/// Layers unpacked at the same time by [`Engine::import_stored`].
+const PARALLEL_UNPACKS: usize = 2;
+
+/// The parts of an image config blob the engine records.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConfigBlob {
+    /// `amd64`, `arm64`, …
+    #[serde(default)]
+    pub architecture: String,
+    /// `linux`.
+    #[serde(default)]
+    pub os: String,
+    /// `v8`, …
+    #[serde(default)]
+    pub variant: Option<String>,
+    /// Build time (RFC 3339).
+    #[serde(default)]
+    pub created: Option<String>,
+    /// Author.
+    #[serde(default)]
+    pub author: Option<String>,
+    /// Runtime defaults.
+    #[serde(default)]
+    pub config: Option<ImageConfig>,
+    /// The layers' diff ids.
+    pub rootfs: RootFs,
+}
+
+/// `rootfs` of a config blob.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RootFs {
+    /// Digests of the uncompressed layer tars, base first.
+    #[serde(default)]
+    pub diff_ids: Vec<String>,
+}
+
+impl ConfigBlob {
+    /// Parses the config of `what` and checks its diff ids against the manifest's `layers`
+    /// count. `bad` makes the error kind of the caller (a registry's answer, a user's archive).
+    pub fn parse(
+        bytes: &[u8],
+        layers: usize,
+        what: &str,
+        bad: impl Fn(String) -> EngineError,
+    ) -> Result<ConfigBlob> {
+        let config: ConfigBlob = serde_json::from_slice(bytes)
+            .map_err(|e| bad(format!("{what}: the image config is malformed: {e}")))?;
+        let diff_ids = &config.rootfs.diff_ids;
+        if diff_ids.len() != layers {
+            return Err(bad(format!(
+                "{what}: the manifest has {layers} layers but the config lists {} diff ids",
+                diff_ids.len()
+            )));
+        }
+        for d in diff_ids {
+            validate_digest(d).map_err(|e| bad(format!("{what}: config diff id: {e}")))?;
+        }
+        Ok(config)
+    }
+
+    /// The platform the config declares.
+    pub fn platform(&self) -> Platform {
+        Platform {
+            os: self.os.clone(),
+            architecture: self.architecture.clone(),
+            variant: self.variant.clone(),
+        }
+    }
+}
 
 /// Chain ids of a stack of diff ids: chain(0) = diff(0), chain(n) = sha256("chain(n-1) diff(n)").
 pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
@@ -33,9 +113,56 @@ pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
     out
 }
 
-/// Moves staged layers to `layers/<chain-hex>` (each under its lock; a layer another import put
-/// there first wins and ours is dropped). Returns every layer's unpacked size (measured for a
-/// layer that was already there).
+/// An image whose manifest, config and layer blobs are all in the content store, ready to be
+/// unpacked and recorded.
+#[derive(Debug, Clone)]
+pub struct StoredImage {
+    /// How the image is named in messages.
+    pub what: String,
+    /// Digest of the top object (an index or the manifest).
+    pub manifest_digest: String,
+    /// Digest of the platform's image manifest.
+    pub platform_manifest_digest: String,
+    /// The platform's image manifest.
+    pub manifest: Manifest,
+    /// Its config.
+    pub config: ConfigBlob,
+    /// Normalised `domain/path:tag` names to point at the image.
+    pub repo_tags: Vec<String>,
+    /// `domain/path@sha256:…` names.
+    pub repo_digests: Vec<String>,
+}
+
+/// Unpacks the verified blob `blob` (layer `layer_digest` of `what`) into a new staging dir and
+/// checks its diff id. Returns the dir and the unpacked size. Blocking.
+pub fn unpack_staged(
+    layout: &Layout,
+    blob: &Path,
+    media_type: &str,
+    layer_digest: &str,
+    diff_id: &str,
+    what: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(StagedDir, u64)> {
+    let dir = StagedDir::create(layout, "layer")?;
+    let mut extracted = 0u64;
+    let mut cb = |n: u64| {
+        extracted = n;
+        progress(n);
+    };
+    let got = unpack_layer(blob, media_type, dir.path(), &mut cb)?;
+    if got != diff_id {
+        return Err(EngineError::Digest(format!(
+            "layer {layer_digest} of {what}: the unpacked content does not match the image \
+             config: expected diff id {diff_id}, got {got}"
+        )));
+    }
+    Ok((dir, extracted))
+}
+
+/// Moves staged layers to `layers/<chain-hex>` (each under its lock; a layer another process
+/// put there first wins and ours is dropped). Returns every layer's unpacked size (measured for
+/// the layers that were already there). Blocking.
 pub fn commit_layers(
     layout: &Layout,
     chains: &[String],
@@ -56,128 +183,46 @@ pub fn commit_layers(
     Ok(sizes)
 }
 
-/// A layer blob in the store, as an import names it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct LayerBlob {
-    /// Blob digest.
-    pub digest: String,
-    /// Blob size.
-    pub size: u64,
-    /// Blob media type.
-    pub media_type: String,
+fn join_error(e: tokio::task::JoinError) -> EngineError {
+    EngineError::io("image import task failed", std::io::Error::other(e))
 }
 
 impl Engine {
-    /// Unpacks the layer blobs (base first, one per diff id) not unpacked yet into
-    /// `layers/<chain>`, checking each against its diff id. Returns the chain ids and the
-    /// unpacked sizes. Hold the gc lock shared around it and whatever uses the layers. Blocking.
-    pub fn unpack_layers(
+    /// Writes the record of `image` whose layers are committed with `unpacked_sizes`, merging
+    /// with an existing record of the same id (its digests and first-stored time are kept).
+    /// Returns the stored record and whether anything changed (false: the very same names
+    /// already pointed at it).
+    pub fn record_image(
         &self,
-        diff_ids: &[String],
-        layers: &[LayerBlob],
-    ) -> Result<(Vec<String>, Vec<u64>)> {
-        let layout = self.layout().clone();
-        let store = ContentStore::new(&layout);
+        image: &StoredImage,
+        unpacked_sizes: &[u64],
+    ) -> Result<(ImageRecord, bool)> {
+        let diff_ids = &image.config.rootfs.diff_ids;
         let chains = chain_ids(diff_ids);
-        let mut staged: Vec<Option<StagedDir>> = Vec::new();
-        let mut sizes = Vec::new();
-        for (i, l) in layers.iter().enumerate() {
-            if layout.layer_dir(&chains[i])?.is_dir() {
-                staged.push(None);
-                sizes.push(0);
-                continue;
-            }
-            let dir = StagedDir::create(&layout, "layer")?;
-            let mut size = 0;
-            let got = unpack_layer(
-                &store.path(&l.digest)?,
-                &l.media_type,
-                dir.path(),
-                &mut |n| size = n,
-            )?;
-            if got != diff_ids[i] {
-                return Err(EngineError::Digest(format!(
-                    "layer {} does not match the image config: expected diff id {}, got {got}",
-                    l.digest, diff_ids[i]
-                )));
-            }
-            staged.push(Some(dir));
-            sizes.push(size);
-        }
-        let sizes = commit_layers(&layout, &chains, staged, sizes)?;
-        Ok((chains, sizes))
-    }
-
-    /// Records an image whose config is `config` and whose layer blobs (base first, one per
-    /// `config.rootfs.diff_ids` entry) are in the store: stores the config and an OCI manifest,
-    /// unpacks the layers not unpacked yet (checking each against its diff id), records the
-    /// image and points `tags` (`repo[:tag]`) at it. Blocking.
-    pub fn import_image(
-        &self,
-        config: &ConfigFile,
-        layers: &[LayerBlob],
-        tags: &[String],
-    ) -> Result<ImageRecord> {
-        let diff_ids = &config.rootfs.diff_ids;
-        if diff_ids.len() != layers.len() {
-            return Err(EngineError::InvalidInput(format!(
-                "the image config lists {} diff ids for {} layers",
-                diff_ids.len(),
-                layers.len()
-            )));
-        }
-        let mut names = Vec::new();
-        for t in tags {
-            let r = ImageRef::parse(t)?;
-            if r.digest.is_some() {
-                return Err(EngineError::InvalidInput(format!(
-                    "invalid tag \"{t}\": a tag must not contain a digest"
-                )));
-            }
-            names.extend(r.tagged());
-        }
-        let layout = self.layout().clone();
-        let _gc = FileLock::acquire_shared(&gc_lock_path(&layout))?;
-        let store = ContentStore::new(&layout);
-        let (chains, sizes) = self.unpack_layers(diff_ids, layers)?;
-
-        let config_bytes = serde_json::to_vec(config)
-            .map_err(|e| EngineError::InvalidInput(format!("cannot encode image config: {e}")))?;
-        let config_digest = sha256_digest(&config_bytes);
-        store.put(&config_digest, &config_bytes)?;
-        let manifest = serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": MEDIA_MANIFEST,
-            "config": {"mediaType": MEDIA_CONFIG, "digest": config_digest, "size": config_bytes.len()},
-            "layers": layers.iter().map(|l| serde_json::json!({
-                "mediaType": l.media_type, "digest": l.digest, "size": l.size})).collect::<Vec<_>>(),
-        });
-        let manifest_bytes = serde_json::to_vec(&manifest)
-            .map_err(|e| EngineError::InvalidInput(format!("cannot encode manifest: {e}")))?;
-        let manifest_digest = sha256_digest(&manifest_bytes);
-        store.put(&manifest_digest, &manifest_bytes)?;
-
-        let layer_records: Vec<LayerRecord> = layers
+        let layers: Vec<LayerRecord> = image
+            .manifest
+            .layers
             .iter()
             .enumerate()
-            .map(|(i, l)| LayerRecord {
-                digest: l.digest.clone(),
+            .map(|(i, d)| LayerRecord {
+                digest: d.digest.clone(),
                 diff_id: diff_ids[i].clone(),
                 chain_id: chains[i].clone(),
-                size: l.size,
-                unpacked_size: sizes[i],
-                media_type: l.media_type.clone(),
+                size: d.size,
+                unpacked_size: unpacked_sizes.get(i).copied().unwrap_or(0),
+                media_type: d.media_type.clone(),
             })
             .collect();
-        let mut rec = ImageRecord {
-            id: config_digest,
-            manifest_digest: manifest_digest.clone(),
-            platform_manifest_digest: manifest_digest,
-            repo_tags: names,
-            repo_digests: Vec::new(),
-            config: config.config.clone(),
-            size: layer_records.iter().map(|l| l.unpacked_size).sum(),
-            layers: layer_records,
+        let config = &image.config;
+        let mut record = ImageRecord {
+            id: image.manifest.config.digest.clone(),
+            manifest_digest: image.manifest_digest.clone(),
+            platform_manifest_digest: image.platform_manifest_digest.clone(),
+            repo_tags: image.repo_tags.clone(),
+            repo_digests: image.repo_digests.clone(),
+            config: config.config.clone().unwrap_or_default(),
+            size: layers.iter().map(|l| l.unpacked_size).sum(),
+            layers,
             created: config.created.clone(),
             os: config.os.clone(),
             architecture: config.architecture.clone(),
@@ -185,14 +230,141 @@ impl Engine {
             author: config.author.clone(),
             pulled: chrono::Utc::now().to_rfc3339(),
         };
-        self.state().write(|tx| {
-            if let Some(old) = record::load(tx, &rec.id)? {
-                rec.repo_digests = old.repo_digests;
-                rec.pulled = old.pulled;
+        let updated = self.state().write(|tx| {
+            let old = record::load(tx, &record.id)?;
+            let mut updated = true;
+            if let Some(old) = old {
+                updated = !record.repo_tags.iter().all(|t| old.repo_tags.contains(t))
+                    || !record
+                        .repo_digests
+                        .iter()
+                        .all(|d| old.repo_digests.contains(d));
+                for d in old.repo_digests {
+                    if !record.repo_digests.contains(&d) {
+                        record.repo_digests.push(d);
+                    }
+                }
+                record.pulled = old.pulled;
             }
-            record::save(tx, &rec)
+            record::save(tx, &record)?;
+            Ok(updated)
         })?;
+        Ok((self.image(&record.id)?, updated))
+    }
+
+    /// Unpacks the layers of `image` that are not unpacked yet (two at a time) and records it.
+    /// Every blob must be in the store. The caller holds the gc lock shared. On failure nothing
+    /// is unpacked under `layers/` and nothing is recorded.
+    pub async fn import_stored(&self, image: StoredImage) -> Result<(ImageSummary, bool)> {
+        let sizes = self.unpack_stored(&image).await?;
+        let engine = self.clone();
+        let (record, updated) =
+            tokio::task::spawn_blocking(move || engine.record_image(&image, &sizes))
+                .await
+                .map_err(join_error)??;
         self.emit(EngineEvent::ImagesChanged);
-        self.image(&rec.id)
+        Ok((record.summary(), updated))
+    }
+
+    /// Unpacks the layers of `image` that are not unpacked yet, two at a time, and commits
+    /// them to `layers/` (all or, on failure, none of this call's). Returns every layer's
+    /// unpacked size. Every blob must be in the store; the caller holds the gc lock shared.
+    pub async fn unpack_stored(&self, image: &StoredImage) -> Result<Vec<u64>> {
+        let store = ContentStore::new(self.layout());
+        let chains = chain_ids(&image.config.rootfs.diff_ids);
+        let mut staged: Vec<Option<StagedDir>> = (0..chains.len()).map(|_| None).collect();
+        let mut sizes = vec![0u64; chains.len()];
+        let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(PARALLEL_UNPACKS));
+        let mut tasks = JoinSet::new();
+        for (i, desc) in image.manifest.layers.iter().enumerate() {
+            if self.layout().layer_dir(&chains[i])?.is_dir() {
+                continue;
+            }
+            let blob = store.path(&desc.digest)?;
+            if !blob.is_file() {
+                return Err(EngineError::NotFound(format!(
+                    "{}: layer blob {} is not in the store",
+                    image.what, desc.digest
+                )));
+            }
+            let layout = self.layout().clone();
+            let desc = desc.clone();
+            let diff_id = image.config.rootfs.diff_ids[i].clone();
+            let what = image.what.clone();
+            let semaphore = semaphore.clone();
+            tasks.spawn(async move {
+                let _permit = semaphore.acquire_owned().await;
+                let r = tokio::task::spawn_blocking(move || {
+                    unpack_staged(
+                        &layout,
+                        &blob,
+                        &desc.media_type,
+                        &desc.digest,
+                        &diff_id,
+                        &what,
+                        &mut |_| {},
+                    )
+                })
+                .await
+                .map_err(join_error)
+                .and_then(|r| r);
+                (i, r)
+            });
+        }
+        let mut first_error = None;
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((i, Ok((dir, size)))) => {
+                    staged[i] = Some(dir);
+                    sizes[i] = size;
+                }
+                Ok((_, Err(e))) => {
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(join_error(e));
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        let layout = self.layout().clone();
+        tokio::task::spawn_blocking(move || commit_layers(&layout, &chains, staged, sizes))
+            .await
+            .map_err(join_error)?
+    }
+
+    /// Takes the gc lock shared and sweeps dead staging dirs (blocking): what an import holds
+    /// for its whole run.
+    pub fn begin_import(&self) -> Result<FileLock> {
+        staging::sweep(self.layout());
+        FileLock::acquire_shared(&gc_lock_path(self.layout()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_ids_follow_the_spec() {
+        let a = format!("sha256:{}", "a".repeat(64));
+        let b = format!("sha256:{}", "b".repeat(64));
+        let c = chain_ids(&[a.clone(), b.clone()]);
+        assert_eq!(c[0], a);
+        assert_eq!(c[1], sha256_digest(format!("{a} {b}").as_bytes()));
+    }
+
+    #[test]
+    fn config_diff_ids_must_match_the_layers() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        let bytes = format!(r#"{{"os":"linux","rootfs":{{"type":"layers","diff_ids":["{d}"]}}}}"#);
+        let bad = |m: String| EngineError::InvalidInput(m);
+        assert!(ConfigBlob::parse(bytes.as_bytes(), 1, "x", bad).is_ok());
+        let e = ConfigBlob::parse(bytes.as_bytes(), 2, "x", bad).unwrap_err();
+        assert!(e.to_string().contains("2 layers"), "{e}");
+        let e = ConfigBlob::parse(br#"{"rootfs":{"diff_ids":["md5:1"]}}"#, 1, "x", bad);
+        assert!(e.is_err());
     }
 }

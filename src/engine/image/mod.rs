@@ -2,6 +2,10 @@
 //! images and garbage (`rmi`, `image prune`), the config blob, the import pipeline shared by
 //! pull, commit and build, `commit` and `history`.
 
+pub mod api;
+pub mod archive;
+pub mod assemble;
+pub mod changes;
 pub mod commit;
 pub mod config;
 pub mod gc;
@@ -9,5 +13,7 @@ pub mod history;
 pub mod import;
 pub mod inspect;
 pub mod record;
+pub mod rootfs_import;
 
+pub use api::ImageUsage;
 pub use record::{familiar, ImageConfig, ImageRecord, ImageSummary, LayerRecord};

@@ -2,7 +2,8 @@
 //! pivot_root, before the container is reported created) and refuses a command that cannot run
 //! with Docker's wording, so `start` fails synchronously with 127 (not found) or 126 (cannot
 //! invoke) instead of the process dying later. With a tty it then makes the container's
-//! terminal ([`super::console`]).
+//! terminal ([`super::console`]). The kind of failure reaches the monitor through
+//! [`super::verdict`], not through the message.
 
 use std::ffi::CString;
 use std::os::unix::fs::PermissionsExt;
@@ -11,25 +12,15 @@ use std::path::{Path, PathBuf};
 use libcontainer::workload::{Executor, ExecutorError, ExecutorValidationError};
 use oci_spec::runtime::Spec;
 
+use super::verdict::{self, CommandError};
+
 /// Runs the spec's `process.args` with `execvp`.
 #[derive(Clone, Default)]
 pub struct BerthExecutor {
     /// With a tty: the socket on which [`super::console::setup`] sends the terminal's master.
     pub console: Option<std::os::fd::RawFd>,
-}
-
-/// The exit code Docker gives a start failure described by `message` (125 when it is not about
-/// the command).
-pub fn exit_code_for(message: &str) -> i32 {
-    if message.contains("executable file not found")
-        || message.contains("no such file or directory")
-    {
-        127
-    } else if message.contains("permission denied") || message.contains("is a directory") {
-        126
-    } else {
-        125
-    }
+    /// Where to tell the monitor why the command cannot run ([`super::verdict::Verdict`]).
+    pub verdict: Option<std::os::fd::RawFd>,
 }
 
 fn args(spec: &Spec) -> Option<&Vec<String>> {
@@ -45,15 +36,15 @@ fn search_path(spec: &Spec) -> String {
         .to_string()
 }
 
-/// Finds `cmd` like execvp would; the error is Docker's message.
-pub fn lookup(cmd: &str, path_var: &str) -> Result<PathBuf, String> {
+/// Finds `cmd` like execvp would; the error is Docker's code and message.
+pub fn lookup(cmd: &str, path_var: &str) -> Result<PathBuf, CommandError> {
     if cmd.contains('/') {
         let p = Path::new(cmd);
         return match std::fs::metadata(p) {
             Ok(m) => check(p, &m).map(|_| p.to_path_buf()),
-            Err(_) => Err(format!(
+            Err(_) => Err(CommandError::not_found(format!(
                 "exec: \"{cmd}\": stat {cmd}: no such file or directory"
-            )),
+            ))),
         };
     }
     for dir in path_var.split(':').filter(|d| !d.is_empty()) {
@@ -64,17 +55,23 @@ pub fn lookup(cmd: &str, path_var: &str) -> Result<PathBuf, String> {
             }
         }
     }
-    Err(format!(
+    Err(CommandError::not_found(format!(
         "exec: \"{cmd}\": executable file not found in $PATH"
-    ))
+    )))
 }
 
-fn check(p: &Path, m: &std::fs::Metadata) -> Result<(), String> {
+fn check(p: &Path, m: &std::fs::Metadata) -> Result<(), CommandError> {
     if m.is_dir() {
-        return Err(format!("exec: \"{}\": is a directory", p.display()));
+        return Err(CommandError::not_executable(format!(
+            "exec: \"{}\": is a directory",
+            p.display()
+        )));
     }
     if m.permissions().mode() & 0o111 == 0 {
-        return Err(format!("exec: \"{}\": permission denied", p.display()));
+        return Err(CommandError::not_executable(format!(
+            "exec: \"{}\": permission denied",
+            p.display()
+        )));
     }
     Ok(())
 }
@@ -88,11 +85,12 @@ impl Executor for BerthExecutor {
             .collect::<Result<_, _>>()?;
         let first = cargs.first().ok_or(ExecutorError::InvalidArg)?;
         let err = nix::unistd::execvp(first, &cargs).err();
-        Err(ExecutorError::Other(format!(
+        let message = format!(
             "exec: \"{}\": {}",
             args[0],
             err.map(|e| e.desc().to_lowercase()).unwrap_or_default()
-        )))
+        );
+        Err(ExecutorError::Other(message))
     }
 
     fn validate(&self, spec: &Spec) -> Result<(), ExecutorValidationError> {
@@ -102,7 +100,10 @@ impl Executor for BerthExecutor {
         let cmd = args.first().ok_or_else(|| {
             ExecutorValidationError::ArgValidationError("no command specified".into())
         })?;
-        lookup(cmd, &search_path(spec)).map_err(ExecutorValidationError::ArgValidationError)?;
+        lookup(cmd, &search_path(spec)).map_err(|e| {
+            verdict::tell(self.verdict, e.code);
+            ExecutorValidationError::ArgValidationError(e.message)
+        })?;
         // Before the start signal, so that the monitor has the terminal when `build` returns.
         if let Some(socket) = self.console {
             super::console::setup(socket).map_err(ExecutorValidationError::ArgValidationError)?;
@@ -119,21 +120,18 @@ mod tests {
     fn lookup_gives_docker_messages_and_codes() {
         let e = lookup("no-such-cmd-xyz", "/bin:/usr/bin").unwrap_err();
         assert_eq!(
-            e,
+            e.message,
             "exec: \"no-such-cmd-xyz\": executable file not found in $PATH"
         );
-        assert_eq!(exit_code_for(&e), 127);
-        let e = lookup("/nonexistent/x", "/bin").unwrap_err();
-        assert_eq!(exit_code_for(&e), 127);
-        let e = lookup("/etc", "/bin").unwrap_err();
-        assert_eq!(exit_code_for(&e), 126);
+        assert_eq!(e.code, 127);
+        assert_eq!(lookup("/nonexistent/x", "/bin").unwrap_err().code, 127);
+        assert_eq!(lookup("/etc", "/bin").unwrap_err().code, 126);
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("plain");
         std::fs::write(&plain, "x").unwrap();
         let e = lookup(plain.to_str().unwrap(), "/bin").unwrap_err();
-        assert!(e.contains("permission denied"), "{e}");
-        assert_eq!(exit_code_for(&e), 126);
+        assert!(e.message.contains("permission denied"), "{e:?}");
+        assert_eq!(e.code, 126);
         assert!(lookup("sh", "/nonexistent:/bin").is_ok());
-        assert_eq!(exit_code_for("cgroup failed"), 125);
     }
 }

@@ -22,6 +22,7 @@ pub mod seal;
 pub mod spawn;
 pub mod special_binds;
 pub mod trim;
+pub mod verdict;
 pub mod workdir;
 
 use std::fs::File;
@@ -166,7 +167,7 @@ impl Monitor {
             Ok(s) => s,
             Err(e) => {
                 let message = e.to_string();
-                let code = executor::exit_code_for(&message);
+                let code = e.exit_code();
                 let _ = cleanup::delete_runtime(&self.layout, &self.id);
                 // The failed init process may still be in the container's cgroup: reap it,
                 // then remove the cgroup (nothing else would: the runtime state is gone).
@@ -301,6 +302,7 @@ impl Monitor {
         // libcontainer's init process reports only its outermost error; the capture keeps
         // what it logged on the way (the cause, the path, the errno).
         let mut capture = init_errors::Capture::new().ctx("cannot create a pipe in", &rt)?;
+        let mut verdict = verdict::Verdict::new().ctx("cannot create a pipe in", &rt)?;
         // The container's processes are forked by `build` and inherit these cgroups.
         let own_cgroups = cgroup_join::enter(&self.id)?;
         let built = capture.scope(|| {
@@ -309,6 +311,7 @@ impl Monitor {
                     ContainerBuilder::new(self.id.clone(), SyscallType::default())
                         .with_executor(executor::BerthExecutor {
                             console: console.as_ref().map(|c| c.as_raw_fd()),
+                            verdict: Some(verdict.write_fd()),
                         })
                         .with_root_path(&rt)?,
                 )
@@ -325,6 +328,9 @@ impl Monitor {
         let mut container = built.map_err(|e| {
             let mut message =
                 init_errors::describe(&e, capture.cause(), "cannot start the container");
+            // The init process's chdir failure reaches the monitor only as the text it logged
+            // (nothing typed crosses from the clone but the executor's verdict, and the
+            // executor never ran); Docker answers 127 for it.
             if message.contains("failed to chdir") {
                 let wd = &rec.config.working_dir;
                 let in_tmpfs = spec.mounts().iter().flatten().any(|m| {
@@ -336,8 +342,9 @@ impl Monitor {
                     message.push_str(": it is inside a tmpfs mount, where it cannot be created");
                 }
                 message.push(')');
+                return EngineError::CommandNotFound(message);
             }
-            EngineError::Runtime(message)
+            verdict.classify(message, EngineError::Runtime)
         })?;
         debug_log("start: built");
         let pid = container
@@ -350,11 +357,8 @@ impl Monitor {
         special_binds::attach(pid, &specials)?;
         let io = plan.connect()?;
         capture.scope(|| container.start()).map_err(|e| {
-            EngineError::Runtime(init_errors::describe(
-                &e,
-                capture.cause(),
-                "cannot start the container",
-            ))
+            let message = init_errors::describe(&e, capture.cause(), "cannot start the container");
+            verdict.classify(message, EngineError::Runtime)
         })?;
         debug_log("start: started");
         Ok(Started { pid, io, listener })

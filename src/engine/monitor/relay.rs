@@ -76,7 +76,13 @@ pub fn run(
         match poll(&mut fds, timeout) {
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(EngineError::Runtime(format!("monitor poll failed: {e}"))),
+            Err(e) => {
+                return Err(EngineError::caused(
+                    crate::engine::ErrorKind::Runtime,
+                    "monitor poll failed",
+                    e,
+                ))
+            }
         }
         let ready: Vec<bool> = fds
             .iter()

@@ -274,15 +274,25 @@ pub fn build_spec_for(
             o.remove("hostname");
         }
     }
-    serde_json::from_value(spec)
-        .map_err(|e| EngineError::Runtime(format!("cannot build the runtime spec: {e}")))
+    serde_json::from_value(spec).map_err(|e| {
+        EngineError::caused(
+            crate::engine::ErrorKind::Runtime,
+            "cannot build the runtime spec",
+            e,
+        )
+    })
 }
 
 /// Writes `config.json` into the bundle dir `dir` (atomically: temp file, then rename).
 pub fn write_spec(spec: &Spec, dir: &Path) -> Result<()> {
     let tmp = dir.join("config.json.tmp");
-    let json = serde_json::to_vec_pretty(spec)
-        .map_err(|e| EngineError::Runtime(format!("cannot encode the runtime spec: {e}")))?;
+    let json = serde_json::to_vec_pretty(spec).map_err(|e| {
+        EngineError::caused(
+            crate::engine::ErrorKind::Runtime,
+            "cannot encode the runtime spec",
+            e,
+        )
+    })?;
     std::fs::write(&tmp, json).ctx("cannot write", &tmp)?;
     std::fs::rename(&tmp, dir.join("config.json")).ctx("cannot rename", &tmp)
 }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::engine::error::{EngineError, Result};
+use crate::engine::error::{EngineError, ErrorKind, Result};
 
 const PROFILE: &str = include_str!("../../../assets/seccomp.json");
 
@@ -83,8 +83,13 @@ pub fn default_profile(caps: &[String]) -> Result<Value> {
 }
 
 fn profile_for(caps: &[String], kernel: (u32, u32)) -> Result<Value> {
-    let profile: Profile = serde_json::from_str(PROFILE)
-        .map_err(|e| EngineError::Runtime(format!("built-in seccomp profile is malformed: {e}")))?;
+    let profile: Profile = serde_json::from_str(PROFILE).map_err(|e| {
+        EngineError::caused(
+            ErrorKind::Runtime,
+            "built-in seccomp profile is malformed",
+            e,
+        )
+    })?;
     let has = |c: &String| caps.iter().any(|x| x == c);
     let mut syscalls = Vec::new();
     for rule in &profile.rules {
