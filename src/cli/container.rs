@@ -57,6 +57,8 @@ pub enum ContainerVerb {
     Unpause(Targets),
     /// Rename a container
     Rename(RenameArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(super::network::PortArgs),
 }
 
 /// `berth container …`: every verb, plus `ls`, `prune`, `attach` and `exec`.
@@ -480,6 +482,7 @@ fn run_blocking(engine: &Engine, cmd: ContainerVerb) -> anyhow::Result<i32> {
         C::Ps(args) => super::container_ps::ps(engine, &args),
         C::Logs(args) => logs(engine, &args),
         C::Top(t) => super::container_ps::top(engine, &t),
+        C::Port(a) => super::network::port(engine, &a),
     }
 }
 

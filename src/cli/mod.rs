@@ -17,6 +17,7 @@ pub mod image;
 pub mod inspect;
 pub mod login;
 pub mod mount_args;
+pub mod network;
 pub mod progress;
 pub mod prompt;
 pub mod push;
@@ -65,6 +66,8 @@ pub enum Command {
     /// Manage the build cache
     #[command(subcommand)]
     Builder(build::BuilderCommand),
+    #[command(flatten)]
+    Network(network::NetworkCommand),
     #[command(flatten)]
     Container(Box<container::ContainerCommand>),
     #[command(flatten)]
@@ -156,6 +159,12 @@ pub fn prints_only(cli: &Cli) -> bool {
         Some(Command::Volume(VolumeCommand::Volume(v))) => {
             matches!(v, VS::Ls(_) | VS::Inspect(_))
         }
+        Some(Command::Network(network::NetworkCommand::Network(n))) => {
+            matches!(
+                n,
+                network::NetworkSub::Ls(_) | network::NetworkSub::Inspect(_)
+            )
+        }
         // `system check --repair` moves the database: never die half-way through it.
         Some(Command::System(c)) => !matches!(c, system::SystemCommand::System(_)),
         _ => false,
@@ -212,6 +221,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Commit(cmd)) => commit::run(&cli, cmd).await,
         Some(Command::Build(a)) => build::run(&cli, a).await,
         Some(Command::Builder(c)) => build::builder(&cli, c).await,
+        Some(Command::Network(cmd)) => network::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),

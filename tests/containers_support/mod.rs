@@ -50,6 +50,7 @@ impl TestRoot {
         Command::new(berth_bin())
             .arg("--root")
             .arg(self.root())
+            .env("BERTH_DEFAULT_NETWORK", "none")
             .args(args)
             .stdin(Stdio::null())
             .output()
