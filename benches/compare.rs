@@ -7,11 +7,16 @@
 //! of the same rootfs as an OCI bundle, `podman run --rm` and `docker run --rm` (a private dockerd),
 //! plus the monitor's RSS.
 //!
+//! `cargo bench --bench compare -- build` — `berth build` against `podman build`: cold, nothing
+//! changed, one source file changed (see compare/build.rs).
+//!
 //! Each prints a Markdown table of medians (paste into docs/benchmarks.md). Needs root and the
 //! packages of `scripts/deps.sh bench`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "compare/build.rs"]
+mod compare_build;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -37,7 +42,8 @@ fn main() {
         match w {
             "pull" => bench_pull(if rounds > 0 { rounds } else { 5 }),
             "run" => bench_run(if rounds > 0 { rounds } else { 20 }),
-            other => eprintln!("unknown benchmark {other}: use pull or run"),
+            "build" => compare_build::bench_build(if rounds > 0 { rounds } else { 3 }),
+            other => eprintln!("unknown benchmark {other}: use pull, run or build"),
         }
     }
 }

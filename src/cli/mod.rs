@@ -3,6 +3,8 @@
 
 pub mod archive;
 pub mod attach;
+pub mod build;
+pub mod commit;
 pub mod container;
 pub mod container_ps;
 pub mod container_run;
@@ -60,6 +62,13 @@ pub enum Command {
     Archive(archive::ArchiveCommand),
     #[command(flatten)]
     Volume(volume::VolumeCommand),
+    #[command(flatten)]
+    Commit(commit::CommitCommand),
+    /// Build an image from a Dockerfile
+    Build(build::BuildArgs),
+    /// Manage the build cache
+    #[command(subcommand)]
+    Builder(build::BuilderCommand),
     #[command(flatten)]
     Network(network::NetworkCommand),
     #[command(flatten)]
@@ -214,6 +223,9 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
         Some(Command::Archive(cmd)) => archive::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
+        Some(Command::Commit(cmd)) => commit::run(&cli, cmd).await,
+        Some(Command::Build(a)) => build::run(&cli, a).await,
+        Some(Command::Builder(c)) => build::builder(&cli, c).await,
         Some(Command::Network(cmd)) => network::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,

@@ -2,6 +2,7 @@
 //! the state database as the single source of truth shared by every berth process.
 
 pub mod attach;
+pub mod build;
 pub mod compat;
 pub mod container;
 pub mod content;

@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod container;
 pub mod events;
+pub mod history;
 pub mod network;
 pub mod rows;
 pub mod system;

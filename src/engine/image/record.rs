@@ -60,6 +60,15 @@ pub struct ImageConfig {
     /// Stop signal name or number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
+    /// The health check (`HEALTHCHECK`), kept as the config has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<serde_json::Value>,
+    /// `ONBUILD` triggers, run when the image is a build's base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_build: Option<Vec<String>>,
+    /// The shell of shell-form instructions (`SHELL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<Vec<String>>,
 }
 
 /// Everything berth knows about one stored image.

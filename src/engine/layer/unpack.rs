@@ -12,7 +12,7 @@
 //! On error the staging directory holds a partial tree; the caller owns it and removes it.
 
 mod entry;
-mod fsops;
+pub(in crate::engine::layer) mod fsops;
 #[cfg(test)]
 mod interop_tests;
 mod meta;

@@ -15,7 +15,7 @@ use nix::unistd::{unlinkat, UnlinkatFlags};
 
 /// Opens the directory `name` inside `parent` for reading, refusing to follow a symlink (ELOOP or
 /// ENOTDIR then) and refusing anything that is not a directory (ENOTDIR).
-pub(super) fn open_dir_at(parent: RawFd, name: &OsStr) -> nix::Result<OwnedFd> {
+pub(in crate::engine::layer) fn open_dir_at(parent: RawFd, name: &OsStr) -> nix::Result<OwnedFd> {
     let fd = openat(
         Some(parent),
         name,
@@ -27,7 +27,7 @@ pub(super) fn open_dir_at(parent: RawFd, name: &OsStr) -> nix::Result<OwnedFd> {
 }
 
 /// Opens `path` (the layer's staging directory) itself, without following a symlink.
-pub(super) fn open_root(path: &std::path::Path) -> nix::Result<OwnedFd> {
+pub(in crate::engine::layer) fn open_root(path: &std::path::Path) -> nix::Result<OwnedFd> {
     let fd = nix::fcntl::open(
         path,
         OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
@@ -38,7 +38,10 @@ pub(super) fn open_root(path: &std::path::Path) -> nix::Result<OwnedFd> {
 }
 
 /// `lstat` of `name` inside `parent`; `None` if it does not exist.
-pub(super) fn lstat_at(parent: RawFd, name: &OsStr) -> nix::Result<Option<FileStat>> {
+pub(in crate::engine::layer) fn lstat_at(
+    parent: RawFd,
+    name: &OsStr,
+) -> nix::Result<Option<FileStat>> {
     match fstatat(Some(parent), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
         Ok(st) => Ok(Some(st)),
         Err(Errno::ENOENT) => Ok(None),
@@ -47,7 +50,7 @@ pub(super) fn lstat_at(parent: RawFd, name: &OsStr) -> nix::Result<Option<FileSt
 }
 
 /// The file type bits of a stat result.
-pub(super) fn kind(st: &FileStat) -> SFlag {
+pub(in crate::engine::layer) fn kind(st: &FileStat) -> SFlag {
     SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits())
 }
 

@@ -1,0 +1,212 @@
+//! `berth build`: a Dockerfile and a context (a directory, `-` with a Dockerfile, or `-` with a
+//! tar/tar.gz/tar.zst context on stdin) to an image, with docker's step output.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Cli;
+use crate::engine::build::{BuildOptions, BuildOutput, Quiet};
+
+/// `berth build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Name and optionally a tag (NAME[:TAG]); repeatable
+    #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
+    pub tags: Vec<String>,
+    /// Name of the Dockerfile (default: CONTEXT/Dockerfile)
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<String>,
+    /// Set build-time variables (KEY=VALUE, or KEY to take it from the environment)
+    #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+    pub build_args: Vec<String>,
+    /// Set the target build stage to build
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Do not use cache when building the image
+    #[arg(long = "no-cache")]
+    pub no_cache: bool,
+    /// Always attempt to pull a newer version of the base images
+    #[arg(long)]
+    pub pull: bool,
+    /// Set metadata for the image (KEY=VALUE)
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Suppress the build output and print the image ID on success
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Network mode for RUN instructions (none or host)
+    #[arg(long)]
+    pub network: Option<String>,
+    /// Write the image ID to the file
+    #[arg(long, value_name = "FILE")]
+    pub iidfile: Option<PathBuf>,
+    /// Build context: a directory, or - to read a Dockerfile or a tar archive from stdin
+    pub context: String,
+}
+
+/// `berth builder …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum BuilderCommand {
+    /// Remove the build cache
+    Prune(BuilderPruneArgs),
+}
+
+/// `berth builder prune`.
+#[derive(Debug, Args)]
+pub struct BuilderPruneArgs {
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+    /// Remove all unused build cache (berth's cache has no other kind)
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+/// Runs `builder prune`.
+pub async fn builder(cli: &Cli, cmd: &BuilderCommand) -> anyhow::Result<i32> {
+    let BuilderCommand::Prune(a) = cmd;
+    if !a.force
+        && !super::prompt::confirm(
+            "WARNING! This will remove all dangling build cache.\nAre you sure you want to continue?",
+        )?
+    {
+        return Ok(0);
+    }
+    let engine = cli.engine()?;
+    let n = crate::engine::blocking(&engine, |e| e.prune_build_cache()).await?;
+    println!("Deleted build cache objects: {n}");
+    Ok(0)
+}
+
+struct Printer;
+
+impl BuildOutput for Printer {
+    fn line(&mut self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+
+    fn output(&mut self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+}
+
+fn pairs(list: &[String], flag: &str) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for item in list {
+        match item.split_once('=') {
+            Some((k, v)) if !k.is_empty() => {
+                out.insert(k.to_string(), v.to_string());
+            }
+            None if !item.is_empty() && flag == "build-arg" => {
+                if let Ok(v) = std::env::var(item) {
+                    out.insert(item.clone(), v);
+                }
+            }
+            _ => anyhow::bail!("invalid argument {item:?} for \"--{flag}\" flag: use KEY=VALUE"),
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `build`; every failure exits 1, as docker's does.
+pub async fn run(cli: &Cli, a: &BuildArgs) -> anyhow::Result<i32> {
+    match build(cli, a).await {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            Ok(1)
+        }
+    }
+}
+
+async fn build(cli: &Cli, a: &BuildArgs) -> anyhow::Result<()> {
+    let engine = cli.engine()?;
+    let mut staged = None;
+    let (context, dockerfile) = if a.context == "-" {
+        let mut data = Vec::new();
+        std::io::stdin().lock().read_to_end(&mut data)?;
+        let archive = data.starts_with(&[0x1f, 0x8b])
+            || data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+            || data.starts_with(b"BZh")
+            || data.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0])
+            || (data.len() >= 262 && &data[257..262] == b"ustar");
+        if archive {
+            let e = engine.clone();
+            let dir =
+                tokio::task::spawn_blocking(move || e.context_from_archive(&data[..])).await??;
+            let root = dir.path().join("context");
+            staged = Some(dir);
+            let name = a.file.clone().unwrap_or_else(|| "Dockerfile".into());
+            let text = std::fs::read_to_string(root.join(&name))
+                .map_err(|e| anyhow::anyhow!("cannot read {name} in the context on stdin: {e}"))?;
+            (root, text)
+        } else {
+            let e = engine.clone();
+            let dir = tokio::task::spawn_blocking(move || {
+                crate::engine::staging::StagedDir::create(e.layout(), "build-context")
+            })
+            .await??;
+            let root = dir.path().to_path_buf();
+            staged = Some(dir);
+            (root, String::from_utf8(data)?)
+        }
+    } else {
+        let root = PathBuf::from(&a.context);
+        let path = match &a.file {
+            Some(f) if f == "-" => None,
+            Some(f) => Some(PathBuf::from(f)),
+            None => Some(root.join("Dockerfile")),
+        };
+        let text = match path {
+            Some(p) => std::fs::read_to_string(&p)
+                .map_err(|e| anyhow::anyhow!("cannot read the Dockerfile {}: {e}", p.display()))?,
+            None => {
+                let mut s = String::new();
+                std::io::stdin().lock().read_to_string(&mut s)?;
+                s
+            }
+        };
+        (root, text)
+    };
+    let opts = BuildOptions {
+        context,
+        dockerfile,
+        tags: a.tags.clone(),
+        build_args: pairs(&a.build_args, "build-arg")?,
+        target: a.target.clone(),
+        no_cache: a.no_cache,
+        pull: a.pull,
+        labels: pairs(&a.labels, "label")?,
+        network: a.network.clone(),
+        source_date_epoch: std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.trim().parse().ok()),
+    };
+    let quiet = a.quiet;
+    let e = engine.clone();
+    let rec = tokio::task::spawn_blocking(move || {
+        let mut out: Box<dyn BuildOutput> = if quiet {
+            Box::new(Quiet)
+        } else {
+            Box::new(Printer)
+        };
+        e.build(&opts, out.as_mut())
+    })
+    .await??;
+    drop(staged);
+    if quiet {
+        println!("{}", rec.id);
+    }
+    if let Some(f) = &a.iidfile {
+        std::fs::write(f, &rec.id)
+            .map_err(|e| anyhow::anyhow!("cannot write --iidfile {}: {e}", f.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! COPY and ADD without a container: the sources are copied into a staging directory laid out
+//! as the layer (`dest` below its root), which the layer writer then turns into a layer.
+//!
+//! Docker's rules: a directory source copies its contents; a file source goes to `dest` itself,
+//! or into it when `dest` ends with `/`, is an existing directory of the image, or there are
+//! several sources (which then requires the trailing `/`). New files belong to 0:0 unless
+//! `--chown`; `--chmod` replaces the mode; mtimes are kept. Parent directories that exist in the
+//! image keep their owner, mode and time in the layer; missing ones are made 0755 root. ADD
+//! unpacks a local tar archive (plain, gzip or zstd) into `dest`. Symlinks in the sources are
+//! copied as symlinks, never followed.
+
+use std::fs;
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::context::Ignore;
+use crate::engine::error::{EngineError, IoContext, Result};
+use crate::engine::layer::diff::exists_below;
+
+/// One COPY/ADD.
+#[derive(Debug, Clone)]
+pub struct CopyPlan {
+    /// Source paths on the host and their names relative to the source root.
+    pub sources: Vec<(PathBuf, String)>,
+    /// Absolute destination in the image (cleaned), and whether it was written with a trailing
+    /// slash.
+    pub dest: String,
+    pub dest_slash: bool,
+    /// `--chown` resolved.
+    pub chown: Option<(u32, u32)>,
+    /// `--chmod`.
+    pub chmod: Option<u32>,
+    /// ADD: unpack local archives.
+    pub unpack: bool,
+    /// The context's `.dockerignore`, applied below directory sources (names relative to the
+    /// source root).
+    pub ignore: Ignore,
+}
+
+/// Digest of the sources' names, contents, modes, owners and link targets (not their times):
+/// the part of COPY's cache key that comes from the context.
+pub fn sources_digest(plan: &CopyPlan) -> Result<String> {
+    let mut h = Sha256::new();
+    for (path, name) in &plan.sources {
+        hash_tree(&mut h, path, name, &plan.ignore)?;
+    }
+    Ok(format!("sha256:{}", hex::encode(h.finalize())))
+}
+
+fn hash_tree(h: &mut Sha256, path: &Path, name: &str, ignore: &Ignore) -> Result<()> {
+    let md = fs::symlink_metadata(path).ctx("cannot read", path)?;
+    h.update(format!("{name}\0{:o}\0{}:{}\0", md.mode(), md.uid(), md.gid()).as_bytes());
+    if md.is_file() {
+        let mut f = fs::File::open(path).ctx("cannot read", path)?;
+        std::io::copy(&mut f, h).ctx("cannot read", path)?;
+    } else if md.file_type().is_symlink() {
+        h.update(
+            fs::read_link(path)
+                .ctx("cannot read", path)?
+                .as_os_str()
+                .as_encoded_bytes(),
+        );
+    } else if md.is_dir() {
+        let mut names: Vec<_> = fs::read_dir(path)
+            .ctx("cannot read", path)?
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        names.sort();
+        for n in names {
+            let rel = format!("{name}/{}", n.to_string_lossy());
+            if !ignore.ignored(&rel) {
+                hash_tree(h, &path.join(&n), &rel, ignore)?;
+            }
+        }
+    }
+    h.update(b"\n");
+    Ok(())
+}
+
+/// Whether `rel` (no leading `/`) is a directory in the image whose layers are `lowers`.
+fn is_dir_below(lowers: &[PathBuf], rel: &str) -> bool {
+    top_path(lowers, rel).is_some_and(|p| p.is_dir())
+}
+
+/// The path of `rel` in the topmost layer that has it (when it exists in the image).
+fn top_path(lowers: &[PathBuf], rel: &str) -> Option<PathBuf> {
+    if !exists_below(lowers, rel.as_bytes()) {
+        return None;
+    }
+    lowers
+        .iter()
+        .map(|l| l.join(rel))
+        .find(|p| fs::symlink_metadata(p).is_ok())
+}
+
+/// Lays the plan out in `stage` (an empty directory) over an image of `lowers`.
+pub fn stage_copy(plan: &CopyPlan, stage: &Path, lowers: &[PathBuf]) -> Result<()> {
+    let dest_rel = plan.dest.trim_start_matches('/').to_string();
+    let multi = plan.sources.len() > 1 || plan.sources.iter().any(|(p, _)| p.is_dir());
+    let into_dir = plan.dest_slash
+        || dest_rel.is_empty()
+        || is_dir_below(lowers, &dest_rel)
+        || plan.sources.iter().any(|(p, _)| p.is_dir());
+    if plan.sources.len() > 1 && !plan.dest_slash && !is_dir_below(lowers, &dest_rel) {
+        return Err(EngineError::InvalidInput(
+            "When using COPY with more than one source file, the destination must be a \
+             directory and end with a /"
+                .into(),
+        ));
+    }
+    let _ = multi;
+    let parent_of_target = if into_dir {
+        dest_rel.clone()
+    } else {
+        dest_rel
+            .rsplit_once('/')
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default()
+    };
+    make_parents(stage, &parent_of_target, lowers, plan)?;
+    for (src, rel) in &plan.sources {
+        let md = fs::symlink_metadata(src).ctx("cannot read", src)?;
+        if md.is_dir() {
+            copy_children(src, &stage.join(&dest_rel), plan, rel)?;
+        } else if plan.unpack && md.is_file() && is_archive(src)? {
+            let target = stage.join(&dest_rel);
+            unpack_into(src, &target, plan)?;
+        } else {
+            let target = if into_dir {
+                let name = src.file_name().unwrap_or_default();
+                stage.join(&dest_rel).join(name)
+            } else {
+                stage.join(&dest_rel)
+            };
+            copy_one(src, &target, plan, rel)?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes `rel`'s directories in `stage`, with the image's metadata where the image has them.
+fn make_parents(stage: &Path, rel: &str, lowers: &[PathBuf], plan: &CopyPlan) -> Result<()> {
+    let mut cur = String::new();
+    let parts: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+    for (i, c) in parts.iter().enumerate() {
+        if !cur.is_empty() {
+            cur.push('/');
+        }
+        cur.push_str(c);
+        let p = stage.join(&cur);
+        if p.is_dir() {
+            continue;
+        }
+        fs::create_dir(&p).ctx("cannot create", &p)?;
+        match top_path(lowers, &cur).and_then(|t| fs::metadata(t).ok()) {
+            Some(md) => {
+                fs::set_permissions(&p, fs::Permissions::from_mode(md.mode() & 0o7777))
+                    .ctx("cannot chmod", &p)?;
+                std::os::unix::fs::lchown(&p, Some(md.uid()), Some(md.gid()))
+                    .ctx("cannot chown", &p)?;
+                let t = filetime::FileTime::from_last_modification_time(&md);
+                filetime::set_file_mtime(&p, t).ctx("cannot set time of", &p)?;
+            }
+            None => {
+                fs::set_permissions(&p, fs::Permissions::from_mode(0o755))
+                    .ctx("cannot chmod", &p)?;
+                // The destination directory itself belongs to the --chown user, as in docker.
+                let (u, g) = if i + 1 == parts.len() {
+                    plan.chown.unwrap_or((0, 0))
+                } else {
+                    (0, 0)
+                };
+                std::os::unix::fs::lchown(&p, Some(u), Some(g)).ctx("cannot chown", &p)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn copy_children(src: &Path, dest: &Path, plan: &CopyPlan, rel: &str) -> Result<()> {
+    if !dest.exists() {
+        fs::create_dir_all(dest).ctx("cannot create", dest)?;
+    }
+    let mut names: Vec<_> = fs::read_dir(src)
+        .ctx("cannot read", src)?
+        .filter_map(|e| e.ok().map(|e| e.file_name()))
+        .collect();
+    names.sort();
+    for n in names {
+        let child = if rel.is_empty() {
+            n.to_string_lossy().into_owned()
+        } else {
+            format!("{rel}/{}", n.to_string_lossy())
+        };
+        if !plan.ignore.ignored(&child) {
+            copy_one(&src.join(&n), &dest.join(&n), plan, &child)?;
+        }
+    }
+    Ok(())
+}
+
+fn copy_one(src: &Path, dest: &Path, plan: &CopyPlan, rel: &str) -> Result<()> {
+    let md = fs::symlink_metadata(src).ctx("cannot read", src)?;
+    if fs::symlink_metadata(dest).is_ok_and(|d| !d.is_dir() || !md.is_dir()) {
+        if fs::symlink_metadata(dest).is_ok_and(|d| d.is_dir()) {
+            fs::remove_dir_all(dest).ctx("cannot replace", dest)?;
+        } else {
+            fs::remove_file(dest).ctx("cannot replace", dest)?;
+        }
+    }
+    let ft = md.file_type();
+    if ft.is_symlink() {
+        symlink(fs::read_link(src).ctx("cannot read", src)?, dest).ctx("cannot create", dest)?;
+    } else if ft.is_dir() {
+        if !dest.is_dir() {
+            fs::create_dir(dest).ctx("cannot create", dest)?;
+        }
+        copy_children(src, dest, plan, rel)?;
+    } else if ft.is_file() {
+        fs::copy(src, dest).ctx("cannot copy to", dest)?;
+    } else {
+        return Ok(()); // sockets, devices and fifos of a context are not copied
+    }
+    let (u, g) = plan.chown.unwrap_or((0, 0));
+    std::os::unix::fs::lchown(dest, Some(u), Some(g)).ctx("cannot chown", dest)?;
+    if !ft.is_symlink() {
+        let mode = match plan.chmod {
+            Some(m) => m,
+            None => md.mode() & 0o7777,
+        };
+        fs::set_permissions(dest, fs::Permissions::from_mode(mode)).ctx("cannot chmod", dest)?;
+    }
+    let t = filetime::FileTime::from_last_modification_time(&md);
+    filetime::set_symlink_file_times(dest, t, t).ctx("cannot set time of", dest)?;
+    Ok(())
+}
+
+/// Whether a file starts like a tar archive or a compressed stream berth can unpack.
+fn is_archive(p: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    fs::File::open(p)
+        .ctx("cannot read", p)?
+        .take(512)
+        .read_to_end(&mut head)
+        .ctx("cannot read", p)?;
+    Ok(head.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+        || (head.len() >= 262 && &head[257..262] == b"ustar"))
+}
+
+/// ADD of an archive: unpacked (safely, as a layer is) next to `dest`, then merged into it.
+fn unpack_into(archive: &Path, dest: &Path, plan: &CopyPlan) -> Result<()> {
+    let tmp = dest.with_file_name(format!(
+        ".berth-add-{}",
+        hex::encode(rand::random::<[u8; 6]>())
+    ));
+    fs::create_dir_all(&tmp).ctx("cannot create", &tmp)?;
+    let result = (|| {
+        crate::engine::layer::unpack::unpack_layer(archive, "", &tmp, &mut |_| {})?;
+        fs::create_dir_all(dest).ctx("cannot create", dest)?;
+        // Archive entries keep their own owners and modes (docker's ADD), unless --chown.
+        let keep = CopyPlan {
+            chmod: None,
+            ignore: Ignore::default(),
+            ..plan.clone()
+        };
+        let mut names: Vec<_> = fs::read_dir(&tmp)
+            .ctx("cannot read", &tmp)?
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .collect();
+        names.sort();
+        for n in names {
+            copy_keep(&tmp.join(&n), &dest.join(&n), &keep)?;
+        }
+        Ok(())
+    })();
+    let _ = fs::remove_dir_all(&tmp);
+    result
+}
+
+fn copy_keep(src: &Path, dest: &Path, plan: &CopyPlan) -> Result<()> {
+    let md = fs::symlink_metadata(src).ctx("cannot read", src)?;
+    copy_one(src, dest, plan, "")?;
+    if plan.chown.is_none() {
+        std::os::unix::fs::lchown(dest, Some(md.uid()), Some(md.gid()))
+            .ctx("cannot chown", dest)?;
+        if !md.file_type().is_symlink() {
+            fs::set_permissions(dest, fs::Permissions::from_mode(md.mode() & 0o7777))
+                .ctx("cannot chmod", dest)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! RUN: the command runs in a container of the engine over the current image state (its
+//! layers unpacked, no image recorded), its output streamed to the build's output, and the
+//! container's upper directory becomes the step's layer. The container is removed whatever
+//! happens.
+
+use super::cache::ImageState;
+use super::BuildOutput;
+use crate::engine::container::image_source::{ImageRunConfig, ResolvedImage};
+use crate::engine::container::{self, CreateOptions};
+use crate::engine::content::ContentStore;
+use crate::engine::error::{EngineError, Result};
+use crate::engine::layer::diff::is_runtime_path;
+use crate::engine::layer::writer::{write_layer, LayerOptions, WrittenLayer};
+use crate::engine::logs::LogOptions;
+use crate::engine::Engine;
+
+/// Removes the step's container on drop.
+struct Remove<'e>(&'e Engine, String);
+
+impl Drop for Remove<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = container::remove(self.0, &self.1, true) {
+            tracing::warn!(container = %self.1, "cannot remove build container: {e}");
+        }
+    }
+}
+
+/// What a RUN needs besides the state.
+pub struct RunStep<'a> {
+    /// The command (shell form already wrapped in the shell).
+    pub command: Vec<String>,
+    /// Build args in scope, as `K=V`, added to the environment.
+    pub args_env: Vec<String>,
+    /// `--network`.
+    pub network: Option<String>,
+    /// Mtime clamp for the layer.
+    pub clamp: Option<i64>,
+    /// Where the output goes.
+    pub out: &'a mut dyn BuildOutput,
+}
+
+/// Runs the step; returns the layer and the container's exit code (the layer only on 0).
+pub fn run(
+    engine: &Engine,
+    state: &ImageState,
+    step: RunStep,
+) -> Result<(Option<WrittenLayer>, i32)> {
+    let (chains, _) = engine.unpack_layers(&state.config.rootfs.diff_ids, &state.layers)?;
+    let lowers = chains
+        .iter()
+        .rev()
+        .map(|c| engine.layout().layer_dir(c))
+        .collect::<Result<Vec<_>>>()?;
+    let lowers = if lowers.is_empty() {
+        // FROM scratch: an empty lower directory.
+        let empty = engine.layout().root().join("build-cache").join("empty");
+        std::fs::create_dir_all(&empty)
+            .map_err(|e| EngineError::io_path("cannot create", &empty, e))?;
+        vec![empty]
+    } else {
+        lowers
+    };
+    let c = &state.config.config;
+    let img = ResolvedImage {
+        name: state.id(),
+        id: String::new(),
+        config: ImageRunConfig {
+            env: c.env.clone(),
+            working_dir: c.working_dir.clone(),
+            user: c.user.clone(),
+            ..Default::default()
+        },
+        lowers,
+    };
+    let opts = CreateOptions {
+        image: img.name.clone(),
+        cmd: step.command.clone(),
+        entrypoint: Some(String::new()),
+        env: step.args_env.clone(),
+        network: step.network.clone(),
+        ..Default::default()
+    };
+    let rec = container::create::create_from(engine, &opts, img)?;
+    let _remove = Remove(engine, rec.id.clone());
+    step.out
+        .line(&format!(" ---> Running in {}", rec.short_id()));
+    container::start(engine, &rec.id, false)?;
+    for entry in container::logs(engine, &rec.id, LogOptions::default(), true)? {
+        let entry = entry?;
+        step.out.output(&entry.line);
+    }
+    let code = container::wait(engine, &rec.id)?;
+    if code != 0 {
+        return Ok((None, code));
+    }
+    let upper = engine.layout().container_dir(&rec.id).join("upper");
+    let skip = |p: &[u8]| is_runtime_path(p);
+    let layer = write_layer(
+        &ContentStore::new(engine.layout()),
+        &upper,
+        &LayerOptions {
+            clamp_mtime: step.clamp,
+            skip: Some(&skip),
+            ..Default::default()
+        },
+    )?;
+    step.out.line(&format!(
+        " ---> Removed intermediate container {}",
+        rec.short_id()
+    ));
+    Ok((Some(layer), code))
+}
