@@ -664,3 +664,53 @@ fn y_puts_the_selected_id_on_the_clipboard_through_osc_52() {
     tmux.keys(&["q"]);
     tmux.wait_for("berth-exit=0");
 }
+
+#[test]
+fn details_tabs_show_env_and_live_processes() {
+    let root = TestRoot::new();
+    run_box(
+        &root,
+        "tabbed",
+        &["-e", "GREETING=hello-tabs"],
+        "sleep 300 & sleep 301; wait",
+    );
+    let tmux = Tmux::start(&script(&root), 140, 30);
+    tmux.wait("tabbed running", |s| {
+        s.contains("tabbed") && s.contains("running")
+    });
+    tmux.keys(&["v"]);
+    tmux.wait_for("hello-tabs");
+    for _ in 0..4 {
+        tmux.keys(&["v"]);
+    }
+    let s = tmux.wait("processes", |s| {
+        s.contains("PPID") && s.contains("sleep 301")
+    });
+    assert!(s.contains("sleep 300"), "{s}");
+    root.berth_ok(["rm", "-f", "tabbed"]);
+    tmux.keys(&["q"]);
+    tmux.wait_for("berth-exit=0");
+}
+
+#[test]
+fn e_runs_a_command_of_the_users_as_another_user() {
+    let root = TestRoot::new();
+    run_box(&root, "execd", &[], "sleep 300");
+    let tmux = Tmux::start(&script(&root), 120, 30);
+    tmux.wait("execd running", |s| {
+        s.contains("execd") && s.contains("running")
+    });
+    tmux.keys(&["e"]);
+    tmux.wait_for("Exec in execd");
+    tmux.run(&[
+        "send-keys",
+        "-l",
+        "--",
+        "-u 65534 sh -c 'echo uid=$(id -u); sleep 5'",
+    ]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("uid=65534");
+    root.berth_ok(["rm", "-f", "execd"]);
+    tmux.keys(&["C-]", "q"]);
+    tmux.wait_for("berth-exit=0");
+}

@@ -118,6 +118,8 @@ pub struct App {
     pub images_job: JobId,
     pub volumes_job: JobId,
     pub inspect_job: JobId,
+    /// The details pane's tab and the data it shows.
+    pub details: super::details::Details,
     pub quit: bool,
 }
 
@@ -151,6 +153,7 @@ impl App {
             images_job: 0,
             volumes_job: 0,
             inspect_job: 0,
+            details: Default::default(),
             quit: false,
         }
     }

@@ -56,6 +56,11 @@ pub trait Backend: Send + Sync + 'static {
     fn prune(&self, kind: Kind) -> BoxFuture<'static, Result<String, String>>;
     /// Pretty JSON.
     fn inspect(&self, kind: Kind, id: String) -> BoxFuture<'static, Result<String, String>>;
+    /// The processes of running container `id`: a header row, then one row a process.
+    fn top(&self, id: String) -> BoxFuture<'static, Result<Vec<Vec<String>>, String>> {
+        let _ = id;
+        Box::pin(async { Err("listing processes is not supported here".to_string()) })
+    }
     /// Pulls `reference`, sending progress as it goes; returns the image id.
     fn pull(
         &self,
@@ -75,6 +80,8 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<(), String>>;
     /// Opens a shell, or with `attach` attaches to the main process; with `start` as well,
     /// starts the container with the session connected first.
+    /// `exec` runs a command of the user's instead of the login shell.
+    #[allow(clippy::too_many_arguments)]
     fn open_shell(
         &self,
         container: String,
@@ -82,6 +89,7 @@ pub trait Backend: Send + Sync + 'static {
         start: bool,
         cols: u16,
         rows: u16,
+        exec: Option<super::msg::Exec>,
     ) -> BoxFuture<'static, Result<ShellIo, String>>;
 }
 
@@ -202,6 +210,12 @@ impl Jobs {
                         .map_err(|e| format!("cannot inspect {} {id}: {e}", kind.noun())),
                 )
             }),
+            Cmd::Details { job, kind, id } => self.spawn(job, false, async move {
+                Output::Details(b.inspect(kind, id).await)
+            }),
+            Cmd::Top { job, id } => {
+                self.spawn(job, false, async move { Output::Top(b.top(id).await) })
+            }
             Cmd::Pull { job, reference } => {
                 let tx = self.tx.clone();
                 self.spawn(job, true, async move {
@@ -290,12 +304,16 @@ impl Jobs {
                 start,
                 cols,
                 rows,
+                exec,
             } => {
                 let tx = self.tx.clone();
                 let (ctl_tx, ctl_rx) = mpsc::unbounded_channel();
                 self.shells.insert(job, ctl_tx);
                 self.spawn(job, true, async move {
-                    match b.open_shell(container, attach, start, cols, rows).await {
+                    match b
+                        .open_shell(container, attach, start, cols, rows, exec)
+                        .await
+                    {
                         Ok(io) => Output::ShellEnded(drive_shell(job, io, ctl_rx, tx).await),
                         Err(e) => Output::ShellEnded(Some(e)),
                     }

@@ -10,6 +10,7 @@ use super::{Backend, ShellCtl, ShellIo};
 use crate::engine::attach::session::{Session, SessionEvent};
 use crate::engine::container::{ContainerRecord, CreateOptions, Status};
 use crate::engine::distribution::pull::PullOptions;
+use crate::engine::exec::ExecOptions;
 use crate::engine::logs::LogOptions;
 use crate::engine::volume::{PruneVolumes, VolumeFilter};
 use crate::engine::{Engine, EngineError, EngineEvent, ImageRef};
@@ -201,6 +202,27 @@ impl Backend for Engine {
         })
     }
 
+    fn top(&self, id: String) -> BoxFuture<'static, Result<Vec<Vec<String>>, String>> {
+        let e = self.clone();
+        call(async move {
+            let mut rows = vec![vec![
+                "UID".into(),
+                "PID".into(),
+                "PPID".into(),
+                "CMD".into(),
+            ]];
+            rows.extend(e.container_top(id).await?.into_iter().map(|p| {
+                vec![
+                    p.uid.to_string(),
+                    p.pid.to_string(),
+                    p.ppid.to_string(),
+                    p.cmd,
+                ]
+            }));
+            Ok(rows)
+        })
+    }
+
     fn pull(
         &self,
         reference: String,
@@ -293,6 +315,7 @@ impl Backend for Engine {
         start: bool,
         cols: u16,
         rows: u16,
+        exec: Option<crate::tui::msg::Exec>,
     ) -> BoxFuture<'static, Result<ShellIo, String>> {
         let engine = self.clone();
         call(async move {
@@ -304,6 +327,15 @@ impl Backend for Engine {
             };
             let session = if attach {
                 engine.attach_session(container, start, rows, cols).await
+            } else if let Some(x) = exec {
+                let opts = ExecOptions {
+                    cmd: x.cmd,
+                    user: (!x.user.is_empty()).then_some(x.user),
+                    tty: true,
+                    interactive: true,
+                    ..Default::default()
+                };
+                engine.exec_session(container, opts, rows, cols).await
             } else {
                 engine.shell_session(container, rows, cols).await
             }?;

@@ -64,6 +64,7 @@ actions! {
     ToggleForce = "toggle_force", ToggleVolumes = "toggle_volumes", Zoom = "zoom",
     NextShell = "next_shell", Copy = "copy",
     InspectSearch = "inspect_search", InspectNext = "inspect_next", InspectPrev = "inspect_prev",
+    DetailsTab = "details_tab", Exec = "exec",
 }
 
 /// A key with its modifiers. For characters, shift is part of the character (`G`), not a

@@ -232,6 +232,20 @@ impl Default for Keymap {
                 None,
             ),
             b(
+                A::Exec,
+                C::List,
+                &[k('e')],
+                "exec a command in the container's terminal pane (-u USER first to choose the user)",
+                Some("exec"),
+            ),
+            b(
+                A::DetailsTab,
+                C::List,
+                &[k('v')],
+                "details: next tab (env, mounts, labels, network, processes; image layers)",
+                Some("details tab"),
+            ),
+            b(
                 A::Copy,
                 C::List,
                 &[k('y')],

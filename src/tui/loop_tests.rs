@@ -129,6 +129,7 @@ impl Backend for Fake {
         _: bool,
         _: u16,
         _: u16,
+        _: Option<crate::tui::msg::Exec>,
     ) -> BoxFuture<'static, Result<ShellIo, String>> {
         refuse()
     }

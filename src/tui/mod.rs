@@ -6,6 +6,7 @@
 pub mod ansi;
 pub mod app;
 pub mod config;
+pub mod details;
 pub mod event_loop;
 pub mod format;
 pub mod input;

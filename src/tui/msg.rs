@@ -28,6 +28,13 @@ impl Kind {
     }
 }
 
+/// A command to run in a container's terminal pane (`e`), as `user` (empty: the container's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exec {
+    pub cmd: Vec<String>,
+    pub user: String,
+}
+
 /// A lifecycle operation on containers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContainerOp {
@@ -100,6 +107,10 @@ pub enum Output {
     Volumes(Result<Vec<VolumeRow>, String>),
     /// Pretty JSON of an inspect.
     Inspect(Result<String, String>),
+    /// The inspect JSON of the object the details pane shows.
+    Details(Result<String, String>),
+    /// A container's processes: a header row, then one row a process.
+    Top(Result<Vec<Vec<String>>, String>),
     /// An action finished: `Ok(what was done)` or `Err(what failed and why)`.
     Done(Result<String, String>),
     /// A container was created and started by the run form.
@@ -168,6 +179,17 @@ pub enum Cmd {
         kind: Kind,
         id: String,
     },
+    /// The inspect data of the details pane.
+    Details {
+        job: JobId,
+        kind: Kind,
+        id: String,
+    },
+    /// A running container's processes.
+    Top {
+        job: JobId,
+        id: String,
+    },
     Pull {
         job: JobId,
         reference: String,
@@ -200,6 +222,8 @@ pub enum Cmd {
         start: bool,
         cols: u16,
         rows: u16,
+        /// A command of the user's instead of the login shell.
+        exec: Option<Exec>,
     },
     ShellInput {
         job: JobId,

@@ -219,10 +219,15 @@ pub struct Message {
 }
 
 /// What a one-line prompt is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptFor {
     CreateVolume,
     SaveLogs,
+    /// A command to run in container `id` (named `name`).
+    Exec {
+        id: String,
+        name: String,
+    },
 }
 
 /// A one-line question (volume name, file to save to).

@@ -33,6 +33,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     // Any message can change the layout (a resize, another pane in front, logs opened or
     // closed): the shell's pty follows the pane it is drawn in.
     cmds.extend(shell_resize(app));
+    // The details pane loads what its tab shows for whatever is selected now.
+    cmds.extend(super::details::sync(app));
     cmds
 }
 
@@ -159,6 +161,16 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                     app.volumes.error = Some(e);
                 }
             }
+            Vec::new()
+        }
+        Output::Details(r) if id == app.details.job => {
+            app.details.data =
+                Some(r.and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string())));
+            Vec::new()
+        }
+        Output::Top(r) if id == app.details.top_job => {
+            app.details.top = Some(r);
+            app.details.top_at = Some(app.now);
             Vec::new()
         }
         Output::Inspect(r) if id == app.inspect_job => {

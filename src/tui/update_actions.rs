@@ -257,18 +257,31 @@ pub fn copy_id(app: &mut App) -> Vec<Cmd> {
 
 /// Opens the shell pane on a container (or attaches to its main process).
 pub fn open_shell(app: &mut App, id: &str, name: &str, attach: bool) -> Vec<Cmd> {
-    open_session(app, id, name, attach, false)
+    open_session(app, id, name, attach, false, None)
+}
+
+/// Opens the shell pane on a command of the user's in container `id`.
+pub fn open_exec(app: &mut App, id: &str, name: &str, exec: super::msg::Exec) -> Vec<Cmd> {
+    let title = format!("{name}: {}", exec.cmd.join(" "));
+    open_session(app, id, &title, false, false, Some(exec))
 }
 
 /// Opens the attach pane on a created container and starts it with the pane connected, so that
 /// the pane shows its output from the start (run without Detach).
 pub fn start_attached(app: &mut App, id: &str, name: &str) -> Vec<Cmd> {
-    open_session(app, id, name, true, true)
+    open_session(app, id, name, true, true, None)
 }
 
-fn open_session(app: &mut App, id: &str, name: &str, attach: bool, start: bool) -> Vec<Cmd> {
+fn open_session(
+    app: &mut App,
+    id: &str,
+    name: &str,
+    attach: bool,
+    start: bool,
+    exec: Option<super::msg::Exec>,
+) -> Vec<Cmd> {
     if let Some(s) = app.shell.as_mut() {
-        if s.container == id && s.attach == attach && s.ended.is_none() {
+        if exec.is_none() && s.container == id && s.attach == attach && s.ended.is_none() {
             s.focused = true;
             return Vec::new();
         }
@@ -281,11 +294,9 @@ fn open_session(app: &mut App, id: &str, name: &str, attach: bool, start: bool) 
         }
     }
     // Already open behind: bring it to the front.
-    if let Some(i) = app
-        .shells_back
-        .iter()
-        .position(|s| s.container == id && s.attach == attach && !start && s.ended.is_none())
-    {
+    if let Some(i) = app.shells_back.iter().position(|s| {
+        exec.is_none() && s.container == id && s.attach == attach && !start && s.ended.is_none()
+    }) {
         let mut s = app.shells_back.remove(i);
         s.focused = true;
         app.shell = Some(s);
@@ -311,6 +322,7 @@ fn open_session(app: &mut App, id: &str, name: &str, attach: bool, start: bool) 
         start,
         cols,
         rows,
+        exec,
     });
     cmds
 }

@@ -261,28 +261,23 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Remove => remove(app),
         Action::Inspect => inspect(app),
         Action::Copy => copy_id(app),
-        Action::Shell | Action::Attach => {
-            // One container: the one shown alone in the logs, else the selected one.
-            let target = match app.logs.targets.as_slice() {
-                [one] if app.pane == Pane::Logs => {
-                    app.containers.items.iter().find(|c| &c.id == one)
-                }
-                _ => app.containers.selected_item(),
-            };
-            let Some(c) = target else {
-                app.complain("select a container first");
+        Action::DetailsTab => super::details::next_tab(app),
+        Action::Shell | Action::Attach => match session_target(app) {
+            Some((id, name)) => open_shell(app, &id, &name, action == Action::Attach),
+            None => Vec::new(),
+        },
+        Action::Exec => {
+            let Some((id, name)) = session_target(app) else {
                 return Vec::new();
             };
-            if c.state != ContainerState::Running {
-                app.complain(format!(
-                    "{} is {}: start it first (s)",
-                    c.name,
-                    c.state.label()
-                ));
-                return Vec::new();
-            }
-            let (id, name) = (c.id.clone(), c.name.clone());
-            open_shell(app, &id, &name, action == Action::Attach)
+            app.popup = Some(Popup::Prompt(Prompt {
+                title: format!("Exec in {name}"),
+                label: "Command".into(),
+                input: TextInput::default(),
+                purpose: PromptFor::Exec { id, name },
+                error: None,
+            }));
+            Vec::new()
         }
         Action::Prune => prune(app),
         Action::CreateVolume => {
@@ -411,4 +406,23 @@ fn back(app: &mut App) -> Vec<Cmd> {
         app.shell_zoom = false;
     }
     Vec::new()
+}
+
+/// The running container a shell, attach or exec opens on: the one shown alone in the logs,
+/// else the selected one; says why when there is none.
+fn session_target(app: &mut App) -> Option<(String, String)> {
+    let target = match app.logs.targets.as_slice() {
+        [one] if app.pane == Pane::Logs => app.containers.items.iter().find(|c| &c.id == one),
+        _ => app.containers.selected_item(),
+    };
+    let Some(c) = target else {
+        app.complain("select a container first");
+        return None;
+    };
+    if c.state != ContainerState::Running {
+        let msg = format!("{} is {}: start it first (s)", c.name, c.state.label());
+        app.complain(msg);
+        return None;
+    }
+    Some((c.id.clone(), c.name.clone()))
 }

@@ -367,3 +367,88 @@ fn prune_dialogs_count_and_size_what_goes() {
     assert!(a.popup.is_none());
     assert!(a.status.as_ref().unwrap().text.contains("nothing to prune"));
 }
+
+/// Item 16: the details pane's tabs load the selected object's inspect when shown, follow the
+/// selection, and refresh the processes every two seconds.
+#[test]
+fn details_tabs_load_follow_the_selection_and_refresh_processes() {
+    use crate::tui::details::Tab;
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let web = a.containers.selected_item().unwrap().id.clone();
+    let cmds = ch(&mut a, 'v');
+    assert_eq!(a.details.tab, Tab::Env);
+    let [Cmd::Details { job, kind, id }] = &cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!((*kind, id.as_str()), (Kind::Container, web.as_str()));
+    let json = r#"{"Config": {"Env": ["A=1"]}}"#.to_string();
+    update(&mut a, Msg::Job(*job, Output::Details(Ok(json))));
+    assert!(matches!(a.details.data, Some(Ok(_))));
+    // Another row: its own data is asked for.
+    let cmds = ch(&mut a, 'j');
+    assert!(
+        matches!(&cmds[..], [Cmd::Details { id, .. }] if *id != web),
+        "{cmds:?}"
+    );
+    assert!(a.details.data.is_none(), "the old row's data is not shown");
+    // Processes: asked at once and again two seconds after the answer.
+    for _ in 0..4 {
+        ch(&mut a, 'v');
+    }
+    assert_eq!(a.details.tab, Tab::Processes);
+    let top = a.details.top_job;
+    assert_ne!(top, 0);
+    let now = a.now;
+    update(
+        &mut a,
+        Msg::Job(
+            top,
+            Output::Top(Ok(vec![vec!["PID".into()], vec!["1".into()]])),
+        ),
+    );
+    assert!(update(&mut a, Msg::Tick(now + chrono::Duration::seconds(1))).is_empty());
+    let cmds = update(&mut a, Msg::Tick(now + chrono::Duration::seconds(2)));
+    assert!(matches!(&cmds[..], [Cmd::Top { .. }]), "{cmds:?}");
+    // Images have their own tabs: Processes falls back to the summary.
+    ch(&mut a, '2');
+    assert_eq!(
+        a.details
+            .tab_for(crate::tui::details::selected(&a).unwrap().0),
+        Tab::Summary
+    );
+}
+
+/// Item 16: `e` runs a command of the user's (optionally as another user) in a terminal pane
+/// beside the shell sessions; bad input is explained in the prompt.
+#[test]
+fn e_execs_a_custom_command_as_a_chosen_user() {
+    use crate::tui::msg::Exec;
+    use crate::tui::popup::Popup;
+    let mut a = loaded(120, 30);
+    select(&mut a, "db");
+    assert!(ch(&mut a, 'e').is_empty());
+    assert!(a.popup.is_none(), "db is not running");
+    assert!(a.status.as_ref().unwrap().text.contains("start it first"));
+    select(&mut a, "web");
+    ch(&mut a, 'e');
+    typed(&mut a, "-u");
+    press(&mut a, KeyCode::Enter);
+    let Some(Popup::Prompt(p)) = &a.popup else {
+        panic!("{:?}", a.popup)
+    };
+    assert!(p.error.as_deref().unwrap().contains("-u needs a user"));
+    typed(&mut a, " nobody sh -c 'id -u'");
+    let cmds = press(&mut a, KeyCode::Enter);
+    let [Cmd::OpenShell {
+        exec: Some(Exec { cmd, user }),
+        attach: false,
+        ..
+    }] = &cmds[..]
+    else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(user, "nobody");
+    assert_eq!(cmd, &["sh", "-c", "id -u"]);
+    assert!(a.shell.as_ref().unwrap().title.contains("sh -c id -u"));
+}

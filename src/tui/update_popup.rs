@@ -273,6 +273,13 @@ fn prompt(app: &mut App, mut p: Prompt, ev: &KeyEvent) -> Vec<Cmd> {
                     }];
                 }
                 PromptFor::SaveLogs => p.error = Some("give a file name".into()),
+                PromptFor::Exec { ref id, ref name } => match exec_command(&text) {
+                    Ok(exec) => {
+                        let (id, name) = (id.clone(), name.clone());
+                        return super::update_actions::open_exec(app, &id, &name, exec);
+                    }
+                    Err(e) => p.error = Some(e),
+                },
             }
         }
         Edit::Changed => p.error = None,
@@ -280,4 +287,21 @@ fn prompt(app: &mut App, mut p: Prompt, ev: &KeyEvent) -> Vec<Cmd> {
     }
     app.popup = Some(Popup::Prompt(p));
     Vec::new()
+}
+
+/// The exec prompt's text: `[-u USER] COMMAND [ARGS…]`, quoted as in a shell.
+fn exec_command(text: &str) -> Result<super::msg::Exec, String> {
+    let mut words = super::popup::split_words(text)?;
+    let mut user = String::new();
+    if words.first().map(String::as_str) == Some("-u") {
+        if words.len() < 2 {
+            return Err("-u needs a user: -u USER COMMAND".into());
+        }
+        user = words.remove(1);
+        words.remove(0);
+    }
+    if words.is_empty() {
+        return Err("give a command, e.g. ps aux or -u nobody id".into());
+    }
+    Ok(super::msg::Exec { cmd: words, user })
 }

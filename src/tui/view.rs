@@ -92,6 +92,12 @@ pub fn split_column(app: &App) -> u16 {
     areas(app, area).list.map_or(0, |l| l.x + l.width)
 }
 
+/// Whether the details pane is on screen.
+pub fn details_shown(app: &App) -> bool {
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    areas(app, area).details.is_some()
+}
+
 /// Rows and columns inside the shell pane's border; `None` while the layout hides the pane
 /// (another pane in front), so that its pty keeps the size it last had on screen.
 pub fn shell_size(app: &App) -> Option<(u16, u16)> {

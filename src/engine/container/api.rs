@@ -31,7 +31,7 @@ impl Engine {
     pub async fn inspect_container(&self, reference: String) -> Result<Value> {
         blocking(self, move |e| {
             let rec = super::get(e, &super::resolve(e, &reference)?)?;
-            Ok(super::inspect_json(e, &rec))
+            Ok(crate::engine::compat::container::inspect(e, &rec))
         })
         .await
     }

@@ -8,8 +8,10 @@ use ratatui::Frame;
 
 use super::block;
 use crate::tui::app::{App, Pane};
+use crate::tui::details::Tab;
 use crate::tui::format;
 use crate::tui::keymap::Action;
+use crate::tui::msg::Kind;
 
 pub fn render(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
@@ -98,27 +100,123 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
             )
         }
     };
-    let b = block(
-        t,
-        Line::styled(" Details ", Style::new().add_modifier(Modifier::BOLD)),
-        false,
-    );
-    let mut lines: Vec<Line> = rows
-        .into_iter()
-        .map(|(k, v)| {
-            Line::from(vec![
-                Span::styled(format!("{k:>10}  "), Style::new().fg(t.dim)),
-                v,
-            ])
-        })
-        .collect();
+    let kind = crate::tui::details::selected(app).map_or(Kind::Container, |(k, _)| k);
+    let tab = app.details.tab_for(kind);
+    let mut title = vec![Span::raw(" ")];
+    for (n, x) in Tab::all(kind).iter().enumerate() {
+        if n > 0 {
+            title.push(Span::styled(" · ", Style::new().fg(t.dim)));
+        }
+        if *x == tab {
+            title.push(Span::styled(
+                x.title(),
+                Style::new().fg(t.accent).add_modifier(Modifier::BOLD),
+            ));
+        } else {
+            title.push(Span::raw(x.title()));
+        }
+    }
+    title.push(Span::raw(" "));
+    let b = block(t, Line::from(title), false);
+    let mut lines: Vec<Line> = if tab == Tab::Summary {
+        rows.into_iter()
+            .map(|(k, v)| {
+                Line::from(vec![
+                    Span::styled(format!("{k:>10}  "), Style::new().fg(t.dim)),
+                    v,
+                ])
+            })
+            .collect()
+    } else {
+        tab_lines(app, kind, tab)
+    };
     if lines.is_empty() {
         lines.push(Line::styled("nothing selected", Style::new().fg(t.dim)));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(hint, Style::new().fg(t.dim)));
+    lines.push(Line::styled(
+        format!("{hint} · {} next tab", key(Action::DetailsTab)),
+        Style::new().fg(t.dim),
+    ));
     f.render_widget(
         Paragraph::new(lines).block(b).wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// The lines of a data tab: loading, the error, or its rows.
+fn tab_lines(app: &App, kind: Kind, tab: Tab) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let dim = Style::new().fg(t.dim);
+    if crate::tui::details::selected(app).is_none() {
+        return Vec::new();
+    }
+    if tab == Tab::Processes {
+        return match &app.details.top {
+            None => vec![Line::styled("loading…", dim)],
+            Some(Err(e)) => vec![Line::styled(e.clone(), Style::new().fg(t.error))],
+            Some(Ok(rows)) => process_lines(rows, dim),
+        };
+    }
+    let v = match &app.details.data {
+        None => return vec![Line::styled("loading…", dim)],
+        Some(Err(e)) => return vec![Line::styled(e.clone(), Style::new().fg(t.error))],
+        Some(Ok(v)) => v,
+    };
+    let rows = crate::tui::details::rows(tab, kind, v);
+    if rows.is_empty() {
+        return vec![Line::styled(
+            format!("no {}", tab.title().to_lowercase()),
+            dim,
+        )];
+    }
+    let w = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(28);
+    rows.into_iter()
+        .map(|(k, v)| {
+            Line::from(vec![
+                Span::styled(format!("{k:<w$}  "), Style::new().fg(t.accent)),
+                Span::raw(v),
+            ])
+        })
+        .collect()
+}
+
+/// A process table with columns as wide as their widest cell (the command takes the rest).
+fn process_lines(rows: &[Vec<String>], dim: Style) -> Vec<Line<'static>> {
+    let cols = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |x| x.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .enumerate()
+        .map(|(n, r)| {
+            let text = r
+                .iter()
+                .enumerate()
+                .map(|(c, x)| {
+                    if c + 1 == cols {
+                        x.clone()
+                    } else {
+                        format!("{x:>w$}", w = widths[c])
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ");
+            if n == 0 {
+                Line::styled(text, dim)
+            } else {
+                Line::raw(text)
+            }
+        })
+        .collect()
 }

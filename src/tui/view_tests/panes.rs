@@ -44,6 +44,40 @@ fn containers_loaded_wide_with_details() {
 }
 
 #[test]
+fn details_tabs_env_mounts_and_processes() {
+    use crate::tui::details::Tab;
+    let mut a = loaded(140, 14);
+    let id = a.containers.selected_item().unwrap().id.clone();
+    a.details.tab = Tab::Env;
+    a.details.target = Some((Kind::Container, id.clone()));
+    a.details.data = Some(Ok(serde_json::json!({
+        "Config": {"Env": ["PATH=/usr/local/bin:/usr/bin", "TERM=xterm"], "Labels": {}},
+        "Mounts": [{"Name": "data", "Source": "/x", "Destination": "/data", "RW": true}],
+    })));
+    assert_snapshot!("details_env", screen(&a));
+    a.details.tab = Tab::Mounts;
+    assert_snapshot!("details_mounts", screen(&a));
+    a.details.tab = Tab::Labels;
+    assert_snapshot!("details_labels_empty", screen(&a));
+    a.details.tab = Tab::Processes;
+    a.details.top = None;
+    assert_snapshot!("details_processes_loading", screen(&a));
+    a.details.top = Some(Ok(vec![
+        vec!["UID".into(), "PID".into(), "PPID".into(), "CMD".into()],
+        vec!["0".into(), "4242".into(), "4240".into(), "httpd -f".into()],
+        vec![
+            "33".into(),
+            "4250".into(),
+            "4242".into(),
+            "httpd -f -p 8080".into(),
+        ],
+    ]));
+    assert_snapshot!("details_processes", screen(&a));
+    a.details.top = Some(Err("container web is not running".into()));
+    assert_snapshot!("details_processes_error", screen(&a));
+}
+
+#[test]
 fn containers_loaded_narrow() {
     assert_snapshot!(screen(&loaded(50, 12)));
 }
