@@ -1,10 +1,12 @@
 //! The Docker-style command line. Each area has its own file with its own subcommand enum,
 //! flattened into [`Command`].
 
+pub mod archive;
 pub mod attach;
 pub mod container;
 pub mod container_ps;
 pub mod container_run;
+pub mod cp;
 pub mod exec;
 pub mod format;
 pub mod format_funcs;
@@ -16,6 +18,8 @@ pub mod mount_args;
 pub mod progress;
 pub mod prompt;
 pub mod relay;
+pub mod push;
+pub mod search;
 pub mod system;
 pub mod table;
 pub mod terminal;
@@ -48,6 +52,8 @@ pub struct Cli {
 pub enum Command {
     #[command(flatten)]
     Image(image::ImageCommand),
+    #[command(flatten)]
+    Archive(archive::ArchiveCommand),
     #[command(flatten)]
     Volume(volume::VolumeCommand),
     #[command(flatten)]
@@ -192,6 +198,7 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         None => crate::tui::run(&cli.root()).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
+        Some(Command::Archive(cmd)) => archive::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,

@@ -7,9 +7,11 @@
 
 pub mod api;
 pub mod cleanup;
+pub mod cp;
 pub mod create;
 pub mod disk;
 pub mod etc_files;
+pub mod export;
 pub mod image_source;
 pub mod labels;
 pub mod limits;
@@ -28,6 +30,7 @@ pub mod signal;
 pub mod start;
 pub mod stop;
 pub mod store;
+pub mod tree_tar;
 
 pub use create::{create, CreateOptions};
 pub use limits::parse_size;
