@@ -352,7 +352,7 @@ fn inspect_finds_any_object_and_formats_it() {
         125,
     );
     assert!(err.contains("berth inspect --type image"), "{err}");
-    let err = fails(&root, &["inspect", "--type", "network", "web"], 125);
+    let err = fails(&root, &["inspect", "--type", "plugin", "web"], 125);
     assert!(err.contains("--type"), "{err}");
     let err = fails(&root, &["inspect", "-f", "{{.State.Nope}}", "web"], 125);
     assert!(err.contains("Nope"), "{err}");

@@ -149,7 +149,7 @@ fn copies_into_a_running_container_and_its_volume() {
     let vol = root.path().join("volumes/vol/_data/f");
     assert_eq!(std::fs::read(&vol).unwrap(), b"hello\n");
     root.berth_ok(["exec", "live", "sh", "-c", "echo from-inside > /tmp/g"]);
-    root.berth_ok(["cp", "live:/tmp/g", &s(&host.path().join("g"))]);
+    root.berth_ok(["container", "cp", "live:/tmp/g", &s(&host.path().join("g"))]);
     assert_eq!(
         std::fs::read(host.path().join("g")).unwrap(),
         b"from-inside\n"

@@ -156,7 +156,7 @@ fn export_of_a_running_container_streams_to_stdout() {
     }
     let o = root
         .cmd()
-        .args(["export", "live"])
+        .args(["container", "export", "live"])
         .stdout(Stdio::piped())
         .output()
         .unwrap();

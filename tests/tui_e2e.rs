@@ -107,7 +107,7 @@ fn script(root: &TestRoot) -> PathBuf {
     let text = format!(
         "stty -g > {b}/stty.before\necho ready-for-berth\n\
          HOME={b}/home XDG_CONFIG_HOME={b}/config XDG_DATA_HOME={b}/data DOCKER_CONFIG={b}/docker \
-         {berth} --root {b}/root\necho berth-exit=$?\nstty -g > {b}/stty.after\nexec sleep 600\n",
+         BERTH_DEFAULT_NETWORK=none {berth} --root {b}/root\necho berth-exit=$?\nstty -g > {b}/stty.after\nexec sleep 600\n",
         b = base.display(),
         berth = BERTH
     );
@@ -534,8 +534,8 @@ fn run_without_detach_shows_the_first_lines_each_at_the_left_edge() {
         "-l",
         "sh -c 'echo first-line; echo second-line; echo third-line; sleep 600'",
     ]);
-    // Command → Env → Volumes → Detach: turn it off.
-    tmux.keys(&["Tab", "Tab", "Tab", "Space", "Enter"]);
+    // Command → Env → Volumes → Ports → Network → Detach: turn it off.
+    tmux.keys(&["Tab", "Tab", "Tab", "Tab", "Tab", "Space", "Enter"]);
     let s = tmux.wait_for("third-line");
     assert!(s.contains("Attach: talker"), "{s}");
     for word in ["first-line", "second-line", "third-line"] {

@@ -30,7 +30,7 @@ pub enum ArchiveCommand {
 }
 
 /// `berth export`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
     /// Write to a file, instead of STDOUT
     #[arg(short, long, value_name = "FILE")]

@@ -57,6 +57,8 @@ pub enum ContainerVerb {
     Unpause(Targets),
     /// Rename a container
     Rename(RenameArgs),
+    /// List port mappings or a specific mapping for the container
+    Port(super::network::PortArgs),
 }
 
 /// `berth container …`: every verb, plus `ls`, `prune`, `attach` and `exec`.
@@ -71,6 +73,10 @@ pub enum ContainerSub {
     Ls(PsArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(super::cp::CpArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(super::archive::ExportArgs),
     #[command(flatten)]
     Interactive(super::attach::InteractiveCommand),
 }
@@ -257,6 +263,10 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         ContainerCommand::Container(ContainerSub::Prune(a)) => {
             let engine = cli.engine()?;
             return tokio::task::spawn_blocking(move || prune(&engine, &a)).await?;
+        }
+        ContainerCommand::Container(ContainerSub::Cp(a)) => return super::cp::cp(cli, &a).await,
+        ContainerCommand::Container(ContainerSub::Export(a)) => {
+            return super::archive::export(cli, &a).await
         }
     };
     let engine = cli.engine()?;
@@ -468,6 +478,7 @@ fn run_blocking(engine: &Engine, cmd: ContainerVerb) -> anyhow::Result<i32> {
         C::Ps(args) => super::container_ps::ps(engine, &args),
         C::Logs(args) => logs(engine, &args),
         C::Top(t) => super::container_ps::top(engine, &t),
+        C::Port(a) => super::network::port(engine, &a),
     }
 }
 

@@ -132,7 +132,7 @@ fn ps_row(
         command: command_cell(r, args.no_trunc),
         created_at: r.created.format("%Y-%m-%d %H:%M:%S %z UTC").to_string(),
         running_for: format!("{} ago", ct::record::human_duration(now - r.created)),
-        ports: String::new(),
+        ports: engine.ports_column(r),
         state: r.state.status.as_str().to_string(),
         status: r.human_status(now),
         size: if args.size {
@@ -221,8 +221,7 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
                     command_cell(r, args.no_trunc),
                     format!("{} ago", ct::record::human_duration(now - r.created)),
                     r.human_status(now),
-                    // berth publishes no ports (networks are none or host).
-                    String::new(),
+                    engine.ports_column(r),
                     r.name.clone(),
                 ];
                 if args.size {

@@ -36,9 +36,30 @@ pub struct CreateArgs {
     /// Container host name
     #[arg(long)]
     pub hostname: Option<String>,
-    /// Network: none (private, loopback only; the default) or host
+    /// Connect to a network: bridge (the default), none, host, container:NAME or a network's name
     #[arg(long = "network", alias = "net")]
     pub network: Option<String>,
+    /// Publish a container's port(s) to the host ([IP:][HOSTPORT:]PORT[/PROTO])
+    #[arg(short = 'p', long = "publish")]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random ports
+    #[arg(short = 'P', long = "publish-all")]
+    pub publish_all: bool,
+    /// Expose a port or a range of ports
+    #[arg(long)]
+    pub expose: Vec<String>,
+    /// Add a network-scoped alias for the container
+    #[arg(long = "network-alias", alias = "net-alias")]
+    pub network_alias: Vec<String>,
+    /// IPv4 address (e.g. 172.30.100.104)
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Container MAC address (e.g. 92:d0:c6:0a:29:33)
+    #[arg(long = "mac-address")]
+    pub mac_address: Option<String>,
+    /// Add link to another container (NAME[:ALIAS])
+    #[arg(long)]
+    pub link: Vec<String>,
     /// Memory limit (e.g. 64m, 1g; at least 6m)
     #[arg(short = 'm', long, allow_hyphen_values = true)]
     pub memory: Option<String>,
@@ -221,6 +242,13 @@ impl CreateArgs {
             user: self.user.clone(),
             hostname: self.hostname.clone(),
             network: self.network.clone(),
+            publish: self.publish.clone(),
+            publish_all: self.publish_all,
+            expose: self.expose.clone(),
+            network_aliases: self.network_alias.clone(),
+            ip: self.ip.clone(),
+            mac_address: self.mac_address.clone(),
+            links: self.link.clone(),
             memory: self
                 .memory
                 .as_deref()

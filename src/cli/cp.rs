@@ -10,7 +10,7 @@ use crate::engine::container::cp::{CopyOptions, HostSide};
 use crate::engine::EngineError;
 
 /// `berth cp`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CpArgs {
     /// Archive mode (copy all uid/gid information)
     #[arg(short, long)]

@@ -1,4 +1,4 @@
-//! `inspect [-f FORMAT] [--type container|image|volume] NAME…` (docker's, finding any object)
+//! `inspect [-f FORMAT] [--type container|image|volume|network] NAME…` (docker's, finding any object)
 //! and the printing shared by `container|image|volume inspect`.
 
 use clap::Args;
@@ -14,7 +14,7 @@ pub struct InspectArgs {
     /// Format the output: json (default) or a Go template ('{{.State.Running}}')
     #[arg(short, long, value_name = "FORMAT")]
     pub format: Option<String>,
-    /// Only objects of this type: container, image or volume
+    /// Only objects of this type: container, image, volume or network
     #[arg(long = "type", value_name = "TYPE")]
     pub kind: Option<String>,
     /// Add the container's sizes (SizeRw, SizeRootFs) to its object
@@ -31,17 +31,25 @@ pub enum Kind {
     Container,
     Image,
     Volume,
+    Network,
 }
 
 impl Kind {
     fn parse(kind: Option<&str>) -> Result<Vec<Kind>, EngineError> {
         match kind {
-            None => Ok(vec![Kind::Container, Kind::Image, Kind::Volume]),
+            None => Ok(vec![
+                Kind::Container,
+                Kind::Image,
+                Kind::Volume,
+                Kind::Network,
+            ]),
             Some("container") => Ok(vec![Kind::Container]),
             Some("image") => Ok(vec![Kind::Image]),
             Some("volume") => Ok(vec![Kind::Volume]),
+            Some("network") => Ok(vec![Kind::Network]),
             Some(other) => Err(EngineError::InvalidInput(format!(
-                "\"{other}\" is not a valid value for --type: use container, image or volume"
+                "\"{other}\" is not a valid value for --type: use container, image, volume or \
+                 network"
             ))),
         }
     }
@@ -84,6 +92,8 @@ fn find(engine: &Engine, kinds: &[Kind], name: &str, size: bool) -> Result<Value
             Kind::Image => engine.inspect_image(name),
             Kind::Volume => tokio::runtime::Handle::current()
                 .block_on(engine.inspect_volume(name.to_string()))
+                .and_then(|v| serde_json::to_value(v).map_err(EngineError::from)),
+            Kind::Network => crate::engine::network::api::inspect(engine, name)
                 .and_then(|v| serde_json::to_value(v).map_err(EngineError::from)),
         };
         match found {

@@ -15,6 +15,7 @@ pub mod image;
 pub mod inspect;
 pub mod login;
 pub mod mount_args;
+pub mod network;
 pub mod progress;
 pub mod prompt;
 pub mod push;
@@ -56,6 +57,8 @@ pub enum Command {
     Archive(archive::ArchiveCommand),
     #[command(flatten)]
     Volume(volume::VolumeCommand),
+    #[command(flatten)]
+    Network(network::NetworkCommand),
     #[command(flatten)]
     Container(Box<container::ContainerCommand>),
     #[command(flatten)]
@@ -147,6 +150,12 @@ pub fn prints_only(cli: &Cli) -> bool {
         Some(Command::Volume(VolumeCommand::Volume(v))) => {
             matches!(v, VS::Ls(_) | VS::Inspect(_))
         }
+        Some(Command::Network(network::NetworkCommand::Network(n))) => {
+            matches!(
+                n,
+                network::NetworkSub::Ls(_) | network::NetworkSub::Inspect(_)
+            )
+        }
         // `system check --repair` moves the database: never die half-way through it.
         Some(Command::System(c)) => !matches!(c, system::SystemCommand::System(_)),
         _ => false,
@@ -200,6 +209,7 @@ pub async fn run(cli: Cli) -> i32 {
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
         Some(Command::Archive(cmd)) => archive::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
+        Some(Command::Network(cmd)) => network::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,
         Some(Command::Interactive(cmd)) => attach::run(&cli, cmd.clone()).await,
         Some(Command::Monitor(_)) => Ok(125),

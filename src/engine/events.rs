@@ -67,4 +67,6 @@ pub enum EngineEvent {
     ContainersChanged,
     /// Volumes were added or removed.
     VolumesChanged,
+    /// A network was created or removed.
+    NetworksChanged,
 }

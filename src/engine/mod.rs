@@ -17,6 +17,7 @@ pub mod lock;
 pub mod logs;
 pub mod monitor;
 pub mod mounts;
+pub mod network;
 pub mod runtime;
 pub mod shell;
 pub mod snapshot;

@@ -43,8 +43,35 @@ CREATE TABLE IF NOT EXISTS volumes (
 INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0');
 "#;
 
+/// Version 2: networks, the endpoints (address leases) of running containers, and the host
+/// ports they publish.
+const V2_NETWORKS: &str = r#"
+CREATE TABLE IF NOT EXISTS networks (
+    id      TEXT PRIMARY KEY,              -- 64 hex
+    name    TEXT NOT NULL UNIQUE,
+    record  TEXT NOT NULL,                 -- JSON: driver, subnet, gateway, options, labels
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS endpoints (
+    container_id TEXT NOT NULL,
+    network_id   TEXT NOT NULL,
+    ip           TEXT NOT NULL,            -- the lease: unique within the network
+    record       TEXT NOT NULL,            -- JSON: interface, mac, aliases, gateway
+    PRIMARY KEY (container_id, network_id),
+    UNIQUE (network_id, ip)
+);
+CREATE TABLE IF NOT EXISTS published_ports (
+    container_id   TEXT NOT NULL,
+    host_ip        TEXT NOT NULL,
+    host_port      INTEGER NOT NULL,
+    proto          TEXT NOT NULL,
+    container_port INTEGER NOT NULL,
+    PRIMARY KEY (container_id, host_ip, host_port, proto)
+);
+"#;
+
 /// Every migration, in order; append only.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2_NETWORKS];
 
 /// The schema version this berth writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -110,6 +137,13 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM volumes", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);
+        // Version 2's tables exist and are empty.
+        for table in ["networks", "endpoints", "published_ports"] {
+            let n: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0, "{table}");
+        }
         conn.pragma_update(None, "user_version", VERSION + 1)
             .unwrap();
         let e = migrate(&conn, &path).unwrap_err().to_string();

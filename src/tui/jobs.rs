@@ -470,6 +470,8 @@ pub fn news(ev: EngineEvent) -> Option<News> {
         EngineEvent::ImagesChanged => News::Changed(Kind::Image),
         EngineEvent::ContainersChanged => News::Changed(Kind::Container),
         EngineEvent::VolumesChanged => News::Changed(Kind::Volume),
+        // No networks pane yet.
+        EngineEvent::NetworksChanged => return None,
     })
 }
 

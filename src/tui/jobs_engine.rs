@@ -29,7 +29,7 @@ where
     async move { f.await.map_err(|e| e.to_string()) }.boxed()
 }
 
-fn row(rec: ContainerRecord) -> ContainerRow {
+fn row(rec: ContainerRecord, ports: String) -> ContainerRow {
     let state = match rec.state.status {
         Status::Created => ContainerState::Created,
         Status::Running => ContainerState::Running,
@@ -43,7 +43,7 @@ fn row(rec: ContainerRecord) -> ContainerRow {
         started: rec.state.started_at,
         finished: rec.state.finished_at,
         created: rec.created,
-        ports: String::new(),
+        ports,
         state,
         image: rec.image,
         name: rec.name,
@@ -55,10 +55,11 @@ impl Backend for Engine {
     fn containers(&self) -> BoxFuture<'static, Result<Vec<ContainerRow>, String>> {
         let e = self.clone();
         call(async move {
-            Ok(e.containers(Vec::new())
+            let recs = e.containers(Vec::new()).await?;
+            Ok(e.with_ports_columns(recs)
                 .await?
                 .into_iter()
-                .map(row)
+                .map(|(r, ports)| row(r, ports))
                 .collect())
         })
     }
@@ -255,6 +256,8 @@ impl Backend for Engine {
             cmd: spec.command.clone(),
             env: spec.env.clone(),
             auto_remove: spec.remove,
+            publish: spec.ports.clone(),
+            network: spec.network.clone(),
             mounts: crate::engine::mounts::MountOptions {
                 volumes: spec.volumes.clone(),
                 ..Default::default()

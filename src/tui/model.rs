@@ -118,6 +118,10 @@ pub struct RunSpec {
     pub env: Vec<String>,
     /// `SRC:DST[:ro]` mounts (SRC a volume name or an absolute host path).
     pub volumes: Vec<String>,
+    /// `-p` values.
+    pub ports: Vec<String>,
+    /// `--network` (the engine's default when `None`).
+    pub network: Option<String>,
     pub detach: bool,
     pub remove: bool,
 }

@@ -50,38 +50,47 @@ pub struct PullDialog {
 /// The run form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunForm {
-    /// Image, name, command, env, volumes.
-    pub fields: [TextInput; 5],
+    /// Image, name, command, env, volumes, ports, network.
+    pub fields: [TextInput; 7],
     pub detach: bool,
     pub remove: bool,
-    /// 0-4 the text fields, 5 detach, 6 remove.
+    /// 0-6 the text fields, 7 detach, 8 remove.
     pub focus: usize,
     pub error: Option<String>,
 }
 
 impl RunForm {
-    pub const LABELS: [&'static str; 7] = [
+    pub const LABELS: [&'static str; 9] = [
         "Image",
         "Name",
         "Command",
         "Env",
         "Volumes",
+        "Ports",
+        "Network",
         "Detach",
         "Remove on exit",
     ];
-    pub const HINTS: [&'static str; 5] = [
+    pub const HINTS: [&'static str; 7] = [
         "e.g. busybox, 127.0.0.1:5000/app:1, or a rootfs dir /srv/root",
         "optional",
         "optional; the image's default when empty",
         "KEY=VALUE KEY2=\"with spaces\"",
         "NAME:/path or /host:/path[:ro]",
+        "HOSTPORT:PORT[/udp], e.g. 8000:80 127.0.0.1:5353:53/udp",
+        "bridge (default), none, host, or a network's name",
     ];
-    pub const FIELDS: usize = 7;
+    pub const FIELDS: usize = 9;
+    /// The focus of the two toggles.
+    pub const DETACH: usize = 7;
+    pub const REMOVE: usize = 8;
 
     pub fn new(image: &str) -> RunForm {
         RunForm {
             fields: [
                 TextInput::with(image),
+                TextInput::default(),
+                TextInput::default(),
                 TextInput::default(),
                 TextInput::default(),
                 TextInput::default(),
@@ -131,12 +140,24 @@ impl RunForm {
                 ));
             }
         }
+        let ports = split_words(&self.fields[5].text).map_err(|e| format!("Ports: {e}"))?;
+        for p in &ports {
+            crate::engine::network::ports::parse_publish(p).map_err(|e| format!("Ports: {e}"))?;
+        }
+        let network = self.fields[6].text.trim();
+        if !network.is_empty() {
+            network
+                .parse::<crate::engine::container::NetworkMode>()
+                .map_err(|e| format!("Network: {e}"))?;
+        }
         Ok(RunSpec {
             image: image.to_string(),
             name: (!name.is_empty()).then(|| name.to_string()),
             command,
             env,
             volumes,
+            ports,
+            network: (!network.is_empty()).then(|| network.to_string()),
             detach: self.detach,
             remove: self.remove,
         })
@@ -270,8 +291,16 @@ mod tests {
         f.fields[4] = TextInput::with("data:relative");
         assert!(f.spec().unwrap_err().starts_with("Volumes:"));
         f.fields[4] = TextInput::with("data:/data /srv:/srv:ro");
+        f.fields[5] = TextInput::with("8000:80 70000:1");
+        assert!(f.spec().unwrap_err().starts_with("Ports:"));
+        f.fields[5] = TextInput::with("8000:80 127.0.0.1:5353:53/udp");
+        f.fields[6] = TextInput::with("a b");
+        assert!(f.spec().unwrap_err().starts_with("Network:"));
+        f.fields[6] = TextInput::with("backend");
         f.fields[2] = TextInput::with("sh -c 'sleep 1'");
         let s = f.spec().unwrap();
+        assert_eq!(s.ports, ["8000:80", "127.0.0.1:5353:53/udp"]);
+        assert_eq!(s.network.as_deref(), Some("backend"));
         assert_eq!(s.name.as_deref(), Some("web.1"));
         assert_eq!(s.command, ["sh", "-c", "sleep 1"]);
         assert_eq!(s.env, ["A=1", "B=two words"]);

@@ -210,7 +210,7 @@ fn run_form(app: &mut App, mut form: RunForm, ev: &KeyEvent) -> Vec<Cmd> {
     } else {
         match ev.code {
             KeyCode::Char(' ') | KeyCode::Char('x') => {
-                if form.focus == 5 {
+                if form.focus == RunForm::DETACH {
                     form.detach = !form.detach;
                 } else {
                     form.remove = !form.remove;

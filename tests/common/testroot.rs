@@ -156,6 +156,8 @@ fn berth_cmd(base: &Path) -> Command {
     cmd.arg("--root")
         .arg(base.join("root"))
         .env_remove("BERTH_ROOT")
+        // No test outside a network namespace of its own may touch the host's network.
+        .env("BERTH_DEFAULT_NETWORK", "none")
         .env("HOME", base.join("home"))
         .env("XDG_CONFIG_HOME", base.join("config"))
         .env("XDG_DATA_HOME", base.join("data"))

@@ -50,6 +50,7 @@ impl TestRoot {
 
     /// Runs `berth --root ROOT args…` in the test's environment.
     pub fn berth(&self, args: &[&str]) -> Output {
+        // The shared root's environment has BERTH_DEFAULT_NETWORK=none: no bridge to set up.
         self.inner.berth(args)
     }
 

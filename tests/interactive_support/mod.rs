@@ -58,7 +58,10 @@ impl Env {
 
     /// The shell command line running berth against this root (for tmux panes).
     pub fn berth_line(&self, args: &str) -> String {
-        format!("{BERTH} --root {} {args}", self.t.path().display())
+        format!(
+            "BERTH_DEFAULT_NETWORK=none {BERTH} --root {} {args}",
+            self.t.path().display()
+        )
     }
 
     /// The container's directory.

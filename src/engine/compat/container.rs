@@ -4,7 +4,6 @@
 
 use serde_json::{Map, Value};
 
-use super::NetworkSettings;
 use crate::engine::container::{self as ct, ContainerRecord, Status};
 use crate::engine::Engine;
 
@@ -51,12 +50,29 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Value {
         }
     }
     let running = matches!(rec.state.status, Status::Running | Status::Paused);
-    let sandbox_key = if running && rec.state.pid > 0 {
+    let own_netns = crate::engine::network::netns::path(engine.layout(), &rec.id);
+    let sandbox_key = if running && crate::engine::network::netns::is_mounted(&own_netns) {
+        own_netns.display().to_string()
+    } else if running && rec.state.pid > 0 {
         format!("/proc/{}/ns/net", rec.state.pid)
     } else {
         String::new()
     };
-    let settings = NetworkSettings::for_mode(&rec.host_config.network_mode, sandbox_key);
+    let (endpoints, published) = if running {
+        use crate::engine::network::store;
+        engine
+            .state()
+            .read(|tx| {
+                Ok((
+                    store::endpoints_of(tx, &rec.id)?,
+                    store::ports_of(tx, &rec.id)?,
+                ))
+            })
+            .unwrap_or_default()
+    } else {
+        Default::default()
+    };
+    let settings = super::network::settings(rec, sandbox_key, &endpoints, &published);
     v["NetworkSettings"] = serde_json::to_value(settings).unwrap_or(Value::Null);
     v
 }

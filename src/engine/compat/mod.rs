@@ -4,6 +4,7 @@
 
 pub mod archive;
 pub mod container;
+pub mod network;
 pub mod rows;
 pub mod system;
 pub mod units;

@@ -33,8 +33,23 @@ pub struct CreateOptions {
     pub workdir: Option<String>,
     pub user: Option<String>,
     pub hostname: Option<String>,
-    /// `none` (default) or `host`.
+    /// `--network`: `bridge` (default, see [`crate::engine::network::default_mode`]), `none`,
+    /// `host`, `container:NAME` or a network's name.
     pub network: Option<String>,
+    /// `-p [IP:][HOSTPORT:]CONTAINERPORT[/PROTO]`.
+    pub publish: Vec<String>,
+    /// `-P`.
+    pub publish_all: bool,
+    /// `--expose PORT[/PROTO]`.
+    pub expose: Vec<String>,
+    /// `--network-alias`.
+    pub network_aliases: Vec<String>,
+    /// `--ip`.
+    pub ip: Option<String>,
+    /// `--mac-address`.
+    pub mac_address: Option<String>,
+    /// `--link NAME[:ALIAS]`.
+    pub links: Vec<String>,
     /// Bytes.
     pub memory: Option<i64>,
     pub cpus: Option<f64>,
@@ -145,19 +160,7 @@ pub fn build_record(
     opts: &CreateOptions,
     img: &ResolvedImage,
 ) -> Result<ContainerRecord> {
-    // Only `none` (the default) and `host` exist so far; the rest, and what is no mode at
-    // all, get the one message naming what works.
-    let network = match opts.network.as_deref().map(str::parse::<NetworkMode>) {
-        None => NetworkMode::None,
-        Some(Ok(m @ (NetworkMode::None | NetworkMode::Host))) => m,
-        Some(Ok(NetworkMode::Bridge | NetworkMode::Container(_) | NetworkMode::Named(_)))
-        | Some(Err(_)) => {
-            return Err(EngineError::InvalidInput(format!(
-                "network mode {:?} is not supported: use --network none or --network host",
-                opts.network.as_deref().unwrap_or_default()
-            )));
-        }
-    };
+    let net = super::create_net::plan(opts, img)?;
     if let Some(w) = &opts.workdir {
         if !w.starts_with('/') {
             return Err(EngineError::InvalidInput(format!(
@@ -213,6 +216,13 @@ pub fn build_record(
         opts.ipc.as_deref(),
         opts.uts.as_deref(),
     )?;
+    if opts.hostname.is_some() && matches!(net.mode, NetworkMode::Container(_)) {
+        return Err(EngineError::InvalidInput(
+            "conflicting options: --hostname and the network mode container:… (the other \
+             container's name is used); give one of them"
+                .into(),
+        ));
+    }
     if uts_mode == "host" && opts.hostname.is_some() {
         return Err(EngineError::InvalidInput(
             "conflicting options: --hostname and --uts host (the host's name is used); give \
@@ -319,9 +329,13 @@ pub fn build_record(
             attach_stdin: attach[0],
             attach_stdout: attach[1],
             attach_stderr: attach[2],
+            exposed_ports: net.exposed,
         },
         host_config: HostConfig {
-            network_mode: network,
+            network_mode: net.mode,
+            port_bindings: net.bindings,
+            publish_all_ports: opts.publish_all,
+            links: net.links,
             memory: opts.memory.unwrap_or(0),
             nano_cpus: opts.cpus.map(|c| (c * 1e9) as i64).unwrap_or(0),
             pids_limit: opts.pids_limit,
@@ -348,6 +362,7 @@ pub fn build_record(
         state: State::default(),
         restart_count: 0,
         mounts: Vec::new(),
+        networks: net.networks,
     })
 }
 
@@ -378,6 +393,7 @@ pub fn create_from(
     }
     let id = new_id();
     let mut rec = build_record(&id, String::new(), opts, &img)?;
+    super::create_net::check_refs(engine, &rec)?;
     let parsed_mounts = mounts::parse(&opts.mounts)?;
     let image_volumes: Vec<String> = img
         .config
@@ -474,17 +490,33 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        for net in ["bridge", "default", "container:web", "backend", "a b", ""] {
+        for net in ["a b", ""] {
             let msg = bad(CreateOptions {
                 network: Some(net.into()),
                 ..Default::default()
             });
             assert!(
-                msg.contains(&format!("network mode {net:?} is not supported"))
-                    && msg.contains("--network none or --network host"),
+                msg.contains(&format!("invalid network mode {net:?}")),
                 "{msg}"
             );
         }
+        for net in ["none", "container:web"] {
+            let msg = bad(CreateOptions {
+                network: Some(net.into()),
+                publish: vec!["80".into()],
+                ..Default::default()
+            });
+            assert!(
+                msg.contains("conflicting options: port publishing"),
+                "{msg}"
+            );
+        }
+        assert!(bad(CreateOptions {
+            network: Some("bridge".into()),
+            ip: Some("172.17.0.9".into()),
+            ..Default::default()
+        })
+        .contains("user defined networks only"));
         assert!(bad(CreateOptions {
             workdir: Some("rel".into()),
             ..Default::default()

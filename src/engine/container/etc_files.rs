@@ -6,6 +6,7 @@ use std::net::IpAddr;
 
 use super::record::ContainerRecord;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::network::attach::EtcView;
 
 fn invalid(flag: &str, value: &str, why: &str) -> EngineError {
     EngineError::InvalidInput(format!(
@@ -31,7 +32,7 @@ pub fn parse_extra_host(value: &str) -> Result<String> {
         return Err(invalid(
             "add-host",
             value,
-            "host-gateway needs a bridge network, which berth does not have; give an IP address",
+            "host-gateway is not supported yet; give the host's address",
         ));
     }
     let ip: IpAddr = ip_text.parse().map_err(|_| {
@@ -91,18 +92,27 @@ pub fn check_dns_option(value: &str) -> Result<()> {
 }
 
 /// The container's `/etc/hosts`: the host's with host networking, else localhost and the
-/// container's own name; then the `--add-host` entries.
-pub fn hosts(rec: &ContainerRecord, host_hosts: &str) -> String {
+/// container's own name (on its address when it has one), the `--link` entries; then the
+/// `--add-host` entries.
+pub fn hosts(rec: &ContainerRecord, host_hosts: &str, net: &EtcView) -> String {
     let mut text = if rec.host_config.network_mode.is_host() {
         host_hosts.to_string()
     } else {
+        let own = net
+            .addresses
+            .first()
+            .map(|a| a.to_string())
+            .unwrap_or_else(|| "127.0.1.1".into());
         format!(
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{}\n",
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n{own}\t{}\n",
             rec.config.hostname
         )
     };
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
+    }
+    for (ip, names) in &net.links {
+        text.push_str(&format!("{ip}\t{}\n", names.join(" ")));
     }
     for e in &rec.host_config.extra_hosts {
         // Stored as HOST:IP; the IP may hold colons, the host name cannot.
@@ -113,23 +123,45 @@ pub fn hosts(rec: &ContainerRecord, host_hosts: &str) -> String {
     text
 }
 
+/// Whether a `nameserver` line names a loopback address (useless in a namespace of its own).
+fn loopback_server(l: &str) -> bool {
+    let mut w = l.split_whitespace();
+    w.next() == Some("nameserver")
+        && w.next()
+            .and_then(|a| a.parse::<IpAddr>().ok())
+            .is_some_and(|a| a.is_loopback())
+}
+
 /// The container's `/etc/resolv.conf`: the host's, with its name servers, search domains and
-/// options replaced by those given.
-pub fn resolv_conf(rec: &ContainerRecord, host_resolv: &str) -> String {
+/// options replaced by those given. On a bridge network, as docker: a user-defined network's
+/// embedded DNS server replaces the host's name servers; on the default bridge the host's
+/// loopback servers are dropped (Google's public ones when none is left).
+pub fn resolv_conf(rec: &ContainerRecord, host_resolv: &str, net: &EtcView) -> String {
     let hc = &rec.host_config;
+    let bridged = !net.addresses.is_empty();
+    let embedded = bridged && !net.nameservers.is_empty() && hc.dns.is_empty();
     let replaced =
         |l: &str, key: &str, given: bool| given && l.split_whitespace().next() == Some(key);
     let mut out: Vec<String> = host_resolv
         .lines()
         .filter(|l| {
-            !replaced(l, "nameserver", !hc.dns.is_empty())
-                && !replaced(l, "search", !hc.dns_search.is_empty())
-                && !replaced(l, "domain", !hc.dns_search.is_empty())
-                && !replaced(l, "options", !hc.dns_options.is_empty())
+            let dropped = (bridged && loopback_server(l))
+                || replaced(l, "nameserver", !hc.dns.is_empty() || embedded)
+                || replaced(l, "search", !hc.dns_search.is_empty())
+                || replaced(l, "domain", !hc.dns_search.is_empty())
+                || replaced(l, "options", !hc.dns_options.is_empty());
+            !dropped
         })
         .map(str::to_string)
         .collect();
     out.extend(hc.dns.iter().map(|d| format!("nameserver {d}")));
+    if embedded {
+        out.extend(net.nameservers.iter().map(|d| format!("nameserver {d}")));
+    }
+    if bridged && !out.iter().any(|l| l.starts_with("nameserver")) {
+        out.push("nameserver 8.8.8.8".into());
+        out.push("nameserver 8.8.4.4".into());
+    }
     let search: Vec<&str> = hc
         .dns_search
         .iter()
@@ -168,5 +200,55 @@ mod tests {
         assert!(check_dns_search("example.com").is_ok() && check_dns_search(".").is_ok());
         assert!(check_dns_search("bad_domain!").is_err());
         assert!(check_dns_option("ndots:2").is_ok() && check_dns_option("a b").is_err());
+    }
+
+    #[test]
+    fn bridged_containers_get_their_address_and_a_usable_resolver() {
+        use std::net::Ipv4Addr;
+        let mut rec: ContainerRecord = serde_json::from_value(serde_json::json!({
+            "id": "a".repeat(64), "name": "web", "image": "i", "image_id": "", "lowers": [],
+            "created": "2026-01-01T00:00:00Z",
+            "config": {"Hostname": "web1", "User": "", "Env": [], "Cmd": ["x"],
+                       "Entrypoint": [], "WorkingDir": "", "Image": "i"},
+            "host_config": {"NetworkMode": "bridge", "Memory": 0, "NanoCpus": 0,
+                            "PidsLimit": null, "CapAdd": [], "CapDrop": [],
+                            "Privileged": false, "SecurityOpt": [], "AutoRemove": false},
+            "state": {"status": "created", "pid": 0, "exit_code": 0, "started_at": null,
+                      "finished_at": null, "oom_killed": false, "error": "",
+                      "monitor_pid": 0, "monitor_start": 0}
+        }))
+        .unwrap();
+        let host = "nameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch lan\n";
+        let none = EtcView::default();
+        // Not bridged: the host's file as it is.
+        assert_eq!(resolv_conf(&rec, host, &none), host);
+        let bridge = EtcView {
+            addresses: vec![Ipv4Addr::new(172, 17, 0, 2)],
+            links: vec![(Ipv4Addr::new(172, 17, 0, 3), vec!["db".into(), "x".into()])],
+            nameservers: vec![],
+        };
+        // The default bridge: loopback servers dropped.
+        assert_eq!(
+            resolv_conf(&rec, host, &bridge),
+            "nameserver 10.0.0.2\nsearch lan\n"
+        );
+        // Only loopback servers: docker's public fallbacks.
+        let only_lo = resolv_conf(&rec, "nameserver 127.0.0.1\n", &bridge);
+        assert_eq!(only_lo, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        // A user network: its embedded server, unless --dns.
+        let user = EtcView {
+            nameservers: vec![Ipv4Addr::new(172, 18, 0, 1)],
+            ..bridge.clone()
+        };
+        assert_eq!(
+            resolv_conf(&rec, host, &user),
+            "search lan\nnameserver 172.18.0.1\n"
+        );
+        rec.host_config.dns = vec!["9.9.9.9".into()];
+        assert!(resolv_conf(&rec, host, &user).contains("nameserver 9.9.9.9"));
+        assert!(!resolv_conf(&rec, host, &user).contains("172.18.0.1"));
+        let hosts = hosts(&rec, "", &bridge);
+        assert!(hosts.contains("172.17.0.2\tweb1\n"), "{hosts}");
+        assert!(hosts.contains("172.17.0.3\tdb x\n"), "{hosts}");
     }
 }

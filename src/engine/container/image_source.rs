@@ -30,6 +30,9 @@ pub struct ImageRunConfig {
     pub volumes: Option<BTreeMap<String, serde_json::Value>>,
     #[serde(default)]
     pub labels: Option<BTreeMap<String, String>>,
+    /// `EXPOSE`d ports (`"80/tcp": {}`), what `-P` publishes.
+    #[serde(default)]
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// An image resolved for running.
@@ -82,6 +85,7 @@ pub fn resolve(engine: &Engine, image: &str, rootfs: bool) -> Result<ResolvedIma
             stop_signal: c.stop_signal.clone(),
             volumes: c.volumes.clone(),
             labels: c.labels.clone(),
+            exposed_ports: c.exposed_ports.clone(),
         },
     })
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod cleanup;
 pub mod cp;
 pub mod create;
+pub mod create_net;
 pub mod disk;
 pub mod etc_files;
 pub mod export;

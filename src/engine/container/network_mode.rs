@@ -29,6 +29,11 @@ impl NetworkMode {
     pub fn is_host(&self) -> bool {
         matches!(self, NetworkMode::Host)
     }
+
+    /// Whether `s` is a valid network name (docker's `[a-zA-Z0-9][a-zA-Z0-9_.-]*`).
+    pub fn valid_network_name(s: &str) -> bool {
+        valid_name(s)
+    }
 }
 
 /// Docker's rule for network and container names, `[a-zA-Z0-9][a-zA-Z0-9_.-]*` (a container

@@ -112,6 +112,9 @@ pub struct Config {
     pub attach_stdout: bool,
     #[serde(default)]
     pub attach_stderr: bool,
+    /// `--expose` ports with the image's (`"80/tcp": {}`), the ports `-P` publishes.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub exposed_ports: std::collections::BTreeMap<String, crate::engine::network::ports::Empty>,
 }
 
 /// How the container is run (Docker's `HostConfig`).
@@ -173,6 +176,16 @@ pub struct HostConfig {
     /// `--device`: host device nodes made in the container.
     #[serde(default)]
     pub devices: Vec<crate::engine::runtime::user_devices::DeviceMapping>,
+    /// `-p`: container port (`80/tcp`) to the host addresses and ports it is published on (an
+    /// empty host port: any free one, chosen at each start).
+    #[serde(default)]
+    pub port_bindings: crate::engine::network::ports::PortBindings,
+    /// `-P`: every exposed port on a free host port.
+    #[serde(default)]
+    pub publish_all_ports: bool,
+    /// `--link NAME:ALIAS` (docker stores `/NAME:/ME/ALIAS`; berth keeps `NAME:ALIAS`).
+    #[serde(default)]
+    pub links: Vec<String>,
 }
 
 impl HostConfig {
@@ -239,6 +252,10 @@ pub struct ContainerRecord {
     /// Volumes, binds and tmpfs mounts (Docker's inspect `Mounts` shape; see engine::mounts).
     #[serde(default)]
     pub mounts: Vec<crate::engine::mounts::MountPoint>,
+    /// The networks the container joins at start (bridge or user-defined modes), by name, with
+    /// what was asked for on each (docker's `NetworkingConfig.EndpointsConfig`).
+    #[serde(default)]
+    pub networks: std::collections::BTreeMap<String, crate::engine::network::EndpointConfig>,
 }
 
 impl ContainerRecord {

@@ -26,6 +26,7 @@ fn record() -> ContainerRecord {
         },
         restart_count: 0,
         mounts: vec![],
+        networks: Default::default(),
     }
 }
 

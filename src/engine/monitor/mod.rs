@@ -15,6 +15,7 @@ pub mod console;
 pub mod executor;
 pub mod init_errors;
 pub mod mount_check;
+mod net_prepare;
 pub mod netns;
 pub mod protocol;
 pub mod reap;
@@ -47,10 +48,12 @@ use super::container::store;
 use super::error::{EngineError, IoContext, Result};
 use super::lock::FileLock;
 use super::logs::LogWriter;
+use super::network;
 use super::runtime;
 use super::snapshot::Snapshot;
 use super::state::StateStore;
 use super::{users, Layout};
+use net_prepare::EtcFiles;
 use protocol::MonitorMessage;
 
 /// The start every monitor (container or exec) shares: re-executes from the sealed read-only
@@ -132,6 +135,8 @@ struct Started {
     pid: i32,
     io: ContainerIo,
     listener: UnixListener,
+    /// The container's network; holds its published host ports until it exits.
+    net: Option<network::attach::Attached>,
 }
 
 impl Monitor {
@@ -174,6 +179,7 @@ impl Monitor {
                 // then remove the cgroup (nothing else would: the runtime state is gone).
                 reap::all_children(Duration::from_secs(2));
                 cleanup::remove_cgroups(&self.id);
+                network::attach::down(&self.state, &self.layout, &self.id, &rec.name);
                 let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
                 let _ =
                     std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
@@ -187,11 +193,15 @@ impl Monitor {
             let _ = nix::sys::signal::kill(Pid::from_raw(started.pid), nix::sys::signal::SIGKILL);
             let _ = waitpid(Pid::from_raw(started.pid), None);
             let _ = cleanup::delete_runtime(&self.layout, &self.id);
+            drop(started.net);
+            network::attach::down(&self.state, &self.layout, &self.id, &rec.name);
             let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
             let _ = std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
             let _ = claim::record_failure(&self.state, &self.id, &message, 125);
             return fail(&mut status, &message, 125);
         }
+        // The reserved host ports stay bound until the container has exited.
+        let net = started.net;
         let pidfd = relay::pidfd_open(started.pid);
         // The log exists before anyone hears of the start: a `logs -f` right after `run -d`
         // must not find it missing (and follow nothing).
@@ -239,7 +249,7 @@ impl Monitor {
             "container {} process {} exited; recording",
             self.id, started.pid
         ));
-        let (code, moved) = self.finish(started.pid);
+        let (code, moved) = self.finish(started.pid, &rec.name, net);
         debug_log(&format!("container {} recorded exit code {code}", self.id));
         if let Some(s) = status.as_mut() {
             MonitorMessage::Exited { code }.send(s);
@@ -269,7 +279,17 @@ impl Monitor {
             // First start: empty volumes receive the image's content at their mount points.
             crate::engine::mounts::copy_up(&snap.merged(), &rec.mounts)?;
         }
-        write_etc_files(&dir, rec)?;
+        let (net, etc, join, link_env) = self.network(rec)?;
+        let run_rec;
+        let rec = if link_env.is_empty() {
+            rec
+        } else {
+            let mut r = rec.clone();
+            r.config.env.splice(0..0, link_env);
+            run_rec = r;
+            &run_rec
+        };
+        write_etc_files(&dir, rec, etc)?;
         let mut user = users::resolve(&snap.merged(), &rec.config.user)?;
         for gid in users::resolve_groups(&snap.merged(), &rec.host_config.group_add)? {
             if gid != user.gid && !user.additional_gids.contains(&gid) {
@@ -277,6 +297,9 @@ impl Monitor {
             }
         }
         let mut spec = runtime::build_spec(rec, &user, &dir)?;
+        if let Some(path) = &join {
+            runtime::namespaces::join_network(&mut spec, path);
+        }
         runtime::destinations::resolve(&mut spec, &snap.merged(), rec.mounts.len())?;
         runtime::tmpfs_mode::keep_image_modes(&mut spec, &snap.merged(), rec.mounts.len())?;
         let binds = mount_check::bind_dirs(&spec);
@@ -352,7 +375,7 @@ impl Monitor {
             .pid()
             .ok_or_else(|| EngineError::Runtime("the runtime reported no container pid".into()))?
             .as_raw();
-        if !rec.host_config.network_mode.is_host() {
+        if !rec.host_config.network_mode.is_host() && join.is_none() {
             netns::loopback_up(pid)?;
         }
         special_binds::attach(pid, &specials)?;
@@ -362,12 +385,22 @@ impl Monitor {
             verdict.classify(message, EngineError::Runtime)
         })?;
         debug_log("start: started");
-        Ok(Started { pid, io, listener })
+        Ok(Started {
+            pid,
+            io,
+            listener,
+            net,
+        })
     }
 
     /// Reaps the container, records the exit and cleans up; returns the exit code and, after
     /// `--rm`, the moved-aside directory still to delete.
-    fn finish(&self, pid: i32) -> (i32, Option<std::path::PathBuf>) {
+    fn finish(
+        &self,
+        pid: i32,
+        name: &str,
+        net: Option<network::attach::Attached>,
+    ) -> (i32, Option<std::path::PathBuf>) {
         // Wait for the exit without reaping and without the container's lock, so that `stop`,
         // `kill` and `rm -f` can always reach a container that is still running; reap under the
         // lock, so that nobody signals a reused pid.
@@ -383,6 +416,9 @@ impl Monitor {
         let oom = cleanup::oom_killed(&self.id);
         let _ = cleanup::delete_runtime(&self.layout, &self.id);
         debug_log("finish: runtime deleted");
+        drop(net);
+        network::attach::down(&self.state, &self.layout, &self.id, name);
+        debug_log("finish: network down");
         let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
         debug_log("finish: unmounted");
         let result = self.state.write(|tx| {
@@ -459,17 +495,28 @@ fn fail(status: &mut Option<File>, message: &str, code: i32) -> i32 {
 }
 
 /// Writes the files bind-mounted at `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`.
-fn write_etc_files(dir: &Path, rec: &ContainerRecord) -> Result<()> {
+fn write_etc_files(dir: &Path, rec: &ContainerRecord, etc: EtcFiles) -> Result<()> {
     use crate::engine::container::etc_files;
     let host = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
-    for (name, text) in [
-        ("hosts", etc_files::hosts(rec, &host("/etc/hosts"))),
-        ("hostname", format!("{}\n", rec.config.hostname)),
-        (
-            "resolv.conf",
-            etc_files::resolv_conf(rec, &host("/etc/resolv.conf")),
-        ),
-    ] {
+    let files = match etc {
+        EtcFiles::Own(view) => [
+            ("hosts", etc_files::hosts(rec, &host("/etc/hosts"), &view)),
+            ("hostname", format!("{}\n", rec.config.hostname)),
+            (
+                "resolv.conf",
+                etc_files::resolv_conf(rec, &host("/etc/resolv.conf"), &view),
+            ),
+        ],
+        EtcFiles::Shared(other) => {
+            let read = |n: &str| std::fs::read_to_string(other.join(n)).unwrap_or_default();
+            [
+                ("hosts", read("hosts")),
+                ("hostname", read("hostname")),
+                ("resolv.conf", read("resolv.conf")),
+            ]
+        }
+    };
+    for (name, text) in files {
         let p = dir.join(name);
         std::fs::write(&p, text).ctx("cannot write", &p)?;
     }

@@ -11,7 +11,7 @@ use crate::engine::error::{EngineError, ErrorKind, Result};
 nix::ioctl_readwrite_bad!(get_flags, libc::SIOCGIFFLAGS, libc::ifreq);
 nix::ioctl_write_ptr_bad!(set_flags, libc::SIOCSIFFLAGS, libc::ifreq);
 
-fn lo_up() -> Result<()> {
+pub(crate) fn lo_up() -> Result<()> {
     let sock = nix::sys::socket::socket(
         nix::sys::socket::AddressFamily::Inet,
         nix::sys::socket::SockType::Datagram,

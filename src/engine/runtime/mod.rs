@@ -328,6 +328,7 @@ mod tests {
             state: State::default(),
             restart_count: 0,
             mounts: vec![],
+            networks: Default::default(),
         }
     }
 

@@ -57,6 +57,23 @@ pub fn for_host_config(hc: &HostConfig) -> Vec<Value> {
     out
 }
 
+/// Makes the container join the network namespace at `path` (made for it, or another
+/// container's with `--network container:C`) instead of a new one.
+pub fn join_network(spec: &mut oci_spec::runtime::Spec, path: &std::path::Path) {
+    use oci_spec::runtime::LinuxNamespaceType;
+    let Some(mut linux) = spec.linux().clone() else {
+        return;
+    };
+    let mut nss = linux.namespaces().clone().unwrap_or_default();
+    for ns in nss.iter_mut() {
+        if ns.typ() == LinuxNamespaceType::Network {
+            ns.set_path(Some(path.to_path_buf()));
+        }
+    }
+    linux.set_namespaces(Some(nss));
+    spec.set_linux(Some(linux));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

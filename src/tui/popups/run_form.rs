@@ -1,4 +1,4 @@
-//! The run form: image, name, command, env, volumes, detach, remove.
+//! The run form: image, name, command, env, volumes, ports, network, detach, remove.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -18,11 +18,12 @@ pub fn render(app: &App, form: &RunForm, f: &mut Frame, area: Rect) {
         .as_deref()
         .map(|e| super::message::wrap(e, usize::from(area.width.min(76)).saturating_sub(2)))
         .unwrap_or_default();
-    let h = 9 + if reason.is_empty() {
-        0
-    } else {
-        1 + reason.len() as u16
-    };
+    let h = 11
+        + if reason.is_empty() {
+            0
+        } else {
+            1 + reason.len() as u16
+        };
     let rect = centered(area, 76, h);
     let inner = frame(
         f,
@@ -47,7 +48,11 @@ pub fn render(app: &App, form: &RunForm, f: &mut Frame, area: Rect) {
             }
             Some(input) => Span::raw(input.display(focused)),
             None => {
-                let on = if i == 5 { form.detach } else { form.remove };
+                let on = if i == RunForm::DETACH {
+                    form.detach
+                } else {
+                    form.remove
+                };
                 Span::raw(if on { "[x]" } else { "[ ]" })
             }
         };

@@ -139,19 +139,21 @@ fn pull_popup() {
 fn run_form_popup() {
     assert_snapshot!(
         "run_empty",
-        screen(&with(Popup::Run(RunForm::new("")), 90, 14))
+        screen(&with(Popup::Run(RunForm::new("")), 90, 16))
     );
     let mut f = RunForm::new("busybox");
     f.fields[1] = TextInput::with("web");
     f.fields[2] = TextInput::with("httpd -f -p 80");
     f.fields[3] = TextInput::with("MODE=prod");
     f.fields[4] = TextInput::with("data:/data");
+    f.fields[5] = TextInput::with("8000:80");
+    f.fields[6] = TextInput::with("backend");
     f.remove = true;
-    f.focus = 6;
-    assert_snapshot!("run_filled", screen(&with(Popup::Run(f.clone()), 90, 14)));
+    f.focus = RunForm::REMOVE;
+    assert_snapshot!("run_filled", screen(&with(Popup::Run(f.clone()), 90, 16)));
     f.error = Some("Env: \"NOEQUALS\" is not KEY=VALUE".into());
-    assert_snapshot!("run_error", screen(&with(Popup::Run(f.clone()), 90, 14)));
-    assert_snapshot!("run_narrow", screen(&with(Popup::Run(f), 40, 14)));
+    assert_snapshot!("run_error", screen(&with(Popup::Run(f.clone()), 90, 16)));
+    assert_snapshot!("run_narrow", screen(&with(Popup::Run(f), 40, 16)));
 }
 
 #[test]

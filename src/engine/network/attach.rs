@@ -1,0 +1,244 @@
+//! A container's network while it runs, from the monitor: [`up`] before the container starts
+//! (ports reserved, addresses leased, namespace made, netavark's setup), [`down`] when it is
+//! gone (netavark's teardown, namespace removed, leases and ports released). `down` also runs
+//! from reconciliation of a lost monitor and from `rm`, and does nothing when nothing is held.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+
+use super::netavark::{self, Attachment};
+use super::ports::{self, Published};
+use super::record::{Endpoint, EndpointConfig, NetworkRecord};
+use super::{ipam, netns, store};
+use crate::engine::container::{ContainerRecord, NetworkMode};
+use crate::engine::error::{EngineError, Result};
+use crate::engine::state::StateStore;
+use crate::engine::Layout;
+
+/// What the container's network is while it runs; dropping it frees the reserved host ports.
+pub struct Attached {
+    pub netns: PathBuf,
+    pub endpoints: Vec<Endpoint>,
+    pub ports: Vec<Published>,
+    _held: Vec<OwnedFd>,
+}
+
+/// What `/etc/hosts` and `/etc/resolv.conf` need to know of the container's network.
+#[derive(Debug, Clone, Default)]
+pub struct EtcView {
+    /// The container's own addresses (first: its main one).
+    pub addresses: Vec<Ipv4Addr>,
+    /// `--link` entries: address and the names it answers to.
+    pub links: Vec<(Ipv4Addr, Vec<String>)>,
+    /// The embedded DNS server (a user-defined network's aardvark-dns).
+    pub nameservers: Vec<Ipv4Addr>,
+}
+
+impl Attached {
+    pub fn etc_view(&self) -> EtcView {
+        EtcView::of(&self.endpoints)
+    }
+}
+
+impl EtcView {
+    /// The view of a running container's endpoints (no links).
+    pub fn of(endpoints: &[Endpoint]) -> EtcView {
+        let mut ns: Vec<Ipv4Addr> = endpoints.iter().filter_map(|e| e.dns_server).collect();
+        ns.dedup();
+        EtcView {
+            addresses: endpoints.iter().map(|e| e.ip).collect(),
+            links: Vec::new(),
+            nameservers: ns,
+        }
+    }
+}
+
+/// Rewrites a running container's `/etc/resolv.conf` in place (the file bind-mounted into it)
+/// after `network connect`/`disconnect`, so that it asks the DNS of the networks it is on.
+pub fn rewrite_resolv_conf(layout: &Layout, rec: &ContainerRecord, endpoints: &[Endpoint]) {
+    let host = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let text =
+        crate::engine::container::etc_files::resolv_conf(rec, &host, &EtcView::of(endpoints));
+    let _ = std::fs::write(layout.container_dir(&rec.id).join("resolv.conf"), text);
+}
+
+/// The networks a container in `rec`'s mode joins, with what it asked for on each.
+pub fn joins(rec: &ContainerRecord) -> Vec<(String, EndpointConfig)> {
+    match &rec.host_config.network_mode {
+        NetworkMode::Bridge | NetworkMode::Named(_) => {
+            if rec.networks.is_empty() {
+                vec![(super::DEFAULT_BRIDGE.to_string(), EndpointConfig::default())]
+            } else {
+                rec.networks
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Leases an address for container `rec` on `net` (its `--ip`, or the next free one).
+pub fn lease(
+    tx: &rusqlite::Transaction<'_>,
+    rec: &ContainerRecord,
+    net: &NetworkRecord,
+    cfg: &EndpointConfig,
+    interface: String,
+) -> Result<Endpoint> {
+    let taken = store::taken(tx, &net.id)?;
+    let ip = match cfg.ipv4_address {
+        Some(ip) => {
+            ipam::check_static(&net.name, &net.subnet, net.gateway, ip, &taken)?;
+            ip
+        }
+        None => ipam::allocate(&net.subnet, net.ip_range.as_ref(), net.gateway, &taken)
+            .ok_or_else(|| {
+                EngineError::Conflict(format!(
+                    "no free address left on network {} ({}): stop a container on it or use \
+                     another network",
+                    net.name, net.subnet
+                ))
+            })?,
+    };
+    let mut aliases = vec![rec.name.clone(), rec.short_id().to_string()];
+    for a in &cfg.aliases {
+        if !aliases.contains(a) {
+            aliases.push(a.clone());
+        }
+    }
+    let ep = Endpoint {
+        container_id: rec.id.clone(),
+        network_id: net.id.clone(),
+        network_name: net.name.clone(),
+        interface,
+        ip,
+        prefix: net.subnet.prefix,
+        gateway: (!net.internal).then_some(net.gateway),
+        mac: String::new(),
+        aliases,
+        dns_server: None,
+    };
+    store::put_endpoint(tx, &ep)?;
+    Ok(ep)
+}
+
+/// Applies netavark's status to the endpoints it set up (MAC, name server).
+pub fn apply_status(eps: &mut [Endpoint], status: &BTreeMap<String, netavark::Status>) {
+    for ep in eps.iter_mut() {
+        let Some(s) = status.get(&ep.network_name) else {
+            continue;
+        };
+        if let Some(i) = s.interfaces.as_ref().and_then(|i| i.get(&ep.interface)) {
+            ep.mac = i.mac_address.clone();
+        }
+        ep.dns_server = s
+            .dns_server_ips
+            .as_ref()
+            .and_then(|d| d.iter().find_map(|x| x.parse().ok()));
+    }
+}
+
+/// Sets up container `rec`'s network before its start; `None` for modes without one of their
+/// own. On failure nothing is left: no port, lease, namespace or rule.
+pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<Option<Attached>> {
+    let joins = joins(rec);
+    if joins.is_empty() {
+        return Ok(None);
+    }
+    let wanted = ports::wanted(
+        &rec.host_config.port_bindings,
+        &rec.config.exposed_ports,
+        rec.host_config.publish_all_ports,
+    );
+    let (published, held) = ports::reserve(&wanted)?;
+    // Anything a dead monitor left for this container goes first.
+    down(state, layout, &rec.id, &rec.name);
+    let leased = state.write(|tx| {
+        super::api::ensure_default(tx)?;
+        let mut out = Vec::new();
+        for (i, (name, cfg)) in joins.iter().enumerate() {
+            let net = store::get_by_name(tx, name)?.ok_or_else(|| store::not_found(name))?;
+            let ep = lease(tx, rec, &net, cfg, format!("eth{i}"))?;
+            out.push((net, ep, cfg.mac_address.clone()));
+        }
+        store::put_ports(tx, &rec.id, &published)?;
+        Ok(out)
+    })?;
+    let result = (|| {
+        let path = netns::create(layout, &rec.id)?;
+        let atts: Vec<Attachment<'_>> = leased
+            .iter()
+            .map(|(n, e, mac)| Attachment {
+                network: n,
+                endpoint: e,
+                mac: mac.clone(),
+            })
+            .collect();
+        let status = netavark::setup(layout, &path, &rec.id, &rec.name, &atts, &published)?;
+        let mut eps: Vec<Endpoint> = leased.iter().map(|(_, e, _)| e.clone()).collect();
+        apply_status(&mut eps, &status);
+        state.write(|tx| eps.iter().try_for_each(|e| store::put_endpoint(tx, e)))?;
+        Ok(Attached {
+            netns: path,
+            endpoints: eps,
+            ports: published.clone(),
+            _held: held,
+        })
+    })();
+    if result.is_err() {
+        down(state, layout, &rec.id, &rec.name);
+    }
+    result.map(Some)
+}
+
+/// Tears down whatever network container `id` holds (best effort: every step is tried).
+pub fn down(state: &StateStore, layout: &Layout, id: &str, name: &str) {
+    let held = state.read(|tx| {
+        let eps = store::endpoints_of(tx, id)?;
+        let ports = store::ports_of(tx, id)?;
+        let mut nets = Vec::new();
+        for e in &eps {
+            if let Some(n) = store::get_by_name(tx, &e.network_name)? {
+                nets.push((n, e.clone()));
+            }
+        }
+        Ok((nets, ports))
+    });
+    let path = netns::path(layout, id);
+    if let Ok((nets, ports)) = &held {
+        if netns::is_mounted(&path) && !nets.is_empty() {
+            let atts: Vec<Attachment<'_>> = nets
+                .iter()
+                .map(|(n, e)| Attachment {
+                    network: n,
+                    endpoint: e,
+                    mac: None,
+                })
+                .collect();
+            if let Err(e) = netavark::teardown(layout, &path, id, name, &atts, ports) {
+                tracing::warn!("container {id}: {e}");
+            }
+        }
+    }
+    netns::remove(layout, id);
+    let _ = state.write(|tx| store::release(tx, id));
+    sweep_config(state, layout);
+}
+
+/// Removes netavark's state directory once no container of this root has a network.
+fn sweep_config(state: &StateStore, layout: &Layout) {
+    let none_left = state
+        .read(|tx| Ok(tx.query_row("SELECT COUNT(*) FROM endpoints", [], |r| r.get::<_, i64>(0))?))
+        .is_ok_and(|n| n == 0);
+    let dir = netavark::config_dir(layout);
+    if none_left && !dir.join("aardvark-dns").join("aardvark.pid").exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        if let Some(base) = dir.parent() {
+            let _ = std::fs::remove_dir(base);
+        }
+    }
+}

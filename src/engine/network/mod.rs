@@ -1,0 +1,33 @@
+//! Container networking: the default `bridge` network and user-defined bridge networks, each
+//! container's network namespace, addresses (IPAM in `state.db`), published ports, names.
+//!
+//! The kernel side (bridge, veth pairs, addresses, routes, NAT and port-forwarding rules, the
+//! DNS responder of user networks) is done by netavark and aardvark-dns, podman's network
+//! stack, driven through their JSON interface ([`netavark`]); berth owns the records, the
+//! address leases, the namespaces and the port reservations. See docs/ARCHITECTURE.md.
+
+pub mod api;
+pub mod attach;
+pub mod ipam;
+pub mod links;
+pub mod netavark;
+pub mod netns;
+pub mod ops;
+pub mod ports;
+pub mod record;
+pub mod store;
+
+pub use record::{Endpoint, EndpointConfig, NetworkRecord};
+
+/// The name of the default network.
+pub const DEFAULT_BRIDGE: &str = "bridge";
+
+/// The network a container joins when `--network` is not given: `bridge`, unless the engine
+/// setting `BERTH_DEFAULT_NETWORK` names another mode (the test suite pins it to `none`, so
+/// that tests outside a network namespace of their own never touch the host's network).
+pub fn default_mode() -> String {
+    std::env::var("BERTH_DEFAULT_NETWORK")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_BRIDGE.to_string())
+}
