@@ -390,19 +390,7 @@ async fn pull_image(
         platform: None,
         tls_verify,
     };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let job = engine.pull(&reference, &opts, Some(tx));
-    tokio::pin!(job);
-    let result = loop {
-        tokio::select! {
-            result = &mut job => break result,
-            Some(p) = rx.recv() => display.update(p),
-        }
-    };
-    while let Ok(p) = rx.try_recv() {
-        display.update(p);
-    }
-    let done = result?;
+    let done = super::progress::pull_with(engine, &reference, &opts, Some(&mut display)).await?;
     display.line(&format!("Digest: {}", done.digest));
     display.line(&format!(
         "Status: Downloaded newer image for {}",

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use clap::{ArgAction, Args, Subcommand};
 
 use super::format::Format;
-use super::progress::{human_size, PullDisplay};
+use super::progress::{human_size, pull_with, PullDisplay};
 use super::Cli;
 use crate::engine::compat::{rows::IMAGE_HEADERS, ImageRow};
 use crate::engine::{Engine, ImageRef, ImageSummary, Platform, PullOptions};
@@ -210,21 +210,13 @@ async fn pull(engine: &Engine, a: &PullArgs) -> anyhow::Result<i32> {
             reference.familiar_repository()
         ));
     }
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let job = engine.pull(&reference, &opts, Some(tx));
-    tokio::pin!(job);
-    let result = loop {
-        tokio::select! {
-            result = &mut job => break result,
-            Some(p) = rx.recv() => if !a.quiet { display.update(p) },
-        }
-    };
-    while let Ok(p) = rx.try_recv() {
-        if !a.quiet {
-            display.update(p);
-        }
-    }
-    let done = result?;
+    let done = pull_with(
+        engine,
+        &reference,
+        &opts,
+        (!a.quiet).then_some(&mut display),
+    )
+    .await?;
     if !a.quiet {
         display.line(&format!("Digest: {}", done.digest));
         let status = if done.updated {

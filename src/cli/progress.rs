@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use crate::engine::{LayerProgress, LayerState};
+use crate::engine::distribution::pull::{PullOptions, PullResult};
+use crate::engine::{Engine, EngineError, ImageRef, LayerProgress, LayerState};
 
 const BAR_WIDTH: usize = 50;
 
@@ -112,6 +113,31 @@ impl<W: Write> PullDisplay<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
+}
+
+/// Pulls `reference`, drawing its layers' progress on `display` (none without one): the one
+/// pull loop of `pull` and of `run`/`create` pulling a missing image.
+pub async fn pull_with<W: Write>(
+    engine: &Engine,
+    reference: &ImageRef,
+    opts: &PullOptions,
+    mut display: Option<&mut PullDisplay<W>>,
+) -> Result<PullResult, EngineError> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let job = engine.pull(reference, opts, Some(tx));
+    tokio::pin!(job);
+    let result = loop {
+        tokio::select! {
+            result = &mut job => break result,
+            Some(p) = rx.recv() => if let Some(d) = display.as_deref_mut() { d.update(p) },
+        }
+    };
+    while let Ok(p) = rx.try_recv() {
+        if let Some(d) = display.as_deref_mut() {
+            d.update(p);
+        }
+    }
+    result
 }
 
 #[cfg(test)]

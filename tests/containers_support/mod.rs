@@ -5,16 +5,21 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 /// The berth binary under test.
 pub fn berth_bin() -> &'static str {
     env!("CARGO_BIN_EXE_berth")
 }
 
-/// One test's engine root; removes everything it made when dropped.
+#[path = "../common/testroot.rs"]
+mod testroot;
+
+/// One test's engine root, on the shared test root ([`testroot::TestRoot`]: HOME, XDG dirs and
+/// DOCKER_CONFIG of its own; removes every container, mount and file it made when dropped).
 pub struct TestRoot {
-    pub dir: tempfile::TempDir,
+    inner: testroot::TestRoot,
+    root: PathBuf,
 }
 
 impl TestRoot {
@@ -23,16 +28,14 @@ impl TestRoot {
             nix::unistd::geteuid().is_root(),
             "container tests need root"
         );
-        TestRoot {
-            dir: tempfile::Builder::new()
-                .prefix("berth-ct-")
-                .tempdir()
-                .expect("temp dir"),
-        }
+        let inner = testroot::TestRoot::new();
+        let root = inner.path();
+        TestRoot { inner, root }
     }
 
+    /// The engine root (`--root`).
     pub fn root(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     /// A busybox root filesystem (a directory with `/bin/busybox`, its applets, passwd, group).
@@ -45,16 +48,10 @@ impl TestRoot {
         dir
     }
 
-    /// Runs `berth --root ROOT args…`.
+    /// Runs `berth --root ROOT args…` in the test's environment.
     pub fn berth(&self, args: &[&str]) -> Output {
-        Command::new(berth_bin())
-            .arg("--root")
-            .arg(self.root())
-            .env("BERTH_DEFAULT_NETWORK", "none")
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run berth")
+        // The shared root's environment has BERTH_DEFAULT_NETWORK=none: no bridge to set up.
+        self.inner.berth(args)
     }
 
     /// Runs berth and asserts success; returns stdout.
@@ -90,26 +87,6 @@ impl TestRoot {
     pub fn engine(&self) -> berth::engine::Engine {
         berth::engine::Engine::open(self.root()).expect("open engine")
     }
-}
-
-impl Drop for TestRoot {
-    fn drop(&mut self) {
-        let out = self.berth(&["ps", "-a", "-q", "--no-trunc"]);
-        for id in String::from_utf8_lossy(&out.stdout).lines() {
-            let _ = self.berth(&["rm", "-f", id]);
-        }
-        for m in self.mounts().iter().rev() {
-            let _ = nix::mount::umount2(m.as_str(), nix::mount::MntFlags::MNT_DETACH);
-        }
-        remove_runtime_dir(self.root());
-    }
-}
-
-/// Removes the root's (empty) runtime directory under `/run/berth`, which the engine keeps for
-/// the root's lifetime.
-pub fn remove_runtime_dir(root: &Path) {
-    let layout = berth::engine::Layout::new(root);
-    let _ = std::fs::remove_dir(berth::engine::container::cleanup::runtime_root(&layout, ""));
 }
 
 /// Writes a busybox root filesystem into `dir`.

@@ -10,8 +10,6 @@ use std::time::Duration;
 
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
 
 use super::executor::ExecExecutor;
 use super::{ExecConfig, ExecFiles};
@@ -77,16 +75,8 @@ pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
         let _ = server.run(&pidfd, Duration::from_secs(1));
         Ok(server)
     });
-    let code = match waitpid(Pid::from_raw(pid), None) {
-        Ok(WaitStatus::Exited(_, c)) => c,
-        Ok(WaitStatus::Signaled(_, sig, _)) => 128 + sig as i32,
-        _ => 255,
-    };
-    while let Ok(s) = waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-        if s == WaitStatus::StillAlive {
-            break;
-        }
-    }
+    let code = monitor::reap::exit_code(pid);
+    monitor::reap::orphans();
     record(
         &layout,
         id,

@@ -18,6 +18,7 @@ pub mod mount_check;
 mod net_prepare;
 pub mod netns;
 pub mod protocol;
+pub mod reap;
 pub mod relay;
 pub mod restart;
 pub mod seal;
@@ -36,7 +37,7 @@ use std::time::Duration;
 use chrono::Utc;
 use libcontainer::container::builder::ContainerBuilder;
 use libcontainer::syscall::syscall::SyscallType;
-use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
+use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag};
 use nix::unistd::Pid;
 
 use super::attach::server::Server;
@@ -207,7 +208,7 @@ impl Monitor {
                 let _ = cleanup::delete_runtime(&self.layout, &self.id);
                 // The failed init process may still be in the container's cgroup: reap it,
                 // then remove the cgroup (nothing else would: the runtime state is gone).
-                reap_children(Duration::from_secs(2));
+                reap::all_children(Duration::from_secs(2));
                 cleanup::remove_cgroups(&self.id);
                 network::attach::down(&self.state, &self.layout, &self.id, &rec.name);
                 let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
@@ -442,17 +443,9 @@ impl Monitor {
             WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT,
         ) {}
         let lock = store::lock(&self.layout, &self.id);
-        let code = match waitpid(Pid::from_raw(pid), None) {
-            Ok(WaitStatus::Exited(_, c)) => c,
-            Ok(WaitStatus::Signaled(_, sig, _)) => 128 + sig as i32,
-            _ => 255,
-        };
+        let code = reap::exit_code(pid);
         // Reap whatever else was re-parented to us.
-        while let Ok(s) = waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-            if s == WaitStatus::StillAlive {
-                break;
-            }
-        }
+        reap::orphans();
         debug_log("finish: reaped");
         let oom = cleanup::oom_killed(&self.id);
         let _ = cleanup::delete_runtime(&self.layout, &self.id);
@@ -527,20 +520,6 @@ fn trim_memory() {
     trim::drop_clean_file_pages();
     if logging {
         debug_log(&format!("after trim: {}", rss()));
-    }
-}
-
-/// Reaps our children until there are none left (or `limit` passes).
-fn reap_children(limit: Duration) {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10))
-            }
-            Ok(WaitStatus::StillAlive) | Err(_) => return,
-            Ok(_) => {}
-        }
     }
 }
 
