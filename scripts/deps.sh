@@ -2,10 +2,10 @@
 # Installs the Debian packages berth needs to build, run and test, when they are missing.
 # Usage: scripts/deps.sh [build|test|bench]   (test and bench include build)
 set -euo pipefail
-want=(libseccomp-dev pkg-config gcc tini)
+want=(libseccomp-dev pkg-config gcc tini netavark aardvark-dns iptables nftables iproute2)
 case "${1:-build}" in
-  test) want+=(docker-registry busybox-static tmux apache2-utils openssl iproute2 util-linux skopeo netavark aardvark-dns iptables nftables) ;;
-  bench) want+=(docker-registry busybox-static tmux apache2-utils openssl skopeo umoci podman runc docker.io netavark aardvark-dns iptables iproute2) ;;
+  test) want+=(docker-registry busybox-static tmux apache2-utils openssl util-linux skopeo podman runc) ;;
+  bench) want+=(docker-registry busybox-static tmux apache2-utils openssl skopeo umoci podman runc docker.io) ;;
 esac
 missing=()
 for p in "${want[@]}"; do

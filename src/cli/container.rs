@@ -73,6 +73,10 @@ pub enum ContainerSub {
     Ls(PsArgs),
     /// Remove all stopped containers
     Prune(PruneArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(super::cp::CpArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(super::archive::ExportArgs),
     #[command(flatten)]
     Interactive(super::attach::InteractiveCommand),
 }
@@ -259,6 +263,10 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         ContainerCommand::Container(ContainerSub::Prune(a)) => {
             let engine = cli.engine()?;
             return tokio::task::spawn_blocking(move || prune(&engine, &a)).await?;
+        }
+        ContainerCommand::Container(ContainerSub::Cp(a)) => return super::cp::cp(cli, &a).await,
+        ContainerCommand::Container(ContainerSub::Export(a)) => {
+            return super::archive::export(cli, &a).await
         }
     };
     let engine = cli.engine()?;

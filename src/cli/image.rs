@@ -43,6 +43,14 @@ pub enum ImageSubcommand {
     Rm(RmiArgs),
     /// Create a tag TARGET that refers to SOURCE
     Tag(TagArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(super::archive::SaveArgs),
+    /// Load images from a tar archive or STDIN
+    Load(super::archive::LoadArgs),
+    /// Upload an image to a registry
+    Push(super::push::PushArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(super::archive::ImportArgs),
 }
 
 /// `berth pull`.
@@ -133,6 +141,10 @@ pub async fn run(cli: &Cli, cmd: &ImageCommand) -> anyhow::Result<i32> {
         }
         ImageCommand::Images(a) | ImageCommand::Image(ImageSubcommand::Ls(a)) => images(&engine, a),
         ImageCommand::Image(ImageSubcommand::Inspect(a)) => inspect(&engine, a),
+        ImageCommand::Image(ImageSubcommand::Save(a)) => super::archive::save(cli, a).await,
+        ImageCommand::Image(ImageSubcommand::Load(a)) => super::archive::load(cli, a).await,
+        ImageCommand::Image(ImageSubcommand::Push(a)) => super::push::push(cli, a).await,
+        ImageCommand::Image(ImageSubcommand::Import(a)) => super::archive::import(cli, a).await,
         ImageCommand::Tag(a) | ImageCommand::Image(ImageSubcommand::Tag(a)) => {
             engine.tag(&a.source, &a.target)?;
             Ok(0)

@@ -1,10 +1,12 @@
 //! The Docker-style command line. Each area has its own file with its own subcommand enum,
 //! flattened into [`Command`].
 
+pub mod archive;
 pub mod attach;
 pub mod container;
 pub mod container_ps;
 pub mod container_run;
+pub mod cp;
 pub mod exec;
 pub mod format;
 pub mod format_funcs;
@@ -16,7 +18,9 @@ pub mod mount_args;
 pub mod network;
 pub mod progress;
 pub mod prompt;
+pub mod push;
 pub mod relay;
+pub mod search;
 pub mod system;
 pub mod table;
 pub mod terminal;
@@ -49,6 +53,8 @@ pub struct Cli {
 pub enum Command {
     #[command(flatten)]
     Image(image::ImageCommand),
+    #[command(flatten)]
+    Archive(archive::ArchiveCommand),
     #[command(flatten)]
     Volume(volume::VolumeCommand),
     #[command(flatten)]
@@ -201,6 +207,7 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match &cli.command {
         None => crate::tui::run(&cli.root()).await,
         Some(Command::Image(cmd)) => image::run(&cli, cmd).await,
+        Some(Command::Archive(cmd)) => archive::run(&cli, cmd).await,
         Some(Command::Volume(cmd)) => volume::run(&cli, cmd).await,
         Some(Command::Network(cmd)) => network::run(&cli, cmd).await,
         Some(Command::Container(cmd)) => container::run(&cli, cmd.clone()).await,

@@ -2,6 +2,7 @@
 //! inspect docker clients read), shared by the CLI's `--format` and, later, the API socket.
 //! Field names are docker's; a template or a JSON client sees exactly these.
 
+pub mod archive;
 pub mod container;
 pub mod network;
 pub mod rows;

@@ -117,3 +117,22 @@ pub const VOLUME_HEADERS: &[(&str, &str)] = &[
     ("Links", "LINKS"),
     ("Size", "SIZE"),
 ];
+
+/// A row of `search` (docker's `formatter.SearchContext`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SearchRow {
+    /// `host/repository` (a registry's catalog) or the Hub's name.
+    pub name: String,
+    pub description: String,
+    pub star_count: u64,
+    pub is_official: bool,
+}
+
+/// Headers of `search`'s table templates.
+pub const SEARCH_HEADERS: &[(&str, &str)] = &[
+    ("Name", "NAME"),
+    ("Description", "DESCRIPTION"),
+    ("StarCount", "STARS"),
+    ("IsOfficial", "OFFICIAL"),
+];

@@ -7,10 +7,12 @@
 
 pub mod api;
 pub mod cleanup;
+pub mod cp;
 pub mod create;
 pub mod create_net;
 pub mod disk;
 pub mod etc_files;
+pub mod export;
 pub mod image_source;
 pub mod labels;
 pub mod limits;
@@ -29,6 +31,7 @@ pub mod signal;
 pub mod start;
 pub mod stop;
 pub mod store;
+pub mod tree_tar;
 
 pub use create::{create, CreateOptions};
 pub use limits::parse_size;

@@ -7,24 +7,24 @@
 //! (`image prune` removes them). A pull holds the gc lock shared, so prune never removes what a
 //! pull is about to use.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use serde::Deserialize;
 use tokio::sync::{mpsc::UnboundedSender, Semaphore};
 use tokio::task::JoinSet;
 
 use super::fetch::fetch_blob;
 use super::manifest::{self, Descriptor, Fetched, Platform};
-use super::reference::{validate_digest, ImageRef};
+use super::reference::ImageRef;
 use super::registry::RegistryClient;
-use crate::engine::content::{sha256_digest, sync_dir, ContentStore};
+use crate::engine::content::ContentStore;
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::events::{EngineEvent, LayerProgress, LayerState};
 use crate::engine::image::gc::gc_lock_path;
-use crate::engine::image::record::{self, ImageConfig, ImageRecord, ImageSummary, LayerRecord};
-use crate::engine::layer::unpack::unpack_layer;
+use crate::engine::image::import::{
+    chain_ids, commit_layers, unpack_staged, ConfigBlob, StoredImage,
+};
+use crate::engine::image::record::ImageSummary;
 use crate::engine::lock::FileLock;
 use crate::engine::staging::{self, StagedDir};
 use crate::engine::Engine;
@@ -59,42 +59,6 @@ pub struct PullResult {
     pub digest: String,
     /// False when the reference already named this very image ("Image is up to date").
     pub updated: bool,
-}
-
-#[derive(Deserialize)]
-struct ConfigBlob {
-    #[serde(default)]
-    architecture: String,
-    #[serde(default)]
-    os: String,
-    #[serde(default)]
-    variant: Option<String>,
-    #[serde(default)]
-    created: Option<String>,
-    #[serde(default)]
-    author: Option<String>,
-    #[serde(default)]
-    config: Option<ImageConfig>,
-    rootfs: RootFs,
-}
-
-#[derive(Deserialize)]
-struct RootFs {
-    #[serde(default)]
-    diff_ids: Vec<String>,
-}
-
-/// Chain ids of a stack of diff ids: chain(0) = diff(0), chain(n) = sha256("chain(n-1) diff(n)").
-pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(diff_ids.len());
-    for diff in diff_ids {
-        let next = match out.last() {
-            None => diff.clone(),
-            Some(prev) => sha256_digest(format!("{prev} {diff}").as_bytes()),
-        };
-        out.push(next);
-    }
-    out
 }
 
 /// Sends layer progress to the caller's channel and the engine's event stream.
@@ -231,32 +195,15 @@ impl Engine {
         )
         .await?;
         let config_bytes = store.read(&manifest.config.digest)?;
-        let config: ConfigBlob = serde_json::from_slice(&config_bytes).map_err(|e| {
-            EngineError::caused(
-                ErrorKind::Registry,
-                format!("{what}: the image config is malformed"),
-                e,
-            )
-        })?;
+        let config = ConfigBlob::parse(
+            &config_bytes,
+            manifest.layers.len(),
+            &what,
+            EngineError::Registry,
+        )?;
         let diff_ids = &config.rootfs.diff_ids;
-        if diff_ids.len() != manifest.layers.len() {
-            return Err(EngineError::Registry(format!(
-                "{what}: the manifest has {} layers but the config lists {} diff ids",
-                manifest.layers.len(),
-                diff_ids.len()
-            )));
-        }
-        for d in diff_ids {
-            validate_digest(d).map_err(|e| {
-                EngineError::caused(ErrorKind::Registry, format!("{what}: config diff id"), e)
-            })?;
-        }
         if let Some(want) = &opts.platform {
-            let have = Platform {
-                os: config.os.clone(),
-                architecture: config.architecture.clone(),
-                variant: config.variant.clone(),
-            };
+            let have = config.platform();
             if !want.matches(&have) {
                 return Err(EngineError::NotFound(format!(
                     "image {what} was found but its platform {have} does not match the \
@@ -335,54 +282,22 @@ impl Engine {
         .await
         .map_err(join_error)??;
 
-        let layers: Vec<LayerRecord> = manifest
-            .layers
-            .iter()
-            .enumerate()
-            .map(|(i, d)| LayerRecord {
-                digest: d.digest.clone(),
-                diff_id: diff_ids[i].clone(),
-                chain_id: chains[i].clone(),
-                size: d.size,
-                unpacked_size: unpacked_sizes[i],
-                media_type: d.media_type.clone(),
-            })
-            .collect();
-        let mut record = ImageRecord {
-            id: manifest.config.digest.clone(),
+        let stored = StoredImage {
+            what,
             manifest_digest: top_digest.clone(),
             platform_manifest_digest: manifest_digest,
             repo_tags: r.tagged().into_iter().collect(),
             repo_digests: vec![r.with_digest(&top_digest)],
-            config: config.config.unwrap_or_default(),
-            size: layers.iter().map(|l| l.unpacked_size).sum(),
-            layers,
-            created: config.created,
-            os: config.os,
-            architecture: config.architecture,
-            variant: config.variant,
-            author: config.author,
-            pulled: chrono::Utc::now().to_rfc3339(),
+            manifest,
+            config,
         };
-        let updated = self.state().write(|tx| {
-            let old = record::load(tx, &record.id)?;
-            let mut updated = true;
-            if let Some(old) = old {
-                updated = !record.repo_tags.iter().all(|t| old.repo_tags.contains(t))
-                    || !old.repo_digests.contains(&record.repo_digests[0]);
-                for d in old.repo_digests {
-                    if !record.repo_digests.contains(&d) {
-                        record.repo_digests.push(d);
-                    }
-                }
-                record.pulled = old.pulled;
-            }
-            record::save(tx, &record)?;
-            Ok(updated)
-        })?;
-        let stored = self.image(&record.id)?;
+        let engine = self.clone();
+        let (record, updated) =
+            tokio::task::spawn_blocking(move || engine.record_image(&stored, &unpacked_sizes))
+                .await
+                .map_err(join_error)??;
         Ok(PullResult {
-            image: stored.summary(),
+            image: record.summary(),
             digest: top_digest,
             updated,
         })
@@ -429,61 +344,19 @@ async fn layer_task(
     let desc2 = desc.clone();
     let image = rep.image.clone();
     let (dir, size) = tokio::task::spawn_blocking(move || -> Result<(StagedDir, u64)> {
-        let dir = StagedDir::create(&layout, "layer")?;
-        let mut extracted = 0u64;
         let mut report = rep2.throttled(&desc2.digest, LayerState::Extracting, 0);
-        let mut cb = |n: u64| {
-            extracted = n;
-            report(n);
-        };
-        let got = unpack_layer(&blob, &desc2.media_type, dir.path(), &mut cb)?;
-        if got != diff_id {
-            return Err(EngineError::Digest(format!(
-                "layer {} of {image}: the unpacked content does not match the image config: \
-                 expected diff id {diff_id}, got {got}",
-                desc2.digest
-            )));
-        }
-        Ok((dir, extracted))
+        unpack_staged(
+            &layout,
+            &blob,
+            &desc2.media_type,
+            &desc2.digest,
+            &diff_id,
+            &image,
+            &mut report,
+        )
     })
     .await
     .map_err(join_error)??;
     rep.send(&desc.digest, LayerState::Done, desc.size, desc.size);
     Ok((dir, size))
-}
-
-/// Moves staged layers to `layers/<chain-hex>` (each under its lock; a layer another pull put
-/// there first wins and ours is dropped). Returns every layer's unpacked size.
-fn commit_layers(
-    layout: &crate::engine::layout::Layout,
-    chains: &[String],
-    staged: Vec<Option<StagedDir>>,
-    mut sizes: Vec<u64>,
-) -> Result<Vec<u64>> {
-    for (i, dir) in staged.into_iter().enumerate() {
-        let dest: PathBuf = layout.layer_dir(&chains[i])?;
-        let hex = chains[i].trim_start_matches("sha256:");
-        let _lock = FileLock::acquire(&layout.locks_dir().join(format!("layer-{hex}.lock")))?;
-        match dir {
-            Some(dir) if !dest.exists() => dir.commit_to(&dest)?,
-            Some(_) => {}
-            None => sizes[i] = staging::disk_usage(&dest),
-        }
-    }
-    sync_dir(&layout.layers_dir())?;
-    Ok(sizes)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chain_ids_follow_the_spec() {
-        let a = format!("sha256:{}", "a".repeat(64));
-        let b = format!("sha256:{}", "b".repeat(64));
-        let c = chain_ids(&[a.clone(), b.clone()]);
-        assert_eq!(c[0], a);
-        assert_eq!(c[1], sha256_digest(format!("{a} {b}").as_bytes()));
-    }
 }

@@ -107,7 +107,8 @@ pub struct Challenge {
 }
 
 impl Challenge {
-    fn param(&self, key: &str) -> Option<&str> {
+    /// The value of parameter `key` (case-insensitive).
+    pub fn param(&self, key: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))

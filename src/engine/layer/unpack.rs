@@ -101,6 +101,15 @@ fn unpack_inner(
     Ok(rest.into_inner().finish())
 }
 
+/// Extracts the tar stream `input` into the existing directory `dir` with the same walk as a
+/// layer (every component opened without following symlinks, existing entries replaced): what
+/// `cp` uses to write into a container or onto the host. Overlay whiteout names (`.wh.*`)
+/// become whiteouts, as in a layer.
+pub fn extract_into(dir: std::os::fd::OwnedFd, input: impl Read) -> Result<()> {
+    let mut archive = tar::Archive::new(BufReader::with_capacity(READ_BUF, input));
+    entry::Extractor::new(dir).extract_all(&mut archive)
+}
+
 /// The decompression a blob needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Compression {

@@ -1,0 +1,279 @@
+//! Side-by-side benchmarks of moving images, measured in one run on this machine.
+//!
+//! `cargo bench --bench moving -- push` — push of the ~100 MB, 5-layer benchmark image to an
+//! empty loopback registry: `berth push` against `podman push` and `skopeo copy` (registry to
+//! registry).
+//! `cargo bench --bench moving -- save` — save and load of a distribution-like image (~10,000
+//! files in one layer): `berth save`/`load` against `podman save`/`load`.
+//!
+//! Prints Markdown tables of medians (paste into docs/benchmarks.md). Needs root and the packages
+//! of `scripts/deps.sh bench`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Auth, Registry};
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let which: Vec<&str> = if args.is_empty() {
+        vec!["push", "save"]
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    for w in which {
+        match w {
+            "push" => bench_push(rounds),
+            "save" => bench_save(rounds),
+            other => eprintln!("unknown benchmark {other}: use push or save"),
+        }
+    }
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn timed(cmd: &mut Command) -> Duration {
+    let start = Instant::now();
+    let out = cmd.output().expect("spawn benchmark command");
+    let took = start.elapsed();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    took
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn table(title: &str, rows: &[(String, Duration)], base: &str) {
+    println!("\n### {title}\n");
+    println!("| tool | median | ratio to {base} |");
+    println!("|---|---|---|");
+    let base_t = rows
+        .iter()
+        .find(|(n, _)| n == base)
+        .map(|(_, d)| d.as_secs_f64());
+    for (name, d) in rows {
+        let ratio = base_t.map_or("-".to_string(), |b| format!("{:.2}", d.as_secs_f64() / b));
+        println!("| {name} | {:.1} ms | {ratio} |", d.as_secs_f64() * 1000.0);
+    }
+}
+
+fn berth(root: &Path) -> Command {
+    let mut c = Command::new(common::testroot::BERTH);
+    c.arg("--root").arg(root);
+    c
+}
+
+fn podman(store: &Path) -> Command {
+    let mut c = Command::new("podman");
+    c.arg("--root")
+        .arg(store.join("storage"))
+        .arg("--runroot")
+        .arg(store.join("run"))
+        .args([
+            "--storage-driver",
+            "overlay",
+            "--cgroup-manager",
+            "cgroupfs",
+            "--events-backend",
+            "file",
+        ]);
+    c
+}
+
+/// Undoes the bind mount podman makes of its overlay store, also when a benchmark panics.
+struct PodmanStore(std::path::PathBuf);
+
+impl Drop for PodmanStore {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-R")
+            .arg(self.0.join("storage/overlay"))
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn bench_push(rounds: usize) {
+    let image = common::big::big(5, 20 << 20);
+    let source = Registry::start(Auth::None);
+    let src = source.reference("bench/big:latest");
+    source.push(image, "bench/big:latest");
+    let dir = tempfile::tempdir().expect("bench temp dir");
+    let root = dir.path().join("berth");
+    timed(berth(&root).args(["pull", "-q", &src]));
+    let store = dir.path().join("podman");
+    let _unmount = PodmanStore(store.clone());
+    let podman_ok = have("podman");
+    if podman_ok {
+        timed(podman(&store).args(["pull", "-q", "--tls-verify=false", &src]));
+    }
+    eprintln!(
+        "push benchmark: {} bytes in 5 layers, {rounds} rounds",
+        image.layers_size()
+    );
+    let (mut berth_t, mut podman_t, mut skopeo_t) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        // A fresh, empty registry for every push of every tool.
+        let target = Registry::start(Auth::None);
+        let dest = target.reference("bench/pushed:latest");
+        timed(berth(&root).args(["tag", &src, &dest]));
+        berth_t.push(timed(berth(&root).args(["push", "-q", &dest])));
+        if podman_ok {
+            let target = Registry::start(Auth::None);
+            let dest = target.reference("bench/pushed:latest");
+            podman_t.push(timed(podman(&store).args([
+                "push",
+                "-q",
+                "--tls-verify=false",
+                &src,
+                &dest,
+            ])));
+        }
+        if have("skopeo") {
+            let target = Registry::start(Auth::None);
+            let dest = target.reference("bench/pushed:latest");
+            skopeo_t.push(timed(Command::new("skopeo").args([
+                "copy",
+                "-q",
+                "--src-tls-verify=false",
+                "--dest-tls-verify=false",
+                &format!("docker://{src}"),
+                &format!("docker://{dest}"),
+            ])));
+        }
+        eprintln!("round {round} done");
+    }
+    let mut rows = vec![("berth push".to_string(), median(berth_t))];
+    if !podman_t.is_empty() {
+        rows.push(("podman push".to_string(), median(podman_t)));
+    }
+    if !skopeo_t.is_empty() {
+        rows.push((
+            "skopeo copy (registry to registry)".to_string(),
+            median(skopeo_t),
+        ));
+    }
+    table(
+        "Push of a 100 MB, 5-layer image to an empty loopback registry",
+        &rows,
+        "podman push",
+    );
+}
+
+/// One layer shaped like a distribution: 10,000 files of 1–8 KiB in 100 directories.
+fn distro_image() -> common::Image {
+    let mut t = common::tarball::TarBuilder::new();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for d in 0..100 {
+        t.dir(&format!("usr/share/d{d:03}"), 0o755);
+        for f in 0..100 {
+            let size = 1024 + (f * 71 % 7168);
+            let data = common::big::random_bytes(&mut state, size);
+            t.file(&format!("usr/share/d{d:03}/f{f:03}"), 0o644, &data);
+        }
+    }
+    let layers = [
+        common::images::base_layer().clone(),
+        common::images::LayerBlob::from_tar(&t.finish(), flate2::Compression::fast()),
+    ];
+    common::images::assemble(
+        "distro",
+        common::images::Flavor::Oci,
+        common::images::host_arch(),
+        &layers,
+    )
+}
+
+fn bench_save(rounds: usize) {
+    let image = distro_image();
+    let registry = Registry::start(Auth::None);
+    let src = registry.reference("bench/distro:latest");
+    registry.push(&image, "bench/distro:latest");
+    let dir = tempfile::tempdir().expect("bench temp dir");
+    let root = dir.path().join("berth");
+    timed(berth(&root).args(["pull", "-q", &src]));
+    let store = dir.path().join("podman");
+    let _unmount = PodmanStore(store.clone());
+    let podman_ok = have("podman");
+    if podman_ok {
+        timed(podman(&store).args(["pull", "-q", "--tls-verify=false", &src]));
+    }
+    eprintln!("save/load benchmark: 10,000 files, {rounds} rounds");
+    let mut t: [Vec<Duration>; 4] = Default::default();
+    for round in 0..rounds {
+        let work = tempfile::tempdir().expect("round dir");
+        let file = work.path().join("berth.tar");
+        t[0].push(timed(berth(&root).args([
+            "save",
+            "-o",
+            &file.to_string_lossy(),
+            &src,
+        ])));
+        t[1].push(timed(berth(&work.path().join("fresh")).args([
+            "load",
+            "-q",
+            "-i",
+            &file.to_string_lossy(),
+        ])));
+        if podman_ok {
+            let file = work.path().join("podman.tar");
+            t[2].push(timed(podman(&store).args([
+                "save",
+                "-q",
+                "-o",
+                &file.to_string_lossy(),
+                &src,
+            ])));
+            let fresh = work.path().join("podman-fresh");
+            let _unmount = PodmanStore(fresh.clone());
+            t[3].push(timed(podman(&fresh).args([
+                "load",
+                "-q",
+                "-i",
+                &file.to_string_lossy(),
+            ])));
+        }
+        eprintln!("round {round} done");
+    }
+    let [bs, bl, ps, pl] = t;
+    let mut save_rows = vec![("berth save".to_string(), median(bs))];
+    let mut load_rows = vec![("berth load".to_string(), median(bl))];
+    if podman_ok {
+        save_rows.push(("podman save".to_string(), median(ps)));
+        load_rows.push(("podman load".to_string(), median(pl)));
+    }
+    table(
+        "Save of a distribution-like image (10,000 files) to a docker-archive",
+        &save_rows,
+        "podman save",
+    );
+    table(
+        "Load of that archive into an empty store",
+        &load_rows,
+        "podman load",
+    );
+}
