@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+# The demo containers need no network: never add a bridge or firewall rule to this machine.
+export BERTH_DEFAULT_NETWORK=none
 scripts/deps.sh test
 cargo build --quiet --bin berth --example ansi2svg
 berth="$repo/target/debug/berth"
@@ -82,6 +84,9 @@ shot() {
 
 sleep 1.5
 shot containers
+keys j j v v v v v    # web's processes in the details pane
+shot details-processes 2.5
+keys v k k
 keys j j Enter        # backup, migrate, web: follow web's log
 shot containers-logs 3
 keys / s l o w Enter  # search: highlight and jump
