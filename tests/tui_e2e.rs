@@ -91,6 +91,18 @@ impl Tmux {
     fn wait_for(&self, needle: &str) -> String {
         self.wait(needle, |s| s.contains(needle))
     }
+
+    /// `q`, confirmed when berth asks because terminal sessions are open; berth exits 0.
+    fn quit(&self) {
+        self.keys(&["q"]);
+        let s = self.wait("exit or question", |s| {
+            s.contains("berth-exit=") || s.contains("open terminal session")
+        });
+        if s.contains("open terminal session") {
+            self.keys(&["y"]);
+        }
+        self.wait_for("berth-exit=0");
+    }
 }
 
 impl Drop for Tmux {
@@ -210,8 +222,7 @@ fn follows_a_running_containers_log_live_and_removes_it_with_confirm() {
     tmux.wait_for("No containers yet");
     let ps = root.berth_ok(["ps", "-aq"]);
     assert!(ps.trim().is_empty(), "still listed: {ps}");
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 #[test]
@@ -230,8 +241,7 @@ fn failures_show_a_message_and_the_ui_goes_on() {
     tmux.wait_for("Image: give an image to run");
     tmux.keys(&["Escape"]);
     tmux.wait("form closed", |s| !s.contains("Run a container"));
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 #[test]
@@ -261,8 +271,7 @@ fn pull_shows_layer_progress_then_the_image_which_removes_with_confirm() {
     tmux.keys(&["y"]);
     tmux.wait_for("removed 1 image");
     tmux.wait_for("No images yet");
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 #[test]
@@ -298,8 +307,7 @@ fn shell_pane_runs_commands_in_the_container() {
     // Give the keyboard back, then quit: the shell ends with berth.
     tmux.run(&["send-keys", "C-]"]);
     tmux.wait_for("x to type");
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 /// The "done when": pull an image, run it from the form, watch its log, open a shell
@@ -355,8 +363,7 @@ fn a_new_user_pulls_runs_watches_shells_and_removes() {
     tmux.wait_for("Remove container app?");
     tmux.keys(&["f", "y"]);
     tmux.wait_for("removed 1 container");
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
     assert!(root.berth_ok(["ps", "-aq"]).trim().is_empty());
 }
 
@@ -420,8 +427,7 @@ fn a_keymap_without_quit_or_with_a_doubled_key_is_refused() {
         assert!(text.contains("default keys"), "{s}");
         tmux.keys(&["Escape"]);
         tmux.wait("popup closed", |s| !s.contains("Config ignored"));
-        tmux.keys(&["q"]);
-        tmux.wait_for("berth-exit=0");
+        tmux.quit();
     }
 }
 
@@ -443,8 +449,7 @@ fn image_prune_removes_every_image_no_container_uses_as_it_says() {
     // A tagged image no container uses is unused: the prune the popup promised removes it.
     tmux.wait_for("removed 1 unused image");
     tmux.wait_for("No images yet");
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
     assert_eq!(root.berth_ok(["images", "-q"]), "");
 }
 
@@ -510,8 +515,7 @@ fn shell_pty_follows_its_pane_after_a_resize_behind_another_pane() {
     let s = tmux.wait("stty size", |s| stty_size(s).is_some_and(|(r, _)| r > 0));
     assert_eq!(stty_size(&s).map(|(r, _)| r), Some(9), "{s}");
     tmux.run(&["send-keys", "C-]"]);
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 /// Item 10: run without Detach from the form: the attach pane shows the container's output
@@ -545,8 +549,7 @@ fn run_without_detach_shows_the_first_lines_each_at_the_left_edge() {
         assert!(at_edge, "{word} is not at the pane's left edge:\n{s}");
     }
     tmux.run(&["send-keys", "C-]"]);
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 /// Item 14: stopping a container that ignores SIGTERM takes the 10 s grace period; its row
@@ -581,8 +584,7 @@ fn a_slow_stop_shows_stopping_in_the_list_until_it_exits() {
     );
     tmux.wait("exited", |s| row(s).contains("exited"));
     assert!(since.elapsed() >= Duration::from_secs(5));
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 /// Item 17: `l` moves to the next pane (twice: the volumes), where a volume's size is shown
@@ -604,8 +606,7 @@ fn l_reaches_the_volumes_which_show_their_size() {
         .find(|l| l.contains("│  sized"))
         .unwrap_or_default();
     assert!(row.contains("5.0 kB"), "{s}");
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 /// Item 11: attaching while a shell is open keeps the shell alive behind; `]` brings it back
@@ -636,8 +637,7 @@ fn a_second_session_keeps_the_first_shell_alive() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("alive-42");
     tmux.run(&["send-keys", "C-]"]);
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 #[test]
@@ -661,8 +661,7 @@ fn y_puts_the_selected_id_on_the_clipboard_through_osc_52() {
     tmux.wait_for("to the clipboard");
     let out = tmux.run(&["show-buffer"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), id.trim());
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 #[test]
@@ -688,8 +687,7 @@ fn details_tabs_show_env_and_live_processes() {
     });
     assert!(s.contains("sleep 300"), "{s}");
     root.berth_ok(["rm", "-f", "tabbed"]);
-    tmux.keys(&["q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.quit();
 }
 
 #[test]
@@ -711,6 +709,6 @@ fn e_runs_a_command_of_the_users_as_another_user() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("uid=65534");
     root.berth_ok(["rm", "-f", "execd"]);
-    tmux.keys(&["C-]", "q"]);
-    tmux.wait_for("berth-exit=0");
+    tmux.keys(&["C-]"]);
+    tmux.quit();
 }

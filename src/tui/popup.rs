@@ -23,6 +23,8 @@ pub enum Pending {
     RemoveImages(Vec<String>),
     RemoveVolumes(Vec<String>),
     Prune(Kind),
+    /// Quit although terminal sessions are open.
+    Quit,
 }
 
 /// "Remove 3 containers?" with options.

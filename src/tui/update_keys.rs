@@ -8,7 +8,7 @@ use super::input::{Edit, TextInput};
 use super::keymap::{Action, Key};
 use super::model::ContainerState;
 use super::msg::{Cmd, ContainerOp};
-use super::popup::{Popup, Prompt, PromptFor, PullDialog, RunForm};
+use super::popup::{Confirm, Pending, Popup, Prompt, PromptFor, PullDialog, RunForm};
 use super::shell::{encode_key, is_leave_key};
 use super::update_actions::{container_op, container_targets, copy_id, inspect, prune, remove};
 use super::update_logs;
@@ -182,10 +182,7 @@ fn typing(app: &mut App, t: Typing, ev: &KeyEvent) -> Vec<Cmd> {
 pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
     let h = app.list_height();
     match action {
-        Action::Quit => {
-            app.quit = true;
-            vec![Cmd::Quit]
-        }
+        Action::Quit => quit(app),
         Action::Help => {
             app.popup = Some(Popup::Help { scroll: 0 });
             Vec::new()
@@ -425,4 +422,38 @@ fn session_target(app: &mut App) -> Option<(String, String)> {
         return None;
     }
     Some((c.id.clone(), c.name.clone()))
+}
+
+/// Quits, after asking when terminal sessions are still open: a shell or exec ends with berth
+/// (a `vi` in it is lost); an attached container's main process keeps running.
+fn quit(app: &mut App) -> Vec<Cmd> {
+    let live: Vec<String> = app
+        .shell
+        .iter()
+        .chain(app.shells_back.iter())
+        .filter(|s| s.ended.is_none())
+        .map(|s| {
+            let kind = if s.attach { "attached to" } else { "shell in" };
+            format!("{kind} {}", s.title)
+        })
+        .collect();
+    if live.is_empty() {
+        app.quit = true;
+        return vec![Cmd::Quit];
+    }
+    let n = live.len();
+    let mut items = live;
+    items
+        .push("Shells and commands end when berth quits; attached containers keep running.".into());
+    app.popup = Some(Popup::Confirm(Confirm {
+        title: format!(
+            "Quit with {n} open terminal session{}?",
+            if n == 1 { "" } else { "s" }
+        ),
+        items,
+        action: Pending::Quit,
+        force: None,
+        volumes: None,
+    }));
+    Vec::new()
 }

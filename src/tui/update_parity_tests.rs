@@ -463,3 +463,53 @@ fn e_execs_a_custom_command_as_a_chosen_user() {
     assert_eq!(cmd, &["sh", "-c", "id -u"]);
     assert!(a.shell.as_ref().unwrap().title.contains("sh -c id -u"));
 }
+
+/// Item 11: quitting with a live terminal session asks first (a `vi` in a shell would be lost);
+/// with none, or once the session ended, `q` quits at once.
+#[test]
+fn quit_asks_while_terminal_sessions_are_open() {
+    use crate::tui::popup::{Confirm, Pending, Popup};
+    let mut a = loaded(120, 30);
+    select(&mut a, "web");
+    let cmds = ch(&mut a, 'x');
+    let [Cmd::OpenShell { job, .. }] = cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    assert!(ch(&mut a, 'q').is_empty());
+    assert!(!a.quit);
+    let Some(Popup::Confirm(Confirm {
+        title,
+        items,
+        action,
+        ..
+    })) = &a.popup
+    else {
+        panic!("{:?}", a.popup)
+    };
+    assert_eq!(title, "Quit with 1 open terminal session?");
+    assert!(items[0].contains("web"), "{items:?}");
+    assert_eq!(*action, Pending::Quit);
+    ch(&mut a, 'n');
+    assert!(a.popup.is_none() && !a.quit, "n keeps the session");
+    ch(&mut a, 'q');
+    assert_eq!(ch(&mut a, 'y'), vec![Cmd::Quit]);
+    assert!(a.quit);
+    // An ended session does not hold the quit.
+    let mut b = loaded(120, 30);
+    select(&mut b, "web");
+    let cmds = ch(&mut b, 'x');
+    let [Cmd::OpenShell { job: j2, .. }] = cmds[..] else {
+        panic!("{cmds:?}")
+    };
+    let _ = job;
+    update(&mut b, Msg::Job(j2, Output::ShellEnded(None)));
+    update(
+        &mut b,
+        Msg::Key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(ch(&mut b, 'q'), vec![Cmd::Quit]);
+}

@@ -154,6 +154,10 @@ fn jump(app: &mut App, forward: bool, here: bool) -> Vec<Cmd> {
 }
 
 fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
+    if c.action == Pending::Quit {
+        app.quit = true;
+        return vec![Cmd::Quit];
+    }
     let job = app.job();
     let force = c.force.unwrap_or(false);
     app.say(format!("{}…", c.title.trim_end_matches('?').to_lowercase()));
@@ -168,6 +172,7 @@ fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
         Pending::RemoveImages(ids) => Cmd::RemoveImages { job, ids, force },
         Pending::RemoveVolumes(names) => Cmd::RemoveVolumes { job, names, force },
         Pending::Prune(kind) => Cmd::Prune { job, kind },
+        Pending::Quit => Cmd::Quit,
     };
     vec![cmd]
 }
