@@ -538,8 +538,10 @@ fn run_without_detach_shows_the_first_lines_each_at_the_left_edge() {
         "-l",
         "sh -c 'echo first-line; echo second-line; echo third-line; sleep 600'",
     ]);
-    // Command → Env → Volumes → Ports → Network → Detach: turn it off.
-    tmux.keys(&["Tab", "Tab", "Tab", "Tab", "Tab", "Space", "Enter"]);
+    // Command → Env → Volumes → Ports → Network → Workdir → User → Memory → CPUs → Restart
+    // → Detach: turn it off.
+    tmux.keys(&["Tab"; 10]);
+    tmux.keys(&["Space", "Enter"]);
     let s = tmux.wait_for("third-line");
     assert!(s.contains("Attach: talker"), "{s}");
     for word in ["first-line", "second-line", "third-line"] {

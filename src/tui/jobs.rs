@@ -247,7 +247,7 @@ impl Jobs {
                 let attach = !spec.detach;
                 let image = spec.image.clone();
                 Output::Ran(
-                    b.run(spec)
+                    b.run(*spec)
                         .await
                         .map(|(id, name)| Ran { id, name, attach })
                         .map_err(|e| format!("cannot run {image}: {e}")),

@@ -281,6 +281,13 @@ impl Backend for Engine {
             auto_remove: spec.remove,
             publish: spec.ports.clone(),
             network: spec.network.clone(),
+            workdir: spec.workdir.clone(),
+            user: spec.user.clone(),
+            memory: spec.memory,
+            cpus: spec.cpus,
+            restart: spec.restart.clone(),
+            tty: spec.tty,
+            interactive: spec.tty,
             mounts: crate::engine::mounts::MountOptions {
                 volumes: spec.volumes.clone(),
                 ..Default::default()

@@ -123,7 +123,7 @@ pub struct LayerRow {
 }
 
 /// What the run form asks the engine to do.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RunSpec {
     pub image: String,
     pub name: Option<String>,
@@ -139,4 +139,12 @@ pub struct RunSpec {
     pub network: Option<String>,
     pub detach: bool,
     pub remove: bool,
+    /// `-w`, `-u`, `--memory` (bytes), `--cpus`, `--restart`.
+    pub workdir: Option<String>,
+    pub user: Option<String>,
+    pub memory: Option<i64>,
+    pub cpus: Option<f64>,
+    pub restart: Option<String>,
+    /// `-it`.
+    pub tty: bool,
 }

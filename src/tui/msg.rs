@@ -200,7 +200,7 @@ pub enum Cmd {
     },
     Run {
         job: JobId,
-        spec: RunSpec,
+        spec: Box<RunSpec>,
     },
     /// Follow a container's log: the last `tail` lines (all when `None`) no older than `since`,
     /// then new ones as they come.

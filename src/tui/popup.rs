@@ -10,7 +10,7 @@ pub enum Popup {
     Help { scroll: usize },
     Confirm(Confirm),
     Pull(PullDialog),
-    Run(RunForm),
+    Run(Box<RunForm>),
     Inspect(Inspect),
     Message(Message),
     Prompt(Prompt),
@@ -52,17 +52,20 @@ pub struct PullDialog {
 /// The run form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunForm {
-    /// Image, name, command, env, volumes, ports, network.
-    pub fields: [TextInput; 7],
+    /// Image, name, command, env, volumes, ports, network, workdir, user, memory, cpus,
+    /// restart policy.
+    pub fields: [TextInput; 12],
     pub detach: bool,
     pub remove: bool,
-    /// 0-6 the text fields, 7 detach, 8 remove.
+    /// A terminal and stdin (`-it`).
+    pub tty: bool,
+    /// 0-11 the text fields, then detach, remove, terminal.
     pub focus: usize,
     pub error: Option<String>,
 }
 
 impl RunForm {
-    pub const LABELS: [&'static str; 9] = [
+    pub const LABELS: [&'static str; 15] = [
         "Image",
         "Name",
         "Command",
@@ -70,10 +73,16 @@ impl RunForm {
         "Volumes",
         "Ports",
         "Network",
+        "Workdir",
+        "User",
+        "Memory",
+        "CPUs",
+        "Restart",
         "Detach",
         "Remove on exit",
+        "Terminal (-it)",
     ];
-    pub const HINTS: [&'static str; 7] = [
+    pub const HINTS: [&'static str; 12] = [
         "e.g. busybox, 127.0.0.1:5000/app:1, or a rootfs dir /srv/root",
         "optional",
         "optional; the image's default when empty",
@@ -81,11 +90,17 @@ impl RunForm {
         "NAME:/path or /host:/path[:ro]",
         "HOSTPORT:PORT[/udp], e.g. 8000:80 127.0.0.1:5353:53/udp",
         "bridge (default), none, host, or a network's name",
+        "optional; the image's when empty",
+        "optional: USER[:GROUP], names or ids",
+        "optional, e.g. 256m or 1g",
+        "optional, e.g. 0.5",
+        "no (default), on-failure[:N], always, unless-stopped",
     ];
-    pub const FIELDS: usize = 9;
-    /// The focus of the two toggles.
-    pub const DETACH: usize = 7;
-    pub const REMOVE: usize = 8;
+    pub const FIELDS: usize = 15;
+    /// The focus of the toggles.
+    pub const DETACH: usize = 12;
+    pub const REMOVE: usize = 13;
+    pub const TTY: usize = 14;
 
     pub fn new(image: &str) -> RunForm {
         RunForm {
@@ -97,9 +112,15 @@ impl RunForm {
                 TextInput::default(),
                 TextInput::default(),
                 TextInput::default(),
+                TextInput::default(),
+                TextInput::default(),
+                TextInput::default(),
+                TextInput::default(),
+                TextInput::default(),
             ],
             detach: true,
             remove: false,
+            tty: false,
             focus: if image.is_empty() { 0 } else { 1 },
             error: None,
         }
@@ -152,7 +173,47 @@ impl RunForm {
                 .parse::<crate::engine::container::NetworkMode>()
                 .map_err(|e| format!("Network: {e}"))?;
         }
+        let text = |i: usize| {
+            let t = self.fields[i].text.trim();
+            (!t.is_empty()).then(|| t.to_string())
+        };
+        let workdir = text(7);
+        if let Some(w) = &workdir {
+            if !w.starts_with('/') {
+                return Err(format!("Workdir: {w:?} is not an absolute path"));
+            }
+        }
+        let memory = match text(9) {
+            Some(m) => {
+                Some(crate::engine::container::parse_size(&m).map_err(|e| format!("Memory: {e}"))?)
+            }
+            None => None,
+        };
+        let cpus = match text(10) {
+            Some(c) => match c.parse::<f64>() {
+                Ok(v) if v > 0.0 && v.is_finite() => Some(v),
+                _ => return Err(format!("CPUs: {c:?} is not a positive number, e.g. 0.5")),
+            },
+            None => None,
+        };
+        let restart = text(11);
+        if let Some(r) = &restart {
+            crate::engine::container::restart_policy::RestartPolicy::parse(r)
+                .map_err(|e| format!("Restart: {e}"))?;
+            if self.remove && r != "no" {
+                return Err(
+                    "Restart: a container removed on exit cannot restart; untick Remove on exit"
+                        .into(),
+                );
+            }
+        }
         Ok(RunSpec {
+            workdir,
+            user: text(8),
+            memory,
+            cpus,
+            restart,
+            tty: self.tty,
             image: image.to_string(),
             name: (!name.is_empty()).then(|| name.to_string()),
             command,

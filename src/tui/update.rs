@@ -224,7 +224,7 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                 match app.run_form.take() {
                     Some(mut form) if app.popup.is_none() => {
                         form.error = Some(e);
-                        app.popup = Some(Popup::Run(form));
+                        app.popup = Some(Popup::Run(Box::new(form)));
                     }
                     _ => fail(app, "Run failed", e),
                 }

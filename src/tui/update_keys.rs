@@ -227,7 +227,9 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
                     .filter(|r| !r.starts_with("<none>")),
                 _ => None,
             };
-            app.popup = Some(Popup::Run(RunForm::new(image.as_deref().unwrap_or(""))));
+            app.popup = Some(Popup::Run(Box::new(RunForm::new(
+                image.as_deref().unwrap_or(""),
+            ))));
             Vec::new()
         }
         Action::Mouse => {

@@ -513,3 +513,46 @@ fn quit_asks_while_terminal_sessions_are_open() {
     );
     assert_eq!(ch(&mut b, 'q'), vec![Cmd::Quit]);
 }
+
+/// Item 15: the run form takes workdir, user, memory, CPUs, restart policy and a terminal,
+/// each checked as the CLI checks it.
+#[test]
+fn run_form_takes_workdir_user_limits_restart_and_tty() {
+    use crate::tui::popup::RunForm;
+    let mut f = RunForm::new("busybox");
+    f.fields[7] = crate::tui::input::TextInput::with("/srv");
+    f.fields[8] = crate::tui::input::TextInput::with("nobody");
+    f.fields[9] = crate::tui::input::TextInput::with("256m");
+    f.fields[10] = crate::tui::input::TextInput::with("0.5");
+    f.fields[11] = crate::tui::input::TextInput::with("on-failure:3");
+    f.tty = true;
+    let spec = f.spec().unwrap();
+    assert_eq!(spec.workdir.as_deref(), Some("/srv"));
+    assert_eq!(spec.user.as_deref(), Some("nobody"));
+    assert_eq!(spec.memory, Some(256 * 1024 * 1024));
+    assert_eq!(spec.cpus, Some(0.5));
+    assert_eq!(spec.restart.as_deref(), Some("on-failure:3"));
+    assert!(spec.tty);
+    let bad = |i: usize, v: &str| {
+        let mut g = f.clone();
+        g.fields[i] = crate::tui::input::TextInput::with(v);
+        g.spec().unwrap_err()
+    };
+    assert!(bad(7, "srv").starts_with("Workdir:"));
+    assert!(bad(9, "lots").starts_with("Memory:"));
+    assert!(bad(10, "-1").starts_with("CPUs:"));
+    assert!(bad(11, "sometimes").starts_with("Restart:"));
+    f.remove = true;
+    assert!(f.spec().unwrap_err().contains("Remove on exit"));
+    // Space toggles the terminal when it has the focus.
+    let mut a = loaded(120, 30);
+    ch(&mut a, 'n');
+    for _ in 0..RunForm::TTY {
+        press(&mut a, KeyCode::Tab);
+    }
+    ch(&mut a, ' ');
+    let Some(crate::tui::popup::Popup::Run(form)) = &a.popup else {
+        panic!("{:?}", a.popup)
+    };
+    assert!(form.tty);
+}

@@ -24,7 +24,7 @@ pub fn on_key(app: &mut App, ev: KeyEvent) -> Vec<Cmd> {
                 Vec::new()
             }
         },
-        Popup::Run(form) => run_form(app, form, &ev),
+        Popup::Run(form) => run_form(app, *form, &ev),
         Popup::Inspect(mut i) if i.search.is_some() => {
             let mut input = i.search.take().unwrap_or_default();
             match input.key(&ev) {
@@ -215,10 +215,10 @@ fn run_form(app: &mut App, mut form: RunForm, ev: &KeyEvent) -> Vec<Cmd> {
     } else {
         match ev.code {
             KeyCode::Char(' ') | KeyCode::Char('x') => {
-                if form.focus == RunForm::DETACH {
-                    form.detach = !form.detach;
-                } else {
-                    form.remove = !form.remove;
+                match form.focus {
+                    RunForm::DETACH => form.detach = !form.detach,
+                    RunForm::REMOVE => form.remove = !form.remove,
+                    _ => form.tty = !form.tty,
                 }
                 Edit::Changed
             }
@@ -239,7 +239,7 @@ fn run_form(app: &mut App, mut form: RunForm, ev: &KeyEvent) -> Vec<Cmd> {
                 app.run_form = Some(form);
                 return vec![Cmd::Run {
                     job: app.job(),
-                    spec,
+                    spec: Box::new(spec),
                 }];
             }
             Err(e) => form.error = Some(e),
@@ -247,7 +247,7 @@ fn run_form(app: &mut App, mut form: RunForm, ev: &KeyEvent) -> Vec<Cmd> {
         Edit::Changed => form.error = None,
         Edit::Moved | Edit::Ignored => {}
     }
-    app.popup = Some(Popup::Run(form));
+    app.popup = Some(Popup::Run(Box::new(form)));
     Vec::new()
 }
 

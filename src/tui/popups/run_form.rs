@@ -1,4 +1,5 @@
-//! The run form: image, name, command, env, volumes, ports, network, detach, remove.
+//! The run form: image, name, command, env, volumes, ports, network, workdir, user, memory,
+//! CPUs, restart policy, detach, remove, terminal.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
@@ -18,13 +19,14 @@ pub fn render(app: &App, form: &RunForm, f: &mut Frame, area: Rect) {
         .as_deref()
         .map(|e| super::message::wrap(e, usize::from(area.width.min(76)).saturating_sub(2)))
         .unwrap_or_default();
-    let h = 11
+    let want = RunForm::FIELDS as u16
+        + 2
         + if reason.is_empty() {
             0
         } else {
             1 + reason.len() as u16
         };
-    let rect = centered(area, 76, h);
+    let rect = centered(area, 76, want.min(area.height));
     let inner = frame(
         f,
         rect,
@@ -33,8 +35,18 @@ pub fn render(app: &App, form: &RunForm, f: &mut Frame, area: Rect) {
         "Tab move · Space toggle · Enter run · Esc cancel",
         false,
     );
+    // The reason always shows; the fields scroll to keep the focused one in view when the
+    // screen is too short for all of them.
+    let reason_h = if reason.is_empty() {
+        0
+    } else {
+        (1 + reason.len() as u16).min(inner.height.saturating_sub(1))
+    };
+    let fields_h = inner.height.saturating_sub(reason_h).max(1);
+    let shown = usize::from(fields_h);
+    let top = (form.focus + 1).saturating_sub(shown);
     let mut lines = Vec::new();
-    for (i, label) in RunForm::LABELS.iter().enumerate() {
+    for (i, label) in RunForm::LABELS.iter().enumerate().skip(top).take(shown) {
         let focused = form.focus == i;
         let label_style = if focused {
             Style::new().fg(t.accent).add_modifier(Modifier::BOLD)
@@ -48,10 +60,10 @@ pub fn render(app: &App, form: &RunForm, f: &mut Frame, area: Rect) {
             }
             Some(input) => Span::raw(input.display(focused)),
             None => {
-                let on = if i == RunForm::DETACH {
-                    form.detach
-                } else {
-                    form.remove
+                let on = match i {
+                    RunForm::DETACH => form.detach,
+                    RunForm::REMOVE => form.remove,
+                    _ => form.tty,
                 };
                 Span::raw(if on { "[x]" } else { "[ ]" })
             }
@@ -61,11 +73,23 @@ pub fn render(app: &App, form: &RunForm, f: &mut Frame, area: Rect) {
             value,
         ]));
     }
-    if !reason.is_empty() {
-        lines.push(Line::raw(""));
+    let fields_area = Rect {
+        height: fields_h,
+        ..inner
+    };
+    f.render_widget(Paragraph::new(lines), fields_area);
+    if reason_h > 0 {
+        let mut text = vec![Line::raw("")];
+        text.extend(
+            reason
+                .into_iter()
+                .map(|l| Line::styled(l, Style::new().fg(t.error))),
+        );
+        let reason_area = Rect {
+            y: inner.y + fields_h,
+            height: reason_h,
+            ..inner
+        };
+        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), reason_area);
     }
-    for l in reason {
-        lines.push(Line::styled(l, Style::new().fg(t.error)));
-    }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }

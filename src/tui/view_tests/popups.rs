@@ -139,7 +139,7 @@ fn pull_popup() {
 fn run_form_popup() {
     assert_snapshot!(
         "run_empty",
-        screen(&with(Popup::Run(RunForm::new("")), 90, 16))
+        screen(&with(Popup::Run(Box::new(RunForm::new(""))), 90, 16))
     );
     let mut f = RunForm::new("busybox");
     f.fields[1] = TextInput::with("web");
@@ -150,10 +150,16 @@ fn run_form_popup() {
     f.fields[6] = TextInput::with("backend");
     f.remove = true;
     f.focus = RunForm::REMOVE;
-    assert_snapshot!("run_filled", screen(&with(Popup::Run(f.clone()), 90, 16)));
+    assert_snapshot!(
+        "run_filled",
+        screen(&with(Popup::Run(Box::new(f.clone())), 90, 16))
+    );
     f.error = Some("Env: \"NOEQUALS\" is not KEY=VALUE".into());
-    assert_snapshot!("run_error", screen(&with(Popup::Run(f.clone()), 90, 16)));
-    assert_snapshot!("run_narrow", screen(&with(Popup::Run(f), 40, 16)));
+    assert_snapshot!(
+        "run_error",
+        screen(&with(Popup::Run(Box::new(f.clone())), 90, 16))
+    );
+    assert_snapshot!("run_narrow", screen(&with(Popup::Run(Box::new(f)), 40, 16)));
 }
 
 #[test]
