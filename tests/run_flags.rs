@@ -5,7 +5,7 @@
 mod common;
 mod interactive_support;
 
-use interactive_support::{stderr, stdout, Env};
+use interactive_support::{stderr, stdout, wait_for, Env};
 
 /// Runs berth, requires the exit `code` and stderr naming `words`; nothing was created.
 fn refused(env: &Env, args: &[&str], words: &[&str]) {
@@ -192,17 +192,24 @@ fn add_host_and_dns_reach_the_containers_etc_files() {
 fn stop_signal_and_stop_timeout_are_the_containers_own() {
     let env = Env::new();
     let root = env.rootfs.to_string_lossy().into_owned();
-    let trap = "trap 'echo got-usr1; exit 7' USR1; while :; do sleep 0.1; done";
+    let trap = "trap 'echo got-usr1; exit 7' USR1; echo trap-set; while :; do sleep 0.1; done";
     env.run_detached("sig", &["--stop-signal", "USR1"], &["sh", "-c", trap]);
     let config = env.inspect("sig")["Config"].clone();
     assert_eq!(config["StopSignal"], "USR1");
+    // Until the shell has set its trap, USR1 to it as pid 1 is ignored.
+    wait_for("the trap", std::time::Duration::from_secs(10), || {
+        env.ok(&["logs", "sig"]).contains("trap-set").then_some(())
+    });
     env.ok(&["stop", "sig"]);
     assert_eq!(env.inspect("sig")["State"]["ExitCode"], 7);
     assert!(env.ok(&["logs", "sig"]).contains("got-usr1"));
 
     // TERM ignored: the container's own 1 s, not docker's 10 s, before SIGKILL.
-    let deaf = "trap '' TERM; while :; do sleep 0.1; done";
+    let deaf = "trap '' TERM; echo trap-set; while :; do sleep 0.1; done";
     env.run_detached("deaf", &["--stop-timeout", "1"], &["sh", "-c", deaf]);
+    wait_for("the trap", std::time::Duration::from_secs(10), || {
+        env.ok(&["logs", "deaf"]).contains("trap-set").then_some(())
+    });
     assert_eq!(env.inspect("deaf")["Config"]["StopTimeout"], 1);
     let start = std::time::Instant::now();
     env.ok(&["stop", "deaf"]);
