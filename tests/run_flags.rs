@@ -459,6 +459,21 @@ fn attach_chooses_the_streams_shown() {
         ),
         (Some(false), Some(true), Some(false))
     );
+    // With -i too (the interactive path): only the named streams, recorded as such.
+    let out = env.berth(&[
+        "run", "--name", "ai", "-i", "-a", "stderr", "--rootfs", &root, "sh", "-c", cmd,
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        (stdout(&out).as_str(), stderr(&out).as_str()),
+        ("", "to-err\n")
+    );
+    let c = env.inspect("ai")["Config"].clone();
+    assert_eq!(
+        (c["AttachStdin"].as_bool(), c["AttachStdout"].as_bool()),
+        (Some(false), Some(false))
+    );
+    env.ok(&["rm", "ai"]);
     env.run_detached("adet", &[], &["true"]);
     assert_eq!(env.inspect("adet")["Config"]["AttachStdout"], false);
     env.ok(&["rm", "-f", "aout", "adet"]);

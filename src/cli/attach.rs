@@ -29,6 +29,7 @@ pub fn start_interactive(engine: &Engine, id: &str, interactive: bool) -> anyhow
     let opts = ClientOptions {
         stdin: interactive && rec.config.open_stdin,
         tty: rec.config.tty,
+        output: [true, true],
         detach_keys: None,
     };
     if rec.config.tty && opts.stdin {
@@ -55,6 +56,7 @@ pub fn attach(engine: &Engine, args: &AttachArgs) -> anyhow::Result<i32> {
         &ClientOptions {
             stdin: !args.no_stdin && rec.config.open_stdin,
             tty: rec.config.tty,
+            output: [true, true],
             detach_keys: args.detach_keys.clone(),
         },
     )?;

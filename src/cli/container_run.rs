@@ -470,7 +470,7 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     }
     let streams = attach_streams(args)?;
     if !args.detach && (args.create.tty || args.create.interactive) {
-        return run_interactive(engine, args);
+        return run_interactive(engine, args, streams);
     }
     let mut opts = args.create.options()?;
     opts.attach = Some(if args.detach { [false; 3] } else { streams });
@@ -491,12 +491,13 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
 }
 
 /// `run -i`/`run -t` in the foreground: create, connect a client before the start, relay.
-pub fn run_interactive(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
+pub fn run_interactive(engine: &Engine, args: &RunArgs, streams: [bool; 3]) -> anyhow::Result<i32> {
     let create = &args.create;
     if create.tty && create.interactive {
         require_tty_stdin()?;
     }
-    let opts = create.options()?;
+    let mut opts = create.options()?;
+    opts.attach = Some(streams);
     let id = create_with(engine, create, &opts)?;
     let (ours, theirs) = client::pair()?;
     // A `--rm` container whose start fails is removed by the engine.
@@ -504,9 +505,11 @@ pub fn run_interactive(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     let outcome = relay(
         ours,
         &ClientOptions {
-            stdin: create.interactive,
+            // `-i` with `-a` naming other streams keeps stdin open but not forwarded.
+            stdin: create.interactive && streams[0],
             tty: create.tty,
             detach_keys: args.detach_keys.clone(),
+            output: [streams[1], streams[2]],
         },
     )?;
     Ok(finish(outcome))

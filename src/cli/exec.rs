@@ -92,6 +92,7 @@ pub fn exec(engine: &Engine, args: &ExecArgs) -> anyhow::Result<i32> {
         &ClientOptions {
             stdin: args.interactive,
             tty: args.tty,
+            output: [true, true],
             detach_keys: args.detach_keys.clone(),
         },
     )?;

@@ -27,6 +27,9 @@ pub struct ClientOptions {
     pub tty: bool,
     /// `--detach-keys` (Docker's default when `None`).
     pub detach_keys: Option<String>,
+    /// Which output streams are shown, stdout then stderr (`run -a`; with a tty everything
+    /// comes as stdout).
+    pub output: [bool; 2],
 }
 
 fn to_frame_err(e: std::io::Error) -> EngineError {
@@ -110,11 +113,11 @@ pub fn relay(mut stream: UnixStream, opts: &ClientOptions) -> anyhow::Result<Out
             frames.push(&buf[..n]);
             while let Some(f) = frames.next_frame().map_err(to_frame_err)? {
                 match f {
-                    Frame::Stdout(d) => {
+                    Frame::Stdout(d) if opts.output[0] => {
                         let mut o = std::io::stdout().lock();
                         let _ = o.write_all(&d).and_then(|_| o.flush());
                     }
-                    Frame::Stderr(d) => {
+                    Frame::Stderr(d) if opts.output[1] => {
                         let _ = std::io::stderr().write_all(&d);
                     }
                     Frame::Error(m) => eprintln!("Error: {m}"),
