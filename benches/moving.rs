@@ -11,10 +11,13 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support.rs"]
+mod support;
+use support::*;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Auth, Registry};
 
@@ -41,66 +44,9 @@ fn main() {
     }
 }
 
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn timed(cmd: &mut Command) -> Duration {
-    let start = Instant::now();
-    let out = cmd.output().expect("spawn benchmark command");
-    let took = start.elapsed();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    took
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn table(title: &str, rows: &[(String, Duration)], base: &str) {
-    println!("\n### {title}\n");
-    println!("| tool | median | ratio to {base} |");
-    println!("|---|---|---|");
-    let base_t = rows
-        .iter()
-        .find(|(n, _)| n == base)
-        .map(|(_, d)| d.as_secs_f64());
-    for (name, d) in rows {
-        let ratio = base_t.map_or("-".to_string(), |b| format!("{:.2}", d.as_secs_f64() / b));
-        println!("| {name} | {:.1} ms | {ratio} |", d.as_secs_f64() * 1000.0);
-    }
-}
-
 fn berth(root: &Path) -> Command {
     let mut c = Command::new(common::testroot::BERTH);
     c.arg("--root").arg(root);
-    c
-}
-
-fn podman(store: &Path) -> Command {
-    let mut c = Command::new("podman");
-    c.arg("--root")
-        .arg(store.join("storage"))
-        .arg("--runroot")
-        .arg(store.join("run"))
-        .args([
-            "--storage-driver",
-            "overlay",
-            "--cgroup-manager",
-            "cgroupfs",
-            "--events-backend",
-            "file",
-        ]);
     c
 }
 

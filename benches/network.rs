@@ -11,12 +11,15 @@
 //! tables for docs/benchmarks.md. `BENCH_ROUNDS` sets the run rounds (default 10),
 //! `BENCH_CONNS` the connection count (default 30000).
 
+#[path = "support.rs"]
+mod support;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::*;
 
 use nix::sched::{setns, CloneFlags};
 
@@ -109,14 +112,6 @@ fn run(c: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn have(tool: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 fn rootfs(dir: &Path) -> PathBuf {
     let r = dir.join("rootfs");
     for d in ["bin", "etc", "www", "tmp"] {
@@ -192,17 +187,6 @@ fn measure(ns: PathBuf, port: u16, conns: usize) -> (f64, f64, usize) {
         }
         (mbps, conns as f64 / start.elapsed().as_secs_f64(), errors)
     })
-}
-
-fn timed(c: &mut Command) -> Duration {
-    let s = Instant::now();
-    run(c);
-    s.elapsed()
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 fn main() {
