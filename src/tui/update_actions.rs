@@ -198,8 +198,9 @@ pub fn prune(app: &mut App) -> Vec<Cmd> {
     Vec::new()
 }
 
-pub fn inspect(app: &mut App) -> Vec<Cmd> {
-    let target = match app.pane {
+/// The object an action on one object acts on: (kind, id or volume name, name shown).
+fn target(app: &App) -> Option<(Kind, String, String)> {
+    match app.pane {
         Pane::Containers | Pane::Logs => container_targets(app)
             .first()
             .map(|c| (Kind::Container, c.id.clone(), c.name.clone())),
@@ -211,8 +212,11 @@ pub fn inspect(app: &mut App) -> Vec<Cmd> {
             .volumes
             .selected_item()
             .map(|v| (Kind::Volume, v.name.clone(), v.name.clone())),
-    };
-    let Some((kind, id, name)) = target else {
+    }
+}
+
+pub fn inspect(app: &mut App) -> Vec<Cmd> {
+    let Some((kind, id, name)) = target(app) else {
         app.complain("nothing selected to inspect");
         return Vec::new();
     };
@@ -234,22 +238,14 @@ pub fn inspect(app: &mut App) -> Vec<Cmd> {
 
 /// Puts the selected object's id (a volume's name) on the clipboard.
 pub fn copy_id(app: &mut App) -> Vec<Cmd> {
-    let target = match app.pane {
-        Pane::Containers | Pane::Logs => container_targets(app)
-            .first()
-            .map(|c| (c.id.clone(), "container id")),
-        Pane::Images => app
-            .images
-            .selected_item()
-            .map(|i| (i.id.clone(), "image id")),
-        Pane::Volumes => app
-            .volumes
-            .selected_item()
-            .map(|v| (v.name.clone(), "volume name")),
-    };
-    let Some((text, what)) = target else {
+    let Some((kind, text, _)) = target(app) else {
         app.complain("nothing selected to copy");
         return Vec::new();
+    };
+    let what = match kind {
+        Kind::Container => "container id",
+        Kind::Image => "image id",
+        Kind::Volume => "volume name",
     };
     app.say(format!("copied the {what} {text} to the clipboard"));
     vec![Cmd::Copy(text)]
