@@ -5,11 +5,13 @@
 
 mod common;
 
+use common::pulled_busybox as pulled;
+
 use std::io::Write;
 use std::process::{Output, Stdio};
 
 use common::images;
-use common::{Auth, Registry, TestRoot};
+use common::TestRoot;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -31,13 +33,6 @@ fn answering(root: &TestRoot, args: &[&str], input: &[u8]) -> Output {
 }
 
 /// A registry with the busybox image pulled into `root` as `test/busybox:latest`.
-fn pulled(root: &TestRoot) -> (Registry, String) {
-    let reg = Registry::start(Auth::None);
-    reg.push(images::single_layer(), "test/busybox:latest");
-    let name = reg.reference("test/busybox:latest");
-    root.berth_ok(["pull", "-q", &name]);
-    (reg, name)
-}
 
 #[test]
 fn arguments_after_image_belong_to_the_container() {

@@ -3,21 +3,14 @@
 
 mod common;
 
+use common::pulled_busybox as pulled;
+
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::images;
-use common::{Auth, Registry, TestRoot};
-
-fn pulled(root: &TestRoot) -> (Registry, String) {
-    let reg = Registry::start(Auth::None);
-    reg.push(images::single_layer(), "test/busybox:latest");
-    let name = reg.reference("test/busybox:latest");
-    root.berth_ok(["pull", "-q", &name]);
-    (reg, name)
-}
+use common::TestRoot;
 
 fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()

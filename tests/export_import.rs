@@ -4,19 +4,12 @@
 
 mod common;
 
+use common::pulled_busybox as pulled;
+
 use std::io::Read;
 use std::process::Stdio;
 
-use common::images;
-use common::{Auth, Registry, TestRoot};
-
-fn pulled(root: &TestRoot) -> (Registry, String) {
-    let reg = Registry::start(Auth::None);
-    reg.push(images::single_layer(), "test/busybox:latest");
-    let name = reg.reference("test/busybox:latest");
-    root.berth_ok(["pull", "-q", &name]);
-    (reg, name)
-}
+use common::TestRoot;
 
 /// path → (entry type byte, link target, content) of every entry of a tar.
 fn listing(data: &[u8]) -> std::collections::BTreeMap<String, (u8, String, Vec<u8>)> {

@@ -46,3 +46,13 @@ pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
         Err(panic) => std::panic::resume_unwind(panic),
     })
 }
+
+/// A loopback registry holding the busybox test image as `test/busybox:latest`, pulled into
+/// `root`. Returns the registry (keep it alive while it is used) and the reference.
+pub fn pulled_busybox(root: &TestRoot) -> (Registry, String) {
+    let reg = Registry::start(Auth::None);
+    reg.push(images::single_layer(), "test/busybox:latest");
+    let name = reg.reference("test/busybox:latest");
+    root.berth_ok(["pull", "-q", &name]);
+    (reg, name)
+}
