@@ -56,29 +56,42 @@ pub fn save(tx: &Transaction<'_>, rec: &ContainerRecord) -> Result<()> {
 /// Deletes a record.
 pub fn delete(tx: &Transaction<'_>, id: &str) -> Result<()> {
     tx.execute("DELETE FROM containers WHERE id = ?1", params![id])?;
-    Ok(())
+    crate::engine::health::store::delete(tx, id)
+}
+
+/// A record from its stored JSON, with its health (the `health` table's row) when it has one.
+fn decode(record: &str, health: Option<String>) -> Result<ContainerRecord> {
+    let mut rec: ContainerRecord = serde_json::from_str(record)?;
+    rec.health = health.and_then(|h| crate::engine::health::store::parse(&h));
+    Ok(rec)
 }
 
 /// Loads a record by full id.
 pub fn get(tx: &Transaction<'_>, id: &str) -> Result<Option<ContainerRecord>> {
-    let rec: Option<String> = tx
+    let row: Option<(String, Option<String>)> = tx
         .query_row(
-            "SELECT record FROM containers WHERE id = ?1",
+            "SELECT c.record, h.state FROM containers c \
+             LEFT JOIN health h ON h.container_id = c.id WHERE c.id = ?1",
             params![id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    rec.map(|r| serde_json::from_str(&r).map_err(EngineError::from))
-        .transpose()
+    row.map(|(r, h)| decode(&r, h)).transpose()
 }
 
 /// Every record, newest first.
 pub fn list(tx: &Transaction<'_>) -> Result<Vec<ContainerRecord>> {
-    let mut stmt = tx.prepare("SELECT record FROM containers ORDER BY created DESC, id")?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut stmt = tx.prepare(
+        "SELECT c.record, h.state FROM containers c \
+         LEFT JOIN health h ON h.container_id = c.id ORDER BY c.created DESC, c.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+    })?;
     let mut out = Vec::new();
     for row in rows {
-        out.push(serde_json::from_str(&row?)?);
+        let (r, h) = row?;
+        out.push(decode(&r, h)?);
     }
     Ok(out)
 }

@@ -55,6 +55,7 @@ pub fn record_started(
         s.restarting = false;
         s.manually_stopped = false;
         store::save(tx, &rec)?;
+        crate::engine::health::store::on_start(tx, &rec)?;
         journal::record(tx, &journal::Event::container(&rec, "start"))
     })
 }
