@@ -16,9 +16,11 @@ use chrono::Utc;
 
 use super::probe::{self, Outcome};
 use super::state::{apply, next_wait, started};
-use super::{store, Healthcheck};
+use super::store::HealthStore;
+use super::Healthcheck;
 use crate::engine::compat::health::HealthStatus;
 use crate::engine::container::record::{ContainerRecord, Status};
+use crate::engine::container::store::ContainerStore;
 use crate::engine::journal::{self, Event};
 use crate::engine::state::StateStore;
 use crate::engine::Layout;
@@ -66,7 +68,7 @@ pub fn main(root: &Path, id: &str) -> i32 {
 
 fn load(state: &StateStore, id: &str) -> Option<ContainerRecord> {
     state
-        .read(|tx| crate::engine::container::store::get(tx, id))
+        .read(|tx| ContainerStore::of(tx).get(id))
         .ok()
         .flatten()
 }
@@ -92,7 +94,7 @@ fn same_run(rec: &ContainerRecord, pid: i32) -> bool {
 /// Records a probe's result (dropped when the container ended meanwhile).
 fn record(state: &StateStore, id: &str, pid: i32, hc: &Healthcheck, outcome: Outcome) {
     let _ = state.write(|tx| {
-        let Some(rec) = crate::engine::container::store::get(tx, id)? else {
+        let Some(rec) = ContainerStore::of(tx).get(id)? else {
             return Ok(());
         };
         if !same_run(&rec, pid) {
@@ -101,7 +103,7 @@ fn record(state: &StateStore, id: &str, pid: i32, hc: &Healthcheck, outcome: Out
         let started_at = rec.state.started_at.unwrap_or(outcome.result.start);
         let mut health = rec.health.clone().unwrap_or_else(|| started(None));
         let changed = apply(&mut health, outcome.result, hc, started_at);
-        store::put(tx, id, &health)?;
+        HealthStore::of(tx).put(id, &health)?;
         if let Some(code) = outcome.exec_exit {
             let die = Event::container(&rec, "exec_die")
                 .with("execID", &outcome.exec_id)

@@ -8,51 +8,73 @@ use crate::engine::compat::health::Health;
 use crate::engine::container::ContainerRecord;
 use crate::engine::error::Result;
 
-/// The container's health, if it has had a check.
-pub fn get(tx: &Transaction<'_>, id: &str) -> Result<Option<Health>> {
-    let text: Option<String> = tx
-        .query_row(
-            "SELECT state FROM health WHERE container_id = ?1",
-            params![id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(text.and_then(|t| parse(&t)))
+/// Containers' health, over the caller's transaction.
+pub struct HealthStore<'t> {
+    tx: &'t Transaction<'t>,
+}
+
+impl<'t> HealthStore<'t> {
+    /// The table, in transaction `tx`.
+    pub fn of(tx: &'t Transaction<'t>) -> Self {
+        HealthStore { tx }
+    }
+
+    /// The container's health, if it has had a check.
+    pub fn get(&self, id: &str) -> Result<Option<Health>> {
+        let text: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT state FROM health WHERE container_id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(text.and_then(|t| parse(&t)))
+    }
+
+    /// Every container's health, by container id.
+    pub fn all(&self) -> Result<std::collections::HashMap<String, Health>> {
+        let mut stmt = self.tx.prepare("SELECT container_id, state FROM health")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (id, text) = row?;
+            if let Some(h) = parse(&text) {
+                out.insert(id, h);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores the container's health.
+    pub fn put(&self, id: &str, health: &Health) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO health(container_id, state) VALUES (?1, ?2) \
+             ON CONFLICT(container_id) DO UPDATE SET state = excluded.state",
+            params![id, serde_json::to_string(health)?],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets the container's health (it is removed).
+    pub fn delete(&self, id: &str) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM health WHERE container_id = ?1", params![id])?;
+        Ok(())
+    }
+
+    /// At a start (in the start's transaction): a container with an active check is `starting`
+    /// again, with its earlier results kept.
+    pub fn on_start(&self, rec: &ContainerRecord) -> Result<()> {
+        if !rec.health_active() {
+            return Ok(());
+        }
+        let h = super::state::started(self.get(&rec.id)?);
+        self.put(&rec.id, &h)
+    }
 }
 
 /// A stored health; an unreadable one (a newer berth's) counts as none.
-pub fn parse(text: &str) -> Option<Health> {
+fn parse(text: &str) -> Option<Health> {
     serde_json::from_str(text).ok()
-}
-
-/// Stores the container's health.
-pub fn put(tx: &Transaction<'_>, id: &str, health: &Health) -> Result<()> {
-    tx.execute(
-        "INSERT INTO health(container_id, state) VALUES (?1, ?2) \
-         ON CONFLICT(container_id) DO UPDATE SET state = excluded.state",
-        params![id, serde_json::to_string(health)?],
-    )?;
-    Ok(())
-}
-
-/// Forgets the container's health (it is removed).
-pub fn delete(tx: &Transaction<'_>, id: &str) -> Result<()> {
-    tx.execute("DELETE FROM health WHERE container_id = ?1", params![id])?;
-    Ok(())
-}
-
-/// At a start (in the start's transaction): a container with an active check is `starting`
-/// again, with its earlier results kept.
-pub fn on_start(tx: &Transaction<'_>, rec: &ContainerRecord) -> Result<()> {
-    let active = rec
-        .config
-        .healthcheck
-        .as_ref()
-        .and_then(|h| h.probe())
-        .is_some();
-    if !active {
-        return Ok(());
-    }
-    let h = super::state::started(get(tx, &rec.id)?);
-    put(tx, &rec.id, &h)
 }
