@@ -180,6 +180,8 @@ impl Engine {
         let repo_digest = r.with_digest(&digest);
         let id = record.id.clone();
         let engine = self.clone();
+        // Docker's push event: the pushed name is the actor.
+        let pushed = r.familiar();
         crate::engine::blocking(self, move |_| {
             engine.state().write(|tx| {
                 if let Some(mut rec) = ImageStore::of(tx).get(&id)? {
@@ -188,7 +190,13 @@ impl Engine {
                         ImageStore::of(tx).save(&rec)?;
                     }
                 }
-                Ok(())
+                let event = crate::engine::journal::Event::new(
+                    crate::engine::journal::EventType::Image,
+                    "push",
+                    pushed.clone(),
+                )
+                .with("name", &pushed);
+                crate::engine::journal::record(tx, &event)
             })
         })
         .await?;

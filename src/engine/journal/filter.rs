@@ -64,7 +64,10 @@ impl EventFilter {
                 "image" => image_matches(e, v),
                 "label" => label_matches(&e.attributes, v),
                 "volume" => e.kind == EventType::Volume && e.actor_id == *v,
-                "network" => e.kind == EventType::Network && e.actor_id == *v,
+                "network" => {
+                    e.kind == EventType::Network
+                        && (e.actor_id == *v || e.attributes.get("name") == Some(v))
+                }
                 _ => false,
             })
         })

@@ -3,6 +3,7 @@
 //! transaction as the change, so an event is recorded exactly when its change is. Bounded: the
 //! oldest rows beyond [`KEEP`] are dropped as new ones arrive.
 
+mod actors;
 pub mod filter;
 pub mod follow;
 pub mod store;

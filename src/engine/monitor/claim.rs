@@ -61,6 +61,9 @@ pub fn record_started(
         s.manually_stopped = false;
         ContainerStore::of(tx).save(&rec)?;
         crate::engine::health::store::HealthStore::of(tx).on_start(&rec)?;
+        for mount in journal::Event::volume_mounts(&rec, "mount") {
+            journal::record(tx, &mount)?;
+        }
         journal::record(tx, &journal::Event::container(&rec, "start"))
     })
 }

@@ -477,6 +477,9 @@ impl Monitor {
             if oom {
                 journal::record(tx, &journal::Event::container(&rec, "oom"))?;
             }
+            for unmount in journal::Event::volume_mounts(&rec, "unmount") {
+                journal::record(tx, &unmount)?;
+            }
             let die = journal::Event::container(&rec, "die").with("exitCode", code);
             journal::record(tx, &die)?;
             if rec.host_config.auto_remove && unmounted.is_ok() {

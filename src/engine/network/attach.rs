@@ -15,6 +15,7 @@ use super::store::{self, NetworkStore};
 use super::{ipam, netns};
 use crate::engine::container::{ContainerRecord, NetworkMode};
 use crate::engine::error::{EngineError, Result};
+use crate::engine::journal::{self, Event};
 use crate::engine::state::StateStore;
 use crate::engine::Layout;
 
@@ -185,8 +186,13 @@ pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<
         let mut eps: Vec<Endpoint> = leased.iter().map(|(_, e, _)| e.clone()).collect();
         apply_status(&mut eps, &status);
         state.write(|tx| {
-            eps.iter()
-                .try_for_each(|e| NetworkStore::of(tx).put_endpoint(e))
+            for e in &eps {
+                NetworkStore::of(tx).put_endpoint(e)?;
+                let connect =
+                    Event::network_endpoint(&e.network_id, &e.network_name, "connect", &rec.id);
+                journal::record(tx, &connect)?;
+            }
+            Ok(())
         })?;
         Ok(Attached {
             netns: path,
@@ -231,7 +237,15 @@ pub fn down(state: &StateStore, layout: &Layout, id: &str, name: &str) {
         }
     }
     netns::remove(layout, id);
-    let _ = state.write(|tx| NetworkStore::of(tx).release(id));
+    let _ = state.write(|tx| {
+        // Each endpoint that goes is a disconnect, recorded with the release.
+        for e in NetworkStore::of(tx).endpoints_of(id)? {
+            let disconnect =
+                Event::network_endpoint(&e.network_id, &e.network_name, "disconnect", id);
+            journal::record(tx, &disconnect)?;
+        }
+        NetworkStore::of(tx).release(id)
+    });
     sweep_config(state, layout);
 }
 

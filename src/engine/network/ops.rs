@@ -18,6 +18,7 @@ use super::{netns, DEFAULT_BRIDGE};
 use crate::engine::container::store::ContainerStore;
 use crate::engine::container::{self as ct, NetworkMode, Status};
 use crate::engine::error::{EngineError, Result};
+use crate::engine::journal::{self, Event};
 use crate::engine::{Engine, EngineEvent};
 
 /// `network create`'s options.
@@ -156,6 +157,7 @@ pub fn create(engine: &Engine, req: &CreateNetwork) -> Result<NetworkRecord> {
             dns: true,
         };
         NetworkStore::of(tx).insert(&net)?;
+        journal::record(tx, &Event::network(&net.id, &net.name, "create"))?;
         Ok(net)
     })?;
     engine.emit(EngineEvent::NetworksChanged);
@@ -201,9 +203,10 @@ pub fn remove(engine: &Engine, reference: &str) -> Result<String> {
             running.len()
         )));
     }
-    engine
-        .state()
-        .write(|tx| NetworkStore::of(tx).delete(&net.id))?;
+    engine.state().write(|tx| {
+        NetworkStore::of(tx).delete(&net.id)?;
+        journal::record(tx, &Event::network(&net.id, &net.name, "destroy"))
+    })?;
     engine.emit(EngineEvent::NetworksChanged);
     Ok(net.name)
 }
@@ -269,9 +272,11 @@ pub fn connect(engine: &Engine, network: &str, container: &str, cfg: EndpointCon
         match netavark::setup(layout, &path, &id, &rec.name, &att, &[]) {
             Ok(status) => {
                 apply_status(std::slice::from_mut(&mut ep), &status);
-                engine
-                    .state()
-                    .write(|tx| NetworkStore::of(tx).put_endpoint(&ep))?;
+                engine.state().write(|tx| {
+                    NetworkStore::of(tx).put_endpoint(&ep)?;
+                    let e = Event::network_endpoint(&net.id, &net.name, "connect", &id);
+                    journal::record(tx, &e)
+                })?;
                 let all = engine
                     .state()
                     .read(|tx| NetworkStore::of(tx).endpoints_of(&id))?;
@@ -327,9 +332,11 @@ pub fn disconnect(engine: &Engine, network: &str, container: &str) -> Result<()>
             mac: None,
         }];
         netavark::teardown(layout, &path, &id, &rec.name, &att, &[])?;
-        engine
-            .state()
-            .write(|tx| NetworkStore::of(tx).delete_endpoint(&id, &net.id))?;
+        engine.state().write(|tx| {
+            NetworkStore::of(tx).delete_endpoint(&id, &net.id)?;
+            let e = Event::network_endpoint(&net.id, &net.name, "disconnect", &id);
+            journal::record(tx, &e)
+        })?;
         let all = engine
             .state()
             .read(|tx| NetworkStore::of(tx).endpoints_of(&id))?;
