@@ -10,6 +10,7 @@ pub mod distribution;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod health;
 pub mod image;
 pub mod inroot;
 pub mod journal;
