@@ -29,7 +29,8 @@ fn networks_pane_creates_inspects_and_removes_a_network() {
     let s = tmux.wait_for("Network none");
     assert!(s.contains("Networks"), "{s}");
     tmux.keys(&["5"]);
-    tmux.wait_for("No networks yet");
+    // The default network is there from the first listing.
+    tmux.wait_for("172.17.0.0/16");
     tmux.keys(&["c"]);
     tmux.wait_for("Create network");
     tmux.run(&["send-keys", "-l", "tuinet"]);
@@ -46,7 +47,9 @@ fn networks_pane_creates_inspects_and_removes_a_network() {
     assert!(s.contains("yes"), "internal:\n{s}");
     let ls = root.berth_ok(["network", "ls", "--format", "{{.Name}} {{.Internal}}"]);
     assert!(ls.contains("tuinet true"), "{ls}");
-    tmux.keys(&["i"]);
+    tmux.keys(&["/"]);
+    tmux.run(&["send-keys", "-l", "tuinet"]);
+    tmux.keys(&["Enter", "i"]);
     let s = tmux.wait_for("\"Subnet\"");
     assert!(
         s.contains("network tuinet") && s.contains("10.77.0.0/24"),
@@ -76,6 +79,8 @@ fn push_save_and_load_from_the_images_pane() {
     tmux.wait_for("Push image");
     tmux.keys(&["Enter"]);
     let s = tmux.wait_for("done: 1: digest: sha256:");
+    // The full line is in the status bar.
+    assert!(s.contains("pushed 1: digest: sha256:"), "{s}");
     assert!(
         s.contains("Pushed") || s.contains("Mounted from") || s.contains("already exists"),
         "per-layer states:\n{s}"
@@ -188,7 +193,7 @@ fn export_copy_commit_then_explore_the_new_layer() {
     tmux.keys(&["Escape"]);
     // The history tab names the commit's message.
     tmux.keys(&["v", "v", "v"]);
-    tmux.wait_for("from the tui");
+    tmux.wait_for("(from the");
     tmux.quit();
 }
 

@@ -107,7 +107,7 @@ pub fn render_progress(
             format::size(done),
             format::size(total)
         ),
-        Some(Ok(line)) if push => format!("done: {line}"),
+        Some(Ok(line)) if push => format!("done: {}", format::ellipsize(line, w.saturating_sub(6))),
         Some(Ok(id)) => format!(
             "done: {} ({} layer{})",
             format::short_id(id),
