@@ -4,6 +4,7 @@
 //! RUN in an engine container (`run_step`), the step cache (`cache`), the stages and steps
 //! (`executor`, `stages`).
 
+pub mod api;
 pub mod cache;
 pub mod config_ops;
 pub mod context;
