@@ -59,13 +59,13 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Value {
         String::new()
     };
     let (endpoints, published) = if running {
-        use crate::engine::network::store;
+        use crate::engine::network::store::NetworkStore;
         engine
             .state()
             .read(|tx| {
                 Ok((
-                    store::endpoints_of(tx, &rec.id)?,
-                    store::ports_of(tx, &rec.id)?,
+                    NetworkStore::of(tx).endpoints_of(&rec.id)?,
+                    NetworkStore::of(tx).ports_of(&rec.id)?,
                 ))
             })
             .unwrap_or_default()

@@ -9,6 +9,7 @@ use super::names;
 use super::network_mode::NetworkMode;
 use super::record::{Config, ContainerRecord, HostConfig, State};
 use super::store;
+use super::store::ContainerStore;
 use crate::engine::error::{EngineError, IoContext, Result};
 use crate::engine::logs::LogConfig;
 use crate::engine::mounts;
@@ -429,7 +430,7 @@ pub fn create_from(
             };
             let mut dirs = NewDirs::default();
             rec.mounts = mounts::prepare(tx, layout, &parsed_mounts, &image_volumes, &mut dirs)?;
-            store::insert(tx, &rec)?;
+            ContainerStore::of(tx).insert(&rec)?;
             let event = crate::engine::journal::Event::container(&rec, "create");
             crate::engine::journal::record(tx, &event)?;
             Ok(dirs)

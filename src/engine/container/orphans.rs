@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::{cleanup, store};
+use super::cleanup;
+use super::store::ContainerStore;
 use crate::engine::error::Result;
 use crate::engine::lock::FileLock;
 use crate::engine::network;
@@ -64,7 +65,7 @@ pub fn find(engine: &Engine) -> Result<Vec<String>> {
         }
         let mut out = Vec::new();
         for id in ids {
-            if store::get(tx, &id)?.is_none() {
+            if ContainerStore::of(tx).get(&id)?.is_none() {
                 out.push(id);
             }
         }
@@ -93,7 +94,11 @@ fn claim(engine: &Engine, id: &str) -> Result<Option<FileLock>> {
     let Some(lock) = FileLock::try_acquire(&lock_path(engine.layout(), id, "lock"))? else {
         return Ok(None);
     };
-    if engine.state().read(|tx| store::get(tx, id))?.is_some() {
+    if engine
+        .state()
+        .read(|tx| ContainerStore::of(tx).get(id))?
+        .is_some()
+    {
         return Ok(None);
     }
     Ok(Some(lock))

@@ -3,13 +3,14 @@
 use serde_json::{json, Value};
 
 use super::record::{ContainerRecord, Status};
+use super::store::ContainerStore;
 use super::{names, reconcile, store};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::{Engine, EngineEvent};
 
 /// Every container, newest first, with lost monitors noticed.
 pub fn list(engine: &Engine) -> Result<Vec<ContainerRecord>> {
-    let all = engine.state().read(store::list)?;
+    let all = engine.state().read(|tx| ContainerStore::of(tx).list())?;
     all.into_iter()
         .map(|rec| reconcile::check(engine, rec))
         .collect()
@@ -225,19 +226,21 @@ pub fn rename(engine: &Engine, id: &str, new_name: &str) -> Result<()> {
     names::validate(new_name)?;
     let _lock = store::lock(engine.layout(), id)?;
     engine.state().write(|tx| {
-        let mut rec = store::get(tx, id)?.ok_or_else(|| store::not_found(id))?;
+        let mut rec = ContainerStore::of(tx)
+            .get(id)?
+            .ok_or_else(|| store::not_found(id))?;
         if rec.name == new_name {
             return Err(EngineError::InvalidInput(format!(
                 "renaming a container with the same name as its current name: {new_name}"
             )));
         }
-        if store::name_taken(tx, new_name)? {
+        if ContainerStore::of(tx).name_taken(new_name)? {
             return Err(EngineError::Conflict(format!(
                 "the container name \"/{new_name}\" is already in use: choose another name"
             )));
         }
         let old = std::mem::replace(&mut rec.name, new_name.to_string());
-        store::save(tx, &rec)?;
+        ContainerStore::of(tx).save(&rec)?;
         let event = crate::engine::journal::Event::container(&rec, "rename").with("oldName", old);
         crate::engine::journal::record(tx, &event)
     })?;

@@ -11,6 +11,7 @@ use chrono::Utc;
 use super::cleanup;
 use super::record::{ContainerRecord, Status};
 use super::store;
+use super::store::ContainerStore;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::journal;
 use crate::engine::Engine;
@@ -85,7 +86,7 @@ pub fn check_locked(engine: &Engine, rec: ContainerRecord) -> Result<ContainerRe
     rec.state.monitor_pid = 0;
     rec.state.monitor_start = 0;
     engine.state().write(|tx| {
-        store::save(tx, &rec)?;
+        ContainerStore::of(tx).save(&rec)?;
         if died {
             let die = journal::Event::container(&rec, "die").with("exitCode", LOST_MONITOR_EXIT);
             journal::record(tx, &die)?;
@@ -103,7 +104,10 @@ fn settle(engine: &Engine, mut rec: ContainerRecord) -> Result<Option<ContainerR
     let deadline = Instant::now() + START_SETTLE;
     while suspect(&rec) && monitor_alive(&rec) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
-        match engine.state().read(|tx| store::get(tx, &rec.id))? {
+        match engine
+            .state()
+            .read(|tx| ContainerStore::of(tx).get(&rec.id))?
+        {
             Some(r) => rec = r,
             None => return Ok(None),
         }
@@ -125,7 +129,10 @@ pub fn check(engine: &Engine, rec: ContainerRecord) -> Result<ContainerRecord> {
         return Ok(rec);
     }
     let _lock = store::lock(engine.layout(), &rec.id)?;
-    let Some(fresh) = engine.state().read(|tx| store::get(tx, &rec.id))? else {
+    let Some(fresh) = engine
+        .state()
+        .read(|tx| ContainerStore::of(tx).get(&rec.id))?
+    else {
         return Ok(rec);
     };
     check_locked(engine, fresh)

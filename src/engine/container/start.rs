@@ -5,6 +5,7 @@
 use std::os::fd::OwnedFd;
 
 use super::record::{ContainerRecord, Status};
+use super::store::ContainerStore;
 use super::{reconcile, remove, store};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::monitor::protocol::MonitorMessage;
@@ -85,12 +86,14 @@ fn start_locked(
         // A monitor that vanished without a word may have claimed the record and started
         // things: notice it and undo what it left. Then record why the start failed (the
         // monitor does too, unless it failed before it could).
-        if let Some(fresh) = engine.state().read(|tx| store::get(tx, id))? {
+        if let Some(fresh) = engine.state().read(|tx| ContainerStore::of(tx).get(id))? {
             let mut fresh = reconcile::check_locked(engine, fresh)?;
             if fresh.state.status.can_start() {
                 fresh.state.exit_code = e.exit_code();
                 fresh.state.error = e.to_string();
-                engine.state().write(|tx| store::save(tx, &fresh))?;
+                engine
+                    .state()
+                    .write(|tx| ContainerStore::of(tx).save(&fresh))?;
             }
         }
     }

@@ -6,6 +6,7 @@ use nix::sys::signal::{kill as send, Signal};
 use nix::unistd::Pid;
 
 use super::record::{ContainerRecord, Status};
+use super::store::ContainerStore;
 use super::{cleanup, reconcile, signal, store};
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::journal::{self, Event};
@@ -58,21 +59,21 @@ pub fn mark_stopped(engine: &Engine, id: &str) -> Result<()> {
     let restarting = {
         let _lock = store::lock(engine.layout(), id)?;
         engine.state().write(|tx| {
-            let Some(mut rec) = store::get(tx, id)? else {
+            let Some(mut rec) = ContainerStore::of(tx).get(id)? else {
                 return Ok(false);
             };
             if rec.host_config.restart_policy.is_none() {
                 return Ok(false);
             }
             rec.state.manually_stopped = true;
-            store::save(tx, &rec)?;
+            ContainerStore::of(tx).save(&rec)?;
             Ok(rec.state.restarting)
         })?
     };
     if restarting {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(2) {
-            match engine.state().read(|tx| store::get(tx, id))? {
+            match engine.state().read(|tx| ContainerStore::of(tx).get(id))? {
                 Some(r) if r.state.restarting => std::thread::sleep(Duration::from_millis(20)),
                 _ => break,
             }
@@ -92,7 +93,7 @@ pub fn kill(engine: &Engine, id: &str, sig: Option<&str>) -> Result<()> {
 
 /// Whether the container is no longer running (exited, created, or gone).
 fn not_running(engine: &Engine, id: &str) -> Result<bool> {
-    let Some(rec) = engine.state().read(|tx| store::get(tx, id))? else {
+    let Some(rec) = engine.state().read(|tx| ContainerStore::of(tx).get(id))? else {
         return Ok(true);
     };
     if !rec.state.status.can_kill() {
@@ -147,7 +148,7 @@ pub fn wait_killed(engine: &Engine, id: &str, limit: Duration) -> Result<bool> {
     if wait_stopped(engine, id, Some(REAP_GRACE.min(limit)))? {
         return Ok(true);
     }
-    if let Some(rec) = engine.state().read(|tx| store::get(tx, id))? {
+    if let Some(rec) = engine.state().read(|tx| ContainerStore::of(tx).get(id))? {
         if dead_or_zombie(rec.state.pid)
             && cleanup::monitor_alive(rec.state.monitor_pid, rec.state.monitor_start)
         {
@@ -176,7 +177,7 @@ pub fn stop(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
     }
     let stopped = stop_after_signal(engine, id, &rec, timeout);
     if stopped.is_ok() {
-        if let Some(rec) = engine.state().read(|tx| store::get(tx, id))? {
+        if let Some(rec) = engine.state().read(|tx| ContainerStore::of(tx).get(id))? {
             let _ = journal::record_alone(engine, &Event::container(&rec, "stop"));
         }
     }
@@ -215,9 +216,9 @@ pub fn restart(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
     stop(engine, id, timeout)?;
     super::start::start(engine, id, false)?;
     engine.state().write(|tx| {
-        if let Some(mut rec) = store::get(tx, id)? {
+        if let Some(mut rec) = ContainerStore::of(tx).get(id)? {
             rec.restart_count += 1;
-            store::save(tx, &rec)?;
+            ContainerStore::of(tx).save(&rec)?;
             journal::record(tx, &Event::container(&rec, "restart"))?;
         }
         Ok(())

@@ -16,6 +16,7 @@ use super::{ExecConfig, ExecFiles};
 use crate::engine::attach::server::Server;
 use crate::engine::attach::stdio;
 use crate::engine::container::cleanup;
+use crate::engine::container::store::ContainerStore;
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::journal::{self, Event};
 use crate::engine::lock::FileLock;
@@ -112,7 +113,7 @@ fn record(layout: &Layout, id: &str, build: impl FnOnce(Event) -> Event, exec_id
         return;
     };
     let _ = state.write(|tx| {
-        let Some(rec) = crate::engine::container::store::get(tx, id)? else {
+        let Some(rec) = ContainerStore::of(tx).get(id)? else {
             return Ok(());
         };
         let event = build(Event::container(&rec, "")).with("execID", exec_id);

@@ -14,6 +14,7 @@ pub mod import;
 pub mod inspect;
 pub mod record;
 pub mod rootfs_import;
+pub mod store;
 
 pub use api::ImageUsage;
 pub use record::{familiar, ImageConfig, ImageRecord, ImageSummary, LayerRecord};

@@ -55,6 +55,7 @@ use super::runtime;
 use super::snapshot::Snapshot;
 use super::state::StateStore;
 use super::{users, Layout};
+use crate::engine::container::store::ContainerStore;
 use net_prepare::EtcFiles;
 use protocol::MonitorMessage;
 
@@ -456,7 +457,7 @@ impl Monitor {
         let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
         debug_log("finish: unmounted");
         let result = self.state.write(|tx| {
-            let Some(mut rec) = store::get(tx, &self.id)? else {
+            let Some(mut rec) = ContainerStore::of(tx).get(&self.id)? else {
                 return Ok(None);
             };
             rec.state.status = Status::Exited;
@@ -475,11 +476,11 @@ impl Monitor {
             let die = journal::Event::container(&rec, "die").with("exitCode", code);
             journal::record(tx, &die)?;
             if rec.host_config.auto_remove && unmounted.is_ok() {
-                store::delete(tx, &self.id)?;
+                ContainerStore::of(tx).delete(&self.id)?;
                 journal::record(tx, &journal::Event::container(&rec, "destroy"))?;
                 Ok(Some(crate::engine::mounts::volume_names(&rec.mounts)))
             } else {
-                store::save(tx, &rec)?;
+                ContainerStore::of(tx).save(&rec)?;
                 Ok(None)
             }
         });
