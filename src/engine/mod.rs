@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod build;
 pub mod compat;
+pub mod compression;
 pub mod container;
 pub mod content;
 pub mod distribution;
