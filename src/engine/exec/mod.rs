@@ -23,7 +23,7 @@ use crate::engine::container::record::{ContainerRecord, Status};
 use crate::engine::container::{reconcile, store};
 use crate::engine::error::{EngineError, IoContext, Result};
 use crate::engine::monitor::protocol::MonitorMessage;
-use crate::engine::monitor::spawn::{self, MonitorChild};
+use crate::engine::monitor::spawn::MonitorChild;
 use crate::engine::snapshot::Snapshot;
 use crate::engine::{users, Engine, Layout};
 
@@ -237,7 +237,11 @@ pub fn start(
     crate::engine::journal::record_alone(engine, &exec_event("exec_create"))?;
     let result = write_json(&files.process, &process)
         .and_then(|_| write_json(&files.config, &config))
-        .and_then(|_| spawn::spawn_with(layout.root(), &["--exec", &exec_id], id, false, client));
+        .and_then(|_| {
+            engine
+                .sys()
+                .spawn_monitor(layout.root(), &["--exec", &exec_id], id, false, client)
+        });
     let mut monitor = match result {
         Ok(m) => m,
         Err(e) => {
