@@ -15,7 +15,7 @@ use crate::engine::logs::LogOptions;
 use crate::engine::volume::{PruneVolumes, VolumeFilter};
 use crate::engine::{Engine, EngineError, EngineEvent, ImageRef};
 use crate::tui::model::{
-    ContainerRow, ContainerState, ImageRow, LogLine, RunSpec, StatSample, Stream, VolumeRow,
+    ContainerRow, ContainerState, Health, ImageRow, LogLine, RunSpec, StatSample, Stream, VolumeRow,
 };
 use crate::tui::msg::{ContainerOp, Kind, News};
 use crate::tui::shell_stream::{cr_to_lf, lf_to_crlf};
@@ -46,6 +46,13 @@ fn row(rec: ContainerRecord, ports: String) -> ContainerRow {
         ports,
         cpu: None,
         memory: None,
+        health: match rec.health_word() {
+            "starting" => Some(Health::Starting),
+            "healthy" => Some(Health::Healthy),
+            "unhealthy" => Some(Health::Unhealthy),
+            _ => None,
+        },
+        restarts: rec.restart_count,
         state,
         image: rec.image,
         name: rec.name,

@@ -31,6 +31,24 @@ impl ContainerState {
     }
 }
 
+/// A container's health check verdict (docker's `State.Health.Status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Health {
+    Starting,
+    Healthy,
+    Unhealthy,
+}
+
+impl Health {
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Starting => "starting",
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+}
+
 /// One container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerRow {
@@ -56,6 +74,10 @@ pub struct ContainerRow {
     pub cpu: Option<u32>,
     /// Memory in use (running only).
     pub memory: Option<u64>,
+    /// The health check's verdict; `None` without a check.
+    pub health: Option<Health>,
+    /// Restarts by the restart policy (docker's `RestartCount`).
+    pub restarts: u32,
 }
 
 /// One container's stats sample, for the CPU and memory columns.

@@ -188,6 +188,23 @@ impl Theme {
         }
     }
 
+    /// Colour of a health verdict: healthy as running, unhealthy as failed, starting as
+    /// paused (bold when unhealthy without colour).
+    pub fn health(&self, health: crate::tui::model::Health) -> Style {
+        use crate::tui::model::Health;
+        let c = match health {
+            Health::Healthy => self.running,
+            Health::Unhealthy => self.failed,
+            Health::Starting => self.paused,
+        };
+        let s = Style::new().fg(c);
+        if self.no_color && health == Health::Unhealthy {
+            s.add_modifier(Modifier::BOLD)
+        } else {
+            s
+        }
+    }
+
     /// Style of stderr text (bold when there is no colour, so it still stands apart).
     pub fn stderr_style(&self) -> Style {
         if self.no_color {

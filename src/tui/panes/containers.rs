@@ -1,5 +1,5 @@
-//! The containers pane: name, image, status in colour, uptime, CPU % and memory (wide panes),
-//! exit code, ports, id.
+//! The containers pane: name, image, status in colour, health in colour, uptime, restarts, CPU %
+//! and memory (wide panes), exit code, ports, id.
 
 use std::cmp::Ordering;
 
@@ -31,7 +31,9 @@ impl Item for ContainerRow {
     }
 
     fn sort_columns() -> &'static [&'static str] {
-        &["name", "status", "image", "created", "cpu", "memory"]
+        &[
+            "name", "status", "image", "created", "cpu", "memory", "health",
+        ]
     }
 
     fn compare(&self, o: &Self, col: usize) -> Ordering {
@@ -43,12 +45,14 @@ impl Item for ContainerRow {
             // The busiest first.
             4 => o.cpu.cmp(&self.cpu).then_with(by_name),
             5 => o.memory.cmp(&self.memory).then_with(by_name),
+            // The sick first.
+            6 => o.health.cmp(&self.health).then_with(by_name),
             _ => by_name(),
         }
     }
 }
 
-const COLUMNS: [Column; 9] = [
+const COLUMNS: [Column; 11] = [
     Column {
         title: "NAME",
         width: Constraint::Fill(2),
@@ -65,9 +69,19 @@ const COLUMNS: [Column; 9] = [
         min_pane_width: 0,
     },
     Column {
+        title: "HEALTH",
+        width: Constraint::Length(9),
+        min_pane_width: 50,
+    },
+    Column {
         title: "UP/AGE",
         width: Constraint::Length(10),
         min_pane_width: 30,
+    },
+    Column {
+        title: "RESTARTS",
+        width: Constraint::Length(8),
+        min_pane_width: 80,
     },
     Column {
         title: "CPU %",
@@ -95,6 +109,8 @@ const COLUMNS: [Column; 9] = [
         min_pane_width: 72,
     },
 ];
+
+const PORTS: usize = 9;
 
 /// Text of the status column.
 pub fn status_text(c: &ContainerRow) -> String {
@@ -130,7 +146,9 @@ fn cell_widths(c: &ContainerRow) -> Vec<usize> {
         c.name.chars().count(),
         c.image.chars().count(),
         10,
+        9,
         10,
+        8,
         7,
         9,
         4,
@@ -139,29 +157,49 @@ fn cell_widths(c: &ContainerRow) -> Vec<usize> {
     ]
 }
 
-/// Whether a column is one of the stats columns.
-fn is_stats(c: &Column) -> bool {
-    matches!(c.title, "CPU %" | "MEM")
+/// Which columns have something to show: CPU and memory once there are stats, HEALTH when a
+/// container has a health check, RESTARTS when one has restarted.
+fn shown_columns(app: &App) -> [bool; 11] {
+    let any = |f: fn(&ContainerRow) -> bool| app.containers.shown().any(f);
+    let stats = any(|c| c.memory.is_some());
+    let health = any(|c| c.health.is_some());
+    let restarts = any(|c| c.restarts > 0);
+    let mut on = [true; 11];
+    for (i, col) in COLUMNS.iter().enumerate() {
+        on[i] = match col.title {
+            "CPU %" | "MEM" => stats,
+            "HEALTH" => health,
+            "RESTARTS" => restarts,
+            _ => true,
+        };
+    }
+    on
 }
 
-/// The width the list wants to show names, images and ports whole, and the CPU and memory
-/// columns once there are stats to show.
+/// The width the list wants to show names, images and ports whole, and the optional columns
+/// that have something to show.
 pub fn wanted(app: &App) -> u16 {
-    if app.containers.shown().any(|c| c.memory.is_some()) {
-        return super::wanted_width(&app.containers, &COLUMNS, cell_widths);
-    }
-    let cols: Vec<Column> = COLUMNS.iter().filter(|c| !is_stats(c)).cloned().collect();
+    let on = shown_columns(app);
+    let cols: Vec<Column> = COLUMNS
+        .iter()
+        .zip(on)
+        .filter(|(_, on)| *on)
+        .map(|(c, _)| *c)
+        .collect();
     let widths = |c: &ContainerRow| {
-        let mut w = cell_widths(c);
-        w.drain(4..6);
-        w
+        cell_widths(c)
+            .into_iter()
+            .zip(on)
+            .filter(|(_, on)| *on)
+            .map(|(w, _)| w)
+            .collect()
     };
     super::wanted_width(&app.containers, &cols, widths)
 }
 
 /// The columns: NAME as wide as the longest name (up to 32), IMAGE and PORTS sharing the rest
-/// in proportion to their longest cells.
-fn columns(app: &App) -> [Column; 9] {
+/// in proportion to their longest cells; the optional columns without anything to show never.
+fn columns(app: &App) -> [Column; 11] {
     let longest = |f: fn(&ContainerRow) -> usize, min: usize, max: usize| {
         let n = app.containers.shown().map(f).max().unwrap_or(0);
         u16::try_from(n.clamp(min, max)).unwrap_or(u16::MAX)
@@ -169,10 +207,9 @@ fn columns(app: &App) -> [Column; 9] {
     let mut cols = COLUMNS;
     cols[0].width = Constraint::Length(longest(|c| c.name.chars().count(), 4, 32));
     cols[1].width = Constraint::Fill(longest(|c| c.image.chars().count(), 5, 200));
-    cols[7].width = Constraint::Fill(longest(|c| c.ports.chars().count(), 5, 200));
-    // No stats yet (nothing runs, or the first sample is on its way): no empty columns.
-    if !app.containers.shown().any(|c| c.memory.is_some()) {
-        for c in cols.iter_mut().filter(|c| is_stats(c)) {
+    cols[PORTS].width = Constraint::Fill(longest(|c| c.ports.chars().count(), 5, 200));
+    for (c, on) in cols.iter_mut().zip(shown_columns(app)) {
+        if !on {
             c.min_pane_width = u16::MAX;
         }
     }
@@ -195,7 +232,16 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
                 ),
                 None => Span::styled(status_text(c), t.state(c.state, c.exit_code)),
             },
+            match c.health {
+                Some(h) => Span::styled(h.label(), t.health(h)),
+                None => Span::raw(""),
+            },
             Span::raw(age_text(c, now)),
+            Span::raw(if c.restarts > 0 {
+                c.restarts.to_string()
+            } else {
+                String::new()
+            }),
             Span::raw(cpu_text(c)),
             Span::raw(c.memory.map(format::size).unwrap_or_default()),
             Span::raw(c.exit_code.map(|e| e.to_string()).unwrap_or_default()),

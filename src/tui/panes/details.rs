@@ -123,7 +123,13 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                         t.state(c.state, c.exit_code),
                     ),
                 ));
+                if let Some(h) = c.health {
+                    rows.push(("Health", Span::styled(h.label(), t.health(h))));
+                }
                 rows.push(("Up/age", Span::raw(super::containers::age_text(c, now))));
+                if c.restarts > 0 {
+                    rows.push(("Restarts", Span::raw(c.restarts.to_string())));
+                }
                 rows.push(("Created", Span::raw(format::ago(c.created, now))));
                 if !c.ports.is_empty() {
                     rows.push(("Ports", Span::raw(c.ports.clone())));

@@ -1,5 +1,6 @@
 //! Snapshot tests of every pane and popup (TestBackend), with fixed ids and times.
 
+mod health;
 mod moves;
 pub mod networks;
 mod panes;
@@ -44,6 +45,8 @@ fn container(n: u8, name: &str, state: ContainerState, exit: Option<i32>) -> Con
         command: "httpd -f -p 80".into(),
         cpu: None,
         memory: None,
+        health: None,
+        restarts: 0,
     }
 }
 
