@@ -23,15 +23,17 @@ pub enum Pane {
     Volumes,
     Logs,
     Networks,
+    Events,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [
+    pub const ALL: [Pane; 6] = [
         Pane::Containers,
         Pane::Images,
         Pane::Volumes,
         Pane::Logs,
         Pane::Networks,
+        Pane::Events,
     ];
 
     pub fn title(self) -> &'static str {
@@ -41,6 +43,7 @@ impl Pane {
             Pane::Volumes => "Volumes",
             Pane::Logs => "Logs",
             Pane::Networks => "Networks",
+            Pane::Events => "Events",
         }
     }
 
@@ -100,6 +103,8 @@ pub struct App {
     pub images: ListView<ImageRow>,
     pub volumes: ListView<VolumeRow>,
     pub networks: ListView<NetworkRow>,
+    /// The events recorded since the TUI started (the newest [`crate::tui::update::EVENTS_KEPT`]).
+    pub events: ListView<super::model::EventRow>,
     pub logs: LogView,
     pub shell: Option<ShellPane>,
     /// Other open shell and attach sessions, kept alive behind the one shown.
@@ -155,6 +160,11 @@ impl App {
             images: ListView::default(),
             volumes: ListView::default(),
             networks: ListView::default(),
+            // Nothing to load: it fills as events are recorded.
+            events: ListView {
+                loaded: true,
+                ..ListView::default()
+            },
             logs: LogView::default(),
             shell: None,
             shells_back: Vec::new(),
@@ -260,6 +270,13 @@ impl App {
             }
             A::NextShell => !self.shells_back.is_empty(),
             A::CreateVolume => matches!(self.pane, Pane::Volumes | Pane::Networks),
+            // The events pane only lists, filters and sorts.
+            A::Open | A::Remove | A::Prune | A::Inspect | A::Copy | A::DetailsTab | A::Exec
+                if self.pane == Pane::Events =>
+            {
+                false
+            }
+            A::Mark | A::MarkAll if self.pane == Pane::Events => false,
             A::Open => self.pane != Pane::Logs,
             A::Filter | A::Sort | A::SortReverse | A::Mark | A::MarkAll => self.pane != Pane::Logs,
             _ => true,

@@ -110,6 +110,7 @@ pub fn selected(app: &App) -> Option<(Kind, String)> {
             .networks
             .selected_item()
             .map(|n| (Kind::Network, n.id.clone())),
+        Pane::Events => None,
     }
 }
 

@@ -448,8 +448,10 @@ pub(super) fn done(n: usize, errors: Vec<String>, ok: &str) -> Output {
     }
 }
 
-/// Starts the engine feeds: its events, and a watcher of the state generation counter (which
-/// every write by any berth process bumps), both as `Msg`s on `tx`.
+/// Starts the engine feeds: its in-process events; the journal of every berth process (each
+/// recorded event reloads the list it concerns, see [`journal_news`]); and, as a slow backstop
+/// for the few writes without an event, a watcher of the state generation counter. All as
+/// `Msg`s on `tx`.
 pub fn start_feeds(engine: &Engine, tx: mpsc::Sender<Msg>) {
     let mut events = engine.subscribe();
     let etx = tx.clone();
@@ -468,10 +470,26 @@ pub fn start_feeds(engine: &Engine, tx: mpsc::Sender<Msg>) {
             }
         }
     });
+    if let Ok(mut journal) = engine.follow_events(Default::default()) {
+        let jtx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(event)) = journal.recv().await {
+                let news = journal_news(&event);
+                if jtx.send(Msg::Journal(event_row(&event))).await.is_err() {
+                    break;
+                }
+                if let Some(n) = news {
+                    if jtx.send(Msg::Engine(n)).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+    }
     let engine = engine.clone();
     tokio::spawn(async move {
         let mut last = None;
-        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tick.tick().await;
@@ -488,6 +506,49 @@ pub fn start_feeds(engine: &Engine, tx: mpsc::Sender<Msg>) {
             }
         }
     });
+}
+
+/// The events pane's row of a journal event.
+pub fn event_row(e: &crate::engine::journal::Event) -> super::model::EventRow {
+    let name = e.attributes.get("name").cloned();
+    let actor = name.unwrap_or_else(|| {
+        let id = e.actor_id.strip_prefix("sha256:").unwrap_or(&e.actor_id);
+        if id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit()) {
+            id[..12].to_string()
+        } else {
+            e.actor_id.clone()
+        }
+    });
+    let attributes = e
+        .attributes
+        .iter()
+        .filter(|(k, _)| *k != "name")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    super::model::EventRow {
+        seq: format!("{:020}", e.seq),
+        time: e.time,
+        kind: e.kind.as_str().to_string(),
+        action: e.action.clone(),
+        actor,
+        attributes,
+    }
+}
+
+/// Which list a journal event changes.
+pub fn journal_news(event: &crate::engine::journal::Event) -> Option<News> {
+    use crate::engine::journal::EventType;
+    // A probe's exec changes nothing a list shows; its verdict comes as `health_status`.
+    if event.action.starts_with("exec_") {
+        return None;
+    }
+    Some(News::Changed(match event.kind {
+        EventType::Container => Kind::Container,
+        EventType::Image => Kind::Image,
+        EventType::Volume => Kind::Volume,
+        EventType::Network => Kind::Network,
+    }))
 }
 
 /// The TUI's view of an engine event from the broadcast. Layer progress comes over the pull

@@ -65,6 +65,7 @@ actions! {
     NextShell = "next_shell", Copy = "copy",
     InspectSearch = "inspect_search", InspectNext = "inspect_next", InspectPrev = "inspect_prev",
     DetailsTab = "details_tab", Exec = "exec", PaneNetworks = "pane_networks",
+    PaneEvents = "pane_events",
     Push = "push", SaveImage = "save_image", LoadImage = "load_image", Export = "export",
     CopyFiles = "copy_files", Commit = "commit", Build = "build", Layers = "layers",
 }

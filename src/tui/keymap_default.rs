@@ -72,6 +72,7 @@ impl Default for Keymap {
             b(A::PaneVolumes, C::Global, &[k('3')], "volumes pane", None),
             b(A::PaneLogs, C::Global, &[k('4')], "logs pane", None),
             b(A::PaneNetworks, C::Global, &[k('5')], "networks pane", None),
+            b(A::PaneEvents, C::Global, &[k('6')], "events pane", None),
             b(
                 A::Up,
                 C::Global,

@@ -31,6 +31,22 @@ impl ContainerState {
     }
 }
 
+/// One recorded event (the events pane).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    /// Position in the journal (increasing; the row's key).
+    pub seq: String,
+    pub time: DateTime<Utc>,
+    /// `container`, `image`, `volume`, `network`.
+    pub kind: String,
+    /// `start`, `die`, `health_status: healthy`, …
+    pub action: String,
+    /// The object's name when it has one, else its (short) id.
+    pub actor: String,
+    /// The other attributes, `key=value` joined.
+    pub attributes: String,
+}
+
 /// A container's health check verdict (docker's `State.Health.Status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Health {

@@ -163,6 +163,8 @@ pub enum Msg {
     /// The state database changed (another process or this one wrote).
     StateChanged,
     Engine(News),
+    /// An event recorded in the journal by any berth process.
+    Journal(super::model::EventRow),
     Job(JobId, Output),
 }
 

@@ -8,6 +8,20 @@ use super::popup::{Message, Popup};
 
 /// How long a status line stays (errors a little longer).
 const STATUS_SECS: i64 = 6;
+/// How many events the events pane keeps.
+pub const EVENTS_KEPT: usize = 1000;
+
+/// An event recorded by any berth process: into the events pane (the oldest beyond
+/// [`EVENTS_KEPT`] dropped); its list reload comes as its own message.
+fn on_journal(app: &mut App, row: super::model::EventRow) {
+    let mut items = std::mem::take(&mut app.events.items);
+    items.push(row);
+    if items.len() > EVENTS_KEPT {
+        let drop = items.len() - EVENTS_KEPT;
+        items.drain(..drop);
+    }
+    app.events.set_items(items);
+}
 const ERROR_SECS: i64 = 15;
 
 /// Applies `msg` to `app` and returns what must happen next.
@@ -27,6 +41,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             super::update_stats::tick(app)
         }
         Msg::StateChanged => app.init(),
+        Msg::Journal(row) => {
+            on_journal(app, row);
+            Vec::new()
+        }
         Msg::Engine(news) => on_news(app, news),
         Msg::Job(id, out) => on_output(app, id, out),
     };

@@ -97,6 +97,10 @@ pub fn remove(app: &mut App) -> Vec<Cmd> {
                 .collect();
             (Pending::RemoveNetworks(names.clone()), names, Kind::Network)
         }
+        Pane::Events => {
+            app.complain("events stay in the journal: there is nothing to remove here");
+            return Vec::new();
+        }
     };
     if items.is_empty() {
         app.complain(format!("no {} selected", kind.noun()));
@@ -194,6 +198,10 @@ pub fn prune(app: &mut App) -> Vec<Cmd> {
                 ["unused network", "unused networks"],
             )
         }
+        Pane::Events => {
+            app.say("nothing to prune: the journal keeps its newest 10 000 events by itself");
+            return Vec::new();
+        }
     };
     if names.is_empty() {
         app.say(format!("nothing to prune: no {}", what[1]));
@@ -241,6 +249,7 @@ fn target(app: &App) -> Option<(Kind, String, String)> {
             .networks
             .selected_item()
             .map(|n| (Kind::Network, n.id.clone(), n.name.clone())),
+        Pane::Events => None,
     }
 }
 

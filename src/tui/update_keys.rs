@@ -100,6 +100,7 @@ fn with_list(app: &mut App, f: impl FnOnce(&mut dyn ListOps)) {
         Pane::Images => f(&mut app.images),
         Pane::Volumes => f(&mut app.volumes),
         Pane::Networks => f(&mut app.networks),
+        Pane::Events => f(&mut app.events),
     }
 }
 
@@ -198,6 +199,7 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::PaneVolumes => focus(app, Pane::Volumes),
         Action::PaneLogs => focus(app, Pane::Logs),
         Action::PaneNetworks => focus(app, Pane::Networks),
+        Action::PaneEvents => focus(app, Pane::Events),
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -398,7 +400,7 @@ fn open(app: &mut App) -> Vec<Cmd> {
             update_logs::show_logs(app, ids)
         }
         Pane::Images | Pane::Volumes | Pane::Networks => inspect(app),
-        Pane::Logs => Vec::new(),
+        Pane::Logs | Pane::Events => Vec::new(),
     }
 }
 

@@ -139,6 +139,8 @@ fn h_l_and_arrows_switch_panes() {
     press(&mut a, KeyCode::Left);
     assert_eq!(a.pane, Pane::Containers);
     press(&mut a, KeyCode::Left);
+    assert_eq!(a.pane, Pane::Events);
+    press(&mut a, KeyCode::Left);
     assert_eq!(a.pane, Pane::Networks);
     press(&mut a, KeyCode::Left);
     assert_eq!(a.pane, Pane::Logs);

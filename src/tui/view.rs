@@ -45,7 +45,8 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     }
     let wants_logs = matches!(app.pane, Pane::Containers | Pane::Logs)
         && (!app.logs.targets.is_empty() || app.shell.is_some());
-    let right = if app.wide() {
+    // The events pane has no details: it takes the whole width.
+    let right = if app.wide() && app.pane != Pane::Events {
         // Beside the details the list takes the room its rows want (up to 70%); beside the
         // logs, 45%.
         let wants_details = !wants_logs && app.pane != Pane::Logs;
@@ -129,6 +130,7 @@ pub fn view(app: &App, f: &mut Frame) {
             Pane::Images => panes::images::render(app, f, r, focused),
             Pane::Volumes => panes::volumes::render(app, f, r, focused),
             Pane::Networks => panes::networks::render(app, f, r, focused),
+            Pane::Events => panes::events::render(app, f, r, focused),
             _ => panes::containers::render(app, f, r, focused),
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod containers;
 pub mod details;
+pub mod events;
 pub mod images;
 pub mod logs;
 pub mod networks;

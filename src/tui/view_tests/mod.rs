@@ -1,5 +1,6 @@
 //! Snapshot tests of every pane and popup (TestBackend), with fixed ids and times.
 
+mod events;
 mod health;
 mod moves;
 pub mod networks;
