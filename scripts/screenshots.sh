@@ -39,7 +39,7 @@ echo 'root:x:0:0:root:/root:/bin/sh' > "$rootfs/etc/passwd"
 echo 'root:x:0:' > "$rootfs/etc/group"
 
 b() { "$berth" --root "$work/root" "$@"; }
-b run -d --rootfs --name web "$rootfs" sh -c '
+b run -d --rootfs --name web --health-cmd 'test -e /bin/sh' --health-interval 30s --health-start-period 2s --health-start-interval 1s "$rootfs" sh -c '
   i=0; while :; do
     printf "\033[2m%s\033[0m GET /api/items/%d \033[32m200\033[0m %dms\n" "$(date +%H:%M:%S)" $i $((i % 17 + 3))
     if [ $((i % 4)) -eq 0 ]; then printf "warn: slow query on /api/report (%d ms)\n" $((i * 37 % 900 + 100)) >&2; fi
@@ -135,6 +135,9 @@ sleep 1
 keys Enter j Enter j Enter
 shot layers
 keys Escape Escape
+# What the session saw happen (the build, the health checks' verdicts…).
+keys 6
+shot events
 # A shell in web, beside its log.
 keys 1 / w e b Enter Enter x
 sleep 1

@@ -48,6 +48,7 @@ pub fn spawn(layout: &Layout, rec: &ContainerRecord) -> Option<HealthChild> {
             let pid = child.id() as i32;
             Some(HealthChild {
                 pid,
+                // Opened before anything can reap it: the pid is still ours.
                 pidfd: super::relay::pidfd_open(pid).ok(),
             })
         }
@@ -75,6 +76,18 @@ impl Drop for HealthChild {
                 );
             }
         }
-        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(self.pid), None);
+        // Reaped within a bound: the monitor must go on recording the exit whatever the
+        // checker is stuck in (a late one is reaped with the other orphans).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        let pid = nix::unistd::Pid::from_raw(self.pid);
+        while let Ok(nix::sys::wait::WaitStatus::StillAlive) =
+            nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG))
+        {
+            if std::time::Instant::now() >= deadline {
+                super::debug_log(&format!("health checker {} did not end", self.pid));
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 }
