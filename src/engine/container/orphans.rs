@@ -53,12 +53,7 @@ pub fn find(engine: &Engine) -> Result<Vec<String>> {
     }
     ids_in(&network::netns::dir(layout, &zero), "", &mut ids);
     engine.state().read(|tx| {
-        let mut stmt = tx.prepare(
-            "SELECT container_id FROM endpoints UNION SELECT container_id FROM published_ports",
-        )?;
-        let held = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        for id in held {
-            let id = id?;
+        for id in network::store::NetworkStore::of(tx).holders()? {
             if is_id(&id) {
                 ids.insert(id);
             }
@@ -143,7 +138,11 @@ fn collect_one(engine: &Engine, id: &str) -> Result<bool> {
     // The record (and so the name) is gone: netavark knows the container by its id too.
     let had_network = engine
         .state()
-        .read(|tx| Ok(!network::store::endpoints_of(tx, id)?.is_empty()))
+        .read(|tx| {
+            Ok(!network::store::NetworkStore::of(tx)
+                .endpoints_of(id)?
+                .is_empty())
+        })
         .unwrap_or(false);
     network::attach::down(engine.state(), layout, id, id);
     found |= had_network;
