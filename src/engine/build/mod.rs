@@ -5,6 +5,7 @@
 //! (`executor`, `stages`), independent stages at the same time (`parallel`), cancelling a build
 //! and collecting what a killed one left (`cancel`).
 
+pub mod api;
 pub mod cache;
 pub mod cancel;
 pub mod config_ops;
