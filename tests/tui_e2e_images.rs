@@ -266,3 +266,29 @@ fn the_run_form_offers_to_pull_a_missing_image_then_runs_it() {
     root.berth_ok(["rm", "-f", "offered"]);
     tmux.quit();
 }
+
+/// Issue 11: an error names the TUI's key, not the CLI's flag, and says its prefix once.
+#[test]
+fn a_refused_remove_names_the_tui_key_once() {
+    let root = TestRoot::new();
+    let (_reg, name) = pulled_busybox(&root);
+    root.berth_ok(["create", "--name", "user", &name, "true"]);
+    let tmux = Tmux::start(&script(&root), 160, 30);
+    tmux.wait_for("Containers");
+    tmux.keys(&["2"]);
+    tmux.wait_for("test/busybox");
+    tmux.keys(&["d"]);
+    tmux.wait_for("Remove image");
+    tmux.keys(&["y"]);
+    let s = tmux.wait_for("Action failed");
+    let t = text(&s);
+    assert!(t.contains("f in the remove dialog"), "{s}");
+    assert!(!t.contains("-f"), "a CLI flag:\n{s}");
+    assert!(t.contains("unable to remove image"), "{s}");
+    assert!(
+        !t.contains("cannot remove image"),
+        "a repeated prefix:\n{s}"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.quit();
+}
