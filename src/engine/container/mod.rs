@@ -37,6 +37,9 @@ pub mod store;
 pub mod tree_tar;
 pub mod update;
 
+#[cfg(test)]
+mod lifecycle_tests;
+
 pub use create::{create, CreateOptions};
 pub use limits::parse_size;
 pub use logs::{open as logs, ContainerLogs};

@@ -68,8 +68,7 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
                     rec.state.status.as_str()
                 )));
             }
-            let _ =
-                nix::sys::signal::kill(nix::unistd::Pid::from_raw(rec.state.pid), Signal::SIGKILL);
+            let _ = engine.sys().kill(rec.state.pid, Signal::SIGKILL);
             if rec.state.status == Status::Paused {
                 let _ = super::pause::thaw(engine, id);
             }
@@ -94,7 +93,10 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
         let Some(fresh) = ContainerStore::of(tx).get(id)? else {
             return Ok(false);
         };
-        if cleanup::monitor_alive(fresh.state.monitor_pid, fresh.state.monitor_start) {
+        if engine
+            .sys()
+            .alive(fresh.state.monitor_pid, fresh.state.monitor_start)
+        {
             return Ok(true);
         }
         rec.state = fresh.state;

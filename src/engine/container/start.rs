@@ -9,7 +9,7 @@ use super::store::ContainerStore;
 use super::{reconcile, remove, store};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::monitor::protocol::MonitorMessage;
-use crate::engine::monitor::spawn::{self, MonitorChild};
+use crate::engine::monitor::spawn::MonitorChild;
 use crate::engine::{Engine, EngineEvent};
 
 /// Starts container `id` (a full id). With `attach`, the returned monitor handle carries the
@@ -72,10 +72,10 @@ fn start_locked(
         _ => {}
     }
     *auto_remove = rec.host_config.auto_remove;
-    let outcome =
-        spawn::spawn_with(layout.root(), &[], id, attach, client).and_then(|mut child| match child
-            .wait_started(
-        )? {
+    let outcome = engine
+        .sys()
+        .spawn_monitor(layout.root(), &[], id, attach, client)
+        .and_then(|mut child| match child.wait_started()? {
             MonitorMessage::Started { .. } => Ok(child),
             MonitorMessage::Failed { message, code } => Err(EngineError::command(code, message)),
             MonitorMessage::Exited { code } => Err(EngineError::Runtime(format!(
