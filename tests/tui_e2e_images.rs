@@ -120,7 +120,7 @@ fn export_copy_commit_then_explore_the_new_layer() {
         &root,
         "files",
         &[],
-        "echo hello-from-box > /greeting; sleep 300",
+        "echo hello-from-box > /greeting; rm /etc/group; sleep 300",
     );
     let out = root.base().join("files.tar");
     let got = root.base().join("greeting.out");
@@ -190,6 +190,14 @@ fn export_copy_commit_then_explore_the_new_layer() {
     let s = tmux.wait_for("greeting");
     assert!(s.contains("layer 2 of 2"), "{s}");
     assert!(s.contains(" A ") && s.contains("tmp/"), "{s}");
+    // etc/ (first) holds the deletion: a whiteout, shown as D.
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("  group");
+    let row = s
+        .lines()
+        .find(|l| l.contains("  group"))
+        .unwrap_or_default();
+    assert!(row.contains(" D "), "{s}");
     tmux.keys(&["Escape"]);
     // The history tab names the commit's message.
     tmux.keys(&["v", "v", "v"]);
