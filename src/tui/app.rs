@@ -260,7 +260,7 @@ impl App {
     pub fn applies(&self, action: super::keymap::Action) -> bool {
         use super::keymap::Action as A;
         match action {
-            A::StartStop | A::Restart | A::Kill | A::Pause | A::Shell | A::Attach => {
+            A::StartStop | A::Restart | A::Kill | A::Pause | A::Shell | A::Attach | A::Exec => {
                 matches!(self.pane, Pane::Containers | Pane::Logs)
             }
             A::Zoom => self.shell.is_some(),
@@ -271,7 +271,7 @@ impl App {
             A::NextShell => !self.shells_back.is_empty(),
             A::CreateVolume => matches!(self.pane, Pane::Volumes | Pane::Networks),
             // The events pane only lists, filters and sorts.
-            A::Open | A::Remove | A::Prune | A::Inspect | A::Copy | A::DetailsTab | A::Exec
+            A::Open | A::Remove | A::Prune | A::Inspect | A::Copy | A::DetailsTab
                 if self.pane == Pane::Events =>
             {
                 false
