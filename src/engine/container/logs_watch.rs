@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::dir_events::{DirEvents, Wake};
 use super::store;
+use super::store::ContainerStore;
 use crate::engine::error::Result;
 use crate::engine::logs::{LogEntry, LogOptions, LogReader};
 use crate::engine::Engine;
@@ -40,7 +41,12 @@ pub fn watch(
     }
     let dir = engine.layout().container_dir(id);
     let path = dir.join("log.json");
-    let exists = || -> Result<bool> { Ok(engine.state().read(|tx| store::get(tx, id))?.is_some()) };
+    let exists = || -> Result<bool> {
+        Ok(engine
+            .state()
+            .read(|tx| ContainerStore::of(tx).get(id))?
+            .is_some())
+    };
     // Set up before the first look at the log, so nothing written after it is missed.
     let events = DirEvents::new(&dir);
     let mut idle = 0u32;

@@ -14,6 +14,7 @@ pub mod dir_events;
 pub mod disk;
 pub mod etc_files;
 pub mod export;
+pub mod files_api;
 pub mod image_source;
 pub mod labels;
 pub mod limits;
@@ -36,6 +37,9 @@ pub mod stop;
 pub mod store;
 pub mod tree_tar;
 pub mod update;
+
+#[cfg(test)]
+mod lifecycle_tests;
 
 pub use create::{create, CreateOptions};
 pub use limits::parse_size;
