@@ -1,8 +1,10 @@
 //! Side-by-side benchmarks of berth against its peers, measured in one run on this machine.
 //!
-//! `cargo bench --bench compare -- pull` — pull of a ~100 MB, 5-layer image from a loopback
-//! registry into an empty store: `berth pull` against `podman pull` and `skopeo copy` + `umoci
-//! unpack`.
+//! `cargo bench --bench compare -- pull` — pull of a ~100 MB, 5-layer image of random bytes from a
+//! loopback registry into an empty store: `berth pull` against `podman pull`, `skopeo copy` to a
+//! directory and `skopeo copy` + `umoci unpack` (compare/pull.rs).
+//! `cargo bench --bench compare -- distro` — the same with Debian bookworm built by debootstrap
+//! (~10,000 files, 3 layers with whiteouts; compare/distro.rs).
 //! `cargo bench --bench compare -- run` — `berth run --rm IMG true` end to end against `runc run`
 //! of the same rootfs as an OCI bundle, `podman run --rm` and `docker run --rm` (a private dockerd),
 //! plus the monitor's RSS.
@@ -20,6 +22,10 @@ mod support;
 use support::*;
 #[path = "compare/build.rs"]
 mod compare_build;
+#[path = "compare/distro.rs"]
+mod distro;
+#[path = "compare/pull.rs"]
+mod pull;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -43,10 +49,11 @@ fn main() {
         .unwrap_or(0);
     for w in which {
         match w {
-            "pull" => bench_pull(if rounds > 0 { rounds } else { 5 }),
+            "pull" => pull::bench_pull_big(if rounds > 0 { rounds } else { 5 }),
+            "distro" => pull::bench_pull_distro(if rounds > 0 { rounds } else { 5 }),
             "run" => bench_run(if rounds > 0 { rounds } else { 20 }),
             "build" => compare_build::bench_build(if rounds > 0 { rounds } else { 3 }),
-            other => eprintln!("unknown benchmark {other}: use pull, run or build"),
+            other => eprintln!("unknown benchmark {other}: use pull, distro, run or build"),
         }
     }
 }
@@ -55,72 +62,6 @@ fn berth(root: &Path) -> Command {
     let mut c = Command::new(common::testroot::BERTH);
     c.arg("--root").arg(root);
     c
-}
-
-fn bench_pull(rounds: usize) {
-    let image = common::big::big(5, 20 << 20);
-    let registry = Registry::start(Auth::None);
-    let reference = registry.reference("bench/big:latest");
-    registry.push(image, "bench/big:latest");
-    eprintln!(
-        "pull benchmark: {} bytes in 5 layers, {rounds} rounds",
-        image.layers_size()
-    );
-    let mut berth_t = Vec::new();
-    let mut podman_t = Vec::new();
-    let mut skopeo_t = Vec::new();
-    for round in 0..rounds {
-        let dir = tempfile::tempdir().expect("bench temp dir");
-        let root = dir.path().join("berth");
-        berth_t.push(timed(berth(&root).args([
-            "pull",
-            "-q",
-            "--tls-verify=false",
-            &reference,
-        ])));
-        if have("podman") {
-            let store = dir.path().join("podman");
-            let _unmount = PodmanStore(store.clone());
-            podman_t.push(timed(podman(&store).args([
-                "pull",
-                "-q",
-                "--tls-verify=false",
-                &reference,
-            ])));
-        }
-        if have("skopeo") && have("umoci") {
-            let layout = dir.path().join("oci");
-            let bundle = dir.path().join("bundle");
-            let start = Instant::now();
-            timed(Command::new("skopeo").args([
-                "copy",
-                "-q",
-                "--src-tls-verify=false",
-                &format!("docker://{reference}"),
-                &format!("oci:{}:big", layout.display()),
-            ]));
-            timed(
-                Command::new("umoci")
-                    .args(["unpack", "--image"])
-                    .arg(format!("{}:big", layout.display()))
-                    .arg(&bundle),
-            );
-            skopeo_t.push(start.elapsed());
-        }
-        eprintln!("round {round} done");
-    }
-    let mut rows = vec![("berth pull".to_string(), median(berth_t))];
-    if !podman_t.is_empty() {
-        rows.push(("podman pull".to_string(), median(podman_t)));
-    }
-    if !skopeo_t.is_empty() {
-        rows.push(("skopeo copy + umoci unpack".to_string(), median(skopeo_t)));
-    }
-    table(
-        "Pull of a 100 MB, 5-layer image from a loopback registry (empty store)",
-        &rows,
-        "podman pull",
-    );
 }
 
 fn bench_run(rounds: usize) {

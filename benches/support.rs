@@ -70,3 +70,10 @@ pub fn podman(store: &Path) -> Command {
         ]);
     c
 }
+
+/// The machine's load averages (1, 5, 15 minutes), from /proc/loadavg.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}

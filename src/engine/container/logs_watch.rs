@@ -3,8 +3,9 @@
 //! not exist yet and keeps following across restarts (the monitor appends to the same file),
 //! until the container is removed or the viewer stops listening.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use super::dir_events::{DirEvents, Wake};
 use super::store;
 use super::store::ContainerStore;
 use crate::engine::error::Result;
@@ -13,12 +14,20 @@ use crate::engine::Engine;
 
 /// Entries handed to the viewer in one call at most.
 pub const BATCH: usize = 2048;
-/// How often a watch looks for new entries when there were none.
+/// How often a watch without inotify looks for new entries when there were none.
 const POLL: Duration = Duration::from_millis(40);
+/// How long a watch with inotify sleeps at most before it asks whether the viewer left.
+const IDLE: Duration = Duration::from_secs(1);
+/// Reads of a busy log at most this often, so a chatty container's lines arrive in batches.
+const MIN_GAP: Duration = Duration::from_millis(20);
+/// Idle wakes (with inotify) between checks that the container still exists, in case its
+/// directory outlives the record.
+const EXISTS_EVERY: u32 = 30;
 
 /// Follows the log of container `id`, handing entries to `sink` in batches of at most
 /// [`BATCH`]; ends when `sink` returns false, when `gone` says the viewer left, or when the
-/// container is removed. Blocks.
+/// container is removed. Blocks. Sleeps on inotify events of the container's directory (the log
+/// written, created, rotated; the directory removed), or polls where inotify is not available.
 pub fn watch(
     engine: &Engine,
     id: &str,
@@ -30,23 +39,52 @@ pub fn watch(
     if !rec.host_config.log_config.policy()?.readable() {
         return Err(crate::engine::logs::config::not_readable());
     }
-    let path = engine.layout().container_dir(id).join("log.json");
+    let dir = engine.layout().container_dir(id);
+    let path = dir.join("log.json");
     let exists = || -> Result<bool> {
         Ok(engine
             .state()
             .read(|tx| ContainerStore::of(tx).get(id))?
             .is_some())
     };
+    // Set up before the first look at the log, so nothing written after it is missed.
+    let events = DirEvents::new(&dir);
+    let mut idle = 0u32;
+    // Sleeps until something may have changed; false when the watch should end.
+    let wait = |idle: &mut u32| -> Result<bool> {
+        *idle += 1;
+        if gone() {
+            return Ok(false);
+        }
+        match &events {
+            Some(ev) => match ev.wait(IDLE) {
+                Wake::Changed => {}
+                Wake::DirGone => return exists(),
+                Wake::Timeout => {
+                    if idle.is_multiple_of(EXISTS_EVERY) && !exists()? {
+                        return Ok(false);
+                    }
+                }
+            },
+            None => {
+                // About once a second, see whether the container still exists.
+                if idle.is_multiple_of(25) && !exists()? {
+                    return Ok(false);
+                }
+                std::thread::sleep(POLL);
+            }
+        }
+        Ok(true)
+    };
     // A container that never ran has no log file yet: wait for it to appear.
     while !path.exists() {
-        if gone() || !exists()? {
+        if !exists()? || !wait(&mut idle)? {
             return Ok(());
         }
-        std::thread::sleep(POLL * 5);
     }
     let mut reader = LogReader::open(&path, options)?;
     let mut entries = reader.read_existing()?;
-    let mut idle = 0u32;
+    let mut last_read = Instant::now();
     loop {
         if !entries.is_empty() {
             idle = 0;
@@ -55,17 +93,15 @@ pub fn watch(
                     return Ok(());
                 }
             }
-        } else {
-            idle += 1;
-            if gone() {
-                return Ok(());
-            }
-            // About once a second, see whether the container still exists.
-            if idle.is_multiple_of(25) && !exists()? {
-                return Ok(());
-            }
-            std::thread::sleep(POLL);
+        } else if !wait(&mut idle)? {
+            return Ok(());
         }
+        if let Some(rest) = MIN_GAP.checked_sub(last_read.elapsed()) {
+            if events.is_some() {
+                std::thread::sleep(rest);
+            }
+        }
+        last_read = Instant::now();
         entries = reader.read_available()?;
     }
 }

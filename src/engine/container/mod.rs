@@ -10,6 +10,7 @@ pub mod cleanup;
 pub mod cp;
 pub mod create;
 pub mod create_net;
+pub mod dir_events;
 pub mod disk;
 pub mod etc_files;
 pub mod export;

@@ -11,12 +11,17 @@
 //!
 //! On error the staging directory holds a partial tree; the caller owns it and removes it.
 
+mod dirs;
 mod entry;
 pub(in crate::engine::layer) mod fsops;
 #[cfg(test)]
 mod interop_tests;
 mod meta;
+#[cfg(test)]
+mod meta_tests;
 mod names;
+mod pipe;
+mod special;
 #[cfg(test)]
 mod tests;
 
@@ -27,7 +32,6 @@ use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 use nix::errno::Errno;
-use sha2::{Digest, Sha256};
 
 use crate::engine::error::{EngineError, IoContext, Result};
 
@@ -70,35 +74,52 @@ fn unpack_inner(
         .ctx("reading layer blob", blob)?;
     let compression = choose_compression(media_type, &head)?;
     let raw = io::Cursor::new(head).chain(file);
-    let decoded: Box<dyn Read> = match compression {
+    let decoded: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(raw),
         Compression::Gzip => Box::new(MultiGzDecoder::new(raw)),
         Compression::Zstd => {
             Box::new(zstd::stream::read::Decoder::new(raw).ctx("starting zstd decoder for", blob)?)
         }
     };
-    let hashing = HashingReader {
-        inner: decoded,
-        hasher: Sha256::new(),
-        total: 0,
-        reported: 0,
-        progress,
-    };
-    let mut archive = tar::Archive::new(BufReader::with_capacity(READ_BUF, hashing));
     let root = fsops::open_root(dest)
         .map_err(|e| EngineError::io_path("opening layer staging directory", dest, e.into()))?;
-    entry::Extractor::new(root, true).extract_all(&mut archive)?;
+    let ((tx, spare), chunks) = pipe::channel();
+    std::thread::scope(|s| {
+        let producer = std::thread::Builder::new()
+            .name("layer-decode".into())
+            .spawn_scoped(s, move || pipe::produce(decoded, tx, spare))
+            .map_err(|e| EngineError::io("starting the layer decompression thread", e))?;
+        let counting = Counting {
+            inner: chunks,
+            total: 0,
+            reported: 0,
+            progress,
+        };
+        // Returns (and drops the channel) before the join, so a failed extraction stops the
+        // producer instead of leaving it blocked on a full channel.
+        let extracted = extract_stream(counting, root);
+        let digest = producer
+            .join()
+            .map_err(|_| EngineError::Layer("the decompression thread panicked".into()))?;
+        extracted?;
+        Ok(digest)
+    })
+}
 
-    // Hash what follows the end-of-archive marker too (zero padding up to the record size), so
-    // the digest covers the whole stream as the image config's diff_ids do; for gzip this also
-    // reaches and checks the trailer's CRC.
+/// Extracts the decompressed stream, then reads what follows the end-of-archive marker too (zero
+/// padding up to the record size), so the digest covers the whole stream as the image config's
+/// diff ids do; for gzip this also reaches and checks the trailer's CRC.
+fn extract_stream(input: Counting<'_>, root: std::os::fd::OwnedFd) -> Result<()> {
+    let mut archive = tar::Archive::new(input);
+    entry::Extractor::new(root, true).extract_all(&mut archive)?;
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(|e| {
         EngineError::Layer(format!(
             "reading the data after the end of the archive: {e}"
         ))
     })?;
-    Ok(rest.into_inner().finish())
+    (rest.progress)(rest.total);
+    Ok(())
 }
 
 /// Extracts the tar stream `input` into the existing directory `dir` with the same walk as a
@@ -196,27 +217,17 @@ fn choose_compression(media_type: &str, head: &[u8]) -> Result<Compression> {
     }
 }
 
-/// Hashes and counts the uncompressed stream as the tar parser reads it.
-struct HashingReader<'p> {
-    inner: Box<dyn Read + 'p>,
-    hasher: Sha256,
+/// Counts the uncompressed stream as the tar parser reads it, for `progress`.
+struct Counting<'p> {
+    inner: pipe::Chunks,
     total: u64,
     reported: u64,
     progress: &'p mut dyn FnMut(u64),
 }
 
-impl HashingReader<'_> {
-    /// The diff id of everything read; reports the final count.
-    fn finish(self) -> String {
-        (self.progress)(self.total);
-        format!("sha256:{}", hex::encode(self.hasher.finalize()))
-    }
-}
-
-impl Read for HashingReader<'_> {
+impl Read for Counting<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
         self.total += n as u64;
         if self.total - self.reported >= PROGRESS_STEP {
             self.reported = self.total;

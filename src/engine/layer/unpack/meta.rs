@@ -12,6 +12,7 @@ use nix::sys::stat::{fchmod, fchmodat, utimensat, FchmodatFlags, Mode, Utimensat
 use nix::sys::time::TimeSpec;
 use nix::unistd::{fchown, fchownat, Gid, Uid};
 
+use super::dirs::{Creator, Inherit};
 use super::{fsops, sys};
 use crate::engine::error::{EngineError, Result};
 
@@ -139,6 +140,67 @@ pub(super) fn apply_fd(file: &File, meta: &Meta, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether an entry this extraction just created, in a directory whose children get `inherit`,
+/// needs a chown (it is owned by the creator and the directory's group) and a chmod (it was
+/// created with `mode & 0o777` less the umask, unless the directory changes that).
+fn needed(meta: &Meta, inherit: &Inherit, creator: &Creator) -> (bool, bool) {
+    let chown = meta.uid != creator.euid || meta.gid != inherit.gid;
+    let chmod =
+        meta.mode & 0o7000 != 0 || !inherit.plain_mode || meta.mode & creator.umask & 0o777 != 0;
+    (chown, chmod)
+}
+
+/// [`apply_fd`] for an entry just created: only the calls that change something.
+pub(super) fn apply_new_fd(
+    file: &File,
+    meta: &Meta,
+    inherit: &Inherit,
+    creator: &Creator,
+    name: &str,
+) -> Result<()> {
+    let fd = file.as_raw_fd();
+    let (chown, chmod) = needed(meta, inherit, creator);
+    if chown {
+        fchown(
+            fd,
+            Some(Uid::from_raw(meta.uid)),
+            Some(Gid::from_raw(meta.gid)),
+        )
+        .map_err(|e| sys(name, "setting owner", e))?;
+    }
+    if chmod {
+        fchmod(fd, Mode::from_bits_truncate(meta.mode))
+            .map_err(|e| sys(name, "setting mode", e))?;
+    }
+    for (key, value) in &meta.xattrs {
+        set_xattr(file, key, value, name)?;
+    }
+    Ok(())
+}
+
+/// [`apply_at`] for a symlink just created: owner only when it differs, xattrs, times.
+pub(super) fn apply_new_at(
+    dir: RawFd,
+    last: &OsStr,
+    meta: &Meta,
+    inherit: &Inherit,
+    creator: &Creator,
+    name: &str,
+) -> Result<()> {
+    if needed(meta, inherit, creator).0 {
+        return apply_at(dir, last, meta, false, name);
+    }
+    set_xattrs_at(dir, last, meta, name)?;
+    utimensat(
+        Some(dir),
+        last,
+        &meta.atime,
+        &meta.mtime,
+        UtimensatFlags::NoFollowSymlink,
+    )
+    .map_err(|e| sys(name, "setting times", e))
+}
+
 /// Metadata for entries that cannot be opened (symlinks, devices, fifos), by name in `dir`.
 pub(super) fn apply_at(
     dir: RawFd,
@@ -161,14 +223,7 @@ pub(super) fn apply_at(
         fchmodat(Some(dir), last, mode, FchmodatFlags::NoFollowSymlink)
             .map_err(|e| sys(name, "setting mode", e))?;
     }
-    if !meta.xattrs.is_empty() {
-        let path = fsops::proc_path(dir, last);
-        for (key, value) in &meta.xattrs {
-            if let Err(e) = xattr::set(&path, key, value) {
-                xattr_failed(key, e, name)?;
-            }
-        }
-    }
+    set_xattrs_at(dir, last, meta, name)?;
     utimensat(
         Some(dir),
         last,
@@ -177,6 +232,20 @@ pub(super) fn apply_at(
         UtimensatFlags::NoFollowSymlink,
     )
     .map_err(|e| sys(name, "setting times", e))
+}
+
+/// The xattrs of `meta` on `last` in `dir`, without following it.
+fn set_xattrs_at(dir: RawFd, last: &OsStr, meta: &Meta, name: &str) -> Result<()> {
+    if meta.xattrs.is_empty() {
+        return Ok(());
+    }
+    let path = fsops::proc_path(dir, last);
+    for (key, value) in &meta.xattrs {
+        if let Err(e) = xattr::set(&path, key, value) {
+            xattr_failed(key, e, name)?;
+        }
+    }
+    Ok(())
 }
 
 fn set_xattr(file: &File, key: &OsStr, value: &[u8], name: &str) -> Result<()> {

@@ -12,7 +12,7 @@ use tar::{Builder, EntryType, Header};
 use super::unpack_layer;
 use crate::engine::error::EngineError;
 
-const TAR: &str = "application/vnd.oci.image.layer.v1.tar";
+pub(super) const TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 const GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 const DOCKER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 const ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
@@ -20,12 +20,12 @@ const MTIME: u64 = 1_600_000_000;
 
 /// A temp dir holding the blob, the staging dir `layer/` and a sentinel `outside/secret` that no
 /// layer may touch.
-struct Sandbox {
+pub(super) struct Sandbox {
     dir: tempfile::TempDir,
 }
 
 impl Sandbox {
-    fn new() -> Sandbox {
+    pub(super) fn new() -> Sandbox {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::create_dir(dir.path().join("layer")).expect("mkdir layer");
         fs::create_dir(dir.path().join("outside")).expect("mkdir outside");
@@ -33,22 +33,22 @@ impl Sandbox {
         Sandbox { dir }
     }
 
-    fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    fn layer(&self) -> PathBuf {
+    pub(super) fn layer(&self) -> PathBuf {
         self.path().join("layer")
     }
 
-    fn unpack(&self, blob: &[u8], media_type: &str) -> Result<String, EngineError> {
+    pub(super) fn unpack(&self, blob: &[u8], media_type: &str) -> Result<String, EngineError> {
         let path = self.path().join("blob");
         fs::write(&path, blob).expect("write blob");
         unpack_layer(&path, media_type, &self.layer(), &mut |_| {})
     }
 
     /// Everything outside `layer/` (and the blob): path → (kind, size, nlink, mode).
-    fn outside_listing(&self) -> BTreeMap<PathBuf, (String, u64, u64, u32)> {
+    pub(super) fn outside_listing(&self) -> BTreeMap<PathBuf, (String, u64, u64, u32)> {
         fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, (String, u64, u64, u32)>) {
             for item in fs::read_dir(dir).expect("read_dir") {
                 let item = item.expect("dir entry");
@@ -71,7 +71,7 @@ impl Sandbox {
 }
 
 /// A GNU header with `name` written raw (the builder's path setters refuse hostile names).
-fn header(name: &str, ty: EntryType, size: u64) -> Header {
+pub(super) fn header(name: &str, ty: EntryType, size: u64) -> Header {
     let mut h = Header::new_gnu();
     let bytes = name.as_bytes();
     h.as_old_mut().name[..bytes.len()].copy_from_slice(bytes);
@@ -97,22 +97,22 @@ fn link_header(name: &str, ty: EntryType, target: &str) -> Header {
     h
 }
 
-fn file(b: &mut Builder<Vec<u8>>, name: &str, data: &[u8]) {
+pub(super) fn file(b: &mut Builder<Vec<u8>>, name: &str, data: &[u8]) {
     b.append(&header(name, EntryType::Regular, data.len() as u64), data)
         .expect("append file");
 }
 
-fn dir(b: &mut Builder<Vec<u8>>, name: &str) {
+pub(super) fn dir(b: &mut Builder<Vec<u8>>, name: &str) {
     b.append(&header(name, EntryType::Directory, 0), &[][..])
         .expect("append dir");
 }
 
-fn link(b: &mut Builder<Vec<u8>>, name: &str, ty: EntryType, target: &str) {
+pub(super) fn link(b: &mut Builder<Vec<u8>>, name: &str, ty: EntryType, target: &str) {
     b.append(&link_header(name, ty, target), &[][..])
         .expect("append link");
 }
 
-fn tar_of(f: impl FnOnce(&mut Builder<Vec<u8>>)) -> Vec<u8> {
+pub(super) fn tar_of(f: impl FnOnce(&mut Builder<Vec<u8>>)) -> Vec<u8> {
     let mut b = Builder::new(Vec::new());
     f(&mut b);
     b.into_inner().expect("finish tar")
