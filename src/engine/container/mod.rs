@@ -32,7 +32,7 @@ pub mod run;
 pub mod signal;
 pub mod start;
 pub mod stop;
-pub mod store;
+pub(crate) mod store;
 pub mod tree_tar;
 pub mod update;
 

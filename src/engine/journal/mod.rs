@@ -5,7 +5,7 @@
 
 pub mod filter;
 pub mod follow;
-pub mod store;
+pub(crate) mod store;
 
 use std::collections::BTreeMap;
 
