@@ -4,12 +4,14 @@
 pub mod attach;
 pub mod build;
 pub mod compat;
+pub mod compression;
 pub mod container;
 pub mod content;
 pub mod distribution;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod health;
 pub mod image;
 pub mod inroot;
 pub mod journal;

@@ -84,8 +84,18 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_time ON events(time_nano);
 "#;
 
+/// Version 4: containers' health (docker's `State.Health`), written by the health checker of
+/// each container with a health check, apart from the record so that no save of a record
+/// overwrites a newer result.
+const V4_HEALTH: &str = r#"
+CREATE TABLE IF NOT EXISTS health (
+    container_id TEXT PRIMARY KEY,         -- 64 hex
+    state        TEXT NOT NULL             -- JSON: Status, FailingStreak, Log
+);
+"#;
+
 /// Every migration, in order; append only.
-pub const MIGRATIONS: &[&str] = &[V1, V2_NETWORKS, V3_EVENTS];
+pub const MIGRATIONS: &[&str] = &[V1, V2_NETWORKS, V3_EVENTS, V4_HEALTH];
 
 /// The schema version this berth writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -151,8 +161,14 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM volumes", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);
-        // Version 2's tables exist and are empty.
-        for table in ["networks", "endpoints", "published_ports"] {
+        // The later versions' tables exist and are empty.
+        for table in [
+            "networks",
+            "endpoints",
+            "published_ports",
+            "events",
+            "health",
+        ] {
             let n: i64 = conn
                 .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
                 .unwrap();

@@ -32,6 +32,11 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Value {
                 );
                 continue;
             }
+            // A record's own health check (the image's with the flags applied) stands; one
+            // from before health checks were recorded shows its image's.
+            if *key == "Healthcheck" && config.contains_key("Healthcheck") {
+                continue;
+            }
             let from_image = image_config
                 .as_ref()
                 .and_then(|c| c.get(*key))

@@ -13,6 +13,7 @@ pub mod create_net;
 pub mod disk;
 pub mod etc_files;
 pub mod export;
+pub mod files_api;
 pub mod image_source;
 pub mod labels;
 pub mod limits;

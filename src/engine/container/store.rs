@@ -5,6 +5,7 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::record::ContainerRecord;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::health::store::HealthStore;
 use crate::engine::lock::FileLock;
 use crate::engine::state::StateStore;
 use crate::engine::Layout;
@@ -67,13 +68,14 @@ impl<'t> ContainerStore<'t> {
     }
 
     /// Deletes a record.
+    /// Deletes a record (and its health).
     pub fn delete(&self, id: &str) -> Result<()> {
         self.tx
             .execute("DELETE FROM containers WHERE id = ?1", params![id])?;
-        Ok(())
+        HealthStore::of(self.tx).delete(id)
     }
 
-    /// Loads a record by full id.
+    /// Loads a record by full id, with its health.
     pub fn get(&self, id: &str) -> Result<Option<ContainerRecord>> {
         let rec: Option<String> = self
             .tx
@@ -83,19 +85,26 @@ impl<'t> ContainerStore<'t> {
                 |r| r.get(0),
             )
             .optional()?;
-        rec.map(|r| serde_json::from_str(&r).map_err(EngineError::from))
-            .transpose()
+        let Some(text) = rec else {
+            return Ok(None);
+        };
+        let mut rec: ContainerRecord = serde_json::from_str(&text).map_err(EngineError::from)?;
+        rec.health = HealthStore::of(self.tx).get(id)?;
+        Ok(Some(rec))
     }
 
-    /// Every record, newest first.
+    /// Every record, newest first, with its health.
     pub fn list(&self) -> Result<Vec<ContainerRecord>> {
         let mut stmt = self
             .tx
             .prepare("SELECT record FROM containers ORDER BY created DESC, id")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut health = HealthStore::of(self.tx).all()?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(serde_json::from_str(&row?)?);
+            let mut rec: ContainerRecord = serde_json::from_str(&row?)?;
+            rec.health = health.remove(&rec.id);
+            out.push(rec);
         }
         Ok(out)
     }

@@ -95,7 +95,8 @@ pub fn check_running(rec: &ContainerRecord) -> Result<()> {
     }
 }
 
-fn new_exec_id() -> String {
+/// A new exec session id (16 hex digits).
+pub(crate) fn new_exec_id() -> String {
     let mut b = [0u8; 8];
     rand::thread_rng().fill_bytes(&mut b);
     hex::encode(b)
@@ -174,7 +175,7 @@ pub fn build(
 }
 
 /// Writes `value` as JSON to `path` (0600, via a temp file and rename).
-fn write_json(path: &std::path::Path, value: &impl Serialize) -> Result<()> {
+pub(crate) fn write_json(path: &std::path::Path, value: &impl Serialize) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");

@@ -38,7 +38,7 @@ pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
     let _ = nix::sys::prctl::set_child_subreaper(true);
     let files = ExecFiles::new(&layout, id, exec_id);
     let command = exec_command(&files);
-    let started = start(&layout, id, &files);
+    let started = start_process(&layout, id, &files);
     let (pid, io) = match started {
         Ok(s) => s,
         Err(e) => {
@@ -122,8 +122,12 @@ fn record(layout: &Layout, id: &str, build: impl FnOnce(Event) -> Event, exec_id
 }
 
 /// Creates the process in the container; returns its pid and the monitor's ends of its
-/// streams.
-fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::ContainerIo)> {
+/// streams. The process is this process's child (the health checker calls it too).
+pub(crate) fn start_process(
+    layout: &Layout,
+    id: &str,
+    files: &ExecFiles,
+) -> Result<(i32, stdio::ContainerIo)> {
     let text = std::fs::read(&files.config)
         .map_err(|e| EngineError::io_path("cannot read", &files.config, e))?;
     let config: ExecConfig = serde_json::from_slice(&text)

@@ -170,9 +170,9 @@ impl Engine {
         Ok(report)
     }
 
-    /// Removes unreferenced layers, blobs, partial downloads and staging dirs. The caller holds
-    /// the gc lock exclusively.
-    fn collect_garbage(&self) -> Result<PruneReport> {
+    /// Removes unreferenced layers, blobs, partial downloads and staging dirs; the blobs the
+    /// build cache names stay. The caller holds the gc lock exclusively.
+    pub(crate) fn collect_garbage(&self) -> Result<PruneReport> {
         let layout = self.layout();
         let records: Vec<ImageRecord> = self.image_records()?;
         let mut chains = HashSet::new();
@@ -185,6 +185,9 @@ impl Engine {
                 chains.insert(hex(&l.chain_id));
                 blobs.insert(hex(&l.digest));
             }
+        }
+        for d in crate::engine::build::cache::BuildCache::new(layout).blobs() {
+            blobs.insert(hex(&d));
         }
         let mut report = PruneReport::default();
         for (name, path) in entries(&layout.layers_dir()) {

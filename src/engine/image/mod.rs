@@ -8,6 +8,7 @@ pub mod assemble;
 pub mod changes;
 pub mod commit;
 pub mod config;
+pub mod explore;
 pub mod gc;
 pub mod history;
 pub mod import;

@@ -60,6 +60,7 @@ pub fn record_started(
         s.restarting = false;
         s.manually_stopped = false;
         ContainerStore::of(tx).save(&rec)?;
+        crate::engine::health::store::HealthStore::of(tx).on_start(&rec)?;
         journal::record(tx, &journal::Event::container(&rec, "start"))
     })
 }

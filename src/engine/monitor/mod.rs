@@ -13,6 +13,7 @@ pub mod cgroup_join;
 pub mod claim;
 pub mod console;
 pub mod executor;
+pub mod health_child;
 pub mod init_errors;
 pub mod mount_check;
 mod net_prepare;
@@ -234,6 +235,8 @@ impl Monitor {
         }
         drop(start_lock);
         let began = std::time::Instant::now();
+        // The health checker runs while the container does.
+        let health = health_child::spawn(&self.layout, &rec);
         // The reserved host ports stay bound until the container has exited.
         let net = started.net;
         let pidfd = relay::pidfd_open(started.pid);
@@ -278,6 +281,7 @@ impl Monitor {
             }
             _ => None,
         };
+        drop(health);
         let _ = std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
         debug_log(&format!(
             "container {} process {} exited; recording",

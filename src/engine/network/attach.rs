@@ -35,6 +35,8 @@ pub struct EtcView {
     pub links: Vec<(Ipv4Addr, Vec<String>)>,
     /// The embedded DNS server (a user-defined network's aardvark-dns).
     pub nameservers: Vec<Ipv4Addr>,
+    /// The gateway of the container's first network: `host-gateway` in `--add-host`.
+    pub gateway: Option<Ipv4Addr>,
 }
 
 impl Attached {
@@ -52,6 +54,7 @@ impl EtcView {
             addresses: endpoints.iter().map(|e| e.ip).collect(),
             links: Vec::new(),
             nameservers: ns,
+            gateway: endpoints.iter().find_map(|e| e.gateway),
         }
     }
 }
