@@ -61,6 +61,7 @@ fn record(status: Status) -> ContainerRecord {
         restart_count: 0,
         mounts: Vec::new(),
         networks: Default::default(),
+        health: None,
     }
 }
 

@@ -143,7 +143,11 @@ fn collect_one(engine: &Engine, id: &str) -> Result<bool> {
     // The record (and so the name) is gone: netavark knows the container by its id too.
     let had_network = engine
         .state()
-        .read(|tx| Ok(!network::store::endpoints_of(tx, id)?.is_empty()))
+        .read(|tx| {
+            Ok(!network::store::NetworkStore::of(tx)
+                .endpoints_of(id)?
+                .is_empty())
+        })
         .unwrap_or(false);
     network::attach::down(engine.state(), layout, id, id);
     found |= had_network;
