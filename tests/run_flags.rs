@@ -175,7 +175,6 @@ fn add_host_and_dns_reach_the_containers_etc_files() {
     for (flag, value, word) in [
         ("--add-host", "db", "HOST:IP"),
         ("--add-host", "db:not-an-ip", "invalid IP address"),
-        ("--add-host", "db:host-gateway", "host-gateway"),
         ("--dns", "resolver", "is not an ip address"),
         ("--dns-search", "bad_domain!", "is not a valid domain"),
         ("--dns-option", "a b", "one word"),

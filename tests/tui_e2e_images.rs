@@ -120,7 +120,7 @@ fn export_copy_commit_then_explore_the_new_layer() {
         &root,
         "files",
         &[],
-        "echo hello-from-box > /greeting; sleep 300",
+        "echo hello-from-box > /greeting; rm /etc/group; sleep 300",
     );
     let out = root.base().join("files.tar");
     let got = root.base().join("greeting.out");
@@ -190,6 +190,14 @@ fn export_copy_commit_then_explore_the_new_layer() {
     let s = tmux.wait_for("greeting");
     assert!(s.contains("layer 2 of 2"), "{s}");
     assert!(s.contains(" A ") && s.contains("tmp/"), "{s}");
+    // etc/ (first) holds the deletion: a whiteout, shown as D.
+    tmux.keys(&["Enter"]);
+    let s = tmux.wait_for("  group");
+    let row = s
+        .lines()
+        .find(|l| l.contains("  group"))
+        .unwrap_or_default();
+    assert!(row.contains(" D "), "{s}");
     tmux.keys(&["Escape"]);
     // The history tab names the commit's message.
     tmux.keys(&["v", "v", "v"]);
@@ -264,5 +272,31 @@ fn the_run_form_offers_to_pull_a_missing_image_then_runs_it() {
     let ps = root.berth_ok(["ps", "--format", "{{.Names}} {{.Status}}"]);
     assert!(ps.contains("offered Up"), "{ps}");
     root.berth_ok(["rm", "-f", "offered"]);
+    tmux.quit();
+}
+
+/// Issue 11: an error names the TUI's key, not the CLI's flag, and says its prefix once.
+#[test]
+fn a_refused_remove_names_the_tui_key_once() {
+    let root = TestRoot::new();
+    let (_reg, name) = pulled_busybox(&root);
+    root.berth_ok(["create", "--name", "user", &name, "true"]);
+    let tmux = Tmux::start(&script(&root), 160, 30);
+    tmux.wait_for("Containers");
+    tmux.keys(&["2"]);
+    tmux.wait_for("test/busybox");
+    tmux.keys(&["d"]);
+    tmux.wait_for("Remove image");
+    tmux.keys(&["y"]);
+    let s = tmux.wait_for("Action failed");
+    let t = text(&s);
+    assert!(t.contains("f in the remove dialog"), "{s}");
+    assert!(!t.contains("-f"), "a CLI flag:\n{s}");
+    assert!(t.contains("unable to remove image"), "{s}");
+    assert!(
+        !t.contains("cannot remove image"),
+        "a repeated prefix:\n{s}"
+    );
+    tmux.keys(&["Escape"]);
     tmux.quit();
 }

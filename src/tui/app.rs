@@ -250,7 +250,7 @@ impl App {
     pub fn applies(&self, action: super::keymap::Action) -> bool {
         use super::keymap::Action as A;
         match action {
-            A::StartStop | A::Restart | A::Kill | A::Pause | A::Shell | A::Attach => {
+            A::StartStop | A::Restart | A::Kill | A::Pause | A::Shell | A::Attach | A::Exec => {
                 matches!(self.pane, Pane::Containers | Pane::Logs)
             }
             A::Zoom => self.shell.is_some(),

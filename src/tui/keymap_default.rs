@@ -243,7 +243,7 @@ impl Default for Keymap {
                 A::DetailsTab,
                 C::List,
                 &[k('v')],
-                "details: next tab (env, mounts, labels, network, processes; image layers)",
+                "details: next tab (env, mounts, labels, networks, processes; image history, layers)",
                 Some("details tab"),
             ),
             b(

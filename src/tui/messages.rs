@@ -87,10 +87,16 @@ fn same_start(a: &str, b: &str) -> bool {
     if a.eq_ignore_ascii_case(b) {
         return true;
     }
+    // "unable to remove image x" says what "cannot remove image x" says.
     let words = |s: &str| {
+        let s = s.to_lowercase();
+        let s = match s.strip_prefix("unable to ") {
+            Some(rest) => format!("cannot {rest}"),
+            None => s,
+        };
         s.split_whitespace()
             .take(3)
-            .map(str::to_lowercase)
+            .map(str::to_string)
             .collect::<Vec<_>>()
     };
     let (wa, wb) = (words(a), words(b));
@@ -109,7 +115,7 @@ mod tests {
             "cannot remove image sha256:ab: it is used"
         );
         assert_eq!(
-            tidy("unable to remove image app:1: it is used by container(s) web; remove them first or use -f to untag it"),
+            tidy("cannot remove image app:1: unable to remove image app:1: it is used by container(s) web; remove them first or use -f to untag it"),
             "unable to remove image app:1: it is used by container(s) web; remove them first or remove with force (f in the remove dialog) to untag it"
         );
         assert_eq!(

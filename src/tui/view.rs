@@ -184,6 +184,16 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
             super::format::ellipsize(&p.image, 30)
         ));
     }
+    if let Some(b) = app.build.as_ref().filter(|b| b.running()) {
+        let step = b
+            .steps
+            .last()
+            .map_or(String::new(), |s| format!(" {}/{}", s.n, s.total));
+        right.push(format!(
+            "building {}{step}",
+            super::format::ellipsize(&b.title, 30)
+        ));
+    }
     if !app.mouse {
         right.push("mouse off".to_string());
     }

@@ -206,6 +206,11 @@ impl NetTest {
                 }
             }
         }
+        // netavark ends aardvark-dns with a signal and does not wait for it: give it time to exit.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while aardvark_running(&self.root()) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         if aardvark_running(&self.root()) {
             out.push("aardvark-dns still running".into());
         }

@@ -13,10 +13,9 @@ use std::sync::Arc;
 
 use super::cache::{self, BuildCache, ImageState};
 use super::cancel::{BuildCancel, BuildOwner};
-use super::config_ops::{self, command_of, is_config_instruction};
+use super::config_ops::{self, is_config_instruction};
 use super::context::Context;
-use super::parser::{self, Args, Instruction};
-use super::run_step::{self, RunStep};
+use super::parser::{self, Instruction};
 use super::stages::{self, Stage};
 use super::words::expand_word;
 use super::BuildOutput;
@@ -321,7 +320,7 @@ impl Run<'_> {
             return Ok(());
         }
         match ins.keyword.as_str() {
-            "RUN" => self.run(state, args, ins)?,
+            "RUN" => self.run_instruction(state, args, ins)?,
             _ => self.copy(state, ins, &vars)?,
         }
         self.out.line(&format!(" ---> {}", short(&state.id())));
@@ -401,63 +400,5 @@ impl Run<'_> {
             }
             None => false,
         }
-    }
-
-    fn run(
-        &mut self,
-        state: &mut ImageState,
-        args: &BTreeMap<String, String>,
-        ins: &Instruction,
-    ) -> Result<()> {
-        let mut command = command_of(&state.config.config, ins);
-        for h in &ins.heredocs {
-            // `RUN <<EOF`: the heredoc is the script the shell runs.
-            if matches!(ins.args, Args::Shell(_)) {
-                command = config_ops::shell_of(&state.config.config);
-                command.push(h.content.clone());
-            }
-        }
-        let args_env: Vec<String> = args
-            .iter()
-            .filter(|(k, _)| {
-                !state
-                    .config
-                    .config
-                    .env
-                    .iter()
-                    .flatten()
-                    .any(|e| e.starts_with(&format!("{k}=")))
-            })
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let key = cache::key(state, &format!("{command:?} {args_env:?}"), "");
-        if self.cached(state, &key) {
-            return Ok(());
-        }
-        let (layer, code) = run_step::run(
-            self.engine,
-            state,
-            RunStep {
-                command: command.clone(),
-                args_env,
-                network: self.opts.network.clone(),
-                clamp: self.opts.source_date_epoch,
-                out: &mut *self.out,
-                cancel: &self.cancel,
-                owner: &self.owner,
-            },
-        )?;
-        let Some(layer) = layer else {
-            return Err(EngineError::Command {
-                message: format!(
-                    "Dockerfile line {}: the command '{}' returned a non-zero code: {code}",
-                    ins.line,
-                    command.join(" ")
-                ),
-                code: 1,
-            });
-        };
-        self.add_layer(state, ins, &layer);
-        self.cache.put(&key, state)
     }
 }

@@ -3,8 +3,13 @@
 //! container's upper directory becomes the step's layer. The container is removed whatever
 //! happens (see [`super::cancel`] for a build that is cancelled or killed).
 
-use super::cache::ImageState;
+use std::collections::BTreeMap;
+
+use super::cache::{self, ImageState};
 use super::cancel::{BuildCancel, BUILD_LABEL};
+use super::config_ops::{self, command_of};
+use super::executor::Run;
+use super::parser::{Args, Instruction};
 use super::BuildOutput;
 use crate::engine::container::image_source::{ImageRunConfig, ResolvedImage};
 use crate::engine::container::{self, CreateOptions};
@@ -134,4 +139,66 @@ pub fn run(
         rec.short_id()
     ));
     Ok((Some(layer), code))
+}
+
+impl Run<'_> {
+    /// A RUN instruction: the command with the build args in scope, looked up in the cache,
+    /// else run in a container and its change added as a layer.
+    pub(super) fn run_instruction(
+        &mut self,
+        state: &mut ImageState,
+        args: &BTreeMap<String, String>,
+        ins: &Instruction,
+    ) -> Result<()> {
+        let mut command = command_of(&state.config.config, ins);
+        for h in &ins.heredocs {
+            // `RUN <<EOF`: the heredoc is the script the shell runs.
+            if matches!(ins.args, Args::Shell(_)) {
+                command = config_ops::shell_of(&state.config.config);
+                command.push(h.content.clone());
+            }
+        }
+        let args_env: Vec<String> = args
+            .iter()
+            .filter(|(k, _)| {
+                !state
+                    .config
+                    .config
+                    .env
+                    .iter()
+                    .flatten()
+                    .any(|e| e.starts_with(&format!("{k}=")))
+            })
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let key = cache::key(state, &format!("{command:?} {args_env:?}"), "");
+        if self.cached(state, &key) {
+            return Ok(());
+        }
+        let (layer, code) = run(
+            self.engine,
+            state,
+            RunStep {
+                command: command.clone(),
+                args_env,
+                network: self.opts.network.clone(),
+                clamp: self.opts.source_date_epoch,
+                out: &mut *self.out,
+                cancel: &self.cancel,
+                owner: &self.owner,
+            },
+        )?;
+        let Some(layer) = layer else {
+            return Err(EngineError::Command {
+                message: format!(
+                    "Dockerfile line {}: the command '{}' returned a non-zero code: {code}",
+                    ins.line,
+                    command.join(" ")
+                ),
+                code: 1,
+            });
+        };
+        self.add_layer(state, ins, &layer);
+        self.cache.put(&key, state)
+    }
 }

@@ -53,12 +53,7 @@ pub fn find(engine: &Engine) -> Result<Vec<String>> {
     }
     ids_in(&network::netns::dir(layout, &zero), "", &mut ids);
     engine.state().read(|tx| {
-        let mut stmt = tx.prepare(
-            "SELECT container_id FROM endpoints UNION SELECT container_id FROM published_ports",
-        )?;
-        let held = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        for id in held {
-            let id = id?;
+        for id in network::store::NetworkStore::of(tx).holders()? {
             if is_id(&id) {
                 ids.insert(id);
             }

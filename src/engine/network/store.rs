@@ -156,6 +156,15 @@ impl<'t> NetworkStore<'t> {
         Ok(())
     }
 
+    /// The containers that hold a lease or a published port.
+    pub fn holders(&self) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare(
+            "SELECT container_id FROM endpoints UNION SELECT container_id FROM published_ports",
+        )?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
     /// Releases everything container `id` holds: leases and published ports.
     pub fn release(&self, id: &str) -> Result<()> {
         self.tx

@@ -36,9 +36,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 rows.push(("Containers", Span::raw(i.containers.to_string())));
             }
             format!(
-                "{} run it · {} details · {} remove",
+                "{} run it · {} layers · {} push · {} remove",
                 key(Action::Run),
-                key(Action::Open),
+                key(Action::Layers),
+                key(Action::Push),
                 key(Action::Remove)
             )
         }

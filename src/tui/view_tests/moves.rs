@@ -97,6 +97,10 @@ fn build_view_running_and_failed() {
     let mut a = with(Popup::Build, 100, 20);
     a.build = Some(build_view());
     assert_snapshot!("build_running", screen(&a));
+    // Closed while it runs: the header says what is built, and the step.
+    a.popup = None;
+    assert_snapshot!("build_running_in_the_header", screen(&a));
+    a.popup = Some(Popup::Build);
     if let Some(b) = a.build.as_mut() {
         b.finish(Err(
             "The command '/bin/sh -c make' (Dockerfile line 3) returned a non-zero code: 2".into(),
