@@ -4,10 +4,11 @@ use std::os::fd::OwnedFd;
 
 use clap::Args;
 
+use super::block_on;
 use super::relay::{finish, relay, require_tty_stdin, ClientOptions};
 use super::terminal;
 use crate::engine::attach::client;
-use crate::engine::container::{self as ct, Status};
+use crate::engine::container::Status;
 use crate::engine::Engine;
 
 /// `berth attach`.
@@ -25,7 +26,7 @@ pub struct AttachArgs {
 
 /// `start -a[i]` of a container: attach before the start so that no output is missed.
 pub fn start_interactive(engine: &Engine, id: &str, interactive: bool) -> anyhow::Result<i32> {
-    let rec = ct::get(engine, id)?;
+    let rec = block_on(engine.container(id.to_string()))?;
     let opts = ClientOptions {
         stdin: interactive && rec.config.open_stdin,
         tty: rec.config.tty,
@@ -36,10 +37,16 @@ pub fn start_interactive(engine: &Engine, id: &str, interactive: bool) -> anyhow
         require_tty_stdin()?;
     }
     if rec.state.status == Status::Running {
-        return Ok(finish(relay(client::attach(engine, id)?, &opts)?));
+        let stream = block_on(engine.attach_stream(id.to_string()))?;
+        return Ok(finish(relay(stream, &opts)?));
     }
     let (ours, theirs) = client::pair()?;
-    ct::start_with(engine, id, false, Some(OwnedFd::from(theirs)))?;
+    block_on(engine.start_container_with(
+        id.to_string(),
+        false,
+        Some(OwnedFd::from(theirs)),
+        false,
+    ))?;
     Ok(finish(relay(ours, &opts)?))
 }
 
@@ -48,9 +55,8 @@ pub fn attach(engine: &Engine, args: &AttachArgs) -> anyhow::Result<i32> {
     if let Some(k) = &args.detach_keys {
         terminal::parse_detach_keys(k)?;
     }
-    let id = ct::resolve(engine, &args.container)?;
-    let rec = ct::get(engine, &id)?;
-    let stream = client::attach(engine, &id)?;
+    let rec = block_on(engine.container(args.container.clone()))?;
+    let stream = block_on(engine.attach_stream(rec.id.clone()))?;
     let outcome = relay(
         stream,
         &ClientOptions {

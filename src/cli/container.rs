@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::container_ps::PsArgs;
 use super::container_run::{self, CreateArgs, RunArgs};
-use super::Cli;
+use super::{block_on, Cli};
 use crate::engine::container as ct;
 use crate::engine::logs::{LogOptions, Stream};
 use crate::engine::{Engine, EngineError, ErrorKind};
@@ -241,7 +241,7 @@ fn each_with(
 ) -> anyhow::Result<i32> {
     let mut code = 0;
     for r in refs {
-        let result = ct::resolve(engine, r)
+        let result = block_on(engine.container_id(r.clone()))
             .map_err(anyhow::Error::from)
             .and_then(|id| f(engine, &id));
         match result {
@@ -337,7 +337,7 @@ fn prune(engine: &Engine, a: &PruneArgs) -> anyhow::Result<i32> {
     if !a.force && !super::prompt::confirm(WARNING)? {
         return Ok(0);
     }
-    let removed = ct::prune(engine)?;
+    let removed = block_on(engine.prune_containers())?;
     let mut out = std::io::stdout().lock();
     if !removed.is_empty() {
         writeln!(out, "Deleted Containers:")?;
@@ -419,7 +419,7 @@ fn proxy_signals(engine: Engine) {
                 std::process::exit(code);
             };
             let engine = engine.clone();
-            let _ = tokio::task::spawn_blocking(move || ct::kill(&engine, &id, Some(name))).await;
+            let _ = engine.kill_container(id, Some(name.into())).await;
         }
     });
 }
@@ -454,49 +454,49 @@ fn run_blocking(engine: &Engine, cmd: ContainerVerb) -> anyhow::Result<i32> {
                     )
                     .into());
                 }
-                let id = ct::resolve(engine, &args.containers[0])?;
+                let rec = block_on(engine.container(args.containers[0].clone()))?;
+                let id = rec.id.clone();
                 let _ = container_run::FOREGROUND.set(id.clone());
-                let rec = ct::get(engine, &id)?;
                 if args.interactive || rec.config.tty || rec.config.open_stdin {
                     return super::attach::start_interactive(engine, &id, args.interactive);
                 }
-                return match ct::start(engine, &id, true)? {
+                return match block_on(engine.start_container_with(id, true, None, false))? {
                     Some(child) => container_run::relay_attached(child),
                     None => Ok(0),
                 };
             }
             each(engine, &args.containers, |e, id| {
-                ct::start(e, id, false)?;
-                Ok(())
+                Ok(block_on(e.start_container(id.into()))?)
             })
         }
         C::Stop(args) => {
             let time = stop_time(args.time)?;
-            each(engine, &args.containers, |e, id| Ok(ct::stop(e, id, time)?))
+            each(engine, &args.containers, |e, id| {
+                Ok(block_on(e.stop_container(id.into(), time))?)
+            })
         }
         C::Restart(args) => {
             let time = stop_time(args.time)?;
             each(engine, &args.containers, |e, id| {
-                Ok(ct::restart(e, id, time)?)
+                Ok(block_on(e.restart_container(id.into(), time))?)
             })
         }
         C::Kill(args) => each(engine, &args.containers, |e, id| {
-            Ok(ct::kill(e, id, args.signal.as_deref())?)
+            Ok(block_on(e.kill_container(id.into(), args.signal.clone()))?)
         }),
         C::Rm(args) => each_with(engine, &args.containers, args.force, |e, id| {
-            if args.volumes {
-                ct::remove_with_volumes(e, id, args.force)?;
-            } else {
-                ct::remove(e, id, args.force)?;
-            }
+            block_on(e.remove_container(id.into(), args.force, args.volumes))?;
             Ok(())
         }),
-        C::Pause(t) => each(engine, &t.containers, |e, id| Ok(ct::pause(e, id)?)),
-        C::Unpause(t) => each(engine, &t.containers, |e, id| Ok(ct::unpause(e, id)?)),
+        C::Pause(t) => each(engine, &t.containers, |e, id| {
+            Ok(block_on(e.pause_container(id.into()))?)
+        }),
+        C::Unpause(t) => each(engine, &t.containers, |e, id| {
+            Ok(block_on(e.unpause_container(id.into()))?)
+        }),
         C::Wait(t) => wait(engine, &t.containers),
         C::Rename(a) => {
-            let id = ct::resolve(engine, &a.container)?;
-            ct::rename(engine, &id, &a.new_name)?;
+            block_on(engine.rename_container(a.container.clone(), a.new_name.clone()))?;
             Ok(0)
         }
         C::Inspect(a) => super::inspect::run(engine, &a, None),
@@ -512,7 +512,7 @@ fn run_blocking(engine: &Engine, cmd: ContainerVerb) -> anyhow::Result<i32> {
                 restart: a.restart.clone(),
             };
             each(engine, &a.containers, |e, id| {
-                Ok(ct::update::update(e, id, &opts)?)
+                Ok(block_on(e.update_container(id.into(), opts.clone()))?)
             })
         }
         // Streams on the runtime: `run` handles it before coming here.
@@ -527,7 +527,7 @@ fn run_blocking(engine: &Engine, cmd: ContainerVerb) -> anyhow::Result<i32> {
 fn wait(engine: &Engine, refs: &[String]) -> anyhow::Result<i32> {
     let mut code = 0;
     for r in refs {
-        match ct::resolve(engine, r).and_then(|id| ct::wait(engine, &id)) {
+        match block_on(engine.wait_container(r.clone())) {
             Ok(exit) => println!("{exit}"),
             Err(e) => {
                 eprintln!("Error: {e}");
@@ -539,7 +539,6 @@ fn wait(engine: &Engine, refs: &[String]) -> anyhow::Result<i32> {
 }
 
 fn logs(engine: &Engine, args: &LogsArgs) -> anyhow::Result<i32> {
-    let id = ct::resolve(engine, &args.container)?;
     let now = Utc::now();
     let tail = match args.tail.as_deref() {
         None | Some("all") => None,
@@ -565,17 +564,20 @@ fn logs(engine: &Engine, args: &LogsArgs) -> anyhow::Result<i32> {
             .transpose()?,
     };
     let follow = args.follow && options.until.is_none();
-    let entries = match ct::logs(engine, &id, options, follow) {
-        Ok(entries) => entries,
-        // docker: a driver that keeps nothing is an error of the request (exit 1).
-        Err(e) if e.is(ErrorKind::InvalidState) => {
-            eprintln!("Error: {e}");
-            return Ok(1);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    for entry in entries {
-        let entry = entry?;
+    let entries = engine.container_logs(args.container.clone(), options, follow);
+    let mut entries = std::pin::pin!(entries);
+    let mut first = true;
+    while let Some(entry) = block_on(futures::StreamExt::next(&mut entries)) {
+        let entry = match entry {
+            Ok(entry) => entry,
+            // docker: a driver that keeps nothing is an error of the request (exit 1).
+            Err(e) if first && e.is(ErrorKind::InvalidState) => {
+                eprintln!("Error: {e}");
+                return Ok(1);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        first = false;
         let prefix = if args.timestamps {
             format!(
                 "{} ",

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::format::Format;
 use super::progress::human_size;
-use super::table;
+use super::{block_on, table};
 use crate::engine::compat::{rows::PS_HEADERS, PsRow};
 use crate::engine::container::{self as ct, ContainerRecord, Filter, Status};
 use crate::engine::{Engine, EngineError};
@@ -79,14 +79,18 @@ fn command_cell(rec: &ContainerRecord, no_trunc: bool) -> String {
 }
 
 /// Docker's SIZE cell: the writable layer, and with the image under it.
-fn size_cell(engine: &Engine, rec: &ContainerRecord, image_sizes: &HashMap<String, u64>) -> String {
+fn size_cell(
+    engine: &Engine,
+    rec: &ContainerRecord,
+    image_sizes: &HashMap<String, u64>,
+) -> Result<String, EngineError> {
     let image = image_sizes.get(&rec.image_id).copied().unwrap_or(0);
-    let size = ct::disk::size(engine, rec, Some(image));
-    format!(
+    let size = block_on(engine.container_size(rec.clone(), Some(image)))?;
+    Ok(format!(
         "{} (virtual {})",
         human_size(size.rw),
         human_size(size.root_fs)
-    )
+    ))
 }
 
 /// A container's labels (its image's with `--label` applied) as docker's `ps` prints them,
@@ -108,7 +112,7 @@ fn ps_row(
     args: &PsArgs,
     image_sizes: &HashMap<String, u64>,
     now: chrono::DateTime<Utc>,
-) -> PsRow {
+) -> Result<PsRow, EngineError> {
     let mounts = |local_only: bool| {
         r.mounts
             .iter()
@@ -122,7 +126,7 @@ fn ps_row(
             })
             .collect::<Vec<_>>()
     };
-    PsRow {
+    Ok(PsRow {
         id: if args.no_trunc {
             r.id.clone()
         } else {
@@ -136,7 +140,7 @@ fn ps_row(
         state: r.state.status.as_str().to_string(),
         status: r.human_status(now),
         size: if args.size {
-            size_cell(engine, r, image_sizes)
+            size_cell(engine, r, image_sizes)?
         } else {
             String::new()
         },
@@ -146,7 +150,7 @@ fn ps_row(
         networks: r.host_config.network_mode.to_string(),
         local_volumes: mounts(true).len().to_string(),
         exit_code: r.state.exit_code,
-    }
+    })
 }
 
 /// Runs `ps`.
@@ -156,20 +160,18 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
         .iter()
         .map(|f| Filter::parse_in(engine, f))
         .collect::<Result<_, _>>()?;
-    let mut recs = ct::list(engine)?;
+    let filters_state = filters
+        .iter()
+        .any(|f| matches!(f, Filter::Status(_) | Filter::Exited(_)));
+    let mut recs = block_on(engine.containers(filters))?;
     let last = if args.latest { Some(1) } else { args.last };
-    let shows_all = args.all
-        || last.is_some()
-        || filters
-            .iter()
-            .any(|f| matches!(f, Filter::Status(_) | Filter::Exited(_)));
+    let shows_all = args.all || last.is_some() || filters_state;
     if !shows_all {
         // A container waiting to be restarted counts as running, as in docker.
         recs.retain(|r| {
             matches!(r.state.status, Status::Running | Status::Paused) || r.state.restarting
         });
     }
-    let mut recs = ct::apply_filters(recs, &filters);
     // Newest first (the list's order): `-n N` keeps the N last created.
     if let Some(n) = last {
         recs.truncate(n);
@@ -196,7 +198,7 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
             let rows: Vec<PsRow> = recs
                 .iter()
                 .map(|r| ps_row(engine, r, args, &image_sizes, now))
-                .collect();
+                .collect::<Result<_, _>>()?;
             print!("{}", format.list(&rows, PS_HEADERS)?);
         }
         Format::Default => {
@@ -228,7 +230,7 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
                     r.name.clone(),
                 ];
                 if args.size {
-                    row.push(size_cell(engine, r, &image_sizes));
+                    row.push(size_cell(engine, r, &image_sizes)?);
                 }
                 rows.push(row);
             }
@@ -255,8 +257,7 @@ pub struct TopArgs {
 /// Runs `top`: the host's `ps` with the given options (docker's default `-ef`), keeping the
 /// header and the rows of the container's processes, aligned as docker aligns them.
 pub fn top(engine: &Engine, args: &TopArgs) -> anyhow::Result<i32> {
-    let id = ct::resolve(engine, &args.container)?;
-    let pids: HashSet<String> = ct::top(engine, &id)?
+    let pids: HashSet<String> = block_on(engine.container_top(args.container.clone()))?
         .into_iter()
         .map(|p| p.pid.to_string())
         .collect();

@@ -6,6 +6,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use clap::Args;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
+use super::block_on;
 use super::relay::{finish, relay, require_tty_stdin, ClientOptions};
 use crate::engine::attach::client;
 use crate::engine::container::{self, CreateOptions};
@@ -427,7 +428,7 @@ pub fn create_with(
     opts: &CreateOptions,
 ) -> anyhow::Result<String> {
     let Some(path) = &args.cidfile else {
-        return Ok(container::create(engine, opts)?.id);
+        return Ok(block_on(engine.create_container(opts.clone()))?.id);
     };
     let mut file = std::fs::OpenOptions::new()
         .write(true)
@@ -447,12 +448,12 @@ pub fn create_with(
                 )
             })
         })?;
-    let created = container::create(engine, opts).map_err(anyhow::Error::from);
+    let created = block_on(engine.create_container(opts.clone())).map_err(anyhow::Error::from);
     let written = created.and_then(|rec| {
         file.write_all(rec.id.as_bytes())
             .map(|_| rec.id.clone())
             .map_err(|e| {
-                let _ = container::remove(engine, &rec.id, true);
+                let _ = block_on(engine.remove_container(rec.id.clone(), true, false));
                 EngineError::InvalidInput(format!(
                     "cannot write the container ID file {}: {e}",
                     path.display()
@@ -484,7 +485,7 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
         let _ = FOREGROUND.set(id.clone());
     }
     // A `--rm` container whose start fails is removed by the engine.
-    match container::start_new(engine, &id, !args.detach, None)? {
+    match block_on(engine.start_container_with(id.clone(), !args.detach, None, true))? {
         Some(child) => relay_streams(child, [streams[1], streams[2]]),
         None => {
             println!("{id}");
@@ -504,7 +505,7 @@ pub fn run_interactive(engine: &Engine, args: &RunArgs, streams: [bool; 3]) -> a
     let id = create_with(engine, create, &opts)?;
     let (ours, theirs) = client::pair()?;
     // A `--rm` container whose start fails is removed by the engine.
-    container::start_new(engine, &id, false, Some(OwnedFd::from(theirs)))?;
+    block_on(engine.start_container_with(id, false, Some(OwnedFd::from(theirs)), true))?;
     let outcome = relay(
         ours,
         &ClientOptions {

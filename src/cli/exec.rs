@@ -6,12 +6,12 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use clap::Args;
 
+use super::block_on;
 use super::relay::{relay, ClientOptions, Outcome};
 use super::terminal;
 use crate::engine::attach::client;
-use crate::engine::container as ct;
-use crate::engine::exec::{self, ExecOptions};
-use crate::engine::shell::{self, SHELL_WORD};
+use crate::engine::exec::ExecOptions;
+use crate::engine::shell::SHELL_WORD;
 use crate::engine::{Engine, EngineError};
 
 /// `berth exec`.
@@ -68,10 +68,10 @@ pub fn exec(engine: &Engine, args: &ExecArgs) -> anyhow::Result<i32> {
         )
         .into());
     }
-    let id = ct::resolve(engine, args.container())?;
+    let id = block_on(engine.container_id(args.container().to_string()))?;
     let mut cmd = args.command().to_vec();
     if cmd.len() == 1 && cmd[0] == SHELL_WORD {
-        cmd = vec![shell::for_container(engine, &id)?];
+        cmd = vec![block_on(engine.container_shell(id.clone()))?];
     }
     let opts = ExecOptions {
         cmd,
@@ -82,11 +82,11 @@ pub fn exec(engine: &Engine, args: &ExecArgs) -> anyhow::Result<i32> {
         interactive: args.interactive && !args.detach,
     };
     if args.detach {
-        exec::start(engine, &id, &opts, None)?;
+        block_on(engine.exec_start(id, opts, None))?;
         return Ok(0);
     }
     let (ours, theirs) = client::pair()?;
-    exec::start(engine, &id, &opts, Some(OwnedFd::from(theirs)))?;
+    block_on(engine.exec_start(id, opts, Some(OwnedFd::from(theirs))))?;
     let outcome = relay(
         ours,
         &ClientOptions {

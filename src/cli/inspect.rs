@@ -4,9 +4,10 @@
 use clap::Args;
 use serde_json::Value;
 
+use super::block_on;
 use super::format::Format;
-use crate::engine::container as ct;
-use crate::engine::{compat, Engine, EngineError, ErrorKind};
+
+use crate::engine::{Engine, EngineError, ErrorKind};
 
 /// `inspect` and `container inspect`.
 #[derive(Debug, Clone, Args)]
@@ -78,22 +79,11 @@ fn find(engine: &Engine, kinds: &[Kind], name: &str, size: bool) -> Result<Value
     let mut missing = EngineError::NotFound(format!("No such object: {name}"));
     for kind in kinds {
         let found = match kind {
-            Kind::Container => ct::resolve(engine, name)
-                .and_then(|id| ct::get(engine, &id))
-                .map(|rec| {
-                    let mut v = compat::container::inspect(engine, &rec);
-                    if size {
-                        let s = ct::disk::size(engine, &rec, None);
-                        v["SizeRw"] = s.rw.into();
-                        v["SizeRootFs"] = s.root_fs.into();
-                    }
-                    v
-                }),
+            Kind::Container => block_on(engine.inspect_container_sized(name.to_string(), size)),
             Kind::Image => engine.inspect_image(name),
-            Kind::Volume => tokio::runtime::Handle::current()
-                .block_on(engine.inspect_volume(name.to_string()))
+            Kind::Volume => block_on(engine.inspect_volume(name.to_string()))
                 .and_then(|v| serde_json::to_value(v).map_err(EngineError::from)),
-            Kind::Network => crate::engine::network::api::inspect(engine, name)
+            Kind::Network => block_on(engine.network_inspect(name.to_string()))
                 .and_then(|v| serde_json::to_value(v).map_err(EngineError::from)),
         };
         match found {

@@ -267,6 +267,12 @@ pub async fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Waits for an engine API call (an async `Engine` method) from a command that runs on a
+/// blocking thread (`spawn_blocking`): the CLI calls the same API as the TUI.
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Handle::current().block_on(f)
+}
+
 /// An error's text for the user: the contexts the CLI added, then the engine's message (which
 /// already ends with its causes, so they show once).
 pub fn message(e: &anyhow::Error) -> String {

@@ -320,7 +320,7 @@ async fn ls(engine: &Engine, a: &LsArgs) -> anyhow::Result<i32> {
 
 /// `port`: `80/tcp -> 0.0.0.0:8000` lines (only the host side with a port given).
 pub fn port(engine: &Engine, a: &PortArgs) -> anyhow::Result<i32> {
-    let published = crate::engine::network::ops::ports(engine, &a.container)?;
+    let published = super::block_on(engine.container_ports(a.container.clone()))?;
     let want = match &a.port {
         Some(p) => {
             let key = if p.contains('/') {

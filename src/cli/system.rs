@@ -81,10 +81,7 @@ pub async fn run(cli: &Cli, cmd: &SystemCommand) -> anyhow::Result<i32> {
         }
         SystemCommand::System(SystemSub::Restore) => {
             let engine = cli.engine()?;
-            let restored = tokio::task::spawn_blocking(move || {
-                crate::engine::container::restore::restore(&engine)
-            })
-            .await??;
+            let restored = engine.restore_containers().await?;
             let mut code = 0;
             for r in restored {
                 match r.result {

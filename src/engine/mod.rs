@@ -30,7 +30,7 @@ pub mod state;
 pub mod state_file;
 pub mod state_schema;
 pub mod stats;
-pub mod syscall;
+pub(crate) mod syscall;
 pub mod system;
 pub mod system_check;
 pub mod system_info;
@@ -105,8 +105,14 @@ impl Engine {
     }
 
     /// Signals, liveness checks, monitor spawning and the lifecycle's clock.
-    pub fn sys(&self) -> &dyn Syscall {
+    pub(crate) fn sys(&self) -> &dyn Syscall {
         self.inner.sys.as_ref()
+    }
+
+    /// A counter that grows with every change any process records in the state database:
+    /// cheap to poll, to learn that lists need reloading.
+    pub async fn generation(&self) -> Result<u64> {
+        blocking(self, |e| e.state().generation()).await
     }
 
     /// Subscribes to engine events (pull progress, state changes) of this process.

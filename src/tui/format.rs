@@ -2,22 +2,17 @@
 
 use chrono::{DateTime, Utc};
 
-/// `1.2 MB`-style size (decimal units, like docker).
+use crate::engine::compat::units;
+
+/// `1.2 MB`-style size: docker's decimal size from the one formatter
+/// ([`units::human_size_with_precision`], two significant digits), with a space before the
+/// unit for the panes' columns.
 pub fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit < UNITS.len() - 1 {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else if v < 10.0 {
-        format!("{v:.1} {}", UNITS[unit])
-    } else {
-        format!("{v:.0} {}", UNITS[unit])
-    }
+    let text = units::human_size_with_precision(bytes, 2);
+    let unit_at = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
+    format!("{} {}", &text[..unit_at], &text[unit_at..])
 }
 
 /// Compact duration: `45s`, `12m`, `3h12m`, `5d3h`.
@@ -73,6 +68,8 @@ mod tests {
         assert_eq!(size(999), "999 B");
         assert_eq!(size(1_234_567), "1.2 MB");
         assert_eq!(size(45_000_000), "45 MB");
+        assert_eq!(size(2_000_000), "2 MB");
+        assert_eq!(size(0), "0 B");
         assert_eq!(duration(59), "59s");
         assert_eq!(duration(3600 * 3 + 720), "3h12m");
         assert_eq!(duration(-5), "0s");

@@ -493,9 +493,7 @@ pub fn start_feeds(engine: &Engine, tx: mpsc::Sender<Msg>) {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tick.tick().await;
-            let e = engine.clone();
-            let generation = tokio::task::spawn_blocking(move || e.state().generation()).await;
-            if let Ok(Ok(g)) = generation {
+            if let Ok(g) = engine.generation().await {
                 if last.is_some_and(|l| l != g) && tx.send(Msg::StateChanged).await.is_err() {
                     break;
                 }

@@ -1,13 +1,19 @@
-//! The async face of the container engine for the TUI and other async callers: each call runs
-//! the blocking operation on tokio's blocking pool. Log following is a stream of entries.
+//! The async face of the container engine for the CLI, the TUI and other async callers: each
+//! call runs the blocking operation on tokio's blocking pool. Log following is a stream of
+//! entries. The CLI, whose commands run on a blocking thread, waits with `block_on`.
+
+use std::os::fd::OwnedFd;
 
 use futures::Stream;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+use super::disk::ContainerSize;
+use super::update::UpdateOptions;
 use super::{ContainerRecord, CreateOptions, Filter, Pruned, TopProcess};
 use crate::engine::error::Result;
 use crate::engine::logs::{LogEntry, LogOptions};
+use crate::engine::monitor::spawn::MonitorChild;
 use crate::engine::{blocking, Engine};
 
 impl Engine {
@@ -17,6 +23,11 @@ impl Engine {
             Ok(super::apply_filters(super::list(e)?, &filters))
         })
         .await
+    }
+
+    /// The full id of the container `reference` names (name, id or unique id prefix).
+    pub async fn container_id(&self, reference: String) -> Result<String> {
+        blocking(self, move |e| super::resolve(e, &reference)).await
     }
 
     /// One container by name, id or unique id prefix.
@@ -29,9 +40,21 @@ impl Engine {
 
     /// Docker's inspect JSON of one container.
     pub async fn inspect_container(&self, reference: String) -> Result<Value> {
+        self.inspect_container_sized(reference, false).await
+    }
+
+    /// Docker's inspect JSON of one container; with `size` (`inspect -s`) its `SizeRw` and
+    /// `SizeRootFs`, measured on disk.
+    pub async fn inspect_container_sized(&self, reference: String, size: bool) -> Result<Value> {
         blocking(self, move |e| {
             let rec = super::get(e, &super::resolve(e, &reference)?)?;
-            Ok(crate::engine::compat::container::inspect(e, &rec))
+            let mut v = crate::engine::compat::container::inspect(e, &rec);
+            if size {
+                let s = super::disk::size(e, &rec, None);
+                v["SizeRw"] = s.rw.into();
+                v["SizeRootFs"] = s.root_fs.into();
+            }
+            Ok(v)
         })
         .await
     }
@@ -58,6 +81,29 @@ impl Engine {
     pub async fn start_container(&self, reference: String) -> Result<()> {
         blocking(self, move |e| {
             super::start(e, &super::resolve(e, &reference)?, false).map(|_| ())
+        })
+        .await
+    }
+
+    /// Starts a container for a client that stays: with `attach` (`start -a`, `run` in the
+    /// foreground) the returned monitor handle carries the container's stdout, stderr and exit
+    /// code; `client`, one end of an attach socket pair, is served by the monitor from before
+    /// the process runs (`-i`, `-t`). A container just created (`new`: `run`) that asks for
+    /// `--rm` is removed when its start fails.
+    pub async fn start_container_with(
+        &self,
+        reference: String,
+        attach: bool,
+        client: Option<OwnedFd>,
+        new: bool,
+    ) -> Result<Option<MonitorChild>> {
+        blocking(self, move |e| {
+            let id = super::resolve(e, &reference)?;
+            if new {
+                super::start_new(e, &id, attach, client)
+            } else {
+                super::start_with(e, &id, attach, client)
+            }
         })
         .await
     }
@@ -105,6 +151,12 @@ impl Engine {
         .await
     }
 
+    /// `system restore` after a boot: starts the containers whose restart policy asks for it
+    /// (see [`super::restore`]); one entry per container tried.
+    pub async fn restore_containers(&self) -> Result<Vec<super::restore::Restored>> {
+        blocking(self, super::restore::restore).await
+    }
+
     /// Removes every stopped container (`container prune`).
     pub async fn prune_containers(&self) -> Result<Vec<Pruned>> {
         blocking(self, super::prune).await
@@ -132,6 +184,23 @@ impl Engine {
             super::rename(e, &super::resolve(e, &reference)?, &name)
         })
         .await
+    }
+
+    /// Changes a container's limits and restart policy (`update`), live when it runs.
+    pub async fn update_container(&self, reference: String, opts: UpdateOptions) -> Result<()> {
+        blocking(self, move |e| {
+            super::update::update(e, &super::resolve(e, &reference)?, &opts)
+        })
+        .await
+    }
+
+    /// A container's disk use; `image_size` is its image's when the caller has it (lists).
+    pub async fn container_size(
+        &self,
+        rec: ContainerRecord,
+        image_size: Option<u64>,
+    ) -> Result<ContainerSize> {
+        blocking(self, move |e| Ok(super::disk::size(e, &rec, image_size))).await
     }
 
     /// The processes of a running container.

@@ -15,7 +15,7 @@ pub mod import;
 pub mod inspect;
 pub mod record;
 pub mod rootfs_import;
-pub mod store;
+pub(crate) mod store;
 
 pub use api::ImageUsage;
 pub use record::{familiar, ImageConfig, ImageRecord, ImageSummary, LayerRecord};

@@ -6,7 +6,7 @@
 mod actors;
 pub mod filter;
 pub mod follow;
-pub mod store;
+pub(crate) mod store;
 
 use std::collections::BTreeMap;
 

@@ -22,6 +22,45 @@ use tracing_subscriber::Layer;
 pub struct Capture {
     read: File,
     write: OwnedFd,
+    /// The events read from the pipe, oldest first (read once, after the failure).
+    events: Option<Vec<String>>,
+}
+
+/// Separates an event's message from its fields in a captured line.
+const FIELDS: char = '\u{1f}';
+
+/// A step of libcontainer's init process that failed, known from the structured event it
+/// logged (the event's own message and its errno field), so the monitor decides by the step
+/// and the errno, never by searching the composed error text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitStep {
+    /// `chdir` into the process's working directory (docker answers 127), with its errno.
+    Chdir(Option<Errno>),
+}
+
+impl InitStep {
+    /// The step an event line (`message` [`FIELDS`] ` key=value…`) names, if it is one the
+    /// monitor acts on.
+    fn of(line: &str) -> Option<InitStep> {
+        let (message, fields) = line.split_once(FIELDS).unwrap_or((line, ""));
+        // libcontainer's init logs "failed to chdir" (`?e`) before it drops privileges and
+        // "failed to chdir to cwd" (`?err`, `?cwd`) after.
+        if !matches!(message, "failed to chdir" | "failed to chdir to cwd") {
+            return None;
+        }
+        let errno = fields.split_whitespace().find_map(|f| {
+            let (key, value) = f.split_once('=')?;
+            matches!(key, "e" | "err").then(|| errno_named(value))?
+        });
+        Some(InitStep::Chdir(errno))
+    }
+}
+
+/// The errno whose name is `name` (`ENOTDIR`), as nix prints it.
+fn errno_named(name: &str) -> Option<Errno> {
+    (1..150)
+        .map(Errno::from_raw)
+        .find(|e| format!("{e:?}") == name)
 }
 
 struct PipeLayer {
@@ -60,7 +99,8 @@ impl<S: Subscriber> Layer<S> for PipeLayer {
         }
         let mut line = Line::default();
         event.record(&mut line);
-        let text = format!("{}{}\n", line.message, line.fields).replace(['\r'], " ");
+        let text = format!("{}{FIELDS}{}\n", line.message, line.fields).replace(['\r', '\n'], " ");
+        let text = format!("{}\n", text.trim_end());
         // One write(2) of a short line: atomic on a pipe, never blocks (O_NONBLOCK), and safe in
         // the cloned init process, which has no other threads.
         // SAFETY: writes `text`'s bytes, alive for the call, to a descriptor this layer's owner
@@ -78,6 +118,7 @@ impl Capture {
         Ok(Capture {
             read: File::from(read),
             write,
+            events: None,
         })
     }
 
@@ -99,21 +140,39 @@ impl Capture {
     /// layer logs before returning), with errno names explained; `None` when nothing was
     /// logged.
     pub fn cause(&mut self) -> Option<String> {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            match self.read.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
+        self.events()
+            .first()
+            .map(|l| explain_errnos(&readable_mounts(&l.replace(FIELDS, ""))))
+    }
+
+    /// The failed step the monitor acts on, from the first event that names one.
+    pub fn failed_step(&mut self) -> Option<InitStep> {
+        self.events().iter().find_map(|l| InitStep::of(l))
+    }
+
+    /// The captured events (read from the pipe at the first call).
+    fn events(&mut self) -> &[String] {
+        if self.events.is_none() {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                match self.read.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
             }
+            let text = String::from_utf8_lossy(&buf);
+            self.events = Some(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            );
         }
-        let text = String::from_utf8_lossy(&buf);
-        text.lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .map(|l| explain_errnos(&readable_mounts(l)))
+        self.events.as_deref().unwrap_or_default()
     }
 }
 
@@ -218,6 +277,25 @@ fn errno_desc(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chdir_failure_is_known_by_its_event_and_errno() {
+        let line = |m: &str, f: &str| format!("{m}{FIELDS}{f}");
+        assert_eq!(
+            InitStep::of(&line("failed to chdir", " e=ENOTDIR")),
+            Some(InitStep::Chdir(Some(Errno::ENOTDIR)))
+        );
+        assert_eq!(
+            InitStep::of(&line("failed to chdir to cwd", " err=EACCES cwd=\"/w\"")),
+            Some(InitStep::Chdir(Some(Errno::EACCES)))
+        );
+        // Another step, even one whose fields mention a chdir, is none of it.
+        assert_eq!(
+            InitStep::of(&line("failed to mount", " err=\"failed to chdir\"")),
+            None
+        );
+        assert_eq!(InitStep::of("failed to chdir e=ENOENT"), None);
+    }
 
     #[test]
     fn errno_names_are_explained() {

@@ -391,10 +391,10 @@ impl Monitor {
         let mut container = built.map_err(|e| {
             let mut message =
                 init_errors::describe(&e, capture.cause(), "cannot start the container");
-            // The init process's chdir failure reaches the monitor only as the text it logged
-            // (nothing typed crosses from the clone but the executor's verdict, and the
-            // executor never ran); Docker answers 127 for it.
-            if message.contains("failed to chdir") {
+            // The init process's chdir failure reaches the monitor only as the event it
+            // logged (nothing typed crosses from the clone but the executor's verdict, and
+            // the executor never ran); Docker answers 127 for it.
+            if let Some(init_errors::InitStep::Chdir(_)) = capture.failed_step() {
                 let wd = &rec.config.working_dir;
                 let in_tmpfs = spec.mounts().iter().flatten().any(|m| {
                     m.typ().as_deref() == Some("tmpfs")

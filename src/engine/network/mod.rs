@@ -15,7 +15,7 @@ pub mod netns;
 pub mod ops;
 pub mod ports;
 pub mod record;
-pub mod store;
+pub(crate) mod store;
 
 pub use record::{Endpoint, EndpointConfig, NetworkRecord};
 

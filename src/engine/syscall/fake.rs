@@ -25,8 +25,6 @@ pub enum Call {
 
 /// What happens when a process dies: the test's stand-in for the monitor recording the exit.
 type OnExit = Box<dyn Fn(i32, Signal) + Send + Sync>;
-/// What a spawn returns.
-type OnSpawn = Box<dyn Fn(&str) -> Result<MonitorChild> + Send + Sync>;
 
 #[derive(Debug, Clone)]
 struct Process {
@@ -53,7 +51,6 @@ pub struct RecordingSyscall {
     base: Instant,
     table: Mutex<Table>,
     on_exit: Mutex<Option<OnExit>>,
-    on_spawn: Mutex<Option<OnSpawn>>,
 }
 
 impl Default for RecordingSyscall {
@@ -62,7 +59,6 @@ impl Default for RecordingSyscall {
             base: Instant::now(),
             table: Mutex::default(),
             on_exit: Mutex::default(),
-            on_spawn: Mutex::default(),
         }
     }
 }
@@ -115,11 +111,6 @@ impl RecordingSyscall {
     /// process: after its monitor exited; never for one whose monitor is stuck).
     pub fn on_exit(&self, f: impl Fn(i32, Signal) + Send + Sync + 'static) {
         *self.on_exit.lock().unwrap() = Some(Box::new(f));
-    }
-
-    /// What [`Syscall::spawn_monitor`] returns (by default an error: no monitor starts).
-    pub fn on_spawn(&self, f: impl Fn(&str) -> Result<MonitorChild> + Send + Sync + 'static) {
-        *self.on_spawn.lock().unwrap() = Some(Box::new(f));
     }
 
     /// Every call so far, in order.
@@ -195,12 +186,10 @@ impl Syscall for RecordingSyscall {
             id: id.to_owned(),
             attach,
         });
-        match self.on_spawn.lock().unwrap().as_ref() {
-            Some(f) => f(id),
-            None => Err(EngineError::Runtime(
-                "the container monitor exited before it reported the start".into(),
-            )),
-        }
+        // No monitor process exists here: the start fails as when one dies at once.
+        Err(EngineError::Runtime(
+            "the container monitor exited before it reported the start".into(),
+        ))
     }
 
     fn now(&self) -> Instant {
