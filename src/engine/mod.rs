@@ -31,6 +31,7 @@ pub mod stats;
 pub mod system;
 pub mod system_check;
 pub mod system_info;
+pub mod trace;
 pub mod users;
 pub mod volume;
 

@@ -31,6 +31,10 @@ pub struct ContainerBuilder {
     pub stdout: Option<OwnedFd>,
     // RawFd set to stderr of the container init process.
     pub stderr: Option<OwnedFd>,
+    /// berth patch: a seccomp program compiled beforehand from the spec's `linux.seccomp`
+    /// (see [`crate::seccomp::export_bpf`]); the init process loads it instead of compiling
+    /// the profile again.
+    pub(super) seccomp_program: Option<std::sync::Arc<[u8]>>,
 }
 
 /// Builder that can be used to configure the common properties of
@@ -80,6 +84,7 @@ impl ContainerBuilder {
             stdin: None,
             stdout: None,
             stderr: None,
+            seccomp_program: None,
         }
     }
 
@@ -334,6 +339,18 @@ impl ContainerBuilder {
     /// ```
     pub fn with_stderr(mut self, stderr: impl Into<OwnedFd>) -> Self {
         self.stderr = Some(stderr.into());
+        self
+    }
+
+    /// berth patch: hands the init process a classic BPF program (`struct sock_filter`
+    /// records, as `seccomp_export_bpf` writes them) compiled beforehand from the spec's
+    /// `linux.seccomp` with [`crate::seccomp::export_bpf`]. The init process then loads it
+    /// with seccomp(2), at the same point and with the same flags as it would load the
+    /// filter it compiles itself, instead of compiling the profile with libseccomp after
+    /// the fork. The caller guarantees that the program was compiled from this spec's
+    /// profile; a profile with `SCMP_ACT_NOTIFY` rules is always compiled in the init.
+    pub fn with_seccomp_program(mut self, program: impl Into<std::sync::Arc<[u8]>>) -> Self {
+        self.seccomp_program = Some(program.into());
         self
     }
 }

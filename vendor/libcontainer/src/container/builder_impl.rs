@@ -59,6 +59,8 @@ pub(super) struct ContainerBuilderImpl {
     pub stderr: Option<OwnedFd>,
     // Indicate if the init process should be a sibling of the main process.
     pub as_sibling: bool,
+    /// berth patch: see `ContainerBuilder::with_seccomp_program`.
+    pub seccomp_program: Option<std::sync::Arc<[u8]>>,
 }
 
 impl ContainerBuilderImpl {
@@ -165,6 +167,7 @@ impl ContainerBuilderImpl {
             stdout: self.stdout.as_ref().map(|x| x.as_raw_fd()),
             stderr: self.stderr.as_ref().map(|x| x.as_raw_fd()),
             as_sibling: self.as_sibling,
+            seccomp_program: self.seccomp_program.clone(),
         };
 
         let (init_pid, need_to_clean_up_intel_rdt_dir) =

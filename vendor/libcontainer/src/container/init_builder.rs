@@ -116,6 +116,7 @@ impl InitContainerBuilder {
             stdout: self.base.stdout,
             stderr: self.base.stderr,
             as_sibling: self.as_sibling,
+            seccomp_program: self.base.seccomp_program,
         };
 
         builder_impl.create()?;

@@ -271,6 +271,7 @@ impl TenantContainerBuilder {
             stdout: self.base.stdout,
             stderr: self.base.stderr,
             as_sibling: self.as_sibling,
+            seccomp_program: self.base.seccomp_program,
         };
 
         let pid = builder_impl.create()?;

@@ -52,4 +52,8 @@ pub struct ContainerArgs {
     pub stderr: Option<RawFd>,
     // Indicate if the init process should be a sibling of the main process.
     pub as_sibling: bool,
+    /// berth patch: a seccomp program compiled beforehand from `spec`'s profile, loaded by the
+    /// init process instead of compiling the profile (see
+    /// `ContainerBuilder::with_seccomp_program`).
+    pub seccomp_program: Option<std::sync::Arc<[u8]>>,
 }

@@ -47,6 +47,19 @@ pub enum SeccompError {
     SetCtlNnp {
         source: libseccomp::error::SeccompError,
     },
+    // berth patch: errors of the precompiled program (export_bpf, load_program).
+    #[error("a profile with SCMP_ACT_NOTIFY rules cannot be precompiled")]
+    NotifyPrecompiled,
+    #[error("failed to export the seccomp program")]
+    ExportBpf {
+        source: libseccomp::error::SeccompError,
+    },
+    #[error("failed to read the exported seccomp program")]
+    ReadBpf { source: std::io::Error },
+    #[error("the precompiled seccomp program is malformed ({len} bytes)")]
+    BadProgram { len: usize },
+    #[error("failed to load the precompiled seccomp program")]
+    LoadProgram { source: std::io::Error },
 }
 
 type Result<T> = std::result::Result<T, SeccompError>;
@@ -141,6 +154,29 @@ fn check_seccomp(seccomp: &LinuxSeccomp) -> Result<()> {
 
 #[tracing::instrument(level = "trace", skip(seccomp))]
 pub fn initialize_seccomp(seccomp: &LinuxSeccomp) -> Result<Option<io::RawFd>> {
+    let ctx = build_filter(seccomp)?;
+
+    // In order to use the SECCOMP_SET_MODE_FILTER operation, either the calling
+    // thread must have the CAP_SYS_ADMIN capability in its user namespace, or
+    // the thread must already have the no_new_privs bit set.
+    // Ref: https://man7.org/linux/man-pages/man2/seccomp.2.html
+    ctx.load()
+        .map_err(|err| SeccompError::LoadContext { source: err })?;
+
+    let fd = if is_notify(seccomp) {
+        Some(
+            ctx.get_notify_fd()
+                .map_err(|err| SeccompError::GetNotifyId { source: err })?,
+        )
+    } else {
+        None
+    };
+
+    Ok(fd)
+}
+
+/// berth patch: the filter of `seccomp`, compiled, not loaded.
+fn build_filter(seccomp: &LinuxSeccomp) -> Result<ScmpFilterContext> {
     check_seccomp(seccomp)?;
 
     tracing::trace!(default_action = ?seccomp.default_action(), errno = ?seccomp.default_errno_ret(), "initializing seccomp");
@@ -256,23 +292,103 @@ pub fn initialize_seccomp(seccomp: &LinuxSeccomp) -> Result<Option<io::RawFd>> {
         }
     }
 
-    // In order to use the SECCOMP_SET_MODE_FILTER operation, either the calling
-    // thread must have the CAP_SYS_ADMIN capability in its user namespace, or
-    // the thread must already have the no_new_privs bit set.
-    // Ref: https://man7.org/linux/man-pages/man2/seccomp.2.html
-    ctx.load()
-        .map_err(|err| SeccompError::LoadContext { source: err })?;
+    Ok(ctx)
+}
 
-    let fd = if is_notify(seccomp) {
-        Some(
-            ctx.get_notify_fd()
-                .map_err(|err| SeccompError::GetNotifyId { source: err })?,
-        )
-    } else {
-        None
+/// berth patch: compiles `seccomp` into the classic BPF program the kernel takes
+/// (`struct sock_filter` records in native byte order, as `seccomp_export_bpf` writes them),
+/// for [`initialize_seccomp_with`] in a later container's init process. The program covers
+/// exactly the profile's `architectures`.
+pub fn export_bpf(seccomp: &LinuxSeccomp) -> Result<Vec<u8>> {
+    use std::io::{Read, Seek};
+    use std::os::fd::FromRawFd;
+    if is_notify(seccomp) {
+        return Err(SeccompError::NotifyPrecompiled);
+    }
+    let ctx = build_filter(seccomp)?;
+    // seccomp_export_bpf writes to a descriptor (the in-memory export is libseccomp 2.6's).
+    // SAFETY: memfd_create takes a NUL-terminated name and flags; it returns a new descriptor
+    // or -1.
+    let fd = unsafe { libc::memfd_create(c"seccomp-bpf".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(SeccompError::ReadBpf {
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    // SAFETY: `fd` is the new descriptor memfd_create returned; nothing else owns it.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    ctx.export_bpf(&file)
+        .map_err(|err| SeccompError::ExportBpf { source: err })?;
+    let mut program = Vec::new();
+    file.rewind()
+        .and_then(|_| file.read_to_end(&mut program))
+        .map_err(|err| SeccompError::ReadBpf { source: err })?;
+    Ok(program)
+}
+
+/// berth patch: [`initialize_seccomp`], or, given a `program` compiled from this profile by
+/// [`export_bpf`] and a profile without notify rules, loading that program as libseccomp would
+/// load the filter: seccomp(2) with the profile's flags and without setting no_new_privs.
+pub fn initialize_seccomp_with(
+    seccomp: &LinuxSeccomp,
+    program: Option<&[u8]>,
+) -> Result<Option<io::RawFd>> {
+    match program {
+        Some(program) if !is_notify(seccomp) => {
+            check_seccomp(seccomp)?;
+            load_program(seccomp, program)?;
+            tracing::debug!("seccomp: precompiled program loaded");
+            Ok(None)
+        }
+        _ => initialize_seccomp(seccomp),
+    }
+}
+
+fn load_program(seccomp: &LinuxSeccomp, program: &[u8]) -> Result<()> {
+    const RECORD: usize = std::mem::size_of::<libc::sock_filter>();
+    let count = program.len() / RECORD;
+    if program.is_empty() || program.len() % RECORD != 0 || count > usize::from(u16::MAX) {
+        return Err(SeccompError::BadProgram { len: program.len() });
+    }
+    // The bytes carry no alignment: rebuild the records.
+    let mut filter: Vec<libc::sock_filter> = program
+        .chunks_exact(RECORD)
+        .map(|r| libc::sock_filter {
+            code: u16::from_ne_bytes([r[0], r[1]]),
+            jt: r[2],
+            jf: r[3],
+            k: u32::from_ne_bytes([r[4], r[5], r[6], r[7]]),
+        })
+        .collect();
+    let prog = libc::sock_fprog {
+        len: count as u16,
+        filter: filter.as_mut_ptr(),
     };
-
-    Ok(fd)
+    let mut flags: libc::c_ulong = 0;
+    for flag in seccomp.flags().iter().flatten() {
+        flags |= match flag {
+            LinuxSeccompFilterFlag::SeccompFilterFlagLog => libc::SECCOMP_FILTER_FLAG_LOG,
+            LinuxSeccompFilterFlag::SeccompFilterFlagTsync => libc::SECCOMP_FILTER_FLAG_TSYNC,
+            LinuxSeccompFilterFlag::SeccompFilterFlagSpecAllow => {
+                libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW
+            }
+        };
+    }
+    // SAFETY: `prog` points at `filter`, alive and unmoved for the call; the kernel copies it.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            flags,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if ret != 0 {
+        return Err(SeccompError::LoadProgram {
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    Ok(())
 }
 
 pub fn is_notify(seccomp: &LinuxSeccomp) -> bool {

@@ -300,10 +300,12 @@ pub fn container_init_process(
     #[cfg(feature = "libseccomp")]
     if let Some(seccomp) = ctx.linux.seccomp() {
         if ctx.process.no_new_privileges().is_none() {
-            let notify_fd = seccomp::initialize_seccomp(seccomp).map_err(|err| {
-                tracing::error!(?err, "failed to initialize seccomp");
-                err
-            })?;
+            let notify_fd =
+                seccomp::initialize_seccomp_with(seccomp, args.seccomp_program.as_deref())
+                    .map_err(|err| {
+                        tracing::error!(?err, "failed to initialize seccomp");
+                        err
+                    })?;
             sync_seccomp(notify_fd, main_sender, init_receiver).map_err(|err| {
                 tracing::error!(?err, "failed to sync seccomp");
                 err
@@ -347,10 +349,12 @@ pub fn container_init_process(
     #[cfg(feature = "libseccomp")]
     if let Some(seccomp) = ctx.linux.seccomp() {
         if ctx.process.no_new_privileges().is_some() {
-            let notify_fd = seccomp::initialize_seccomp(seccomp).map_err(|err| {
-                tracing::error!(?err, "failed to initialize seccomp");
-                err
-            })?;
+            let notify_fd =
+                seccomp::initialize_seccomp_with(seccomp, args.seccomp_program.as_deref())
+                    .map_err(|err| {
+                        tracing::error!(?err, "failed to initialize seccomp");
+                        err
+                    })?;
             sync_seccomp(notify_fd, main_sender, init_receiver).map_err(|err| {
                 tracing::error!(?err, "failed to sync seccomp");
                 err
