@@ -43,7 +43,8 @@ fn traced_run(root: &TestRoot, reference: &str, log: &std::path::Path) -> Vec<Li
     let monitor_pid = text.lines().find_map(|l| {
         let (_, rest) = l.split_once(' ')?;
         let (pid, what) = rest.split_once(' ')?;
-        (what == "monitor: spawned").then(|| pid.parse::<u32>().ok())?
+        what.starts_with("monitor: ")
+            .then(|| pid.parse::<u32>().ok())?
     });
     let mut lines: Vec<Line> = Vec::new();
     for l in text.lines() {
@@ -76,13 +77,29 @@ fn traced_run(root: &TestRoot, reference: &str, log: &std::path::Path) -> Vec<Li
     lines
 }
 
-/// libcontainer's mount lines carry the whole mount: keep the destination.
+/// libcontainer's lines carry whole structures: keep what names the step; ids and pids out.
 fn condense(what: &str) -> String {
     if let Some(rest) = what.strip_prefix("lc: mounting Mount { destination: \"") {
         let dest = rest.split('"').next().unwrap_or("");
         return format!("lc: mounting {dest}");
     }
-    what.split(" (").next().unwrap_or(what).to_string()
+    let what = what
+        .split([':', '{', '('])
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(":");
+    what.split_whitespace()
+        .map(|w| {
+            if w.len() >= 12 && w.chars().all(|c| c.is_ascii_hexdigit()) {
+                "<id>"
+            } else if w.chars().all(|c| c.is_ascii_digit()) {
+                "<n>"
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn phases(root: &TestRoot, reference: &str, rounds: usize) {
@@ -123,11 +140,14 @@ pub fn phases(root: &TestRoot, reference: &str, rounds: usize) {
         .collect();
     ends.sort_by(|a, b| a.0.total_cmp(&b.0));
     let order = &keyed[ends[ends.len() / 2].1];
-    println!("\n### Phases of `berth run --rm --network none IMG true` ({rounds} runs, medians)\n");
-    println!("| process | phase | at | step |");
-    println!("|---|---|---|---|");
+    println!(
+        "\n### Phases of `berth run --rm --network none IMG true` (the run of median length of \
+         {rounds}; last column: median over all runs)\n"
+    );
+    println!("| process | phase | at | step | median at |");
+    println!("|---|---|---|---|---|");
     let mut prev = 0.0;
-    for (k, _) in order {
+    for (k, t) in order {
         let mut v = at.get(k.as_str()).cloned().unwrap_or_default();
         v.sort_by(f64::total_cmp);
         let m = v[v.len() / 2];
@@ -135,8 +155,11 @@ pub fn phases(root: &TestRoot, reference: &str, rounds: usize) {
         let what = what
             .rsplit_once(" #")
             .map_or(what, |(w, n)| if n == "1" { w } else { what });
-        println!("| {who} | {what} | {m:.1} ms | {:+.1} ms |", m - prev);
-        prev = m;
+        println!(
+            "| {who} | {what} | {t:.1} ms | {:+.1} ms | {m:.1} ms |",
+            t - prev
+        );
+        prev = *t;
     }
     let execs = runs[0]
         .iter()

@@ -534,6 +534,7 @@ fn trim_memory() {
         debug_log(&format!("before trim: {}", rss()));
     }
     trim::drop_clean_file_pages();
+    trim::drop_unused_stack();
     if logging {
         debug_log(&format!("after trim: {}", rss()));
     }
