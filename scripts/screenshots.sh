@@ -70,6 +70,14 @@ if command -v docker-registry >/dev/null && command -v umoci >/dev/null && comma
 fi
 b volume create data >/dev/null
 b volume create cache >/dev/null
+# Network records only (no container joins them): nothing is added to this machine.
+b network create --subnet 10.77.0.0/24 backend >/dev/null
+b network create --internal isolated >/dev/null
+# A build context for the build view and the layer explorer.
+mkdir -p "$work/ctx/site/css"
+printf '<h1>hello</h1>\n' > "$work/ctx/site/index.html"
+printf 'h1 { color: teal }\n' > "$work/ctx/site/css/main.css"
+printf 'FROM scratch\nCOPY site /srv/www\nENV PORT=8080\nLABEL tier=web\n' > "$work/ctx/Dockerfile"
 sleep 2
 
 tmux -L "$sock" -f /dev/null new-session -d -x 132 -y 32 \
@@ -113,6 +121,20 @@ if [ -n "$reg_port" ]; then
 fi
 keys 3
 shot volumes
+keys 5
+shot networks
+keys B
+tmux -L "$sock" send-keys -l "$work/ctx"
+keys Tab Tab
+tmux -L "$sock" send-keys -l "demo/site:1"
+keys Enter
+for _ in $(seq 100); do tmux -L "$sock" capture-pane -p | grep -q 'built ' && break; sleep 0.2; done
+shot build
+keys Escape 2 / s i t e Enter b
+sleep 1
+keys Enter j Enter j Enter
+shot layers
+keys Escape Escape
 # A shell in web, beside its log.
 keys 1 / w e b Enter Enter x
 sleep 1

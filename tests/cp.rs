@@ -230,3 +230,38 @@ impl Drop for Cleanup {
         }
     }
 }
+
+#[test]
+fn names_that_look_like_whiteouts_are_plain_files_both_ways() {
+    let root = TestRoot::new();
+    let (_reg, img) = pulled(&root);
+    root.berth_ok([
+        "run",
+        "--name",
+        "wh",
+        &img,
+        "sh",
+        "-c",
+        "mkdir /d && echo keep > /d/keep",
+    ]);
+    let host = tempfile::tempdir().unwrap();
+    let h = host.path();
+    std::fs::create_dir(h.join("src")).unwrap();
+    std::fs::write(h.join("src/.wh.keep"), b"not a whiteout\n").unwrap();
+    std::fs::write(h.join("src/.wh..wh..opq"), b"not opaque\n").unwrap();
+    // Into the container: the files arrive as files, and nothing is hidden or deleted.
+    root.berth_ok(["cp", &format!("{}/.", s(&h.join("src"))), "wh:/d"]);
+    let back = tempfile::tempdir().unwrap();
+    root.berth_ok(["cp", "wh:/d", &s(&back.path().join("d"))]);
+    let b = back.path().join("d");
+    assert_eq!(std::fs::read(b.join("keep")).unwrap(), b"keep\n");
+    assert_eq!(
+        std::fs::read(b.join(".wh.keep")).unwrap(),
+        b"not a whiteout\n"
+    );
+    assert_eq!(
+        std::fs::read(b.join(".wh..wh..opq")).unwrap(),
+        b"not opaque\n"
+    );
+    no_mounts_left(&root);
+}

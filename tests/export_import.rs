@@ -173,8 +173,15 @@ fn bad_imports_and_exports_fail_clearly_and_keep_nothing() {
     assert_eq!(out.status.code(), Some(125));
     let err = root.berth_err(["import", "-c", "RUN true", garbage.to_str().unwrap()]);
     assert!(err.contains("RUN is not allowed"), "{err}");
+    // A URL nothing answers on, and one the server does not have.
     let err = root.berth_err(["import", "http://127.0.0.1:1/x.tar"]);
-    assert!(err.contains("URL"), "{err}");
+    assert!(
+        err.contains("cannot fetch http://127.0.0.1:1/x.tar"),
+        "{err}"
+    );
+    let server = common::file_server::FileServer::start();
+    let err = root.berth_err(["import", &server.url("/missing.tar")]);
+    assert!(err.contains("404"), "{err}");
     assert_eq!(root.berth_ok(["images", "-q"]), "");
     for d in ["blobs/sha256", "layers", "tmp", "ingest"] {
         let n = std::fs::read_dir(root.path().join(d))
@@ -185,4 +192,50 @@ fn bad_imports_and_exports_fail_clearly_and_keep_nothing() {
     let out = root.berth(["export", "-o", "/dev/null", "nothing-here"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such container"));
+}
+
+#[test]
+fn import_of_a_url_fetches_an_xz_rootfs_and_runs_it() {
+    let root = TestRoot::new();
+    let (_reg, img) = pulled(&root);
+    root.berth_ok(["create", "--name", "src", &img, "true"]);
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("fs.tar");
+    root.berth_ok(["export", "-o", tar.to_str().unwrap(), "src"]);
+    let st = std::process::Command::new("xz")
+        .args(["-1", tar.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let server = common::file_server::FileServer::start();
+    server.put(
+        "/rootfs/fs.tar.xz",
+        &std::fs::read(dir.path().join("fs.tar.xz")).unwrap(),
+    );
+    let url = server.url("/rootfs/fs.tar.xz");
+    let id = root.berth_ok([
+        "import",
+        "-c",
+        "CMD [\"echo\", \"from-url\"]",
+        &url,
+        "fromurl:1",
+    ]);
+    assert!(id.trim().starts_with("sha256:"), "{id}");
+    assert_eq!(server.hits(), 1);
+    assert_eq!(root.berth_ok(["run", "--rm", "fromurl:1"]), "from-url\n");
+    let hist = root.berth_ok([
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.Comment}}",
+        "fromurl:1",
+    ]);
+    assert!(hist.contains(&url), "{hist}");
+    // (`run --rm` removes its container's directory in the background: not ours.)
+    let left: Vec<String> = std::fs::read_dir(root.path().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with("removed-"))
+        .collect();
+    assert!(left.is_empty(), "the download is gone: {left:?}");
 }

@@ -2,138 +2,14 @@
 //! own socket, driven with `send-keys` and read with `capture-pane`.
 
 mod common;
+mod tui_support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::testroot::BERTH;
 use common::throttle::ThrottledProxy;
 use common::{images, Auth, Registry, TestRoot};
-
-static SESSIONS: AtomicU32 = AtomicU32::new(0);
-
-/// A tmux server of our own; killed (with what runs in it) on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// Starts `script` (a shell script path) in a `w`×`h` session.
-    fn start(script: &Path, w: u16, h: u16) -> Tmux {
-        let n = SESSIONS.fetch_add(1, Ordering::SeqCst);
-        let tmux = Tmux {
-            socket: format!("berth-e2e-{}-{n}", std::process::id()),
-        };
-        let out = tmux.run(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            &w.to_string(),
-            "-y",
-            &h.to_string(),
-            "sh",
-            &script.display().to_string(),
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // Esc must reach berth at once, not wait for a possible escape sequence.
-        tmux.run(&["set", "-s", "escape-time", "0"]);
-        tmux
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux (install it: apt-get install tmux)")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p"]).stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.run(&["send-keys", k]);
-            std::thread::sleep(Duration::from_millis(60));
-        }
-    }
-
-    fn display(&self, format: &str) -> String {
-        let out = self.run(&["display-message", "-p", format]);
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// Waits until `pred` holds for the screen; panics showing the screen otherwise.
-    fn wait(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            if Instant::now() > deadline {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        self.wait(needle, |s| s.contains(needle))
-    }
-
-    /// `q`, confirmed when berth asks because terminal sessions are open; berth exits 0.
-    fn quit(&self) {
-        self.keys(&["q"]);
-        let s = self.wait("exit or question", |s| {
-            s.contains("berth-exit=") || s.contains("open terminal session")
-        });
-        if s.contains("open terminal session") {
-            self.keys(&["y"]);
-        }
-        self.wait_for("berth-exit=0");
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
-/// Writes a script that records the terminal settings, runs berth on the test root, and
-/// records them again, then idles so the pane stays readable.
-fn script(root: &TestRoot) -> PathBuf {
-    let base = root.base();
-    let path = base.join("tui.sh");
-    let text = format!(
-        "stty -g > {b}/stty.before\necho ready-for-berth\n\
-         HOME={b}/home XDG_CONFIG_HOME={b}/config XDG_DATA_HOME={b}/data DOCKER_CONFIG={b}/docker \
-         BERTH_DEFAULT_NETWORK=none {berth} --root {b}/root\necho berth-exit=$?\nstty -g > {b}/stty.after\nexec sleep 600\n",
-        b = base.display(),
-        berth = BERTH
-    );
-    std::fs::write(&path, text).expect("write tui.sh");
-    path
-}
-
-/// Unpacks the busybox test rootfs into `dir`.
-fn rootfs(dir: &Path) {
-    std::fs::create_dir_all(dir).expect("mkdir rootfs");
-    tar::Archive::new(common::rootfs::base_tar())
-        .unpack(dir)
-        .expect("unpack the busybox rootfs");
-}
+use tui_support::{rootfs, run_box, script, Tmux};
 
 #[test]
 fn starts_shows_panes_opens_help_and_q_restores_the_terminal() {
@@ -453,24 +329,6 @@ fn image_prune_removes_every_image_no_container_uses_as_it_says() {
     assert_eq!(root.berth_ok(["images", "-q"]), "");
 }
 
-/// Starts a busybox container `name` running `cmd` from the test rootfs.
-fn run_box(root: &TestRoot, name: &str, extra: &[&str], cmd: &str) {
-    let dir = root.base().join(format!("rootfs-{name}"));
-    rootfs(&dir);
-    let mut args = vec!["run", "-d"];
-    args.extend_from_slice(extra);
-    args.extend([
-        "--rootfs",
-        "--name",
-        name,
-        dir.to_str().unwrap(),
-        "sh",
-        "-c",
-        cmd,
-    ]);
-    root.berth_ok(args);
-}
-
 /// The `rows cols` that `stty size` printed in the shell pane, the last one on screen.
 fn stty_size(s: &str) -> Option<(u16, u16)> {
     s.lines()
@@ -538,9 +396,9 @@ fn run_without_detach_shows_the_first_lines_each_at_the_left_edge() {
         "-l",
         "sh -c 'echo first-line; echo second-line; echo third-line; sleep 600'",
     ]);
-    // Command → Env → Volumes → Ports → Network → Workdir → User → Memory → CPUs → Restart
-    // → Detach: turn it off.
-    tmux.keys(&["Tab"; 10]);
+    // Command → Env → Volumes → Ports → Network → Aliases → Workdir → User → Memory → CPUs
+    // → Restart → Detach: turn it off.
+    tmux.keys(&["Tab"; 11]);
     tmux.keys(&["Space", "Enter"]);
     let s = tmux.wait_for("third-line");
     assert!(s.contains("Attach: talker"), "{s}");

@@ -139,11 +139,15 @@ pub async fn import(cli: &Cli, a: &ImportArgs) -> anyhow::Result<i32> {
             "-".to_string(),
         )
     } else if a.file.starts_with("http://") || a.file.starts_with("https://") {
-        return Err(EngineError::InvalidInput(format!(
-            "importing from a URL ({}) is not supported: download it first and import the file",
-            a.file
-        ))
-        .into());
+        let engine = cli.engine()?;
+        let opts = crate::engine::image::rootfs_import::ImportOptions {
+            changes: a.change.clone(),
+            message: a.message.clone(),
+            reference: a.reference.clone(),
+        };
+        let image = engine.import_url(&a.file, opts).await?;
+        println!("{}", image.id);
+        return Ok(0);
     } else {
         (LoadInput::Path(PathBuf::from(&a.file)), a.file.clone())
     };

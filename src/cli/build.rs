@@ -1,14 +1,15 @@
 //! `berth build`: a Dockerfile and a context (a directory, `-` with a Dockerfile, or `-` with a
-//! tar/tar.gz/tar.zst context on stdin) to an image, with docker's step output.
+//! tar context (plain, gzip, zstd, xz or bzip2) on stdin) to an image, with docker's step output.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 
 use super::Cli;
-use crate::engine::build::{BuildOptions, BuildOutput, Quiet};
+use crate::engine::build::{BuildCancel, BuildOptions, BuildOutput, Quiet};
 
 /// `berth build`.
 #[derive(Debug, Args)]
@@ -76,8 +77,15 @@ pub async fn builder(cli: &Cli, cmd: &BuilderCommand) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let engine = cli.engine()?;
-    let n = crate::engine::blocking(&engine, |e| e.prune_build_cache()).await?;
-    println!("Deleted build cache objects: {n}");
+    let r = crate::engine::blocking(&engine, |e| e.prune_build_cache()).await?;
+    println!("Deleted build cache objects: {}", r.entries);
+    if r.containers > 0 {
+        println!("Removed containers of interrupted builds: {}", r.containers);
+    }
+    println!(
+        "Total reclaimed space: {}",
+        crate::engine::compat::units::human_size(r.reclaimed)
+    );
     Ok(0)
 }
 
@@ -126,17 +134,28 @@ pub async fn run(cli: &Cli, a: &BuildArgs) -> anyhow::Result<i32> {
     }
 }
 
+/// Cancels the build and waits for it to clean up; its error is the result.
+async fn cancelled(
+    engine: &crate::engine::Engine,
+    cancel: Arc<BuildCancel>,
+    task: tokio::task::JoinHandle<crate::engine::error::Result<crate::engine::image::ImageRecord>>,
+) -> anyhow::Result<crate::engine::image::ImageRecord> {
+    let e = engine.clone();
+    tokio::task::spawn_blocking(move || cancel.cancel(&e)).await?;
+    match task.await? {
+        Ok(rec) => Ok(rec),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn build(cli: &Cli, a: &BuildArgs) -> anyhow::Result<()> {
     let engine = cli.engine()?;
+    let cancel = Arc::new(BuildCancel::new());
     let mut staged = None;
     let (context, dockerfile) = if a.context == "-" {
         let mut data = Vec::new();
         std::io::stdin().lock().read_to_end(&mut data)?;
-        let archive = data.starts_with(&[0x1f, 0x8b])
-            || data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
-            || data.starts_with(b"BZh")
-            || data.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0])
-            || (data.len() >= 262 && &data[257..262] == b"ustar");
+        let archive = crate::engine::compression::looks_like_archive(&data);
         if archive {
             let e = engine.clone();
             let dir =
@@ -188,18 +207,26 @@ async fn build(cli: &Cli, a: &BuildArgs) -> anyhow::Result<()> {
         source_date_epoch: std::env::var("SOURCE_DATE_EPOCH")
             .ok()
             .and_then(|v| v.trim().parse().ok()),
+        cancel: Some(cancel.clone()),
     };
     let quiet = a.quiet;
     let e = engine.clone();
-    let rec = tokio::task::spawn_blocking(move || {
+    let mut task = tokio::task::spawn_blocking(move || {
         let mut out: Box<dyn BuildOutput> = if quiet {
             Box::new(Quiet)
         } else {
             Box::new(Printer)
         };
         e.build(&opts, out.as_mut())
-    })
-    .await??;
+    });
+    // SIGINT or SIGTERM cancels the build: its RUN containers are killed, and the build thread
+    // removes them and its staging directories before it returns.
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let rec = tokio::select! {
+        r = &mut task => r??,
+        _ = tokio::signal::ctrl_c() => cancelled(&engine, cancel, task).await?,
+        _ = term.recv() => cancelled(&engine, cancel, task).await?,
+    };
     drop(staged);
     if quiet {
         println!("{}", rec.id);

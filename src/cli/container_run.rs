@@ -171,6 +171,8 @@ pub struct CreateArgs {
     pub dns_option: Vec<String>,
     #[command(flatten)]
     pub mount_args: super::mount_args::MountArgs,
+    #[command(flatten)]
+    pub health_args: super::health_args::HealthArgs,
     /// The image to run (or root filesystem directory with --rootfs), then the command and its
     /// arguments. Everything after IMAGE belongs to the container, as in docker: flags there are
     /// the command's, not berth's.
@@ -267,6 +269,7 @@ impl CreateArgs {
             security_opt: self.security_opt.clone(),
             auto_remove: self.rm,
             restart: self.restart.clone(),
+            health: self.health_args.options()?,
             mounts: self.mount_args.options(),
             tty: self.tty,
             interactive: self.interactive,

@@ -14,6 +14,7 @@ pub mod exec;
 pub mod format;
 pub mod format_funcs;
 pub mod format_print;
+pub mod health_args;
 pub mod image;
 pub mod inspect;
 pub mod login;
@@ -96,6 +97,9 @@ pub struct MonitorArgs {
     /// Run exec session EXEC_ID (its process.json is in the container's attach dir)
     #[arg(long, value_name = "EXEC_ID")]
     pub exec: Option<String>,
+    /// Run the container's health checks (started by its monitor)
+    #[arg(long)]
+    pub health: bool,
     /// Container id
     pub id: String,
 }
@@ -206,6 +210,9 @@ pub fn init_tracing(debug: bool) {
 /// when the command was one of them.
 pub fn run_without_runtime(cli: &Cli) -> Option<i32> {
     match &cli.command {
+        Some(Command::Monitor(args)) if args.health => {
+            Some(crate::engine::health::checker::main(&cli.root(), &args.id))
+        }
         Some(Command::Monitor(args)) => Some(match &args.exec {
             Some(exec_id) => {
                 crate::engine::exec::monitor_main(&cli.root(), &args.id, exec_id, args.client)

@@ -95,7 +95,13 @@ pub fn rows(du: &DiskUsage) -> Vec<DfRow> {
             du.volumes_size(),
             du.volumes_reclaimable(),
         ),
-        row("Build Cache", 0, 0, du.build_cache, 0),
+        row(
+            "Build Cache",
+            du.build_cache_entries,
+            0,
+            du.build_cache,
+            du.build_cache,
+        ),
     ]
 }
 

@@ -4,12 +4,14 @@
 pub mod attach;
 pub mod build;
 pub mod compat;
+pub mod compression;
 pub mod container;
 pub mod content;
 pub mod distribution;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod health;
 pub mod image;
 pub mod inroot;
 pub mod journal;
@@ -28,6 +30,7 @@ pub mod state;
 pub mod state_file;
 pub mod state_schema;
 pub mod stats;
+pub mod syscall;
 pub mod system;
 pub mod system_check;
 pub mod system_info;
@@ -49,6 +52,7 @@ pub use image::gc::{PruneReport, RemoveReport};
 pub use image::{ImageConfig, ImageRecord, ImageSummary, LayerRecord};
 pub use layout::Layout;
 use state::StateStore;
+use syscall::{LinuxSyscall, Syscall};
 
 /// A handle on one engine root. Cheap to clone; every clone shares the state connection and the
 /// event channel.
@@ -61,11 +65,18 @@ struct Inner {
     layout: Layout,
     state: StateStore,
     events: broadcast::Sender<EngineEvent>,
+    sys: Arc<dyn Syscall>,
 }
 
 impl Engine {
     /// Opens the engine at `root`, creating the directory tree and the database if needed.
     pub fn open(root: &Path) -> Result<Engine> {
+        Self::open_with(root, Arc::new(LinuxSyscall))
+    }
+
+    /// Like [`Engine::open`], with the lifecycle's kernel calls going to `sys` (a recording
+    /// fake in unit tests).
+    pub(crate) fn open_with(root: &Path, sys: Arc<dyn Syscall>) -> Result<Engine> {
         // Paths under the root end up in records and in monitors that run in `/`: keep them
         // absolute.
         let root = std::path::absolute(root)
@@ -79,6 +90,7 @@ impl Engine {
                 layout,
                 state,
                 events,
+                sys,
             }),
         })
     }
@@ -91,6 +103,11 @@ impl Engine {
     /// The state database.
     pub fn state(&self) -> &StateStore {
         &self.inner.state
+    }
+
+    /// Signals, liveness checks, monitor spawning and the lifecycle's clock.
+    pub fn sys(&self) -> &dyn Syscall {
+        self.inner.sys.as_ref()
     }
 
     /// Subscribes to engine events (pull progress, state changes) of this process.

@@ -70,6 +70,8 @@ pub fn sweep(layout: &Layout) -> u64 {
         let lock_path = lock_for(layout, &name);
         if let Ok(Some(_lock)) = FileLock::try_acquire(&lock_path) {
             let path = entry.path();
+            // A killed build can leave a read-only view mounted in its directory.
+            unmount_below(&path);
             freed += disk_usage(&path);
             if path.is_dir() {
                 let _ = std::fs::remove_dir_all(&path);
@@ -80,6 +82,44 @@ pub fn sweep(layout: &Layout) -> u64 {
         }
     }
     freed
+}
+
+/// Detaches every mount at or below `path`, deepest first. Best effort.
+fn unmount_below(path: &Path) {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return;
+    };
+    let mut points: Vec<PathBuf> = info
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(unescape_mount_path)
+        .filter(|p| p.starts_with(path))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    for p in points {
+        let _ = nix::mount::umount2(&p, nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
+/// mountinfo writes space, tab, newline and backslash as octal escapes.
+fn unescape_mount_path(s: &str) -> PathBuf {
+    use std::os::unix::ffi::OsStringExt;
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() {
+            let digits = std::str::from_utf8(&b[i + 1..i + 4]).unwrap_or("");
+            if let Ok(v) = u8::from_str_radix(digits, 8) {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    PathBuf::from(std::ffi::OsString::from_vec(out))
 }
 
 /// Bytes used by the files under `path` (symlinks not followed).

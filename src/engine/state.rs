@@ -5,6 +5,12 @@
 //! (the TUI) can poll cheaply to learn that something changed. The schema is versioned
 //! ([`super::state_schema`]); a damaged or emptied file is reported before SQLite touches it
 //! ([`super::state_file`]).
+//!
+//! A handle keeps a small pool of connections: each read or write takes one (opening another
+//! when all are busy), so threads of one process (the TUI's blocking pool) read while another
+//! writes, as WAL allows, instead of queueing on one connection. The SQL of each table lives in
+//! its store type, over a transaction from here: `ContainerStore`, `ImageStore`, `VolumeStore`,
+//! `NetworkStore`, `EventStore`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -16,10 +22,47 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use super::error::{EngineError, ErrorKind, Result};
 use super::{state_file, state_schema};
 
+/// Idle connections kept for reuse; more are opened while more threads use the database at once.
+const POOL_IDLE: usize = 4;
+
 /// Handle on `state.db`.
 pub struct StateStore {
-    conn: Mutex<Connection>,
+    idle: Mutex<Vec<Connection>>,
     path: PathBuf,
+}
+
+/// A connection taken from the pool, given back when dropped.
+struct Pooled<'a> {
+    conn: Option<Connection>,
+    store: &'a StateStore,
+}
+
+impl std::ops::Deref for Pooled<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("a pooled connection is present until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn
+            .as_mut()
+            .expect("a pooled connection is present until dropped")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let mut idle = self.store.idle_list();
+            if idle.len() < POOL_IDLE {
+                idle.push(conn);
+            }
+        }
+    }
 }
 
 impl StateStore {
@@ -44,8 +87,7 @@ impl StateStore {
                 )
             }
         };
-        let conn = Connection::open(path).map_err(damage)?;
-        conn.busy_timeout(Duration::from_secs(60)).map_err(damage)?;
+        let conn = Self::connect(path).map_err(damage)?;
         // Turning a new database to WAL takes an exclusive lock without calling the busy
         // handler: when several processes open a fresh root at once (a `run` and the `logs`
         // polling it), the losers see SQLITE_BUSY at once. Wait for the winner instead.
@@ -61,21 +103,26 @@ impl StateStore {
                 r => break r.map_err(damage)?,
             }
         }
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(damage)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(damage)?;
+        state_schema::migrate(&conn, path).map_err(|e| Self::named(path, e))?;
+        Ok(StateStore {
+            idle: Mutex::new(vec![conn]),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Opens one connection with the settings every connection has (the journal mode is the
+    /// file's, set once by [`Self::open_unchecked`]).
+    fn connect(path: &Path) -> rusqlite::Result<Connection> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(60))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
         // Short-lived processes (every CLI call, every monitor) would otherwise checkpoint the
         // WAL into the database and fsync both when they close the last connection, and the
         // next writer would sync the restarted WAL's header: leave checkpoints to SQLite's
         // automatic one (every 1000 pages). Nothing is less durable: the WAL is the database.
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-            .map_err(damage)?;
-        state_schema::migrate(&conn, path).map_err(|e| Self::named(path, e))?;
-        Ok(StateStore {
-            conn: Mutex::new(conn),
-            path: path.to_path_buf(),
-        })
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        Ok(conn)
     }
 
     /// The database file.
@@ -93,9 +140,30 @@ impl StateStore {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves the connection usable: SQLite rolls back.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    fn idle_list(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        // The list is only pushed to and popped from: a panic elsewhere leaves it consistent.
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An idle connection, or a new one when every connection is in use. A transaction that a
+    /// panic left open is rolled back when its `Transaction` drops, before the connection
+    /// comes back.
+    fn conn(&self) -> Result<Pooled<'_>> {
+        let reused = self.idle_list().pop();
+        let conn = match reused {
+            Some(c) => c,
+            None => Self::connect(&self.path).map_err(|e| {
+                EngineError::caused(
+                    ErrorKind::State,
+                    format!("state database: cannot open {}", self.path.display()),
+                    e,
+                )
+            })?,
+        };
+        Ok(Pooled {
+            conn: Some(conn),
+            store: self,
+        })
     }
 
     /// Runs `f` in an exclusive transaction and commits when it returns `Ok`; bumps the
@@ -105,7 +173,7 @@ impl StateStore {
     }
 
     fn write_inner<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
+        let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
         let out = f(&tx)?;
         tx.execute(
@@ -122,7 +190,7 @@ impl StateStore {
     }
 
     fn read_inner<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
+        let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let out = f(&tx)?;
         tx.commit()?;
@@ -131,7 +199,7 @@ impl StateStore {
 
     /// A counter that grows with every committed write by any process.
     pub fn generation(&self) -> Result<u64> {
-        let conn = self.lock();
+        let conn = self.conn()?;
         let v: String =
             conn.query_row("SELECT value FROM meta WHERE key = 'generation'", [], |r| {
                 r.get(0)
@@ -188,6 +256,70 @@ mod tests {
             .read(|tx| Ok(tx.query_row("SELECT COUNT(*) FROM volumes", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    /// A thread reads while another is inside a write transaction (WAL readers do not wait for
+    /// the writer), and a second writer waits for the first and then commits too.
+    #[test]
+    fn threads_read_and_write_at_once() {
+        use std::sync::mpsc::channel;
+        let dir = tempfile::tempdir().unwrap();
+        let s = std::sync::Arc::new(StateStore::open(&dir.path().join("state.db")).unwrap());
+        let g0 = s.generation().unwrap();
+        let (in_tx, writing) = channel();
+        let (release, go_on) = channel::<()>();
+        let writer = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                s.write(|tx| {
+                    tx.execute(
+                        "INSERT INTO volumes(name, record, created) VALUES ('a', '{}', 'now')",
+                        [],
+                    )?;
+                    in_tx.send(()).unwrap();
+                    go_on.recv().unwrap();
+                    Ok(())
+                })
+            })
+        };
+        writing.recv().unwrap();
+        // The first write is open: a read answers now, from the snapshot before it.
+        let (answer, read) = channel();
+        let reader = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let n: Result<i64> = s
+                    .read(|tx| Ok(tx.query_row("SELECT COUNT(*) FROM volumes", [], |r| r.get(0))?));
+                answer.send(n).unwrap();
+            })
+        };
+        let n = read
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a read while another thread writes must not wait for the writer");
+        assert_eq!(n.unwrap(), 0);
+        // A second writer starts while the first is open and commits after it.
+        let second = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                s.write(|tx| {
+                    tx.execute(
+                        "INSERT INTO volumes(name, record, created) VALUES ('b', '{}', 'now')",
+                        [],
+                    )?;
+                    Ok(())
+                })
+            })
+        };
+        std::thread::sleep(Duration::from_millis(50));
+        release.send(()).unwrap();
+        writer.join().unwrap().expect("the first write");
+        second.join().unwrap().expect("the second write");
+        reader.join().unwrap();
+        let n: i64 = s
+            .read(|tx| Ok(tx.query_row("SELECT COUNT(*) FROM volumes", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(s.generation().unwrap(), g0 + 2);
     }
 
     #[test]

@@ -84,8 +84,18 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_time ON events(time_nano);
 "#;
 
+/// Version 4: containers' health (docker's `State.Health`), written by the health checker of
+/// each container with a health check, apart from the record so that no save of a record
+/// overwrites a newer result.
+const V4_HEALTH: &str = r#"
+CREATE TABLE IF NOT EXISTS health (
+    container_id TEXT PRIMARY KEY,         -- 64 hex
+    state        TEXT NOT NULL             -- JSON: Status, FailingStreak, Log
+);
+"#;
+
 /// Every migration, in order; append only.
-pub const MIGRATIONS: &[&str] = &[V1, V2_NETWORKS, V3_EVENTS];
+pub const MIGRATIONS: &[&str] = &[V1, V2_NETWORKS, V3_EVENTS, V4_HEALTH];
 
 /// The schema version this berth writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
@@ -151,8 +161,14 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM volumes", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);
-        // Version 2's tables exist and are empty.
-        for table in ["networks", "endpoints", "published_ports"] {
+        // The later versions' tables exist and are empty.
+        for table in [
+            "networks",
+            "endpoints",
+            "published_ports",
+            "events",
+            "health",
+        ] {
             let n: i64 = conn
                 .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
                 .unwrap();
@@ -165,5 +181,46 @@ mod tests {
             e.contains("newer berth") && e.contains(&format!("up to {VERSION}")),
             "{e}"
         );
+    }
+
+    /// A database of version 1 (before networks and the journal) opens through the pooled
+    /// handle, and its rows read through the stores; a write from a second thread works too.
+    #[test]
+    fn a_version_1_database_opens_and_reads_through_the_stores() {
+        use crate::engine::state::StateStore;
+        use crate::engine::volume::store::VolumeStore;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(V1).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO volumes VALUES ('data', '{\"driver\": \"local\"}', 'then')",
+                [],
+            )
+            .unwrap();
+        }
+        let state = std::sync::Arc::new(StateStore::open(&path).unwrap());
+        let volumes = state.read(|tx| VolumeStore::of(tx).list()).unwrap();
+        assert_eq!(volumes.len(), 1);
+        assert_eq!(
+            (volumes[0].0.as_str(), volumes[0].2.as_str()),
+            ("data", "then")
+        );
+        assert_eq!(volumes[0].1.driver, "local");
+        let writer = {
+            let state = state.clone();
+            std::thread::spawn(move || state.write(|tx| VolumeStore::of(tx).delete("data")))
+        };
+        writer.join().unwrap().unwrap();
+        assert!(state
+            .read(|tx| VolumeStore::of(tx).list())
+            .unwrap()
+            .is_empty());
+        let version: i64 = state
+            .read(|tx| Ok(tx.query_row("PRAGMA user_version", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(version, VERSION);
     }
 }

@@ -12,6 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::container::orphans;
 use super::error::{IoContext, Result};
 use super::state::StateStore;
+use super::volume::store::VolumeStore;
 use super::volume::{self, name};
 use super::{state_file, Engine, Layout};
 
@@ -69,12 +70,7 @@ pub fn check(root: &Path, repair: bool) -> Result<CheckReport> {
     report.volumes_without_record = engine.state().read(|tx| {
         let mut out = Vec::new();
         for v in volume_dirs(&layout) {
-            let known: Option<i64> = rusqlite::OptionalExtension::optional(tx.query_row(
-                "SELECT 1 FROM volumes WHERE name = ?1",
-                [&v],
-                |r| r.get(0),
-            ))?;
-            if known.is_none() {
+            if !VolumeStore::of(tx).exists(&v)? {
                 out.push(v);
             }
         }
@@ -88,10 +84,7 @@ pub fn check(root: &Path, repair: bool) -> Result<CheckReport> {
                     anonymous: v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()),
                     ..Default::default()
                 };
-                tx.execute(
-                    "INSERT INTO volumes(name, record, created) VALUES (?1, ?2, ?3)",
-                    rusqlite::params![v, serde_json::to_string(&record)?, created(&layout, v)],
-                )?;
+                VolumeStore::of(tx).insert(v, &record, &created(&layout, v))?;
             }
             Ok(())
         })?;

@@ -9,23 +9,30 @@ use super::input::TextInput;
 use super::keymap::{Context, Keymap};
 use super::list::ListView;
 use super::logview::LogView;
-use super::model::{ContainerRow, ImageRow, LayerRow, VolumeRow};
+use super::model::{ContainerRow, ImageRow, LayerRow, NetworkRow, VolumeRow};
 use super::msg::{Cmd, ContainerOp, JobId};
 use super::popup::Popup;
 use super::shell::ShellPane;
 use super::theme::Theme;
 
-/// The four panes.
+/// The panes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     Containers,
     Images,
     Volumes,
     Logs,
+    Networks,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Containers, Pane::Images, Pane::Volumes, Pane::Logs];
+    pub const ALL: [Pane; 5] = [
+        Pane::Containers,
+        Pane::Images,
+        Pane::Volumes,
+        Pane::Logs,
+        Pane::Networks,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -33,6 +40,7 @@ impl Pane {
             Pane::Images => "Images",
             Pane::Volumes => "Volumes",
             Pane::Logs => "Logs",
+            Pane::Networks => "Networks",
         }
     }
 
@@ -91,6 +99,7 @@ pub struct App {
     pub containers: ListView<ContainerRow>,
     pub images: ListView<ImageRow>,
     pub volumes: ListView<VolumeRow>,
+    pub networks: ListView<NetworkRow>,
     pub logs: LogView,
     pub shell: Option<ShellPane>,
     /// Other open shell and attach sessions, kept alive behind the one shown.
@@ -106,6 +115,14 @@ pub struct App {
     /// Filter text before `/` was pressed, restored by Esc.
     pub typing_backup: String,
     pub pulls: BTreeMap<String, PullProgress>,
+    /// Pushes the session started, by `repo:tag`.
+    pub pushes: BTreeMap<String, PullProgress>,
+    /// The last build the session started.
+    pub build: Option<super::build_view::BuildView>,
+    /// A run waiting for the pull of its image (the normalised reference).
+    pub run_after_pull: Option<(String, super::model::RunSpec)>,
+    /// The layer explorer's state (kept while its dialog is closed).
+    pub layers: Option<super::layers::Explorer>,
     /// Lifecycle operations under way, by job: the list shows "stopping" … until they end.
     pub busy: BTreeMap<JobId, (ContainerOp, Vec<String>)>,
     pub status: Option<Status>,
@@ -117,6 +134,7 @@ pub struct App {
     pub containers_job: JobId,
     pub images_job: JobId,
     pub volumes_job: JobId,
+    pub networks_job: JobId,
     pub inspect_job: JobId,
     pub stats_job: JobId,
     /// The last CPU time seen of each running container on screen, and when.
@@ -136,6 +154,7 @@ impl App {
             containers: ListView::default(),
             images: ListView::default(),
             volumes: ListView::default(),
+            networks: ListView::default(),
             logs: LogView::default(),
             shell: None,
             shells_back: Vec::new(),
@@ -146,6 +165,10 @@ impl App {
             filter_input: TextInput::default(),
             typing_backup: String::new(),
             pulls: BTreeMap::new(),
+            pushes: BTreeMap::new(),
+            build: None,
+            run_after_pull: None,
+            layers: None,
             busy: BTreeMap::new(),
             status: None,
             mouse: config.mouse,
@@ -155,6 +178,7 @@ impl App {
             containers_job: 0,
             images_job: 0,
             volumes_job: 0,
+            networks_job: 0,
             inspect_job: 0,
             stats_job: 0,
             cpu_seen: Default::default(),
@@ -175,7 +199,13 @@ impl App {
             self.reload_containers(),
             self.reload_images(),
             self.reload_volumes(),
+            self.reload_networks(),
         ]
+    }
+
+    pub fn reload_networks(&mut self) -> Cmd {
+        self.networks_job = self.job();
+        Cmd::LoadNetworks(self.networks_job)
     }
 
     pub fn reload_containers(&mut self) -> Cmd {
@@ -224,8 +254,12 @@ impl App {
                 matches!(self.pane, Pane::Containers | Pane::Logs)
             }
             A::Zoom => self.shell.is_some(),
+            A::Push | A::SaveImage | A::LoadImage | A::Layers => self.pane == Pane::Images,
+            A::Commit | A::Export | A::CopyFiles => {
+                matches!(self.pane, Pane::Containers | Pane::Logs)
+            }
             A::NextShell => !self.shells_back.is_empty(),
-            A::CreateVolume => self.pane == Pane::Volumes,
+            A::CreateVolume => matches!(self.pane, Pane::Volumes | Pane::Networks),
             A::Open => self.pane != Pane::Logs,
             A::Filter | A::Sort | A::SortReverse | A::Mark | A::MarkAll => self.pane != Pane::Logs,
             _ => true,
@@ -244,7 +278,7 @@ impl App {
     /// Shows an error in the status bar.
     pub fn complain(&mut self, text: impl Into<String>) {
         self.status = Some(Status {
-            text: text.into(),
+            text: super::messages::tidy(&text.into()),
             error: true,
             since: self.now,
         });

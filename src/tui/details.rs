@@ -21,6 +21,7 @@ pub enum Tab {
     Labels,
     Network,
     Processes,
+    History,
     Layers,
 }
 
@@ -31,8 +32,9 @@ impl Tab {
             Tab::Env => "Env",
             Tab::Mounts => "Mounts",
             Tab::Labels => "Labels",
-            Tab::Network => "Network",
+            Tab::Network => "Networks",
             Tab::Processes => "Processes",
+            Tab::History => "History",
             Tab::Layers => "Layers",
         }
     }
@@ -48,8 +50,15 @@ impl Tab {
                 Tab::Network,
                 Tab::Processes,
             ],
-            Kind::Image => &[Tab::Summary, Tab::Env, Tab::Labels, Tab::Layers],
+            Kind::Image => &[
+                Tab::Summary,
+                Tab::Env,
+                Tab::Labels,
+                Tab::History,
+                Tab::Layers,
+            ],
             Kind::Volume => &[Tab::Summary, Tab::Labels],
+            Kind::Network => &[Tab::Summary, Tab::Labels],
         }
     }
 }
@@ -97,6 +106,10 @@ pub fn selected(app: &App) -> Option<(Kind, String)> {
             .volumes
             .selected_item()
             .map(|v| (Kind::Volume, v.name.clone())),
+        Pane::Networks => app
+            .networks
+            .selected_item()
+            .map(|n| (Kind::Network, n.id.clone())),
     }
 }
 
@@ -135,6 +148,16 @@ pub fn sync(app: &mut App) -> Vec<Cmd> {
             job: app.details.job,
             kind,
             id: id.clone(),
+        });
+    }
+    if tab == Tab::History && app.details.top_target.as_deref() != Some(id.as_str()) {
+        // An image's history does not change: loaded once a selection.
+        app.details.top = None;
+        app.details.top_job = app.job();
+        app.details.top_target = Some(id.clone());
+        cmds.push(Cmd::History {
+            job: app.details.top_job,
+            image: id.clone(),
         });
     }
     if tab == Tab::Processes {
@@ -213,8 +236,29 @@ pub fn rows(tab: Tab, kind: Kind, v: &Value) -> Vec<(String, String)> {
             let mut out = vec![("Mode".to_string(), text(&v["HostConfig"]["NetworkMode"]))];
             for (name, n) in ns["Networks"].as_object().into_iter().flatten() {
                 let ip = text(&n["IPAddress"]);
-                let ip = if ip.is_empty() { "-".to_string() } else { ip };
-                out.push((format!("Network {name}"), ip));
+                let mut parts = vec![match n["IPPrefixLen"].as_u64() {
+                    _ if ip.is_empty() => "-".to_string(),
+                    Some(p) if p > 0 => format!("{ip}/{p}"),
+                    _ => ip,
+                }];
+                let gateway = text(&n["Gateway"]);
+                if !gateway.is_empty() {
+                    parts.push(format!("gateway {gateway}"));
+                }
+                let mac = text(&n["MacAddress"]);
+                if !mac.is_empty() {
+                    parts.push(format!("mac {mac}"));
+                }
+                let names: Vec<String> = n["Aliases"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(text)
+                    .collect();
+                if !names.is_empty() {
+                    parts.push(format!("aliases {}", names.join(", ")));
+                }
+                out.push((format!("Network {name}"), parts.join(" · ")));
             }
             for (port, bindings) in ns["Ports"].as_object().into_iter().flatten() {
                 let to: Vec<String> = bindings
@@ -239,7 +283,7 @@ pub fn rows(tab: Tab, kind: Kind, v: &Value) -> Vec<(String, String)> {
             .enumerate()
             .map(|(n, l)| (format!("{}", n + 1), text(l)))
             .collect(),
-        Tab::Summary | Tab::Processes => Vec::new(),
+        Tab::Summary | Tab::Processes | Tab::History => Vec::new(),
     }
 }
 
@@ -277,6 +321,20 @@ mod tests {
         );
         let net = r(Tab::Network);
         assert!(net.contains(&("Network bridge".into(), "10.88.0.2".into())));
+        let on_user_net = json!({
+            "HostConfig": {"NetworkMode": "backend"},
+            "NetworkSettings": {"Networks": {"backend": {
+                "IPAddress": "172.30.0.2", "IPPrefixLen": 16, "Gateway": "172.30.0.1",
+                "MacAddress": "aa:bb:cc:dd:ee:ff", "Aliases": ["db", "primary"]}}},
+        });
+        assert_eq!(
+            rows(Tab::Network, Kind::Container, &on_user_net)[1],
+            (
+                "Network backend".into(),
+                "172.30.0.2/16 · gateway 172.30.0.1 · mac aa:bb:cc:dd:ee:ff · aliases db, primary"
+                    .into()
+            )
+        );
         assert!(net.contains(&("Port 80/tcp".into(), "0.0.0.0:8080".into())));
         assert!(net.contains(&("Port 443/tcp".into(), "not published".into())));
         let img = json!({"RootFS": {"Layers": ["sha256:aa", "sha256:bb"]}});

@@ -34,7 +34,14 @@ pub struct ShellIo {
 
 /// Engine operations the TUI needs, as futures that own what they use. Errors are the
 /// messages to show.
-pub trait Backend: Send + Sync + 'static {
+pub trait Backend:
+    super::jobs_net::NetworkBackend
+    + super::jobs_moves::MoveBackend
+    + super::jobs_build::BuildBackend
+    + Send
+    + Sync
+    + 'static
+{
     fn containers(&self) -> BoxFuture<'static, Result<Vec<ContainerRow>, String>>;
     fn stats(&self, ids: Vec<String>) -> BoxFuture<'static, Result<Vec<StatSample>, String>>;
     fn images(&self) -> BoxFuture<'static, Result<Vec<ImageRow>, String>>;
@@ -112,6 +119,32 @@ impl Jobs {
         }
     }
 
+    /// The backend, for the parts of the runner in other files.
+    pub(super) fn backend(&self) -> Arc<dyn Backend> {
+        Arc::clone(&self.backend)
+    }
+
+    /// Where jobs send their messages.
+    pub(super) fn sender(&self) -> mpsc::Sender<Msg> {
+        self.tx.clone()
+    }
+
+    /// Spawns a short job answering `Msg::Job(job, …)`.
+    pub(super) fn spawn_job<F>(&mut self, job: JobId, fut: F)
+    where
+        F: Future<Output = Output> + Send + 'static,
+    {
+        self.spawn(job, false, fut)
+    }
+
+    /// Spawns a job that `Cmd::Cancel` can stop.
+    pub(super) fn spawn_long<F>(&mut self, job: JobId, fut: F)
+    where
+        F: Future<Output = Output> + Send + 'static,
+    {
+        self.spawn(job, true, fut)
+    }
+
     fn spawn<F>(&mut self, job: JobId, long: bool, fut: F)
     where
         F: Future<Output = Output> + Send + 'static,
@@ -129,6 +162,12 @@ impl Jobs {
 
     /// Starts `cmd`. Terminal commands (`Quit`, `SetMouse`) are the event loop's, not ours.
     pub fn run(&mut self, cmd: Cmd) {
+        let Some(cmd) = super::jobs_net::run(self, cmd)
+            .and_then(|c| super::jobs_moves::run(self, c))
+            .and_then(|c| super::jobs_build::run(self, c))
+        else {
+            return;
+        };
         let b = Arc::clone(&self.backend);
         match cmd {
             Cmd::LoadContainers(job) => self.spawn(job, false, async move {
@@ -244,6 +283,12 @@ impl Jobs {
                 });
             }
             Cmd::Run { job, spec } => self.spawn(job, false, async move {
+                // An image that is not here: the user is asked whether to pull it first.
+                if !spec.image.starts_with('/')
+                    && b.image_present(spec.image.clone()).await == Ok(false)
+                {
+                    return Output::NeedsPull(spec);
+                }
                 let attach = !spec.detach;
                 let image = spec.image.clone();
                 Output::Ran(
@@ -334,6 +379,8 @@ impl Jobs {
                 }
             }
             Cmd::SetMouse(_) | Cmd::Copy(_) | Cmd::Quit => {}
+            // Run by the parts in other files, above.
+            _ => {}
         }
     }
 
@@ -388,7 +435,7 @@ fn short(id: &str) -> &str {
     super::format::short_id(id)
 }
 
-fn done(n: usize, errors: Vec<String>, ok: &str) -> Output {
+pub(super) fn done(n: usize, errors: Vec<String>, ok: &str) -> Output {
     if errors.is_empty() {
         Output::Done(Ok(ok.to_string()))
     } else {
@@ -474,10 +521,15 @@ pub fn news(ev: EngineEvent) -> Option<News> {
         EngineEvent::ImagesChanged => News::Changed(Kind::Image),
         EngineEvent::ContainersChanged => News::Changed(Kind::Container),
         EngineEvent::VolumesChanged => News::Changed(Kind::Volume),
-        // No networks pane yet.
-        EngineEvent::NetworksChanged => return None,
+        EngineEvent::NetworksChanged => News::Changed(Kind::Network),
     })
 }
 
 #[path = "jobs_engine.rs"]
 mod engine_backend;
+#[path = "jobs_engine_build.rs"]
+mod engine_backend_build;
+#[path = "jobs_engine_moves.rs"]
+mod engine_backend_moves;
+#[path = "jobs_engine_net.rs"]
+mod engine_backend_net;

@@ -200,6 +200,10 @@ impl Backend for Engine {
                         crate::tui::format::size(r.space_reclaimed)
                     )
                 }
+                Kind::Network => {
+                    let names = e.network_prune().await?;
+                    format!("removed {} unused network(s)", names.len())
+                }
                 Kind::Image => {
                     // The confirm popup promises "all images no container uses": docker's `-a`.
                     let r = e.image_prune(true).await?;
@@ -221,6 +225,7 @@ impl Backend for Engine {
                 Kind::Container => e.inspect_container(id).await?,
                 Kind::Volume => serde_json::to_value(e.inspect_volume(id).await?)?,
                 Kind::Image => e.image_inspect(id).await?,
+                Kind::Network => serde_json::to_value(e.network_inspect(id).await?)?,
             };
             Ok(serde_json::to_string_pretty(&value)?)
         })
@@ -281,6 +286,7 @@ impl Backend for Engine {
             auto_remove: spec.remove,
             publish: spec.ports.clone(),
             network: spec.network.clone(),
+            network_aliases: spec.aliases.clone(),
             workdir: spec.workdir.clone(),
             user: spec.user.clone(),
             memory: spec.memory,

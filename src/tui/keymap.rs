@@ -64,7 +64,9 @@ actions! {
     ToggleForce = "toggle_force", ToggleVolumes = "toggle_volumes", Zoom = "zoom",
     NextShell = "next_shell", Copy = "copy",
     InspectSearch = "inspect_search", InspectNext = "inspect_next", InspectPrev = "inspect_prev",
-    DetailsTab = "details_tab", Exec = "exec",
+    DetailsTab = "details_tab", Exec = "exec", PaneNetworks = "pane_networks",
+    Push = "push", SaveImage = "save_image", LoadImage = "load_image", Export = "export",
+    CopyFiles = "copy_files", Commit = "commit", Build = "build", Layers = "layers",
 }
 
 /// A key with its modifiers. For characters, shift is part of the character (`G`), not a

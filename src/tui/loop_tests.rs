@@ -38,6 +38,10 @@ fn refuse<T: Send + 'static>() -> BoxFuture<'static, Result<T, String>> {
     async { Err("not in the fake".to_string()) }.boxed()
 }
 
+impl super::jobs_net::NetworkBackend for Fake {}
+impl super::jobs_moves::MoveBackend for Fake {}
+impl super::jobs_build::BuildBackend for Fake {}
+
 impl Backend for Fake {
     fn containers(&self) -> BoxFuture<'static, Result<Vec<ContainerRow>, String>> {
         async { Ok(containers()) }.boxed()

@@ -137,6 +137,8 @@ pub struct RunSpec {
     pub ports: Vec<String>,
     /// `--network` (the engine's default when `None`).
     pub network: Option<String>,
+    /// `--network-alias` values.
+    pub aliases: Vec<String>,
     pub detach: bool,
     pub remove: bool,
     /// `-w`, `-u`, `--memory` (bytes), `--cpus`, `--restart`.
@@ -147,4 +149,89 @@ pub struct RunSpec {
     pub restart: Option<String>,
     /// `-it`.
     pub tty: bool,
+}
+
+/// One network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkRow {
+    /// 64 hex digits.
+    pub id: String,
+    pub name: String,
+    pub driver: String,
+    /// `172.18.0.0/16`.
+    pub subnet: String,
+    pub gateway: String,
+    /// No route out (`--internal`).
+    pub internal: bool,
+    /// Names of the containers attached now (running ones hold an address).
+    pub containers: Vec<String>,
+    /// Names of every container made to join it, running or not (prune keeps the network).
+    pub users: Vec<String>,
+    pub created: Option<DateTime<Utc>>,
+}
+
+/// What the network form asks the engine to make.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NetworkSpec {
+    pub name: String,
+    pub subnet: Option<String>,
+    pub internal: bool,
+}
+
+/// What the commit form asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CommitSpec {
+    pub reference: Option<String>,
+    pub message: Option<String>,
+    pub author: Option<String>,
+}
+
+/// What the build form asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BuildSpec {
+    pub context: String,
+    /// `None`: `CONTEXT/Dockerfile`.
+    pub dockerfile: Option<String>,
+    pub tags: Vec<String>,
+    pub args: Vec<(String, String)>,
+    pub no_cache: bool,
+}
+
+/// A line a build wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildLine {
+    /// The build's own (`Step 2/5 : RUN …`, ` ---> Using cache`).
+    Step(String),
+    /// Output of a RUN's container.
+    Output(String),
+}
+
+/// One layer of an image, base first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerInfo {
+    pub diff_id: String,
+    pub size: u64,
+    /// The instruction that made it.
+    pub created_by: String,
+}
+
+/// What a layer does to a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Changed,
+    Removed,
+}
+
+/// One path of a layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRow {
+    /// Relative, `/`-separated.
+    pub path: String,
+    pub change: Change,
+    pub dir: bool,
+    /// A file's bytes (a directory's: 0; the explorer sums what is below it).
+    pub size: u64,
+    /// A symlink (shown with `@`).
+    pub link: bool,
 }

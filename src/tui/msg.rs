@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use super::model::{ContainerRow, ImageRow, LayerRow, LogLine, RunSpec, VolumeRow};
+use super::model::{
+    ContainerRow, ImageRow, LayerRow, LogLine, NetworkRow, NetworkSpec, RunSpec, VolumeRow,
+};
 
 /// Identifies one spawned job, so that answers to superseded requests can be dropped.
 pub type JobId = u64;
@@ -16,6 +18,7 @@ pub enum Kind {
     Container,
     Image,
     Volume,
+    Network,
 }
 
 impl Kind {
@@ -24,6 +27,7 @@ impl Kind {
             Kind::Container => "container",
             Kind::Image => "image",
             Kind::Volume => "volume",
+            Kind::Network => "network",
         }
     }
 }
@@ -87,6 +91,16 @@ pub enum News {
         image: String,
         result: Result<String, String>,
     },
+    /// Progress of one layer of a push the session started.
+    PushLayer {
+        image: String,
+        layer: LayerRow,
+    },
+    /// A push ended: `Ok("TAG: digest: sha256:… size: N")` or why it failed.
+    PushFinished {
+        image: String,
+        result: Result<String, String>,
+    },
     Changed(Kind),
 }
 
@@ -105,6 +119,7 @@ pub enum Output {
     Containers(Result<Vec<ContainerRow>, String>),
     Images(Result<Vec<ImageRow>, String>),
     Volumes(Result<Vec<VolumeRow>, String>),
+    Networks(Result<Vec<NetworkRow>, String>),
     /// Pretty JSON of an inspect.
     Inspect(Result<String, String>),
     /// The inspect JSON of the object the details pane shows.
@@ -115,6 +130,8 @@ pub enum Output {
     Done(Result<String, String>),
     /// A container was created and started by the run form.
     Ran(Result<Ran, String>),
+    /// The run form's image is not here: ask before pulling it.
+    NeedsPull(Box<RunSpec>),
     /// More lines of a followed log.
     LogLines(Vec<LogLine>),
     /// A log follow ended (`Some(error)` when it failed).
@@ -123,6 +140,14 @@ pub enum Output {
     ShellOutput(Vec<u8>),
     /// The shell exited or could not start.
     ShellEnded(Option<String>),
+    /// Lines of a build under way.
+    BuildLines(Vec<super::model::BuildLine>),
+    /// A build ended: the image id, or why it failed.
+    Built(Result<String, String>),
+    /// The layers of the image the explorer shows.
+    Layers(Result<Vec<super::model::LayerInfo>, String>),
+    /// The entries of one layer.
+    LayerEntries(Result<Vec<super::model::EntryRow>, String>),
     /// Stats of the running containers on screen.
     Stats(Result<Vec<super::model::StatSample>, String>),
 }
@@ -149,6 +174,75 @@ pub enum Cmd {
     LoadStats(JobId, Vec<String>),
     LoadImages(JobId),
     LoadVolumes(JobId),
+    LoadNetworks(JobId),
+    CreateNetwork {
+        job: JobId,
+        spec: NetworkSpec,
+    },
+    RemoveNetworks {
+        job: JobId,
+        names: Vec<String>,
+    },
+    /// Push an image (by its `repo:tag`) to its registry.
+    Push {
+        job: JobId,
+        image: String,
+    },
+    /// Save an image to a file (docker-archive).
+    SaveImage {
+        job: JobId,
+        image: String,
+        path: PathBuf,
+    },
+    /// Load the images of an archive file.
+    LoadArchive {
+        job: JobId,
+        path: PathBuf,
+    },
+    /// Export a container's filesystem to a tar file.
+    ExportContainer {
+        job: JobId,
+        id: String,
+        name: String,
+        path: PathBuf,
+    },
+    /// Commit a container to an image.
+    Commit {
+        job: JobId,
+        id: String,
+        name: String,
+        spec: super::model::CommitSpec,
+    },
+    /// Build an image; its output comes as `Output::BuildLines`, then `Output::Built`.
+    Build {
+        job: JobId,
+        spec: super::model::BuildSpec,
+    },
+    /// The layers of an image (the explorer).
+    LoadLayers {
+        job: JobId,
+        image: String,
+    },
+    /// What one layer of an image adds, changes and removes.
+    LoadLayerEntries {
+        job: JobId,
+        image: String,
+        index: usize,
+    },
+    /// An image's history, answered as `Output::Top` rows (for the details' history tab).
+    History {
+        job: JobId,
+        image: String,
+    },
+    /// Copy a path out of (or, with `into`, into) a container.
+    CopyFiles {
+        job: JobId,
+        id: String,
+        name: String,
+        into: bool,
+        container_path: String,
+        host_path: PathBuf,
+    },
     Container {
         job: JobId,
         ids: Vec<String>,

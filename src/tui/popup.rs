@@ -7,28 +7,40 @@ use super::msg::Kind;
 /// The dialog on top of the panes, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
-    Help { scroll: usize },
+    Help {
+        scroll: usize,
+    },
     Confirm(Confirm),
     Pull(PullDialog),
     Run(Box<RunForm>),
     Inspect(Inspect),
     Message(Message),
     Prompt(Prompt),
+    Form(Box<super::form::Form>),
+    /// The progress of the push of this `repo:tag`.
+    Push(String),
+    /// The build view (`App::build`).
+    Build,
+    /// The layer explorer (`App::layers`).
+    Layers,
 }
 
 /// What a confirm dialog will do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Pending {
     RemoveContainers(Vec<String>),
     RemoveImages(Vec<String>),
     RemoveVolumes(Vec<String>),
+    RemoveNetworks(Vec<String>),
+    /// Pull the run form's image, then run it.
+    PullAndRun(Box<RunSpec>),
     Prune(Kind),
     /// Quit although terminal sessions are open.
     Quit,
 }
 
 /// "Remove 3 containers?" with options.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Confirm {
     pub title: String,
     /// Names of what is affected.
@@ -52,20 +64,20 @@ pub struct PullDialog {
 /// The run form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunForm {
-    /// Image, name, command, env, volumes, ports, network, workdir, user, memory, cpus,
-    /// restart policy.
-    pub fields: [TextInput; 12],
+    /// Image, name, command, env, volumes, ports, network, aliases, workdir, user, memory,
+    /// cpus, restart policy.
+    pub fields: [TextInput; 13],
     pub detach: bool,
     pub remove: bool,
     /// A terminal and stdin (`-it`).
     pub tty: bool,
-    /// 0-11 the text fields, then detach, remove, terminal.
+    /// 0-12 the text fields, then detach, remove, terminal.
     pub focus: usize,
     pub error: Option<String>,
 }
 
 impl RunForm {
-    pub const LABELS: [&'static str; 15] = [
+    pub const LABELS: [&'static str; 16] = [
         "Image",
         "Name",
         "Command",
@@ -73,6 +85,7 @@ impl RunForm {
         "Volumes",
         "Ports",
         "Network",
+        "Aliases",
         "Workdir",
         "User",
         "Memory",
@@ -82,7 +95,7 @@ impl RunForm {
         "Remove on exit",
         "Terminal (-it)",
     ];
-    pub const HINTS: [&'static str; 12] = [
+    pub const HINTS: [&'static str; 13] = [
         "e.g. busybox, 127.0.0.1:5000/app:1, or a rootfs dir /srv/root",
         "optional",
         "optional; the image's default when empty",
@@ -90,22 +103,24 @@ impl RunForm {
         "NAME:/path or /host:/path[:ro]",
         "HOSTPORT:PORT[/udp], e.g. 8000:80 127.0.0.1:5353:53/udp",
         "bridge (default), none, host, or a network's name",
+        "optional: other names on a user network, e.g. db primary",
         "optional; the image's when empty",
         "optional: USER[:GROUP], names or ids",
         "optional, e.g. 256m or 1g",
         "optional, e.g. 0.5",
         "no (default), on-failure[:N], always, unless-stopped",
     ];
-    pub const FIELDS: usize = 15;
+    pub const FIELDS: usize = 16;
     /// The focus of the toggles.
-    pub const DETACH: usize = 12;
-    pub const REMOVE: usize = 13;
-    pub const TTY: usize = 14;
+    pub const DETACH: usize = 13;
+    pub const REMOVE: usize = 14;
+    pub const TTY: usize = 15;
 
     pub fn new(image: &str) -> RunForm {
         RunForm {
             fields: [
                 TextInput::with(image),
+                TextInput::default(),
                 TextInput::default(),
                 TextInput::default(),
                 TextInput::default(),
@@ -173,30 +188,44 @@ impl RunForm {
                 .parse::<crate::engine::container::NetworkMode>()
                 .map_err(|e| format!("Network: {e}"))?;
         }
+        let aliases = split_words(&self.fields[7].text).map_err(|e| format!("Aliases: {e}"))?;
+        for a in &aliases {
+            if !valid_name(a) {
+                return Err(format!(
+                    "Aliases: {a:?} is not a valid name (letters, digits, _ . -, starting with a letter or digit)"
+                ));
+            }
+        }
+        if !aliases.is_empty() && matches!(network, "" | "bridge" | "default" | "none" | "host") {
+            return Err(
+                "Aliases: names other containers resolve work on a network you made: give it in Network"
+                    .into(),
+            );
+        }
         let text = |i: usize| {
             let t = self.fields[i].text.trim();
             (!t.is_empty()).then(|| t.to_string())
         };
-        let workdir = text(7);
+        let workdir = text(8);
         if let Some(w) = &workdir {
             if !w.starts_with('/') {
                 return Err(format!("Workdir: {w:?} is not an absolute path"));
             }
         }
-        let memory = match text(9) {
+        let memory = match text(10) {
             Some(m) => {
                 Some(crate::engine::container::parse_size(&m).map_err(|e| format!("Memory: {e}"))?)
             }
             None => None,
         };
-        let cpus = match text(10) {
+        let cpus = match text(11) {
             Some(c) => match c.parse::<f64>() {
                 Ok(v) if v > 0.0 && v.is_finite() => Some(v),
                 _ => return Err(format!("CPUs: {c:?} is not a positive number, e.g. 0.5")),
             },
             None => None,
         };
-        let restart = text(11);
+        let restart = text(12);
         if let Some(r) = &restart {
             crate::engine::container::restart_policy::RestartPolicy::parse(r)
                 .map_err(|e| format!("Restart: {e}"))?;
@@ -209,7 +238,7 @@ impl RunForm {
         }
         Ok(RunSpec {
             workdir,
-            user: text(8),
+            user: text(9),
             memory,
             cpus,
             restart,
@@ -221,6 +250,7 @@ impl RunForm {
             volumes,
             ports,
             network: (!network.is_empty()).then(|| network.to_string()),
+            aliases,
             detach: self.detach,
             remove: self.remove,
         })
@@ -360,10 +390,14 @@ mod tests {
         f.fields[6] = TextInput::with("a b");
         assert!(f.spec().unwrap_err().starts_with("Network:"));
         f.fields[6] = TextInput::with("backend");
+        f.fields[7] = TextInput::with("db -x");
+        assert!(f.spec().unwrap_err().starts_with("Aliases:"));
+        f.fields[7] = TextInput::with("db primary");
         f.fields[2] = TextInput::with("sh -c 'sleep 1'");
         let s = f.spec().unwrap();
         assert_eq!(s.ports, ["8000:80", "127.0.0.1:5353:53/udp"]);
         assert_eq!(s.network.as_deref(), Some("backend"));
+        assert_eq!(s.aliases, ["db", "primary"]);
         assert_eq!(s.name.as_deref(), Some("web.1"));
         assert_eq!(s.command, ["sh", "-c", "sleep 1"]);
         assert_eq!(s.env, ["A=1", "B=two words"]);

@@ -102,6 +102,7 @@ fn on_news(app: &mut App, news: News) -> Vec<Cmd> {
             Vec::new()
         }
         News::PullFinished { image, result } => {
+            let mut then = super::update_run::pulled(app, &image, &result);
             match &result {
                 Ok(_) => app.say(format!("pulled {image}")),
                 Err(e) => app.complain(format!("pull of {image} failed: {e}")),
@@ -109,11 +110,32 @@ fn on_news(app: &mut App, news: News) -> Vec<Cmd> {
             if let Some(p) = app.pulls.get_mut(&image) {
                 p.result = Some(result);
             }
-            vec![app.reload_images()]
+            then.push(app.reload_images());
+            then
+        }
+        News::PushLayer { image, layer } => {
+            if let Some(p) = app.pushes.get_mut(&image) {
+                match p.layers.iter_mut().find(|l| l.digest == layer.digest) {
+                    Some(l) => *l = layer,
+                    None => p.layers.push(layer),
+                }
+            }
+            Vec::new()
+        }
+        News::PushFinished { image, result } => {
+            match &result {
+                Ok(line) => app.say(format!("pushed {line}")),
+                Err(e) => app.complain(format!("push of {image} failed: {e}")),
+            }
+            if let Some(p) = app.pushes.get_mut(&image) {
+                p.result = Some(result);
+            }
+            Vec::new()
         }
         News::Changed(Kind::Container) => vec![app.reload_containers(), app.reload_volumes()],
         News::Changed(Kind::Image) => vec![app.reload_images()],
         News::Changed(Kind::Volume) => vec![app.reload_volumes()],
+        News::Changed(Kind::Network) => vec![app.reload_networks()],
     }
 }
 
@@ -177,6 +199,26 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
             }
             Vec::new()
         }
+        Output::Networks(r) if id == app.networks_job => {
+            match r {
+                Ok(rows) => app.networks.set_items(rows),
+                Err(e) => {
+                    app.networks.loaded = true;
+                    app.networks.error = Some(e);
+                }
+            }
+            Vec::new()
+        }
+        Output::BuildLines(lines) => {
+            super::update_build::lines(app, id, lines);
+            Vec::new()
+        }
+        Output::Built(r) => super::update_build::built(app, id, r),
+        Output::Layers(r) => super::update_layers::on_layers(app, id, r),
+        Output::LayerEntries(r) => {
+            super::update_layers::on_entries(app, id, r);
+            Vec::new()
+        }
         Output::Details(r) if id == app.details.job => {
             app.details.data =
                 Some(r.and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string())));
@@ -223,7 +265,7 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                 // Give the form back as it was, with the reason, unless a dialog is open.
                 match app.run_form.take() {
                     Some(mut form) if app.popup.is_none() => {
-                        form.error = Some(e);
+                        form.error = Some(super::messages::tidy(&e));
                         app.popup = Some(Popup::Run(Box::new(form)));
                     }
                     _ => fail(app, "Run failed", e),
@@ -231,6 +273,7 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                 app.init()
             }
         },
+        Output::NeedsPull(spec) => super::update_run::offer_pull(app, *spec),
         Output::LogLines(lines) => {
             let Some(container) = follower(app, id) else {
                 return Vec::new();
@@ -304,6 +347,7 @@ fn follower(app: &App, job: u64) -> Option<String> {
 
 /// Shows a failure: in a dialog when none is open, else in the status bar.
 pub fn fail(app: &mut App, title: &str, text: String) {
+    let text = super::messages::tidy(&text);
     if app.popup.is_none() {
         app.popup = Some(Popup::Message(Message {
             title: title.to_string(),

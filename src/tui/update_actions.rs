@@ -24,7 +24,7 @@ pub fn container_targets(app: &App) -> Vec<&super::model::ContainerRow> {
 }
 
 pub fn container_op(app: &mut App, op: Option<ContainerOp>) -> Vec<Cmd> {
-    if matches!(app.pane, Pane::Images | Pane::Volumes) {
+    if matches!(app.pane, Pane::Images | Pane::Volumes | Pane::Networks) {
         app.complain("this works on containers: press 1 for the containers pane");
         return Vec::new();
     }
@@ -88,6 +88,15 @@ pub fn remove(app: &mut App) -> Vec<Cmd> {
                 .collect();
             (Pending::RemoveVolumes(names.clone()), names, Kind::Volume)
         }
+        Pane::Networks => {
+            let names: Vec<String> = app
+                .networks
+                .targets()
+                .iter()
+                .map(|n| n.name.clone())
+                .collect();
+            (Pending::RemoveNetworks(names.clone()), names, Kind::Network)
+        }
     };
     if items.is_empty() {
         app.complain(format!("no {} selected", kind.noun()));
@@ -102,7 +111,7 @@ pub fn remove(app: &mut App) -> Vec<Cmd> {
         title,
         items,
         action,
-        force: Some(false),
+        force: (kind != Kind::Network).then_some(false),
         volumes: (kind == Kind::Container).then_some(false),
     }));
     Vec::new()
@@ -169,6 +178,22 @@ pub fn prune(app: &mut App) -> Vec<Cmd> {
                 ["unused anonymous volume", "unused anonymous volumes"],
             )
         }
+        Pane::Networks => {
+            // User-defined networks no container is attached to (docker's `network prune`).
+            let names = app
+                .networks
+                .items
+                .iter()
+                .filter(|n| n.name != "bridge" && n.users.is_empty())
+                .map(|n| n.name.clone())
+                .collect();
+            (
+                Kind::Network,
+                names,
+                None,
+                ["unused network", "unused networks"],
+            )
+        }
     };
     if names.is_empty() {
         app.say(format!("nothing to prune: no {}", what[1]));
@@ -212,6 +237,10 @@ fn target(app: &App) -> Option<(Kind, String, String)> {
             .volumes
             .selected_item()
             .map(|v| (Kind::Volume, v.name.clone(), v.name.clone())),
+        Pane::Networks => app
+            .networks
+            .selected_item()
+            .map(|n| (Kind::Network, n.id.clone(), n.name.clone())),
     }
 }
 
@@ -246,6 +275,7 @@ pub fn copy_id(app: &mut App) -> Vec<Cmd> {
         Kind::Container => "container id",
         Kind::Image => "image id",
         Kind::Volume => "volume name",
+        Kind::Network => "network id",
     };
     app.say(format!("copied the {what} {text} to the clipboard"));
     vec![Cmd::Copy(text)]

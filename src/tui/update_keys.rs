@@ -99,6 +99,7 @@ fn with_list(app: &mut App, f: impl FnOnce(&mut dyn ListOps)) {
         Pane::Containers | Pane::Logs => f(&mut app.containers),
         Pane::Images => f(&mut app.images),
         Pane::Volumes => f(&mut app.volumes),
+        Pane::Networks => f(&mut app.networks),
     }
 }
 
@@ -188,13 +189,15 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
             Vec::new()
         }
         Action::NextPane | Action::PrevPane => {
-            let step = if action == Action::NextPane { 1 } else { 3 };
-            focus(app, Pane::ALL[(app.pane.index() + step) % 4])
+            let n = Pane::ALL.len();
+            let step = if action == Action::NextPane { 1 } else { n - 1 };
+            focus(app, Pane::ALL[(app.pane.index() + step) % n])
         }
         Action::PaneContainers => focus(app, Pane::Containers),
         Action::PaneImages => focus(app, Pane::Images),
         Action::PaneVolumes => focus(app, Pane::Volumes),
         Action::PaneLogs => focus(app, Pane::Logs),
+        Action::PaneNetworks => focus(app, Pane::Networks),
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -279,9 +282,13 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
             Vec::new()
         }
         Action::Prune => prune(app),
+        Action::CreateVolume if app.pane == Pane::Networks => {
+            super::update_form::open(app, super::form::Form::create_network());
+            Vec::new()
+        }
         Action::CreateVolume => {
             if app.pane != Pane::Volumes {
-                app.complain("create a volume from the volumes pane (3)");
+                app.complain("create a volume from the volumes pane (3) or a network from the networks pane (5)");
                 return Vec::new();
             }
             app.popup = Some(Popup::Prompt(Prompt {
@@ -332,6 +339,14 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
                 Vec::new()
             }
         },
+        Action::Push
+        | Action::SaveImage
+        | Action::LoadImage
+        | Action::Export
+        | Action::CopyFiles
+        | Action::Commit
+        | Action::Build
+        | Action::Layers => super::update_moves::act(app, action),
         Action::Confirm
         | Action::Cancel
         | Action::ToggleForce
@@ -382,7 +397,7 @@ fn open(app: &mut App) -> Vec<Cmd> {
             app.pane = Pane::Logs;
             update_logs::show_logs(app, ids)
         }
-        Pane::Images | Pane::Volumes => inspect(app),
+        Pane::Images | Pane::Volumes | Pane::Networks => inspect(app),
         Pane::Logs => Vec::new(),
     }
 }

@@ -139,6 +139,8 @@ fn h_l_and_arrows_switch_panes() {
     press(&mut a, KeyCode::Left);
     assert_eq!(a.pane, Pane::Containers);
     press(&mut a, KeyCode::Left);
+    assert_eq!(a.pane, Pane::Networks);
+    press(&mut a, KeyCode::Left);
     assert_eq!(a.pane, Pane::Logs);
 }
 
@@ -520,11 +522,11 @@ fn quit_asks_while_terminal_sessions_are_open() {
 fn run_form_takes_workdir_user_limits_restart_and_tty() {
     use crate::tui::popup::RunForm;
     let mut f = RunForm::new("busybox");
-    f.fields[7] = crate::tui::input::TextInput::with("/srv");
-    f.fields[8] = crate::tui::input::TextInput::with("nobody");
-    f.fields[9] = crate::tui::input::TextInput::with("256m");
-    f.fields[10] = crate::tui::input::TextInput::with("0.5");
-    f.fields[11] = crate::tui::input::TextInput::with("on-failure:3");
+    f.fields[8] = crate::tui::input::TextInput::with("/srv");
+    f.fields[9] = crate::tui::input::TextInput::with("nobody");
+    f.fields[10] = crate::tui::input::TextInput::with("256m");
+    f.fields[11] = crate::tui::input::TextInput::with("0.5");
+    f.fields[12] = crate::tui::input::TextInput::with("on-failure:3");
     f.tty = true;
     let spec = f.spec().unwrap();
     assert_eq!(spec.workdir.as_deref(), Some("/srv"));
@@ -538,10 +540,10 @@ fn run_form_takes_workdir_user_limits_restart_and_tty() {
         g.fields[i] = crate::tui::input::TextInput::with(v);
         g.spec().unwrap_err()
     };
-    assert!(bad(7, "srv").starts_with("Workdir:"));
-    assert!(bad(9, "lots").starts_with("Memory:"));
-    assert!(bad(10, "-1").starts_with("CPUs:"));
-    assert!(bad(11, "sometimes").starts_with("Restart:"));
+    assert!(bad(8, "srv").starts_with("Workdir:"));
+    assert!(bad(10, "lots").starts_with("Memory:"));
+    assert!(bad(11, "-1").starts_with("CPUs:"));
+    assert!(bad(12, "sometimes").starts_with("Restart:"));
     f.remove = true;
     assert!(f.spec().unwrap_err().contains("Remove on exit"));
     // Space toggles the terminal when it has the focus.

@@ -45,6 +45,11 @@ pub fn on_key(app: &mut App, ev: KeyEvent) -> Vec<Cmd> {
             }
         }
         Popup::Prompt(p) => prompt(app, p, &ev),
+        Popup::Form(form) => super::update_form::on_key(app, *form, &ev),
+        Popup::Layers => {
+            app.popup = Some(Popup::Layers);
+            super::update_layers::on_key(app, &ev)
+        }
         other => {
             app.popup = Some(other);
             let action = app.keymap.action(app.contexts(), Key::from_event(&ev));
@@ -62,6 +67,13 @@ pub fn scroll(app: &mut App, delta: isize) -> Vec<Cmd> {
         Some(Popup::Help { scroll }) => scroll,
         Some(Popup::Inspect(i)) => &mut i.scroll,
         Some(Popup::Message(m)) => &mut m.scroll,
+        Some(Popup::Build) => {
+            // The build view counts lines back from the end (0 follows the output).
+            if let Some(b) = app.build.as_mut() {
+                b.back = b.back.saturating_add_signed(delta.saturating_neg());
+            }
+            return Vec::new();
+        }
         _ => return Vec::new(),
     };
     *slot = slot.saturating_add_signed(delta);
@@ -72,6 +84,14 @@ fn popup_action(app: &mut App, action: Action) -> Vec<Cmd> {
     let page = usize::from(app.size.1.saturating_sub(8)).max(1) as isize;
     match action {
         Action::Cancel | Action::Back | Action::Quit | Action::Help => {
+            // No to "pull and run?": back to the run form.
+            if matches!(&app.popup, Some(Popup::Confirm(c)) if matches!(c.action, Pending::PullAndRun(_)))
+            {
+                if let Some(form) = app.run_form.take() {
+                    app.popup = Some(Popup::Run(Box::new(form)));
+                    return Vec::new();
+                }
+            }
             app.popup = None;
             Vec::new()
         }
@@ -99,6 +119,10 @@ fn popup_action(app: &mut App, action: Action) -> Vec<Cmd> {
                 i.search = Some(super::input::TextInput::with(&i.query));
             }
             Vec::new()
+        }
+        Action::Build if app.popup == Some(Popup::Build) => {
+            app.popup = None;
+            super::update_build::open(app)
         }
         Action::InspectNext => jump(app, true, false),
         Action::InspectPrev => jump(app, false, false),
@@ -158,6 +182,9 @@ fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
         app.quit = true;
         return vec![Cmd::Quit];
     }
+    if let Pending::PullAndRun(spec) = c.action {
+        return super::update_run::pull_then_run(app, *spec);
+    }
     let job = app.job();
     let force = c.force.unwrap_or(false);
     app.say(format!("{}…", c.title.trim_end_matches('?').to_lowercase()));
@@ -171,8 +198,9 @@ fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
         },
         Pending::RemoveImages(ids) => Cmd::RemoveImages { job, ids, force },
         Pending::RemoveVolumes(names) => Cmd::RemoveVolumes { job, names, force },
+        Pending::RemoveNetworks(names) => Cmd::RemoveNetworks { job, names },
         Pending::Prune(kind) => Cmd::Prune { job, kind },
-        Pending::Quit => Cmd::Quit,
+        Pending::Quit | Pending::PullAndRun(_) => Cmd::Quit,
     };
     vec![cmd]
 }

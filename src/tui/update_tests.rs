@@ -29,11 +29,11 @@ fn select(app: &mut App, name: &str) {
 fn init_loads_every_list_and_drops_stale_answers() {
     let mut a = loaded(100, 20);
     let cmds = update(&mut a, Msg::StateChanged);
-    assert_eq!(cmds.len(), 3);
+    assert_eq!(cmds.len(), 4);
     let Cmd::LoadContainers(new) = cmds[0] else {
         panic!("{cmds:?}")
     };
-    let stale = new - 3;
+    let stale = new - 4;
     update(&mut a, Msg::Job(stale, Output::Containers(Ok(vec![]))));
     assert_eq!(a.containers.items.len(), 5, "a stale answer is dropped");
     update(
@@ -389,7 +389,7 @@ fn failures_show_a_message_and_successes_a_status() {
         &mut a,
         Msg::Job(5, Output::Done(Err("cannot stop 0101: not running".into()))),
     );
-    assert_eq!(cmds.len(), 3, "lists reload after an action");
+    assert_eq!(cmds.len(), 4, "lists reload after an action");
     let Some(Popup::Message(m)) = &a.popup else {
         panic!()
     };
@@ -576,3 +576,9 @@ fn shell_goes_to_the_selected_container_even_with_marks() {
 
 #[path = "update_parity_tests.rs"]
 mod parity;
+
+#[path = "update_net_tests.rs"]
+mod net;
+
+#[path = "update_moves_tests.rs"]
+mod moves;

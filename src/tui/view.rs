@@ -128,6 +128,7 @@ pub fn view(app: &App, f: &mut Frame) {
         match app.pane {
             Pane::Images => panes::images::render(app, f, r, focused),
             Pane::Volumes => panes::volumes::render(app, f, r, focused),
+            Pane::Networks => panes::networks::render(app, f, r, focused),
             _ => panes::containers::render(app, f, r, focused),
         }
     }
@@ -154,14 +155,16 @@ fn header(app: &App, f: &mut Frame, area: Rect) {
         Style::new().fg(t.accent).add_modifier(Modifier::BOLD),
     )];
     let counts = [
-        app.containers.items.len(),
-        app.images.items.len(),
-        app.volumes.items.len(),
+        Some(app.containers.items.len()),
+        Some(app.images.items.len()),
+        Some(app.volumes.items.len()),
+        None,
+        Some(app.networks.items.len()),
     ];
     for (i, pane) in Pane::ALL.iter().enumerate() {
         let label = match counts.get(i) {
-            Some(n) if area.width >= 70 => format!(" {} {} {n} ", i + 1, pane.title()),
-            _ if area.width >= 50 => format!(" {} {} ", i + 1, pane.title()),
+            Some(Some(n)) if area.width >= 70 => format!(" {} {} {n} ", i + 1, pane.title()),
+            _ if area.width >= 64 => format!(" {} {} ", i + 1, pane.title()),
             _ => format!(" {}{} ", i + 1, &pane.title()[..1]),
         };
         let style = if *pane == app.pane {

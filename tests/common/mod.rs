@@ -13,6 +13,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod big;
+pub mod file_server;
 pub mod hostile;
 pub mod images;
 pub mod layered;

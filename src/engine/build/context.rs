@@ -227,27 +227,21 @@ impl Context {
 }
 
 impl crate::engine::Engine {
-    /// A build context sent as an archive (`build -` with a tar, tar.gz or tar.zst on stdin):
-    /// unpacked, as safely as a layer, into a staging directory removed when dropped.
+    /// A build context sent as an archive (`build -` with a tar on stdin, plain or compressed
+    /// with gzip, zstd, xz or bzip2): unpacked, with the no-follow walk layers use, into a
+    /// staging directory removed when dropped. Its `context/` is the context's root.
     pub fn context_from_archive(
         &self,
-        mut archive: impl std::io::Read,
+        archive: impl std::io::Read,
     ) -> Result<crate::engine::staging::StagedDir> {
         let dir = crate::engine::staging::StagedDir::create(self.layout(), "build-context")?;
-        let file = dir.path().join(".archive");
-        let mut f = std::fs::File::create(&file)
-            .map_err(|e| EngineError::io_path("cannot create", &file, e))?;
-        std::io::copy(&mut archive, &mut f)
-            .map_err(|e| EngineError::io("cannot read the build context from stdin", e))?;
-        drop(f);
         let root = dir.path().join("context");
         std::fs::create_dir(&root).map_err(|e| EngineError::io_path("cannot create", &root, e))?;
-        crate::engine::layer::unpack::unpack_layer(&file, "", &root, &mut |_| {}).map_err(|e| {
-            EngineError::InvalidInput(format!(
-                "the build context on stdin is not a tar, tar.gz or tar.zst archive: {e}"
-            ))
-        })?;
-        let _ = std::fs::remove_file(&file);
+        crate::engine::layer::unpack::extract_archive_into(
+            &root,
+            archive,
+            "the build context on stdin",
+        )?;
         Ok(dir)
     }
 }

@@ -6,8 +6,10 @@
 //! several sources (which then requires the trailing `/`). New files belong to 0:0 unless
 //! `--chown`; `--chmod` replaces the mode; mtimes are kept. Parent directories that exist in the
 //! image keep their owner, mode and time in the layer; missing ones are made 0755 root. ADD
-//! unpacks a local tar archive (plain, gzip or zstd) into `dest`. Symlinks in the sources are
-//! copied as symlinks, never followed.
+//! unpacks a local tar archive (plain, gzip, zstd, xz or bzip2) into `dest`, every entry with
+//! the owner, mode and time the archive gives it (unless `--chown`), as a plain archive: a
+//! `.wh.` name is a file, not a whiteout. A file ADD fetched from a URL is never unpacked.
+//! Symlinks in the sources are copied as symlinks, never followed.
 
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
@@ -34,6 +36,8 @@ pub struct CopyPlan {
     pub chmod: Option<u32>,
     /// ADD: unpack local archives.
     pub unpack: bool,
+    /// Sources fetched from a URL by ADD: copied as they are, never unpacked.
+    pub fetched: Vec<PathBuf>,
     /// The context's `.dockerignore`, applied below directory sources (names relative to the
     /// source root).
     pub ignore: Ignore,
@@ -124,7 +128,7 @@ pub fn stage_copy(plan: &CopyPlan, stage: &Path, lowers: &[PathBuf]) -> Result<(
         let md = fs::symlink_metadata(src).ctx("cannot read", src)?;
         if md.is_dir() {
             copy_children(src, &stage.join(&dest_rel), plan, rel)?;
-        } else if plan.unpack && md.is_file() && is_archive(src)? {
+        } else if plan.unpack && md.is_file() && !plan.fetched.contains(src) && is_archive(src)? {
             let target = stage.join(&dest_rel);
             unpack_into(src, &target, plan)?;
         } else {
@@ -237,59 +241,43 @@ fn copy_one(src: &Path, dest: &Path, plan: &CopyPlan, rel: &str) -> Result<()> {
     Ok(())
 }
 
-/// Whether a file starts like a tar archive or a compressed stream berth can unpack.
+/// Whether a file is a tar archive, plain or compressed with one of the compressions berth
+/// reads: its (decompressed) first header carries the `ustar` magic. A compressed file that is
+/// not a tar is copied as it is, as docker does.
 fn is_archive(p: &Path) -> Result<bool> {
     use std::io::Read;
+    let file = fs::File::open(p).ctx("cannot read", p)?;
+    let Ok(decoded) = crate::engine::compression::decompressed(file, "the source") else {
+        return Ok(false);
+    };
     let mut head = Vec::new();
-    fs::File::open(p)
-        .ctx("cannot read", p)?
-        .take(512)
-        .read_to_end(&mut head)
-        .ctx("cannot read", p)?;
-    Ok(head.starts_with(&[0x1f, 0x8b])
-        || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
-        || (head.len() >= 262 && &head[257..262] == b"ustar"))
+    if decoded.take(512).read_to_end(&mut head).is_err() {
+        return Ok(false);
+    }
+    Ok(head.len() >= 262 && &head[257..262] == b"ustar")
 }
 
-/// ADD of an archive: unpacked (safely, as a layer is) next to `dest`, then merged into it.
+/// ADD of an archive: extracted into `dest` with the no-follow walk layers use (entries keep the
+/// archive's owners, modes and times), then given to the `--chown` owner when there is one.
 fn unpack_into(archive: &Path, dest: &Path, plan: &CopyPlan) -> Result<()> {
-    let tmp = dest.with_file_name(format!(
-        ".berth-add-{}",
-        hex::encode(rand::random::<[u8; 6]>())
-    ));
-    fs::create_dir_all(&tmp).ctx("cannot create", &tmp)?;
-    let result = (|| {
-        crate::engine::layer::unpack::unpack_layer(archive, "", &tmp, &mut |_| {})?;
-        fs::create_dir_all(dest).ctx("cannot create", dest)?;
-        // Archive entries keep their own owners and modes (docker's ADD), unless --chown.
-        let keep = CopyPlan {
-            chmod: None,
-            ignore: Ignore::default(),
-            ..plan.clone()
-        };
-        let mut names: Vec<_> = fs::read_dir(&tmp)
-            .ctx("cannot read", &tmp)?
-            .filter_map(|e| e.ok().map(|e| e.file_name()))
-            .collect();
-        names.sort();
-        for n in names {
-            copy_keep(&tmp.join(&n), &dest.join(&n), &keep)?;
-        }
-        Ok(())
-    })();
-    let _ = fs::remove_dir_all(&tmp);
-    result
+    fs::create_dir_all(dest).ctx("cannot create", dest)?;
+    let file = fs::File::open(archive).ctx("cannot read", archive)?;
+    let what = format!("the archive {}", archive.display());
+    crate::engine::layer::unpack::extract_archive_into(dest, file, &what)?;
+    if let Some((u, g)) = plan.chown {
+        chown_tree(dest, u, g)?;
+    }
+    Ok(())
 }
 
-fn copy_keep(src: &Path, dest: &Path, plan: &CopyPlan) -> Result<()> {
-    let md = fs::symlink_metadata(src).ctx("cannot read", src)?;
-    copy_one(src, dest, plan, "")?;
-    if plan.chown.is_none() {
-        std::os::unix::fs::lchown(dest, Some(md.uid()), Some(md.gid()))
-            .ctx("cannot chown", dest)?;
-        if !md.file_type().is_symlink() {
-            fs::set_permissions(dest, fs::Permissions::from_mode(md.mode() & 0o7777))
-                .ctx("cannot chmod", dest)?;
+/// Gives everything below `dir` (not following symlinks) to `u:g`.
+fn chown_tree(dir: &Path, u: u32, g: u32) -> Result<()> {
+    for entry in fs::read_dir(dir).ctx("cannot read", dir)? {
+        let entry = entry.ctx("cannot read", dir)?;
+        let p = entry.path();
+        std::os::unix::fs::lchown(&p, Some(u), Some(g)).ctx("cannot chown", &p)?;
+        if entry.file_type().ctx("cannot read", &p)?.is_dir() {
+            chown_tree(&p, u, g)?;
         }
     }
     Ok(())

@@ -11,6 +11,7 @@ use super::copy::{self, CopyPlan};
 use super::executor::Run;
 use super::parser::{Args, Instruction};
 use super::words::{expand_word, expand_words};
+use crate::engine::distribution::remote_file;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::layer::writer::{write_layer, LayerOptions};
 use crate::engine::staging::StagedDir;
@@ -77,12 +78,30 @@ impl Run<'_> {
             root: root.clone(),
             ignore: Ignore::default(),
         };
+        let mut fetched = Vec::new();
+        let mut remote_digests = Vec::new();
+        let checksum = ins.flag("checksum").map(str::to_string);
+        if checksum.is_some() && !words.iter().any(|w| is_url(w)) {
+            return Err(ins.error("--checksum is only valid with an http(s) URL source"));
+        }
+        let downloads = match words.iter().any(|w| is_url(w)) {
+            true => Some(StagedDir::create(self.engine.layout(), "build-add-url")?),
+            false => None,
+        };
         for w in &words {
-            if w.starts_with("http://") || w.starts_with("https://") {
-                return Err(ins.error(format!(
-                    "{w}: remote URLs are not supported by berth build yet; download the file \
-                     into the context and COPY it"
-                )));
+            if let (true, Some(dl)) = (is_url(w), &downloads) {
+                if ins.keyword != "ADD" {
+                    return Err(ins.error(format!(
+                        "source can't be a URL for COPY ({w}): use ADD to fetch it"
+                    )));
+                }
+                let (path, rel, digest) = self
+                    .fetch_url(w, dl.path(), checksum.as_deref())
+                    .map_err(|e| ins.error(e))?;
+                remote_digests.push(digest);
+                fetched.push(path.clone());
+                sources.push((path, rel));
+                continue;
             }
             if w.starts_with("<<") {
                 continue;
@@ -121,13 +140,14 @@ impl Run<'_> {
             chown,
             chmod,
             unpack: ins.keyword == "ADD",
+            fetched,
             ignore: if ins.flag("from").is_some() {
                 Ignore::default()
             } else {
                 self.context.ignore.clone()
             },
         };
-        let digest = copy::sources_digest(&plan)?;
+        let digest = format!("{}{remote_digests:?}", copy::sources_digest(&plan)?);
         let key = cache::key(state, &format!("{} {:?}", ins.original, plan.dest), &digest);
         if self.cached(state, &key) {
             return Ok(());
@@ -151,6 +171,38 @@ impl Run<'_> {
         )?;
         self.add_layer(state, ins, &layer);
         self.cache.put(&key, state)
+    }
+
+    /// Fetches an ADD URL into `dir` (in a subdirectory of its own, so two URLs of one name do
+    /// not meet); returns the file, its name as a source and its digest. Its time is the
+    /// server's `Last-Modified`, or the epoch.
+    fn fetch_url(
+        &self,
+        url: &str,
+        dir: &std::path::Path,
+        checksum: Option<&str>,
+    ) -> Result<(PathBuf, String, String)> {
+        let handle = self.handle.clone();
+        let parsed = remote_file::parse_url(url)?;
+        let sub = dir.join(format!(
+            "{}",
+            std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+        ));
+        std::fs::create_dir(&sub).map_err(|e| EngineError::io_path("cannot create", &sub, e))?;
+        let guess = parsed
+            .path_segments()
+            .and_then(|mut s| s.next_back().map(str::to_string))
+            .filter(|n| !n.is_empty() && n != "." && n != "..")
+            .unwrap_or_else(|| "__unnamed__".into());
+        let tmp = sub.join(".download");
+        let got = handle.block_on(remote_file::fetch(url, &tmp, checksum))?;
+        let name = got.name.clone().unwrap_or(guess);
+        let path = sub.join(&name);
+        std::fs::rename(&tmp, &path).map_err(|e| EngineError::io_path("cannot move", &path, e))?;
+        let t = filetime::FileTime::from_system_time(got.modified.unwrap_or(std::time::UNIX_EPOCH));
+        filetime::set_file_mtime(&path, t)
+            .map_err(|e| EngineError::io_path("cannot set time of", &path, e))?;
+        Ok((path, name, got.digest))
     }
 
     /// `--from=NAME`: a built stage (by name or number) or an image.
@@ -190,6 +242,10 @@ impl Run<'_> {
             "--chown={spec}: the image has no /etc/passwd to look the name up in; give numbers"
         )))
     }
+}
+
+fn is_url(w: &str) -> bool {
+    w.starts_with("http://") || w.starts_with("https://")
 }
 
 /// Unmounts a read-only overlay view on drop.

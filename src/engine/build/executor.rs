@@ -1,4 +1,5 @@
-//! The build: stages in order (only those the target needs), each instruction a step with
+//! The build: stages (only those the target needs, independent ones in parallel, see
+//! `parallel`), each instruction a step with
 //! docker's `Step N/M :` line; RUN, COPY and ADD looked up in the cache first; the target's
 //! final state recorded as an image through the import pipeline and tagged.
 //!
@@ -8,8 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::cache::{self, BuildCache, ImageState};
+use super::cancel::{BuildCancel, BuildOwner};
 use super::config_ops::{self, command_of, is_config_instruction};
 use super::context::Context;
 use super::parser::{self, Args, Instruction};
@@ -48,6 +51,8 @@ pub struct BuildOptions {
     pub network: Option<String>,
     /// `SOURCE_DATE_EPOCH`: image times and layer mtimes no later than this.
     pub source_date_epoch: Option<i64>,
+    /// Stops the build from another thread (the CLI's signal handler, the TUI).
+    pub cancel: Option<Arc<BuildCancel>>,
 }
 
 fn short(id: &str) -> &str {
@@ -70,6 +75,11 @@ pub(super) struct Run<'a> {
     pub(super) names: Vec<Option<String>>,
     pub(super) step: usize,
     pub(super) steps: usize,
+    pub(super) cancel: Arc<BuildCancel>,
+    /// The owner token RUN containers are labelled with.
+    pub(super) owner: String,
+    /// The engine's runtime, for pulls and downloads from the build's threads.
+    pub(super) handle: tokio::runtime::Handle,
 }
 
 impl Engine {
@@ -88,6 +98,13 @@ impl Engine {
         };
         let needed = stages::needed(&all, target);
         let steps = globals.len() + needed.iter().map(|i| 1 + all[*i].body.len()).sum::<usize>();
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+            EngineError::InvalidState("build must run on the engine's runtime".into())
+        })?;
+        if let Err(e) = self.collect_build_leftovers() {
+            tracing::warn!("cannot collect what killed builds left: {e}");
+        }
+        let owner = BuildOwner::acquire(self)?;
         let _gc = self.lock_images_shared()?;
         let mut run = Run {
             engine: self,
@@ -104,19 +121,19 @@ impl Engine {
             names: all.iter().map(|s| s.name.clone()).collect(),
             step: 0,
             steps,
+            cancel: opts.cancel.clone().unwrap_or_default(),
+            owner: owner.token.clone(),
+            handle,
         };
         for g in &globals {
-            run.begin(g);
+            run.begin(g)?;
             let globals = run.global_args.clone();
             let (k, v) = run.arg_value(g, &move |n| globals.get(n).cloned())?;
             if let Some(v) = v {
                 run.global_args.insert(k, v);
             }
         }
-        for &i in &needed {
-            let state = run.stage(&all, i)?;
-            run.done[i] = Some(state);
-        }
+        run.build_stages(&all, &needed)?;
         let mut last = run.done[target].take().ok_or_else(|| {
             EngineError::InvalidState("the target stage produced no image".into())
         })?;
@@ -150,12 +167,14 @@ impl Engine {
 }
 
 impl Run<'_> {
-    fn begin(&mut self, ins: &Instruction) {
+    fn begin(&mut self, ins: &Instruction) -> Result<()> {
+        self.cancel.check()?;
         self.step += 1;
         self.out.line(&format!(
             "Step {}/{} : {}",
             self.step, self.steps, ins.original
         ));
+        Ok(())
     }
 
     fn now(&self) -> String {
@@ -225,10 +244,9 @@ impl Run<'_> {
             Some(r) => r,
             None => {
                 let r = crate::engine::ImageRef::parse(name)?;
-                let handle = tokio::runtime::Handle::try_current().map_err(|_| {
-                    EngineError::InvalidState("build must run on the engine's runtime".into())
-                })?;
-                let pulled = handle.block_on(engine.pull(&r, &Default::default(), None))?;
+                let pulled = self
+                    .handle
+                    .block_on(engine.pull(&r, &Default::default(), None))?;
                 engine.image(&pulled.image.id)?
             }
         };
@@ -245,8 +263,8 @@ impl Run<'_> {
         Ok(ImageState { config, layers })
     }
 
-    fn stage(&mut self, all: &[Stage], i: usize) -> Result<ImageState> {
-        self.begin(&all[i].from);
+    pub(super) fn stage(&mut self, all: &[Stage], i: usize) -> Result<ImageState> {
+        self.begin(&all[i].from)?;
         let mut state = self.base(all, i)?;
         self.out.line(&format!(" ---> {}", short(&state.id())));
         let mut args: BTreeMap<String, String> = BTreeMap::new();
@@ -262,7 +280,7 @@ impl Run<'_> {
             }
         }
         for ins in &all[i].body {
-            self.begin(ins);
+            self.begin(ins)?;
             self.instruction(&mut state, &mut args, ins)?;
         }
         Ok(state)
@@ -425,6 +443,8 @@ impl Run<'_> {
                 network: self.opts.network.clone(),
                 clamp: self.opts.source_date_epoch,
                 out: &mut *self.out,
+                cancel: &self.cancel,
+                owner: &self.owner,
             },
         )?;
         let Some(layer) = layer else {

@@ -2,19 +2,24 @@
 //! word splitting (`words`), the context and `.dockerignore` (`context`), the config-only
 //! instructions shared with `commit -c` (`config_ops`), COPY/ADD into a staging layer (`copy`),
 //! RUN in an engine container (`run_step`), the step cache (`cache`), the stages and steps
-//! (`executor`, `stages`).
+//! (`executor`, `stages`), independent stages at the same time (`parallel`), cancelling a build
+//! and collecting what a killed one left (`cancel`).
 
+pub mod api;
 pub mod cache;
+pub mod cancel;
 pub mod config_ops;
 pub mod context;
 pub mod copy;
 mod copy_step;
 pub mod executor;
+mod parallel;
 pub mod parser;
 pub mod run_step;
 pub mod stages;
 pub mod words;
 
+pub use cancel::BuildCancel;
 pub use executor::BuildOptions;
 
 /// Where a build's output goes: docker's step lines and the RUN containers' output.

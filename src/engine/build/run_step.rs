@@ -1,9 +1,10 @@
 //! RUN: the command runs in a container of the engine over the current image state (its
 //! layers unpacked, no image recorded), its output streamed to the build's output, and the
 //! container's upper directory becomes the step's layer. The container is removed whatever
-//! happens.
+//! happens (see [`super::cancel`] for a build that is cancelled or killed).
 
 use super::cache::ImageState;
+use super::cancel::{BuildCancel, BUILD_LABEL};
 use super::BuildOutput;
 use crate::engine::container::image_source::{ImageRunConfig, ResolvedImage};
 use crate::engine::container::{self, CreateOptions};
@@ -15,12 +16,19 @@ use crate::engine::logs::LogOptions;
 use crate::engine::Engine;
 
 /// Removes the step's container on drop.
-struct Remove<'e>(&'e Engine, String);
+struct Remove<'e> {
+    engine: &'e Engine,
+    id: String,
+    cancel: &'e BuildCancel,
+}
 
 impl Drop for Remove<'_> {
     fn drop(&mut self) {
-        if let Err(e) = container::remove(self.0, &self.1, true) {
-            tracing::warn!(container = %self.1, "cannot remove build container: {e}");
+        self.cancel.track(&self.id, false);
+        if let Err(e) = container::remove(self.engine, &self.id, true) {
+            // Its build's lock goes free when the build ends: the next build or `builder
+            // prune` removes it.
+            tracing::warn!(container = %self.id, "cannot remove build container: {e}");
         }
     }
 }
@@ -37,6 +45,10 @@ pub struct RunStep<'a> {
     pub clamp: Option<i64>,
     /// Where the output goes.
     pub out: &'a mut dyn BuildOutput,
+    /// Stops the step from another thread.
+    pub cancel: &'a BuildCancel,
+    /// The build's owner token (the value of the container's build label).
+    pub owner: &'a str,
 }
 
 /// Runs the step; returns the layer and the container's exit code (the layer only on 0).
@@ -78,18 +90,31 @@ pub fn run(
         entrypoint: Some(String::new()),
         env: step.args_env.clone(),
         network: step.network.clone(),
+        labels: vec![format!("{BUILD_LABEL}={}", step.owner)],
         ..Default::default()
     };
+    step.cancel.check()?;
     let rec = container::create::create_from(engine, &opts, img)?;
-    let _remove = Remove(engine, rec.id.clone());
+    let _remove = Remove {
+        engine,
+        id: rec.id.clone(),
+        cancel: step.cancel,
+    };
+    step.cancel.track(&rec.id, true);
+    step.cancel.check()?;
     step.out
         .line(&format!(" ---> Running in {}", rec.short_id()));
     container::start(engine, &rec.id, false)?;
+    if step.cancel.is_cancelled() {
+        // Cancelled while starting: `cancel` found nothing to kill yet.
+        let _ = container::kill(engine, &rec.id, None);
+    }
     for entry in container::logs(engine, &rec.id, LogOptions::default(), true)? {
         let entry = entry?;
         step.out.output(&entry.line);
     }
     let code = container::wait(engine, &rec.id)?;
+    step.cancel.check()?;
     if code != 0 {
         return Ok((None, code));
     }

@@ -60,27 +60,34 @@ pub fn find(stages: &[Stage], r: &str, before: usize) -> Option<usize> {
         .or_else(|| r.parse::<usize>().ok().filter(|n| *n < before))
 }
 
-/// The stages building `target` needs (itself and what its FROM and `COPY --from` name).
+/// The stages stage `i` uses directly: the one its FROM names and those its `COPY --from`
+/// name.
+pub fn deps(stages: &[Stage], i: usize) -> BTreeSet<usize> {
+    let s = &stages[i];
+    let base = s.from.text();
+    let mut out = BTreeSet::new();
+    if let Some(j) = base
+        .split_whitespace()
+        .next()
+        .and_then(|b| find(stages, b, i))
+    {
+        out.insert(j);
+    }
+    for ins in &s.body {
+        if let Some(j) = ins.flag("from").and_then(|f| find(stages, f, i)) {
+            out.insert(j);
+        }
+    }
+    out
+}
+
+/// The stages building `target` needs (itself and, transitively, what it uses).
 pub fn needed(stages: &[Stage], target: usize) -> BTreeSet<usize> {
     let mut out = BTreeSet::new();
     let mut todo = vec![target];
     while let Some(i) = todo.pop() {
-        if !out.insert(i) {
-            continue;
-        }
-        let s = &stages[i];
-        let base = s.from.text();
-        if let Some(j) = base
-            .split_whitespace()
-            .next()
-            .and_then(|b| find(stages, b, i))
-        {
-            todo.push(j);
-        }
-        for ins in &s.body {
-            if let Some(j) = ins.flag("from").and_then(|f| find(stages, f, i)) {
-                todo.push(j);
-            }
+        if out.insert(i) {
+            todo.extend(deps(stages, i));
         }
     }
     out

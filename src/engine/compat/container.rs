@@ -32,6 +32,11 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Value {
                 );
                 continue;
             }
+            // A record's own health check (the image's with the flags applied) stands; one
+            // from before health checks were recorded shows its image's.
+            if *key == "Healthcheck" && config.contains_key("Healthcheck") {
+                continue;
+            }
             let from_image = image_config
                 .as_ref()
                 .and_then(|c| c.get(*key))
@@ -59,13 +64,13 @@ pub fn inspect(engine: &Engine, rec: &ContainerRecord) -> Value {
         String::new()
     };
     let (endpoints, published) = if running {
-        use crate::engine::network::store;
+        use crate::engine::network::store::NetworkStore;
         engine
             .state()
             .read(|tx| {
                 Ok((
-                    store::endpoints_of(tx, &rec.id)?,
-                    store::ports_of(tx, &rec.id)?,
+                    NetworkStore::of(tx).endpoints_of(&rec.id)?,
+                    NetworkStore::of(tx).ports_of(&rec.id)?,
                 ))
             })
             .unwrap_or_default()

@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod container;
 pub mod events;
+pub mod health;
 pub mod history;
 pub mod network;
 pub mod rows;

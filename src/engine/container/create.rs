@@ -9,6 +9,7 @@ use super::names;
 use super::network_mode::NetworkMode;
 use super::record::{Config, ContainerRecord, HostConfig, State};
 use super::store;
+use super::store::ContainerStore;
 use crate::engine::error::{EngineError, IoContext, Result};
 use crate::engine::logs::LogConfig;
 use crate::engine::mounts;
@@ -106,6 +107,8 @@ pub struct CreateOptions {
     pub attach: Option<[bool; 3]>,
     /// `--restart`.
     pub restart: Option<String>,
+    /// `--health-*`, `--no-healthcheck`.
+    pub health: crate::engine::health::HealthOptions,
 }
 
 /// Docker's default size of `/dev/shm`.
@@ -211,6 +214,7 @@ pub fn build_record(
         ));
     }
     let ic = &img.config;
+    let healthcheck = opts.health.resolve(ic.healthcheck.as_ref())?;
     let labels = super::labels::merge(ic.labels.as_ref(), &opts.labels)?;
     if let Some(s) = &opts.stop_signal {
         super::signal::parse(s).map_err(|_| {
@@ -343,6 +347,8 @@ pub fn build_record(
             attach_stdout: attach[1],
             attach_stderr: attach[2],
             exposed_ports: net.exposed,
+            healthcheck,
+            shell: ic.shell.clone().unwrap_or_default(),
         },
         host_config: HostConfig {
             network_mode: net.mode,
@@ -377,6 +383,7 @@ pub fn build_record(
         restart_count: 0,
         mounts: Vec::new(),
         networks: net.networks,
+        health: None,
     })
 }
 
@@ -429,7 +436,7 @@ pub fn create_from(
             };
             let mut dirs = NewDirs::default();
             rec.mounts = mounts::prepare(tx, layout, &parsed_mounts, &image_volumes, &mut dirs)?;
-            store::insert(tx, &rec)?;
+            ContainerStore::of(tx).insert(&rec)?;
             let event = crate::engine::journal::Event::container(&rec, "create");
             crate::engine::journal::record(tx, &event)?;
             Ok(dirs)

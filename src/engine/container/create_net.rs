@@ -143,12 +143,12 @@ pub fn plan(opts: &CreateOptions, img: &ResolvedImage) -> Result<NetPlan> {
 
 /// Checks that the networks and linked containers named exist (docker refuses at create).
 pub fn check_refs(engine: &Engine, rec: &super::ContainerRecord) -> Result<()> {
-    use crate::engine::network::store;
+    use crate::engine::network::store::{self, NetworkStore};
     for name in rec.networks.keys() {
         if name != DEFAULT_BRIDGE
             && engine
                 .state()
-                .read(|tx| store::get_by_name(tx, name))?
+                .read(|tx| NetworkStore::of(tx).get_by_name(name))?
                 .is_none()
         {
             return Err(store::not_found(name));

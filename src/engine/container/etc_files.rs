@@ -14,7 +14,11 @@ fn invalid(flag: &str, value: &str, why: &str) -> EngineError {
     ))
 }
 
-/// `--add-host HOST:IP` (or `HOST=IP`; an IPv6 address may be in brackets); returns `HOST:IP`.
+/// docker's special `--add-host` address: the host as the container reaches it.
+pub const HOST_GATEWAY: &str = "host-gateway";
+
+/// `--add-host HOST:IP` (or `HOST=IP`; an IPv6 address may be in brackets, or `host-gateway`);
+/// returns `HOST:IP`.
 pub fn parse_extra_host(value: &str) -> Result<String> {
     let (host, ip) = value
         .split_once('=')
@@ -28,12 +32,9 @@ pub fn parse_extra_host(value: &str) -> Result<String> {
             "the host name is empty or invalid",
         ));
     }
-    if ip_text == "host-gateway" {
-        return Err(invalid(
-            "add-host",
-            value,
-            "host-gateway is not supported yet; give the host's address",
-        ));
+    if ip_text == HOST_GATEWAY {
+        // Resolved when the files are written: the gateway of the container's network.
+        return Ok(format!("{host}:{HOST_GATEWAY}"));
     }
     let ip: IpAddr = ip_text.parse().map_err(|_| {
         invalid(
@@ -93,7 +94,9 @@ pub fn check_dns_option(value: &str) -> Result<()> {
 
 /// The container's `/etc/hosts`: the host's with host networking, else localhost and the
 /// container's own name (on its address when it has one), the `--link` entries; then the
-/// `--add-host` entries.
+/// `--add-host` entries. `host-gateway` is the gateway of the container's (first) network, the
+/// host's address on that bridge, as in docker; with host networking the host is 127.0.0.1;
+/// without a network there is no way to the host and the entry is left out.
 pub fn hosts(rec: &ContainerRecord, host_hosts: &str, net: &EtcView) -> String {
     let mut text = if rec.host_config.network_mode.is_host() {
         host_hosts.to_string()
@@ -117,7 +120,13 @@ pub fn hosts(rec: &ContainerRecord, host_hosts: &str, net: &EtcView) -> String {
     for e in &rec.host_config.extra_hosts {
         // Stored as HOST:IP; the IP may hold colons, the host name cannot.
         if let Some((host, ip)) = e.split_once(':') {
-            text.push_str(&format!("{ip}\t{host}\n"));
+            if ip != HOST_GATEWAY {
+                text.push_str(&format!("{ip}\t{host}\n"));
+            } else if rec.host_config.network_mode.is_host() {
+                text.push_str(&format!("127.0.0.1\t{host}\n"));
+            } else if let Some(gw) = net.gateway {
+                text.push_str(&format!("{gw}\t{host}\n"));
+            }
         }
     }
     text
@@ -189,7 +198,11 @@ mod tests {
     fn flags_are_checked_with_docker_words() {
         assert_eq!(parse_extra_host("db:127.0.0.2").unwrap(), "db:127.0.0.2");
         assert_eq!(parse_extra_host("v6=[::1]").unwrap(), "v6:::1");
-        for bad in ["db", "db:nope", ":127.0.0.1", "db:host-gateway"] {
+        assert_eq!(
+            parse_extra_host("gw:host-gateway").unwrap(),
+            "gw:host-gateway"
+        );
+        for bad in ["db", "db:nope", ":127.0.0.1"] {
             assert!(parse_extra_host(bad).is_err(), "{bad}");
         }
         assert!(check_dns("1.2.3.4").is_ok());
@@ -226,6 +239,7 @@ mod tests {
             addresses: vec![Ipv4Addr::new(172, 17, 0, 2)],
             links: vec![(Ipv4Addr::new(172, 17, 0, 3), vec!["db".into(), "x".into()])],
             nameservers: vec![],
+            gateway: Some(Ipv4Addr::new(172, 17, 0, 1)),
         };
         // The default bridge: loopback servers dropped.
         assert_eq!(
@@ -247,6 +261,15 @@ mod tests {
         rec.host_config.dns = vec!["9.9.9.9".into()];
         assert!(resolv_conf(&rec, host, &user).contains("nameserver 9.9.9.9"));
         assert!(!resolv_conf(&rec, host, &user).contains("172.18.0.1"));
+        // host-gateway: the network's gateway; nothing without a network.
+        rec.host_config.extra_hosts = vec!["gw:host-gateway".into(), "db:10.1.1.1".into()];
+        let hosts_bridged = hosts(&rec, "", &bridge);
+        assert!(hosts_bridged.ends_with("10.1.1.1\tdb\n"), "{hosts_bridged}");
+        assert!(
+            hosts_bridged.contains("172.17.0.1\tgw\n"),
+            "{hosts_bridged}"
+        );
+        assert!(!hosts(&rec, "", &none).contains("gw"));
         let hosts = hosts(&rec, "", &bridge);
         assert!(hosts.contains("172.17.0.2\tweb1\n"), "{hosts}");
         assert!(hosts.contains("172.17.0.3\tdb x\n"), "{hosts}");

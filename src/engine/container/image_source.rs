@@ -33,6 +33,12 @@ pub struct ImageRunConfig {
     /// `EXPOSE`d ports (`"80/tcp": {}`), what `-P` publishes.
     #[serde(default)]
     pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    /// `HEALTHCHECK`, as the config has it (read when a container is created).
+    #[serde(default)]
+    pub healthcheck: Option<serde_json::Value>,
+    /// `SHELL`.
+    #[serde(default)]
+    pub shell: Option<Vec<String>>,
 }
 
 /// An image resolved for running.
@@ -86,6 +92,8 @@ pub fn resolve(engine: &Engine, image: &str, rootfs: bool) -> Result<ResolvedIma
             volumes: c.volumes.clone(),
             labels: c.labels.clone(),
             exposed_ports: c.exposed_ports.clone(),
+            healthcheck: c.healthcheck.clone(),
+            shell: c.shell.clone().filter(|s| !s.is_empty()),
         },
     })
 }

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::store;
+use super::store::ContainerStore;
 use crate::engine::error::Result;
 use crate::engine::logs::{LogEntry, LogOptions, LogReader};
 use crate::engine::Engine;
@@ -30,7 +31,12 @@ pub fn watch(
         return Err(crate::engine::logs::config::not_readable());
     }
     let path = engine.layout().container_dir(id).join("log.json");
-    let exists = || -> Result<bool> { Ok(engine.state().read(|tx| store::get(tx, id))?.is_some()) };
+    let exists = || -> Result<bool> {
+        Ok(engine
+            .state()
+            .read(|tx| ContainerStore::of(tx).get(id))?
+            .is_some())
+    };
     // A container that never ran has no log file yet: wait for it to appear.
     while !path.exists() {
         if gone() || !exists()? {

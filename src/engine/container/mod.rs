@@ -13,6 +13,7 @@ pub mod create_net;
 pub mod disk;
 pub mod etc_files;
 pub mod export;
+pub mod files_api;
 pub mod image_source;
 pub mod labels;
 pub mod limits;
@@ -35,6 +36,9 @@ pub mod stop;
 pub mod store;
 pub mod tree_tar;
 pub mod update;
+
+#[cfg(test)]
+mod lifecycle_tests;
 
 pub use create::{create, CreateOptions};
 pub use limits::parse_size;

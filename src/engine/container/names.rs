@@ -3,7 +3,7 @@
 use rand::seq::SliceRandom;
 use rusqlite::Transaction;
 
-use super::store;
+use super::store::ContainerStore;
 use crate::engine::error::{EngineError, Result};
 
 const ADJECTIVES: [&str; 40] = [
@@ -83,7 +83,7 @@ pub fn generate(tx: &Transaction<'_>) -> Result<String> {
         } else {
             format!("{adj}_{noun}{}", attempt)
         };
-        if !store::name_taken(tx, &name)? {
+        if !ContainerStore::of(tx).name_taken(&name)? {
             return Ok(name);
         }
     }

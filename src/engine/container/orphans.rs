@@ -1,6 +1,7 @@
 //! Leftovers of containers that have no record: a directory under `containers/` that a killed
-//! `create` left, or a container whose record is gone while its monitor, mount, cgroups and
-//! runtime state live on. `container prune` collects them.
+//! `create` left, or a container whose record is gone while its monitor, mount, cgroups,
+//! runtime state or network (namespace, netavark's interfaces and rules, address leases,
+//! published ports) live on. `container prune` (and so `system prune`) collects them.
 //!
 //! Only ids found under this engine root (its `containers/`, `locks/` and runtime directory)
 //! are considered, so another root's containers are never touched.
@@ -9,9 +10,11 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::{cleanup, store};
+use super::cleanup;
+use super::store::ContainerStore;
 use crate::engine::error::Result;
 use crate::engine::lock::FileLock;
+use crate::engine::network;
 use crate::engine::{Engine, Layout};
 
 /// How long a monitor gets to notice its container was killed and exit.
@@ -48,10 +51,21 @@ pub fn find(engine: &Engine) -> Result<Vec<String>> {
     if !rt.starts_with(layout.container_dir(&zero)) {
         ids_in(&rt, "", &mut ids);
     }
+    ids_in(&network::netns::dir(layout, &zero), "", &mut ids);
     engine.state().read(|tx| {
+        let mut stmt = tx.prepare(
+            "SELECT container_id FROM endpoints UNION SELECT container_id FROM published_ports",
+        )?;
+        let held = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        for id in held {
+            let id = id?;
+            if is_id(&id) {
+                ids.insert(id);
+            }
+        }
         let mut out = Vec::new();
         for id in ids {
-            if store::get(tx, &id)?.is_none() {
+            if ContainerStore::of(tx).get(&id)?.is_none() {
                 out.push(id);
             }
         }
@@ -80,7 +94,11 @@ fn claim(engine: &Engine, id: &str) -> Result<Option<FileLock>> {
     let Some(lock) = FileLock::try_acquire(&lock_path(engine.layout(), id, "lock"))? else {
         return Ok(None);
     };
-    if engine.state().read(|tx| store::get(tx, id))?.is_some() {
+    if engine
+        .state()
+        .read(|tx| ContainerStore::of(tx).get(id))?
+        .is_some()
+    {
         return Ok(None);
     }
     Ok(Some(lock))
@@ -93,8 +111,9 @@ fn lock_path(layout: &Layout, id: &str, suffix: &str) -> std::path::PathBuf {
 fn collect_one(engine: &Engine, id: &str) -> Result<bool> {
     let layout = engine.layout();
     // A lock file alone is not worth reporting.
-    let mut found =
-        layout.container_dir(id).exists() || cleanup::runtime_root(layout, id).join(id).exists();
+    let mut found = layout.container_dir(id).exists()
+        || cleanup::runtime_root(layout, id).join(id).exists()
+        || network::netns::path(layout, id).exists();
     {
         let Some(_lock) = claim(engine, id)? else {
             return Ok(false);
@@ -121,6 +140,17 @@ fn collect_one(engine: &Engine, id: &str) -> Result<bool> {
     };
     cleanup::delete_runtime(layout, id)?;
     cleanup::remove_cgroups(id);
+    // The record (and so the name) is gone: netavark knows the container by its id too.
+    let had_network = engine
+        .state()
+        .read(|tx| {
+            Ok(!network::store::NetworkStore::of(tx)
+                .endpoints_of(id)?
+                .is_empty())
+        })
+        .unwrap_or(false);
+    network::attach::down(engine.state(), layout, id, id);
+    found |= had_network;
     cleanup::unmount_rootfs(layout, id)?;
     cleanup::remove_files(layout, id)?;
     Ok(found)

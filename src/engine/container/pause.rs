@@ -1,6 +1,7 @@
 //! `pause` / `unpause` through the freezer cgroup (libcontainer's pause and resume).
 
 use super::record::Status;
+use super::store::ContainerStore;
 use super::{cleanup, reconcile, store};
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::journal;
@@ -53,7 +54,7 @@ fn change(engine: &Engine, id: &str, pause: bool) -> Result<()> {
         Status::Running
     };
     engine.state().write(|tx| {
-        store::save(tx, &rec)?;
+        ContainerStore::of(tx).save(&rec)?;
         let action = if pause { "pause" } else { "unpause" };
         journal::record(tx, &journal::Event::container(&rec, action))
     })?;

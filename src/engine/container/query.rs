@@ -3,13 +3,14 @@
 use serde_json::{json, Value};
 
 use super::record::{ContainerRecord, Status};
+use super::store::ContainerStore;
 use super::{names, reconcile, store};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::{Engine, EngineEvent};
 
 /// Every container, newest first, with lost monitors noticed.
 pub fn list(engine: &Engine) -> Result<Vec<ContainerRecord>> {
-    let all = engine.state().read(store::list)?;
+    let all = engine.state().read(|tx| ContainerStore::of(tx).list())?;
     all.into_iter()
         .map(|rec| reconcile::check(engine, rec))
         .collect()
@@ -36,6 +37,8 @@ pub enum Filter {
     Since(chrono::DateTime<chrono::Utc>),
     /// Mounts this volume (by name) or has a mount at this destination.
     Volume(String),
+    /// Health `starting`, `healthy`, `unhealthy`, or `none` (no health check).
+    Health(String),
     /// Carries the label `key` (with `value` when given). Containers have their image's labels
     /// (as in docker, where a container's labels start as its image's), so this holds the ids
     /// of the images that carry it, looked up once when the filter is parsed.
@@ -80,6 +83,13 @@ impl Filter {
             Some(("before", v)) => Ok(Filter::Before(created(v)?)),
             Some(("since", v)) => Ok(Filter::Since(created(v)?)),
             Some(("volume", v)) => Ok(Filter::Volume(v.to_string())),
+            Some(("health", v)) => match v {
+                "starting" | "healthy" | "unhealthy" | "none" => Ok(Filter::Health(v.to_string())),
+                _ => Err(EngineError::InvalidInput(format!(
+                    "Unrecognised filter value for health: {v}: use starting, healthy, unhealthy \
+                     or none"
+                ))),
+            },
             Some(("label", v)) => {
                 let (key, value) = match v.split_once('=') {
                     Some((k, val)) => (k, Some(val)),
@@ -94,7 +104,7 @@ impl Filter {
             Some(("status" | "name" | "id", _)) => Filter::parse(s),
             _ => Err(EngineError::InvalidInput(format!(
                 "invalid filter {s:?}: use status=, name=, id=, exited=, ancestor=, before=, \
-                 since=, volume= or label="
+                 since=, volume=, health= or label="
             ))),
         }
     }
@@ -125,6 +135,7 @@ impl Filter {
             }
             Filter::Before(t) => rec.created < *t,
             Filter::Since(t) => rec.created > *t,
+            Filter::Health(h) => rec.health_word() == h,
             Filter::Volume(v) => rec
                 .mounts
                 .iter()
@@ -176,7 +187,7 @@ pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
     let running = alive || s.restarting;
     let mut hc = serde_json::to_value(&rec.host_config).unwrap_or(Value::Null);
     hc["NanoCpus"] = json!(rec.host_config.nano_cpus);
-    json!({
+    let mut v = json!({
         "Id": rec.id,
         "Created": time(Some(rec.created)),
         "Path": rec.config.entrypoint.first().or(rec.config.cmd.first()),
@@ -216,7 +227,12 @@ pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
         "Mounts": rec.mounts,
         "Config": rec.config,
         "NetworkSettings": {"Networks": {rec.host_config.network_mode.to_string(): {}}},
-    })
+    });
+    // Docker's `State.Health`, only for a container with a health check.
+    if let Some(h) = rec.health.as_ref().filter(|_| rec.health_active()) {
+        v["State"]["Health"] = serde_json::to_value(h).unwrap_or_default();
+    }
+    v
 }
 
 /// `rename OLD NEW`.
@@ -225,19 +241,21 @@ pub fn rename(engine: &Engine, id: &str, new_name: &str) -> Result<()> {
     names::validate(new_name)?;
     let _lock = store::lock(engine.layout(), id)?;
     engine.state().write(|tx| {
-        let mut rec = store::get(tx, id)?.ok_or_else(|| store::not_found(id))?;
+        let mut rec = ContainerStore::of(tx)
+            .get(id)?
+            .ok_or_else(|| store::not_found(id))?;
         if rec.name == new_name {
             return Err(EngineError::InvalidInput(format!(
                 "renaming a container with the same name as its current name: {new_name}"
             )));
         }
-        if store::name_taken(tx, new_name)? {
+        if ContainerStore::of(tx).name_taken(new_name)? {
             return Err(EngineError::Conflict(format!(
                 "the container name \"/{new_name}\" is already in use: choose another name"
             )));
         }
         let old = std::mem::replace(&mut rec.name, new_name.to_string());
-        store::save(tx, &rec)?;
+        ContainerStore::of(tx).save(&rec)?;
         let event = crate::engine::journal::Event::container(&rec, "rename").with("oldName", old);
         crate::engine::journal::record(tx, &event)
     })?;

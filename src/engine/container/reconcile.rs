@@ -4,13 +4,14 @@
 //! starting the container is waited for; one claimed by a monitor that died while starting is
 //! cleaned up and left as it was. Runs on every engine access to the container.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 
 use super::cleanup;
 use super::record::{ContainerRecord, Status};
 use super::store;
+use super::store::ContainerStore;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::journal;
 use crate::engine::Engine;
@@ -21,15 +22,17 @@ pub const LOST_MONITOR_EXIT: i32 = 255;
 /// How long a monitor may take between claiming a record and recording the start.
 const START_SETTLE: Duration = Duration::from_secs(15);
 
-fn monitor_alive(rec: &ContainerRecord) -> bool {
-    cleanup::monitor_alive(rec.state.monitor_pid, rec.state.monitor_start)
+fn monitor_alive(engine: &Engine, rec: &ContainerRecord) -> bool {
+    engine
+        .sys()
+        .alive(rec.state.monitor_pid, rec.state.monitor_start)
 }
 
 /// Whether the record may not say what is true: a running container without its monitor, or a
 /// record that a monitor claimed for a start that has not been recorded.
-fn suspect(rec: &ContainerRecord) -> bool {
+fn suspect(engine: &Engine, rec: &ContainerRecord) -> bool {
     match rec.state.status {
-        Status::Running | Status::Paused => !monitor_alive(rec),
+        Status::Running | Status::Paused => !monitor_alive(engine, rec),
         Status::Created | Status::Exited => rec.state.monitor_pid != 0,
         Status::Removing => false,
     }
@@ -37,13 +40,13 @@ fn suspect(rec: &ContainerRecord) -> bool {
 
 /// Checks one container; the caller holds its lock. Returns the (possibly updated) record.
 pub fn check_locked(engine: &Engine, rec: ContainerRecord) -> Result<ContainerRecord> {
-    if !suspect(&rec) {
+    if !suspect(engine, &rec) {
         return Ok(rec);
     }
     let id = rec.id.clone();
     let rec = if rec.state.status.can_start() {
         match settle(engine, rec)? {
-            Some(r) if suspect(&r) => r,
+            Some(r) if suspect(engine, &r) => r,
             Some(r) => return Ok(r),
             None => return Err(store::not_found(&id)),
         }
@@ -85,7 +88,7 @@ pub fn check_locked(engine: &Engine, rec: ContainerRecord) -> Result<ContainerRe
     rec.state.monitor_pid = 0;
     rec.state.monitor_start = 0;
     engine.state().write(|tx| {
-        store::save(tx, &rec)?;
+        ContainerStore::of(tx).save(&rec)?;
         if died {
             let die = journal::Event::container(&rec, "die").with("exitCode", LOST_MONITOR_EXIT);
             journal::record(tx, &die)?;
@@ -100,15 +103,19 @@ pub fn check_locked(engine: &Engine, rec: ContainerRecord) -> Result<ContainerRe
 /// the start or the failure without the container's lock); returns the record it left, `None`
 /// when the record is gone.
 fn settle(engine: &Engine, mut rec: ContainerRecord) -> Result<Option<ContainerRecord>> {
-    let deadline = Instant::now() + START_SETTLE;
-    while suspect(&rec) && monitor_alive(&rec) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-        match engine.state().read(|tx| store::get(tx, &rec.id))? {
+    let sys = engine.sys();
+    let deadline = sys.now() + START_SETTLE;
+    while suspect(engine, &rec) && monitor_alive(engine, &rec) && sys.now() < deadline {
+        sys.sleep(Duration::from_millis(10));
+        match engine
+            .state()
+            .read(|tx| ContainerStore::of(tx).get(&rec.id))?
+        {
             Some(r) => rec = r,
             None => return Ok(None),
         }
     }
-    if suspect(&rec) && monitor_alive(&rec) {
+    if suspect(engine, &rec) && monitor_alive(engine, &rec) {
         return Err(EngineError::InvalidState(format!(
             "container {} is still being started by its monitor (pid {}) after {} s: try              again, or `berth rm -f` it",
             rec.name,
@@ -121,11 +128,14 @@ fn settle(engine: &Engine, mut rec: ContainerRecord) -> Result<Option<ContainerR
 
 /// Checks one container without holding its lock (takes it only when something is wrong).
 pub fn check(engine: &Engine, rec: ContainerRecord) -> Result<ContainerRecord> {
-    if !suspect(&rec) {
+    if !suspect(engine, &rec) {
         return Ok(rec);
     }
     let _lock = store::lock(engine.layout(), &rec.id)?;
-    let Some(fresh) = engine.state().read(|tx| store::get(tx, &rec.id))? else {
+    let Some(fresh) = engine
+        .state()
+        .read(|tx| ContainerStore::of(tx).get(&rec.id))?
+    else {
         return Ok(rec);
     };
     check_locked(engine, fresh)

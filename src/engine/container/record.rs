@@ -115,6 +115,13 @@ pub struct Config {
     /// `--expose` ports with the image's (`"80/tcp": {}`), the ports `-P` publishes.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub exposed_ports: std::collections::BTreeMap<String, crate::engine::network::ports::Empty>,
+    /// The health check: the image's with `--health-*` applied, `NONE` after
+    /// `--no-healthcheck`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::engine::health::Healthcheck>,
+    /// The image's `SHELL` (a `CMD-SHELL` health check runs through it; `/bin/sh -c` without).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shell: Vec<String>,
 }
 
 /// How the container is run (Docker's `HostConfig`).
@@ -267,6 +274,10 @@ pub struct ContainerRecord {
     /// what was asked for on each (docker's `NetworkingConfig.EndpointsConfig`).
     #[serde(default)]
     pub networks: std::collections::BTreeMap<String, crate::engine::network::EndpointConfig>,
+    /// Docker's `State.Health`, from the `health` table (filled in when the record is loaded,
+    /// never saved with it).
+    #[serde(skip)]
+    pub health: Option<crate::engine::compat::health::Health>,
 }
 
 impl ContainerRecord {
@@ -282,12 +293,34 @@ impl ContainerRecord {
         all.join(" ")
     }
 
+    /// Whether the container has a health check that runs (not `NONE`).
+    pub fn health_active(&self) -> bool {
+        self.config
+            .healthcheck
+            .as_ref()
+            .is_some_and(|h| h.probe().is_some())
+    }
+
+    /// The health word `ps --filter health=` matches: `starting`, `healthy`, `unhealthy`, or
+    /// `none` for a container without a check.
+    pub fn health_word(&self) -> &'static str {
+        match &self.health {
+            Some(h) if self.health_active() => h.status.as_str(),
+            _ => "none",
+        }
+    }
+
     /// Docker's human status (`Up 3 minutes`, `Exited (0) 2 seconds ago`, `Created`).
     pub fn human_status(&self, now: DateTime<Utc>) -> String {
         let ago = |t: Option<DateTime<Utc>>| t.map(|t| human_duration(now - t)).unwrap_or_default();
         match self.state.status {
             Status::Created => "Created".to_string(),
-            Status::Running => format!("Up {}", ago(self.state.started_at)),
+            Status::Running => match &self.health {
+                Some(h) if self.health_active() => {
+                    format!("Up {} ({})", ago(self.state.started_at), h.status.ps_word())
+                }
+                _ => format!("Up {}", ago(self.state.started_at)),
+            },
             Status::Paused => format!("Up {} (Paused)", ago(self.state.started_at)),
             Status::Exited if self.state.restarting => format!(
                 "Restarting ({}) {} ago",

@@ -5,6 +5,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 
 use super::record::Status;
+use super::store::ContainerStore;
 use super::{cleanup, reconcile, stop, store};
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::{Engine, EngineEvent};
@@ -36,7 +37,7 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
     let layout = engine.layout();
     {
         let _lock = store::lock(layout, id)?;
-        let Some(rec) = engine.state().read(|tx| store::get(tx, id))? else {
+        let Some(rec) = engine.state().read(|tx| ContainerStore::of(tx).get(id))? else {
             return Err(store::not_found(id));
         };
         let rec = reconcile::check_locked(engine, rec)?;
@@ -50,9 +51,9 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
         if force && !rec.host_config.restart_policy.is_none() {
             // No restart by policy once it is killed below; the lock is held, so mark it here.
             engine.state().write(|tx| {
-                if let Some(mut fresh) = store::get(tx, id)? {
+                if let Some(mut fresh) = ContainerStore::of(tx).get(id)? {
                     fresh.state.manually_stopped = true;
-                    store::save(tx, &fresh)?;
+                    ContainerStore::of(tx).save(&fresh)?;
                 }
                 Ok(())
             })?;
@@ -67,8 +68,7 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
                     rec.state.status.as_str()
                 )));
             }
-            let _ =
-                nix::sys::signal::kill(nix::unistd::Pid::from_raw(rec.state.pid), Signal::SIGKILL);
+            let _ = engine.sys().kill(rec.state.pid, Signal::SIGKILL);
             if rec.state.status == Status::Paused {
                 let _ = super::pause::thaw(engine, id);
             }
@@ -80,7 +80,7 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
         )));
     }
     let _lock = store::lock(layout, id)?;
-    let Some(mut rec) = engine.state().read(|tx| store::get(tx, id))? else {
+    let Some(mut rec) = engine.state().read(|tx| ContainerStore::of(tx).get(id))? else {
         // Removed meanwhile (run --rm): done.
         return Ok(None);
     };
@@ -90,15 +90,18 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
     // In one transaction with the check, so that a monitor whose spawner died before it
     // claimed the record either claimed it first (and we stop) or finds it being removed.
     let claimed = engine.state().write(|tx| {
-        let Some(fresh) = store::get(tx, id)? else {
+        let Some(fresh) = ContainerStore::of(tx).get(id)? else {
             return Ok(false);
         };
-        if cleanup::monitor_alive(fresh.state.monitor_pid, fresh.state.monitor_start) {
+        if engine
+            .sys()
+            .alive(fresh.state.monitor_pid, fresh.state.monitor_start)
+        {
             return Ok(true);
         }
         rec.state = fresh.state;
         rec.state.status = Status::Removing;
-        store::save(tx, &rec)?;
+        ContainerStore::of(tx).save(&rec)?;
         Ok(false)
     })?;
     if claimed {
@@ -109,7 +112,7 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
     cleanup::unmount_rootfs(layout, id)?;
     cleanup::remove_files(layout, id)?;
     engine.state().write(|tx| {
-        store::delete(tx, id)?;
+        ContainerStore::of(tx).delete(id)?;
         crate::engine::journal::record(
             tx,
             &crate::engine::journal::Event::container(&rec, "destroy"),
@@ -124,7 +127,7 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
 pub fn remove_with_volumes(engine: &Engine, id: &str, force: bool) -> Result<Vec<String>> {
     let mounts = engine
         .state()
-        .read(|tx| store::get(tx, id))?
+        .read(|tx| ContainerStore::of(tx).get(id))?
         .map(|r| r.mounts)
         .unwrap_or_default();
     remove(engine, id, force)?;

@@ -5,10 +5,11 @@
 use std::os::fd::OwnedFd;
 
 use super::record::{ContainerRecord, Status};
+use super::store::ContainerStore;
 use super::{reconcile, remove, store};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::monitor::protocol::MonitorMessage;
-use crate::engine::monitor::spawn::{self, MonitorChild};
+use crate::engine::monitor::spawn::MonitorChild;
 use crate::engine::{Engine, EngineEvent};
 
 /// Starts container `id` (a full id). With `attach`, the returned monitor handle carries the
@@ -72,10 +73,10 @@ fn start_locked(
     }
     *auto_remove = rec.host_config.auto_remove;
     crate::engine::trace::phase("start: spawning the monitor");
-    let outcome =
-        spawn::spawn_with(layout.root(), &[], id, attach, client).and_then(|mut child| match child
-            .wait_started(
-        )? {
+    let outcome = engine
+        .sys()
+        .spawn_monitor(layout.root(), &[], id, attach, client)
+        .and_then(|mut child| match child.wait_started()? {
             MonitorMessage::Started { .. } => Ok(child),
             MonitorMessage::Failed { message, code } => Err(EngineError::command(code, message)),
             MonitorMessage::Exited { code } => Err(EngineError::Runtime(format!(
@@ -87,12 +88,14 @@ fn start_locked(
         // A monitor that vanished without a word may have claimed the record and started
         // things: notice it and undo what it left. Then record why the start failed (the
         // monitor does too, unless it failed before it could).
-        if let Some(fresh) = engine.state().read(|tx| store::get(tx, id))? {
+        if let Some(fresh) = engine.state().read(|tx| ContainerStore::of(tx).get(id))? {
             let mut fresh = reconcile::check_locked(engine, fresh)?;
             if fresh.state.status.can_start() {
                 fresh.state.exit_code = e.exit_code();
                 fresh.state.error = e.to_string();
-                engine.state().write(|tx| store::save(tx, &fresh))?;
+                engine
+                    .state()
+                    .write(|tx| ContainerStore::of(tx).save(&fresh))?;
             }
         }
     }

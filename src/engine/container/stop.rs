@@ -1,12 +1,12 @@
 //! `kill`, `stop` (stop signal, wait, then SIGKILL), `restart`, and waiting for an exit.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nix::sys::signal::{kill as send, Signal};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 
 use super::record::{ContainerRecord, Status};
-use super::{cleanup, reconcile, signal, store};
+use super::store::ContainerStore;
+use super::{reconcile, signal, store};
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::journal::{self, Event};
 use crate::engine::Engine;
@@ -34,7 +34,7 @@ fn signal_locked(engine: &Engine, id: &str, sig: Signal, must_run: bool) -> Resu
         }
         return Ok(false);
     }
-    send(Pid::from_raw(rec.state.pid), sig).map_err(|e| {
+    engine.sys().kill(rec.state.pid, sig).map_err(|e| {
         EngineError::caused(
             ErrorKind::Runtime,
             format!("cannot send {sig} to container {}", rec.name),
@@ -58,22 +58,23 @@ pub fn mark_stopped(engine: &Engine, id: &str) -> Result<()> {
     let restarting = {
         let _lock = store::lock(engine.layout(), id)?;
         engine.state().write(|tx| {
-            let Some(mut rec) = store::get(tx, id)? else {
+            let Some(mut rec) = ContainerStore::of(tx).get(id)? else {
                 return Ok(false);
             };
             if rec.host_config.restart_policy.is_none() {
                 return Ok(false);
             }
             rec.state.manually_stopped = true;
-            store::save(tx, &rec)?;
+            ContainerStore::of(tx).save(&rec)?;
             Ok(rec.state.restarting)
         })?
     };
     if restarting {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(2) {
-            match engine.state().read(|tx| store::get(tx, id))? {
-                Some(r) if r.state.restarting => std::thread::sleep(Duration::from_millis(20)),
+        let sys = engine.sys();
+        let start = sys.now();
+        while sys.now() - start < Duration::from_secs(2) {
+            match engine.state().read(|tx| ContainerStore::of(tx).get(id))? {
+                Some(r) if r.state.restarting => sys.sleep(Duration::from_millis(20)),
                 _ => break,
             }
         }
@@ -92,13 +93,16 @@ pub fn kill(engine: &Engine, id: &str, sig: Option<&str>) -> Result<()> {
 
 /// Whether the container is no longer running (exited, created, or gone).
 fn not_running(engine: &Engine, id: &str) -> Result<bool> {
-    let Some(rec) = engine.state().read(|tx| store::get(tx, id))? else {
+    let Some(rec) = engine.state().read(|tx| ContainerStore::of(tx).get(id))? else {
         return Ok(true);
     };
     if !rec.state.status.can_kill() {
         return Ok(true);
     }
-    if !cleanup::monitor_alive(rec.state.monitor_pid, rec.state.monitor_start) {
+    if !engine
+        .sys()
+        .alive(rec.state.monitor_pid, rec.state.monitor_start)
+    {
         // Lost monitor: reconcile marks it exited.
         reconcile::check(engine, rec)?;
         return Ok(true);
@@ -108,16 +112,17 @@ fn not_running(engine: &Engine, id: &str) -> Result<bool> {
 
 /// Waits until the container stops running; `false` on timeout.
 pub fn wait_stopped(engine: &Engine, id: &str, timeout: Option<Duration>) -> Result<bool> {
-    let start = Instant::now();
+    let sys = engine.sys();
+    let start = sys.now();
     let mut pause = Duration::from_millis(2);
     loop {
         if not_running(engine, id)? {
             return Ok(true);
         }
-        if timeout.is_some_and(|t| start.elapsed() >= t) {
+        if timeout.is_some_and(|t| sys.now() - start >= t) {
             return Ok(false);
         }
-        std::thread::sleep(pause);
+        sys.sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(25));
     }
 }
@@ -125,41 +130,28 @@ pub fn wait_stopped(engine: &Engine, id: &str, timeout: Option<Duration>) -> Res
 /// How long a killed container's process may stay unreaped before its monitor counts as stuck.
 const REAP_GRACE: Duration = Duration::from_secs(5);
 
-/// Whether `pid` is gone or a zombie nobody reaps.
-fn dead_or_zombie(pid: i32) -> bool {
-    if pid <= 0 {
-        return true;
-    }
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rfind(')')
-            .and_then(|i| stat[i + 1..].split_whitespace().next())
-            .is_none_or(|state| state == "Z" || state == "X"),
-        Err(_) => true,
-    }
-}
-
 /// After SIGKILL: waits up to `limit` for the exit to be recorded. A monitor that leaves its
 /// killed container unreaped for [`REAP_GRACE`] (stopped, or blocked on a stuck client) is
 /// killed itself, and the container is then recorded as exited by the lost-monitor path.
 pub fn wait_killed(engine: &Engine, id: &str, limit: Duration) -> Result<bool> {
-    let start = Instant::now();
+    let sys = engine.sys();
+    let start = sys.now();
     if wait_stopped(engine, id, Some(REAP_GRACE.min(limit)))? {
         return Ok(true);
     }
-    if let Some(rec) = engine.state().read(|tx| store::get(tx, id))? {
-        if dead_or_zombie(rec.state.pid)
-            && cleanup::monitor_alive(rec.state.monitor_pid, rec.state.monitor_start)
+    if let Some(rec) = engine.state().read(|tx| ContainerStore::of(tx).get(id))? {
+        if sys.dead_or_zombie(rec.state.pid)
+            && sys.alive(rec.state.monitor_pid, rec.state.monitor_start)
         {
             tracing::warn!(
                 "the monitor (pid {}) of container {} does not reap it: killing the monitor",
                 rec.state.monitor_pid,
                 rec.name
             );
-            let _ = send(Pid::from_raw(rec.state.monitor_pid), Signal::SIGKILL);
+            let _ = sys.kill(rec.state.monitor_pid, Signal::SIGKILL);
         }
     }
-    wait_stopped(engine, id, Some(limit.saturating_sub(start.elapsed())))
+    wait_stopped(engine, id, Some(limit.saturating_sub(sys.now() - start)))
 }
 
 /// `stop [-t N]`: the stop signal, up to `timeout` seconds, then SIGKILL.
@@ -176,7 +168,7 @@ pub fn stop(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
     }
     let stopped = stop_after_signal(engine, id, &rec, timeout);
     if stopped.is_ok() {
-        if let Some(rec) = engine.state().read(|tx| store::get(tx, id))? {
+        if let Some(rec) = engine.state().read(|tx| ContainerStore::of(tx).get(id))? {
             let _ = journal::record_alone(engine, &Event::container(&rec, "stop"));
         }
     }
@@ -215,9 +207,9 @@ pub fn restart(engine: &Engine, id: &str, timeout: Option<u32>) -> Result<()> {
     stop(engine, id, timeout)?;
     super::start::start(engine, id, false)?;
     engine.state().write(|tx| {
-        if let Some(mut rec) = store::get(tx, id)? {
+        if let Some(mut rec) = ContainerStore::of(tx).get(id)? {
             rec.restart_count += 1;
-            store::save(tx, &rec)?;
+            ContainerStore::of(tx).save(&rec)?;
             journal::record(tx, &Event::container(&rec, "restart"))?;
         }
         Ok(())

@@ -1,122 +1,164 @@
-//! Container records in the `containers` table, lookups by id, unique id prefix or name, and the
-//! per-container lock (`locks/<id>.lock`) that every operation holds while it acts.
+//! Container records in the `containers` table ([`ContainerStore`]), lookups by id, unique id
+//! prefix or name, and the per-container lock (`locks/<id>.lock`) that every operation holds while it acts.
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::record::ContainerRecord;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::health::store::HealthStore;
 use crate::engine::lock::FileLock;
 use crate::engine::state::StateStore;
 use crate::engine::Layout;
 
-/// Inserts a new record; the name must be free.
-pub fn insert(tx: &Transaction<'_>, rec: &ContainerRecord) -> Result<()> {
-    let taken: Option<String> = tx
-        .query_row(
-            "SELECT id FROM containers WHERE name = ?1",
-            params![rec.name],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(other) = taken {
-        return Err(EngineError::Conflict(format!(
-            "the container name \"/{}\" is already in use by container \"{other}\": remove or \
-             rename that container, or choose another name",
-            rec.name
-        )));
+/// The `containers` table: every SQL statement on it, over the caller's transaction (so a change
+/// and its journal event commit together).
+pub struct ContainerStore<'t> {
+    tx: &'t Transaction<'t>,
+}
+
+impl<'t> ContainerStore<'t> {
+    /// The table, in transaction `tx`.
+    pub fn of(tx: &'t Transaction<'t>) -> Self {
+        ContainerStore { tx }
     }
-    tx.execute(
-        "INSERT INTO containers(id, name, image_id, record, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            rec.id,
-            rec.name,
-            rec.image_id,
-            serde_json::to_string(rec)?,
-            rec.created.to_rfc3339()
-        ],
-    )?;
-    Ok(())
-}
 
-/// Saves an existing record (name included).
-pub fn save(tx: &Transaction<'_>, rec: &ContainerRecord) -> Result<()> {
-    let n = tx.execute(
-        "UPDATE containers SET name = ?2, record = ?3 WHERE id = ?1",
-        params![rec.id, rec.name, serde_json::to_string(rec)?],
-    )?;
-    if n == 0 {
-        return Err(EngineError::NotFound(format!(
-            "no such container: {}",
-            rec.id
-        )));
+    /// Inserts a new record; the name must be free.
+    pub fn insert(&self, rec: &ContainerRecord) -> Result<()> {
+        let taken: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT id FROM containers WHERE name = ?1",
+                params![rec.name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(other) = taken {
+            return Err(EngineError::Conflict(format!(
+                "the container name \"/{}\" is already in use by container \"{other}\": remove or \
+                 rename that container, or choose another name",
+                rec.name
+            )));
+        }
+        self.tx.execute(
+            "INSERT INTO containers(id, name, image_id, record, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                rec.id,
+                rec.name,
+                rec.image_id,
+                serde_json::to_string(rec)?,
+                rec.created.to_rfc3339()
+            ],
+        )?;
+        Ok(())
     }
-    Ok(())
-}
 
-/// Deletes a record.
-pub fn delete(tx: &Transaction<'_>, id: &str) -> Result<()> {
-    tx.execute("DELETE FROM containers WHERE id = ?1", params![id])?;
-    Ok(())
-}
-
-/// Loads a record by full id.
-pub fn get(tx: &Transaction<'_>, id: &str) -> Result<Option<ContainerRecord>> {
-    let rec: Option<String> = tx
-        .query_row(
-            "SELECT record FROM containers WHERE id = ?1",
-            params![id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    rec.map(|r| serde_json::from_str(&r).map_err(EngineError::from))
-        .transpose()
-}
-
-/// Every record, newest first.
-pub fn list(tx: &Transaction<'_>) -> Result<Vec<ContainerRecord>> {
-    let mut stmt = tx.prepare("SELECT record FROM containers ORDER BY created DESC, id")?;
-    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    let mut out = Vec::new();
-    for row in rows {
-        out.push(serde_json::from_str(&row?)?);
+    /// Saves an existing record (name included).
+    pub fn save(&self, rec: &ContainerRecord) -> Result<()> {
+        let n = self.tx.execute(
+            "UPDATE containers SET name = ?2, record = ?3 WHERE id = ?1",
+            params![rec.id, rec.name, serde_json::to_string(rec)?],
+        )?;
+        if n == 0 {
+            return Err(EngineError::NotFound(format!(
+                "no such container: {}",
+                rec.id
+            )));
+        }
+        Ok(())
     }
-    Ok(out)
-}
 
-/// How many containers use each image (image id → count).
-pub fn count_by_image(tx: &Transaction<'_>) -> Result<std::collections::HashMap<String, usize>> {
-    let mut stmt = tx.prepare("SELECT image_id, COUNT(*) FROM containers GROUP BY image_id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    let mut out = std::collections::HashMap::new();
-    for row in rows {
-        let (image, n) = row?;
-        out.insert(image, usize::try_from(n).unwrap_or(0));
+    /// Deletes a record.
+    /// Deletes a record (and its health).
+    pub fn delete(&self, id: &str) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM containers WHERE id = ?1", params![id])?;
+        HealthStore::of(self.tx).delete(id)
     }
-    Ok(out)
-}
 
-/// Whether a name is taken.
-pub fn name_taken(tx: &Transaction<'_>, name: &str) -> Result<bool> {
-    Ok(tx
-        .query_row(
-            "SELECT 1 FROM containers WHERE name = ?1",
-            params![name],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some())
-}
-
-/// Resolves a user's reference (full id, name, or unique id prefix) to a full id.
-pub fn resolve(state: &StateStore, reference: &str) -> Result<String> {
-    let reference = reference.strip_prefix('/').unwrap_or(reference);
-    if reference.is_empty() {
-        return Err(EngineError::InvalidInput(
-            "empty container name or id".into(),
-        ));
+    /// Loads a record by full id, with its health.
+    pub fn get(&self, id: &str) -> Result<Option<ContainerRecord>> {
+        let rec: Option<String> = self
+            .tx
+            .query_row(
+                "SELECT record FROM containers WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(text) = rec else {
+            return Ok(None);
+        };
+        let mut rec: ContainerRecord = serde_json::from_str(&text).map_err(EngineError::from)?;
+        rec.health = HealthStore::of(self.tx).get(id)?;
+        Ok(Some(rec))
     }
-    state.read(|tx| {
-        let by_name: Option<String> = tx
+
+    /// Every record, newest first, with its health.
+    pub fn list(&self) -> Result<Vec<ContainerRecord>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT record FROM containers ORDER BY created DESC, id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut health = HealthStore::of(self.tx).all()?;
+        let mut out = Vec::new();
+        for row in rows {
+            let mut rec: ContainerRecord = serde_json::from_str(&row?)?;
+            rec.health = health.remove(&rec.id);
+            out.push(rec);
+        }
+        Ok(out)
+    }
+
+    /// How many containers use each image (image id → count).
+    pub fn count_by_image(&self) -> Result<std::collections::HashMap<String, usize>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT image_id, COUNT(*) FROM containers GROUP BY image_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (image, n) = row?;
+            out.insert(image, usize::try_from(n).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
+    /// Whether a name is taken.
+    pub fn name_taken(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT 1 FROM containers WHERE name = ?1",
+                params![name],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Names of the containers made from image `image_id`, sorted.
+    pub fn names_using_image(&self, image_id: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT name FROM containers WHERE image_id = ?1 ORDER BY name")?;
+        let rows = stmt.query_map([image_id], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Every container as (id, name, record as stored JSON), by name: for readers that look at
+    /// one field of every record and must name a malformed one rather than fail on it.
+    pub fn raw_records(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT id, name, record FROM containers ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Resolves a reference (full id, name, or unique id prefix) to a full id.
+    pub fn resolve(&self, reference: &str) -> Result<String> {
+        let by_name: Option<String> = self
+            .tx
             .query_row(
                 "SELECT id FROM containers WHERE name = ?1 OR id = ?1",
                 params![reference],
@@ -129,7 +171,9 @@ pub fn resolve(state: &StateStore, reference: &str) -> Result<String> {
         if !reference.chars().all(|c| c.is_ascii_hexdigit()) {
             return Err(not_found(reference));
         }
-        let mut stmt = tx.prepare("SELECT id FROM containers WHERE id LIKE ?1 || '%' LIMIT 2")?;
+        let mut stmt = self
+            .tx
+            .prepare("SELECT id FROM containers WHERE id LIKE ?1 || '%' LIMIT 2")?;
         let ids: Vec<String> = stmt
             .query_map(params![reference.to_ascii_lowercase()], |r| r.get(0))?
             .collect::<std::result::Result<_, _>>()?;
@@ -140,7 +184,18 @@ pub fn resolve(state: &StateStore, reference: &str) -> Result<String> {
                 "multiple containers match the id prefix {reference:?}: give more digits"
             ))),
         }
-    })
+    }
+}
+
+/// Resolves a user's reference (full id, name, or unique id prefix) to a full id.
+pub fn resolve(state: &StateStore, reference: &str) -> Result<String> {
+    let reference = reference.strip_prefix('/').unwrap_or(reference);
+    if reference.is_empty() {
+        return Err(EngineError::InvalidInput(
+            "empty container name or id".into(),
+        ));
+    }
+    state.read(|tx| ContainerStore::of(tx).resolve(reference))
 }
 
 /// The error for a reference that matches nothing.
@@ -161,5 +216,7 @@ pub fn lock(layout: &Layout, id: &str) -> Result<FileLock> {
 
 /// Loads a record inside a read transaction; `NotFound` when gone.
 pub fn load(state: &StateStore, id: &str) -> Result<ContainerRecord> {
-    state.read(|tx| get(tx, id))?.ok_or_else(|| not_found(id))
+    state
+        .read(|tx| ContainerStore::of(tx).get(id))?
+        .ok_or_else(|| not_found(id))
 }

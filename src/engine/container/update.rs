@@ -7,6 +7,7 @@ use oci_spec::runtime::LinuxResources;
 use serde_json::json;
 
 use super::restart_policy::RestartPolicy;
+use super::store::ContainerStore;
 use super::{limits, reconcile, store};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::journal::{self, Event};
@@ -79,9 +80,11 @@ pub fn update(engine: &Engine, id: &str, opts: &UpdateOptions) -> Result<()> {
     }
     engine.state().write(|tx| {
         // The monitor may have recorded an exit meanwhile: keep its state, change the config.
-        let mut fresh = store::get(tx, id)?.ok_or_else(|| store::not_found(id))?;
+        let mut fresh = ContainerStore::of(tx)
+            .get(id)?
+            .ok_or_else(|| store::not_found(id))?;
         fresh.host_config = rec.host_config.clone();
-        store::save(tx, &fresh)?;
+        ContainerStore::of(tx).save(&fresh)?;
         journal::record(tx, &Event::container(&fresh, "update"))
     })?;
     engine.emit(EngineEvent::ContainersChanged);

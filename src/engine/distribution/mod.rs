@@ -16,5 +16,6 @@ pub mod push;
 pub mod reference;
 pub mod registry;
 pub mod registry_http;
+pub mod remote_file;
 pub mod search;
 pub mod upload;

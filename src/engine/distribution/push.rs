@@ -12,7 +12,8 @@ use super::reference::ImageRef;
 use super::upload::{Placed, Uploader};
 use crate::engine::content::{sha256_digest, ContentStore};
 use crate::engine::error::{EngineError, Result};
-use crate::engine::image::record::{self, ImageRecord};
+use crate::engine::image::record::ImageRecord;
+use crate::engine::image::store::ImageStore;
 use crate::engine::Engine;
 
 /// What is happening to one blob of a push (docker's words in [`PushState::label`]).
@@ -91,7 +92,9 @@ impl Engine {
         let lookup = name.clone();
         let (record, _gc) = crate::engine::blocking(self, move |_| {
             let gc = engine.lock_images_shared()?;
-            let rec = engine.state().read(|tx| record::resolve(tx, &lookup))?;
+            let rec = engine
+                .state()
+                .read(|tx| ImageStore::of(tx).resolve(&lookup))?;
             Ok((rec, gc))
         })
         .await
@@ -179,10 +182,10 @@ impl Engine {
         let engine = self.clone();
         crate::engine::blocking(self, move |_| {
             engine.state().write(|tx| {
-                if let Some(mut rec) = record::load(tx, &id)? {
+                if let Some(mut rec) = ImageStore::of(tx).get(&id)? {
                     if !rec.repo_digests.contains(&repo_digest) {
                         rec.repo_digests.push(repo_digest.clone());
-                        record::save(tx, &rec)?;
+                        ImageStore::of(tx).save(&rec)?;
                     }
                 }
                 Ok(())

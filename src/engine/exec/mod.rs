@@ -23,7 +23,7 @@ use crate::engine::container::record::{ContainerRecord, Status};
 use crate::engine::container::{reconcile, store};
 use crate::engine::error::{EngineError, IoContext, Result};
 use crate::engine::monitor::protocol::MonitorMessage;
-use crate::engine::monitor::spawn::{self, MonitorChild};
+use crate::engine::monitor::spawn::MonitorChild;
 use crate::engine::snapshot::Snapshot;
 use crate::engine::{users, Engine, Layout};
 
@@ -95,7 +95,8 @@ pub fn check_running(rec: &ContainerRecord) -> Result<()> {
     }
 }
 
-fn new_exec_id() -> String {
+/// A new exec session id (16 hex digits).
+pub(crate) fn new_exec_id() -> String {
     let mut b = [0u8; 8];
     rand::thread_rng().fill_bytes(&mut b);
     hex::encode(b)
@@ -174,7 +175,7 @@ pub fn build(
 }
 
 /// Writes `value` as JSON to `path` (0600, via a temp file and rename).
-fn write_json(path: &std::path::Path, value: &impl Serialize) -> Result<()> {
+pub(crate) fn write_json(path: &std::path::Path, value: &impl Serialize) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");
@@ -236,7 +237,11 @@ pub fn start(
     crate::engine::journal::record_alone(engine, &exec_event("exec_create"))?;
     let result = write_json(&files.process, &process)
         .and_then(|_| write_json(&files.config, &config))
-        .and_then(|_| spawn::spawn_with(layout.root(), &["--exec", &exec_id], id, false, client));
+        .and_then(|_| {
+            engine
+                .sys()
+                .spawn_monitor(layout.root(), &["--exec", &exec_id], id, false, client)
+        });
     let mut monitor = match result {
         Ok(m) => m,
         Err(e) => {

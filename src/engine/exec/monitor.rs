@@ -16,6 +16,7 @@ use super::{ExecConfig, ExecFiles};
 use crate::engine::attach::server::Server;
 use crate::engine::attach::stdio;
 use crate::engine::container::cleanup;
+use crate::engine::container::store::ContainerStore;
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::journal::{self, Event};
 use crate::engine::lock::FileLock;
@@ -37,7 +38,7 @@ pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
     let _ = nix::sys::prctl::set_child_subreaper(true);
     let files = ExecFiles::new(&layout, id, exec_id);
     let command = exec_command(&files);
-    let started = start(&layout, id, &files);
+    let started = start_process(&layout, id, &files);
     let (pid, io) = match started {
         Ok(s) => s,
         Err(e) => {
@@ -112,7 +113,7 @@ fn record(layout: &Layout, id: &str, build: impl FnOnce(Event) -> Event, exec_id
         return;
     };
     let _ = state.write(|tx| {
-        let Some(rec) = crate::engine::container::store::get(tx, id)? else {
+        let Some(rec) = ContainerStore::of(tx).get(id)? else {
             return Ok(());
         };
         let event = build(Event::container(&rec, "")).with("execID", exec_id);
@@ -121,8 +122,12 @@ fn record(layout: &Layout, id: &str, build: impl FnOnce(Event) -> Event, exec_id
 }
 
 /// Creates the process in the container; returns its pid and the monitor's ends of its
-/// streams.
-fn start(layout: &Layout, id: &str, files: &ExecFiles) -> Result<(i32, stdio::ContainerIo)> {
+/// streams. The process is this process's child (the health checker calls it too).
+pub(crate) fn start_process(
+    layout: &Layout,
+    id: &str,
+    files: &ExecFiles,
+) -> Result<(i32, stdio::ContainerIo)> {
     let text = std::fs::read(&files.config)
         .map_err(|e| EngineError::io_path("cannot read", &files.config, e))?;
     let config: ExecConfig = serde_json::from_slice(&text)

@@ -27,6 +27,7 @@ fn record() -> ContainerRecord {
         restart_count: 0,
         mounts: vec![],
         networks: Default::default(),
+        health: None,
     }
 }
 

@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use super::gc::{PruneReport, RemoveReport};
 use super::record::ImageSummary;
+use crate::engine::container::store::ContainerStore;
 use crate::engine::error::Result;
-use crate::engine::{blocking, container, Engine};
+use crate::engine::{blocking, Engine};
 
 /// An image with the number of containers made from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +24,8 @@ pub struct ImageUsage {
 impl Engine {
     /// Containers per image id.
     pub fn image_usage(&self) -> Result<HashMap<String, usize>> {
-        self.state().read(container::store::count_by_image)
+        self.state()
+            .read(|tx| ContainerStore::of(tx).count_by_image())
     }
 
     /// Every image with how many containers use it.

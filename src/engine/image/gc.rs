@@ -8,10 +8,11 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use rusqlite::params;
 use serde::Serialize;
 
-use super::record::{self, familiar, ImageRecord};
+use super::record::{familiar, ImageRecord};
+use super::store::ImageStore;
+use crate::engine::container::store::ContainerStore;
 use crate::engine::distribution::reference::ImageRef;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::journal::{self, Event, EventType};
@@ -49,12 +50,6 @@ pub struct PruneReport {
     pub reclaimed: u64,
 }
 
-fn containers_using(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<Vec<String>> {
-    let mut stmt = tx.prepare("SELECT name FROM containers WHERE image_id = ?1 ORDER BY name")?;
-    let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
-    Ok(rows.collect::<std::result::Result<_, _>>()?)
-}
-
 /// An image event on image `id`, `name` as docker's attribute.
 fn image_event(action: &str, id: &str, name: &str) -> Event {
     Event::new(EventType::Image, action, id).with("name", familiar(name))
@@ -73,7 +68,7 @@ impl Engine {
     /// only untags it) or it has several tags and was named by id (then `force` is needed).
     pub fn remove_image(&self, r: &str, force: bool) -> Result<RemoveReport> {
         let report = self.state().write(|tx| {
-            let rec = record::resolve(tx, r)?;
+            let rec = ImageStore::of(tx).resolve(r)?;
             let named_tag = ImageRef::parse(r)
                 .ok()
                 .filter(|x| x.digest.is_none())
@@ -82,7 +77,7 @@ impl Engine {
             let mut report = RemoveReport::default();
             if let Some(tag) = &named_tag {
                 if rec.repo_tags.len() > 1 {
-                    tx.execute("DELETE FROM tags WHERE name = ?1", [tag])?;
+                    ImageStore::of(tx).untag(tag)?;
                     report.untagged.push(familiar(tag));
                     journal::record(tx, &image_event("untag", &rec.id, tag))?;
                     return Ok(report);
@@ -99,7 +94,7 @@ impl Engine {
                         .join(", ")
                 )));
             }
-            let users = containers_using(tx, &rec.id)?;
+            let users = ContainerStore::of(tx).names_using_image(&rec.id)?;
             if !users.is_empty() && !force {
                 return Err(EngineError::Conflict(format!(
                     "unable to remove image {r}: it is used by container(s) {}; remove them \
@@ -111,12 +106,12 @@ impl Engine {
                 report.untagged.push(familiar(tag));
                 journal::record(tx, &image_event("untag", &rec.id, tag))?;
             }
-            tx.execute("DELETE FROM tags WHERE image_id = ?1", [&rec.id])?;
+            ImageStore::of(tx).untag_all(&rec.id)?;
             if users.is_empty() {
                 for d in &rec.repo_digests {
                     report.untagged.push(familiar(d));
                 }
-                tx.execute("DELETE FROM images WHERE id = ?1", params![rec.id])?;
+                ImageStore::of(tx).delete(&rec.id)?;
                 report.deleted.push(rec.id.clone());
                 journal::record(tx, &image_event("delete", &rec.id, r))?;
             }
@@ -146,10 +141,14 @@ impl Engine {
         let (untagged, images) = self.state().write(|tx| {
             let mut untagged = Vec::new();
             let mut removed = Vec::new();
-            for rec in record::load_all(tx)? {
-                if (all || rec.repo_tags.is_empty()) && containers_using(tx, &rec.id)?.is_empty() {
-                    tx.execute("DELETE FROM tags WHERE image_id = ?1", [&rec.id])?;
-                    tx.execute("DELETE FROM images WHERE id = ?1", [&rec.id])?;
+            for rec in ImageStore::of(tx).list()? {
+                if (all || rec.repo_tags.is_empty())
+                    && ContainerStore::of(tx)
+                        .names_using_image(&rec.id)?
+                        .is_empty()
+                {
+                    ImageStore::of(tx).untag_all(&rec.id)?;
+                    ImageStore::of(tx).delete(&rec.id)?;
                     for tag in &rec.repo_tags {
                         journal::record(tx, &image_event("untag", &rec.id, tag))?;
                     }
@@ -171,9 +170,9 @@ impl Engine {
         Ok(report)
     }
 
-    /// Removes unreferenced layers, blobs, partial downloads and staging dirs. The caller holds
-    /// the gc lock exclusively.
-    fn collect_garbage(&self) -> Result<PruneReport> {
+    /// Removes unreferenced layers, blobs, partial downloads and staging dirs; the blobs the
+    /// build cache names stay. The caller holds the gc lock exclusively.
+    pub(crate) fn collect_garbage(&self) -> Result<PruneReport> {
         let layout = self.layout();
         let records: Vec<ImageRecord> = self.image_records()?;
         let mut chains = HashSet::new();
@@ -186,6 +185,9 @@ impl Engine {
                 chains.insert(hex(&l.chain_id));
                 blobs.insert(hex(&l.digest));
             }
+        }
+        for d in crate::engine::build::cache::BuildCache::new(layout).blobs() {
+            blobs.insert(hex(&d));
         }
         let mut report = PruneReport::default();
         for (name, path) in entries(&layout.layers_dir()) {

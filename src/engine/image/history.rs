@@ -67,3 +67,10 @@ impl Engine {
         Ok(rows)
     }
 }
+
+impl Engine {
+    /// [`Engine::image_history`] from async code (the TUI).
+    pub async fn image_history_of(&self, r: String) -> Result<Vec<HistoryRow>> {
+        crate::engine::blocking(self, move |e| e.image_history(&r)).await
+    }
+}

@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 
 use super::gc::gc_lock_path;
 use super::record::{self, ImageConfig, ImageRecord, ImageSummary, LayerRecord};
+use super::store::ImageStore;
 use crate::engine::content::{sha256_digest, sync_dir, ContentStore};
 use crate::engine::distribution::manifest::{Manifest, Platform};
 use crate::engine::distribution::reference::validate_digest;
@@ -233,7 +234,7 @@ impl Engine {
             pulled: chrono::Utc::now().to_rfc3339(),
         };
         let updated = self.state().write(|tx| {
-            let old = record::load(tx, &record.id)?;
+            let old = ImageStore::of(tx).get(&record.id)?;
             let mut updated = true;
             if let Some(old) = old {
                 updated = !record.repo_tags.iter().all(|t| old.repo_tags.contains(t))
@@ -248,7 +249,7 @@ impl Engine {
                 }
                 record.pulled = old.pulled;
             }
-            record::save(tx, &record)?;
+            ImageStore::of(tx).save(&record)?;
             // The journal's entry in the same transaction: `pull`, `load` or `import`, named
             // as docker names the image (its first tag, else digest, else id).
             let name = record

@@ -8,12 +8,14 @@ pub mod assemble;
 pub mod changes;
 pub mod commit;
 pub mod config;
+pub mod explore;
 pub mod gc;
 pub mod history;
 pub mod import;
 pub mod inspect;
 pub mod record;
 pub mod rootfs_import;
+pub mod store;
 
 pub use api::ImageUsage;
 pub use record::{familiar, ImageConfig, ImageRecord, ImageSummary, LayerRecord};

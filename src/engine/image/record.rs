@@ -1,13 +1,14 @@
 //! Image records in `state.db`: what a pull stored, looked up by reference, id or id prefix.
 //!
-//! `images.record` holds an [`ImageRecord`] as JSON (minus the tags, which live in `tags`).
+//! `images.record` holds an [`ImageRecord`] as JSON (minus the tags, which live in `tags`); the
+//! SQL is [`super::store::ImageStore`]'s.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
+use super::store::ImageStore;
 use crate::engine::distribution::reference::ImageRef;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::Engine;
@@ -159,125 +160,21 @@ impl ImageRecord {
     }
 }
 
-/// Reads every image with its tags.
-pub(crate) fn load_all(tx: &Transaction<'_>) -> Result<Vec<ImageRecord>> {
-    let mut stmt = tx.prepare("SELECT id, record FROM images ORDER BY created DESC, id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (id, record) = row?;
-        let mut rec: ImageRecord = serde_json::from_str(&record)?;
-        rec.repo_tags = tags_of(tx, &id)?;
-        out.push(rec);
-    }
-    Ok(out)
-}
-
-pub(crate) fn load(tx: &Transaction<'_>, id: &str) -> Result<Option<ImageRecord>> {
-    let record: Option<String> = tx
-        .query_row("SELECT record FROM images WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    match record {
-        Some(r) => {
-            let mut rec: ImageRecord = serde_json::from_str(&r)?;
-            rec.repo_tags = tags_of(tx, id)?;
-            Ok(Some(rec))
-        }
-        None => Ok(None),
-    }
-}
-
-fn tags_of(tx: &Transaction<'_>, id: &str) -> Result<Vec<String>> {
-    let mut stmt = tx.prepare("SELECT name FROM tags WHERE image_id = ?1 ORDER BY name")?;
-    let rows = stmt.query_map([id], |r| r.get::<_, String>(0))?;
-    Ok(rows.collect::<std::result::Result<_, _>>()?)
-}
-
-/// Inserts or updates `rec` and points its tags at it.
-pub(crate) fn save(tx: &Transaction<'_>, rec: &ImageRecord) -> Result<()> {
-    let json = serde_json::to_string(rec)?;
-    let digests = serde_json::to_string(&rec.repo_digests)?;
-    tx.execute(
-        "INSERT INTO images(id, manifest_digest, repo_digests, record, created)
-         VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT(id) DO UPDATE SET manifest_digest = ?2, repo_digests = ?3, record = ?4",
-        params![rec.id, rec.manifest_digest, digests, json, rec.pulled],
-    )?;
-    for tag in &rec.repo_tags {
-        tx.execute(
-            "INSERT INTO tags(name, image_id) VALUES (?1, ?2)
-             ON CONFLICT(name) DO UPDATE SET image_id = ?2",
-            params![tag, rec.id],
-        )?;
-    }
-    Ok(())
-}
-
-/// Finds the image `r` names: a tag, `repo@digest`, a full id or a unique id prefix.
-pub(crate) fn resolve(tx: &Transaction<'_>, r: &str) -> Result<ImageRecord> {
-    let not_found = || EngineError::NotFound(format!("no such image: {r}"));
-    if let Ok(reference) = ImageRef::parse(r) {
-        if let Some(digest) = &reference.digest {
-            for rec in load_all(tx)? {
-                let name = reference.with_digest(digest);
-                if rec.repo_digests.contains(&name)
-                    || (rec.manifest_digest == *digest
-                        && rec
-                            .repo_digests
-                            .iter()
-                            .any(|d| d.starts_with(&reference.repository())))
-                {
-                    return Ok(rec);
-                }
-            }
-        } else if let Some(tagged) = reference.tagged() {
-            let id: Option<String> = tx
-                .query_row(
-                    "SELECT image_id FROM tags WHERE name = ?1",
-                    [&tagged],
-                    |x| x.get(0),
-                )
-                .optional()?;
-            if let Some(id) = id {
-                return load(tx, &id)?.ok_or_else(not_found);
-            }
-        }
-    }
-    let hex = r.strip_prefix("sha256:").unwrap_or(r);
-    if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(not_found());
-    }
-    let pattern = format!("sha256:{}%", hex.to_ascii_lowercase());
-    let mut stmt = tx.prepare("SELECT id FROM images WHERE id LIKE ?1 LIMIT 2")?;
-    let ids: Vec<String> = stmt
-        .query_map([&pattern], |x| x.get(0))?
-        .collect::<std::result::Result<_, _>>()?;
-    match ids.as_slice() {
-        [id] => load(tx, id)?.ok_or_else(not_found),
-        [] => Err(not_found()),
-        _ => Err(EngineError::InvalidInput(format!(
-            "image id prefix \"{r}\" is ambiguous: give more digits"
-        ))),
-    }
-}
-
 impl Engine {
     /// Every stored image, newest first.
     pub fn images(&self) -> Result<Vec<ImageSummary>> {
-        let records = self.state().read(load_all)?;
+        let records = self.state().read(|tx| ImageStore::of(tx).list())?;
         Ok(records.iter().map(ImageRecord::summary).collect())
     }
 
     /// Every stored image record, newest first.
     pub fn image_records(&self) -> Result<Vec<ImageRecord>> {
-        self.state().read(load_all)
+        self.state().read(|tx| ImageStore::of(tx).list())
     }
 
     /// The image `r` names (reference, `repo@digest`, full id or unique id prefix).
     pub fn image(&self, r: &str) -> Result<ImageRecord> {
-        self.state().read(|tx| resolve(tx, r))
+        self.state().read(|tx| ImageStore::of(tx).resolve(r))
     }
 
     /// Unpacked layer directories of `image` in overlayfs `lowerdir` order: the top layer
@@ -303,12 +200,9 @@ impl Engine {
             EngineError::InvalidInput(format!("\"{target}\" does not name a tag"))
         })?;
         let rec = self.state().write(|tx| {
-            let rec = resolve(tx, source)?;
-            tx.execute(
-                "INSERT INTO tags(name, image_id) VALUES (?1, ?2)
-                 ON CONFLICT(name) DO UPDATE SET image_id = ?2",
-                params![name, rec.id],
-            )?;
+            let images = ImageStore::of(tx);
+            let rec = images.resolve(source)?;
+            images.tag(&name, &rec.id)?;
             let event = crate::engine::journal::Event::new(
                 crate::engine::journal::EventType::Image,
                 "tag",
@@ -316,7 +210,8 @@ impl Engine {
             )
             .with("name", familiar(&name));
             crate::engine::journal::record(tx, &event)?;
-            load(tx, &rec.id)?
+            images
+                .get(&rec.id)?
                 .ok_or_else(|| EngineError::NotFound(format!("no such image: {source}")))
         })?;
         self.emit(crate::engine::EngineEvent::ImagesChanged);

@@ -1,11 +1,12 @@
-//! `import`: a root filesystem tar (plain, gzip or zstd; a file, a stream or an http(s) URL)
+//! `import`: a root filesystem tar (plain, gzip, zstd, xz or bzip2; a file, a stream or an
+//! http(s) URL)
 //! into a one-layer image. The tar is hashed (the diff id) while it is gzip-compressed into a
 //! staging file, which then enters the store through the content ingest; the config (with the
 //! `-c` changes) and an OCI manifest are stored next to it, and the import pipeline unpacks and
 //! records the image. Nothing of a failed import stays.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -87,38 +88,9 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Decompresses `input` (gzip, zstd or plain), refusing xz and bzip2 with what to do.
-pub fn decompressed<'a>(input: impl Read + 'a) -> Result<Box<dyn Read + 'a>> {
-    let mut buffered = BufReader::with_capacity(1 << 20, input);
-    let head = buffered
-        .fill_buf()
-        .map_err(|e| EngineError::io("cannot read the input", e))?;
-    if head.is_empty() {
-        return Err(EngineError::InvalidInput(
-            "the input is empty: give a tar archive".into(),
-        ));
-    }
-    Ok(if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::MultiGzDecoder::new(buffered))
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Box::new(
-            zstd::stream::read::Decoder::with_buffer(buffered)
-                .map_err(|e| EngineError::io("cannot start the zstd decoder", e))?,
-        )
-    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) || head.starts_with(b"BZh") {
-        return Err(EngineError::InvalidInput(
-            "the input is compressed with xz or bzip2, which berth does not read: decompress \
-             it first (xz -d, bunzip2) or use gzip or zstd"
-                .into(),
-        ));
-    } else {
-        Box::new(buffered)
-    })
-}
-
 /// Compresses the tar `input` into `out`; returns (diff id, blob digest, blob size).
 fn compress(input: impl Read, out: &std::path::Path) -> Result<(String, String, u64)> {
-    let mut reader = decompressed(input)?;
+    let mut reader = crate::engine::compression::decompressed(input, "the input")?;
     let file = File::create(out).ctx("cannot create", out)?;
     let hashing = HashingWriter {
         inner: std::io::BufWriter::with_capacity(1 << 20, file),
@@ -153,6 +125,22 @@ fn compress(input: impl Read, out: &std::path::Path) -> Result<(String, String, 
 }
 
 impl Engine {
+    /// `import URL`: fetches the tar at the http(s) `url` into a staging file with the engine's
+    /// HTTP client, then imports it as [`Engine::import_rootfs`] does. The download goes with
+    /// the staging directory whatever happens.
+    pub async fn import_url(&self, url: &str, opts: ImportOptions) -> Result<ImageSummary> {
+        crate::engine::distribution::remote_file::parse_url(url)?;
+        let staged =
+            crate::engine::blocking(self, |e| StagedDir::create(e.layout(), "import-url")).await?;
+        let path = staged.path().join("download");
+        let result = match crate::engine::distribution::remote_file::fetch(url, &path, None).await {
+            Ok(_) => self.import_rootfs(LoadInput::Path(path), url, opts).await,
+            Err(e) => Err(e),
+        };
+        let _ = tokio::task::spawn_blocking(move || drop(staged)).await;
+        result
+    }
+
     /// Imports the root filesystem tar `input` as a one-layer image; returns it.
     pub async fn import_rootfs(
         &self,

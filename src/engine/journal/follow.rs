@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
-use super::{last_seq, read, Event, EventFilter};
+use super::{Event, EventFilter, EventStore};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::Engine;
 
@@ -34,7 +34,7 @@ impl Engine {
         loop {
             let batch = self
                 .state()
-                .read(|tx| read(tx, after, query.since, query.until, BATCH))?;
+                .read(|tx| EventStore::of(tx).read(after, query.since, query.until, BATCH))?;
             let Some(last) = batch.last() else { break };
             after = last.seq;
             out.extend(batch.into_iter().filter(|e| query.filter.matches(e)));
@@ -48,7 +48,7 @@ impl Engine {
     pub fn follow_events(&self, query: EventsQuery) -> Result<mpsc::Receiver<Result<Event>>> {
         let engine = self.clone();
         // Where "new" starts, taken now so nothing recorded after this call is missed.
-        let start = self.state().read(last_seq)?;
+        let start = self.state().read(|tx| EventStore::of(tx).last_seq())?;
         let (tx, rx) = mpsc::channel(256);
         std::thread::Builder::new()
             .name("berth-events".into())
@@ -59,7 +59,7 @@ impl Engine {
                 loop {
                     let batch = engine
                         .state()
-                        .read(|t| read(t, after, query.since, query.until, BATCH));
+                        .read(|t| EventStore::of(t).read(after, query.since, query.until, BATCH));
                     let batch = match batch {
                         Ok(b) => b,
                         Err(e) => {

@@ -5,14 +5,16 @@
 
 pub mod filter;
 pub mod follow;
+pub mod store;
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Transaction};
+use rusqlite::Transaction;
 use serde::Serialize;
 
 pub use filter::EventFilter;
+pub use store::EventStore;
 
 use crate::engine::container::ContainerRecord;
 use crate::engine::error::Result;
@@ -102,90 +104,16 @@ impl Event {
     }
 }
 
-/// Appends `event` inside transaction `tx` (the change's own), dropping the oldest rows beyond
-/// [`KEEP`] now and then.
+/// Appends `event` inside transaction `tx` (the change's own): [`EventStore::append`], the
+/// call every change makes.
 pub fn record(tx: &Transaction<'_>, event: &Event) -> Result<()> {
-    let nanos = event.time.timestamp_nanos_opt().unwrap_or(i64::MAX);
-    let attributes = serde_json::to_string(&event.attributes)?;
-    tx.execute(
-        "INSERT INTO events(time_nano, type, action, actor_id, attributes) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            nanos,
-            event.kind.as_str(),
-            event.action,
-            event.actor_id,
-            attributes
-        ],
-    )?;
-    let seq = tx.last_insert_rowid();
-    if seq % 64 == 0 {
-        tx.execute("DELETE FROM events WHERE seq <= ?1", params![seq - KEEP])?;
-    }
-    Ok(())
+    EventStore::of(tx).append(event)
 }
 
 /// Records `event` in a transaction of its own (for changes that are not a database write:
 /// a signal sent).
 pub fn record_alone(engine: &Engine, event: &Event) -> Result<()> {
     engine.state().write(|tx| record(tx, event))
-}
-
-/// Events after `after_seq` with `since <= time <= until`, oldest first, at most `limit`.
-pub fn read(
-    tx: &Transaction<'_>,
-    after_seq: i64,
-    since: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
-    limit: usize,
-) -> Result<Vec<Event>> {
-    let nanos = |t: Option<DateTime<Utc>>, none: i64| {
-        t.and_then(|t| t.timestamp_nanos_opt()).unwrap_or(none)
-    };
-    let mut stmt = tx.prepare_cached(
-        "SELECT seq, time_nano, type, action, actor_id, attributes FROM events \
-         WHERE seq > ?1 AND time_nano >= ?2 AND time_nano <= ?3 ORDER BY seq LIMIT ?4",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            after_seq,
-            nanos(since, i64::MIN),
-            nanos(until, i64::MAX),
-            limit as i64
-        ],
-        |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        },
-    )?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (seq, nanos, kind, action, actor_id, attributes) = row?;
-        // A row this berth does not understand (a newer one's type) is skipped.
-        let Some(kind) = EventType::parse(&kind) else {
-            continue;
-        };
-        out.push(Event {
-            seq,
-            time: DateTime::from_timestamp_nanos(nanos),
-            kind,
-            action,
-            actor_id,
-            attributes: serde_json::from_str(&attributes).unwrap_or_default(),
-        });
-    }
-    Ok(out)
-}
-
-/// The newest event's position (0 for an empty journal).
-pub fn last_seq(tx: &Transaction<'_>) -> Result<i64> {
-    Ok(tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
 }
 
 #[cfg(test)]
@@ -224,7 +152,7 @@ mod tests {
         // The newest are all there, in order.
         let last = engine
             .state()
-            .read(|tx| read(tx, total - 3, None, None, 10))
+            .read(|tx| EventStore::of(tx).read(total - 3, None, None, 10))
             .unwrap();
         let ids: Vec<&str> = last.iter().map(|e| e.actor_id.as_str()).collect();
         assert_eq!(

@@ -87,7 +87,7 @@ fn unpack_inner(
     let mut archive = tar::Archive::new(BufReader::with_capacity(READ_BUF, hashing));
     let root = fsops::open_root(dest)
         .map_err(|e| EngineError::io_path("opening layer staging directory", dest, e.into()))?;
-    entry::Extractor::new(root).extract_all(&mut archive)?;
+    entry::Extractor::new(root, true).extract_all(&mut archive)?;
 
     // Hash what follows the end-of-archive marker too (zero padding up to the record size), so
     // the digest covers the whole stream as the image config's diff_ids do; for gzip this also
@@ -102,12 +102,31 @@ fn unpack_inner(
 }
 
 /// Extracts the tar stream `input` into the existing directory `dir` with the same walk as a
-/// layer (every component opened without following symlinks, existing entries replaced): what
-/// `cp` uses to write into a container or onto the host. Overlay whiteout names (`.wh.*`)
-/// become whiteouts, as in a layer.
+/// layer (every component opened without following symlinks, existing entries replaced, owners,
+/// modes and times kept): what `cp` uses to write into a container or onto the host, and a
+/// build's ADD and context archives. It is a plain archive, not a layer: a `.wh.*` name is an
+/// ordinary file, never a whiteout.
 pub fn extract_into(dir: std::os::fd::OwnedFd, input: impl Read) -> Result<()> {
     let mut archive = tar::Archive::new(BufReader::with_capacity(READ_BUF, input));
-    entry::Extractor::new(dir).extract_all(&mut archive)
+    entry::Extractor::new(dir, false).extract_all(&mut archive)
+}
+
+/// [`extract_into`] the directory at `path` (not followed if it is a symlink) from an archive
+/// compressed by any of [`crate::engine::compression::Compression`]; `what` names the archive
+/// in errors.
+pub fn extract_archive_into(path: &Path, input: impl Read, what: &str) -> Result<()> {
+    let dir =
+        fsops::open_root(path).map_err(|e| EngineError::io_path("cannot open", path, e.into()))?;
+    let mut decoded = crate::engine::compression::decompressed(input, what)?;
+    extract_into(dir, &mut decoded).map_err(|e| match e {
+        EngineError::Layer(m) => EngineError::InvalidInput(format!("{what}: {m}")),
+        other => other,
+    })?;
+    // The rest (padding after the end-of-archive marker) must decompress too: a compressed
+    // archive cut short is refused even when its entries came through.
+    io::copy(&mut decoded, &mut io::sink())
+        .map(|_| ())
+        .map_err(|e| EngineError::InvalidInput(format!("{what} is truncated or corrupt: {e}")))
 }
 
 /// The decompression a blob needs.

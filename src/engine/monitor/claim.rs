@@ -10,6 +10,7 @@ use chrono::Utc;
 
 use crate::engine::container::record::{ContainerRecord, Status};
 use crate::engine::container::store;
+use crate::engine::container::store::ContainerStore;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::journal;
 use crate::engine::state::StateStore;
@@ -17,7 +18,9 @@ use crate::engine::state::StateStore;
 /// Records monitor (`pid`, `start`) in container `id`'s record; returns the record.
 pub fn claim(state: &StateStore, id: &str, pid: i32, start: u64) -> Result<ContainerRecord> {
     state.write(|tx| {
-        let mut rec = store::get(tx, id)?.ok_or_else(|| store::not_found(id))?;
+        let mut rec = ContainerStore::of(tx)
+            .get(id)?
+            .ok_or_else(|| store::not_found(id))?;
         if !rec.state.status.can_start() {
             return Err(EngineError::InvalidState(format!(
                 "cannot start container {}: it is {}",
@@ -27,7 +30,7 @@ pub fn claim(state: &StateStore, id: &str, pid: i32, start: u64) -> Result<Conta
         }
         rec.state.monitor_pid = pid;
         rec.state.monitor_start = start;
-        store::save(tx, &rec)?;
+        ContainerStore::of(tx).save(&rec)?;
         Ok(rec)
     })
 }
@@ -41,7 +44,9 @@ pub fn record_started(
     monitor_start: u64,
 ) -> Result<()> {
     state.write(|tx| {
-        let mut rec = store::get(tx, id)?.ok_or_else(|| store::not_found(id))?;
+        let mut rec = ContainerStore::of(tx)
+            .get(id)?
+            .ok_or_else(|| store::not_found(id))?;
         let s = &mut rec.state;
         s.status = Status::Running;
         s.pid = pid;
@@ -54,7 +59,8 @@ pub fn record_started(
         s.error.clear();
         s.restarting = false;
         s.manually_stopped = false;
-        store::save(tx, &rec)?;
+        ContainerStore::of(tx).save(&rec)?;
+        crate::engine::health::store::HealthStore::of(tx).on_start(&rec)?;
         journal::record(tx, &journal::Event::container(&rec, "start"))
     })
 }
@@ -62,7 +68,7 @@ pub fn record_started(
 /// Records a failed start (the status stays what it was) and drops the claim.
 pub fn record_failure(state: &StateStore, id: &str, message: &str, code: i32) -> Result<()> {
     state.write(|tx| {
-        let Some(mut rec) = store::get(tx, id)? else {
+        let Some(mut rec) = ContainerStore::of(tx).get(id)? else {
             return Ok(());
         };
         rec.state.exit_code = code;
@@ -71,6 +77,6 @@ pub fn record_failure(state: &StateStore, id: &str, message: &str, code: i32) ->
         rec.state.pid = 0;
         rec.state.monitor_pid = 0;
         rec.state.monitor_start = 0;
-        store::save(tx, &rec)
+        ContainerStore::of(tx).save(&rec)
     })
 }

@@ -13,6 +13,7 @@ pub mod cgroup_join;
 pub mod claim;
 pub mod console;
 pub mod executor;
+pub mod health_child;
 pub mod init_errors;
 pub mod mount_check;
 mod net_prepare;
@@ -55,6 +56,7 @@ use super::runtime;
 use super::snapshot::Snapshot;
 use super::state::StateStore;
 use super::{users, Layout};
+use crate::engine::container::store::ContainerStore;
 use net_prepare::EtcFiles;
 use protocol::MonitorMessage;
 
@@ -239,6 +241,8 @@ impl Monitor {
         }
         drop(start_lock);
         let began = std::time::Instant::now();
+        // The health checker runs while the container does.
+        let health = health_child::spawn(&self.layout, &rec);
         // The reserved host ports stay bound until the container has exited.
         let net = started.net;
         let pidfd = relay::pidfd_open(started.pid);
@@ -283,6 +287,7 @@ impl Monitor {
             }
             _ => None,
         };
+        drop(health);
         let _ = std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
         debug_log(&format!(
             "container {} process {} exited; recording",
@@ -471,7 +476,7 @@ impl Monitor {
         let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
         debug_log("finish: unmounted");
         let result = self.state.write(|tx| {
-            let Some(mut rec) = store::get(tx, &self.id)? else {
+            let Some(mut rec) = ContainerStore::of(tx).get(&self.id)? else {
                 return Ok(None);
             };
             rec.state.status = Status::Exited;
@@ -490,11 +495,11 @@ impl Monitor {
             let die = journal::Event::container(&rec, "die").with("exitCode", code);
             journal::record(tx, &die)?;
             if rec.host_config.auto_remove && unmounted.is_ok() {
-                store::delete(tx, &self.id)?;
+                ContainerStore::of(tx).delete(&self.id)?;
                 journal::record(tx, &journal::Event::container(&rec, "destroy"))?;
                 Ok(Some(crate::engine::mounts::volume_names(&rec.mounts)))
             } else {
-                store::save(tx, &rec)?;
+                ContainerStore::of(tx).save(&rec)?;
                 Ok(None)
             }
         });

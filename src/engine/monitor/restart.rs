@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::engine::container::record::Status;
 use crate::engine::container::store;
+use crate::engine::container::store::ContainerStore;
 use crate::engine::layout::Layout;
 use crate::engine::lock::FileLock;
 use crate::engine::state::StateStore;
@@ -19,7 +20,7 @@ const POLL: Duration = Duration::from_millis(50);
 pub fn decide(state: &StateStore, id: &str, code: i32) -> bool {
     state
         .write(|tx| {
-            let Some(mut rec) = store::get(tx, id)? else {
+            let Some(mut rec) = ContainerStore::of(tx).get(id)? else {
                 return Ok(false);
             };
             let restart = rec.state.status == Status::Exited
@@ -30,7 +31,7 @@ pub fn decide(state: &StateStore, id: &str, code: i32) -> bool {
                 );
             if restart {
                 rec.state.restarting = true;
-                store::save(tx, &rec)?;
+                ContainerStore::of(tx).save(&rec)?;
             }
             Ok(restart)
         })
@@ -44,7 +45,7 @@ pub fn wait(state: &StateStore, layout: &Layout, id: &str, delay: Duration) -> O
     let deadline = Instant::now() + delay;
     loop {
         let still = state
-            .read(|tx| store::get(tx, id))
+            .read(|tx| ContainerStore::of(tx).get(id))
             .ok()
             .flatten()
             .is_some_and(|r| wanted(&r));
@@ -66,14 +67,14 @@ pub fn wait(state: &StateStore, layout: &Layout, id: &str, delay: Duration) -> O
         }
     };
     let counted = state.write(|tx| {
-        let Some(mut rec) = store::get(tx, id)? else {
+        let Some(mut rec) = ContainerStore::of(tx).get(id)? else {
             return Ok(false);
         };
         if !wanted(&rec) {
             return Ok(false);
         }
         rec.restart_count += 1;
-        store::save(tx, &rec)?;
+        ContainerStore::of(tx).save(&rec)?;
         Ok(true)
     });
     if counted.unwrap_or(false) {
@@ -93,10 +94,10 @@ fn wanted(rec: &crate::engine::container::ContainerRecord) -> bool {
 /// The record no longer says restarting (if it is still there).
 fn give_up(state: &StateStore, id: &str) {
     let _ = state.write(|tx| {
-        if let Some(mut rec) = store::get(tx, id)? {
+        if let Some(mut rec) = ContainerStore::of(tx).get(id)? {
             if rec.state.restarting {
                 rec.state.restarting = false;
-                store::save(tx, &rec)?;
+                ContainerStore::of(tx).save(&rec)?;
             }
         }
         Ok(())

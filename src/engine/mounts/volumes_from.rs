@@ -5,6 +5,7 @@ use rusqlite::Transaction;
 
 use super::parse::VolumesFrom;
 use super::MountPoint;
+use crate::engine::container::store::ContainerStore;
 use crate::engine::error::{EngineError, Result};
 
 /// The mounts of each container named by `from`, by exact name, exact id or unique id prefix.
@@ -15,16 +16,7 @@ pub fn resolve_volumes_from(
     if from.is_empty() {
         return Ok(Vec::new());
     }
-    let mut stmt = tx.prepare("SELECT id, name, record FROM containers")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?
-        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let rows = ContainerStore::of(tx).raw_records()?;
     let mut out = Vec::with_capacity(from.len());
     for vf in from {
         let wanted = vf.container.trim_start_matches('/');

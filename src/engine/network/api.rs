@@ -4,7 +4,7 @@
 use super::ops::{self, CreateNetwork};
 use super::ports::Published;
 use super::record::{EndpointConfig, NetworkRecord};
-use super::store;
+use super::store::NetworkStore;
 use crate::engine::compat::network::NetworkInspect;
 use crate::engine::container as ct;
 use crate::engine::error::Result;
@@ -15,13 +15,18 @@ pub use ops::ensure_default;
 /// `network inspect` of one network, with the containers running on it.
 pub fn inspect(engine: &Engine, reference: &str) -> Result<NetworkInspect> {
     // Only `bridge` may need making first: looking for anything else never writes.
-    let net = match engine.state().read(|tx| store::find(tx, reference)) {
+    let net = match engine
+        .state()
+        .read(|tx| NetworkStore::of(tx).find(reference))
+    {
         Err(crate::engine::EngineError::NotFound(_)) if reference == super::DEFAULT_BRIDGE => {
             engine.state().write(ensure_default)?
         }
         other => other?,
     };
-    let eps = engine.state().read(|tx| store::endpoints_on(tx, &net.id))?;
+    let eps = engine
+        .state()
+        .read(|tx| NetworkStore::of(tx).endpoints_on(&net.id))?;
     let mut on = Vec::new();
     for e in eps {
         let name = ct::store::load(engine.state(), &e.container_id)
@@ -38,7 +43,7 @@ impl Engine {
         let running = matches!(rec.state.status, ct::Status::Running | ct::Status::Paused);
         let published = if running {
             self.state()
-                .read(|tx| store::ports_of(tx, &rec.id))
+                .read(|tx| NetworkStore::of(tx).ports_of(&rec.id))
                 .unwrap_or_default()
         } else {
             Vec::new()

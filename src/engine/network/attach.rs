@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use super::netavark::{self, Attachment};
 use super::ports::{self, Published};
 use super::record::{Endpoint, EndpointConfig, NetworkRecord};
-use super::{ipam, netns, store};
+use super::store::{self, NetworkStore};
+use super::{ipam, netns};
 use crate::engine::container::{ContainerRecord, NetworkMode};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::state::StateStore;
@@ -34,6 +35,8 @@ pub struct EtcView {
     pub links: Vec<(Ipv4Addr, Vec<String>)>,
     /// The embedded DNS server (a user-defined network's aardvark-dns).
     pub nameservers: Vec<Ipv4Addr>,
+    /// The gateway of the container's first network: `host-gateway` in `--add-host`.
+    pub gateway: Option<Ipv4Addr>,
 }
 
 impl Attached {
@@ -51,6 +54,7 @@ impl EtcView {
             addresses: endpoints.iter().map(|e| e.ip).collect(),
             links: Vec::new(),
             nameservers: ns,
+            gateway: endpoints.iter().find_map(|e| e.gateway),
         }
     }
 }
@@ -89,7 +93,7 @@ pub fn lease(
     cfg: &EndpointConfig,
     interface: String,
 ) -> Result<Endpoint> {
-    let taken = store::taken(tx, &net.id)?;
+    let taken = NetworkStore::of(tx).taken(&net.id)?;
     let ip = match cfg.ipv4_address {
         Some(ip) => {
             ipam::check_static(&net.name, &net.subnet, net.gateway, ip, &taken)?;
@@ -122,7 +126,7 @@ pub fn lease(
         aliases,
         dns_server: None,
     };
-    store::put_endpoint(tx, &ep)?;
+    NetworkStore::of(tx).put_endpoint(&ep)?;
     Ok(ep)
 }
 
@@ -161,11 +165,13 @@ pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<
         super::api::ensure_default(tx)?;
         let mut out = Vec::new();
         for (i, (name, cfg)) in joins.iter().enumerate() {
-            let net = store::get_by_name(tx, name)?.ok_or_else(|| store::not_found(name))?;
+            let net = NetworkStore::of(tx)
+                .get_by_name(name)?
+                .ok_or_else(|| store::not_found(name))?;
             let ep = lease(tx, rec, &net, cfg, format!("eth{i}"))?;
             out.push((net, ep, cfg.mac_address.clone()));
         }
-        store::put_ports(tx, &rec.id, &published)?;
+        NetworkStore::of(tx).put_ports(&rec.id, &published)?;
         Ok(out)
     })?;
     let result = (|| {
@@ -181,7 +187,10 @@ pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<
         let status = netavark::setup(layout, &path, &rec.id, &rec.name, &atts, &published)?;
         let mut eps: Vec<Endpoint> = leased.iter().map(|(_, e, _)| e.clone()).collect();
         apply_status(&mut eps, &status);
-        state.write(|tx| eps.iter().try_for_each(|e| store::put_endpoint(tx, e)))?;
+        state.write(|tx| {
+            eps.iter()
+                .try_for_each(|e| NetworkStore::of(tx).put_endpoint(e))
+        })?;
         Ok(Attached {
             netns: path,
             endpoints: eps,
@@ -198,11 +207,11 @@ pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<
 /// Tears down whatever network container `id` holds (best effort: every step is tried).
 pub fn down(state: &StateStore, layout: &Layout, id: &str, name: &str) {
     let held = state.read(|tx| {
-        let eps = store::endpoints_of(tx, id)?;
-        let ports = store::ports_of(tx, id)?;
+        let eps = NetworkStore::of(tx).endpoints_of(id)?;
+        let ports = NetworkStore::of(tx).ports_of(id)?;
         let mut nets = Vec::new();
         for e in &eps {
-            if let Some(n) = store::get_by_name(tx, &e.network_name)? {
+            if let Some(n) = NetworkStore::of(tx).get_by_name(&e.network_name)? {
                 nets.push((n, e.clone()));
             }
         }
@@ -225,14 +234,14 @@ pub fn down(state: &StateStore, layout: &Layout, id: &str, name: &str) {
         }
     }
     netns::remove(layout, id);
-    let _ = state.write(|tx| store::release(tx, id));
+    let _ = state.write(|tx| NetworkStore::of(tx).release(id));
     sweep_config(state, layout);
 }
 
 /// Removes netavark's state directory once no container of this root has a network.
 fn sweep_config(state: &StateStore, layout: &Layout) {
     let none_left = state
-        .read(|tx| Ok(tx.query_row("SELECT COUNT(*) FROM endpoints", [], |r| r.get::<_, i64>(0))?))
+        .read(|tx| NetworkStore::of(tx).endpoint_count())
         .is_ok_and(|n| n == 0);
     let dir = netavark::config_dir(layout);
     if none_left && !dir.join("aardvark-dns").join("aardvark.pid").exists() {

@@ -4,7 +4,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::store;
+use super::store::NetworkStore;
 use crate::engine::container::{self as ct, ContainerRecord, Status};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::state::StateStore;
@@ -82,7 +82,7 @@ pub fn resolve(
             return Err(cannot("the container is not running"));
         }
         let ip = state
-            .read(|tx| store::endpoints_of(tx, &target.id))?
+            .read(|tx| NetworkStore::of(tx).endpoints_of(&target.id))?
             .into_iter()
             .find(|e| e.network_name == super::DEFAULT_BRIDGE)
             .map(|e| e.ip)

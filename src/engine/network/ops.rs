@@ -13,7 +13,9 @@ use super::ipam::{self, Subnet};
 use super::netavark::{self, Attachment};
 use super::ports::Published;
 use super::record::{EndpointConfig, NetworkRecord};
-use super::{netns, store, DEFAULT_BRIDGE};
+use super::store::NetworkStore;
+use super::{netns, DEFAULT_BRIDGE};
+use crate::engine::container::store::ContainerStore;
 use crate::engine::container::{self as ct, NetworkMode, Status};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::{Engine, EngineEvent};
@@ -40,7 +42,7 @@ fn new_id() -> String {
 
 /// Adds the default network (`bridge`, 172.17.0.0/16 on `berth0`) when it is missing.
 pub fn ensure_default(tx: &Transaction<'_>) -> Result<NetworkRecord> {
-    if let Some(n) = store::get_by_name(tx, DEFAULT_BRIDGE)? {
+    if let Some(n) = NetworkStore::of(tx).get_by_name(DEFAULT_BRIDGE)? {
         return Ok(n);
     }
     let subnet = Subnet {
@@ -60,7 +62,7 @@ pub fn ensure_default(tx: &Transaction<'_>) -> Result<NetworkRecord> {
         interface: "berth0".into(),
         dns: false,
     };
-    store::insert(tx, &net)?;
+    NetworkStore::of(tx).insert(&net)?;
     Ok(net)
 }
 
@@ -99,7 +101,7 @@ pub fn create(engine: &Engine, req: &CreateNetwork) -> Result<NetworkRecord> {
     let ip_range: Option<Subnet> = req.ip_range.as_deref().map(str::parse).transpose()?;
     let net = engine.state().write(|tx| {
         ensure_default(tx)?;
-        let existing = store::list(tx)?;
+        let existing = NetworkStore::of(tx).list()?;
         let subnet = match given {
             Some(s) => {
                 if let Some(o) = existing.iter().find(|n| n.subnet.overlaps(&s)) {
@@ -153,7 +155,7 @@ pub fn create(engine: &Engine, req: &CreateNetwork) -> Result<NetworkRecord> {
             created: Utc::now(),
             dns: true,
         };
-        store::insert(tx, &net)?;
+        NetworkStore::of(tx).insert(&net)?;
         Ok(net)
     })?;
     engine.emit(EngineEvent::NetworksChanged);
@@ -164,7 +166,7 @@ pub fn create(engine: &Engine, req: &CreateNetwork) -> Result<NetworkRecord> {
 pub fn list(engine: &Engine) -> Result<Vec<NetworkRecord>> {
     engine.state().write(|tx| {
         ensure_default(tx)?;
-        store::list(tx)
+        NetworkStore::of(tx).list()
     })
 }
 
@@ -179,13 +181,17 @@ fn users(engine: &Engine, name: &str) -> Result<Vec<ct::ContainerRecord>> {
 /// Removes network `reference`; refused for the default network and while containers are on
 /// it.
 pub fn remove(engine: &Engine, reference: &str) -> Result<String> {
-    let net = engine.state().read(|tx| store::find(tx, reference))?;
+    let net = engine
+        .state()
+        .read(|tx| NetworkStore::of(tx).find(reference))?;
     if net.is_default() {
         return Err(EngineError::InvalidInput(
             "bridge is a pre-defined network and cannot be removed".into(),
         ));
     }
-    let running = engine.state().read(|tx| store::endpoints_on(tx, &net.id))?;
+    let running = engine
+        .state()
+        .read(|tx| NetworkStore::of(tx).endpoints_on(&net.id))?;
     if !running.is_empty() {
         return Err(EngineError::Conflict(format!(
             "error while removing network: network {} id {} has active endpoints: stop or \
@@ -195,7 +201,9 @@ pub fn remove(engine: &Engine, reference: &str) -> Result<String> {
             running.len()
         )));
     }
-    engine.state().write(|tx| store::delete(tx, &net.id))?;
+    engine
+        .state()
+        .write(|tx| NetworkStore::of(tx).delete(&net.id))?;
     engine.emit(EngineEvent::NetworksChanged);
     Ok(net.name)
 }
@@ -229,7 +237,7 @@ fn bridged(rec: &ct::ContainerRecord) -> Result<()> {
 pub fn connect(engine: &Engine, network: &str, container: &str, cfg: EndpointConfig) -> Result<()> {
     let net = engine.state().write(|tx| {
         ensure_default(tx)?;
-        store::find(tx, network)
+        NetworkStore::of(tx).find(network)
     })?;
     let id = ct::resolve(engine, container)?;
     let _lock = ct::store::lock(engine.layout(), &id)?;
@@ -250,7 +258,7 @@ pub fn connect(engine: &Engine, network: &str, container: &str, cfg: EndpointCon
     if matches!(rec.state.status, Status::Running | Status::Paused) {
         let path = netns::path(layout, &id);
         let mut ep = engine.state().write(|tx| {
-            let n = store::endpoints_of(tx, &id)?.len();
+            let n = NetworkStore::of(tx).endpoints_of(&id)?.len();
             lease(tx, &rec, &net, &cfg, format!("eth{n}"))
         })?;
         let att = [Attachment {
@@ -261,28 +269,36 @@ pub fn connect(engine: &Engine, network: &str, container: &str, cfg: EndpointCon
         match netavark::setup(layout, &path, &id, &rec.name, &att, &[]) {
             Ok(status) => {
                 apply_status(std::slice::from_mut(&mut ep), &status);
-                engine.state().write(|tx| store::put_endpoint(tx, &ep))?;
-                let all = engine.state().read(|tx| store::endpoints_of(tx, &id))?;
+                engine
+                    .state()
+                    .write(|tx| NetworkStore::of(tx).put_endpoint(&ep))?;
+                let all = engine
+                    .state()
+                    .read(|tx| NetworkStore::of(tx).endpoints_of(&id))?;
                 super::attach::rewrite_resolv_conf(layout, &rec, &all);
             }
             Err(e) => {
                 let _ = netavark::teardown(layout, &path, &id, &rec.name, &att, &[]);
                 engine
                     .state()
-                    .write(|tx| store::delete_endpoint(tx, &id, &net.id))?;
+                    .write(|tx| NetworkStore::of(tx).delete_endpoint(&id, &net.id))?;
                 return Err(e);
             }
         }
     }
     rec.networks.insert(net.name.clone(), cfg);
-    engine.state().write(|tx| ct::store::save(tx, &rec))?;
+    engine
+        .state()
+        .write(|tx| ContainerStore::of(tx).save(&rec))?;
     engine.emit(EngineEvent::ContainersChanged);
     Ok(())
 }
 
 /// Disconnects container `container` from network `network` (live when it runs).
 pub fn disconnect(engine: &Engine, network: &str, container: &str) -> Result<()> {
-    let net = engine.state().read(|tx| store::find(tx, network))?;
+    let net = engine
+        .state()
+        .read(|tx| NetworkStore::of(tx).find(network))?;
     let id = ct::resolve(engine, container)?;
     let _lock = ct::store::lock(engine.layout(), &id)?;
     let mut rec = ct::get(engine, &id)?;
@@ -300,7 +316,7 @@ pub fn disconnect(engine: &Engine, network: &str, container: &str) -> Result<()>
     let layout = engine.layout();
     let ep = engine
         .state()
-        .read(|tx| store::endpoints_of(tx, &id))?
+        .read(|tx| NetworkStore::of(tx).endpoints_of(&id))?
         .into_iter()
         .find(|e| e.network_id == net.id);
     if let Some(ep) = ep {
@@ -313,8 +329,10 @@ pub fn disconnect(engine: &Engine, network: &str, container: &str) -> Result<()>
         netavark::teardown(layout, &path, &id, &rec.name, &att, &[])?;
         engine
             .state()
-            .write(|tx| store::delete_endpoint(tx, &id, &net.id))?;
-        let all = engine.state().read(|tx| store::endpoints_of(tx, &id))?;
+            .write(|tx| NetworkStore::of(tx).delete_endpoint(&id, &net.id))?;
+        let all = engine
+            .state()
+            .read(|tx| NetworkStore::of(tx).endpoints_of(&id))?;
         super::attach::rewrite_resolv_conf(layout, &rec, &all);
     }
     rec.networks.remove(&net.name);
@@ -325,7 +343,9 @@ pub fn disconnect(engine: &Engine, network: &str, container: &str) -> Result<()>
             }
         }
     }
-    engine.state().write(|tx| ct::store::save(tx, &rec))?;
+    engine
+        .state()
+        .write(|tx| ContainerStore::of(tx).save(&rec))?;
     engine.emit(EngineEvent::ContainersChanged);
     Ok(())
 }
@@ -337,5 +357,5 @@ pub fn ports(engine: &Engine, reference: &str) -> Result<Vec<Published>> {
     if !matches!(rec.state.status, Status::Running | Status::Paused) {
         return Ok(Vec::new());
     }
-    engine.state().read(|tx| store::ports_of(tx, &id))
+    engine.state().read(|tx| NetworkStore::of(tx).ports_of(&id))
 }

@@ -330,6 +330,7 @@ mod tests {
             restart_count: 0,
             mounts: vec![],
             networks: Default::default(),
+            health: None,
         }
     }
 

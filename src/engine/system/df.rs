@@ -62,7 +62,10 @@ pub struct DiskUsage {
     pub images_reclaimable: u64,
     pub containers: Vec<ContainerUsage>,
     pub volumes: Vec<VolumeUsage>,
-    /// berth has no build cache yet: always 0.
+    /// Build cache entries.
+    pub build_cache_entries: usize,
+    /// What only the build cache keeps (blobs no image uses, and the entries): all of it is
+    /// what `builder prune` frees.
     pub build_cache: u64,
 }
 
@@ -122,6 +125,23 @@ impl Engine {
             }
         }
         let mut usage = DiskUsage::default();
+        let cache = crate::engine::build::cache::BuildCache::new(layout);
+        let entries = cache.entries();
+        usage.build_cache_entries = entries.len();
+        let mut cache_only: HashSet<PathBuf> = HashSet::new();
+        for (file, state) in entries {
+            usage.build_cache += staging::disk_usage(&file);
+            for l in state.layers {
+                let p = layout.blob_path(&l.digest)?;
+                if !parts.contains_key(&p) {
+                    cache_only.insert(p);
+                }
+            }
+        }
+        usage.build_cache += cache_only
+            .iter()
+            .map(|p| staging::disk_usage(p))
+            .sum::<u64>();
         let mut size = vec![0u64; images.len()];
         let mut shared = vec![0u64; images.len()];
         for (path, owners) in &parts {

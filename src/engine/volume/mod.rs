@@ -13,6 +13,7 @@ pub mod copyup;
 pub mod filter;
 pub mod name;
 pub mod ops;
+pub mod store;
 pub mod usage;
 
 #[cfg(test)]

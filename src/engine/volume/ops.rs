@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use rusqlite::{OptionalExtension, Transaction};
+use rusqlite::Transaction;
 
+use super::store::VolumeStore;
 use super::usage::{dir_size, volumes_in_use};
 use super::{
     data_dir, name, volume_dir, CreateVolume, PruneReport, PruneVolumes, Record, Volume,
@@ -121,25 +122,6 @@ impl Drop for Trashed {
     }
 }
 
-fn load(tx: &Transaction<'_>, name: &str) -> Result<Option<(Record, String)>> {
-    let row: Option<(String, String)> = tx
-        .query_row(
-            "SELECT record, created FROM volumes WHERE name = ?1",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
-        None => Ok(None),
-        Some((record, created)) => Ok(Some((
-            serde_json::from_str(&record).map_err(|e| {
-                EngineError::State(format!("the record of volume {name} is malformed: {e}"))
-            })?,
-            created,
-        ))),
-    }
-}
-
 fn to_volume(
     layout: &Layout,
     name: &str,
@@ -182,7 +164,7 @@ pub fn create_in(
         }
         None => name::generate(),
     };
-    if let Some((record, created)) = load(tx, &name)? {
+    if let Some((record, created)) = VolumeStore::of(tx).get(&name)? {
         let used = volumes_in_use(tx)?.remove(&name).unwrap_or_default();
         return Ok((to_volume(layout, &name, record, created, used), false));
     }
@@ -204,10 +186,7 @@ pub fn create_in(
         anonymous: req.anonymous || req.name.is_none(),
     };
     let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    tx.execute(
-        "INSERT INTO volumes(name, record, created) VALUES (?1, ?2, ?3)",
-        rusqlite::params![name, serde_json::to_string(&record)?, created],
-    )?;
+    VolumeStore::of(tx).insert(&name, &record, &created)?;
     volume_event(tx, "create", &name)?;
     Ok((to_volume(layout, &name, record, created, Vec::new()), true))
 }
@@ -235,20 +214,8 @@ pub fn create(engine: &Engine, req: &CreateVolume) -> Result<Volume> {
 
 fn all(tx: &Transaction<'_>, layout: &Layout) -> Result<Vec<Volume>> {
     let mut used = volumes_in_use(tx)?;
-    let mut stmt = tx.prepare("SELECT name, record, created FROM volumes ORDER BY name")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
     let mut out = Vec::new();
-    for row in rows {
-        let (name, record, created) = row?;
-        let record: Record = serde_json::from_str(&record).map_err(|e| {
-            EngineError::State(format!("the record of volume {name} is malformed: {e}"))
-        })?;
+    for (name, record, created) in VolumeStore::of(tx).list()? {
         let users = used.remove(&name).unwrap_or_default();
         out.push(to_volume(layout, &name, record, created, users));
     }
@@ -276,7 +243,9 @@ pub fn list(engine: &Engine, filter: &VolumeFilter) -> Result<Vec<Volume>> {
 pub fn inspect(engine: &Engine, name: &str) -> Result<Volume> {
     let layout = engine.layout();
     let mut volume = engine.state().read(|tx| {
-        let (record, created) = load(tx, name)?.ok_or_else(|| not_found(name))?;
+        let (record, created) = VolumeStore::of(tx)
+            .get(name)?
+            .ok_or_else(|| not_found(name))?;
         let used = volumes_in_use(tx)?.remove(name).unwrap_or_default();
         Ok(to_volume(layout, name, record, created, used))
     })?;
@@ -299,7 +268,7 @@ fn in_use_error(name: &str, users: &[String]) -> EngineError {
 pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<bool> {
     let layout = engine.layout();
     let trashed = engine.state().write(|tx| {
-        if load(tx, name)?.is_none() {
+        if VolumeStore::of(tx).get(name)?.is_none() {
             return if force {
                 Ok(None)
             } else {
@@ -309,7 +278,7 @@ pub fn remove(engine: &Engine, name: &str, force: bool) -> Result<bool> {
         if let Some(users) = volumes_in_use(tx)?.get(name) {
             return Err(in_use_error(name, users));
         }
-        tx.execute("DELETE FROM volumes WHERE name = ?1", [name])?;
+        VolumeStore::of(tx).delete(name)?;
         volume_event(tx, "destroy", name)?;
         Ok(Some(Trashed::take(layout, name)?))
     })?;
@@ -344,13 +313,13 @@ pub fn remove_anonymous_in(
         let used = volumes_in_use(tx)?;
         let mut removed = Vec::new();
         for name in names {
-            let Some((record, _)) = load(tx, name)? else {
+            let Some((record, _)) = VolumeStore::of(tx).get(name)? else {
                 continue;
             };
             if !record.anonymous || used.contains_key(name) {
                 continue;
             }
-            tx.execute("DELETE FROM volumes WHERE name = ?1", [name])?;
+            VolumeStore::of(tx).delete(name)?;
             volume_event(tx, "destroy", name)?;
             removed.push((name.clone(), Trashed::take(layout, name)?));
         }
@@ -384,7 +353,7 @@ pub fn prune(engine: &Engine, opts: &PruneVolumes) -> Result<PruneReport> {
             if !v.used_by.is_empty() || !(opts.all || v.anonymous) || !passes(&opts.filter, &v) {
                 continue;
             }
-            tx.execute("DELETE FROM volumes WHERE name = ?1", [&v.name])?;
+            VolumeStore::of(tx).delete(&v.name)?;
             volume_event(tx, "destroy", &v.name)?;
             removed.push((v.name.clone(), Trashed::take(layout, &v.name)?));
         }

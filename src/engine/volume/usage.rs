@@ -11,15 +11,13 @@ use std::path::Path;
 
 use rusqlite::Transaction;
 
+use crate::engine::container::store::ContainerStore;
 use crate::engine::error::{EngineError, IoContext, Result};
 
 /// Volume name → names of the containers whose mounts use it (sorted, deduplicated).
 pub fn volumes_in_use(tx: &Transaction<'_>) -> Result<HashMap<String, Vec<String>>> {
-    let mut stmt = tx.prepare("SELECT name, record FROM containers ORDER BY name")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     let mut used: HashMap<String, Vec<String>> = HashMap::new();
-    for row in rows {
-        let (container, record) = row?;
+    for (_, container, record) in ContainerStore::of(tx).raw_records()? {
         for volume in volumes_of_record(&container, &record)? {
             let users = used.entry(volume).or_default();
             if users.last() != Some(&container) {

@@ -42,6 +42,44 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
                 key(Action::Remove)
             )
         }
+        Pane::Networks => {
+            if let Some(n) = app.networks.selected_item() {
+                rows.push(("Network", Span::raw(n.name.clone())));
+                rows.push(("ID", Span::raw(format::short_id(&n.id).to_string())));
+                rows.push(("Driver", Span::raw(n.driver.clone())));
+                rows.push(("Subnet", Span::raw(n.subnet.clone())));
+                rows.push(("Gateway", Span::raw(n.gateway.clone())));
+                rows.push((
+                    "Internal",
+                    Span::raw(if n.internal {
+                        "yes: no route out"
+                    } else {
+                        "no"
+                    }),
+                ));
+                let attached = if n.containers.is_empty() {
+                    "-".to_string()
+                } else {
+                    n.containers.join(", ")
+                };
+                rows.push(("Attached", Span::raw(attached)));
+                let users = if n.users.is_empty() {
+                    "-".to_string()
+                } else {
+                    n.users.join(", ")
+                };
+                rows.push(("Used by", Span::raw(users)));
+                if let Some(c) = n.created {
+                    rows.push(("Created", Span::raw(format::ago(c, now))));
+                }
+            }
+            format!(
+                "{} details · {} remove · {} create",
+                key(Action::Open),
+                key(Action::Remove),
+                key(Action::CreateVolume)
+            )
+        }
         Pane::Volumes => {
             if let Some(v) = app.volumes.selected_item() {
                 rows.push(("Volume", Span::raw(v.name.clone())));
@@ -151,7 +189,7 @@ fn tab_lines(app: &App, kind: Kind, tab: Tab) -> Vec<Line<'static>> {
     if crate::tui::details::selected(app).is_none() {
         return Vec::new();
     }
-    if tab == Tab::Processes {
+    if tab == Tab::Processes || tab == Tab::History {
         return match &app.details.top {
             None => vec![Line::styled("loading…", dim)],
             Some(Err(e)) => vec![Line::styled(e.clone(), Style::new().fg(t.error))],

@@ -4,6 +4,7 @@ pub mod containers;
 pub mod details;
 pub mod images;
 pub mod logs;
+pub mod networks;
 pub mod shell;
 pub mod volumes;
 

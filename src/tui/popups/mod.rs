@@ -1,8 +1,11 @@
 //! Dialogs drawn over the panes.
 
+pub mod build;
 pub mod confirm;
+pub mod form;
 pub mod help;
 pub mod inspect;
+pub mod layers;
 pub mod message;
 pub mod pull;
 pub mod run_form;
@@ -27,6 +30,17 @@ pub fn render(app: &App, popup: &Popup, f: &mut Frame, area: Rect) {
         Popup::Inspect(i) => inspect::render(app, i, f, area),
         Popup::Message(m) => message::render(app, m, f, area),
         Popup::Prompt(p) => message::render_prompt(app, p, f, area),
+        Popup::Form(form) => form::render(app, form, f, area),
+        Popup::Build => build::render(app, f, area),
+        Popup::Layers => layers::render(app, f, area),
+        Popup::Push(image) => pull::render_progress(
+            app,
+            &format!("Push {image}"),
+            app.pushes.get(image),
+            f,
+            area,
+            true,
+        ),
     }
 }
 

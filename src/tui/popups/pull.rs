@@ -47,7 +47,27 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         return;
     };
-    let progress = app.pulls.get(image);
+    render_progress(
+        app,
+        &format!("Pull {image}"),
+        app.pulls.get(image),
+        f,
+        area,
+        false,
+    );
+}
+
+/// The progress of a pull (or, with `push`, a push) of one image: a line a layer with its
+/// state and a bar, the result at the top, the whole reason of a failure at the bottom.
+pub fn render_progress(
+    app: &App,
+    title: &str,
+    progress: Option<&crate::tui::app::PullProgress>,
+    f: &mut Frame,
+    area: Rect,
+    push: bool,
+) {
+    let t = &app.theme;
     let layers = progress.map(|p| p.layers.as_slice()).unwrap_or_default();
     // The whole reason of a failure, wrapped inside the box's 88 columns.
     let reason = match progress.and_then(|p| p.result.as_ref()) {
@@ -62,11 +82,11 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
         f,
         rect,
         t,
-        &format!("Pull {image}"),
-        if result.is_some() {
-            "Esc close"
-        } else {
-            "Esc close (the pull goes on)"
+        title,
+        match (result.is_some(), push) {
+            (true, _) => "Esc close",
+            (false, false) => "Esc close (the pull goes on)",
+            (false, true) => "Esc close (the push goes on)",
         },
         matches!(result, Some(Err(_))),
     );
@@ -78,6 +98,7 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
     let mut lines = Vec::new();
     let (done, total) = progress.map(|p| p.bytes()).unwrap_or((0, 0));
     let head = match result {
+        None if layers.is_empty() && push => "reading the image…".to_string(),
         None if layers.is_empty() => "resolving the manifest…".to_string(),
         None => format!(
             "{} of {} layers done · {} / {}",
@@ -86,6 +107,7 @@ pub fn render(app: &App, d: &PullDialog, f: &mut Frame, area: Rect) {
             format::size(done),
             format::size(total)
         ),
+        Some(Ok(line)) if push => format!("done: {}", format::ellipsize(line, w.saturating_sub(6))),
         Some(Ok(id)) => format!(
             "done: {} ({} layer{})",
             format::short_id(id),

@@ -1,5 +1,7 @@
 //! Snapshot tests of every pane and popup (TestBackend), with fixed ids and times.
 
+mod moves;
+pub mod networks;
 mod panes;
 mod popups;
 

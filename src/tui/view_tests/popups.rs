@@ -148,6 +148,7 @@ fn run_form_popup() {
     f.fields[4] = TextInput::with("data:/data");
     f.fields[5] = TextInput::with("8000:80");
     f.fields[6] = TextInput::with("backend");
+    f.fields[7] = TextInput::with("web-primary");
     f.remove = true;
     f.focus = RunForm::REMOVE;
     assert_snapshot!(

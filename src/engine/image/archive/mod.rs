@@ -12,6 +12,7 @@
 //! Docker manifests become OCI manifests in what berth writes (as docker 25+ does); the blobs
 //! are written as stored, compressed.
 
+pub mod api;
 pub mod load;
 pub mod media;
 pub mod reader;

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -128,33 +128,17 @@ impl<'a> Reader<'a> {
         &self.out.new_blobs
     }
 
-    /// Reads a tar stream, decompressing gzip or zstd.
+    /// Reads a tar stream, decompressing gzip, zstd, xz or bzip2.
     pub fn read_stream(&mut self, input: impl Read) -> Result<()> {
-        let mut buffered = BufReader::with_capacity(1 << 20, input);
-        let head = buffered
-            .fill_buf()
-            .map_err(|e| EngineError::io("cannot read the archive", e))?;
-        if head.is_empty() {
-            return Err(EngineError::InvalidInput(
-                "the archive is empty: give a file saved by berth, docker or podman save".into(),
-            ));
-        }
-        let decoded: Box<dyn Read + '_> = if head.starts_with(&[0x1f, 0x8b]) {
-            Box::new(flate2::read::MultiGzDecoder::new(buffered))
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Box::new(
-                zstd::stream::read::Decoder::with_buffer(buffered)
-                    .map_err(|e| EngineError::io("cannot start the zstd decoder", e))?,
-            )
-        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) || head.starts_with(b"BZh") {
-            return Err(EngineError::InvalidInput(
-                "the archive is compressed with xz or bzip2, which berth does not read: \
-                 decompress it first (xz -d, bunzip2) or use gzip or zstd"
-                    .into(),
-            ));
-        } else {
-            Box::new(buffered)
-        };
+        let decoded = crate::engine::compression::decompressed(input, "the archive").map_err(
+            |e| match e {
+                EngineError::InvalidInput(_) => EngineError::InvalidInput(
+                    "the archive is empty: give a file saved by berth, docker or podman save"
+                        .into(),
+                ),
+                e => e,
+            },
+        )?;
         let mut archive = tar::Archive::new(decoded);
         let bad = |e: std::io::Error| {
             EngineError::InvalidInput(format!(

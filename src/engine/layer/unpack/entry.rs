@@ -115,15 +115,19 @@ fn make_room(dir: RawFd, name: &OsStr, keep_dir: bool, entry: &str) -> Result<bo
 /// Extracts entries below one root descriptor.
 pub(super) struct Extractor {
     root: OwnedFd,
+    /// Layer semantics: `.wh.` names are whiteouts and opaque markers. Off for plain archives
+    /// (`cp`, ADD, build contexts), where such a name is an ordinary file.
+    layer: bool,
     /// Directory times, applied once everything is written (writing a child changes them).
     dir_times: Vec<(Vec<OsString>, TimeSpec, TimeSpec)>,
     buf: Vec<u8>,
 }
 
 impl Extractor {
-    pub(super) fn new(root: OwnedFd) -> Extractor {
+    pub(super) fn new(root: OwnedFd, layer: bool) -> Extractor {
         Extractor {
             root,
+            layer,
             dir_times: Vec::new(),
             buf: vec![0; 128 * 1024],
         }
@@ -158,7 +162,12 @@ impl Extractor {
         let name = String::from_utf8_lossy(&raw).into_owned();
         let comps = clean(&raw).map_err(|m| refuse(&name, m))?;
         let meta = Meta::read(entry).map_err(|m| refuse(&name, m))?;
-        match role(&comps).map_err(|m| refuse(&name, m))? {
+        let role = if self.layer {
+            role(&comps).map_err(|m| refuse(&name, m))?
+        } else {
+            Role::Normal
+        };
+        match role {
             Role::Skip => return Ok(()),
             Role::Opaque => return self.opaque(&comps[..comps.len() - 1], &name),
             Role::Whiteout(target) => return self.whiteout(&comps, target, &meta, &name),

@@ -1,0 +1,18 @@
+//! `build` as an async `Engine` method (for the TUI): the build runs on tokio's blocking pool
+//! and writes its output to `out` as it goes.
+
+use super::{BuildOptions, BuildOutput};
+use crate::engine::error::Result;
+use crate::engine::image::ImageRecord;
+use crate::engine::{blocking, Engine};
+
+impl Engine {
+    /// Builds `opts`, its step lines and RUN output to `out`; returns the image recorded.
+    pub async fn build_image(
+        &self,
+        opts: BuildOptions,
+        mut out: Box<dyn BuildOutput>,
+    ) -> Result<ImageRecord> {
+        blocking(self, move |e| e.build(&opts, out.as_mut())).await
+    }
+}
