@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    berth::engine::trace::phase("main");
     let cli = match berth::cli::parse() {
         Ok(cli) => cli,
         Err(code) => return exit(code),
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
     let code = runtime.block_on(berth::cli::run(cli));
     // Do not wait for stray blocking tasks (e.g. a stdin reader) on the way out.
     runtime.shutdown_background();
+    berth::engine::trace::phase("exit");
     exit(code)
 }
 

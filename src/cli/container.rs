@@ -292,6 +292,7 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         }
     };
     let engine = cli.engine()?;
+    crate::engine::trace::phase("cli: engine open");
     if let ContainerVerb::Stats(a) = &verb {
         return super::stats::run(engine, a).await;
     }
@@ -325,6 +326,7 @@ pub async fn run(cli: &Cli, cmd: Box<ContainerCommand>) -> anyhow::Result<i32> {
         let opts = a.options()?;
         ct::limits::check(opts.memory, opts.cpus)?;
         pull_image(&engine, a.image(), a.tls_verify, &a.pull).await?;
+        crate::engine::trace::phase("cli: image found");
     }
     tokio::task::spawn_blocking(move || run_blocking(&engine, verb)).await?
 }

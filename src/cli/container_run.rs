@@ -403,6 +403,7 @@ fn relay_streams(mut child: MonitorChild, shown: [bool; 2]) -> anyhow::Result<i3
             }
         }
     }
+    crate::engine::trace::phase("cli: output ended");
     match child.wait_exited() {
         Some(code) => Ok(code),
         None => Err(EngineError::Runtime(
@@ -481,6 +482,7 @@ pub fn run(engine: &Engine, args: &RunArgs) -> anyhow::Result<i32> {
     // A detached container's stdin stays open for later attach clients.
     opts.stdin_once &= !args.detach;
     let id = create_with(engine, &args.create, &opts)?;
+    crate::engine::trace::phase("cli: created");
     if !args.detach {
         let _ = FOREGROUND.set(id.clone());
     }

@@ -115,6 +115,11 @@ impl Layout {
         Ok(self.layers_dir().join(&chain_id["sha256:".len()..]))
     }
 
+    /// Compiled seccomp programs by digest (`runtime::seccomp_cache`).
+    pub fn seccomp_dir(&self) -> PathBuf {
+        self.root.join("seccomp")
+    }
+
     /// Directory of containers.
     pub fn containers_dir(&self) -> PathBuf {
         self.root.join("containers")

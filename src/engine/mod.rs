@@ -34,6 +34,7 @@ pub(crate) mod syscall;
 pub mod system;
 pub mod system_check;
 pub mod system_info;
+pub mod trace;
 pub mod users;
 pub mod volume;
 

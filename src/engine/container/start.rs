@@ -72,6 +72,7 @@ fn start_locked(
         _ => {}
     }
     *auto_remove = rec.host_config.auto_remove;
+    crate::engine::trace::phase("start: spawning the monitor");
     let outcome = engine
         .sys()
         .spawn_monitor(layout.root(), &[], id, attach, client)
@@ -82,6 +83,7 @@ fn start_locked(
                 "the container monitor reported an exit ({code}) before the start"
             ))),
         });
+    crate::engine::trace::phase("start: monitor reported");
     if let Err(e) = &outcome {
         // A monitor that vanished without a word may have claimed the record and started
         // things: notice it and undo what it left. Then record why the start failed (the

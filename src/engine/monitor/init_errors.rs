@@ -128,11 +128,16 @@ impl Capture {
         let layer = PipeLayer {
             fd: self.write.as_raw_fd(),
         };
-        let subscriber = tracing_subscriber::registry().with(layer.with_filter(
-            tracing_subscriber::filter::filter_fn(|m| {
-                *m.level() == Level::ERROR && m.target().starts_with("libcontainer")
-            }),
-        ));
+        // With `BERTH_TRACE`, libcontainer's steps also go to the phase log.
+        let phases = crate::engine::trace::LibcontainerLayer::new()
+            .map(|l| l.with_filter(tracing_subscriber::filter::LevelFilter::DEBUG));
+        let subscriber = tracing_subscriber::registry()
+            .with(
+                layer.with_filter(tracing_subscriber::filter::filter_fn(|m| {
+                    *m.level() == Level::ERROR && m.target().starts_with("libcontainer")
+                })),
+            )
+            .with(phases);
         tracing::subscriber::with_default(subscriber, f)
     }
 

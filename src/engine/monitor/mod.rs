@@ -92,6 +92,11 @@ pub(crate) fn enter(
 /// `client`, fd 6 is an attach client connected before the start (`run -it`, `start -ai`).
 pub fn main(root: &Path, id: &str, attach: bool, client: bool) -> i32 {
     let layout = Layout::new(root);
+    crate::engine::trace::phase(if seal::is_sealed() {
+        "monitor: sealed"
+    } else {
+        "monitor: spawned"
+    });
     let (mut status, client) = match enter(&layout, client) {
         Ok(fds) => fds,
         Err(code) => return code,
@@ -202,6 +207,7 @@ impl Monitor {
             Ok(r) => r,
             Err(e) => return (fail(&mut status, &e.to_string(), 125), None),
         };
+        debug_log("start: claimed");
         let started = match self.start(&rec) {
             Ok(s) => s,
             Err(e) => {
@@ -303,6 +309,7 @@ impl Monitor {
         // files can happen after the caller has its exit code and its output has ended.
         if let Some(moved) = moved {
             cleanup::purge(&moved);
+            debug_log("finish: purged");
         }
         (0, Some((code, ran_for)))
     }
@@ -367,17 +374,25 @@ impl Monitor {
         let mut capture = init_errors::Capture::new().ctx("cannot create a pipe in", &rt)?;
         let mut verdict = verdict::Verdict::new().ctx("cannot create a pipe in", &rt)?;
         // The container's processes are forked by `build` and inherit these cgroups.
+        let seccomp = runtime::seccomp_cache::program(&self.layout, &spec).unwrap_or_else(|e| {
+            // The init compiles the profile itself, as without the cache.
+            tracing::warn!("monitor of {}: {e}", self.id);
+            None
+        });
+        debug_log("start: seccomp program ready");
         let own_cgroups = cgroup_join::enter(&self.id)?;
+        debug_log("start: own cgroups joined");
         let built = capture.scope(|| {
+            let mut builder = ContainerBuilder::new(self.id.clone(), SyscallType::default())
+                .with_executor(executor::BerthExecutor {
+                    console: console.as_ref().map(|c| c.as_raw_fd()),
+                    verdict: Some(verdict.write_fd()),
+                });
+            if let Some(program) = seccomp {
+                builder = builder.with_seccomp_program(program);
+            }
             stdio
-                .apply(
-                    ContainerBuilder::new(self.id.clone(), SyscallType::default())
-                        .with_executor(executor::BerthExecutor {
-                            console: console.as_ref().map(|c| c.as_raw_fd()),
-                            verdict: Some(verdict.write_fd()),
-                        })
-                        .with_root_path(&rt)?,
-                )
+                .apply(builder.with_root_path(&rt)?)
                 .as_init(&dir)
                 .with_systemd(false)
                 .with_detach(true)
@@ -491,6 +506,7 @@ impl Monitor {
                 Ok(None)
             }
         });
+        debug_log("finish: recorded");
         let mut moved = None;
         if let Ok(Some(volumes)) = result {
             moved = cleanup::detach_files(&self.layout, &self.id).ok().flatten();
@@ -526,6 +542,7 @@ fn trim_memory() {
         debug_log(&format!("before trim: {}", rss()));
     }
     trim::drop_clean_file_pages();
+    trim::drop_unused_stack();
     if logging {
         debug_log(&format!("after trim: {}", rss()));
     }
@@ -574,6 +591,7 @@ fn write_etc_files(dir: &Path, rec: &ContainerRecord, etc: EtcFiles) -> Result<(
 /// Appends a line to `$BERTH_MONITOR_LOG` when set (the monitor's stderr is /dev/null).
 pub fn debug_log(msg: &str) {
     use std::io::Write;
+    crate::engine::trace::phase(msg);
     if let Some(path) = std::env::var_os("BERTH_MONITOR_LOG") {
         use std::os::unix::fs::OpenOptionsExt;
         if let Ok(mut f) = std::fs::OpenOptions::new()

@@ -1,8 +1,9 @@
 //! Protection of the berth binary against being overwritten from a container
-//! (CVE-2019-5736): before it creates a container, the monitor re-executes itself from a
-//! read-only bind mount of its own binary, then detaches that mount. `/proc/<pid>/exe` of the
-//! monitor and of the container's init (a clone of it) then names a file on a read-only mount:
-//! opening it for writing fails with EROFS even after every berth process exits.
+//! (CVE-2019-5736): the monitor runs from a read-only bind mount of the berth binary, detached
+//! once opened. `/proc/<pid>/exe` of the monitor and of the container's init (a clone of it)
+//! then names a file on a read-only mount: opening it for writing fails with EROFS even after
+//! every berth process exits. The spawner makes the sealed descriptor and executes the monitor
+//! from it (one exec); a monitor started without it re-executes itself from one it makes.
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -26,13 +27,21 @@ fn sys(what: &str, path: &Path, e: nix::Error) -> EngineError {
     EngineError::io_path(what, path, std::io::Error::from(e))
 }
 
-fn sealed_fd(tmp_dir: &Path) -> Result<OwnedFd> {
-    let target = tmp_dir.join(format!("monitor-exe-{}", std::process::id()));
+/// A read-only descriptor of `binary` on a detached read-only bind mount (made in `tmp_dir`).
+pub fn sealed_fd(tmp_dir: &Path, binary: &Path) -> Result<OwnedFd> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    // Unique per call: a TUI spawns monitors from several threads at once.
+    let target = tmp_dir.join(format!(
+        "monitor-exe-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
     std::fs::File::create(&target)
         .map_err(|e| EngineError::io_path("cannot create", &target, e))?;
     let result = (|| {
         mount(
-            Some("/proc/self/exe"),
+            Some(binary),
             &target,
             None::<&str>,
             MsFlags::MS_BIND,
@@ -62,7 +71,7 @@ fn sealed_fd(tmp_dir: &Path) -> Result<OwnedFd> {
 /// Re-executes the current process (same arguments) from a read-only bind mount of its binary.
 /// Returns only on failure.
 pub fn reexec_sealed(tmp_dir: &Path) -> EngineError {
-    let fd = match sealed_fd(tmp_dir) {
+    let fd = match sealed_fd(tmp_dir, Path::new("/proc/self/exe")) {
         Ok(fd) => fd,
         Err(e) => return e,
     };

@@ -1,6 +1,8 @@
 //! Starting a monitor from a CLI or TUI process: fork + exec of the berth binary (never a bare
 //! fork of the calling, possibly multi-threaded, process), in a new session, double-forked so it
 //! is nobody's zombie, with the status pipe on its fd 3 and, when attached, output pipes on 4 and 5.
+//! The binary is executed from its sealed read-only copy ([`super::seal`]) made here, so the
+//! monitor starts with one exec, not two.
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -9,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::protocol::{MonitorMessage, StatusReader};
-use super::seal::SEALED_ENV;
+use super::seal::{self, SEALED_ENV};
 use crate::engine::error::{EngineError, Result};
 
 /// The berth binary that runs monitors: `$BERTH_EXE`, else this process's own executable.
@@ -95,7 +97,29 @@ pub fn spawn_with(
     // The monitor runs in `/`: hand it an absolute root.
     let root = std::path::absolute(root)
         .map_err(|e| EngineError::io_path("cannot resolve the engine root", root, e))?;
-    let mut cmd = Command::new(monitor_exe());
+    let exe = monitor_exe();
+    // The sealed copy of the binary; without it (no mount rights), the monitor seals itself.
+    let source = if std::env::var_os("BERTH_EXE").is_some() {
+        exe.clone()
+    } else {
+        PathBuf::from("/proc/self/exe")
+    };
+    let sealed = seal::sealed_fd(&crate::engine::Layout::new(&root).tmp_dir(), &source)
+        .and_then(|fd| high_dup(&fd));
+    let mut cmd = match &sealed {
+        // The child resolves this path before exec closes the (close-on-exec) descriptor.
+        Ok(fd) => Command::new(format!("/proc/self/fd/{}", fd.as_raw_fd())),
+        Err(e) => {
+            tracing::debug!("the monitor seals itself: {e}");
+            Command::new(&exe)
+        }
+    };
+    cmd.arg0(&exe);
+    if sealed.is_ok() {
+        cmd.env(SEALED_ENV, "1");
+    } else {
+        cmd.env_remove(SEALED_ENV);
+    }
     cmd.arg("--root").arg(&root).arg("monitor");
     if attach {
         cmd.arg("--attach");
@@ -107,7 +131,6 @@ pub fn spawn_with(
     cmd.arg(id)
         // Never keep the caller's working directory busy for the container's lifetime.
         .current_dir("/")
-        .env_remove(SEALED_ENV)
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -131,12 +154,10 @@ pub fn spawn_with(
             }
         });
     }
-    let mut child = cmd.spawn().map_err(|e| {
-        EngineError::io(
-            format!("cannot start the monitor {}", monitor_exe().display()),
-            e,
-        )
-    })?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| EngineError::io(format!("cannot start the monitor {}", exe.display()), e))?;
+    drop(sealed);
     // The intermediate process exits at once; reap it.
     let _ = child.wait();
     drop(status_w);

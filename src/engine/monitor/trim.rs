@@ -2,7 +2,9 @@
 //! the log, yet start-up (argument parsing, SQLite, libcontainer) touched many pages of the
 //! berth binary and its libraries. Read-only file mappings that hold no private (copied) pages
 //! are dropped with `MADV_DONTNEED`: their pages are exactly the file's, so whatever the relay
-//! loop needs faults back in from the page cache. Nothing that holds private data is touched.
+//! loop needs faults back in from the page cache. Nothing that holds private data is touched,
+//! except the main thread's stack below the current frame: start-up ran deep (libcontainer,
+//! SQLite) and left those pages resident, but nothing lives below the stack pointer.
 
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ struct Mapping {
     end: usize,
     writable: bool,
     file: bool,
+    stack: bool,
     anonymous_kb: u64,
 }
 
@@ -35,6 +38,7 @@ fn mappings() -> Vec<Mapping> {
                     end,
                     writable: perms.contains('w'),
                     file: inode != "0" && path.starts_with('/'),
+                    stack: path == "[stack]",
                     // Unknown until the Anonymous line: assume private pages.
                     anonymous_kb: u64::MAX,
                 });
@@ -66,6 +70,31 @@ pub fn drop_clean_file_pages() {
             libc::madvise(
                 m.start as *mut libc::c_void,
                 m.end - m.start,
+                libc::MADV_DONTNEED,
+            );
+        }
+    }
+}
+
+/// Drops the main thread's stack pages more than 16 KiB below the current frame: dead frames
+/// of start-up, refaulted as zero pages if the stack ever grows that deep again.
+pub fn drop_unused_stack() {
+    let here = 0u8;
+    let sp = std::hint::black_box(&here) as *const u8 as usize;
+    let Some(stack) = mappings().into_iter().find(|m| m.stack) else {
+        return;
+    };
+    if !(stack.start..stack.end).contains(&sp) {
+        return;
+    }
+    let end = (sp - 16 * 1024) & !4095;
+    if end > stack.start {
+        // SAFETY: [stack.start, end) is our own main-thread stack, more than 16 KiB below the
+        // live frame of this function: no frame that is still live lies there.
+        unsafe {
+            libc::madvise(
+                stack.start as *mut libc::c_void,
+                end - stack.start,
                 libc::MADV_DONTNEED,
             );
         }

@@ -8,6 +8,7 @@ pub mod devices;
 pub mod init_binary;
 pub mod namespaces;
 pub mod seccomp;
+pub mod seccomp_cache;
 pub mod tmpfs_mode;
 pub mod ulimits;
 pub mod user_devices;

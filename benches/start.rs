@@ -1,0 +1,183 @@
+//! Start latency and monitor memory, side by side with the peers in one run (issue 16).
+//!
+//! `cargo bench --bench start -- latency` — `berth run --rm --network none IMG true` end to end
+//! beside `runc run` (and `crun run` when installed) of the same rootfs as an OCI bundle from
+//! `runc spec`, and `podman run --rm` with runc, rounds interleaved so machine load hits all
+//! alike (`BENCH_ROUNDS`, default 30).
+//! `cargo bench --bench start -- phases` — where each millisecond of a berth run goes: runs with
+//! `BERTH_TRACE` (see `src/engine/trace.rs`), every phase line of the CLI, the monitor and the
+//! container's init placed on the run's time line, medians over `BENCH_ROUNDS` (default 15).
+//! `cargo bench --bench start -- memory` — RSS of an idle monitor (`sleep`) and of one relaying
+//! a chatty container (`yes | head -c` loops), beside podman's conmon doing the same.
+//!
+//! No arguments: all three. Prints Markdown tables (for docs/benchmarks.md) and the load average.
+//! Needs root and the packages of `scripts/deps.sh bench`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "start/memory.rs"]
+mod memory;
+#[path = "start/phases.rs"]
+mod phases;
+#[path = "support.rs"]
+mod support;
+use support::*;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::testroot::TestRoot;
+use common::{Auth, Registry};
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let which: Vec<&str> = if args.is_empty() {
+        vec!["latency", "phases", "memory"]
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let image = common::images::single_layer();
+    let registry = Registry::start(Auth::None);
+    let reference = registry.reference("bench/busybox:latest");
+    registry.push(image, "bench/busybox:latest");
+    let root = TestRoot::new();
+    timed(
+        root.cmd()
+            .args(["pull", "-q", "--tls-verify=false", &reference]),
+    );
+    println!("\nload average before: {}", load_average());
+    for w in which {
+        match w {
+            "latency" => latency(&root, &reference, if rounds > 0 { rounds } else { 30 }),
+            "phases" => phases::phases(&root, &reference, if rounds > 0 { rounds } else { 15 }),
+            "memory" => memory::memory(&root, &reference),
+            other => eprintln!("unknown benchmark {other}: use latency, phases or memory"),
+        }
+    }
+    println!("\nload average after: {}", load_average());
+}
+
+/// The first three fields of /proc/loadavg.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An OCI bundle of the image's rootfs made by `runc spec`, running `true` without a terminal.
+fn bundle(dir: &Path) -> std::path::PathBuf {
+    let bundle = dir.join("bundle");
+    let rootfs = bundle.join("rootfs");
+    std::fs::create_dir_all(&rootfs).expect("bundle dir");
+    let layer = common::images::single_layer().layer_data(0);
+    tar::Archive::new(flate2::read::GzDecoder::new(layer))
+        .unpack(&rootfs)
+        .expect("unpack rootfs for runc");
+    timed(Command::new("runc").args(["spec"]).current_dir(&bundle));
+    let spec_path = bundle.join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spec_path).expect("read spec")).expect("spec");
+    spec["process"]["terminal"] = false.into();
+    spec["process"]["args"] = serde_json::json!(["true"]);
+    std::fs::write(&spec_path, serde_json::to_vec(&spec).expect("spec json")).expect("spec");
+    bundle
+}
+
+fn oci_run(tool: &str, bundle: &Path, i: usize) -> Duration {
+    timed(
+        Command::new(tool)
+            .args(["run", "--bundle"])
+            .arg(bundle)
+            .arg(format!("berth-bench-{tool}-{}-{i}", std::process::id()))
+            .stdin(Stdio::null()),
+    )
+}
+
+fn latency(root: &TestRoot, reference: &str, rounds: usize) {
+    let dir = tempfile::tempdir().expect("bench temp dir");
+    let runc = have("runc").then(|| bundle(dir.path()));
+    let crun = have("crun") && runc.is_some();
+    let podman_store = dir.path().join("podman");
+    let _unmount = PodmanStore(podman_store.clone());
+    let podman_ok = have("podman");
+    if podman_ok {
+        timed(podman(&podman_store).args(["pull", "-q", "--tls-verify=false", reference]));
+    }
+    let mut t: [Vec<Duration>; 4] = Default::default();
+    eprintln!("latency: {rounds} rounds, interleaved");
+    for i in 0..rounds {
+        t[0].push(timed(root.cmd().args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            reference,
+            "true",
+        ])));
+        if let Some(b) = &runc {
+            t[1].push(oci_run("runc", b, i));
+            if crun {
+                t[2].push(oci_run("crun", b, i));
+            }
+        }
+        if podman_ok {
+            // runc: crun refuses this machine's hybrid cgroups; explicit limits because
+            // podman's defaults (nofile, nproc) are above the hard limits here.
+            t[3].push(timed(podman(&podman_store).args([
+                "--runtime",
+                "runc",
+                "run",
+                "--ulimit",
+                "nofile=1024:1024",
+                "--ulimit",
+                "nproc=4096:4096",
+                "--rm",
+                "--network",
+                "none",
+                reference,
+                "true",
+            ])));
+        }
+    }
+    let names = [
+        "berth run --rm",
+        "runc run",
+        "crun run",
+        "podman run --rm (runc)",
+    ];
+    let rows: Vec<(String, Duration)> = names
+        .iter()
+        .zip(t)
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(n, v)| (n.to_string(), median(v)))
+        .collect();
+    table(
+        &format!("`run --rm IMG true`, end to end, {rounds} rounds interleaved"),
+        &rows,
+        "runc run",
+    );
+}
+
+/// Undoes the bind mount podman makes of its overlay store, also when a benchmark panics.
+pub struct PodmanStore(pub std::path::PathBuf);
+
+impl Drop for PodmanStore {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-R")
+            .arg(self.0.join("storage/overlay"))
+            .stderr(Stdio::null())
+            .status();
+    }
+}
