@@ -21,6 +21,9 @@ use crate::engine::layout::{create_private_dir, Layout};
 pub struct ImageState {
     pub config: ConfigFile,
     pub layers: Vec<LayerBlob>,
+    /// Whether this stage set CMD (an ENTRYPOINT then keeps it). Not part of the id.
+    #[serde(default)]
+    pub cmd_set: bool,
 }
 
 impl ImageState {

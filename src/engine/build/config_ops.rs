@@ -1,6 +1,6 @@
 //! The instructions that only change the image config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL,
 //! ONBUILD, USER, VOLUME, WORKDIR, STOPSIGNAL, HEALTHCHECK, SHELL, MAINTAINER), shared by
-//! `build` and `commit -c`.
+//! `build` and the `-c` changes of `commit` and `import`.
 
 use std::collections::BTreeMap;
 
@@ -8,21 +8,62 @@ use serde_json::{json, Value};
 
 use super::parser::{Args, Instruction};
 use super::words::{expand_word, expand_words, key_values, Lookup};
-use crate::engine::error::Result;
+use crate::engine::error::{EngineError, Result};
 use crate::engine::image::ImageConfig;
 
-/// The instructions `commit -c` accepts (docker's list).
+/// The instructions `commit -c` and `import -c` accept (docker's list).
 pub const COMMIT_CHANGES: &[&str] = &[
     "CMD",
     "ENTRYPOINT",
     "ENV",
     "EXPOSE",
+    "HEALTHCHECK",
     "LABEL",
     "ONBUILD",
+    "STOPSIGNAL",
     "USER",
     "VOLUME",
     "WORKDIR",
 ];
+
+/// Parses `-c` values of `commit` and `import`; only docker's list of instructions is allowed.
+pub fn parse_changes(changes: &[String]) -> Result<Vec<Instruction>> {
+    let mut out = Vec::new();
+    for c in changes {
+        let df = super::parser::parse(c)
+            .map_err(|e| EngineError::InvalidInput(format!("invalid change {c:?}: {e}")))?;
+        for ins in df.instructions {
+            if !COMMIT_CHANGES.contains(&ins.keyword.as_str()) {
+                return Err(EngineError::InvalidInput(format!(
+                    "{} is not a valid change command; use one of {}",
+                    ins.keyword,
+                    COMMIT_CHANGES.join(", ")
+                )));
+            }
+            out.push(ins);
+        }
+    }
+    Ok(out)
+}
+
+/// Applies parsed `-c` changes to `cfg`, variables expanded from the config's own ENV as the
+/// changes go (docker applies them as the steps of a one-stage build on that config).
+pub fn apply_changes(
+    cfg: &mut ImageConfig,
+    author: &mut Option<String>,
+    changes: &[Instruction],
+) -> Result<()> {
+    let mut cmd_set = false;
+    for ins in changes {
+        let env = cfg.env.clone().unwrap_or_default();
+        let vars = move |n: &str| {
+            env.iter()
+                .find_map(|e| e.strip_prefix(&format!("{n}=")).map(str::to_string))
+        };
+        apply(cfg, author, &mut cmd_set, ins, &vars, '\\')?;
+    }
+    Ok(())
+}
 
 /// Whether `keyword` is a config-only instruction [`apply`] handles.
 pub fn is_config_instruction(keyword: &str) -> bool {
@@ -71,10 +112,12 @@ pub fn set_env(env: &mut Vec<String>, key: &str, value: &str) {
 }
 
 /// Applies the config instruction `ins` to `cfg` (and `author` for MAINTAINER), expanding
-/// variables with `vars` where docker does.
+/// variables with `vars` where docker does. `cmd_set` tells whether this stage (or this list
+/// of changes) set CMD already: an ENTRYPOINT drops only an inherited CMD, as docker's does.
 pub fn apply(
     cfg: &mut ImageConfig,
     author: &mut Option<String>,
+    cmd_set: &mut bool,
     ins: &Instruction,
     vars: Lookup,
     escape: char,
@@ -82,11 +125,16 @@ pub fn apply(
     let text = ins.text();
     let one = |s: &str| expand_word(s.trim(), vars, escape);
     match ins.keyword.as_str() {
-        "CMD" => cfg.cmd = Some(command_of(cfg, ins)),
+        "CMD" => {
+            cfg.cmd = Some(command_of(cfg, ins));
+            *cmd_set = true;
+        }
         "ENTRYPOINT" => {
             cfg.entrypoint = Some(command_of(cfg, ins));
-            // Docker: a new ENTRYPOINT drops the base image's CMD.
-            cfg.cmd = None;
+            // Docker: a new ENTRYPOINT drops the CMD of the base image, not one set here.
+            if !*cmd_set {
+                cfg.cmd = None;
+            }
         }
         "ENV" => {
             let pairs = key_values(&text, vars, escape, true).map_err(|e| ins.error(e))?;
@@ -290,14 +338,7 @@ mod tests {
         .unwrap();
         let mut cfg = ImageConfig::default();
         let mut author = None;
-        for ins in &df.instructions {
-            let env = cfg.env.clone().unwrap_or_default();
-            let vars = move |n: &str| {
-                env.iter()
-                    .find_map(|e| e.strip_prefix(&format!("{n}=")).map(str::to_string))
-            };
-            apply(&mut cfg, &mut author, ins, &vars, '\\').unwrap();
-        }
+        apply_changes(&mut cfg, &mut author, &df.instructions).unwrap();
         assert_eq!(cfg.env.unwrap(), vec!["A=1", "B=two words", "C=1-x"]);
         assert_eq!(cfg.labels.unwrap()["l"], "v");
         let ports: Vec<_> = cfg.exposed_ports.unwrap().into_keys().collect();
@@ -312,5 +353,58 @@ mod tests {
         assert_eq!(hc["Retries"], json!(2));
         assert_eq!(cfg.on_build.unwrap(), vec!["RUN echo hi"]);
         assert_eq!(duration_ns("1m30s"), Some(90_000_000_000));
+    }
+
+    fn changed(base: ImageConfig, changes: &[&str]) -> Result<ImageConfig> {
+        let owned: Vec<String> = changes.iter().map(|c| c.to_string()).collect();
+        let mut cfg = base;
+        apply_changes(&mut cfg, &mut None, &parse_changes(&owned)?)?;
+        Ok(cfg)
+    }
+
+    #[test]
+    fn changes_apply_as_docker_reads_them() {
+        let c = changed(
+            ImageConfig::default(),
+            &[
+                r#"CMD ["echo", "hi"]"#,
+                "ENTRYPOINT /bin/run it",
+                "ENV A=1 B=\"two words\"",
+                "env C three four",
+                "ENV A=again",
+                "EXPOSE 80 53/udp",
+                "LABEL x=y",
+                "WORKDIR /srv",
+                "USER nobody",
+                "VOLUME /data /logs",
+                "STOPSIGNAL SIGINT",
+            ],
+        )
+        .unwrap();
+        // CMD came before ENTRYPOINT in the same changes: kept, as docker does.
+        assert_eq!(c.cmd.unwrap(), ["echo", "hi"]);
+        assert_eq!(c.entrypoint.unwrap(), ["/bin/sh", "-c", "/bin/run it"]);
+        assert_eq!(c.env.unwrap(), ["B=two words", "C=three four", "A=again"]);
+        let ports = c.exposed_ports.unwrap();
+        assert!(ports.contains_key("80/tcp") && ports.contains_key("53/udp"));
+        assert_eq!(c.labels.unwrap()["x"], "y");
+        assert_eq!(c.working_dir.unwrap(), "/srv");
+        assert_eq!(c.volumes.unwrap().len(), 2);
+        assert_eq!(c.stop_signal.unwrap(), "SIGINT");
+        for bad in ["RUN rm -rf /", "FROM scratch", "ARG x=1"] {
+            assert!(changed(ImageConfig::default(), &[bad]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_entrypoint_drops_only_an_inherited_cmd() {
+        let base = ImageConfig {
+            cmd: Some(vec!["sh".into()]),
+            ..Default::default()
+        };
+        let c = changed(base.clone(), &["ENTRYPOINT [\"/app\"]"]).unwrap();
+        assert_eq!(c.cmd, None);
+        let c = changed(base, &["CMD [\"x\"]", "ENTRYPOINT [\"/app\"]"]).unwrap();
+        assert_eq!(c.cmd.unwrap(), ["x"]);
     }
 }

@@ -221,6 +221,7 @@ impl Run<'_> {
             return Ok(ImageState {
                 config: ConfigFile::scratch(),
                 layers: Vec::new(),
+                cmd_set: false,
             });
         }
         if let Some(j) = stages::find(all, &name, i) {
@@ -259,12 +260,18 @@ impl Run<'_> {
                 media_type: l.media_type.clone(),
             })
             .collect();
-        Ok(ImageState { config, layers })
+        Ok(ImageState {
+            config,
+            layers,
+            cmd_set: false,
+        })
     }
 
     pub(super) fn stage(&mut self, all: &[Stage], i: usize) -> Result<ImageState> {
         self.begin(&all[i].from)?;
         let mut state = self.base(all, i)?;
+        // A stage starts with its base's CMD inherited, even when the base is another stage.
+        state.cmd_set = false;
         self.out.line(&format!(" ---> {}", short(&state.id())));
         let mut args: BTreeMap<String, String> = BTreeMap::new();
         // ONBUILD triggers of the base run first, then are dropped from the new image.
@@ -345,6 +352,7 @@ impl Run<'_> {
             config_ops::apply(
                 &mut state.config.config,
                 &mut author,
+                &mut state.cmd_set,
                 ins,
                 vars,
                 self.escape,

@@ -11,8 +11,7 @@ use std::path::PathBuf;
 use super::assemble::LayerBlob;
 use super::config::{ConfigFile, History};
 use super::record::{ImageConfig, ImageRecord};
-use crate::engine::build::config_ops::{self, COMMIT_CHANGES};
-use crate::engine::build::parser;
+use crate::engine::build::config_ops;
 use crate::engine::container::{self, ContainerRecord, Status};
 use crate::engine::content::ContentStore;
 use crate::engine::error::{EngineError, Result};
@@ -65,7 +64,7 @@ impl Engine {
 
     /// `commit`: the container's changes as a new image. Blocking.
     pub fn commit_container(&self, reference: &str, opts: &CommitOptions) -> Result<ImageRecord> {
-        let changes = parse_changes(&opts.changes)?;
+        let changes = config_ops::parse_changes(&opts.changes)?;
         let tags: Vec<String> = opts.reference.iter().cloned().collect();
         for t in &tags {
             crate::engine::ImageRef::parse(t)?;
@@ -127,15 +126,8 @@ impl Engine {
         drop(_paused);
 
         config.config = merged_config(&config.config, &rec);
-        let env = config.config.env.clone().unwrap_or_default();
-        let vars = move |n: &str| {
-            env.iter()
-                .find_map(|e| e.strip_prefix(&format!("{n}=")).map(str::to_string))
-        };
         let mut author = opts.author.clone();
-        for ins in &changes {
-            config_ops::apply(&mut config.config, &mut author, ins, &vars, '\\')?;
-        }
+        config_ops::apply_changes(&mut config.config, &mut author, &changes)?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
         config.created = Some(now.clone());
         config.author = author.clone();
@@ -180,24 +172,4 @@ fn merged_config(parent: &ImageConfig, rec: &ContainerRecord) -> ImageConfig {
         .or(out.labels);
     out.stop_signal = c.stop_signal.clone().or(out.stop_signal);
     out
-}
-
-/// Parses `-c` values; only docker's list of instructions is allowed.
-fn parse_changes(changes: &[String]) -> Result<Vec<parser::Instruction>> {
-    let mut out = Vec::new();
-    for c in changes {
-        let df = parser::parse(c)
-            .map_err(|e| EngineError::InvalidInput(format!("invalid change {c:?}: {e}")))?;
-        for ins in df.instructions {
-            if !COMMIT_CHANGES.contains(&ins.keyword.as_str()) {
-                return Err(EngineError::InvalidInput(format!(
-                    "{} is not a valid change command; use one of {}",
-                    ins.keyword,
-                    COMMIT_CHANGES.join(", ")
-                )));
-            }
-            out.push(ins);
-        }
-    }
-    Ok(out)
 }

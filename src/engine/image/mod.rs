@@ -5,7 +5,6 @@
 pub mod api;
 pub mod archive;
 pub mod assemble;
-pub mod changes;
 pub mod commit;
 pub mod config;
 pub mod explore;

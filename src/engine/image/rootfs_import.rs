@@ -13,7 +13,6 @@ use sha2::{Digest as _, Sha256};
 
 use super::archive::media::OCI_CONFIG;
 use super::archive::LoadInput;
-use super::changes;
 use super::import::{ConfigBlob, StoredImage};
 use super::record::{ImageConfig, ImageSummary};
 use crate::engine::content::{sha256_digest, ContentStore};
@@ -149,7 +148,8 @@ impl Engine {
         opts: ImportOptions,
     ) -> Result<ImageSummary> {
         let mut config = ImageConfig::default();
-        changes::apply(&mut config, &opts.changes)?;
+        let changes = crate::engine::build::config_ops::parse_changes(&opts.changes)?;
+        crate::engine::build::config_ops::apply_changes(&mut config, &mut None, &changes)?;
         let tag = match &opts.reference {
             Some(r) => {
                 let parsed = ImageRef::parse(r)?;
