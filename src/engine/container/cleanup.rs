@@ -171,7 +171,7 @@ pub fn detach_files(layout: &Layout, id: &str) -> Result<Option<PathBuf>> {
             }
         }
     };
-    for suffix in ["lock", "monitor", "exec"] {
+    for suffix in ["lock", "monitor", "exec", "net"] {
         let _ = std::fs::remove_file(layout.locks_dir().join(format!("{id}.{suffix}")));
     }
     Ok(result)

@@ -16,6 +16,7 @@ use super::ports::Published;
 use super::record::{Endpoint, NetworkRecord};
 use crate::engine::container::cleanup;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::lock::FileLock;
 use crate::engine::Layout;
 
 #[derive(Serialize)]
@@ -199,13 +200,23 @@ fn options(id: &str, name: &str, attachments: &[Attachment<'_>], ports: &[Publis
     }
 }
 
-fn run(layout: &Layout, verb: &str, netns: &Path, opts: &Options) -> Result<String> {
+fn run(layout: &Layout, verb: &str, id: &str, netns: &Path, opts: &Options) -> Result<String> {
     let bin = binary()?;
     let config = config_dir(layout);
     cleanup::create_runtime_root(layout, "")?;
     crate::engine::layout::create_private_dir(&config)
         .map_err(|e| EngineError::io_path("cannot create", &config, e))?;
+    // One netavark run at a time per container. And netavark dies with the process that runs
+    // it: a setup left running by a monitor killed by `rm -f` would otherwise finish after that
+    // `rm -f`'s teardown, and its DNS entry (and the aardvark-dns serving it) would outlive the
+    // container.
+    let _lock = FileLock::acquire_within(
+        &layout.locks_dir().join(format!("{id}.net")),
+        &format!("the network of container {id}"),
+        crate::engine::lock::default_wait(),
+    )?;
     let mut cmd = Command::new(&bin);
+    die_with_parent(&mut cmd);
     cmd.arg("--config").arg(&config);
     if let Some(a) = find_binary("BERTH_AARDVARK", "aardvark-dns") {
         cmd.arg("--aardvark-binary").arg(a);
@@ -244,6 +255,26 @@ fn run(layout: &Layout, verb: &str, netns: &Path, opts: &Options) -> Result<Stri
     )))
 }
 
+/// Makes the child `cmd` starts get SIGKILL when the thread that started it ends.
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id();
+    // SAFETY: runs in the forked child before exec and calls only prctl and getppid, which are
+    // async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent died before the prctl: do not run an orphan setup.
+            if libc::getppid() as u32 != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Sets up the interfaces, routes, firewall rules, DNS entries and port forwarding of
 /// `attachments` in namespace `netns`; returns netavark's status per network name.
 pub fn setup(
@@ -257,6 +288,7 @@ pub fn setup(
     let out = run(
         layout,
         "setup",
+        id,
         netns,
         &options(id, name, attachments, ports),
     )?;
@@ -279,8 +311,50 @@ pub fn teardown(
     run(
         layout,
         "teardown",
+        id,
         netns,
         &options(id, name, attachments, ports),
     )
     .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A child started through `die_with_parent` is killed when the thread that started it
+    /// ends, as a netavark setup is when its monitor is killed.
+    #[test]
+    fn a_child_dies_with_the_thread_that_started_it() {
+        let pid = std::thread::spawn(|| {
+            let mut cmd = Command::new("sleep");
+            cmd.arg("30");
+            die_with_parent(&mut cmd);
+            let child = cmd.spawn().expect("sleep");
+            let pid = child.id();
+            // Not waited for: the thread ends with the child still running.
+            std::mem::forget(child);
+            pid
+        })
+        .join()
+        .unwrap();
+        let pid = nix::unistd::Pid::from_raw(pid as i32);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let status = loop {
+            match nix::sys::wait::waitpid(pid, Some(nix::sys::wait::WaitPidFlag::WNOHANG)) {
+                Ok(nix::sys::wait::WaitStatus::StillAlive) => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "the child outlived its thread"
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other.unwrap(),
+            }
+        };
+        assert_eq!(
+            status,
+            nix::sys::wait::WaitStatus::Signaled(pid, nix::sys::signal::Signal::SIGKILL, false)
+        );
+    }
 }
