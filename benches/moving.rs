@@ -47,6 +47,10 @@ fn main() {
 fn berth(root: &Path) -> Command {
     let mut c = Command::new(common::testroot::BERTH);
     c.arg("--root").arg(root);
+    // Also when the bench binary runs without cargo (which sets this from .cargo/config.toml):
+    // a build's RUN or a run must never put a bridge or a firewall rule in the machine's own
+    // namespace.
+    c.env("BERTH_DEFAULT_NETWORK", "none");
     c
 }
 
