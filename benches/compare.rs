@@ -34,38 +34,15 @@ use std::time::{Duration, Instant};
 use common::{Auth, Registry};
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let which: Vec<&str> = if args.is_empty() {
-        vec!["pull", "run"]
-    } else {
-        args.iter().map(String::as_str).collect()
-    };
-    let rounds: usize = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    for w in which {
-        match w {
-            "pull" => pull::bench_pull_big(if rounds > 0 { rounds } else { 5 }),
-            "distro" => pull::bench_pull_distro(if rounds > 0 { rounds } else { 5 }),
-            "run" => bench_run(if rounds > 0 { rounds } else { 20 }),
-            "build" => compare_build::bench_build(if rounds > 0 { rounds } else { 3 }),
+    for w in selected(&["pull", "run"]) {
+        match w.as_str() {
+            "pull" => pull::bench_pull_big(rounds_or(5)),
+            "distro" => pull::bench_pull_distro(rounds_or(5)),
+            "run" => bench_run(rounds_or(20)),
+            "build" => compare_build::bench_build(rounds_or(3)),
             other => eprintln!("unknown benchmark {other}: use pull, distro, run or build"),
         }
     }
-}
-
-fn berth(root: &Path) -> Command {
-    let mut c = Command::new(common::testroot::BERTH);
-    c.arg("--root").arg(root);
-    // Also when the bench binary runs without cargo (which sets this from .cargo/config.toml):
-    // a build's RUN or a run must never put a bridge or a firewall rule in the machine's own
-    // namespace.
-    c.env("BERTH_DEFAULT_NETWORK", "none");
-    c
 }
 
 fn bench_run(rounds: usize) {
@@ -277,17 +254,4 @@ fn dockerd_path() -> Option<&'static str> {
     ["/usr/sbin/dockerd", "/usr/bin/dockerd"]
         .into_iter()
         .find(|p| Path::new(p).exists())
-}
-
-/// Undoes the bind mount podman makes of its overlay store, also when a benchmark panics.
-struct PodmanStore(std::path::PathBuf);
-
-impl Drop for PodmanStore {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-R")
-            .arg(self.0.join("storage/overlay"))
-            .stderr(Stdio::null())
-            .status();
-    }
 }

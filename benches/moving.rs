@@ -15,55 +15,19 @@ mod common;
 mod support;
 use support::*;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::{Auth, Registry};
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let which: Vec<&str> = if args.is_empty() {
-        vec!["push", "save"]
-    } else {
-        args.iter().map(String::as_str).collect()
-    };
-    let rounds: usize = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
-    for w in which {
-        match w {
+    let rounds = rounds_or(5);
+    for w in selected(&["push", "save"]) {
+        match w.as_str() {
             "push" => bench_push(rounds),
             "save" => bench_save(rounds),
             other => eprintln!("unknown benchmark {other}: use push or save"),
         }
-    }
-}
-
-fn berth(root: &Path) -> Command {
-    let mut c = Command::new(common::testroot::BERTH);
-    c.arg("--root").arg(root);
-    // Also when the bench binary runs without cargo (which sets this from .cargo/config.toml):
-    // a build's RUN or a run must never put a bridge or a firewall rule in the machine's own
-    // namespace.
-    c.env("BERTH_DEFAULT_NETWORK", "none");
-    c
-}
-
-/// Undoes the bind mount podman makes of its overlay store, also when a benchmark panics.
-struct PodmanStore(std::path::PathBuf);
-
-impl Drop for PodmanStore {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-R")
-            .arg(self.0.join("storage/overlay"))
-            .stderr(Stdio::null())
-            .status();
     }
 }
 

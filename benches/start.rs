@@ -31,19 +31,7 @@ use common::testroot::TestRoot;
 use common::{Auth, Registry};
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
-    let which: Vec<&str> = if args.is_empty() {
-        vec!["latency", "phases", "memory"]
-    } else {
-        args.iter().map(String::as_str).collect()
-    };
-    let rounds: usize = std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let which = selected(&["latency", "phases", "memory"]);
     let image = common::images::single_layer();
     let registry = Registry::start(Auth::None);
     let reference = registry.reference("bench/busybox:latest");
@@ -53,26 +41,16 @@ fn main() {
         root.cmd()
             .args(["pull", "-q", "--tls-verify=false", &reference]),
     );
-    println!("\nload average before: {}", load_average());
+    println!("\nload average before: {}", loadavg());
     for w in which {
-        match w {
-            "latency" => latency(&root, &reference, if rounds > 0 { rounds } else { 30 }),
-            "phases" => phases::phases(&root, &reference, if rounds > 0 { rounds } else { 15 }),
+        match w.as_str() {
+            "latency" => latency(&root, &reference, rounds_or(30)),
+            "phases" => phases::phases(&root, &reference, rounds_or(15)),
             "memory" => memory::memory(&root, &reference),
             other => eprintln!("unknown benchmark {other}: use latency, phases or memory"),
         }
     }
-    println!("\nload average after: {}", load_average());
-}
-
-/// The first three fields of /proc/loadavg.
-pub fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
+    println!("\nload average after: {}", loadavg());
 }
 
 /// An OCI bundle of the image's rootfs made by `runc spec`, running `true` without a terminal.
@@ -167,17 +145,4 @@ fn latency(root: &TestRoot, reference: &str, rounds: usize) {
         &rows,
         "runc run",
     );
-}
-
-/// Undoes the bind mount podman makes of its overlay store, also when a benchmark panics.
-pub struct PodmanStore(pub std::path::PathBuf);
-
-impl Drop for PodmanStore {
-    fn drop(&mut self) {
-        let _ = Command::new("umount")
-            .arg("-R")
-            .arg(self.0.join("storage/overlay"))
-            .stderr(Stdio::null())
-            .status();
-    }
 }

@@ -77,3 +77,48 @@ pub fn loadavg() -> String {
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())
 }
+
+/// The benchmarks named on the command line (cargo passes `--bench`), or `defaults`.
+pub fn selected(defaults: &[&str]) -> Vec<String> {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if args.is_empty() {
+        defaults.iter().map(|s| s.to_string()).collect()
+    } else {
+        args
+    }
+}
+
+/// Rounds from `BENCH_ROUNDS`, else `default`.
+pub fn rounds_or(default: usize) -> usize {
+    std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(default)
+}
+
+/// `berth --root ROOT`, never on a bridge in the machine's own namespace: containers join
+/// `none` also when the bench binary runs without cargo (which sets this from
+/// .cargo/config.toml).
+pub fn berth(root: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_berth"));
+    c.arg("--root").arg(root);
+    c.env("BERTH_DEFAULT_NETWORK", "none");
+    c
+}
+
+/// Undoes the bind mount podman makes of its overlay store, also when a benchmark panics.
+pub struct PodmanStore(pub std::path::PathBuf);
+
+impl Drop for PodmanStore {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-R")
+            .arg(self.0.join("storage/overlay"))
+            .stderr(Stdio::null())
+            .status();
+    }
+}

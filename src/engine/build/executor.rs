@@ -251,15 +251,7 @@ impl Run<'_> {
             }
         };
         let config = ConfigFile::load(&self.store, &rec.id)?;
-        let layers = rec
-            .layers
-            .iter()
-            .map(|l| LayerBlob {
-                digest: l.digest.clone(),
-                size: l.size,
-                media_type: l.media_type.clone(),
-            })
-            .collect();
+        let layers = rec.layers.iter().map(LayerBlob::from).collect();
         Ok(ImageState {
             config,
             layers,

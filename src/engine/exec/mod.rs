@@ -12,7 +12,7 @@ pub mod monitor;
 pub use monitor::monitor_main;
 
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{LinuxCapabilities, LinuxSeccomp, Process, Spec};
 use rand::RngCore;
@@ -206,6 +206,18 @@ pub struct ExecSession {
     pub monitor: MonitorChild,
 }
 
+/// The runtime spec the container in `dir` was started with (an exec runs with its mounts,
+/// namespaces and limits).
+pub(crate) fn load_spec(dir: &Path) -> Result<Spec> {
+    let spec_path = dir.join("config.json");
+    Spec::load(&spec_path).map_err(|e| {
+        EngineError::Runtime(format!(
+            "cannot read the runtime spec {}: {e}",
+            spec_path.display()
+        ))
+    })
+}
+
 /// Starts `opts.cmd` in container `id` (a full id). With `client`, that socket is connected to
 /// the session (stdin, output, resize, exit code); without, the process runs detached.
 /// Blocks until the process runs or failed to start.
@@ -219,13 +231,7 @@ pub fn start(
     let rec = reconcile::check(engine, store::load(engine.state(), id)?)?;
     check_running(&rec)?;
     let dir = layout.container_dir(id);
-    let spec_path = dir.join("config.json");
-    let spec = Spec::load(&spec_path).map_err(|e| {
-        EngineError::Runtime(format!(
-            "cannot read the runtime spec {}: {e}",
-            spec_path.display()
-        ))
-    })?;
+    let spec = load_spec(&dir)?;
     let (process, config) = build(&rec, &spec, &Snapshot::new(&dir).merged(), opts)?;
     let exec_id = new_exec_id();
     let files = ExecFiles::new(layout, id, &exec_id);

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use oci_spec::runtime::Spec;
 
 use super::config::{go_duration, Healthcheck, Probe};
 use super::state::{output_text, MAX_OUTPUT};
@@ -113,13 +112,7 @@ fn run_exec(
     timeout: Duration,
 ) -> Result<Ran> {
     let dir = layout.container_dir(&rec.id);
-    let spec_path = dir.join("config.json");
-    let spec = Spec::load(&spec_path).map_err(|e| {
-        EngineError::Runtime(format!(
-            "cannot read the runtime spec {}: {e}",
-            spec_path.display()
-        ))
-    })?;
+    let spec = exec::load_spec(&dir)?;
     let opts = ExecOptions {
         cmd: cmd.to_vec(),
         ..Default::default()

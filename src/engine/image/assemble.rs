@@ -26,6 +26,17 @@ pub struct LayerBlob {
     pub media_type: String,
 }
 
+impl From<&super::record::LayerRecord> for LayerBlob {
+    /// The blob of a stored image's layer (what an image made on top of it starts from).
+    fn from(l: &super::record::LayerRecord) -> Self {
+        LayerBlob {
+            digest: l.digest.clone(),
+            size: l.size,
+            media_type: l.media_type.clone(),
+        }
+    }
+}
+
 impl Engine {
     /// Unpacks the layer blobs (base first, one per diff id) not unpacked yet into
     /// `layers/<chain>`, checking each against its diff id. Returns the chain ids and the

@@ -85,15 +85,7 @@ impl Engine {
                 )),
                 e => e,
             })?;
-            let layers = image
-                .layers
-                .iter()
-                .map(|l| LayerBlob {
-                    digest: l.digest.clone(),
-                    size: l.size,
-                    media_type: l.media_type.clone(),
-                })
-                .collect();
+            let layers = image.layers.iter().map(LayerBlob::from).collect();
             (ConfigFile::load(&store, &image.id)?, layers)
         };
         let (upper, lowers) = self.upper_and_lowers(&rec);
