@@ -29,6 +29,17 @@ pub enum ArchiveCommand {
     Search(super::search::SearchArgs),
 }
 
+/// Where `save` and `export` write: the `-o` file, else stdout unless it is a terminal.
+fn archive_output(file: Option<&std::path::PathBuf>) -> Result<SaveOutput, EngineError> {
+    match file {
+        Some(p) => Ok(SaveOutput::File(p.clone())),
+        None if std::io::stdout().is_terminal() => Err(EngineError::InvalidInput(
+            "cowardly refusing to save to a terminal: use the -o flag or redirect".into(),
+        )),
+        None => Ok(SaveOutput::Stream(Box::new(std::io::stdout()))),
+    }
+}
+
 /// `berth export`.
 #[derive(Debug, Clone, Args)]
 pub struct ExportArgs {
@@ -99,16 +110,7 @@ pub async fn run(cli: &Cli, cmd: &ArchiveCommand) -> anyhow::Result<i32> {
 
 /// `berth export`.
 pub async fn export(cli: &Cli, a: &ExportArgs) -> anyhow::Result<i32> {
-    let output = match &a.output {
-        Some(p) => SaveOutput::File(p.clone()),
-        None if std::io::stdout().is_terminal() => {
-            return Err(EngineError::InvalidInput(
-                "cowardly refusing to save to a terminal: use the -o flag or redirect".into(),
-            )
-            .into())
-        }
-        None => SaveOutput::Stream(Box::new(std::io::stdout())),
-    };
+    let output = archive_output(a.output.as_ref())?;
     let engine = cli.engine()?;
     let c = a.container.clone();
     tokio::task::spawn_blocking(move || engine.export_container(&c, output)).await??;
@@ -165,16 +167,7 @@ pub async fn import(cli: &Cli, a: &ImportArgs) -> anyhow::Result<i32> {
 /// `berth save`.
 pub async fn save(cli: &Cli, a: &SaveArgs) -> anyhow::Result<i32> {
     let format: ArchiveFormat = a.format.parse()?;
-    let output = match &a.output {
-        Some(p) => SaveOutput::File(p.clone()),
-        None if std::io::stdout().is_terminal() => {
-            return Err(EngineError::InvalidInput(
-                "cowardly refusing to save to a terminal: use the -o flag or redirect".into(),
-            )
-            .into())
-        }
-        None => SaveOutput::Stream(Box::new(std::io::stdout())),
-    };
+    let output = archive_output(a.output.as_ref())?;
     let engine = cli.engine()?;
     let images = a.images.clone();
     tokio::task::spawn_blocking(move || engine.save_images(&images, format, output)).await??;

@@ -116,6 +116,13 @@ impl Challenge {
     }
 }
 
+/// The token in a token service's answer (`token`, or OAuth's `access_token`).
+pub fn bearer_token(body: &serde_json::Value) -> Option<&str> {
+    body.get("token")
+        .or_else(|| body.get("access_token"))
+        .and_then(|t| t.as_str())
+}
+
 /// Parses `Bearer realm="…",service="…"` (one challenge; quoted or bare values).
 pub fn parse_challenge(header: &str) -> Option<Challenge> {
     let header = header.trim();
@@ -220,15 +227,11 @@ pub async fn verify_login(host: &str, creds: &Credentials, tls_verify: bool) -> 
                 )));
             }
             let body: serde_json::Value = resp.json().await.map_err(net)?;
-            let token = body
-                .get("token")
-                .or_else(|| body.get("access_token"))
-                .and_then(|t| t.as_str())
-                .ok_or_else(|| {
-                    EngineError::Registry(format!(
-                        "cannot log in to {host}: token service {realm} sent no token"
-                    ))
-                })?;
+            let token = bearer_token(&body).ok_or_else(|| {
+                EngineError::Registry(format!(
+                    "cannot log in to {host}: token service {realm} sent no token"
+                ))
+            })?;
             client
                 .get(&v2)
                 .bearer_auth(token)

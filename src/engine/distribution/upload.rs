@@ -151,15 +151,11 @@ impl Uploader {
                     )));
                 }
                 let body: serde_json::Value = resp.json().await.map_err(|e| net(&host, e))?;
-                let token = body
-                    .get("token")
-                    .or_else(|| body.get("access_token"))
-                    .and_then(|t| t.as_str())
-                    .ok_or_else(|| {
-                        EngineError::Registry(format!(
-                            "{host}: the token service {realm} sent no token"
-                        ))
-                    })?;
+                let token = super::registry_http::bearer_token(&body).ok_or_else(|| {
+                    EngineError::Registry(format!(
+                        "{host}: the token service {realm} sent no token"
+                    ))
+                })?;
                 format!("Bearer {token}")
             }
             (_, Some(Credentials { username, password })) => {
