@@ -196,6 +196,14 @@ pub struct PruneArgs {
     pub force: bool,
 }
 
+/// An optional `--since`/`--until` value, parsed by [`parse_time`].
+pub fn parse_time_opt(
+    s: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, EngineError> {
+    s.map(|s| parse_time(s, now)).transpose()
+}
+
 /// Parses `--since`/`--until`: RFC 3339, Unix seconds (with fraction), or a duration ago.
 pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, EngineError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
@@ -554,16 +562,8 @@ fn logs(engine: &Engine, args: &LogsArgs) -> anyhow::Result<i32> {
     };
     let options = LogOptions {
         tail,
-        since: args
-            .since
-            .as_deref()
-            .map(|s| parse_time(s, now))
-            .transpose()?,
-        until: args
-            .until
-            .as_deref()
-            .map(|s| parse_time(s, now))
-            .transpose()?,
+        since: parse_time_opt(args.since.as_deref(), now)?,
+        until: parse_time_opt(args.until.as_deref(), now)?,
     };
     let follow = args.follow && options.until.is_none();
     let entries = engine.container_logs(args.container.clone(), options, follow);

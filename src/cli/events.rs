@@ -6,7 +6,7 @@ use std::io::Write;
 use chrono::{DateTime, Local, Utc};
 use clap::Args;
 
-use super::container::parse_time;
+use super::container::parse_time_opt;
 use super::format::Format;
 use crate::engine::compat::events::EventMessage;
 use crate::engine::journal::follow::EventsQuery;
@@ -34,16 +34,8 @@ pub struct EventsArgs {
 pub async fn run(engine: Engine, args: &EventsArgs) -> anyhow::Result<i32> {
     let now = Utc::now();
     let query = EventsQuery {
-        since: args
-            .since
-            .as_deref()
-            .map(|s| parse_time(s, now))
-            .transpose()?,
-        until: args
-            .until
-            .as_deref()
-            .map(|s| parse_time(s, now))
-            .transpose()?,
+        since: parse_time_opt(args.since.as_deref(), now)?,
+        until: parse_time_opt(args.until.as_deref(), now)?,
         filter: EventFilter::parse(&args.filter)?,
     };
     let format = Format::parse(args.format.as_deref())?;

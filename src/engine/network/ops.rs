@@ -277,10 +277,7 @@ pub fn connect(engine: &Engine, network: &str, container: &str, cfg: EndpointCon
                     let e = Event::network_endpoint(&net.id, &net.name, "connect", &id);
                     journal::record(tx, &e)
                 })?;
-                let all = engine
-                    .state()
-                    .read(|tx| NetworkStore::of(tx).endpoints_of(&id))?;
-                super::attach::rewrite_resolv_conf(layout, &rec, &all);
+                refresh_resolv_conf(engine, &rec)?;
             }
             Err(e) => {
                 let _ = netavark::teardown(layout, &path, &id, &rec.name, &att, &[]);
@@ -337,10 +334,7 @@ pub fn disconnect(engine: &Engine, network: &str, container: &str) -> Result<()>
             let e = Event::network_endpoint(&net.id, &net.name, "disconnect", &id);
             journal::record(tx, &e)
         })?;
-        let all = engine
-            .state()
-            .read(|tx| NetworkStore::of(tx).endpoints_of(&id))?;
-        super::attach::rewrite_resolv_conf(layout, &rec, &all);
+        refresh_resolv_conf(engine, &rec)?;
     }
     rec.networks.remove(&net.name);
     if let NetworkMode::Named(n) = &rec.host_config.network_mode {
@@ -365,4 +359,14 @@ pub fn ports(engine: &Engine, reference: &str) -> Result<Vec<Published>> {
         return Ok(Vec::new());
     }
     engine.state().read(|tx| NetworkStore::of(tx).ports_of(&id))
+}
+
+/// Rewrites a running container's `/etc/resolv.conf` for the networks it is on now (after a
+/// connect or a disconnect).
+fn refresh_resolv_conf(engine: &Engine, rec: &ct::record::ContainerRecord) -> Result<()> {
+    let all = engine
+        .state()
+        .read(|tx| NetworkStore::of(tx).endpoints_of(&rec.id))?;
+    super::attach::rewrite_resolv_conf(engine.layout(), rec, &all);
+    Ok(())
 }
