@@ -113,7 +113,7 @@ fn record(state: &StateStore, id: &str, pid: i32, hc: &Healthcheck, outcome: Out
             let die = Event::container(&rec, "exec_die")
                 .with("execID", &outcome.exec_id)
                 .with("exitCode", code);
-            journal::record(tx, &die)?;
+            journal::record_probe(tx, &die)?;
         }
         if changed {
             let action = format!("health_status: {}", health.status.as_str());
