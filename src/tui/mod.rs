@@ -11,6 +11,7 @@ pub mod details;
 pub mod event_loop;
 pub mod form;
 pub mod format;
+pub mod graphs;
 pub mod input;
 pub mod jobs;
 mod jobs_build;

@@ -172,6 +172,8 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                     }
                     app.cpu_seen
                         .retain(|id, _| rows.iter().any(|r| &r.id == id && r.state.is_alive()));
+                    app.graphs
+                        .retain(|id, _| rows.iter().any(|r| &r.id == id && r.state.is_alive()));
                     app.containers.set_items(rows);
                     // Containers that are gone leave the log view; the rest stay.
                     let items = &app.containers.items;
