@@ -146,6 +146,8 @@ pub struct App {
     pub cpu_seen: std::collections::HashMap<String, (u64, DateTime<Utc>)>,
     /// The recent samples of each container sampled, for the details pane's graphs.
     pub graphs: super::graphs::Histories,
+    /// The system df view's state.
+    pub disk: Option<super::disk_usage::DiskView>,
     /// The details pane's tab and the data it shows.
     pub details: super::details::Details,
     pub quit: bool,
@@ -195,6 +197,7 @@ impl App {
             stats_job: 0,
             cpu_seen: Default::default(),
             graphs: Default::default(),
+            disk: None,
             details: Default::default(),
             quit: false,
         }
