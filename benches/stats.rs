@@ -13,6 +13,9 @@ mod common;
 #[path = "tui/procstat.rs"]
 mod procstat;
 mod support;
+#[allow(dead_code)]
+#[path = "tui/tmux.rs"]
+mod tmux;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -135,6 +138,25 @@ fn main() {
             podman_cpu.push(stream_cpu(p, stream_secs));
         }
     }
+    // The TUI on the same root, showing the containers with their CPU and memory columns
+    // (a terminal wide enough for them), idle.
+    let launch = format!(
+        "exec env -u NO_COLOR HOME='{}' XDG_CONFIG_HOME='{}' BERTH_DEFAULT_NETWORK=none '{}' --root '{}'",
+        root.home().display(),
+        root.config_home().display(),
+        common::testroot::BERTH,
+        root.path().display()
+    );
+    let tui = tmux::Tmux::start(240, 50, &launch);
+    tui.wait_for("CPU %", Duration::from_secs(60));
+    tui.wait_for("s000", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(3));
+    let tui_cpu = procstat::cpu_percent(tui.pane_pid(), Duration::from_secs(stream_secs));
+    let screen = tui.capture();
+    tui.keys(&["q"]);
+    std::thread::sleep(Duration::from_millis(500));
+    drop(tui);
+    let shown = screen.lines().filter(|l| l.contains('%')).count();
     let load_after = loadavg();
     let mut rows = vec![(
         format!("berth stats --no-stream ({n})"),
@@ -158,6 +180,10 @@ fn main() {
     if with_podman {
         println!("| podman stats | {:.2} % |", mean(&podman_cpu));
     }
+    println!(
+        "\nThe TUI idle with {n} running containers (CPU and memory columns, {} rows with a CPU % on screen): {tui_cpu:.2} % of one core over {stream_secs} s",
+        shown.saturating_sub(1)
+    );
     let first = median(berth_t).as_secs_f64() * 1000.0;
     println!(
         "\nTargets: first sample ≤ 100 ms: {:.1} ms, {}; stream ≤ 2 %: {:.2} %, {}",
