@@ -87,6 +87,10 @@ impl Backend for Engine {
                     id: s.id,
                     cpu_ns: s.cpu_total_ns,
                     memory: s.memory_usage,
+                    net_rx: s.net_rx,
+                    net_tx: s.net_tx,
+                    block_read: s.block_read,
+                    block_write: s.block_write,
                     at: s.read_at,
                 })
                 .collect())
