@@ -151,11 +151,6 @@ impl crate::engine::Engine {
         self.prune_build_cache_now()
     }
 
-    /// [`Self::prune_build_cache`] on the blocking pool (the TUI's system df view).
-    pub async fn build_cache_prune(&self) -> Result<BuildPruneReport> {
-        crate::engine::blocking(self, |e| e.prune_build_cache_now()).await
-    }
-
     fn prune_build_cache_now(&self) -> Result<BuildPruneReport> {
         let containers = self.collect_build_leftovers()?;
         let _gc = crate::engine::lock::FileLock::acquire(&crate::engine::image::gc::gc_lock_path(
