@@ -1,6 +1,6 @@
 //! Networking odds and ends, inside namespaces of the test's own (see `network_support`):
 //! `--add-host NAME:host-gateway` resolves to the gateway of the container's network (docker's
-//! semantics), and the network of a container whose record vanished (namespace, netavark's
+//! semantics), and the network of a container whose record vanished (namespace, veths, firewall elements,
 //! interfaces and rules, leases, published ports) is collected by `system prune`.
 
 mod network_support;

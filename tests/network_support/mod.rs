@@ -165,7 +165,8 @@ impl NetTest {
     }
 
     /// What the host namespace holds that a container could leak: links other than lo and the
-    /// test's veth, NAT/filter rules naming a container address or port, mounted namespaces
+    /// test's veth, NAT/filter rules naming a container address or port, elements in berth's
+    /// nftables table (networks, published ports), mounted namespaces
     /// under the root's runtime directory, leases in the state database.
     pub fn leftovers(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -187,6 +188,13 @@ impl NetTest {
                 }
             }
         }
+        // berth's own table may stay, but with no element of a network or a port in it.
+        let table = self.in_ns(&self.host, &["nft", "list", "table", "ip", "berth"]);
+        for l in String::from_utf8_lossy(&table.stdout).lines() {
+            if l.contains("elements") {
+                out.push(format!("nft {}", l.trim()));
+            }
+        }
         let layout = berth::engine::Layout::new(self.root());
         let netns_dir = berth::engine::network::netns::dir(&layout, "");
         if let Ok(entries) = std::fs::read_dir(&netns_dir) {
@@ -206,7 +214,7 @@ impl NetTest {
                 }
             }
         }
-        // netavark ends aardvark-dns with a signal and does not wait for it: give it time to exit.
+        // berth ends aardvark-dns with a signal and does not wait for it: give it time to exit.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while aardvark_running(&self.root()) && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -221,7 +229,7 @@ impl NetTest {
 /// Whether an aardvark-dns of this root runs (its config dir is under the root's run dir).
 fn aardvark_running(root: &Path) -> bool {
     let layout = berth::engine::Layout::new(root);
-    let conf = berth::engine::network::netavark::config_dir(&layout);
+    let conf = berth::engine::network::dns::config_dir(&layout);
     let conf = conf.to_string_lossy().into_owned();
     std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
         std::fs::read(e.path().join("cmdline"))
