@@ -16,6 +16,7 @@ pub mod links;
 pub mod netlink;
 pub mod netns;
 pub mod ops;
+pub mod orphans;
 pub mod ports;
 pub mod record;
 pub(crate) mod store;
