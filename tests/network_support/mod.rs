@@ -164,17 +164,20 @@ impl NetTest {
         self.berth(&args)
     }
 
-    /// What the host namespace holds that a container could leak: links other than lo and the
-    /// test's veth, NAT/filter rules naming a container address or port, elements in berth's
-    /// nftables table (networks, published ports), mounted namespaces
+    /// What the host namespace holds that a container could leak: links other than lo, the
+    /// test's veth and the bridges of existing networks, NAT/filter rules naming a container
+    /// address or port, published ports in berth's nftables table or bridges of networks that
+    /// are gone, mounted namespaces
     /// under the root's runtime directory, leases in the state database.
     pub fn leftovers(&self) -> Vec<String> {
         let mut out = Vec::new();
+        // The bridges of the networks that exist stay, as docker's do.
+        let bridges = self.bridges();
         let links = self.in_ns(&self.host, &["ip", "-o", "link", "show"]);
         for l in String::from_utf8_lossy(&links.stdout).lines() {
             let name = l.split(':').nth(1).unwrap_or("").trim();
             let name = name.split('@').next().unwrap_or("");
-            if name != "lo" && name != "vhost" {
+            if name != "lo" && name != "vhost" && !bridges.iter().any(|b| b == name) {
                 out.push(format!("link {name}"));
             }
         }
@@ -188,11 +191,24 @@ impl NetTest {
                 }
             }
         }
-        // berth's own table may stay, but with no element of a network or a port in it.
-        let table = self.in_ns(&self.host, &["nft", "list", "table", "ip", "berth"]);
-        for l in String::from_utf8_lossy(&table.stdout).lines() {
-            if l.contains("elements") {
-                out.push(format!("nft {}", l.trim()));
+        // berth's own table: no published port, no bridge of a network that is gone.
+        for map in ["anyports", "addrports"] {
+            let m = self.in_ns(&self.host, &["nft", "list", "map", "ip", "berth", map]);
+            for l in String::from_utf8_lossy(&m.stdout).lines() {
+                if l.contains("elements") {
+                    out.push(format!("nft {map}: {}", l.trim()));
+                }
+            }
+        }
+        let set = self.in_ns(
+            &self.host,
+            &["nft", "list", "set", "ip", "berth", "bridges"],
+        );
+        for l in String::from_utf8_lossy(&set.stdout).lines() {
+            for name in l.split('"').skip(1).step_by(2) {
+                if !bridges.iter().any(|b| b == name) {
+                    out.push(format!("nft bridges: {name}"));
+                }
             }
         }
         let layout = berth::engine::Layout::new(self.root());
@@ -223,6 +239,23 @@ impl NetTest {
             out.push("aardvark-dns still running".into());
         }
         out
+    }
+}
+
+impl NetTest {
+    /// The bridge interfaces of the networks in the state database.
+    pub fn bridges(&self) -> Vec<String> {
+        let db = self.root().join("state.db");
+        if !db.exists() {
+            return Vec::new();
+        }
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let mut stmt = conn.prepare("SELECT record FROM networks").unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        rows.flatten()
+            .filter_map(|r| serde_json::from_str::<serde_json::Value>(&r).ok())
+            .filter_map(|v| v["interface"].as_str().map(str::to_string))
+            .collect()
     }
 }
 

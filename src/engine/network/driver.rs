@@ -1,19 +1,20 @@
 //! berth's bridge driver: what a container's place on its networks is in the kernel. For each
-//! network: the bridge (made with its first container, the gateway address on it,
+//! network: the bridge (made with its first running container, the gateway address on it,
 //! `route_localnet` so that `-p` answers on 127.0.0.1), a veth pair (`veth<10 hex>` on the
 //! bridge, the container's side born in its namespace with its name, MAC and address), the
-//! default route, `ip_forward`; then the firewall elements ([`super::firewall`]) in one batch,
-//! and the DNS entries of user networks ([`super::dns`]). [`teardown`] undoes exactly that and
-//! removes a bridge, its firewall elements and its DNS file with the network's last container.
-//! Setups and teardowns of one engine root take turns (a lock file), so a bridge is never
-//! removed under a container being attached to it.
+//! default route, `ip_forward`; the firewall elements ([`super::firewall`]) of a new bridge and
+//! of the published ports in one batch (none when there are neither), and the DNS entries of
+//! user networks ([`super::dns`]). [`teardown`] undoes exactly the container's part. A bridge
+//! and its firewall elements stay while the network exists, as docker's do (`docker0` for
+//! ever): [`remove_network`] takes them with `network rm`. Setups and teardowns of one engine
+//! root take turns (a lock file).
 
 use std::fs::File;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
 use super::dns;
-use super::firewall::{self, Element};
+use super::firewall;
 use super::netlink::Netlink;
 use super::ports::Published;
 use super::record::{Endpoint, NetworkRecord};
@@ -107,7 +108,20 @@ pub fn setup(
     let ns = File::open(netns).map_err(|e| EngineError::io_path("cannot open", netns, e))?;
     let mut host = Netlink::open()?;
     let mut inside = Netlink::open_in(netns)?;
+    // The firewall first (one batch, only when there is something to add): the elements of a
+    // network whose bridge is still to be made, and the published ports.
     let mut elements = Vec::new();
+    for a in atts {
+        if host.index(&a.network.interface)?.is_none() {
+            elements.extend(firewall::network_elements(a.network));
+        }
+    }
+    if let Some(first) = atts.first() {
+        elements.extend(firewall::port_elements(first.endpoint.ip, ports));
+    }
+    if !elements.is_empty() {
+        firewall::add(&elements)?;
+    }
     let mut out = Vec::new();
     let mut routed = false;
     for a in atts {
@@ -129,16 +143,11 @@ pub fn setup(
         if !net.internal {
             sysctl("/proc/sys/net/ipv4/ip_forward")?;
         }
-        elements.extend(firewall::network_elements(net));
         let mut done = ep.clone();
         done.mac = mac_text(mac);
         done.dns_server = net.dns.then_some(net.gateway);
         out.push(done);
     }
-    if let Some(first) = out.first() {
-        elements.extend(firewall::port_elements(first.ip, ports));
-    }
-    firewall::add(&elements)?;
     for a in atts.iter().filter(|a| a.network.dns) {
         let on = state.read(|tx| NetworkStore::of(tx).endpoints_on(&a.network.id))?;
         dns::update(layout, a.network, &on)?;
@@ -146,8 +155,9 @@ pub fn setup(
     Ok(out)
 }
 
-/// Undoes [`setup`] for `atts` (and the forwarding of `ports` to the first one's address);
-/// removes what a network has once the container was its last. Best effort: every step runs.
+/// Undoes [`setup`] for `atts` (and the forwarding of `ports` to the first one's address).
+/// The bridges stay while their networks exist ([`remove_network`]). Best effort: every step
+/// runs.
 pub fn teardown(
     state: &StateStore,
     layout: &Layout,
@@ -162,11 +172,10 @@ pub fn teardown(
             None
         }
     };
-    let mut host = Netlink::open();
-    let mut elements: Vec<Element> = Vec::new();
     if let Some(first) = atts.first() {
-        elements.extend(firewall::port_elements(first.endpoint.ip, ports));
+        firewall::remove(&firewall::port_elements(first.endpoint.ip, ports));
     }
+    let mut host = Netlink::open();
     for a in atts {
         let net = a.network;
         if let Ok(h) = host.as_mut() {
@@ -174,27 +183,30 @@ pub fn teardown(
                 tracing::warn!("container {id}: {e}");
             }
         }
-        let others: Vec<Endpoint> = state
-            .read(|tx| NetworkStore::of(tx).endpoints_on(&net.id))
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e| e.container_id != id)
-            .collect();
-        if others.is_empty() {
-            if let Ok(h) = host.as_mut() {
-                if let Err(e) = h.delete_link(&net.interface) {
-                    tracing::warn!("network {}: {e}", net.name);
-                }
-            }
-            elements.extend(firewall::network_elements(net));
-        }
         if net.dns {
+            let others: Vec<Endpoint> = state
+                .read(|tx| NetworkStore::of(tx).endpoints_on(&net.id))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| e.container_id != id)
+                .collect();
             if let Err(e) = dns::update(layout, net, &others) {
                 tracing::warn!("network {}: {e}", net.name);
             }
         }
     }
-    firewall::remove(&elements);
+}
+
+/// Removes what network `net` has in the kernel (its bridge, its firewall elements, its DNS
+/// file), when the network is removed. No container is on it.
+pub fn remove_network(layout: &Layout, net: &NetworkRecord) -> Result<()> {
+    let _lock = lock(layout)?;
+    Netlink::open()?.delete_link(&net.interface)?;
+    firewall::remove(&firewall::network_elements(net));
+    if net.dns {
+        dns::update(layout, net, &[])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

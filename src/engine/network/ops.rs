@@ -203,6 +203,7 @@ pub fn remove(engine: &Engine, reference: &str) -> Result<String> {
             running.len()
         )));
     }
+    driver::remove_network(engine.layout(), &net)?;
     engine.state().write(|tx| {
         NetworkStore::of(tx).delete(&net.id)?;
         journal::record(tx, &Event::network(&net.id, &net.name, "destroy"))
