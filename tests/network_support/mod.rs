@@ -173,13 +173,23 @@ impl NetTest {
         let mut out = Vec::new();
         // The bridges of the networks that exist stay, as docker's do.
         let bridges = self.bridges();
-        let links = self.in_ns(&self.host, &["ip", "-o", "link", "show"]);
-        for l in String::from_utf8_lossy(&links.stdout).lines() {
-            let name = l.split(':').nth(1).unwrap_or("").trim();
-            let name = name.split('@').next().unwrap_or("");
-            if name != "lo" && name != "vhost" && !bridges.iter().any(|b| b == name) {
-                out.push(format!("link {name}"));
+        // The kernel deletes a veth pair with the container's namespace, a moment after it
+        // goes: give it time.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let links = self.in_ns(&self.host, &["ip", "-o", "link", "show"]);
+            let extra: Vec<String> = String::from_utf8_lossy(&links.stdout)
+                .lines()
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+                .map(|n| n.split('@').next().unwrap_or("").to_string())
+                .filter(|n| n != "lo" && n != "vhost" && !bridges.contains(n))
+                .map(|n| format!("link {n}"))
+                .collect();
+            if extra.is_empty() || std::time::Instant::now() >= deadline {
+                out.extend(extra);
+                break;
             }
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
         for table in ["nat", "filter"] {
             let rules = self.in_ns(&self.host, &["iptables-save", "-t", table]);

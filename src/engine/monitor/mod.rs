@@ -470,7 +470,7 @@ impl Monitor {
         let _ = cleanup::delete_runtime(&self.layout, &self.id);
         debug_log("finish: runtime deleted");
         drop(net);
-        network::attach::down(&self.state, &self.layout, &self.id);
+        network::attach::down_after_exit(&self.state, &self.layout, &self.id);
         debug_log("finish: network down");
         let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
         debug_log("finish: unmounted");

@@ -13,7 +13,8 @@ use super::ports::{self, Published};
 use super::record::{Endpoint, EndpointConfig, NetworkRecord};
 use super::store::{self, NetworkStore};
 use super::{ipam, netns};
-use crate::engine::container::{ContainerRecord, NetworkMode};
+use crate::engine::container::store::ContainerStore;
+use crate::engine::container::{ContainerRecord, NetworkMode, Status};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::journal::{self, Event};
 use crate::engine::state::StateStore;
@@ -161,6 +162,7 @@ pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<
     })?;
     let result = (|| {
         let path = netns::create(layout, &rec.id)?;
+        crate::engine::trace::phase("net: namespace made");
         let atts: Vec<Attachment<'_>> = leased
             .iter()
             .map(|(n, e, mac)| Attachment {
@@ -194,6 +196,29 @@ pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<
 
 /// Tears down whatever network container `id` holds (best effort: every step is tried).
 pub fn down(state: &StateStore, layout: &Layout, id: &str) {
+    teardown(state, layout, id, false);
+}
+
+/// [`down`] from the monitor once the container's processes are gone: unless another running
+/// container joined its namespace (`--network container:`), the namespace dies when unmounted
+/// and the kernel deletes the veths with it.
+pub fn down_after_exit(state: &StateStore, layout: &Layout, id: &str) {
+    let joined = state
+        .read(|tx| {
+            let Some(me) = ContainerStore::of(tx).get(id)? else {
+                return Ok(false);
+            };
+            Ok(ContainerStore::of(tx).list()?.iter().any(|c| {
+                matches!(c.state.status, Status::Running | Status::Paused)
+                    && matches!(&c.host_config.network_mode,
+                        NetworkMode::Container(r) if *r == me.name || id.starts_with(r.as_str()))
+            }))
+        })
+        .unwrap_or(true);
+    teardown(state, layout, id, !joined);
+}
+
+fn teardown(state: &StateStore, layout: &Layout, id: &str, ns_dies: bool) {
     let held = state.read(|tx| {
         let eps = NetworkStore::of(tx).endpoints_of(id)?;
         let ports = NetworkStore::of(tx).ports_of(id)?;
@@ -215,10 +240,11 @@ pub fn down(state: &StateStore, layout: &Layout, id: &str) {
                     mac: None,
                 })
                 .collect();
-            driver::teardown(state, layout, id, &atts, ports);
+            driver::teardown(state, layout, id, &atts, ports, ns_dies);
         }
     }
     netns::remove(layout, id);
+    crate::engine::trace::phase("net: namespace removed");
     let _ = state.write(|tx| {
         // Each endpoint that goes is a disconnect, recorded with the release.
         for e in NetworkStore::of(tx).endpoints_of(id)? {

@@ -22,6 +22,7 @@ use super::store::NetworkStore;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::lock::FileLock;
 use crate::engine::state::StateStore;
+use crate::engine::trace::phase;
 use crate::engine::Layout;
 
 /// The MTU of bridges and veths.
@@ -121,6 +122,7 @@ pub fn setup(
     }
     if !elements.is_empty() {
         firewall::add(&elements)?;
+        phase("net: firewall elements added");
     }
     let mut out = Vec::new();
     let mut routed = false;
@@ -131,6 +133,7 @@ pub fn setup(
         host.delete_link(&veth)?;
         let mac = mac_for(ep.ip, a.mac.as_deref())?;
         host.add_veth(&veth, br, MTU, &ep.interface, &ns, mac)?;
+        phase("net: veth made");
         let index = inside.index(&ep.interface)?.ok_or_else(|| {
             EngineError::Runtime(format!("{} did not appear in the container", ep.interface))
         })?;
@@ -140,6 +143,7 @@ pub fn setup(
             inside.add_default_route(index, gw)?;
             routed = true;
         }
+        phase("net: address and route set");
         if !net.internal {
             sysctl("/proc/sys/net/ipv4/ip_forward")?;
         }
@@ -156,7 +160,9 @@ pub fn setup(
 }
 
 /// Undoes [`setup`] for `atts` (and the forwarding of `ports` to the first one's address).
-/// The bridges stay while their networks exist ([`remove_network`]). Best effort: every step
+/// The bridges stay while their networks exist ([`remove_network`]). With `ns_dies` (the
+/// container is gone and nothing else is in its namespace) the veths are left to the kernel,
+/// which deletes each pair with the namespace, off the caller's time. Best effort: every step
 /// runs.
 pub fn teardown(
     state: &StateStore,
@@ -164,6 +170,7 @@ pub fn teardown(
     id: &str,
     atts: &[Attachment<'_>],
     ports: &[Published],
+    ns_dies: bool,
 ) {
     let _lock = match lock(layout) {
         Ok(l) => Some(l),
@@ -172,16 +179,22 @@ pub fn teardown(
             None
         }
     };
-    if let Some(first) = atts.first() {
+    if let (Some(first), false) = (atts.first(), ports.is_empty()) {
         firewall::remove(&firewall::port_elements(first.endpoint.ip, ports));
+        phase("net: firewall elements removed");
     }
-    let mut host = Netlink::open();
+    let mut host = if ns_dies {
+        Err(EngineError::Runtime(String::new()))
+    } else {
+        Netlink::open()
+    };
     for a in atts {
         let net = a.network;
-        if let Ok(h) = host.as_mut() {
+        if let (Ok(h), false) = (host.as_mut(), ns_dies) {
             if let Err(e) = h.delete_link(&host_veth(a.endpoint)) {
                 tracing::warn!("container {id}: {e}");
             }
+            phase("net: veth deleted");
         }
         if net.dns {
             let others: Vec<Endpoint> = state

@@ -281,7 +281,7 @@ pub fn connect(engine: &Engine, network: &str, container: &str, cfg: EndpointCon
                 refresh_resolv_conf(engine, &rec)?;
             }
             Err(e) => {
-                driver::teardown(engine.state(), layout, &id, &att, &[]);
+                driver::teardown(engine.state(), layout, &id, &att, &[], false);
                 engine
                     .state()
                     .write(|tx| NetworkStore::of(tx).delete_endpoint(&id, &net.id))?;
@@ -328,7 +328,7 @@ pub fn disconnect(engine: &Engine, network: &str, container: &str) -> Result<()>
             endpoint: &ep,
             mac: None,
         }];
-        driver::teardown(engine.state(), layout, &id, &att, &[]);
+        driver::teardown(engine.state(), layout, &id, &att, &[], false);
         engine.state().write(|tx| {
             NetworkStore::of(tx).delete_endpoint(&id, &net.id)?;
             let e = Event::network_endpoint(&net.id, &net.name, "disconnect", &id);
