@@ -25,8 +25,13 @@ use crate::engine::state::StateStore;
 use crate::engine::trace::phase;
 use crate::engine::Layout;
 
-/// The MTU of bridges and veths.
-const MTU: u32 = 1500;
+/// The MTU of bridges and veths: what loopback has, so that the host and the containers of a
+/// network (and `-p` from the host's loopback) talk in 64 KiB packets, not 1500-byte ones
+/// (`-p` bulk throughput went from about 0.8× to about 1.0× host networking).
+const MTU: u32 = 65520;
+
+/// The path MTU of the default route, towards other hosts: an Ethernet's.
+const ROUTE_MTU: u32 = 1500;
 
 /// One container's place on one network.
 pub struct Attachment<'a> {
@@ -140,7 +145,7 @@ pub fn setup(
         inside.add_address(index, ep.ip, ep.prefix)?;
         inside.set_up(index)?;
         if let (Some(gw), false) = (ep.gateway, routed) {
-            inside.add_default_route(index, gw)?;
+            inside.add_default_route(index, gw, ROUTE_MTU)?;
             routed = true;
         }
         phase("net: address and route set");

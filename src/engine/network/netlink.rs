@@ -35,6 +35,8 @@ const IFA_LOCAL: u16 = 2;
 const IFA_BROADCAST: u16 = 4;
 const RTA_OIF: u16 = 4;
 const RTA_GATEWAY: u16 = 5;
+const RTA_METRICS: u16 = 8;
+const RTAX_MTU: u16 = 2;
 const NLA_F_NESTED: u16 = 0x8000;
 const IFF_UP: u32 = 1;
 
@@ -340,8 +342,9 @@ impl Netlink {
         }
     }
 
-    /// Adds a default route through `gateway` on link `index` (one there already stays).
-    pub fn add_default_route(&mut self, index: i32, gateway: Ipv4Addr) -> Result<()> {
+    /// Adds a default route through `gateway` on link `index` with path MTU `mtu` (one there
+    /// already stays).
+    pub fn add_default_route(&mut self, index: i32, gateway: Ipv4Addr, mtu: u32) -> Result<()> {
         let mut m = Msg::new(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
         // family, dst_len, src_len, tos, table (main), protocol (boot), scope, type (unicast).
         let mut head = [0u8; 12];
@@ -352,6 +355,9 @@ impl Netlink {
         m.raw(&head)
             .attr(RTA_GATEWAY, &gateway.octets())
             .attr(RTA_OIF, &(index as u32).to_ne_bytes());
+        let metrics = m.begin(RTA_METRICS);
+        m.attr(RTAX_MTU, &mtu.to_ne_bytes());
+        m.end(metrics);
         match self.request(m) {
             Ok(_) | Err(libc::EEXIST) => Ok(()),
             Err(e) => Err(nl_err(
