@@ -98,11 +98,6 @@ impl DiskUsage {
 }
 
 impl Engine {
-    /// [`Engine::disk_usage`] on the blocking pool (the TUI's system df view).
-    pub async fn system_df(&self) -> Result<DiskUsage> {
-        crate::engine::blocking(self, Engine::disk_usage).await
-    }
-
     /// Measures what images, containers and volumes take on disk.
     pub fn disk_usage(&self) -> Result<DiskUsage> {
         let layout = self.layout();
