@@ -169,6 +169,17 @@ impl Run<'_> {
                 ..Default::default()
             },
         )?;
+        // The staging tree is the layer as the unpacker would lay it out (COPY and ADD write no
+        // whiteouts; times in whole seconds, as the tar has them), so the next step's lower is
+        // this directory rather than a second unpack of the blob. With SOURCE_DATE_EPOCH the
+        // blob's times are clamped and the staging tree's are not: unpack then.
+        if self.opts.source_date_epoch.is_none() {
+            self.engine.adopt_unpacked_layer(
+                &state.config.rootfs.diff_ids,
+                &layer.diff_id,
+                stage,
+            )?;
+        }
         self.add_layer(state, ins, &layer);
         self.cache.put(&key, state)
     }
