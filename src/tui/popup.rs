@@ -37,6 +37,8 @@ pub enum Pending {
     Prune(Kind),
     /// Quit although terminal sessions are open.
     Quit,
+    /// Stop the build under way (its job).
+    CancelBuild(super::msg::JobId),
 }
 
 /// "Remove 3 containers?" with options.
