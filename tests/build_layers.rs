@@ -35,13 +35,16 @@ fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
         } else {
             format!("special {:o} rdev {}", md.mode(), md.rdev())
         };
+        // A whiteout's time is when the unpacker made it.
+        let mtime = match ft.is_file() || ft.is_dir() || ft.is_symlink() {
+            true => format!("{}.{:09}", md.mtime(), md.mtime_nsec()),
+            false => String::new(),
+        };
         let desc = format!(
-            "{what} mode {:o} owner {}:{} mtime {}.{:09}",
+            "{what} mode {:o} owner {}:{} mtime {mtime}",
             md.mode(),
             md.uid(),
             md.gid(),
-            md.mtime(),
-            md.mtime_nsec()
         );
         out.insert(rel, desc);
         if ft.is_dir() {
@@ -66,6 +69,9 @@ fn a_copied_layer_kept_from_staging_is_the_tree_a_fresh_unpack_makes() {
     .unwrap();
     std::os::unix::fs::symlink("a.txt", c.join("src/link")).unwrap();
     std::fs::write(c.join("one.conf"), "one\n").unwrap();
+    // A `.wh.` name is a whiteout once the layer is unpacked: that layer is unpacked, not kept.
+    std::fs::create_dir_all(c.join("wh")).unwrap();
+    std::fs::write(c.join("wh/.wh.gone"), "").unwrap();
     // A sub-second mtime: the tar keeps whole seconds, so must the kept tree.
     let t = filetime::FileTime::from_unix_time(1_700_000_000, 123_456_789);
     filetime::set_file_mtime(c.join("src/a.txt"), t).unwrap();
@@ -73,7 +79,7 @@ fn a_copied_layer_kept_from_staging_is_the_tree_a_fresh_unpack_makes() {
         c.join("Dockerfile"),
         format!(
             "FROM {base}\nWORKDIR /app\nCOPY src/ /app/src/\nCOPY --chown=12:34 --chmod=640 \
-             one.conf /etc/one/\nRUN cat /app/src/a.txt /etc/one/one.conf\n"
+             one.conf /etc/one/\nCOPY wh/ /srv/\nRUN cat /app/src/a.txt /etc/one/one.conf\n"
         ),
     )
     .unwrap();
@@ -94,8 +100,8 @@ fn a_copied_layer_kept_from_staging_is_the_tree_a_fresh_unpack_makes() {
     let fresh_layers = layers(&fresh);
     assert_eq!(
         fresh_layers.len(),
-        4,
-        "base, two COPY layers and the RUN layer"
+        5,
+        "base, three COPY layers and the RUN layer"
     );
     let built_layers = layers(&root);
     let mut compared_copy = 0;
@@ -107,11 +113,19 @@ fn a_copied_layer_kept_from_staging_is_the_tree_a_fresh_unpack_makes() {
         let kept = tree(&root.path().join("layers").join(chain));
         let unpacked = tree(&fresh.path().join("layers").join(chain));
         assert_eq!(kept, unpacked, "layer {chain}: kept tree = fresh unpack");
-        if kept.contains_key("app/src/a.txt") || kept.contains_key("etc/one/one.conf") {
+        if [
+            "app/src/a.txt",
+            "etc/one/one.conf",
+            "srv/.wh.gone",
+            "srv/gone",
+        ]
+        .iter()
+        .any(|k| kept.contains_key(*k))
+        {
             compared_copy += 1;
         }
     }
-    assert_eq!(compared_copy, 2, "both COPY layers compared");
+    assert_eq!(compared_copy, 3, "every COPY layer compared");
     let out = root.berth_ok([
         "run",
         "--rm",

@@ -99,8 +99,10 @@ fn top_path(lowers: &[PathBuf], rel: &str) -> Option<PathBuf> {
         .find(|p| fs::symlink_metadata(p).is_ok())
 }
 
-/// Lays the plan out in `stage` (an empty directory) over an image of `lowers`.
-pub fn stage_copy(plan: &CopyPlan, stage: &Path, lowers: &[PathBuf]) -> Result<()> {
+/// Lays the plan out in `stage` (an empty directory) over an image of `lowers`. Returns whether
+/// the staged tree is also the layer unpacked: false when a name in it starts with `.wh.`, which
+/// the layer's tar carries as it is and an unpacker reads as a whiteout.
+pub fn stage_copy(plan: &CopyPlan, stage: &Path, lowers: &[PathBuf]) -> Result<bool> {
     let dest_rel = plan.dest.trim_start_matches('/').to_string();
     let multi = plan.sources.len() > 1 || plan.sources.iter().any(|(p, _)| p.is_dir());
     let into_dir = plan.dest_slash
@@ -141,16 +143,23 @@ pub fn stage_copy(plan: &CopyPlan, stage: &Path, lowers: &[PathBuf]) -> Result<(
             copy_one(src, &target, plan, rel)?;
         }
     }
-    whole_second_dir_times(stage)
+    let mut plain = true;
+    whole_second_dir_times(stage, &mut plain)?;
+    Ok(plain)
 }
 
 /// Directories whose children were made after their time was set (or that were made here) carry
 /// the time of the last change to the nanosecond; the layer's tar keeps whole seconds, and the
 /// staging tree is kept as the unpacked layer, so it must too. Directories only: few, and a
 /// directory listing's file types say which entries they are without a stat each.
-fn whole_second_dir_times(dir: &Path) -> Result<()> {
+/// Clears `plain` when a name starts with `.wh.`.
+fn whole_second_dir_times(dir: &Path, plain: &mut bool) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
     for entry in fs::read_dir(dir).ctx("cannot read", dir)? {
         let entry = entry.ctx("cannot read", dir)?;
+        if entry.file_name().as_bytes().starts_with(b".wh.") {
+            *plain = false;
+        }
         if !entry
             .file_type()
             .ctx("cannot read", &entry.path())?
@@ -159,7 +168,7 @@ fn whole_second_dir_times(dir: &Path) -> Result<()> {
             continue;
         }
         let p = entry.path();
-        whole_second_dir_times(&p)?;
+        whole_second_dir_times(&p, plain)?;
         let md = fs::symlink_metadata(&p).ctx("cannot read", &p)?;
         if md.mtime_nsec() != 0 {
             let t = filetime::FileTime::from_unix_time(md.mtime(), 0);
