@@ -4,7 +4,8 @@
 //! empty loopback registry: `berth push` against `podman push` and `skopeo copy` (registry to
 //! registry).
 //! `cargo bench --bench moving -- save` — save and load of a distribution-like image (~10,000
-//! files in one layer): `berth save`/`load` against `podman save`/`load`.
+//! files in one layer): `berth save`/`load` against `podman save`/`load` and `docker save`/`load`
+//! (a private dockerd holding the image; each load into a fresh private dockerd).
 //!
 //! Prints Markdown tables of medians (paste into docs/benchmarks.md). Needs root and the packages
 //! of `scripts/deps.sh bench`.
@@ -136,6 +137,12 @@ fn bench_save(rounds: usize) {
     if podman_ok {
         timed(podman(&store).args(["pull", "-q", "--tls-verify=false", &src]));
     }
+    // docker: one daemon holds the image to save; each load goes into a daemon of its own.
+    let docker_src = common::docker::dockerd_path().and_then(|_| common::docker::Dockerd::start());
+    if let Some(d) = &docker_src {
+        timed(d.cmd().args(["pull", "-q", &src]));
+    }
+    let (mut docker_save, mut docker_load, mut keep) = (Vec::new(), Vec::new(), Vec::new());
     eprintln!("save/load benchmark: 10,000 files, {rounds} rounds");
     let mut t: [Vec<Duration>; 4] = Default::default();
     for round in 0..rounds {
@@ -171,7 +178,16 @@ fn bench_save(rounds: usize) {
                 &file.to_string_lossy(),
             ])));
         }
-        eprintln!("round {round} done");
+        if let Some(d) = &docker_src {
+            let file = work.path().join("docker.tar");
+            let path = file.to_string_lossy().into_owned();
+            docker_save.push(timed(d.cmd().args(["save", "-o", &path, &src])));
+            let fresh = common::docker::Dockerd::start().expect("a second dockerd");
+            docker_load.push(timed(fresh.cmd().args(["load", "-q", "-i", &path])));
+            // Kept until the end: its store is not deleted while another tool is timed.
+            keep.push(fresh);
+        }
+        eprintln!("round {round} done, load average {}", loadavg());
     }
     let [bs, bl, ps, pl] = t;
     let mut save_rows = vec![("berth save".to_string(), median(bs))];
@@ -179,6 +195,10 @@ fn bench_save(rounds: usize) {
     if podman_ok {
         save_rows.push(("podman save".to_string(), median(ps)));
         load_rows.push(("podman load".to_string(), median(pl)));
+    }
+    if !docker_save.is_empty() {
+        save_rows.push(("docker save".to_string(), median(docker_save)));
+        load_rows.push(("docker load".to_string(), median(docker_load)));
     }
     table(
         "Save of a distribution-like image (10,000 files) to a docker-archive",

@@ -1,6 +1,7 @@
-//! End-to-end tests of the TUI's networks pane and of moving, making and exploring images: the
-//! real binary in tmux (see `tui_support`), each on its own engine root. Networks are only
-//! created and removed as records here: no container joins a bridge outside a test namespace.
+//! End-to-end tests of the TUI's networks pane and of moving, making (a build cancelled too) and
+//! exploring images: the real binary in tmux (see `tui_support`), each on its own engine root.
+//! Networks are only created and removed as records here: no container joins a bridge outside a
+//! test namespace.
 
 mod common;
 mod tui_support;
@@ -245,6 +246,58 @@ fn build_form_streams_steps_and_a_rebuild_uses_the_cache() {
     tmux.keys(&["B", "Enter"]);
     let s = tmux.wait_for("failed");
     assert!(text(&s).contains("missing.txt"), "{s}");
+    tmux.keys(&["Escape"]);
+    tmux.quit();
+}
+
+#[test]
+fn a_build_started_from_the_tui_is_cancelled_and_leaves_nothing() {
+    let root = TestRoot::new();
+    let (_reg, base) = pulled_busybox(&root);
+    let ctx = root.base().join("ctx");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!("FROM {base}\nRUN echo step-started && sleep 600\n"),
+    )
+    .unwrap();
+    let tmux = Tmux::start(&script(&root), 140, 34);
+    tmux.wait_for("Containers");
+    tmux.keys(&["B"]);
+    tmux.wait_for("Build an image");
+    tmux.run(&["send-keys", "-l", ctx.to_str().unwrap()]);
+    tmux.keys(&["Tab", "Tab"]);
+    tmux.run(&["send-keys", "-l", "never:1"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("step-started");
+    let running = root.berth_ok(["ps", "-q"]);
+    assert_eq!(running.lines().count(), 1, "the RUN container runs");
+    // Esc asks; n keeps it running; Esc again and y cancels it.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Stop the build of never:1?");
+    tmux.keys(&["n"]);
+    tmux.wait_for("Esc cancel the build");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Stop the build of never:1?");
+    tmux.keys(&["y"]);
+    let s = tmux.wait_for("build of never:1 cancelled");
+    assert!(text(&s).contains("failed: the build was cancelled"), "{s}");
+    // Like SIGINT for the CLI: the RUN container killed and removed, no staging, no mount.
+    assert_eq!(root.berth_ok(["ps", "-aq"]), "", "no container left");
+    let images = root.berth_ok(["images", "--format", "{{.Repository}}"]);
+    assert!(!images.contains("never"), "no image: {images}");
+    let tmp: Vec<String> = std::fs::read_dir(root.path().join("tmp"))
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("build-") || n.starts_with("layer-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(tmp.is_empty(), "no staging left: {tmp:?}");
+    assert!(
+        common::testroot::mounts_under(&root.path()).is_empty(),
+        "no mount left"
+    );
     tmux.keys(&["Escape"]);
     tmux.quit();
 }

@@ -56,6 +56,8 @@ pub struct BuildView {
     pub back: usize,
     /// The form it came from, to build again.
     pub form: Form,
+    /// Asked to stop; it ends soon.
+    pub cancelling: bool,
 }
 
 impl BuildView {
@@ -69,6 +71,7 @@ impl BuildView {
             result: None,
             back: 0,
             form,
+            cancelling: false,
         }
     }
 

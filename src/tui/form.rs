@@ -97,17 +97,21 @@ impl Form {
         )
     }
 
-    /// `push IMAGE`: the image's `registry/repo:tag`.
+    /// `push [--tls-verify=false] IMAGE`: the image's `registry/repo:tag`.
     pub fn push(image: &str) -> Form {
         Form::new(
             "Push image".into(),
             FormFor::Push,
             "push",
-            vec![Field::text(
-                "Image",
-                "REGISTRY/REPO:TAG, e.g. 127.0.0.1:5000/team/app:1",
-                image,
-            )],
+            vec![
+                Field::text(
+                    "Image",
+                    "REGISTRY/REPO:TAG, e.g. 127.0.0.1:5000/team/app:1",
+                    image,
+                ),
+                // `--tls-verify=false`: a registry with a self-signed certificate, or plain http.
+                Field::toggle("Skip TLS verification", false),
+            ],
         )
     }
 

@@ -108,6 +108,8 @@ pub struct Jobs {
     tx: mpsc::Sender<Msg>,
     long: HashMap<JobId, AbortHandle>,
     shells: HashMap<JobId, mpsc::UnboundedSender<ShellCtl>>,
+    /// The build under way (the TUI runs one at a time) and what stops it.
+    pub(super) build_cancel: Option<(JobId, Arc<crate::engine::build::cancel::BuildCancel>)>,
 }
 
 impl Jobs {
@@ -117,6 +119,7 @@ impl Jobs {
             tx,
             long: HashMap::new(),
             shells: HashMap::new(),
+            build_cancel: None,
         }
     }
 

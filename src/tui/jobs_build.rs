@@ -1,6 +1,8 @@
 //! Making and exploring images, part of the job runner: commit, build (its lines streamed as
 //! they come), an image's layers and one layer's entries, an image's history.
 
+use std::sync::Arc;
+
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
@@ -8,6 +10,7 @@ use super::jobs::Jobs;
 use super::jobs_net::unsupported;
 use super::model::{BuildLine, BuildSpec, CommitSpec, EntryRow, LayerInfo};
 use super::msg::{Cmd, Msg, Output};
+use crate::engine::build::cancel::BuildCancel;
 
 /// Engine operations that make and explore images. The defaults refuse.
 pub trait BuildBackend: Send + Sync + 'static {
@@ -16,13 +19,19 @@ pub trait BuildBackend: Send + Sync + 'static {
         let _ = (id, spec);
         unsupported()
     }
-    /// Builds, sending its lines as they come; returns the image id.
+    /// Builds, sending its lines as they come; returns the image id. `cancel` stops it.
     fn build(
         &self,
         spec: BuildSpec,
         lines: mpsc::UnboundedSender<BuildLine>,
+        cancel: Arc<BuildCancel>,
     ) -> BoxFuture<'static, Result<String, String>> {
-        let _ = (spec, lines);
+        let _ = (spec, lines, cancel);
+        unsupported()
+    }
+    /// Stops the build `cancel` was given to (it then ends with an error).
+    fn cancel_build(&self, cancel: Arc<BuildCancel>) -> BoxFuture<'static, Result<(), String>> {
+        let _ = cancel;
         unsupported()
     }
     fn layers(&self, image: String) -> BoxFuture<'static, Result<Vec<LayerInfo>, String>> {
@@ -70,6 +79,8 @@ pub(super) fn run(jobs: &mut Jobs, cmd: Cmd) -> Option<Cmd> {
         }),
         Cmd::Build { job, spec } => {
             let tx = jobs.sender();
+            let cancel = Arc::new(BuildCancel::new());
+            jobs.build_cancel = Some((job, Arc::clone(&cancel)));
             jobs.spawn_long(job, async move {
                 let (ltx, mut lrx) = mpsc::unbounded_channel();
                 let forward = async move {
@@ -84,9 +95,25 @@ pub(super) fn run(jobs: &mut Jobs, cmd: Cmd) -> Option<Cmd> {
                         let _ = tx.send(Msg::Job(job, Output::BuildLines(batch))).await;
                     }
                 };
-                let (result, ()) = tokio::join!(b.build(spec, ltx), forward);
+                let (result, ()) = tokio::join!(b.build(spec, ltx, cancel), forward);
                 Output::Built(result)
             });
+        }
+        Cmd::CancelBuild { job } => {
+            // Only the build under way; one that ended has nothing to stop.
+            if let Some((_, cancel)) = jobs.build_cancel.take().filter(|(j, _)| *j == job) {
+                let tx = jobs.sender();
+                tokio::spawn(async move {
+                    if let Err(e) = b.cancel_build(cancel).await {
+                        let _ = tx
+                            .send(Msg::Job(
+                                job,
+                                Output::Done(Err(format!("cannot cancel the build: {e}"))),
+                            ))
+                            .await;
+                    }
+                });
+            }
         }
         Cmd::LoadLayers { job, image } => {
             jobs.spawn_job(job, async move { Output::Layers(b.layers(image).await) })

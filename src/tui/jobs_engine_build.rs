@@ -72,6 +72,7 @@ impl BuildBackend for Engine {
         &self,
         spec: BuildSpec,
         lines: mpsc::UnboundedSender<BuildLine>,
+        cancel: std::sync::Arc<crate::engine::build::cancel::BuildCancel>,
     ) -> BoxFuture<'static, Result<String, String>> {
         let e = self.clone();
         async move {
@@ -92,6 +93,7 @@ impl BuildBackend for Engine {
                 source_date_epoch: std::env::var("SOURCE_DATE_EPOCH")
                     .ok()
                     .and_then(|v| v.trim().parse().ok()),
+                cancel: Some(cancel),
                 ..Default::default()
             };
             let out = Box::new(Lines {
@@ -104,6 +106,14 @@ impl BuildBackend for Engine {
                 .map_err(|e| e.to_string())
         }
         .boxed()
+    }
+
+    fn cancel_build(
+        &self,
+        cancel: std::sync::Arc<crate::engine::build::cancel::BuildCancel>,
+    ) -> BoxFuture<'static, Result<(), String>> {
+        let e = self.clone();
+        async move { e.build_cancel(cancel).await.map_err(|e| e.to_string()) }.boxed()
     }
 
     fn layers(&self, image: String) -> BoxFuture<'static, Result<Vec<LayerInfo>, String>> {

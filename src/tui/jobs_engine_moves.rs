@@ -29,6 +29,7 @@ impl MoveBackend for Engine {
     fn push(
         &self,
         image: String,
+        tls_verify: bool,
         progress: mpsc::UnboundedSender<LayerRow>,
     ) -> BoxFuture<'static, Result<String, String>> {
         let e = self.clone();
@@ -48,7 +49,7 @@ impl MoveBackend for Engine {
                     });
                 }
             };
-            let opts = PushOptions { tls_verify: true };
+            let opts = PushOptions { tls_verify };
             let push = e.push(&r, &opts, Some(tx));
             let (result, ()) = tokio::join!(push, forward);
             let pushed = result.map_err(|e| e.to_string())?;

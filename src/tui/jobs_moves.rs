@@ -24,9 +24,10 @@ pub trait MoveBackend: Send + Sync + 'static {
     fn push(
         &self,
         image: String,
+        tls_verify: bool,
         progress: mpsc::UnboundedSender<LayerRow>,
     ) -> BoxFuture<'static, Result<String, String>> {
-        let _ = (image, progress);
+        let _ = (image, tls_verify, progress);
         unsupported()
     }
     fn save_image(&self, image: String, path: PathBuf) -> BoxFuture<'static, Result<(), String>> {
@@ -62,7 +63,11 @@ pub trait MoveBackend: Send + Sync + 'static {
 pub(super) fn run(jobs: &mut Jobs, cmd: Cmd) -> Option<Cmd> {
     let b = jobs.backend();
     match cmd {
-        Cmd::Push { job, image } => {
+        Cmd::Push {
+            job,
+            image,
+            tls_verify,
+        } => {
             let tx = jobs.sender();
             jobs.spawn_job(job, async move {
                 let (ptx, mut prx) = mpsc::unbounded_channel();
@@ -79,7 +84,7 @@ pub(super) fn run(jobs: &mut Jobs, cmd: Cmd) -> Option<Cmd> {
                         }
                     })
                 };
-                let result = b.push(image.clone(), ptx).await;
+                let result = b.push(image.clone(), tls_verify, ptx).await;
                 let _ = forward.await;
                 let _ = tx
                     .send(Msg::Engine(News::PushFinished { image, result }))

@@ -187,10 +187,12 @@ pub enum Cmd {
         job: JobId,
         names: Vec<String>,
     },
-    /// Push an image (by its `repo:tag`) to its registry.
+    /// Push an image (by its `repo:tag`) to its registry (`tls_verify` false:
+    /// `--tls-verify=false`).
     Push {
         job: JobId,
         image: String,
+        tls_verify: bool,
     },
     /// Save an image to a file (docker-archive).
     SaveImage {
@@ -221,6 +223,11 @@ pub enum Cmd {
     Build {
         job: JobId,
         spec: super::model::BuildSpec,
+    },
+    /// Stop the build started as `job` (its RUN containers killed and removed, its staging
+    /// removed); it then ends with `Output::Built(Err(..))`.
+    CancelBuild {
+        job: JobId,
     },
     /// The layers of an image (the explorer).
     LoadLayers {

@@ -41,6 +41,8 @@ pub enum Pending {
     PruneBuildCache,
     /// Quit although terminal sessions are open.
     Quit,
+    /// Stop the build under way (its job).
+    CancelBuild(super::msg::JobId),
 }
 
 /// "Remove 3 containers?" with options.

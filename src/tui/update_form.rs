@@ -94,6 +94,7 @@ fn submit(app: &mut App, form: &Form) -> Result<Vec<Cmd>, String> {
             Ok(vec![Cmd::Push {
                 job: app.job(),
                 image,
+                tls_verify: !form.on(1),
             }])
         }
         FormFor::Save => {

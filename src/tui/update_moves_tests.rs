@@ -47,8 +47,8 @@ fn u_pushes_the_selected_image_with_layer_progress() {
     let cmds = press(&mut a, KeyCode::Enter);
     let image = "127.0.0.1:5000/team/app:1".to_string();
     assert!(
-        matches!(&cmds[..], [Cmd::Push { image: i, .. }] if *i == image),
-        "{cmds:?}"
+        matches!(&cmds[..], [Cmd::Push { image: i, tls_verify: true, .. }] if *i == image),
+        "TLS verified unless asked: {cmds:?}"
     );
     assert_eq!(a.popup, Some(Popup::Push(image.clone())));
     let layer = LayerRow {
@@ -223,8 +223,8 @@ fn a_build_streams_its_steps_and_ends_with_a_status() {
             ]),
         ),
     );
-    // Closed while it runs, B shows it again.
-    press(&mut a, KeyCode::Esc);
+    // Closed while it runs (q: Esc would ask to cancel), B shows it again.
+    press(&mut a, KeyCode::Char('q'));
     press(&mut a, KeyCode::Char('B'));
     assert_eq!(a.popup, Some(Popup::Build));
     let cmds = update(
@@ -373,5 +373,24 @@ fn a_missing_image_is_offered_for_a_pull_then_run() {
     assert_eq!(
         f.error.as_deref(),
         Some("pull of 127.0.0.1:5000/demo:1 failed: connection refused")
+    );
+}
+
+#[test]
+fn the_push_form_can_skip_tls_verification() {
+    let mut a = on_app_image();
+    press(&mut a, KeyCode::Char('u'));
+    press(&mut a, KeyCode::Tab);
+    press(&mut a, KeyCode::Char(' '));
+    let cmds = press(&mut a, KeyCode::Enter);
+    assert!(
+        matches!(
+            &cmds[..],
+            [Cmd::Push {
+                tls_verify: false,
+                ..
+            }]
+        ),
+        "--tls-verify=false: {cmds:?}"
     );
 }

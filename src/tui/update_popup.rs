@@ -46,6 +46,9 @@ pub fn on_key(app: &mut App, ev: KeyEvent) -> Vec<Cmd> {
         }
         Popup::Prompt(p) => prompt(app, p, &ev),
         Popup::Form(form) => super::update_form::on_key(app, *form, &ev),
+        Popup::Build if super::update_build::asks_to_cancel(app, &ev) => {
+            super::update_build::ask_cancel(app)
+        }
         Popup::Layers => {
             app.popup = Some(Popup::Layers);
             super::update_layers::on_key(app, &ev)
@@ -95,6 +98,12 @@ fn popup_action(app: &mut App, action: Action) -> Vec<Cmd> {
                     app.popup = Some(Popup::Run(Box::new(form)));
                     return Vec::new();
                 }
+            }
+            // No to "cancel the build?": back to the build view, the build goes on.
+            if matches!(&app.popup, Some(Popup::Confirm(c)) if matches!(c.action, Pending::CancelBuild(_)))
+            {
+                app.popup = Some(Popup::Build);
+                return Vec::new();
             }
             app.popup = None;
             // A prune the system df view asked for is off: the view stays closed.
@@ -193,6 +202,9 @@ fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
     if let Pending::PullAndRun(spec) = c.action {
         return super::update_run::pull_then_run(app, *spec);
     }
+    if let Pending::CancelBuild(job) = c.action {
+        return super::update_build::cancel(app, job);
+    }
     let job = app.job();
     let force = c.force.unwrap_or(false);
     app.say(format!("{}…", c.title.trim_end_matches('?').to_lowercase()));
@@ -209,7 +221,7 @@ fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
         Pending::RemoveNetworks(names) => Cmd::RemoveNetworks { job, names },
         Pending::Prune(kind) => Cmd::Prune { job, kind },
         Pending::PruneBuildCache => Cmd::PruneBuildCache(job),
-        Pending::Quit | Pending::PullAndRun(_) => Cmd::Quit,
+        Pending::Quit | Pending::PullAndRun(_) | Pending::CancelBuild(_) => Cmd::Quit,
     };
     vec![cmd]
 }

@@ -582,3 +582,6 @@ mod net;
 
 #[path = "update_moves_tests.rs"]
 mod moves;
+
+#[path = "update_build_tests.rs"]
+mod build_cancel;

@@ -7,12 +7,15 @@
 //!   auth with our own [`token`] issuer), with `push` over the registry HTTP API.
 //! - [`oci_layout`]: writes an image as an OCI image layout directory (for skopeo/umoci peers).
 //! - [`throttle`]: a loopback proxy that slows a registry's answers (catch a pull mid-layer).
+//! - [`docker`]: a private dockerd (own data/exec roots and socket, no iptables, no bridge) as a
+//!   judge of interchange; tests skip with a message when dockerd is not installed.
 //! - [`testroot`]: a temporary engine root that runs the `berth` binary and cleans up after itself.
 //!
 //! Every test crate uses only part of this, so dead code and unused re-exports are allowed.
 #![allow(dead_code, unused_imports)]
 
 pub mod big;
+pub mod docker;
 pub mod file_server;
 pub mod hostile;
 pub mod images;

@@ -99,8 +99,10 @@ fn top_path(lowers: &[PathBuf], rel: &str) -> Option<PathBuf> {
         .find(|p| fs::symlink_metadata(p).is_ok())
 }
 
-/// Lays the plan out in `stage` (an empty directory) over an image of `lowers`.
-pub fn stage_copy(plan: &CopyPlan, stage: &Path, lowers: &[PathBuf]) -> Result<()> {
+/// Lays the plan out in `stage` (an empty directory) over an image of `lowers`. Returns whether
+/// the staged tree is also the layer unpacked: false when a name in it starts with `.wh.`, which
+/// the layer's tar carries as it is and an unpacker reads as a whiteout.
+pub fn stage_copy(plan: &CopyPlan, stage: &Path, lowers: &[PathBuf]) -> Result<bool> {
     let dest_rel = plan.dest.trim_start_matches('/').to_string();
     let multi = plan.sources.len() > 1 || plan.sources.iter().any(|(p, _)| p.is_dir());
     let into_dir = plan.dest_slash
@@ -141,6 +143,38 @@ pub fn stage_copy(plan: &CopyPlan, stage: &Path, lowers: &[PathBuf]) -> Result<(
             copy_one(src, &target, plan, rel)?;
         }
     }
+    let mut plain = true;
+    whole_second_dir_times(stage, &mut plain)?;
+    Ok(plain)
+}
+
+/// Directories whose children were made after their time was set (or that were made here) carry
+/// the time of the last change to the nanosecond; the layer's tar keeps whole seconds, and the
+/// staging tree is kept as the unpacked layer, so it must too. Directories only: few, and a
+/// directory listing's file types say which entries they are without a stat each.
+/// Clears `plain` when a name starts with `.wh.`.
+fn whole_second_dir_times(dir: &Path, plain: &mut bool) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    for entry in fs::read_dir(dir).ctx("cannot read", dir)? {
+        let entry = entry.ctx("cannot read", dir)?;
+        if entry.file_name().as_bytes().starts_with(b".wh.") {
+            *plain = false;
+        }
+        if !entry
+            .file_type()
+            .ctx("cannot read", &entry.path())?
+            .is_dir()
+        {
+            continue;
+        }
+        let p = entry.path();
+        whole_second_dir_times(&p, plain)?;
+        let md = fs::symlink_metadata(&p).ctx("cannot read", &p)?;
+        if md.mtime_nsec() != 0 {
+            let t = filetime::FileTime::from_unix_time(md.mtime(), 0);
+            filetime::set_file_mtime(&p, t).ctx("cannot set time of", &p)?;
+        }
+    }
     Ok(())
 }
 
@@ -164,7 +198,7 @@ fn make_parents(stage: &Path, rel: &str, lowers: &[PathBuf], plan: &CopyPlan) ->
                     .ctx("cannot chmod", &p)?;
                 std::os::unix::fs::lchown(&p, Some(md.uid()), Some(md.gid()))
                     .ctx("cannot chown", &p)?;
-                let t = filetime::FileTime::from_last_modification_time(&md);
+                let t = filetime::FileTime::from_unix_time(md.mtime(), 0);
                 filetime::set_file_mtime(&p, t).ctx("cannot set time of", &p)?;
             }
             None => {
@@ -236,7 +270,9 @@ fn copy_one(src: &Path, dest: &Path, plan: &CopyPlan, rel: &str) -> Result<()> {
         };
         fs::set_permissions(dest, fs::Permissions::from_mode(mode)).ctx("cannot chmod", dest)?;
     }
-    let t = filetime::FileTime::from_last_modification_time(&md);
+    // Whole seconds, as the layer's tar keeps them: the staging tree is kept as the unpacked
+    // layer, the same tree a pull of the image unpacks.
+    let t = filetime::FileTime::from_unix_time(md.mtime(), 0);
     filetime::set_symlink_file_times(dest, t, t).ctx("cannot set time of", dest)?;
     Ok(())
 }

@@ -160,7 +160,7 @@ impl Run<'_> {
             .rev()
             .map(|c| self.engine.layout().layer_dir(c))
             .collect::<Result<_>>()?;
-        copy::stage_copy(&plan, stage.path(), &lowers).map_err(|e| ins.error(e))?;
+        let plain = copy::stage_copy(&plan, stage.path(), &lowers).map_err(|e| ins.error(e))?;
         let layer = write_layer(
             &self.store,
             stage.path(),
@@ -169,6 +169,18 @@ impl Run<'_> {
                 ..Default::default()
             },
         )?;
+        // The staging tree is the layer as the unpacker would lay it out (COPY and ADD write no
+        // whiteouts; times in whole seconds, as the tar has them), so the next step's lower is
+        // this directory rather than a second unpack of the blob. With SOURCE_DATE_EPOCH the
+        // blob's times are clamped and the staging tree's are not, and a `.wh.` name is a
+        // whiteout once unpacked: unpack then.
+        if plain && self.opts.source_date_epoch.is_none() {
+            self.engine.adopt_unpacked_layer(
+                &state.config.rootfs.diff_ids,
+                &layer.diff_id,
+                stage,
+            )?;
+        }
         self.add_layer(state, ins, &layer);
         self.cache.put(&key, state)
     }

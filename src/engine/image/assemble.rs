@@ -73,6 +73,24 @@ impl Engine {
         Ok((chains, sizes))
     }
 
+    /// Keeps `dir`, the very tree a layer whose diff id is `diff_id` was written from, as that
+    /// layer unpacked on top of the layers `below` (diff ids, base first), instead of unpacking
+    /// the blob again: a build step's staging directory holds what the unpacker would make, so
+    /// its files are created once and nothing is deleted. A layer already unpacked there wins
+    /// (`dir` is then dropped). Hold the gc lock shared.
+    pub fn adopt_unpacked_layer(
+        &self,
+        below: &[String],
+        diff_id: &str,
+        dir: StagedDir,
+    ) -> Result<()> {
+        let mut diff_ids = below.to_vec();
+        diff_ids.push(diff_id.to_string());
+        let chain = chain_ids(&diff_ids).pop().unwrap_or_default();
+        commit_layers(self.layout(), &[chain], vec![Some(dir)], vec![0])?;
+        Ok(())
+    }
+
     /// Records an image whose config is `config` and whose layer blobs (base first, one per
     /// `config.rootfs.diff_ids` entry) are in the store: stores the config and an OCI manifest,
     /// unpacks the layers, records the image and points `tags` (`repo[:tag]`) at it; the journal

@@ -22,8 +22,10 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
         area.width.min(120),
         area.height.saturating_sub(2).max(5),
     );
-    let hint = if b.running() {
-        "↑↓ PgUp PgDn scroll · G follow · Esc close (the build goes on; B shows it again)"
+    let hint = if b.running() && !b.cancelling {
+        "↑↓ PgUp PgDn scroll · G follow · Esc cancel the build · q close (it goes on; B shows it)"
+    } else if b.running() {
+        "↑↓ PgUp PgDn scroll · G follow · q close"
     } else {
         "↑↓ PgUp PgDn scroll · Esc close · B build again"
     };
@@ -34,7 +36,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     match &b.result {
         None => lines.push(Line::styled(
             format!(
-                "building… step {} of {}",
+                "{}… step {} of {}",
+                if b.cancelling {
+                    "cancelling"
+                } else {
+                    "building"
+                },
                 b.steps.last().map_or(0, |s| s.n),
                 b.steps.last().map_or(0, |s| s.total)
             ),

@@ -59,6 +59,10 @@ fn push_progress() {
 #[test]
 fn forms_of_moving_and_making_images() {
     let show = |f: Form| screen(&with(Popup::Form(Box::new(f)), 100, 14));
+    let mut push = Form::push("127.0.0.1:5000/team/app:1");
+    push.focus = 1;
+    push.fields[1].value = crate::tui::form::Value::Toggle(true);
+    assert_snapshot!("form_push_no_tls_verify", show(push));
     assert_snapshot!("form_save", show(Form::save("busybox:latest")));
     assert_snapshot!("form_load", show(Form::load()));
     assert_snapshot!("form_export", show(Form::export(&id(1), "web")));
@@ -97,6 +101,13 @@ fn build_view_running_and_failed() {
     let mut a = with(Popup::Build, 100, 20);
     a.build = Some(build_view());
     assert_snapshot!("build_running", screen(&a));
+    // Esc asks before it cancels; once asked, the view says so until the build ends.
+    crate::tui::update_build::ask_cancel(&mut a);
+    assert_snapshot!("build_cancel_confirm", screen(&a));
+    a.popup = Some(Popup::Build);
+    a.build.as_mut().unwrap().cancelling = true;
+    assert_snapshot!("build_cancelling", screen(&a));
+    a.build.as_mut().unwrap().cancelling = false;
     // Closed while it runs: the header says what is built, and the step.
     a.popup = None;
     assert_snapshot!("build_running_in_the_header", screen(&a));
