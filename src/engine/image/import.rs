@@ -26,7 +26,7 @@ use crate::engine::distribution::manifest::{Manifest, Platform};
 use crate::engine::distribution::reference::validate_digest;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::journal::{self, Event, EventType};
-use crate::engine::layer::unpack::unpack_layer;
+use crate::engine::layer::unpack::{unpack_layer, unpack_stream};
 use crate::engine::layout::Layout;
 use crate::engine::lock::FileLock;
 use crate::engine::staging::{self, StagedDir};
@@ -146,13 +146,43 @@ pub fn unpack_staged(
     what: &str,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(StagedDir, u64)> {
+    staged(layout, layer_digest, diff_id, what, progress, |dir, cb| {
+        unpack_layer(blob, media_type, dir, cb)
+    })
+}
+
+/// [`unpack_staged`] from the blob's bytes as they arrive (see
+/// [`crate::engine::distribution::stream`]). What it returns is only the layer once the blob's
+/// digest was verified. Blocking.
+pub fn unpack_staged_stream(
+    layout: &Layout,
+    input: impl std::io::Read + Send,
+    media_type: &str,
+    layer_digest: &str,
+    diff_id: &str,
+    what: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(StagedDir, u64)> {
+    staged(layout, layer_digest, diff_id, what, progress, |dir, cb| {
+        unpack_stream(input, media_type, dir, cb, layer_digest)
+    })
+}
+
+fn staged(
+    layout: &Layout,
+    layer_digest: &str,
+    diff_id: &str,
+    what: &str,
+    progress: &mut dyn FnMut(u64),
+    unpack: impl FnOnce(&Path, &mut dyn FnMut(u64)) -> Result<String>,
+) -> Result<(StagedDir, u64)> {
     let dir = StagedDir::create(layout, "layer")?;
     let mut extracted = 0u64;
     let mut cb = |n: u64| {
         extracted = n;
         progress(n);
     };
-    let got = unpack_layer(blob, media_type, dir.path(), &mut cb)?;
+    let got = unpack(dir.path(), &mut cb)?;
     if got != diff_id {
         return Err(EngineError::Digest(format!(
             "layer {layer_digest} of {what}: the unpacked content does not match the image \
