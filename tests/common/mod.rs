@@ -6,6 +6,7 @@
 //! - [`registry`]: a real `docker-registry` on a free loopback port (plain, basic auth, or token
 //!   auth with our own [`token`] issuer), with `push` over the registry HTTP API.
 //! - [`oci_layout`]: writes an image as an OCI image layout directory (for skopeo/umoci peers).
+//! - [`fstree`]: a directory tree as a comparable map (kind, mode, owner, content).
 //! - [`throttle`]: a loopback proxy that slows a registry's answers (catch a pull mid-layer).
 //! - [`testroot`]: a temporary engine root that runs the `berth` binary and cleans up after itself.
 //!
@@ -14,6 +15,7 @@
 
 pub mod big;
 pub mod file_server;
+pub mod fstree;
 pub mod hostile;
 pub mod images;
 pub mod layered;

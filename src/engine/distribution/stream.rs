@@ -96,6 +96,41 @@ impl Tee {
     }
 }
 
+/// The same from blocking code (an archive being read on a blocking thread).
+impl Tee {
+    /// [`Tee::send`], blocking while the consumer is behind. Never call it from async code.
+    pub fn send_blocking(&mut self, offset: u64, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if offset != self.sent {
+            self.abort_blocking("the blob's bytes came out of order");
+            return;
+        }
+        let Some(tx) = &self.tx else { return };
+        if tx.blocking_send(Ok(Bytes::copy_from_slice(bytes))).is_err() {
+            self.tx = None;
+            return;
+        }
+        self.sent += bytes.len() as u64;
+    }
+
+    fn abort_blocking(&mut self, why: &str) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.blocking_send(Err(io::Error::other(why.to_string())));
+        }
+    }
+
+    /// [`Tee::finish`], blocking.
+    pub fn finish_blocking(mut self) {
+        if self.complete() {
+            self.tx = None;
+        } else {
+            self.abort_blocking("the blob did not come whole");
+        }
+    }
+}
+
 impl Drop for Tee {
     /// A tee dropped unfinished (an error on the way) breaks the stream if it still can.
     fn drop(&mut self) {
