@@ -47,8 +47,9 @@ fn bench_push(rounds: usize) {
         timed(podman(&store).args(["pull", "-q", "--tls-verify=false", &src]));
     }
     eprintln!(
-        "push benchmark: {} bytes in 5 layers, {rounds} rounds",
-        image.layers_size()
+        "push benchmark: {} bytes in 5 layers, {rounds} rounds; load {}",
+        image.layers_size(),
+        loadavg()
     );
     let (mut berth_t, mut podman_t, mut skopeo_t) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
@@ -97,6 +98,7 @@ fn bench_push(rounds: usize) {
         &rows,
         "podman push",
     );
+    println!("\nLoad average at the end: {}", loadavg());
 }
 
 /// One layer shaped like a distribution: 10,000 files of 1–8 KiB in 100 directories.
@@ -143,8 +145,15 @@ fn bench_save(rounds: usize) {
         timed(d.cmd().args(["pull", "-q", &src]));
     }
     let (mut docker_save, mut docker_load, mut keep) = (Vec::new(), Vec::new(), Vec::new());
-    eprintln!("save/load benchmark: 10,000 files, {rounds} rounds");
+    eprintln!(
+        "save/load benchmark: 10,000 files, {rounds} rounds; load {}",
+        loadavg()
+    );
     let mut t: [Vec<Duration>; 4] = Default::default();
+    // Every round's directories are kept until the end: creating many files right after a
+    // large delete is several times slower on this machine (TESTBED.md), and the stores of
+    // the round before are such a delete.
+    let mut kept = Vec::new();
     for round in 0..rounds {
         let work = tempfile::tempdir().expect("round dir");
         let file = work.path().join("berth.tar");
@@ -187,6 +196,7 @@ fn bench_save(rounds: usize) {
             // Kept until the end: its store is not deleted while another tool is timed.
             keep.push(fresh);
         }
+        kept.push(work);
         eprintln!("round {round} done, load average {}", loadavg());
     }
     let [bs, bl, ps, pl] = t;
@@ -210,4 +220,5 @@ fn bench_save(rounds: usize) {
         &load_rows,
         "podman load",
     );
+    println!("\nLoad average at the end: {}", loadavg());
 }

@@ -4,7 +4,7 @@
 set -euo pipefail
 want=(libseccomp-dev pkg-config gcc tini aardvark-dns nftables iproute2)
 case "${1:-build}" in
-  test) want+=(iptables docker-registry busybox-static tmux apache2-utils openssl util-linux skopeo podman runc xz-utils bzip2 docker.io) ;;
+  test) want+=(iptables docker-registry busybox-static tmux apache2-utils openssl util-linux skopeo umoci podman runc xz-utils bzip2 docker.io) ;;
   bench) want+=(netavark iptables docker-registry busybox-static tmux apache2-utils openssl skopeo umoci podman runc docker.io debootstrap libcap2-bin) ;;
 esac
 missing=()

@@ -364,6 +364,16 @@ fn bad_archives_are_refused_and_leave_nothing() {
         Some(d)
     });
     cases.push(("wrong digest", wrong, "does not match"));
+    // A layer whose tar is right but whose blob is not (its gzip header's MTIME changed): it
+    // unpacks while the archive is read, then the ingest refuses it.
+    let mtime = dir.path().join("mtime.tar");
+    rewrite(&good, &mtime, |p, mut d| {
+        if p == layer_path {
+            d[4] ^= 0x5a;
+        }
+        Some(d)
+    });
+    cases.push(("right tar, wrong blob", mtime, "does not match"));
     // A layer the manifests name is missing.
     let missing = dir.path().join("missing.tar");
     rewrite(&good, &missing, |p, d| (p != layer_path).then_some(d));

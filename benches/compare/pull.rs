@@ -39,6 +39,24 @@ fn sync() {
     let _ = Command::new("sync").status();
 }
 
+/// User plus system time of every child waited for so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// [`timed`], also pushing the CPU time the command took (its threads and children) to `cpu`:
+/// on a loaded machine wall times follow the scheduler, CPU times much less.
+fn timed_cpu(cmd: &mut Command, cpu: &mut Vec<Duration>) -> Duration {
+    let before = children_cpu();
+    let wall = timed(cmd);
+    cpu.push(children_cpu().saturating_sub(before));
+    wall
+}
+
 fn bench_pull(image: &Image, repo_tag: &str, title: &str, rounds: usize) {
     let registry = Registry::start(Auth::None);
     let reference = registry.reference(repo_tag);
@@ -53,6 +71,7 @@ fn bench_pull(image: &Image, repo_tag: &str, title: &str, rounds: usize) {
     let mut podman_t = Vec::new();
     let mut skopeo_dir_t = Vec::new();
     let mut umoci_t = Vec::new();
+    let (mut berth_cpu, mut podman_cpu) = (Vec::new(), Vec::new());
     // Kept until the end: see the module comment.
     let mut dirs = Vec::new();
     let mut stores = Vec::new();
@@ -60,12 +79,10 @@ fn bench_pull(image: &Image, repo_tag: &str, title: &str, rounds: usize) {
         let dir = tempfile::tempdir().expect("bench temp dir");
         let root = dir.path().join("berth");
         sync();
-        berth_t.push(timed(berth(&root).args([
-            "pull",
-            "-q",
-            "--tls-verify=false",
-            &reference,
-        ])));
+        berth_t.push(timed_cpu(
+            berth(&root).args(["pull", "-q", "--tls-verify=false", &reference]),
+            &mut berth_cpu,
+        ));
         if round == 0 {
             report_tree(&root.join("layers"));
         }
@@ -73,12 +90,10 @@ fn bench_pull(image: &Image, repo_tag: &str, title: &str, rounds: usize) {
             let store = dir.path().join("podman");
             stores.push(PodmanStore(store.clone()));
             sync();
-            podman_t.push(timed(podman(&store).args([
-                "pull",
-                "-q",
-                "--tls-verify=false",
-                &reference,
-            ])));
+            podman_t.push(timed_cpu(
+                podman(&store).args(["pull", "-q", "--tls-verify=false", &reference]),
+                &mut podman_cpu,
+            ));
         }
         if have("skopeo") {
             sync();
@@ -127,6 +142,15 @@ fn bench_pull(image: &Image, repo_tag: &str, title: &str, rounds: usize) {
         rows.push(("skopeo copy + umoci unpack".to_string(), median(umoci_t)));
     }
     table(title, &rows, "podman pull");
+    let mut cpu_rows = vec![("berth pull".to_string(), median(berth_cpu))];
+    if !podman_cpu.is_empty() {
+        cpu_rows.push(("podman pull".to_string(), median(podman_cpu)));
+    }
+    table(
+        "CPU time (user + system) of the same pulls",
+        &cpu_rows,
+        "podman pull",
+    );
     println!("\nLoad average at the end: {}", loadavg());
     drop(stores);
     drop(dirs);

@@ -6,6 +6,7 @@
 //! - [`registry`]: a real `docker-registry` on a free loopback port (plain, basic auth, or token
 //!   auth with our own [`token`] issuer), with `push` over the registry HTTP API.
 //! - [`oci_layout`]: writes an image as an OCI image layout directory (for skopeo/umoci peers).
+//! - [`fstree`]: a directory tree as a comparable map (kind, mode, owner, content).
 //! - [`throttle`]: a loopback proxy that slows a registry's answers (catch a pull mid-layer).
 //! - [`docker`]: a private dockerd (own data/exec roots and socket, no iptables, no bridge) as a
 //!   judge of interchange; tests skip with a message when dockerd is not installed.
@@ -17,6 +18,7 @@
 pub mod big;
 pub mod docker;
 pub mod file_server;
+pub mod fstree;
 pub mod hostile;
 pub mod images;
 pub mod layered;

@@ -41,7 +41,7 @@ impl ContentStore {
     }
 
     /// The layout the store lives in.
-    pub(super) fn layout(&self) -> &Layout {
+    pub(crate) fn layout(&self) -> &Layout {
         &self.layout
     }
 

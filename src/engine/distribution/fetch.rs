@@ -9,6 +9,7 @@ use futures::StreamExt;
 use super::backoff::{backoff, ATTEMPTS};
 use super::manifest::Descriptor;
 use super::registry::RegistryClient;
+use super::stream::Tee;
 use crate::engine::content::{ContentStore, Ingest};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::off_thread;
@@ -25,14 +26,54 @@ pub async fn fetch_blob(
     cancel: &AtomicBool,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<bool> {
+    let (fetched, _) = fetch_blob_tee(store, registry, desc, image, cancel, progress, None).await?;
+    Ok(fetched)
+}
+
+/// [`fetch_blob`], also sending every byte stored, in order, to `tee` (see [`super::stream`]),
+/// which ends before the blob is verified and committed. Returns whether bytes were fetched and
+/// whether the stream carried the whole blob; it did only when both are true and this returned
+/// `Ok` (the blob's digest was verified then).
+pub async fn fetch_blob_tee(
+    store: &ContentStore,
+    registry: &RegistryClient,
+    desc: &Descriptor,
+    image: &str,
+    cancel: &AtomicBool,
+    progress: &mut (dyn FnMut(u64) + Send),
+    mut tee: Option<Tee>,
+) -> Result<(bool, bool)> {
     if store.has(&desc.digest)? {
-        return Ok(false);
+        if let Some(tee) = tee {
+            tee.finish().await;
+        }
+        return Ok((false, false));
     }
     let (s, digest, size) = (store.clone(), desc.digest.clone(), desc.size);
-    let Some(mut ingest) = off_thread(move || s.begin(&digest, size)).await? else {
-        return Ok(false);
+    let begun = off_thread(move || s.begin(&digest, size)).await;
+    let Some(mut ingest) = begun? else {
+        if let Some(tee) = tee {
+            tee.finish().await;
+        }
+        return Ok((false, false));
     };
-    download(&mut ingest, registry, desc, image, cancel, progress).await?;
+    let downloaded = download(
+        &mut ingest,
+        registry,
+        desc,
+        image,
+        cancel,
+        progress,
+        tee.as_mut(),
+    )
+    .await;
+    let whole = tee.as_ref().is_some_and(|t| t.complete());
+    if let Some(tee) = tee {
+        // Ends the stream now, so the unpacker finishes while the blob is verified; a stream
+        // that is not whole ends in an error.
+        tee.finish().await;
+    }
+    downloaded?;
     off_thread(move || ingest.commit())
         .await
         .map_err(|e| match e {
@@ -42,7 +83,7 @@ pub async fn fetch_blob(
             )),
             other => other,
         })?;
-    Ok(true)
+    Ok((true, whole))
 }
 
 async fn download(
@@ -52,6 +93,7 @@ async fn download(
     image: &str,
     cancel: &AtomicBool,
     progress: &mut (dyn FnMut(u64) + Send),
+    mut tee: Option<&mut Tee>,
 ) -> Result<()> {
     let mut attempt = 1;
     progress(ingest.offset());
@@ -80,8 +122,14 @@ async fn download(
             };
             let before = ingest.offset();
             ingest.write(&chunk)?;
-            if ingest.offset() != before {
-                progress(ingest.offset());
+            let after = ingest.offset();
+            if after != before {
+                progress(after);
+                if let Some(tee) = tee.as_deref_mut() {
+                    // The bytes the ingest stored (none past the declared size).
+                    tee.send(before, chunk.slice(..(after - before) as usize))
+                        .await;
+                }
             }
             if ingest.overran() {
                 break;

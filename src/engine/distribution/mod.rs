@@ -19,4 +19,5 @@ pub mod registry;
 pub mod registry_http;
 pub mod remote_file;
 pub mod search;
+pub mod stream;
 pub mod upload;

@@ -1,6 +1,7 @@
 //! Pulling an image: resolve the manifest (choosing the platform out of an index), fetch the
-//! config, download layers 4 at a time and unpack each into a staging dir as soon as its blob is
-//! verified, then move the layers into place and write the image record.
+//! config, download layers 4 at a time, each unpacked into a staging dir while it arrives
+//! ([`super::stream`]) and kept only once its blob is verified, then move the layers into place
+//! and write the image record.
 //!
 //! Nothing of a failed pull is listed or unpacked: layers stay in `tmp/` until every one of them
 //! is verified, and the record is written last. Verified blobs stay in the store as a cache
@@ -13,16 +14,17 @@ use std::sync::Arc;
 use tokio::sync::{mpsc::UnboundedSender, Semaphore};
 use tokio::task::JoinSet;
 
-use super::fetch::fetch_blob;
+use super::fetch::{fetch_blob, fetch_blob_tee};
 use super::manifest::{self, Descriptor, Fetched, Platform};
 use super::reference::ImageRef;
 use super::registry::RegistryClient;
+use super::stream;
 use crate::engine::content::ContentStore;
 use crate::engine::error::{EngineError, ErrorKind, Result};
 use crate::engine::events::{EngineEvent, LayerProgress, LayerState};
 use crate::engine::image::gc::gc_lock_path;
 use crate::engine::image::import::{
-    chain_ids, commit_layers, unpack_staged, ConfigBlob, StoredImage,
+    chain_ids, commit_layers, unpack_staged, unpack_staged_stream, ConfigBlob, StoredImage,
 };
 use crate::engine::image::record::ImageSummary;
 use crate::engine::lock::FileLock;
@@ -305,30 +307,27 @@ impl Engine {
     }
 }
 
-/// Downloads one layer and unpacks it into a staging dir; returns the dir and its size.
+/// Downloads one layer and unpacks it into a staging dir while it arrives; returns the dir and
+/// its size. When the stream could not carry the whole blob (a blob already stored, a download
+/// that started over), the layer is unpacked from the verified blob instead.
 async fn layer_task(
     shared: Arc<Shared>,
     desc: Descriptor,
     diff_id: String,
 ) -> Result<(StagedDir, u64)> {
     let rep = &shared.reporter;
-    {
+    let streamed = {
         let _permit =
             shared.downloads.acquire().await.map_err(|e| {
                 EngineError::caused(ErrorKind::Registry, "download queue closed", e)
             })?;
-        let mut cb = rep.throttled(&desc.digest, LayerState::Downloading, desc.size);
-        fetch_blob(
-            &shared.store,
-            &shared.registry,
-            &desc,
-            &rep.image,
-            &shared.cancel,
-            &mut cb,
-        )
-        .await?;
+        download_and_unpack(&shared, &desc, &diff_id).await?
+    };
+    if let Some(result) = streamed {
+        rep.send(&desc.digest, LayerState::Done, desc.size, desc.size);
+        return result;
     }
-    rep.send(&desc.digest, LayerState::Verifying, desc.size, desc.size);
+    tracing::debug!("layer {}: unpacking from the stored blob", desc.digest);
     let _permit = shared
         .unpacks
         .acquire()
@@ -360,4 +359,58 @@ async fn layer_task(
     .map_err(join_error)??;
     rep.send(&desc.digest, LayerState::Done, desc.size, desc.size);
     Ok((dir, size))
+}
+
+/// Downloads `desc` into the store, unpacking it on the way. `None` when the layer still has to
+/// be unpacked from the stored blob; else the unpack's result, which holds a layer only when the
+/// whole verified blob went through it. Whatever fails, the unpacker has stopped and its
+/// directory is gone when this returns.
+async fn download_and_unpack(
+    shared: &Shared,
+    desc: &Descriptor,
+    diff_id: &str,
+) -> Result<Option<Result<(StagedDir, u64)>>> {
+    let rep = &shared.reporter;
+    let mut cb = rep.throttled(&desc.digest, LayerState::Downloading, desc.size);
+    if shared.store.has(&desc.digest)? {
+        fetch_blob(
+            &shared.store,
+            &shared.registry,
+            desc,
+            &rep.image,
+            &shared.cancel,
+            &mut cb,
+        )
+        .await?;
+        rep.send(&desc.digest, LayerState::Verifying, desc.size, desc.size);
+        return Ok(None);
+    }
+    let (tee, input) = stream::tee(desc.size);
+    let layout = shared.engine.layout().clone();
+    let (mt, digest, diff) = (
+        desc.media_type.clone(),
+        desc.digest.clone(),
+        diff_id.to_string(),
+    );
+    let image = rep.image.clone();
+    let unpacker = tokio::task::spawn_blocking(move || {
+        unpack_staged_stream(&layout, input, &mt, &digest, &diff, &image, &mut |_| {})
+    });
+    let fetched = fetch_blob_tee(
+        &shared.store,
+        &shared.registry,
+        desc,
+        &rep.image,
+        &shared.cancel,
+        &mut cb,
+        Some(tee),
+    )
+    .await;
+    if fetched.is_ok() {
+        rep.send(&desc.digest, LayerState::Verifying, desc.size, desc.size);
+        rep.send(&desc.digest, LayerState::Extracting, 0, 0);
+    }
+    let unpacked = unpacker.await.map_err(join_error).and_then(|r| r);
+    let (_, whole) = fetched?;
+    Ok(whole.then_some(unpacked))
 }

@@ -1,13 +1,14 @@
 //! Pushing an image: every layer blob and the config into the target repository (skipped when
 //! the registry has it, mounted from another repository of the same registry when the image
-//! came from one, uploaded otherwise), then the image's own manifest bytes under the tag, in
-//! the media type the image has. Every blob is hashed before it is sent; one whose bytes no
+//! came from one, uploaded otherwise; several at once), then the image's own manifest bytes under
+//! the tag, in the media type the image has. Every blob is hashed before any is sent; one whose bytes no
 //! longer match its digest fails the push before any upload. The pushed `repo@digest` is added
 //! to the image's RepoDigests, as docker does.
 
+use futures::{StreamExt, TryStreamExt};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::manifest::{self, Fetched};
+use super::manifest::{self, Descriptor, Fetched};
 use super::reference::ImageRef;
 use super::upload::{Placed, Uploader};
 use crate::engine::content::{sha256_digest, ContentStore};
@@ -15,6 +16,9 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::image::record::ImageRecord;
 use crate::engine::image::store::ImageStore;
 use crate::engine::Engine;
+
+/// Blobs uploaded at the same time (dockerd's `max-concurrent-uploads` defaults to 5).
+const PARALLEL_UPLOADS: usize = 5;
 
 /// What is happening to one blob of a push (docker's words in [`PushState::label`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,43 +142,40 @@ impl Engine {
                 total: b.size,
             });
         }
-        let check: Vec<(String, u64)> = blobs.iter().map(|b| (b.digest.clone(), b.size)).collect();
-        let store2 = store.clone();
-        tokio::task::spawn_blocking(move || verify_blobs(&store2, &check))
-            .await
-            .map_err(|e| EngineError::io("push task failed", std::io::Error::other(e)))??;
+        // Hashed on as many threads as there are cores, the biggest blobs spread first.
+        let mut check: Vec<(String, u64)> =
+            blobs.iter().map(|b| (b.digest.clone(), b.size)).collect();
+        check.sort_by_key(|(_, size)| std::cmp::Reverse(*size));
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut shares: Vec<Vec<(String, u64)>> = vec![Vec::new(); threads.min(check.len())];
+        for (i, blob) in check.into_iter().enumerate() {
+            let n = shares.len();
+            shares[i % n].push(blob);
+        }
+        let hashing: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                let store = store.clone();
+                tokio::task::spawn_blocking(move || verify_blobs(&store, &share))
+            })
+            .collect();
+        for task in hashing {
+            task.await
+                .map_err(|e| EngineError::io("push task failed", std::io::Error::other(e)))??;
+        }
 
         let sources = mount_sources(&record, r);
         let up = Uploader::connect(r, opts.tls_verify, &sources).await?;
+        // Up to PARALLEL_UPLOADS blobs at once; the first failure stops the others.
+        let mut uploads = Vec::new();
         for b in &blobs {
             let is_layer = b.digest != m.config.digest;
-            let path = store.path(&b.digest)?;
-            let digest = b.digest.clone();
-            let total = b.size;
-            let report = |done: u64| {
-                if is_layer {
-                    send(PushProgress {
-                        digest: digest.clone(),
-                        state: PushState::Pushing,
-                        done,
-                        total,
-                    });
-                }
-            };
-            let placed = place_blob(&up, &b.digest, &path, total, &sources, &report).await?;
-            if is_layer {
-                send(PushProgress {
-                    digest: b.digest.clone(),
-                    state: match placed {
-                        Placed::Exists => PushState::AlreadyExists,
-                        Placed::Mounted(from) => PushState::Mounted(from),
-                        Placed::Uploaded => PushState::Pushed,
-                    },
-                    done: total,
-                    total,
-                });
-            }
+            uploads.push(push_blob(&up, &store, b, is_layer, &sources, &progress));
         }
+        futures::stream::iter(uploads)
+            .buffer_unordered(PARALLEL_UPLOADS)
+            .try_collect::<Vec<()>>()
+            .await?;
         let size = manifest_bytes.len() as u64;
         up.put_manifest(&tag, &media_type, manifest_bytes).await?;
         let repo_digest = r.with_digest(&digest);
@@ -203,6 +204,37 @@ impl Engine {
         self.emit(crate::engine::EngineEvent::ImagesChanged);
         Ok(PushResult { tag, digest, size })
     }
+}
+
+/// Puts one blob into the target repository, reporting a layer's progress.
+async fn push_blob(
+    up: &Uploader,
+    store: &ContentStore,
+    b: &Descriptor,
+    is_layer: bool,
+    sources: &[String],
+    progress: &Option<UnboundedSender<PushProgress>>,
+) -> Result<()> {
+    let send = |state: PushState, done: u64| {
+        if let (true, Some(tx)) = (is_layer, progress) {
+            let _ = tx.send(PushProgress {
+                digest: b.digest.clone(),
+                state,
+                done,
+                total: b.size,
+            });
+        }
+    };
+    let path = store.path(&b.digest)?;
+    let report = |done: u64| send(PushState::Pushing, done);
+    let placed = place_blob(up, &b.digest, &path, b.size, sources, &report).await?;
+    let state = match placed {
+        Placed::Exists => PushState::AlreadyExists,
+        Placed::Mounted(from) => PushState::Mounted(from),
+        Placed::Uploaded => PushState::Pushed,
+    };
+    send(state, b.size);
+    Ok(())
 }
 
 /// Checks that every blob is stored with its size and still hashes to its digest.

@@ -25,8 +25,9 @@ use crate::engine::content::{sha256_digest, sync_dir, ContentStore};
 use crate::engine::distribution::manifest::{Manifest, Platform};
 use crate::engine::distribution::reference::validate_digest;
 use crate::engine::error::{EngineError, Result};
+use crate::engine::image::archive::prestage::PrestagedLayers;
 use crate::engine::journal::{self, Event, EventType};
-use crate::engine::layer::unpack::unpack_layer;
+use crate::engine::layer::unpack::{unpack_layer, unpack_stream};
 use crate::engine::layout::Layout;
 use crate::engine::lock::FileLock;
 use crate::engine::staging::{self, StagedDir};
@@ -146,13 +147,57 @@ pub fn unpack_staged(
     what: &str,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(StagedDir, u64)> {
+    staged(layout, layer_digest, diff_id, what, progress, |dir, cb| {
+        unpack_layer(blob, media_type, dir, cb)
+    })
+}
+
+/// [`unpack_staged`] from the blob's bytes as they arrive (see
+/// [`crate::engine::distribution::stream`]). What it returns is only the layer once the blob's
+/// digest was verified. Blocking.
+pub fn unpack_staged_stream(
+    layout: &Layout,
+    input: impl std::io::Read + Send,
+    media_type: &str,
+    layer_digest: &str,
+    diff_id: &str,
+    what: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(StagedDir, u64)> {
+    staged(layout, layer_digest, diff_id, what, progress, |dir, cb| {
+        unpack_stream(input, media_type, dir, cb, layer_digest)
+    })
+}
+
+/// Unpacks the stream of a blob whose diff id is not known yet (a layer of an archive, read
+/// before its config) into a new staging dir; returns the dir, its size and the diff id, for
+/// the caller to check once the config is read. Blocking.
+pub fn unpack_staged_unchecked(
+    layout: &Layout,
+    input: impl std::io::Read + Send,
+    layer_digest: &str,
+) -> Result<(StagedDir, u64, String)> {
+    let dir = StagedDir::create(layout, "layer")?;
+    let mut size = 0u64;
+    let diff_id = unpack_stream(input, "", dir.path(), &mut |n| size = n, layer_digest)?;
+    Ok((dir, size, diff_id))
+}
+
+fn staged(
+    layout: &Layout,
+    layer_digest: &str,
+    diff_id: &str,
+    what: &str,
+    progress: &mut dyn FnMut(u64),
+    unpack: impl FnOnce(&Path, &mut dyn FnMut(u64)) -> Result<String>,
+) -> Result<(StagedDir, u64)> {
     let dir = StagedDir::create(layout, "layer")?;
     let mut extracted = 0u64;
     let mut cb = |n: u64| {
         extracted = n;
         progress(n);
     };
-    let got = unpack_layer(blob, media_type, dir.path(), &mut cb)?;
+    let got = unpack(dir.path(), &mut cb)?;
     if got != diff_id {
         return Err(EngineError::Digest(format!(
             "layer {layer_digest} of {what}: the unpacked content does not match the image \
@@ -288,6 +333,17 @@ impl Engine {
     /// them to `layers/` (all or, on failure, none of this call's). Returns every layer's
     /// unpacked size. Every blob must be in the store; the caller holds the gc lock shared.
     pub async fn unpack_stored(&self, image: &StoredImage) -> Result<Vec<u64>> {
+        self.unpack_stored_with(image, &mut PrestagedLayers::new())
+            .await
+    }
+
+    /// [`Engine::unpack_stored`], taking a layer from `prestaged` (unpacked while an archive
+    /// was read) instead of unpacking it when its diff id is the config's.
+    pub async fn unpack_stored_with(
+        &self,
+        image: &StoredImage,
+        prestaged: &mut PrestagedLayers,
+    ) -> Result<Vec<u64>> {
         let store = ContentStore::new(self.layout());
         let chains = chain_ids(&image.config.rootfs.diff_ids);
         let mut staged: Vec<Option<StagedDir>> = (0..chains.len()).map(|_| None).collect();
@@ -297,6 +353,15 @@ impl Engine {
         for (i, desc) in image.manifest.layers.iter().enumerate() {
             if self.layout().layer_dir(&chains[i])?.is_dir() {
                 continue;
+            }
+            let diff_id = &image.config.rootfs.diff_ids[i];
+            if let Some(p) = prestaged.remove(&desc.digest) {
+                if p.diff_id == *diff_id {
+                    tracing::debug!("layer {}: unpacked while the archive was read", desc.digest);
+                    staged[i] = Some(p.dir);
+                    sizes[i] = p.size;
+                    continue;
+                }
             }
             let blob = store.path(&desc.digest)?;
             if !blob.is_file() {

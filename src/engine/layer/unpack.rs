@@ -50,10 +50,29 @@ pub fn unpack_layer(
     dest: &Path,
     progress: &mut dyn FnMut(u64),
 ) -> Result<String> {
-    unpack_inner(blob, media_type, dest, progress).map_err(|e| match e {
-        EngineError::Layer(m) => EngineError::Layer(format!("layer {}: {m}", blob.display())),
+    let file = File::open(blob).ctx("opening layer blob", blob)?;
+    unpack_stream(
+        file,
+        media_type,
+        dest,
+        progress,
+        &blob.display().to_string(),
+    )
+}
+
+/// [`unpack_layer`] from a stream of the blob's bytes (a download still arriving); `name`
+/// names the layer in errors. A stream that fails (its download broke) fails the unpack.
+pub fn unpack_stream(
+    input: impl Read + Send,
+    media_type: &str,
+    dest: &Path,
+    progress: &mut dyn FnMut(u64),
+    name: &str,
+) -> Result<String> {
+    unpack_inner(input, media_type, dest, progress).map_err(|e| match e {
+        EngineError::Layer(m) => EngineError::Layer(format!("layer {name}: {m}")),
         EngineError::Io { context, source } => EngineError::Io {
-            context: format!("layer {}: {context}", blob.display()),
+            context: format!("layer {name}: {context}"),
             source,
         },
         other => other,
@@ -61,25 +80,25 @@ pub fn unpack_layer(
 }
 
 fn unpack_inner(
-    blob: &Path,
+    mut input: impl Read + Send,
     media_type: &str,
     dest: &Path,
     progress: &mut dyn FnMut(u64),
 ) -> Result<String> {
-    let mut file = File::open(blob).ctx("opening layer blob", blob)?;
     let mut head = Vec::with_capacity(512);
-    (&mut file)
+    (&mut input)
         .take(512)
         .read_to_end(&mut head)
-        .ctx("reading layer blob", blob)?;
+        .map_err(|e| EngineError::io("reading the layer blob", e))?;
     let compression = choose_compression(media_type, &head)?;
-    let raw = io::Cursor::new(head).chain(file);
-    let decoded: Box<dyn Read + Send> = match compression {
+    let raw = io::Cursor::new(head).chain(input);
+    let decoded: Box<dyn Read + Send + '_> = match compression {
         Compression::None => Box::new(raw),
         Compression::Gzip => Box::new(MultiGzDecoder::new(raw)),
-        Compression::Zstd => {
-            Box::new(zstd::stream::read::Decoder::new(raw).ctx("starting zstd decoder for", blob)?)
-        }
+        Compression::Zstd => Box::new(
+            zstd::stream::read::Decoder::new(raw)
+                .map_err(|e| EngineError::io("starting the zstd decoder", e))?,
+        ),
     };
     let root = fsops::open_root(dest)
         .map_err(|e| EngineError::io_path("opening layer staging directory", dest, e.into()))?;

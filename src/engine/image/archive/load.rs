@@ -1,5 +1,5 @@
 //! `load`: an archive's images into the engine. The archive is read first (every blob verified
-//! into the content store), then every image is planned (manifests, configs and layers checked
+//! into the content store, layers unpacked on the way), then every image is planned (manifests, configs and layers checked
 //! against each other), then every layer unpacked, and only then are the images recorded. On any
 //! failure the blobs and layers this load added are removed again, so a bad archive leaves
 //! nothing behind.
@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::media::{layer_type_of, DOCKER_CONFIG};
+use super::prestage::PrestagedLayers;
 use super::reader::{Collected, Reader};
 use super::{LoadInput, LoadedImage};
 use crate::engine::compat::archive::{
@@ -51,16 +52,19 @@ impl Engine {
         let read = tokio::task::spawn_blocking(move || engine.read_archive(input))
             .await
             .map_err(|e| EngineError::io("load task failed", std::io::Error::other(e)))?;
-        let (collected, result) = read;
+        let (mut collected, result) = read;
+        let mut prestaged = std::mem::take(&mut collected.unpacked);
         let mut new_blobs = collected.new_blobs.clone();
         let mut new_layers = Vec::new();
         let result = match result {
             Ok(()) => {
-                self.load_collected(&collected, &mut new_blobs, &mut new_layers)
+                self.load_collected(&collected, &mut prestaged, &mut new_blobs, &mut new_layers)
                     .await
             }
             Err(e) => Err(e),
         };
+        // What no image used goes before the lock does.
+        drop(prestaged);
         drop(gc);
         if result.is_err() {
             let engine = self.clone();
@@ -93,6 +97,7 @@ impl Engine {
     async fn load_collected(
         &self,
         collected: &Collected,
+        prestaged: &mut PrestagedLayers,
         new_blobs: &mut Vec<String>,
         new_layers: &mut Vec<String>,
     ) -> Result<Vec<LoadedImage>> {
@@ -105,7 +110,7 @@ impl Engine {
                     new_layers.push(chain);
                 }
             }
-            sizes.push(self.unpack_stored(image).await?);
+            sizes.push(self.unpack_stored_with(image, prestaged).await?);
         }
         let mut loaded = Vec::new();
         for (image, sizes) in images.into_iter().zip(sizes) {

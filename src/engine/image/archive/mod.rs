@@ -15,6 +15,7 @@
 pub mod api;
 pub mod load;
 pub mod media;
+pub mod prestage;
 pub mod reader;
 pub mod save;
 

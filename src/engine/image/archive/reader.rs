@@ -2,7 +2,8 @@
 //! directory (an OCI layout, an extracted archive). Nothing is extracted to disk as a tree:
 //!
 //! - `blobs/sha256/<hex>` goes straight into the content store through the ingest, which
-//!   verifies it against its name (a wrong digest fails the load);
+//!   verifies it against its name (a wrong digest fails the load), and a layer among them into
+//!   the unpacker at the same time ([`super::prestage`]);
 //! - small other files (`manifest.json`, `index.json`, `repositories`, `<hex>.json`) are kept
 //!   in memory;
 //! - big other files (the `<id>/layer.tar` of older docker archives) are hashed while staged in
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
+use super::prestage::{ingest_unpacking, PrestagedLayers};
 use crate::engine::content::ContentStore;
 use crate::engine::error::{EngineError, IoContext, Result};
 use crate::engine::staging::StagedDir;
@@ -38,6 +40,8 @@ pub struct Collected {
     pub links: BTreeMap<String, String>,
     /// Blobs this read stored that were not in the store before.
     pub new_blobs: Vec<String>,
+    /// Layers unpacked while their blobs were read, by blob digest.
+    pub unpacked: PrestagedLayers,
     small_total: u64,
 }
 
@@ -220,13 +224,16 @@ impl<'a> Reader<'a> {
     fn add_file(&mut self, path: &str, size: u64, data: &mut dyn Read) -> Result<()> {
         if let Some(digest) = blob_digest(path)? {
             let mut counted = Counting { inner: data, n: 0 };
-            let stored = self.store.ingest(&mut counted, &digest, size);
-            let stored = match stored {
+            let stored = ingest_unpacking(self.store, &mut counted, &digest, size);
+            let (stored, layer) = match stored {
                 Err(_) if counted.n > 0 && counted.n < size => {
                     return Err(truncated(path, std::io::ErrorKind::UnexpectedEof.into()))
                 }
                 other => other.map_err(|e| blob_error(path, e))?,
             };
+            if let Some(layer) = layer {
+                self.out.unpacked.insert(digest.clone(), layer);
+            }
             if stored {
                 self.out.new_blobs.push(digest.clone());
             }
