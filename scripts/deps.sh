@@ -2,10 +2,10 @@
 # Installs the Debian packages berth needs to build, run and test, when they are missing.
 # Usage: scripts/deps.sh [build|test|bench]   (test and bench include build)
 set -euo pipefail
-want=(libseccomp-dev pkg-config gcc tini netavark aardvark-dns iptables nftables iproute2)
+want=(libseccomp-dev pkg-config gcc tini aardvark-dns nftables iproute2)
 case "${1:-build}" in
-  test) want+=(docker-registry busybox-static tmux apache2-utils openssl util-linux skopeo podman runc xz-utils bzip2 docker.io) ;;
-  bench) want+=(docker-registry busybox-static tmux apache2-utils openssl skopeo umoci podman runc docker.io debootstrap libcap2-bin) ;;
+  test) want+=(iptables docker-registry busybox-static tmux apache2-utils openssl util-linux skopeo podman runc xz-utils bzip2 docker.io) ;;
+  bench) want+=(netavark iptables docker-registry busybox-static tmux apache2-utils openssl skopeo umoci podman runc docker.io debootstrap libcap2-bin) ;;
 esac
 missing=()
 for p in "${want[@]}"; do

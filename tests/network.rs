@@ -300,7 +300,14 @@ fn links_and_container_network_mode() {
         stderr(&bad)
     );
     drop(hostns);
-    t.ok(&["rm", "-f", "web"]);
+    // web stops while a container still shares its namespace: web's veth goes all the same.
+    t.run(
+        &["-d", "--name", "joiner", "--network", "container:web"],
+        &["sleep", "300"],
+    );
+    t.ok(&["stop", "-t", "1", "web"]);
+    assert_eq!(t.leftovers(), Vec::<String>::new());
+    t.ok(&["rm", "-f", "joiner", "web"]);
     assert_eq!(t.leftovers(), Vec::<String>::new());
 }
 

@@ -1,6 +1,6 @@
 //! Networking odds and ends, inside namespaces of the test's own (see `network_support`):
 //! `--add-host NAME:host-gateway` resolves to the gateway of the container's network (docker's
-//! semantics), and the network of a container whose record vanished (namespace, netavark's
+//! semantics) and is refused with `--network none`, and the network of a container whose record vanished (namespace, veths, firewall elements,
 //! interfaces and rules, leases, published ports) is collected by `system prune`.
 
 mod network_support;
@@ -22,7 +22,31 @@ fn host_gateway_is_the_gateway_of_the_containers_network() {
     t.ok(&["network", "create", "--subnet", "10.89.7.0/24", "gwnet"]);
     assert_eq!(hosts_line(&t, &["--network", "gwnet"]), "10.89.7.1\tgw\n");
     assert_eq!(hosts_line(&t, &["--network", "host"]), "127.0.0.1\tgw\n");
-    assert_eq!(hosts_line(&t, &["--network", "none"]), "none\n");
+    // Without a network there is no way to the host: refused, nothing made.
+    let r = t.rootfs().to_string_lossy().into_owned();
+    let out = t.berth(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--add-host",
+        "gw:host-gateway",
+        "--rootfs",
+        &r,
+        "true",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(125),
+        "{}",
+        network_support::stderr(&out)
+    );
+    let err = network_support::stderr(&out);
+    assert!(
+        err.contains("gw:host-gateway") && err.contains("--network none"),
+        "{err}"
+    );
+    assert_eq!(t.ok(&["ps", "-aq"]), "");
     // inspect keeps what was asked, as docker does.
     let r = t.rootfs().to_string_lossy().into_owned();
     t.ok(&[
@@ -73,4 +97,37 @@ fn the_network_of_a_vanished_record_is_collected_by_system_prune() {
     let pruned = t.ok(&["system", "prune", "-f"]);
     assert!(pruned.contains(&id), "{pruned}");
     assert_eq!(t.leftovers(), Vec::<String>::new());
+}
+
+/// A killed monitor whose record also vanished: the next berth command of any kind (here
+/// `network ls`, which looks at no container) collects its network when the engine opens.
+#[test]
+fn the_network_of_a_lost_monitor_is_collected_when_the_engine_opens() {
+    let t = NetTest::new();
+    let out = t.run(
+        &["-d", "--name", "lost", "-p", "8090:80"],
+        &["sleep", "300"],
+    );
+    assert!(out.status.success(), "{}", network_support::stderr(&out));
+    let id = stdout(&out).trim().to_string();
+    let db = rusqlite::Connection::open(t.root().join("state.db")).unwrap();
+    let record: String = db
+        .query_row("SELECT record FROM containers WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&record).unwrap();
+    let monitor = v["state"]["monitor_pid"].as_i64().unwrap() as i32;
+    // SAFETY: the monitor is a process this test started (through berth run -d).
+    assert_eq!(unsafe { libc::kill(monitor, libc::SIGKILL) }, 0);
+    db.execute("DELETE FROM containers WHERE id = ?1", [&id])
+        .unwrap();
+    drop(db);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!t.leftovers().is_empty(), "the network is still there");
+    t.ok(&["network", "ls"]);
+    assert_eq!(t.leftovers(), Vec::<String>::new());
+    // The rest of the container (its process, rootfs) is container prune's.
+    let pruned = t.ok(&["system", "prune", "-f"]);
+    assert!(pruned.contains(&id), "{pruned}");
 }

@@ -85,14 +85,21 @@ impl Engine {
         layout.create()?;
         let state = StateStore::open(&layout.state_db())?;
         let (events, _) = broadcast::channel(4096);
-        Ok(Engine {
+        let engine = Engine {
             inner: Arc::new(Inner {
                 layout,
                 state,
                 events,
                 sys,
             }),
-        })
+        };
+        // The networks of containers whose monitor is gone go first (cheap when there are none).
+        match network::orphans::collect(&engine) {
+            Ok(ids) if !ids.is_empty() => tracing::info!("collected the network of {ids:?}"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot collect leftover networks: {e}"),
+        }
+        Ok(engine)
     }
 
     /// Paths under the root.

@@ -164,18 +164,32 @@ impl NetTest {
         self.berth(&args)
     }
 
-    /// What the host namespace holds that a container could leak: links other than lo and the
-    /// test's veth, NAT/filter rules naming a container address or port, mounted namespaces
+    /// What the host namespace holds that a container could leak: links other than lo, the
+    /// test's veth and the bridges of existing networks, NAT/filter rules naming a container
+    /// address or port, published ports in berth's nftables table or bridges of networks that
+    /// are gone, mounted namespaces
     /// under the root's runtime directory, leases in the state database.
     pub fn leftovers(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let links = self.in_ns(&self.host, &["ip", "-o", "link", "show"]);
-        for l in String::from_utf8_lossy(&links.stdout).lines() {
-            let name = l.split(':').nth(1).unwrap_or("").trim();
-            let name = name.split('@').next().unwrap_or("");
-            if name != "lo" && name != "vhost" {
-                out.push(format!("link {name}"));
+        // The bridges of the networks that exist stay, as docker's do.
+        let bridges = self.bridges();
+        // The kernel deletes a veth pair with the container's namespace, a moment after it
+        // goes: give it time.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let links = self.in_ns(&self.host, &["ip", "-o", "link", "show"]);
+            let extra: Vec<String> = String::from_utf8_lossy(&links.stdout)
+                .lines()
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+                .map(|n| n.split('@').next().unwrap_or("").to_string())
+                .filter(|n| n != "lo" && n != "vhost" && !bridges.contains(n))
+                .map(|n| format!("link {n}"))
+                .collect();
+            if extra.is_empty() || std::time::Instant::now() >= deadline {
+                out.extend(extra);
+                break;
             }
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
         for table in ["nat", "filter"] {
             let rules = self.in_ns(&self.host, &["iptables-save", "-t", table]);
@@ -184,6 +198,26 @@ impl NetTest {
                     && (l.contains("--dport") || l.contains("-s 1") || l.contains("-d 1"))
                 {
                     out.push(format!("rule {l}"));
+                }
+            }
+        }
+        // berth's own table: no published port, no bridge of a network that is gone.
+        for map in ["anyports", "addrports"] {
+            let m = self.in_ns(&self.host, &["nft", "list", "map", "ip", "berth", map]);
+            for l in String::from_utf8_lossy(&m.stdout).lines() {
+                if l.contains("elements") {
+                    out.push(format!("nft {map}: {}", l.trim()));
+                }
+            }
+        }
+        let set = self.in_ns(
+            &self.host,
+            &["nft", "list", "set", "ip", "berth", "bridges"],
+        );
+        for l in String::from_utf8_lossy(&set.stdout).lines() {
+            for name in l.split('"').skip(1).step_by(2) {
+                if !bridges.iter().any(|b| b == name) {
+                    out.push(format!("nft bridges: {name}"));
                 }
             }
         }
@@ -206,7 +240,7 @@ impl NetTest {
                 }
             }
         }
-        // netavark ends aardvark-dns with a signal and does not wait for it: give it time to exit.
+        // berth ends aardvark-dns with a signal and does not wait for it: give it time to exit.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while aardvark_running(&self.root()) && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -218,10 +252,27 @@ impl NetTest {
     }
 }
 
+impl NetTest {
+    /// The bridge interfaces of the networks in the state database.
+    pub fn bridges(&self) -> Vec<String> {
+        let db = self.root().join("state.db");
+        if !db.exists() {
+            return Vec::new();
+        }
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let mut stmt = conn.prepare("SELECT record FROM networks").unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        rows.flatten()
+            .filter_map(|r| serde_json::from_str::<serde_json::Value>(&r).ok())
+            .filter_map(|v| v["interface"].as_str().map(str::to_string))
+            .collect()
+    }
+}
+
 /// Whether an aardvark-dns of this root runs (its config dir is under the root's run dir).
 fn aardvark_running(root: &Path) -> bool {
     let layout = berth::engine::Layout::new(root);
-    let conf = berth::engine::network::netavark::config_dir(&layout);
+    let conf = berth::engine::network::dns::config_dir(&layout);
     let conf = conf.to_string_lossy().into_owned();
     std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
         std::fs::read(e.path().join("cmdline"))

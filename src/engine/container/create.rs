@@ -282,6 +282,7 @@ pub fn build_record(
         .iter()
         .map(|h| etc_files::parse_extra_host(h))
         .collect::<Result<Vec<_>>>()?;
+    etc_files::check_host_gateway(&extra_hosts, &net.mode)?;
     opts.dns.iter().try_for_each(|d| etc_files::check_dns(d))?;
     opts.dns_search
         .iter()

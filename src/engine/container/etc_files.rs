@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use super::record::ContainerRecord;
+use super::NetworkMode;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::network::attach::EtcView;
 
@@ -92,11 +93,28 @@ pub fn check_dns_option(value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuses `--add-host NAME:host-gateway` with `--network none`: such a container has no way to
+/// the host, so there is no address to write (docker writes its daemon's bridge address, which
+/// the container cannot reach either).
+pub fn check_host_gateway(extra_hosts: &[String], mode: &NetworkMode) -> Result<()> {
+    let wanted = extra_hosts
+        .iter()
+        .find(|e| e.split_once(':').is_some_and(|(_, ip)| ip == HOST_GATEWAY));
+    match (wanted, mode) {
+        (Some(e), NetworkMode::None) => Err(EngineError::InvalidInput(format!(
+            "invalid --add-host {e}: a container with --network none has no way to the host, \
+             so host-gateway has no address; use another network mode or give the address \
+             (NAME:IP)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The container's `/etc/hosts`: the host's with host networking, else localhost and the
 /// container's own name (on its address when it has one), the `--link` entries; then the
 /// `--add-host` entries. `host-gateway` is the gateway of the container's (first) network, the
 /// host's address on that bridge, as in docker; with host networking the host is 127.0.0.1;
-/// without a network there is no way to the host and the entry is left out.
+/// with `--network none` create refused it ([`check_host_gateway`]).
 pub fn hosts(rec: &ContainerRecord, host_hosts: &str, net: &EtcView) -> String {
     let mut text = if rec.host_config.network_mode.is_host() {
         host_hosts.to_string()

@@ -1,6 +1,6 @@
 //! Leftovers of containers that have no record: a directory under `containers/` that a killed
 //! `create` left, or a container whose record is gone while its monitor, mount, cgroups,
-//! runtime state or network (namespace, netavark's interfaces and rules, address leases,
+//! runtime state or network (namespace, veths and firewall elements, address leases,
 //! published ports) live on. `container prune` (and so `system prune`) collects them.
 //!
 //! Only ids found under this engine root (its `containers/`, `locks/` and runtime directory)
@@ -135,7 +135,6 @@ fn collect_one(engine: &Engine, id: &str) -> Result<bool> {
     };
     cleanup::delete_runtime(layout, id)?;
     cleanup::remove_cgroups(id);
-    // The record (and so the name) is gone: netavark knows the container by its id too.
     let had_network = engine
         .state()
         .read(|tx| {
@@ -144,7 +143,7 @@ fn collect_one(engine: &Engine, id: &str) -> Result<bool> {
                 .is_empty())
         })
         .unwrap_or(false);
-    network::attach::down(engine.state(), layout, id, id);
+    network::attach::down(engine.state(), layout, id);
     found |= had_network;
     cleanup::unmount_rootfs(layout, id)?;
     cleanup::remove_files(layout, id)?;

@@ -57,7 +57,7 @@ pub fn check_locked(engine: &Engine, rec: ContainerRecord) -> Result<ContainerRe
     let oom = cleanup::oom_killed(&rec.id);
     cleanup::delete_runtime(layout, &rec.id)?;
     // The lost monitor's network: rules, interfaces, namespace, leases and ports.
-    crate::engine::network::attach::down(engine.state(), layout, &rec.id, &rec.name);
+    crate::engine::network::attach::down(engine.state(), layout, &rec.id);
     let unmounted = cleanup::unmount_rootfs(layout, &rec.id);
     let mut rec = rec;
     let unmount_note = match &unmounted {

@@ -108,7 +108,7 @@ fn remove_once(engine: &Engine, id: &str, force: bool) -> Result<Option<String>>
         return Ok(Some(rec.name));
     }
     cleanup::delete_runtime(layout, id)?;
-    crate::engine::network::attach::down(engine.state(), layout, id, &rec.name);
+    crate::engine::network::attach::down(engine.state(), layout, id);
     cleanup::unmount_rootfs(layout, id)?;
     cleanup::remove_files(layout, id)?;
     engine.state().write(|tx| {

@@ -157,6 +157,12 @@ impl<'t> ContainerStore<'t> {
 
     /// Resolves a reference (full id, name, or unique id prefix) to a full id.
     pub fn resolve(&self, reference: &str) -> Result<String> {
+        let reference = reference.strip_prefix('/').unwrap_or(reference);
+        if reference.is_empty() {
+            return Err(EngineError::InvalidInput(
+                "empty container name or id".into(),
+            ));
+        }
         let by_name: Option<String> = self
             .tx
             .query_row(
@@ -189,12 +195,6 @@ impl<'t> ContainerStore<'t> {
 
 /// Resolves a user's reference (full id, name, or unique id prefix) to a full id.
 pub fn resolve(state: &StateStore, reference: &str) -> Result<String> {
-    let reference = reference.strip_prefix('/').unwrap_or(reference);
-    if reference.is_empty() {
-        return Err(EngineError::InvalidInput(
-            "empty container name or id".into(),
-        ));
-    }
     state.read(|tx| ContainerStore::of(tx).resolve(reference))
 }
 

@@ -224,7 +224,7 @@ impl Monitor {
                 // then remove the cgroup (nothing else would: the runtime state is gone).
                 reap::all_children(Duration::from_secs(2));
                 cleanup::remove_cgroups(&self.id);
-                network::attach::down(&self.state, &self.layout, &self.id, &rec.name);
+                network::attach::down(&self.state, &self.layout, &self.id);
                 let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
                 let _ =
                     std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
@@ -239,7 +239,7 @@ impl Monitor {
             let _ = waitpid(Pid::from_raw(started.pid), None);
             let _ = cleanup::delete_runtime(&self.layout, &self.id);
             drop(started.net);
-            network::attach::down(&self.state, &self.layout, &self.id, &rec.name);
+            network::attach::down(&self.state, &self.layout, &self.id);
             let _ = cleanup::unmount_rootfs(&self.layout, &self.id);
             let _ = std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
             let _ = claim::record_failure(&self.state, &self.id, &message, 125);
@@ -299,7 +299,7 @@ impl Monitor {
             "container {} process {} exited; recording",
             self.id, started.pid
         ));
-        let (code, moved) = self.finish(started.pid, &rec.name, net);
+        let (code, moved) = self.finish(started.pid, net);
         let ran_for = began.elapsed();
         debug_log(&format!("container {} recorded exit code {code}", self.id));
         if let Some(s) = status.as_mut() {
@@ -458,7 +458,6 @@ impl Monitor {
     fn finish(
         &self,
         pid: i32,
-        name: &str,
         net: Option<network::attach::Attached>,
     ) -> (i32, Option<std::path::PathBuf>) {
         // Wait for the exit without reaping and without the container's lock, so that `stop`,
@@ -477,7 +476,7 @@ impl Monitor {
         let _ = cleanup::delete_runtime(&self.layout, &self.id);
         debug_log("finish: runtime deleted");
         drop(net);
-        network::attach::down(&self.state, &self.layout, &self.id, name);
+        network::attach::down_after_exit(&self.state, &self.layout, &self.id);
         debug_log("finish: network down");
         let unmounted = cleanup::unmount_rootfs(&self.layout, &self.id);
         debug_log("finish: unmounted");

@@ -1,19 +1,20 @@
 //! A container's network while it runs, from the monitor: [`up`] before the container starts
-//! (ports reserved, addresses leased, namespace made, netavark's setup), [`down`] when it is
-//! gone (netavark's teardown, namespace removed, leases and ports released). `down` also runs
-//! from reconciliation of a lost monitor and from `rm`, and does nothing when nothing is held.
+//! (ports reserved, addresses leased, namespace made, the driver's setup), [`down`] when it is
+//! gone (the driver's teardown, namespace removed, leases and ports released). `down` also runs
+//! from reconciliation of a lost monitor, from `rm` and at engine start for containers whose
+//! monitor is gone, and does nothing when nothing is held.
 
-use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
-use super::netavark::{self, Attachment};
+use super::driver::{self, Attachment};
 use super::ports::{self, Published};
 use super::record::{Endpoint, EndpointConfig, NetworkRecord};
 use super::store::{self, NetworkStore};
 use super::{ipam, netns};
-use crate::engine::container::{ContainerRecord, NetworkMode};
+use crate::engine::container::store::ContainerStore;
+use crate::engine::container::{ContainerRecord, NetworkMode, Status};
 use crate::engine::error::{EngineError, Result};
 use crate::engine::journal::{self, Event};
 use crate::engine::state::StateStore;
@@ -131,22 +132,6 @@ pub fn lease(
     Ok(ep)
 }
 
-/// Applies netavark's status to the endpoints it set up (MAC, name server).
-pub fn apply_status(eps: &mut [Endpoint], status: &BTreeMap<String, netavark::Status>) {
-    for ep in eps.iter_mut() {
-        let Some(s) = status.get(&ep.network_name) else {
-            continue;
-        };
-        if let Some(i) = s.interfaces.as_ref().and_then(|i| i.get(&ep.interface)) {
-            ep.mac = i.mac_address.clone();
-        }
-        ep.dns_server = s
-            .dns_server_ips
-            .as_ref()
-            .and_then(|d| d.iter().find_map(|x| x.parse().ok()));
-    }
-}
-
 /// Sets up container `rec`'s network before its start; `None` for modes without one of their
 /// own. On failure nothing is left: no port, lease, namespace or rule.
 pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<Option<Attached>> {
@@ -161,7 +146,7 @@ pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<
     );
     let (published, held) = ports::reserve(&wanted)?;
     // Anything a dead monitor left for this container goes first.
-    down(state, layout, &rec.id, &rec.name);
+    down(state, layout, &rec.id);
     let leased = state.write(|tx| {
         super::api::ensure_default(tx)?;
         let mut out = Vec::new();
@@ -177,6 +162,7 @@ pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<
     })?;
     let result = (|| {
         let path = netns::create(layout, &rec.id)?;
+        crate::engine::trace::phase("net: namespace made");
         let atts: Vec<Attachment<'_>> = leased
             .iter()
             .map(|(n, e, mac)| Attachment {
@@ -185,9 +171,7 @@ pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<
                 mac: mac.clone(),
             })
             .collect();
-        let status = netavark::setup(layout, &path, &rec.id, &rec.name, &atts, &published)?;
-        let mut eps: Vec<Endpoint> = leased.iter().map(|(_, e, _)| e.clone()).collect();
-        apply_status(&mut eps, &status);
+        let eps = driver::setup(state, layout, &path, &atts, &published)?;
         state.write(|tx| {
             for e in &eps {
                 NetworkStore::of(tx).put_endpoint(e)?;
@@ -205,13 +189,36 @@ pub fn up(state: &StateStore, layout: &Layout, rec: &ContainerRecord) -> Result<
         })
     })();
     if result.is_err() {
-        down(state, layout, &rec.id, &rec.name);
+        down(state, layout, &rec.id);
     }
     result.map(Some)
 }
 
 /// Tears down whatever network container `id` holds (best effort: every step is tried).
-pub fn down(state: &StateStore, layout: &Layout, id: &str, name: &str) {
+pub fn down(state: &StateStore, layout: &Layout, id: &str) {
+    teardown(state, layout, id, false);
+}
+
+/// [`down`] from the monitor once the container's processes are gone: unless another running
+/// container joined its namespace (`--network container:`), the namespace dies when unmounted
+/// and the kernel deletes the veths with it.
+pub fn down_after_exit(state: &StateStore, layout: &Layout, id: &str) {
+    let joined = state
+        .read(|tx| {
+            let Some(me) = ContainerStore::of(tx).get(id)? else {
+                return Ok(false);
+            };
+            Ok(ContainerStore::of(tx).list()?.iter().any(|c| {
+                matches!(c.state.status, Status::Running | Status::Paused)
+                    && matches!(&c.host_config.network_mode,
+                        NetworkMode::Container(r) if *r == me.name || id.starts_with(r.as_str()))
+            }))
+        })
+        .unwrap_or(true);
+    teardown(state, layout, id, !joined);
+}
+
+fn teardown(state: &StateStore, layout: &Layout, id: &str, ns_dies: bool) {
     let held = state.read(|tx| {
         let eps = NetworkStore::of(tx).endpoints_of(id)?;
         let ports = NetworkStore::of(tx).ports_of(id)?;
@@ -223,9 +230,8 @@ pub fn down(state: &StateStore, layout: &Layout, id: &str, name: &str) {
         }
         Ok((nets, ports))
     });
-    let path = netns::path(layout, id);
     if let Ok((nets, ports)) = &held {
-        if netns::is_mounted(&path) && !nets.is_empty() {
+        if !nets.is_empty() {
             let atts: Vec<Attachment<'_>> = nets
                 .iter()
                 .map(|(n, e)| Attachment {
@@ -234,12 +240,11 @@ pub fn down(state: &StateStore, layout: &Layout, id: &str, name: &str) {
                     mac: None,
                 })
                 .collect();
-            if let Err(e) = netavark::teardown(layout, &path, id, name, &atts, ports) {
-                tracing::warn!("container {id}: {e}");
-            }
+            driver::teardown(state, layout, id, &atts, ports, ns_dies);
         }
     }
     netns::remove(layout, id);
+    crate::engine::trace::phase("net: namespace removed");
     let _ = state.write(|tx| {
         // Each endpoint that goes is a disconnect, recorded with the release.
         for e in NetworkStore::of(tx).endpoints_of(id)? {
@@ -249,19 +254,4 @@ pub fn down(state: &StateStore, layout: &Layout, id: &str, name: &str) {
         }
         NetworkStore::of(tx).release(id)
     });
-    sweep_config(state, layout);
-}
-
-/// Removes netavark's state directory once no container of this root has a network.
-fn sweep_config(state: &StateStore, layout: &Layout) {
-    let none_left = state
-        .read(|tx| NetworkStore::of(tx).endpoint_count())
-        .is_ok_and(|n| n == 0);
-    let dir = netavark::config_dir(layout);
-    if none_left && !dir.join("aardvark-dns").join("aardvark.pid").exists() {
-        let _ = std::fs::remove_dir_all(&dir);
-        if let Some(base) = dir.parent() {
-            let _ = std::fs::remove_dir(base);
-        }
-    }
 }

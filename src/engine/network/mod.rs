@@ -1,18 +1,22 @@
 //! Container networking: the default `bridge` network and user-defined bridge networks, each
 //! container's network namespace, addresses (IPAM in `state.db`), published ports, names.
 //!
-//! The kernel side (bridge, veth pairs, addresses, routes, NAT and port-forwarding rules, the
-//! DNS responder of user networks) is done by netavark and aardvark-dns, podman's network
-//! stack, driven through their JSON interface ([`netavark`]); berth owns the records, the
-//! address leases, the namespaces and the port reservations. See docs/ARCHITECTURE.md.
+//! The kernel side is berth's own driver ([`driver`]): bridges, veth pairs, addresses and
+//! routes over rtnetlink ([`netlink`]), NAT, port forwarding and isolation in nftables table
+//! `ip berth` ([`firewall`]); names on user networks are answered by aardvark-dns ([`dns`]).
+//! See docs/ARCHITECTURE.md.
 
 pub mod api;
 pub mod attach;
+pub mod dns;
+pub mod driver;
+pub mod firewall;
 pub mod ipam;
 pub mod links;
-pub mod netavark;
+pub mod netlink;
 pub mod netns;
 pub mod ops;
+pub mod orphans;
 pub mod ports;
 pub mod record;
 pub(crate) mod store;

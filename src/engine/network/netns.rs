@@ -1,5 +1,5 @@
 //! A container's network namespace as a file: made by the monitor before the container starts
-//! (so that netavark can set it up and libcontainer can join it), bind-mounted at
+//! (so that the driver can set it up and libcontainer can join it), bind-mounted at
 //! `/run/berth/<hash>/netns/<id>`, removed when the container's network is torn down.
 
 use std::fs::File;

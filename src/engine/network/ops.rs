@@ -8,9 +8,9 @@ use chrono::Utc;
 use rand::RngCore;
 use rusqlite::Transaction;
 
-use super::attach::{apply_status, lease};
+use super::attach::lease;
+use super::driver::{self, Attachment};
 use super::ipam::{self, Subnet};
-use super::netavark::{self, Attachment};
 use super::ports::Published;
 use super::record::{EndpointConfig, NetworkRecord};
 use super::store::NetworkStore;
@@ -203,6 +203,7 @@ pub fn remove(engine: &Engine, reference: &str) -> Result<String> {
             running.len()
         )));
     }
+    driver::remove_network(engine.layout(), &net)?;
     engine.state().write(|tx| {
         NetworkStore::of(tx).delete(&net.id)?;
         journal::record(tx, &Event::network(&net.id, &net.name, "destroy"))
@@ -269,9 +270,9 @@ pub fn connect(engine: &Engine, network: &str, container: &str, cfg: EndpointCon
             endpoint: &ep,
             mac: cfg.mac_address.clone(),
         }];
-        match netavark::setup(layout, &path, &id, &rec.name, &att, &[]) {
-            Ok(status) => {
-                apply_status(std::slice::from_mut(&mut ep), &status);
+        match driver::setup(engine.state(), layout, &path, &att, &[]) {
+            Ok(done) => {
+                ep = done.into_iter().next().unwrap_or(ep);
                 engine.state().write(|tx| {
                     NetworkStore::of(tx).put_endpoint(&ep)?;
                     let e = Event::network_endpoint(&net.id, &net.name, "connect", &id);
@@ -280,7 +281,7 @@ pub fn connect(engine: &Engine, network: &str, container: &str, cfg: EndpointCon
                 refresh_resolv_conf(engine, &rec)?;
             }
             Err(e) => {
-                let _ = netavark::teardown(layout, &path, &id, &rec.name, &att, &[]);
+                driver::teardown(engine.state(), layout, &id, &att, &[], false);
                 engine
                     .state()
                     .write(|tx| NetworkStore::of(tx).delete_endpoint(&id, &net.id))?;
@@ -322,13 +323,12 @@ pub fn disconnect(engine: &Engine, network: &str, container: &str) -> Result<()>
         .into_iter()
         .find(|e| e.network_id == net.id);
     if let Some(ep) = ep {
-        let path = netns::path(layout, &id);
         let att = [Attachment {
             network: &net,
             endpoint: &ep,
             mac: None,
         }];
-        netavark::teardown(layout, &path, &id, &rec.name, &att, &[])?;
+        driver::teardown(engine.state(), layout, &id, &att, &[], false);
         engine.state().write(|tx| {
             NetworkStore::of(tx).delete_endpoint(&id, &net.id)?;
             let e = Event::network_endpoint(&net.id, &net.name, "disconnect", &id);

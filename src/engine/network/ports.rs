@@ -1,5 +1,5 @@
 //! Published ports: `-p [IP:][HOSTPORT:]CONTAINERPORT[/PROTO]` with ranges, `--expose`, `-P`,
-//! and the host ports a running container holds. The forwarding itself is netavark's (DNAT);
+//! and the host ports a running container holds. The forwarding itself is the driver's (DNAT in nftables);
 //! the monitor also binds every published host port and keeps the socket for the container's
 //! life, as docker's proxy and podman's conmon do: a port that is taken is refused before
 //! anything is set up, and nothing else can take it while the container runs.

@@ -74,7 +74,7 @@ pub struct Endpoint {
     pub ip: Ipv4Addr,
     pub prefix: u8,
     pub gateway: Option<Ipv4Addr>,
-    /// Known once netavark made the interface.
+    /// Known once the driver made the interface.
     #[serde(default)]
     pub mac: String,
     /// Names this container answers to on the network (DNS): its name, short id and aliases.

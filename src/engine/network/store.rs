@@ -122,13 +122,6 @@ impl<'t> NetworkStore<'t> {
         Ok(())
     }
 
-    /// How many endpoints there are, on every network.
-    pub fn endpoint_count(&self) -> Result<i64> {
-        Ok(self
-            .tx
-            .query_row("SELECT COUNT(*) FROM endpoints", [], |r| r.get(0))?)
-    }
-
     fn endpoints_where(&self, clause: &str, arg: &str) -> Result<Vec<Endpoint>> {
         let mut stmt = self.tx.prepare(&format!(
             "SELECT record FROM endpoints WHERE {clause} = ?1 ORDER BY rowid"

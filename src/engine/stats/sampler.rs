@@ -9,6 +9,7 @@ use chrono::Utc;
 
 use super::cgroup::{Counters, Hierarchies};
 use super::{ContainerStats, StatsSelection};
+use crate::engine::container::store::ContainerStore;
 use crate::engine::container::{self as ct, ContainerRecord, Status};
 use crate::engine::error::Result;
 use crate::engine::Engine;
@@ -26,20 +27,27 @@ pub struct StatsSampler {
 
 impl StatsSampler {
     pub(super) fn new(engine: Engine, selection: StatsSelection) -> Result<StatsSampler> {
-        // Named containers must exist now (docker: "No such container").
+        // Named containers must exist now (docker: "No such container"); all looked up in
+        // one read (the TUI makes a sampler for the rows on screen at every tick).
         let selection = match selection {
-            StatsSelection::Named(refs) => StatsSelection::Named(
+            StatsSelection::Named(refs) => StatsSelection::Named(engine.state().read(|tx| {
                 refs.iter()
-                    .map(|r| ct::resolve(&engine, r))
-                    .collect::<Result<_>>()?,
-            ),
+                    .map(|r| ContainerStore::of(tx).resolve(r))
+                    .collect::<Result<_>>()
+            })?),
             other => other,
         };
+        // The cgroup mounts and the host's memory do not change while berth runs: read once
+        // per process.
+        static HOST: std::sync::OnceLock<(Hierarchies, u64)> = std::sync::OnceLock::new();
+        let (hierarchies, host_memory) = HOST
+            .get_or_init(|| (Hierarchies::detect(), host_memory()))
+            .clone();
         Ok(StatsSampler {
             engine,
             selection,
-            hierarchies: Hierarchies::detect(),
-            host_memory: host_memory(),
+            hierarchies,
+            host_memory,
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
             previous: HashMap::new(),
         })
