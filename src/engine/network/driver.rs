@@ -219,8 +219,12 @@ pub fn teardown(
 /// file), when the network is removed. No container is on it.
 pub fn remove_network(layout: &Layout, net: &NetworkRecord) -> Result<()> {
     let _lock = lock(layout)?;
-    Netlink::open()?.delete_link(&net.interface)?;
-    firewall::remove(&firewall::network_elements(net));
+    let mut host = Netlink::open()?;
+    // Never used in this namespace: nothing to remove, and no table to make here.
+    if host.index(&net.interface)?.is_some() {
+        host.delete_link(&net.interface)?;
+        firewall::remove(&firewall::network_elements(net));
+    }
     if net.dns {
         dns::update(layout, net, &[])?;
     }
