@@ -112,8 +112,7 @@ pub async fn run(cli: &Cli, cmd: &ArchiveCommand) -> anyhow::Result<i32> {
 pub async fn export(cli: &Cli, a: &ExportArgs) -> anyhow::Result<i32> {
     let output = archive_output(a.output.as_ref())?;
     let engine = cli.engine()?;
-    let c = a.container.clone();
-    tokio::task::spawn_blocking(move || engine.export_container(&c, output)).await??;
+    engine.container_export(a.container.clone(), output).await?;
     Ok(0)
 }
 
@@ -169,8 +168,7 @@ pub async fn save(cli: &Cli, a: &SaveArgs) -> anyhow::Result<i32> {
     let format: ArchiveFormat = a.format.parse()?;
     let output = archive_output(a.output.as_ref())?;
     let engine = cli.engine()?;
-    let images = a.images.clone();
-    tokio::task::spawn_blocking(move || engine.save_images(&images, format, output)).await??;
+    engine.image_save(a.images.clone(), format, output).await?;
     Ok(0)
 }
 

@@ -77,7 +77,7 @@ pub async fn builder(cli: &Cli, cmd: &BuilderCommand) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let engine = cli.engine()?;
-    let r = crate::engine::blocking(&engine, |e| e.prune_build_cache()).await?;
+    let r = engine.build_cache_prune().await?;
     println!("Deleted build cache objects: {}", r.entries);
     if r.containers > 0 {
         println!("Removed containers of interrupted builds: {}", r.containers);
@@ -140,8 +140,7 @@ async fn cancelled(
     cancel: Arc<BuildCancel>,
     task: tokio::task::JoinHandle<crate::engine::error::Result<crate::engine::image::ImageRecord>>,
 ) -> anyhow::Result<crate::engine::image::ImageRecord> {
-    let e = engine.clone();
-    tokio::task::spawn_blocking(move || cancel.cancel(&e)).await?;
+    engine.build_cancel(cancel).await?;
     match task.await? {
         Ok(rec) => Ok(rec),
         Err(e) => Err(e.into()),
@@ -155,27 +154,11 @@ async fn build(cli: &Cli, a: &BuildArgs) -> anyhow::Result<()> {
     let (context, dockerfile) = if a.context == "-" {
         let mut data = Vec::new();
         std::io::stdin().lock().read_to_end(&mut data)?;
-        let archive = crate::engine::compression::looks_like_archive(&data);
-        if archive {
-            let e = engine.clone();
-            let dir =
-                tokio::task::spawn_blocking(move || e.context_from_archive(&data[..])).await??;
-            let root = dir.path().join("context");
-            staged = Some(dir);
-            let name = a.file.clone().unwrap_or_else(|| "Dockerfile".into());
-            let text = std::fs::read_to_string(root.join(&name))
-                .map_err(|e| anyhow::anyhow!("cannot read {name} in the context on stdin: {e}"))?;
-            (root, text)
-        } else {
-            let e = engine.clone();
-            let dir = tokio::task::spawn_blocking(move || {
-                crate::engine::staging::StagedDir::create(e.layout(), "build-context")
-            })
-            .await??;
-            let root = dir.path().to_path_buf();
-            staged = Some(dir);
-            (root, String::from_utf8(data)?)
-        }
+        let ctx = engine
+            .build_context_from_stdin(data, a.file.clone())
+            .await?;
+        staged = Some(ctx.staged);
+        (ctx.root, ctx.dockerfile)
     } else {
         let root = PathBuf::from(&a.context);
         let path = match &a.file {
@@ -210,15 +193,13 @@ async fn build(cli: &Cli, a: &BuildArgs) -> anyhow::Result<()> {
         cancel: Some(cancel.clone()),
     };
     let quiet = a.quiet;
+    let out: Box<dyn BuildOutput> = if quiet {
+        Box::new(Quiet)
+    } else {
+        Box::new(Printer)
+    };
     let e = engine.clone();
-    let mut task = tokio::task::spawn_blocking(move || {
-        let mut out: Box<dyn BuildOutput> = if quiet {
-            Box::new(Quiet)
-        } else {
-            Box::new(Printer)
-        };
-        e.build(&opts, out.as_mut())
-    });
+    let mut task = tokio::spawn(async move { e.build_image(opts, out).await });
     // SIGINT or SIGTERM cancels the build: its RUN containers are killed, and the build thread
     // removes them and its staging directories before it returns.
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

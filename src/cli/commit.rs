@@ -85,20 +85,18 @@ pub async fn run(cli: &Cli, cmd: &CommitCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         CommitCommand::Diff(a) => {
-            let r = a.container.clone();
-            let changes =
-                crate::engine::blocking(&engine, move |e| e.container_changes(&r)).await?;
+            let changes = engine.container_diff(a.container.clone()).await?;
             for c in changes {
                 println!("{} {}", c.letter(), c.path);
             }
             Ok(0)
         }
-        CommitCommand::History(a) => history(&engine, a),
+        CommitCommand::History(a) => history(&engine, a).await,
     }
 }
 
-fn history(engine: &Engine, a: &HistoryArgs) -> anyhow::Result<i32> {
-    let rows = engine.image_history(&a.image)?;
+async fn history(engine: &Engine, a: &HistoryArgs) -> anyhow::Result<i32> {
+    let rows = engine.image_history_of(a.image.clone()).await?;
     let short = |id: &str| {
         if a.no_trunc || id == "<missing>" {
             id.to_string()

@@ -375,7 +375,7 @@ async fn pull_image(
     policy: &str,
 ) -> anyhow::Result<()> {
     use std::io::IsTerminal;
-    let stored = match engine.image(image) {
+    let stored = match engine.image_get(image.to_string()).await {
         Ok(_) => true,
         Err(e) if e.is(ErrorKind::NotFound) => false,
         Err(e) => return Err(e.into()),

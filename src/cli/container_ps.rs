@@ -109,6 +109,7 @@ fn labels_cell(r: &ContainerRecord) -> String {
 fn ps_row(
     engine: &Engine,
     r: &ContainerRecord,
+    ports: &str,
     args: &PsArgs,
     image_sizes: &HashMap<String, u64>,
     now: chrono::DateTime<Utc>,
@@ -136,7 +137,7 @@ fn ps_row(
         command: command_cell(r, args.no_trunc),
         created_at: r.created.format("%Y-%m-%d %H:%M:%S %z UTC").to_string(),
         running_for: format!("{} ago", ct::record::human_duration(now - r.created)),
-        ports: engine.ports_column(r),
+        ports: ports.to_string(),
         state: r.state.status.as_str().to_string(),
         status: r.human_status(now),
         size: if args.size {
@@ -183,21 +184,21 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let image_sizes: HashMap<String, u64> = if args.size {
-        engine
-            .images()?
+        block_on(engine.image_list())?
             .into_iter()
-            .map(|i| (i.id, i.size))
+            .map(|u| (u.image.id, u.image.size))
             .collect()
     } else {
         HashMap::new()
     };
+    let recs = block_on(engine.with_ports_columns(recs))?;
     let now = Utc::now();
     let format = Format::parse(args.format.as_deref())?;
     match format {
         Format::Json | Format::Template { .. } => {
             let rows: Vec<PsRow> = recs
                 .iter()
-                .map(|r| ps_row(engine, r, args, &image_sizes, now))
+                .map(|(r, ports)| ps_row(engine, r, ports, args, &image_sizes, now))
                 .collect::<Result<_, _>>()?;
             print!("{}", format.list(&rows, PS_HEADERS)?);
         }
@@ -215,7 +216,7 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
                 header.push("SIZE");
             }
             let mut rows = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
-            for r in &recs {
+            for (r, ports) in &recs {
                 let mut row = vec![
                     if args.no_trunc {
                         r.id.clone()
@@ -226,7 +227,7 @@ pub fn ps(engine: &Engine, args: &PsArgs) -> anyhow::Result<i32> {
                     command_cell(r, args.no_trunc),
                     format!("{} ago", ct::record::human_duration(now - r.created)),
                     r.human_status(now),
-                    engine.ports_column(r),
+                    ports.clone(),
                     r.name.clone(),
                 ];
                 if args.size {

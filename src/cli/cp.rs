@@ -63,8 +63,7 @@ pub async fn cp(cli: &Cli, a: &CpArgs) -> anyhow::Result<i32> {
                 HostSide::Path(PathBuf::from(&a.dest))
             };
             let (c, p) = (c.to_string(), p.to_string());
-            tokio::task::spawn_blocking(move || engine.copy_from_container(&c, &p, dest, opts))
-                .await??;
+            engine.container_copy_out(c, p, dest, opts).await?;
             Ok(0)
         }
         (None, Some((c, p))) => {
@@ -74,8 +73,7 @@ pub async fn cp(cli: &Cli, a: &CpArgs) -> anyhow::Result<i32> {
                 HostSide::Path(PathBuf::from(&a.src))
             };
             let (c, p) = (c.to_string(), p.to_string());
-            tokio::task::spawn_blocking(move || engine.copy_to_container(src, &c, &p, opts))
-                .await??;
+            engine.container_copy_in(src, c, p, opts).await?;
             Ok(0)
         }
     }

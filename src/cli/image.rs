@@ -139,28 +139,26 @@ pub async fn run(cli: &Cli, cmd: &ImageCommand) -> anyhow::Result<i32> {
         ImageCommand::Pull(a) | ImageCommand::Image(ImageSubcommand::Pull(a)) => {
             pull(&engine, a).await
         }
-        ImageCommand::Images(a) | ImageCommand::Image(ImageSubcommand::Ls(a)) => images(&engine, a),
-        ImageCommand::Image(ImageSubcommand::Inspect(a)) => inspect(&engine, a),
+        ImageCommand::Images(a) | ImageCommand::Image(ImageSubcommand::Ls(a)) => {
+            images(&engine, a).await
+        }
+        ImageCommand::Image(ImageSubcommand::Inspect(a)) => inspect(&engine, a).await,
         ImageCommand::Image(ImageSubcommand::Save(a)) => super::archive::save(cli, a).await,
         ImageCommand::Image(ImageSubcommand::Load(a)) => super::archive::load(cli, a).await,
         ImageCommand::Image(ImageSubcommand::Push(a)) => super::push::push(cli, a).await,
         ImageCommand::Image(ImageSubcommand::Import(a)) => super::archive::import(cli, a).await,
         ImageCommand::Tag(a) | ImageCommand::Image(ImageSubcommand::Tag(a)) => {
-            engine.tag(&a.source, &a.target)?;
+            engine.image_tag(a.source.clone(), a.target.clone()).await?;
             Ok(0)
         }
-        ImageCommand::Rmi(a) | ImageCommand::Image(ImageSubcommand::Rm(a)) => rmi(&engine, a),
-        ImageCommand::Image(ImageSubcommand::Prune(a)) => {
-            let (force, all) = (a.force, a.all);
-            let engine = engine.clone();
-            tokio::task::spawn_blocking(move || prune(&engine, force, all)).await?
-        }
+        ImageCommand::Rmi(a) | ImageCommand::Image(ImageSubcommand::Rm(a)) => rmi(&engine, a).await,
+        ImageCommand::Image(ImageSubcommand::Prune(a)) => prune(&engine, a.force, a.all).await,
     }
 }
 
 /// `image prune [-a]`: asks first unless `-f` (a "no" cancels with exit 0, as in docker), then
 /// prints docker's report of what went and the space freed.
-fn prune(engine: &Engine, force: bool, all: bool) -> anyhow::Result<i32> {
+async fn prune(engine: &Engine, force: bool, all: bool) -> anyhow::Result<i32> {
     let warning = if all {
         "WARNING! This will remove all images without at least one container associated to \
          them.\nAre you sure you want to continue?"
@@ -170,7 +168,7 @@ fn prune(engine: &Engine, force: bool, all: bool) -> anyhow::Result<i32> {
     if !force && !super::prompt::confirm(warning)? {
         return Ok(0);
     }
-    let report = engine.prune_images_with(all)?;
+    let report = engine.image_prune(all).await?;
     let mut out = std::io::stdout().lock();
     if !report.images.is_empty() {
         writeln!(out, "Deleted Images:")?;
@@ -292,8 +290,13 @@ fn short_id(id: &str) -> &str {
     &hex[..hex.len().min(12)]
 }
 
-fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
-    let all = engine.images()?;
+async fn images(engine: &Engine, a: &ImagesArgs) -> anyhow::Result<i32> {
+    let all: Vec<_> = engine
+        .image_list()
+        .await?
+        .into_iter()
+        .map(|u| u.image)
+        .collect();
     let mut rows = rows(&all);
     if let Some(filter) = &a.repository {
         // Docker keeps the rows of that repository (and tag), not every name of the images
@@ -392,12 +395,12 @@ pub fn print_table(rows: &[Vec<String>]) {
     );
 }
 
-fn inspect(engine: &Engine, a: &InspectArgs) -> anyhow::Result<i32> {
+async fn inspect(engine: &Engine, a: &InspectArgs) -> anyhow::Result<i32> {
     let format = Format::parse(a.format.as_deref())?;
     let mut found = Vec::new();
     let mut failed = false;
     for r in &a.images {
-        match engine.inspect_image(r) {
+        match engine.image_inspect(r.clone()).await {
             Ok(v) => found.push(v),
             Err(e) => {
                 eprintln!("Error: {e}");
@@ -409,10 +412,10 @@ fn inspect(engine: &Engine, a: &InspectArgs) -> anyhow::Result<i32> {
     Ok(if failed { 1 } else { 0 })
 }
 
-fn rmi(engine: &Engine, a: &RmiArgs) -> anyhow::Result<i32> {
+async fn rmi(engine: &Engine, a: &RmiArgs) -> anyhow::Result<i32> {
     let mut code = 0;
     for r in &a.images {
-        match engine.remove_image(r, a.force) {
+        match engine.image_delete(r.clone(), a.force).await {
             Ok(report) => {
                 for u in report.untagged {
                     println!("Untagged: {u}");

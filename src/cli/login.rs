@@ -4,10 +4,8 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use clap::{ArgAction, Args, Subcommand};
 
-use crate::engine::distribution::credentials::{self, Credentials};
-use crate::engine::distribution::reference::DEFAULT_DOMAIN;
-use crate::engine::distribution::registry_http::verify_login;
-use crate::engine::EngineError;
+use crate::engine::distribution::credentials::Credentials;
+use crate::engine::distribution::login;
 
 /// Registry login commands.
 #[derive(Debug, Subcommand)]
@@ -82,23 +80,12 @@ fn prompt(label: &str, hidden: bool) -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn host_of(server: &Option<String>) -> anyhow::Result<String> {
-    let raw = server.as_deref().unwrap_or(DEFAULT_DOMAIN);
-    let host = credentials::normalize_host(raw);
-    if host.is_empty() || host.contains(char::is_whitespace) {
-        return Err(EngineError::InvalidInput(format!(
-            "invalid registry \"{raw}\": expected host[:port]"
-        ))
-        .into());
-    }
-    Ok(host)
-}
-
 /// Runs a login command.
 pub async fn run(cmd: &LoginCommand) -> anyhow::Result<i32> {
     match cmd {
         LoginCommand::Login(a) => {
-            let host = host_of(&a.server)?;
+            // A bad registry name is refused before any prompt.
+            login::registry_host(a.server.as_deref())?;
             let username = match &a.username {
                 Some(u) => u.clone(),
                 None => prompt("Username", false)?,
@@ -112,29 +99,15 @@ pub async fn run(cmd: &LoginCommand) -> anyhow::Result<i32> {
                 }
                 (None, false) => prompt("Password", true)?,
             };
-            if username.is_empty() || password.is_empty() {
-                return Err(EngineError::InvalidInput(
-                    "user name and password must not be empty".into(),
-                )
-                .into());
-            }
             let creds = Credentials { username, password };
-            verify_login(&host, &creds, a.tls_verify).await?;
-            credentials::store(&host, &creds)?;
+            login::login(a.server.as_deref(), creds, a.tls_verify).await?;
             println!("Login Succeeded");
             Ok(0)
         }
         LoginCommand::Logout(a) => {
-            let host = host_of(&a.server)?;
-            if credentials::remove(&host)? {
-                println!("Removing login credentials for {host}");
-                Ok(0)
-            } else {
-                Err(EngineError::NotFound(format!(
-                    "not logged in to {host} (berth stores no credentials for it)"
-                ))
-                .into())
-            }
+            let host = login::logout(a.server.as_deref())?;
+            println!("Removing login credentials for {host}");
+            Ok(0)
         }
     }
 }

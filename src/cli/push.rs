@@ -45,7 +45,7 @@ pub async fn push(cli: &Cli, a: &PushArgs) -> anyhow::Result<i32> {
         }
         let repo = r.repository();
         let mut tags: Vec<ImageRef> = Vec::new();
-        for image in engine.image_records()? {
+        for image in engine.image_record_list().await? {
             for t in image.repo_tags {
                 if let Ok(t) = ImageRef::parse(&t) {
                     if t.repository() == repo {

@@ -107,7 +107,7 @@ pub fn rows(du: &DiskUsage) -> Vec<DfRow> {
 
 /// Runs `system df`.
 pub fn df(engine: &Engine, args: &DfArgs) -> anyhow::Result<i32> {
-    let du = engine.disk_usage()?;
+    let du = crate::cli::block_on(engine.system_df())?;
     let mut out = std::io::stdout().lock();
     let format = Format::parse(args.format.as_deref())?;
     if !format.is_default() {
@@ -242,10 +242,10 @@ pub fn prune(engine: &Engine, args: &PruneArgs) -> anyhow::Result<i32> {
     if !args.force && !prompt::confirm(&warning)? {
         return Ok(0);
     }
-    let report = engine.prune_system(SystemPrune {
+    let report = crate::cli::block_on(engine.system_prune(SystemPrune {
         all_images: args.all,
         volumes: args.volumes,
-    })?;
+    }))?;
     let mut out = std::io::stdout().lock();
     if !report.containers.is_empty() {
         writeln!(out, "Deleted Containers:")?;

@@ -6,9 +6,9 @@ use futures::future::BoxFuture;
 use futures::FutureExt;
 use tokio::sync::mpsc;
 
-use crate::engine::container::cp::CopyOptions;
+use crate::engine::container::cp::{CopyOptions, HostSide};
 use crate::engine::distribution::push::{PushOptions, PushState};
-use crate::engine::image::archive::{ArchiveFormat, LoadInput};
+use crate::engine::image::archive::{ArchiveFormat, LoadInput, SaveOutput};
 use crate::engine::{Engine, ImageRef};
 use crate::tui::jobs_moves::MoveBackend;
 use crate::tui::model::LayerRow;
@@ -63,9 +63,13 @@ impl MoveBackend for Engine {
     fn save_image(&self, image: String, path: PathBuf) -> BoxFuture<'static, Result<(), String>> {
         let e = self.clone();
         async move {
-            e.image_save(vec![image], ArchiveFormat::DockerArchive, path)
-                .await
-                .map_err(|e| e.to_string())
+            e.image_save(
+                vec![image],
+                ArchiveFormat::DockerArchive,
+                SaveOutput::File(path),
+            )
+            .await
+            .map_err(|e| e.to_string())
         }
         .boxed()
     }
@@ -98,7 +102,7 @@ impl MoveBackend for Engine {
     ) -> BoxFuture<'static, Result<(), String>> {
         let e = self.clone();
         async move {
-            e.container_export(id, path)
+            e.container_export(id, SaveOutput::File(path))
                 .await
                 .map_err(|e| e.to_string())
         }
@@ -116,10 +120,10 @@ impl MoveBackend for Engine {
         let opts = CopyOptions::default();
         async move {
             if into {
-                e.container_copy_in(host_path, id, container_path, opts)
+                e.container_copy_in(HostSide::Path(host_path), id, container_path, opts)
                     .await
             } else {
-                e.container_copy_out(id, container_path, host_path, opts)
+                e.container_copy_out(id, container_path, HostSide::Path(host_path), opts)
                     .await
             }
             .map_err(|e| e.to_string())

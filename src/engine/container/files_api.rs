@@ -1,7 +1,6 @@
-//! A container's files as async `Engine` methods (for the TUI): `export` to a file, and `cp`
-//! of a path out of or into a container. The work runs on tokio's blocking pool.
-
-use std::path::PathBuf;
+//! A container's files as async `Engine` methods (for the CLI and the TUI): `export` to a file
+//! or a stream, and `cp` of a path out of or into a container. The work runs on tokio's blocking
+//! pool.
 
 use super::cp::{CopyOptions, HostSide};
 use crate::engine::error::Result;
@@ -9,12 +8,10 @@ use crate::engine::image::archive::SaveOutput;
 use crate::engine::{blocking, Engine};
 
 impl Engine {
-    /// `export -o PATH CONTAINER`: written beside `path` and renamed into place when complete.
-    pub async fn container_export(&self, reference: String, path: PathBuf) -> Result<()> {
-        blocking(self, move |e| {
-            e.export_container(&reference, SaveOutput::File(path))
-        })
-        .await
+    /// `export [-o PATH] CONTAINER`: a file is written beside its final name and renamed into
+    /// place when complete.
+    pub async fn container_export(&self, reference: String, output: SaveOutput) -> Result<()> {
+        blocking(self, move |e| e.export_container(&reference, output)).await
     }
 
     /// `cp CONTAINER:SRC DEST`, with docker's rules.
@@ -22,11 +19,11 @@ impl Engine {
         &self,
         container: String,
         src: String,
-        dest: PathBuf,
+        dest: HostSide,
         opts: CopyOptions,
     ) -> Result<()> {
         blocking(self, move |e| {
-            e.copy_from_container(&container, &src, HostSide::Path(dest), opts)
+            e.copy_from_container(&container, &src, dest, opts)
         })
         .await
     }
@@ -34,13 +31,13 @@ impl Engine {
     /// `cp SRC CONTAINER:DEST`, with docker's rules.
     pub async fn container_copy_in(
         &self,
-        src: PathBuf,
+        src: HostSide,
         container: String,
         dest: String,
         opts: CopyOptions,
     ) -> Result<()> {
         blocking(self, move |e| {
-            e.copy_to_container(HostSide::Path(src), &container, &dest, opts)
+            e.copy_to_container(src, &container, &dest, opts)
         })
         .await
     }

@@ -367,7 +367,13 @@ fn the_monitor_restarts_by_policy_and_counts_the_restart() {
         );
         assert_eq!(load(&s.engine).unwrap().state.restarting, want);
         if want {
-            let lock = restart::wait(&db, s.engine.layout(), ID, Duration::from_millis(1));
+            let lock = restart::wait(
+                &*s.sys,
+                &db,
+                s.engine.layout(),
+                ID,
+                Duration::from_millis(1),
+            );
             assert!(lock.is_some(), "{policy}");
             assert_eq!(load(&s.engine).unwrap().restart_count, restarts + 1);
         }
@@ -386,11 +392,81 @@ fn a_stop_during_the_restart_backoff_ends_the_restart() {
     let rec = load(&s.engine).unwrap();
     assert!(rec.state.manually_stopped && rec.state.restarting);
     // The monitor's backoff sees it at its first look and gives up.
-    let lock = restart::wait(&db, s.engine.layout(), ID, Duration::from_secs(60));
+    let lock = restart::wait(&*s.sys, &db, s.engine.layout(), ID, Duration::from_secs(60));
     assert!(lock.is_none());
     let rec = load(&s.engine).unwrap();
     assert!(!rec.state.restarting);
     assert_eq!(rec.restart_count, 0);
     // And no later exit restarts it until a user starts it again.
     assert!(!restart::decide(&db, ID, 1));
+}
+
+#[test]
+fn the_restart_backoff_waits_its_delay_on_the_clock() {
+    use crate::engine::monitor::restart;
+    let s = setup();
+    exited_with_policy(&s, "on-failure", 0);
+    let db = StateStore::open(s.engine.state().path()).unwrap();
+    assert!(restart::decide(&db, ID, 1));
+    let lock = restart::wait(&*s.sys, &db, s.engine.layout(), ID, Duration::from_secs(3));
+    assert!(lock.is_some());
+    // The whole delay, polled in short steps, and not much more.
+    let slept = s.sys.slept();
+    assert!(slept >= Duration::from_secs(3), "{slept:?}");
+    assert!(slept < Duration::from_millis(3100), "{slept:?}");
+    assert_eq!(load(&s.engine).unwrap().restart_count, 1);
+}
+
+#[test]
+fn a_stop_in_the_middle_of_the_backoff_ends_it_at_the_next_look() {
+    use crate::engine::monitor::restart;
+    let s = setup();
+    exited_with_policy(&s, "always", 0);
+    let db = StateStore::open(s.engine.state().path()).unwrap();
+    assert!(restart::decide(&db, ID, 0));
+    // Another process stops the container one second into a ten-second backoff.
+    let other = s.engine.clone();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    s.sys.on_sleep(move |slept| {
+        if slept >= Duration::from_secs(1) && !done.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            // What `stop` writes (its wait for the monitor is left out: here the monitor is
+            // the caller).
+            other
+                .state()
+                .write(|tx| {
+                    let mut rec = ContainerStore::of(tx).get(ID)?.unwrap();
+                    rec.state.manually_stopped = true;
+                    ContainerStore::of(tx).save(&rec)
+                })
+                .unwrap();
+        }
+    });
+    let lock = restart::wait(&*s.sys, &db, s.engine.layout(), ID, Duration::from_secs(10));
+    assert!(lock.is_none());
+    let slept = s.sys.slept();
+    assert!(slept < Duration::from_secs(2), "{slept:?}");
+    let rec = load(&s.engine).unwrap();
+    assert!(!rec.state.restarting);
+    assert_eq!(rec.restart_count, 0);
+}
+
+#[test]
+fn a_removal_in_the_middle_of_the_backoff_ends_it() {
+    use crate::engine::monitor::restart;
+    let s = setup();
+    exited_with_policy(&s, "always", 0);
+    let db = StateStore::open(s.engine.state().path()).unwrap();
+    assert!(restart::decide(&db, ID, 0));
+    let other = s.engine.clone();
+    s.sys.on_sleep(move |_| {
+        other
+            .state()
+            .write(|tx| ContainerStore::of(tx).delete(ID))
+            .unwrap();
+    });
+    let lock = restart::wait(&*s.sys, &db, s.engine.layout(), ID, Duration::from_secs(5));
+    assert!(lock.is_none());
+    assert!(s.sys.slept() < Duration::from_millis(200));
+    assert!(load(&s.engine).is_none());
 }

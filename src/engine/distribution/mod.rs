@@ -9,6 +9,7 @@
 pub mod backoff;
 pub mod credentials;
 pub mod fetch;
+pub mod login;
 pub mod manifest;
 pub mod mirrors;
 pub mod pull;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::gc::{PruneReport, RemoveReport};
-use super::record::ImageSummary;
+use super::record::{ImageRecord, ImageSummary};
 use crate::engine::container::store::ContainerStore;
 use crate::engine::error::Result;
 use crate::engine::{blocking, Engine};
@@ -51,6 +51,21 @@ impl Engine {
     /// Removes an image (see [`Engine::remove_image`]).
     pub async fn image_delete(&self, reference: String, force: bool) -> Result<RemoveReport> {
         blocking(self, move |e| e.remove_image(&reference, force)).await
+    }
+
+    /// The record of the image `reference` names (name, id or unique id prefix).
+    pub async fn image_get(&self, reference: String) -> Result<ImageRecord> {
+        blocking(self, move |e| e.image(&reference)).await
+    }
+
+    /// Every image record (with its layers and config).
+    pub async fn image_record_list(&self) -> Result<Vec<ImageRecord>> {
+        blocking(self, |e| e.image_records()).await
+    }
+
+    /// `tag SOURCE TARGET` (see [`Engine::tag`]).
+    pub async fn image_tag(&self, source: String, target: String) -> Result<ImageRecord> {
+        blocking(self, move |e| e.tag(&source, &target)).await
     }
 
     /// Removes dangling images, or with `all` every image no container uses.

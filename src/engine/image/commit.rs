@@ -135,9 +135,14 @@ impl Engine {
         self.import_image(&config, &layers, &tags, "commit")
     }
 
-    /// `commit` from async code (the TUI).
+    /// `commit` (the CLI and the TUI).
     pub async fn commit(&self, reference: String, opts: CommitOptions) -> Result<ImageRecord> {
         crate::engine::blocking(self, move |e| e.commit_container(&reference, &opts)).await
+    }
+
+    /// `diff CONTAINER`: what changed in the container's filesystem, in docker's order.
+    pub async fn container_diff(&self, reference: String) -> Result<Vec<Change>> {
+        crate::engine::blocking(self, move |e| e.container_changes(&reference)).await
     }
 }
 

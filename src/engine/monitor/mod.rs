@@ -181,7 +181,13 @@ impl Monitor {
             }
             let next = crate::engine::container::restart_policy::next_delay(delay, ran_for);
             delay = Some(next);
-            let Some(lock) = restart::wait(&self.state, &self.layout, &self.id, next) else {
+            let Some(lock) = restart::wait(
+                &crate::engine::syscall::LinuxSyscall,
+                &self.state,
+                &self.layout,
+                &self.id,
+                next,
+            ) else {
                 break;
             };
             (code, exit) = self.run_once(None, None, None, Some(lock));

@@ -1,9 +1,9 @@
 //! The monitor's side of restart policies: after it recorded an exit, it decides whether the
 //! policy restarts the container, waits the backoff while watching the record (a `stop` or
 //! `rm -f` meanwhile ends the loop), then takes the container's lock as a spawner would and
-//! starts it again.
+//! starts it again. The backoff runs on the [`Syscall`] clock, so its unit tests do not wait.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::engine::container::record::Status;
 use crate::engine::container::store;
@@ -11,6 +11,7 @@ use crate::engine::container::store::ContainerStore;
 use crate::engine::layout::Layout;
 use crate::engine::lock::FileLock;
 use crate::engine::state::StateStore;
+use crate::engine::syscall::Syscall;
 
 /// How often the record is read during the backoff.
 const POLL: Duration = Duration::from_millis(50);
@@ -41,8 +42,14 @@ pub fn decide(state: &StateStore, id: &str, code: i32) -> bool {
 /// Waits `delay` unless a user stops or removes the container meanwhile, then takes its lock
 /// and counts the restart. Returns the lock (held until the start is recorded), or `None` when
 /// the restart is off (the record then no longer says restarting).
-pub fn wait(state: &StateStore, layout: &Layout, id: &str, delay: Duration) -> Option<FileLock> {
-    let deadline = Instant::now() + delay;
+pub fn wait(
+    sys: &dyn Syscall,
+    state: &StateStore,
+    layout: &Layout,
+    id: &str,
+    delay: Duration,
+) -> Option<FileLock> {
+    let deadline = sys.now() + delay;
     loop {
         let still = state
             .read(|tx| ContainerStore::of(tx).get(id))
@@ -53,11 +60,11 @@ pub fn wait(state: &StateStore, layout: &Layout, id: &str, delay: Duration) -> O
             give_up(state, id);
             return None;
         }
-        let now = Instant::now();
+        let now = sys.now();
         if now >= deadline {
             break;
         }
-        std::thread::sleep(POLL.min(deadline - now));
+        sys.sleep(POLL.min(deadline - now));
     }
     let lock = match store::lock(layout, id) {
         Ok(l) => l,

@@ -25,6 +25,9 @@ pub enum Call {
 
 /// What happens when a process dies: the test's stand-in for the monitor recording the exit.
 type OnExit = Box<dyn Fn(i32, Signal) + Send + Sync>;
+/// What happens while the lifecycle sleeps (given the time slept so far): the test's stand-in
+/// for another process acting meanwhile.
+type OnSleep = std::sync::Arc<dyn Fn(Duration) + Send + Sync>;
 
 #[derive(Debug, Clone)]
 struct Process {
@@ -51,6 +54,7 @@ pub struct RecordingSyscall {
     base: Instant,
     table: Mutex<Table>,
     on_exit: Mutex<Option<OnExit>>,
+    on_sleep: Mutex<Option<OnSleep>>,
 }
 
 impl Default for RecordingSyscall {
@@ -59,6 +63,7 @@ impl Default for RecordingSyscall {
             base: Instant::now(),
             table: Mutex::default(),
             on_exit: Mutex::default(),
+            on_sleep: Mutex::default(),
         }
     }
 }
@@ -111,6 +116,11 @@ impl RecordingSyscall {
     /// process: after its monitor exited; never for one whose monitor is stuck).
     pub fn on_exit(&self, f: impl Fn(i32, Signal) + Send + Sync + 'static) {
         *self.on_exit.lock().unwrap() = Some(Box::new(f));
+    }
+
+    /// Calls `f` after each sleep with the time slept so far in all.
+    pub fn on_sleep(&self, f: impl Fn(Duration) + Send + Sync + 'static) {
+        *self.on_sleep.lock().unwrap() = Some(std::sync::Arc::new(f));
     }
 
     /// Every call so far, in order.
@@ -197,6 +207,15 @@ impl Syscall for RecordingSyscall {
     }
 
     fn sleep(&self, d: Duration) {
-        self.table().elapsed += d;
+        let elapsed = {
+            let mut t = self.table();
+            t.elapsed += d;
+            t.elapsed
+        };
+        // Called without the lock held: the hook may make the lifecycle sleep again.
+        let hook = self.on_sleep.lock().unwrap().clone();
+        if let Some(f) = hook {
+            f(elapsed);
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! Engine-wide operations: `system df` (disk usage) and `system prune`.
 
+pub mod api;
 pub mod df;
 pub mod prune;
 
