@@ -401,7 +401,7 @@ async fn inspect(engine: &Engine, a: &InspectArgs) -> anyhow::Result<i32> {
     let mut failed = false;
     for r in &a.images {
         match engine.image_inspect(r.clone()).await {
-            Ok(v) => found.push(v),
+            Ok(v) => found.push(serde_json::to_value(v)?),
             Err(e) => {
                 eprintln!("Error: {e}");
                 failed = true;

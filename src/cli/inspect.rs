@@ -79,8 +79,10 @@ fn find(engine: &Engine, kinds: &[Kind], name: &str, size: bool) -> Result<Value
     let mut missing = EngineError::NotFound(format!("No such object: {name}"));
     for kind in kinds {
         let found = match kind {
-            Kind::Container => block_on(engine.inspect_container_sized(name.to_string(), size)),
-            Kind::Image => block_on(engine.image_inspect(name.to_string())),
+            Kind::Container => block_on(engine.inspect_container_sized(name.to_string(), size))
+                .and_then(|v| serde_json::to_value(v).map_err(EngineError::from)),
+            Kind::Image => block_on(engine.image_inspect(name.to_string()))
+                .and_then(|v| serde_json::to_value(v).map_err(EngineError::from)),
             Kind::Volume => block_on(engine.inspect_volume(name.to_string()))
                 .and_then(|v| serde_json::to_value(v).map_err(EngineError::from)),
             Kind::Network => block_on(engine.network_inspect(name.to_string()))

@@ -144,6 +144,10 @@ pub struct App {
     pub stats_job: JobId,
     /// The last CPU time seen of each running container on screen, and when.
     pub cpu_seen: std::collections::HashMap<String, (u64, DateTime<Utc>)>,
+    /// The recent samples of each container sampled, for the details pane's graphs.
+    pub graphs: super::graphs::Histories,
+    /// The system df view's state.
+    pub disk: Option<super::disk_usage::DiskView>,
     /// The details pane's tab and the data it shows.
     pub details: super::details::Details,
     pub quit: bool,
@@ -192,6 +196,8 @@ impl App {
             inspect_job: 0,
             stats_job: 0,
             cpu_seen: Default::default(),
+            graphs: Default::default(),
+            disk: None,
             details: Default::default(),
             quit: false,
         }

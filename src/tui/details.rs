@@ -1,6 +1,7 @@
 //! The details pane's tabs: a summary from the list row, and views of the selected object's
 //! inspect data (environment, mounts, labels, network, processes, layers) fetched when the tab
-//! is shown, and for processes refreshed every two seconds while shown.
+//! is shown, and for processes refreshed every two seconds while shown; the graphs of a
+//! container's recent resource use (`tui::graphs`, drawn by `panes::graphs`).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -21,6 +22,8 @@ pub enum Tab {
     Labels,
     Network,
     Processes,
+    /// CPU, memory, network and block I/O of the last minutes (containers).
+    Graphs,
     History,
     Layers,
 }
@@ -34,6 +37,7 @@ impl Tab {
             Tab::Labels => "Labels",
             Tab::Network => "Networks",
             Tab::Processes => "Processes",
+            Tab::Graphs => "Graphs",
             Tab::History => "History",
             Tab::Layers => "Layers",
         }
@@ -49,6 +53,7 @@ impl Tab {
                 Tab::Labels,
                 Tab::Network,
                 Tab::Processes,
+                Tab::Graphs,
             ],
             Kind::Image => &[
                 Tab::Summary,
@@ -141,7 +146,9 @@ pub fn sync(app: &mut App) -> Vec<Cmd> {
     };
     let tab = app.details.tab_for(kind);
     let mut cmds = Vec::new();
-    if tab != Tab::Summary && app.details.target.as_ref() != Some(&(kind, id.clone())) {
+    // The graphs come from the stats poller's samples: nothing to load.
+    let loads = tab != Tab::Summary && tab != Tab::Graphs;
+    if loads && app.details.target.as_ref() != Some(&(kind, id.clone())) {
         app.details.job = app.job();
         app.details.target = Some((kind, id.clone()));
         app.details.data = None;
@@ -284,7 +291,7 @@ pub fn rows(tab: Tab, kind: Kind, v: &Value) -> Vec<(String, String)> {
             .enumerate()
             .map(|(n, l)| (format!("{}", n + 1), text(l)))
             .collect(),
-        Tab::Summary | Tab::Processes | Tab::History => Vec::new(),
+        Tab::Summary | Tab::Processes | Tab::History | Tab::Graphs => Vec::new(),
     }
 }
 

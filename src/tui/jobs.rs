@@ -36,6 +36,7 @@ pub struct ShellIo {
 /// messages to show.
 pub trait Backend:
     super::jobs_net::NetworkBackend
+    + super::jobs_system::SystemBackend
     + super::jobs_moves::MoveBackend
     + super::jobs_build::BuildBackend
     + Send
@@ -163,6 +164,7 @@ impl Jobs {
     /// Starts `cmd`. Terminal commands (`Quit`, `SetMouse`) are the event loop's, not ours.
     pub fn run(&mut self, cmd: Cmd) {
         let Some(cmd) = super::jobs_net::run(self, cmd)
+            .and_then(|c| super::jobs_system::run(self, c))
             .and_then(|c| super::jobs_moves::run(self, c))
             .and_then(|c| super::jobs_build::run(self, c))
         else {
@@ -592,3 +594,5 @@ mod engine_backend_build;
 mod engine_backend_moves;
 #[path = "jobs_engine_net.rs"]
 mod engine_backend_net;
+#[path = "jobs_engine_system.rs"]
+mod engine_backend_system;

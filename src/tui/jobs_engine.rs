@@ -87,6 +87,10 @@ impl Backend for Engine {
                     id: s.id,
                     cpu_ns: s.cpu_total_ns,
                     memory: s.memory_usage,
+                    net_rx: s.net_rx,
+                    net_tx: s.net_tx,
+                    block_read: s.block_read,
+                    block_write: s.block_write,
                     at: s.read_at,
                 })
                 .collect())
@@ -229,9 +233,9 @@ impl Backend for Engine {
         let e = self.clone();
         call(async move {
             let value = match kind {
-                Kind::Container => e.inspect_container(id).await?,
+                Kind::Container => serde_json::to_value(e.inspect_container(id).await?)?,
                 Kind::Volume => serde_json::to_value(e.inspect_volume(id).await?)?,
-                Kind::Image => e.image_inspect(id).await?,
+                Kind::Image => serde_json::to_value(e.image_inspect(id).await?)?,
                 Kind::Network => serde_json::to_value(e.network_inspect(id).await?)?,
             };
             Ok(serde_json::to_string_pretty(&value)?)

@@ -13,34 +13,25 @@ impl NetworkBackend for Engine {
     fn networks(&self) -> BoxFuture<'static, Result<Vec<NetworkRow>, String>> {
         let e = self.clone();
         async move {
-            let recs = e.containers(Vec::new()).await.map_err(|e| e.to_string())?;
-            let mut rows = Vec::new();
-            for n in e.networks().await.map_err(|e| e.to_string())? {
-                // The containers attached now, by name (inspect lists the running ones).
-                let mut containers: Vec<String> = match e.network_inspect(n.id.clone()).await {
-                    Ok(i) => i.containers.into_values().map(|c| c.name).collect(),
-                    Err(_) => Vec::new(),
-                };
-                containers.sort();
-                let mut users: Vec<String> = recs
-                    .iter()
-                    .filter(|c| c.networks.contains_key(&n.name))
-                    .map(|c| c.name.clone())
-                    .collect();
-                users.sort();
-                rows.push(NetworkRow {
-                    subnet: n.subnet.to_string(),
-                    gateway: n.gateway.to_string(),
-                    internal: n.internal,
-                    driver: n.driver,
-                    created: Some(n.created.with_timezone(&Utc)),
-                    name: n.name,
-                    id: n.id,
-                    containers,
-                    users,
-                });
-            }
-            Ok(rows)
+            // One read for every network and its containers (no inspect per network).
+            let all = e.network_summaries().await.map_err(|e| e.to_string())?;
+            Ok(all
+                .into_iter()
+                .map(|s| {
+                    let n = s.network;
+                    NetworkRow {
+                        subnet: n.subnet.to_string(),
+                        gateway: n.gateway.to_string(),
+                        internal: n.internal,
+                        driver: n.driver,
+                        created: Some(n.created.with_timezone(&Utc)),
+                        name: n.name,
+                        id: n.id,
+                        containers: s.attached,
+                        users: s.users,
+                    }
+                })
+                .collect())
         }
         .boxed()
     }

@@ -68,6 +68,7 @@ actions! {
     PaneEvents = "pane_events",
     Push = "push", SaveImage = "save_image", LoadImage = "load_image", Export = "export",
     CopyFiles = "copy_files", Commit = "commit", Build = "build", Layers = "layers",
+    DiskUsage = "disk_usage",
 }
 
 /// A key with its modifiers. For characters, shift is part of the character (`G`), not a

@@ -290,6 +290,13 @@ impl Default for Keymap {
                 Some("layers"),
             ),
             b(
+                A::DiskUsage,
+                C::List,
+                &[k('D')],
+                "disk usage (system df) of images, containers, volumes, build cache; prune each",
+                None,
+            ),
+            b(
                 A::Build,
                 C::Global,
                 &[k('B')],

@@ -39,6 +39,7 @@ fn refuse<T: Send + 'static>() -> BoxFuture<'static, Result<T, String>> {
 }
 
 impl super::jobs_net::NetworkBackend for Fake {}
+impl super::jobs_system::SystemBackend for Fake {}
 impl super::jobs_moves::MoveBackend for Fake {}
 impl super::jobs_build::BuildBackend for Fake {}
 

@@ -96,13 +96,18 @@ pub struct ContainerRow {
     pub restarts: u32,
 }
 
-/// One container's stats sample, for the CPU and memory columns.
+/// One container's stats sample, for the CPU and memory columns and the graphs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatSample {
     pub id: String,
     /// CPU time used since the start, in nanoseconds.
     pub cpu_ns: u64,
     pub memory: u64,
+    /// Bytes received and sent, read and written, since the start.
+    pub net_rx: u64,
+    pub net_tx: u64,
+    pub block_read: u64,
+    pub block_write: u64,
     pub at: DateTime<Utc>,
 }
 

@@ -150,6 +150,8 @@ pub enum Output {
     LayerEntries(Result<Vec<super::model::EntryRow>, String>),
     /// Stats of the running containers on screen.
     Stats(Result<Vec<super::model::StatSample>, String>),
+    /// The system df view's rows.
+    DiskUsage(Result<Vec<super::disk_usage::UsageRow>, String>),
 }
 
 /// Everything the reducer reacts to.
@@ -274,6 +276,10 @@ pub enum Cmd {
         job: JobId,
         kind: Kind,
     },
+    /// Measures the disk usage (the system df view).
+    LoadDiskUsage(JobId),
+    /// `builder prune`.
+    PruneBuildCache(JobId),
     Inspect {
         job: JobId,
         kind: Kind,

@@ -23,6 +23,8 @@ pub enum Popup {
     Build,
     /// The layer explorer (`App::layers`).
     Layers,
+    /// The system df view (`App::disk`).
+    DiskUsage,
 }
 
 /// What a confirm dialog will do.
@@ -35,6 +37,8 @@ pub enum Pending {
     /// Pull the run form's image, then run it.
     PullAndRun(Box<RunSpec>),
     Prune(Kind),
+    /// `builder prune` (from the system df view).
+    PruneBuildCache,
     /// Quit although terminal sessions are open.
     Quit,
 }

@@ -172,6 +172,8 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                     }
                     app.cpu_seen
                         .retain(|id, _| rows.iter().any(|r| &r.id == id && r.state.is_alive()));
+                    app.graphs
+                        .retain(|id, _| rows.iter().any(|r| &r.id == id && r.state.is_alive()));
                     app.containers.set_items(rows);
                     // Containers that are gone leave the log view; the rest stay.
                     let items = &app.containers.items;
@@ -233,6 +235,10 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
         }
         Output::Built(r) => super::update_build::built(app, id, r),
         Output::Layers(r) => super::update_layers::on_layers(app, id, r),
+        Output::DiskUsage(r) => {
+            super::disk_usage::on_usage(app, id, r);
+            Vec::new()
+        }
         Output::LayerEntries(r) => {
             super::update_layers::on_entries(app, id, r);
             Vec::new()
@@ -261,7 +267,9 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                 Ok(what) => app.say(what),
                 Err(e) => fail(app, "Action failed", e),
             }
-            app.init()
+            let mut cmds = app.init();
+            cmds.extend(super::disk_usage::after_job(app));
+            cmds
         }
         Output::Ran(r) => match r {
             Ok(ran) => {

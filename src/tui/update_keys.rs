@@ -284,6 +284,7 @@ pub fn act(app: &mut App, action: Action) -> Vec<Cmd> {
             Vec::new()
         }
         Action::Prune => prune(app),
+        Action::DiskUsage => super::disk_usage::open(app),
         Action::CreateVolume if app.pane == Pane::Networks => {
             super::update_form::open(app, super::form::Form::create_network());
             Vec::new()

@@ -50,6 +50,10 @@ pub fn on_key(app: &mut App, ev: KeyEvent) -> Vec<Cmd> {
             app.popup = Some(Popup::Layers);
             super::update_layers::on_key(app, &ev)
         }
+        Popup::DiskUsage => {
+            app.popup = Some(Popup::DiskUsage);
+            super::disk_usage::on_key(app, &ev)
+        }
         other => {
             app.popup = Some(other);
             let action = app.keymap.action(app.contexts(), Key::from_event(&ev));
@@ -93,6 +97,10 @@ fn popup_action(app: &mut App, action: Action) -> Vec<Cmd> {
                 }
             }
             app.popup = None;
+            // A prune the system df view asked for is off: the view stays closed.
+            if let Some(d) = app.disk.as_mut() {
+                d.pruning = false;
+            }
             Vec::new()
         }
         Action::Up => scroll(app, -1),
@@ -200,6 +208,7 @@ fn confirm(app: &mut App, c: Confirm) -> Vec<Cmd> {
         Pending::RemoveVolumes(names) => Cmd::RemoveVolumes { job, names, force },
         Pending::RemoveNetworks(names) => Cmd::RemoveNetworks { job, names },
         Pending::Prune(kind) => Cmd::Prune { job, kind },
+        Pending::PruneBuildCache => Cmd::PruneBuildCache(job),
         Pending::Quit | Pending::PullAndRun(_) => Cmd::Quit,
     };
     vec![cmd]

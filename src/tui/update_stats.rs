@@ -1,6 +1,7 @@
 //! The containers pane's CPU and memory columns: once a second, a stats sample of the running
 //! containers on screen (only when the pane is in front); CPU % from the change of each
-//! container's CPU time since the sample before.
+//! container's CPU time since the sample before. Each sample also goes to the containers'
+//! histories for the details pane's graphs (`tui::graphs`).
 
 use super::app::{App, Pane};
 use super::model::{ContainerState, StatSample};
@@ -31,6 +32,7 @@ pub fn tick(app: &mut App) -> Vec<Cmd> {
 pub fn on_stats(app: &mut App, sample: Result<Vec<StatSample>, String>) {
     // A container that went meanwhile fails the whole sample: the next tick asks again.
     let Ok(sample) = sample else { return };
+    super::graphs::record(&mut app.graphs, &sample);
     for s in sample {
         let cpu = app.cpu_seen.get(&s.id).and_then(|(ns, at)| {
             let wall = (s.at - *at).num_nanoseconds().filter(|w| *w > 0)?;
@@ -59,6 +61,10 @@ mod tests {
             id: id.into(),
             cpu_ns,
             memory,
+            net_rx: 0,
+            net_tx: 0,
+            block_read: 0,
+            block_write: 0,
             at,
         }
     }
@@ -100,6 +106,9 @@ mod tests {
         let later = now + chrono::Duration::seconds(1);
         on_stats(&mut a, Ok(vec![sample(&id, 1_500_000_000, 8 << 20, later)]));
         assert_eq!((row(&a).cpu, row(&a).memory), (Some(5000), Some(8 << 20)));
+        // The same samples feed the graphs: a point from the second on.
+        let point = *a.graphs[&id].latest().unwrap();
+        assert_eq!((point.cpu, point.memory), (5000, 8 << 20));
         // A stale answer is dropped by update; an error changes nothing.
         on_stats(&mut a, Err("gone".into()));
         assert_eq!(row(&a).cpu, Some(5000));

@@ -148,6 +148,10 @@ impl crate::engine::Engine {
     /// the blobs only the cache kept (waiting for running builds and pulls, which hold the gc
     /// lock shared).
     pub fn prune_build_cache(&self) -> Result<BuildPruneReport> {
+        self.prune_build_cache_now()
+    }
+
+    fn prune_build_cache_now(&self) -> Result<BuildPruneReport> {
         let containers = self.collect_build_leftovers()?;
         let _gc = crate::engine::lock::FileLock::acquire(&crate::engine::image::gc::gc_lock_path(
             self.layout(),

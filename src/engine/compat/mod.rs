@@ -7,6 +7,7 @@ pub mod container;
 pub mod events;
 pub mod health;
 pub mod history;
+pub mod image;
 pub mod network;
 pub mod rows;
 pub mod system;

@@ -5,12 +5,12 @@
 use std::os::fd::OwnedFd;
 
 use futures::Stream;
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::disk::ContainerSize;
 use super::update::UpdateOptions;
 use super::{ContainerRecord, CreateOptions, Filter, Pruned, TopProcess};
+use crate::engine::compat::container::ContainerInspect;
 use crate::engine::error::Result;
 use crate::engine::logs::{LogEntry, LogOptions};
 use crate::engine::monitor::spawn::MonitorChild;
@@ -39,20 +39,24 @@ impl Engine {
     }
 
     /// Docker's inspect JSON of one container.
-    pub async fn inspect_container(&self, reference: String) -> Result<Value> {
+    pub async fn inspect_container(&self, reference: String) -> Result<ContainerInspect> {
         self.inspect_container_sized(reference, false).await
     }
 
     /// Docker's inspect JSON of one container; with `size` (`inspect -s`) its `SizeRw` and
     /// `SizeRootFs`, measured on disk.
-    pub async fn inspect_container_sized(&self, reference: String, size: bool) -> Result<Value> {
+    pub async fn inspect_container_sized(
+        &self,
+        reference: String,
+        size: bool,
+    ) -> Result<ContainerInspect> {
         blocking(self, move |e| {
             let rec = super::get(e, &super::resolve(e, &reference)?)?;
             let mut v = crate::engine::compat::container::inspect(e, &rec);
             if size {
                 let s = super::disk::size(e, &rec, None);
-                v["SizeRw"] = s.rw.into();
-                v["SizeRootFs"] = s.root_fs.into();
+                v.size_rw = Some(s.rw);
+                v.size_root_fs = Some(s.root_fs);
             }
             Ok(v)
         })

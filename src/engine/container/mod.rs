@@ -46,7 +46,7 @@ pub use limits::parse_size;
 pub use logs::{open as logs, ContainerLogs};
 pub use network_mode::NetworkMode;
 pub(crate) use pause::{pause, unpause};
-pub use query::{apply_filters, get, inspect_json, list, rename, top, Filter, TopProcess};
+pub use query::{apply_filters, get, list, rename, top, Filter, TopProcess};
 pub use record::{ContainerRecord, Status};
 pub use remove::Pruned;
 pub(crate) use remove::{prune, remove, remove_with_volumes};

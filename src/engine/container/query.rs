@@ -1,7 +1,5 @@
 //! Reading containers: list (with filters), Docker-shaped inspect, rename, top.
 
-use serde_json::{json, Value};
-
 use super::record::{ContainerRecord, Status};
 use super::store::ContainerStore;
 use super::{names, reconcile, store};
@@ -54,7 +52,7 @@ fn images_labelled(engine: &Engine, key: &str, value: Option<&str>) -> Result<Ve
     let mut ids = Vec::new();
     for img in engine.images()? {
         let v = engine.inspect_image(&img.id)?;
-        let label = v["Config"]["Labels"][key].as_str();
+        let label = v.config["Labels"][key].as_str();
         if label.is_some() && value.is_none_or(|want| label == Some(want)) {
             ids.push(img.id);
         }
@@ -171,68 +169,6 @@ pub fn apply_filters(recs: Vec<ContainerRecord>, filters: &[Filter]) -> Vec<Cont
 /// One container (after noticing a lost monitor).
 pub fn get(engine: &Engine, id: &str) -> Result<ContainerRecord> {
     reconcile::check(engine, store::load(engine.state(), id)?)
-}
-
-fn time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
-        .unwrap_or_else(|| "0001-01-01T00:00:00Z".to_string())
-}
-
-/// Docker's `inspect` shape for a container.
-pub fn inspect_json(engine: &Engine, rec: &ContainerRecord) -> Value {
-    let dir = engine.layout().container_dir(&rec.id);
-    let s = &rec.state;
-    let alive = matches!(s.status, Status::Running | Status::Paused);
-    // Docker counts a container waiting for its restart as running.
-    let running = alive || s.restarting;
-    let mut hc = serde_json::to_value(&rec.host_config).unwrap_or(Value::Null);
-    hc["NanoCpus"] = json!(rec.host_config.nano_cpus);
-    let mut v = json!({
-        "Id": rec.id,
-        "Created": time(Some(rec.created)),
-        "Path": rec.config.entrypoint.first().or(rec.config.cmd.first()),
-        "Args": rec.config.entrypoint.iter().chain(rec.config.cmd.iter()).skip(1).collect::<Vec<_>>(),
-        "State": {
-            "Status": if s.restarting { "restarting" } else { s.status.as_str() },
-            "Running": running,
-            "Paused": s.status == Status::Paused,
-            "Restarting": s.restarting,
-            "OOMKilled": s.oom_killed,
-            "Dead": false,
-            "Pid": if alive { s.pid } else { 0 },
-            "ExitCode": s.exit_code,
-            "Error": s.error,
-            "StartedAt": time(s.started_at),
-            "FinishedAt": time(s.finished_at),
-        },
-        "Image": if rec.image_id.is_empty() { rec.image.clone() } else { rec.image_id.clone() },
-        "ResolvConfPath": dir.join("resolv.conf"),
-        "HostnamePath": dir.join("hostname"),
-        "HostsPath": dir.join("hosts"),
-        "LogPath": dir.join("log.json"),
-        "Name": format!("/{}", rec.name),
-        "RestartCount": rec.restart_count,
-        "Driver": "overlay",
-        "Platform": "linux",
-        "HostConfig": hc,
-        "GraphDriver": {
-            "Name": "overlay",
-            "Data": {
-                "LowerDir": rec.lowers.iter().map(|p| p.to_string_lossy().into_owned()).collect::<Vec<_>>().join(":"),
-                "UpperDir": dir.join("upper"),
-                "WorkDir": dir.join("work"),
-                "MergedDir": dir.join("merged"),
-            }
-        },
-        "Mounts": rec.mounts,
-        "Config": rec.config,
-        "NetworkSettings": {"Networks": {rec.host_config.network_mode.to_string(): {}}},
-    });
-    // Docker's `State.Health`, only for a container with a health check.
-    if let Some(h) = rec.health.as_ref().filter(|_| rec.health_active()) {
-        v["State"]["Health"] = serde_json::to_value(h).unwrap_or_default();
-    }
-    v
 }
 
 /// `rename OLD NEW`.

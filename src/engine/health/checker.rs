@@ -7,7 +7,8 @@
 //! container through libcontainer. A separate process keeps the monitor's relay loop free of
 //! probes that may take up to their timeout. It waits docker's schedule, skips probes while the
 //! container is paused, runs one, and records the result, `exec_die` and (when the status
-//! changed) `health_status: STATUS` in one transaction.
+//! changed) `health_status: STATUS` in one transaction. It sleeps reaping its children: a
+//! probe whose start failed leaves libcontainer's processes behind unwaited.
 
 use std::path::Path;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use crate::engine::compat::health::HealthStatus;
 use crate::engine::container::record::{ContainerRecord, Status};
 use crate::engine::container::store::ContainerStore;
 use crate::engine::journal::{self, Event};
+use crate::engine::monitor::reap;
 use crate::engine::state::StateStore;
 use crate::engine::Layout;
 
@@ -52,7 +54,10 @@ pub fn main(root: &Path, id: &str) -> i32 {
             .health
             .as_ref()
             .map_or(HealthStatus::Starting, |h| h.status);
-        std::thread::sleep(next_wait(&hc, status, since));
+        // Whatever a probe left (a process libcontainer cloned, then gave up on) is reaped
+        // here: unreaped inside the container's pid namespace, it would keep the container's
+        // init from exiting, and its monitor from ever ending this checker.
+        reap::sleep_reaping(next_wait(&hc, status, since));
         let Some((rec, hc)) = current(&state, id, pid) else {
             return 0;
         };
@@ -108,7 +113,7 @@ fn record(state: &StateStore, id: &str, pid: i32, hc: &Healthcheck, outcome: Out
             let die = Event::container(&rec, "exec_die")
                 .with("execID", &outcome.exec_id)
                 .with("exitCode", code);
-            journal::record(tx, &die)?;
+            journal::record_probe(tx, &die)?;
         }
         if changed {
             let action = format!("health_status: {}", health.status.as_str());

@@ -2,7 +2,7 @@
 //! exec path: the container's own process settings, libcontainer's tenant builder), its output
 //! kept up to 4 KB, killed when it outlasts the timeout. Docker's exec events are recorded for
 //! it as for any exec (`exec_create`, `exec_start`; the caller records `exec_die` with the
-//! result).
+//! result), in the journal's bounded probe kind (`journal::record_probe`).
 
 use std::io::Read;
 use std::os::fd::AsFd;
@@ -122,13 +122,13 @@ fn run_exec(
     let line = cmd.join(" ");
     let event =
         |what: &str| Event::container(rec, format!("{what}: {line}")).with("execID", exec_id);
-    let _ = state.write(|tx| journal::record(tx, &event("exec_create")));
+    let _ = state.write(|tx| journal::record_probe(tx, &event("exec_create")));
     let started = exec::write_json(&files.process, &process)
         .and_then(|_| exec::write_json(&files.config, &config))
         .and_then(|_| exec::monitor::start_process(layout, &rec.id, &files));
     files.remove();
     let (pid, io) = started?;
-    let _ = state.write(|tx| journal::record(tx, &event("exec_start")));
+    let _ = state.write(|tx| journal::record_probe(tx, &event("exec_start")));
     let ContainerIo::Pipes { stdout, stderr, .. } = io else {
         return Err(EngineError::Runtime(
             "the health check's process got a terminal instead of pipes".into(),

@@ -4,10 +4,9 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use super::gc::{PruneReport, RemoveReport};
 use super::record::{ImageRecord, ImageSummary};
+use crate::engine::compat::image::ImageInspect;
 use crate::engine::container::store::ContainerStore;
 use crate::engine::error::Result;
 use crate::engine::{blocking, Engine};
@@ -44,7 +43,7 @@ impl Engine {
     }
 
     /// Docker's `image inspect` JSON of one image.
-    pub async fn image_inspect(&self, reference: String) -> Result<Value> {
+    pub async fn image_inspect(&self, reference: String) -> Result<ImageInspect> {
         blocking(self, move |e| e.inspect_image(&reference)).await
     }
 

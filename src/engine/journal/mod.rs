@@ -1,7 +1,8 @@
 //! The events journal (`berth events`): every state change, appended to the `events` table of
 //! `state.db` by whichever process makes it (the CLI, the TUI, a monitor), in the same
 //! transaction as the change, so an event is recorded exactly when its change is. Bounded: the
-//! oldest rows beyond [`KEEP`] are dropped as new ones arrive.
+//! oldest rows beyond [`KEEP`] are dropped as new ones arrive; health probes' exec events are
+//! bounded apart ([`PROBE_KEEP`]).
 
 mod actors;
 pub mod filter;
@@ -23,6 +24,11 @@ use crate::engine::Engine;
 
 /// How many events the journal keeps (docker keeps 256 in memory; this survives restarts).
 pub const KEEP: i64 = 10_000;
+
+/// How many exec events of health probes it keeps besides (`exec_create`, `exec_start`,
+/// `exec_die` of each probe, as docker shows them): a check every 30 s would otherwise fill the
+/// journal in about a day.
+pub const PROBE_KEEP: i64 = 1_500;
 
 /// What an event is about (docker's `Type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -111,6 +117,11 @@ pub fn record(tx: &Transaction<'_>, event: &Event) -> Result<()> {
     EventStore::of(tx).append(event)
 }
 
+/// Appends a health probe's exec event inside `tx` ([`EventStore::append_probe`]).
+pub fn record_probe(tx: &Transaction<'_>, event: &Event) -> Result<()> {
+    EventStore::of(tx).append_probe(event)
+}
+
 /// Records `event` in a transaction of its own (for changes that are not a database write:
 /// a signal sent).
 pub fn record_alone(engine: &Engine, event: &Event) -> Result<()> {
@@ -164,6 +175,43 @@ mod tests {
                 format!("v{}", total - 1)
             ]
         );
+    }
+
+    #[test]
+    fn probe_events_are_bounded_apart_and_read_as_container_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        engine
+            .state()
+            .write(|tx| {
+                record(tx, &Event::new(EventType::Container, "create", "c"))?;
+                for i in 0..PROBE_KEEP * 3 {
+                    let e = Event::new(EventType::Container, "exec_die", "c").with("n", i);
+                    record_probe(tx, &e)?;
+                }
+                record(tx, &Event::new(EventType::Container, "destroy", "c"))?;
+                Ok(())
+            })
+            .unwrap();
+        let all = engine
+            .state()
+            .read(|tx| EventStore::of(tx).read(0, None, None, usize::MAX))
+            .unwrap();
+        // The ordinary events stay, however many probes ran between them.
+        assert_eq!(all.first().map(|e| e.action.as_str()), Some("create"));
+        assert_eq!(all.last().map(|e| e.action.as_str()), Some("destroy"));
+        let probes: Vec<&Event> = all.iter().filter(|e| e.action == "exec_die").collect();
+        assert!(
+            (PROBE_KEEP..=PROBE_KEEP + 64).contains(&(probes.len() as i64)),
+            "{}",
+            probes.len()
+        );
+        // The newest probes, as container events.
+        let last = probes.last().unwrap();
+        assert_eq!(last.kind, EventType::Container);
+        assert_eq!(last.attributes["n"], (PROBE_KEEP * 3 - 1).to_string());
+        let filter = EventFilter::parse(&["type=container".to_string()]).unwrap();
+        assert!(filter.matches(last));
     }
 
     #[test]

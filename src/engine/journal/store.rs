@@ -3,7 +3,12 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Transaction};
 
-use super::{Event, EventType, KEEP};
+use super::{Event, EventType, KEEP, PROBE_KEEP};
+
+/// The stored type of a health probe's exec events: a kind of their own, bounded apart
+/// ([`PROBE_KEEP`]), read back as container events. A berth that does not know it skips
+/// such rows.
+const PROBE_TYPE: &str = "container/probe";
 use crate::engine::error::Result;
 
 /// The journal's rows, over the caller's transaction.
@@ -20,23 +25,41 @@ impl<'t> EventStore<'t> {
     /// Appends `event` (inside the change's own transaction), dropping the oldest rows beyond
     /// [`KEEP`] now and then.
     pub fn append(&self, event: &Event) -> Result<()> {
+        self.insert(event, event.kind.as_str())
+    }
+
+    /// Appends an exec event of a health probe: kept apart, at most [`PROBE_KEEP`] of them, so
+    /// that a container's probes never push the other events out of the journal.
+    pub fn append_probe(&self, event: &Event) -> Result<()> {
+        self.insert(event, PROBE_TYPE)
+    }
+
+    fn insert(&self, event: &Event, stored_type: &str) -> Result<()> {
         let nanos = event.time.timestamp_nanos_opt().unwrap_or(i64::MAX);
         let attributes = serde_json::to_string(&event.attributes)?;
         self.tx.execute(
             "INSERT INTO events(time_nano, type, action, actor_id, attributes) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                nanos,
-                event.kind.as_str(),
-                event.action,
-                event.actor_id,
-                attributes
-            ],
+            params![nanos, stored_type, event.action, event.actor_id, attributes],
         )?;
-        let seq = self.tx.last_insert_rowid();
-        if seq % 64 == 0 {
-            self.tx
-                .execute("DELETE FROM events WHERE seq <= ?1", params![seq - KEEP])?;
+        if self.tx.last_insert_rowid() % 64 == 0 {
+            self.trim()?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the newest [`KEEP`] events and the newest [`PROBE_KEEP`] probe events.
+    fn trim(&self) -> Result<()> {
+        for (op, keep) in [("<>", KEEP), ("=", PROBE_KEEP)] {
+            // The oldest row to keep, found from the newest end of the primary key.
+            self.tx.execute(
+                &format!(
+                    "DELETE FROM events WHERE type {op} ?1 AND seq < \
+                     (SELECT seq FROM events WHERE type {op} ?1 ORDER BY seq DESC \
+                      LIMIT 1 OFFSET ?2)"
+                ),
+                params![PROBE_TYPE, keep - 1],
+            )?;
         }
         Ok(())
     }
@@ -78,7 +101,12 @@ impl<'t> EventStore<'t> {
         for row in rows {
             let (seq, nanos, kind, action, actor_id, attributes) = row?;
             // A row this berth does not understand (a newer one's type) is skipped.
-            let Some(kind) = EventType::parse(&kind) else {
+            let kind = if kind == PROBE_TYPE {
+                Some(EventType::Container)
+            } else {
+                EventType::parse(&kind)
+            };
+            let Some(kind) = kind else {
                 continue;
             };
             out.push(Event {

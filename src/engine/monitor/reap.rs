@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
@@ -27,6 +28,42 @@ pub fn orphans() {
             break;
         }
     }
+}
+
+/// Sleeps for `d` while reaping every child that exits meanwhile, woken by SIGCHLD (blocked
+/// for the sleep, so none is lost between a reap and the wait). For a process whose children
+/// may end without it waiting for them by pid: libcontainer returns early from a failed tenant
+/// build without waiting for the processes it cloned, and such a zombie, in a container's pid
+/// namespace, keeps the container's init from finishing its exit.
+pub fn sleep_reaping(d: Duration) {
+    let deadline = Instant::now() + d;
+    let mut chld = SigSet::empty();
+    chld.add(Signal::SIGCHLD);
+    let Ok(old) = chld.thread_swap_mask(SigmaskHow::SIG_BLOCK) else {
+        orphans();
+        std::thread::sleep(d);
+        orphans();
+        return;
+    };
+    loop {
+        orphans();
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        let ts = libc::timespec {
+            tv_sec: libc::time_t::try_from(left.as_secs()).unwrap_or(libc::time_t::MAX),
+            tv_nsec: left.subsec_nanos() as libc::c_long,
+        };
+        // SAFETY: sigtimedwait reads a signal set and a timespec that live on this frame; the
+        // info pointer may be null.
+        unsafe {
+            libc::sigtimedwait(chld.as_ref(), std::ptr::null_mut(), &ts);
+        }
+    }
+    orphans();
+    // A SIGCHLD still pending is dropped with the mask restored (its default is to ignore).
+    let _ = old.thread_set_mask();
 }
 
 /// Reaps our children until there are none left (or `limit` passes).

@@ -16,6 +16,7 @@ pub mod ops;
 pub mod ports;
 pub mod record;
 pub(crate) mod store;
+pub mod summary;
 
 pub use record::{Endpoint, EndpointConfig, NetworkRecord};
 

@@ -142,6 +142,15 @@ impl<'t> NetworkStore<'t> {
         self.endpoints_where("container_id", id)
     }
 
+    /// Every endpoint, on every network.
+    pub fn endpoints(&self) -> Result<Vec<Endpoint>> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT record FROM endpoints ORDER BY rowid")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.map(|r| Ok(serde_json::from_str(&r?)?)).collect()
+    }
+
     /// The endpoints on network `network_id`.
     pub fn endpoints_on(&self, network_id: &str) -> Result<Vec<Endpoint>> {
         self.endpoints_where("network_id", network_id)

@@ -163,6 +163,12 @@ pub fn render(app: &App, f: &mut Frame, area: Rect) {
     }
     title.push(Span::raw(" "));
     let b = block(t, Line::from(title), false);
+    if tab == Tab::Graphs {
+        let inner = b.inner(area);
+        f.render_widget(b, area);
+        let hint = format!("{hint} · {} next tab", key(Action::DetailsTab));
+        return super::graphs::render(app, f, inner, hint);
+    }
     let mut lines: Vec<Line> = if tab == Tab::Summary {
         rows.into_iter()
             .map(|(k, v)| {

@@ -3,6 +3,7 @@
 pub mod containers;
 pub mod details;
 pub mod events;
+pub mod graphs;
 pub mod images;
 pub mod logs;
 pub mod networks;

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod confirm;
+pub mod disk_usage;
 pub mod form;
 pub mod help;
 pub mod inspect;
@@ -33,6 +34,7 @@ pub fn render(app: &App, popup: &Popup, f: &mut Frame, area: Rect) {
         Popup::Form(form) => form::render(app, form, f, area),
         Popup::Build => build::render(app, f, area),
         Popup::Layers => layers::render(app, f, area),
+        Popup::DiskUsage => disk_usage::render(app, f, area),
         Popup::Push(image) => pull::render_progress(
             app,
             &format!("Push {image}"),

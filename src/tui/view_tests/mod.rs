@@ -1,6 +1,7 @@
 //! Snapshot tests of every pane and popup (TestBackend), with fixed ids and times.
 
 mod events;
+mod graphs;
 mod health;
 mod moves;
 pub mod networks;

@@ -230,3 +230,47 @@ fn message_and_prompt_popups() {
     };
     assert_snapshot!("prompt_error", screen(&with(Popup::Prompt(p), 90, 10)));
 }
+
+/// The system df view: measuring, the table with a row selected, an error, and its prune's
+/// confirm dialog.
+#[test]
+fn disk_usage_view() {
+    use crate::tui::disk_usage::{DiskView, Usage, UsageRow};
+    let mut a = loaded(100, 20);
+    a.disk = Some(DiskView::default());
+    a.popup = Some(crate::tui::popup::Popup::DiskUsage);
+    assert_snapshot!("disk_usage_measuring", screen(&a));
+    let row = |what, total, active, size, reclaimable| UsageRow {
+        what,
+        total,
+        active,
+        size,
+        reclaimable,
+    };
+    a.disk.as_mut().unwrap().rows = Some(Ok(vec![
+        row(Usage::Images, 3, 1, 92_000_000, 87_500_000),
+        row(Usage::Containers, 5, 2, 1_200_000, 300_000),
+        row(Usage::Volumes, 2, 1, 12_300_000, 0),
+        row(Usage::BuildCache, 0, 0, 0, 0),
+    ]));
+    a.disk.as_mut().unwrap().selected = 1;
+    let s = screen(&a);
+    assert!(
+        s.contains("88 MB (95%)") && s.contains("Build Cache"),
+        "{s}"
+    );
+    assert_snapshot!("disk_usage_loaded", s);
+    update(
+        &mut a,
+        Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('X'),
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    assert_snapshot!("disk_usage_prune_containers", screen(&a));
+    a.disk.as_mut().unwrap().rows = Some(Err(
+        "cannot read /var/lib/berth/layers: permission denied".into(),
+    ));
+    a.popup = Some(crate::tui::popup::Popup::DiskUsage);
+    assert_snapshot!("disk_usage_error", screen(&a));
+}
