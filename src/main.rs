@@ -16,6 +16,9 @@ fn main() -> ExitCode {
     if let Some(code) = berth::cli::run_without_runtime(&cli) {
         return exit(code);
     }
+    if cli.command.is_none() {
+        berth::tui::one_malloc_arena();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

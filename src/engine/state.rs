@@ -125,6 +125,12 @@ impl StateStore {
         Ok(conn)
     }
 
+    /// Closes the idle connections (their page caches and prepared statements), as a process
+    /// that will not use the database for a long time does; the next use opens one again.
+    pub fn close_idle(&self) {
+        self.idle_list().clear();
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

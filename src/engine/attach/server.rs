@@ -90,7 +90,7 @@ pub struct Server {
     plain: Option<Attached>,
     log: Option<LogWriter>,
     /// Called once when the process has run this long (see [`Server::on_idle`]).
-    idle: Option<(Instant, fn())>,
+    idle: Option<(Instant, Box<dyn FnOnce()>)>,
 }
 
 fn dup(f: &File) -> Result<File> {
@@ -156,7 +156,7 @@ impl Server {
     /// Calls `hook` once, from the relay loop, when the process is still running `after` from
     /// now (the monitor gives back its start-up memory then; a short-lived container exits
     /// before and never pays for it).
-    pub fn on_idle(&mut self, after: Duration, hook: fn()) {
+    pub fn on_idle(&mut self, after: Duration, hook: Box<dyn FnOnce()>) {
         self.idle = Some((Instant::now() + after, hook));
     }
 
@@ -177,9 +177,12 @@ impl Server {
                 exited_at = Some(Instant::now());
                 self.idle = None;
             }
-            if let Some((at, hook)) = self.idle {
-                if Instant::now() >= at {
-                    self.idle = None;
+            if self
+                .idle
+                .as_ref()
+                .is_some_and(|(at, _)| Instant::now() >= *at)
+            {
+                if let Some((_, hook)) = self.idle.take() {
                     hook();
                 }
             }
@@ -261,7 +264,7 @@ impl Server {
         }
         let timeout = if exited {
             PollTimeout::from(50u16)
-        } else if let Some((at, _)) = self.idle {
+        } else if let Some((at, _)) = &self.idle {
             let left = at.saturating_duration_since(Instant::now()).as_millis();
             PollTimeout::from(u16::try_from(left).unwrap_or(u16::MAX))
         } else {

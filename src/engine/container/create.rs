@@ -390,6 +390,8 @@ pub fn build_record(
 
 /// Creates a container from `opts.image`; returns its record.
 pub fn create(engine: &Engine, opts: &CreateOptions) -> Result<ContainerRecord> {
+    // A start usually follows: its cgroup joins find the kernel's lock warm (`cgroup_warm`).
+    crate::engine::monitor::cgroup_warm::keep_for(std::time::Duration::from_millis(500));
     if let Some(n) = &opts.name {
         names::validate(n)?;
     }

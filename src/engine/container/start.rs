@@ -48,6 +48,8 @@ fn start_locked(
     auto_remove: &mut bool,
 ) -> Result<Option<MonitorChild>> {
     let keep = attach || client.is_some();
+    // The monitor's and libcontainer's cgroup joins find the kernel's lock warm.
+    let _warm = crate::engine::monitor::cgroup_warm::hold();
     let layout = engine.layout();
     let _lock = store::lock(layout, id)?;
     let rec = store::load(engine.state(), id)?;

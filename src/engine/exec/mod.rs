@@ -241,6 +241,8 @@ pub fn start(
             .with("execID", &exec_id)
     };
     crate::engine::journal::record_alone(engine, &exec_event("exec_create"))?;
+    // The exec joins the container's cgroups: see `cgroup_warm`.
+    let _warm = crate::engine::monitor::cgroup_warm::hold();
     let result = write_json(&files.process, &process)
         .and_then(|_| write_json(&files.config, &config))
         .and_then(|_| {

@@ -29,11 +29,7 @@ pub fn enter(id: &str) -> Result<OwnCgroups> {
     let mut own = OwnCgroups { back: Vec::new() };
     for h in cgroupfs::unjoined_hierarchies(&info) {
         // `hierarchy-id:controllers:path`
-        let Some(path) = current.lines().find_map(|l| {
-            let mut f = l.splitn(3, ':');
-            let _ = f.next();
-            (f.next()? == h.key).then(|| f.next().map(str::to_string))?
-        }) else {
+        let Some(path) = path_in(&current, &h.key) else {
             continue;
         };
         let target = h.mount_point.join("berth").join(id);
@@ -52,6 +48,16 @@ pub fn enter(id: &str) -> Result<OwnCgroups> {
         );
     }
     Ok(own)
+}
+
+/// The cgroup path on hierarchy `key` (`name=systemd`, empty for cgroup2) in the text of
+/// `/proc/<pid>/cgroup` (`hierarchy-id:controllers:path` lines).
+pub fn path_in(proc_cgroup: &str, key: &str) -> Option<String> {
+    proc_cgroup.lines().find_map(|l| {
+        let mut f = l.splitn(3, ':');
+        let _ = f.next();
+        (f.next()? == key).then(|| f.next().map(str::to_string))?
+    })
 }
 
 impl OwnCgroups {

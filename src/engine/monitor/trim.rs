@@ -1,10 +1,12 @@
 //! Keeping the monitor small. Once the container runs, the monitor only polls pipes and writes
 //! the log, yet start-up (argument parsing, SQLite, libcontainer) touched many pages of the
-//! berth binary and its libraries. Read-only file mappings that hold no private (copied) pages
-//! are dropped with `MADV_DONTNEED`: their pages are exactly the file's, so whatever the relay
-//! loop needs faults back in from the page cache. Nothing that holds private data is touched,
-//! except the main thread's stack below the current frame: start-up ran deep (libcontainer,
-//! SQLite) and left those pages resident, but nothing lives below the stack pointer.
+//! berth binary and its libraries. The pages of read-only file mappings that are the file's own
+//! (never copied: found in `/proc/self/pagemap`) are dropped with `MADV_DONTNEED`; whatever the
+//! relay loop needs faults back in from the page cache, each fault mapping the 64 KiB around
+//! it, so the drop comes last and nothing runs between the drops. Nothing that holds private
+//! data is touched, except the main thread's stack below the current frame: start-up ran deep
+//! (libcontainer, SQLite) and left those pages resident, but nothing lives below the stack
+//! pointer.
 
 use std::time::Duration;
 
@@ -57,23 +59,69 @@ fn mappings() -> Vec<Mapping> {
     out
 }
 
-/// Drops the resident pages of read-only, unmodified file mappings (see the module docs).
+/// Drops the resident pages of read-only file mappings that are the file's own (see the module
+/// docs). A mapping whose pages were all copied (relocated data) keeps them; one with some
+/// copied pages (the relocation-read-only segment: the GOT beside data that needed no
+/// relocation) gives back the others, found page by page in `/proc/self/pagemap`. Call it last:
+/// whatever runs after it faults its code back in.
 pub fn drop_clean_file_pages() {
+    let pagemap = std::fs::File::open("/proc/self/pagemap").ok();
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
     for m in mappings() {
-        if !m.file || m.writable || m.anonymous_kb != 0 {
+        if !m.file || m.writable {
             continue;
         }
-        // SAFETY: the range is one of our own read-only file mappings without private pages;
-        // MADV_DONTNEED only drops page-table entries, and the pages refault unchanged from
-        // the file.
-        unsafe {
-            libc::madvise(
-                m.start as *mut libc::c_void,
-                m.end - m.start,
-                libc::MADV_DONTNEED,
-            );
+        if m.anonymous_kb == 0 {
+            ranges.push((m.start, m.end));
+        } else if let Some(pagemap) = &pagemap {
+            ranges.extend(file_page_runs(pagemap, m.start, m.end));
         }
     }
+    // All ranges are known before the first drop: the code that finds them is not faulted
+    // back in between the drops.
+    for (start, end) in ranges {
+        dont_need(start, end);
+    }
+}
+
+fn dont_need(start: usize, end: usize) {
+    // SAFETY: the range lies in one of our own read-only file mappings and holds only pages
+    // that are the file's (never written: the mapping is read-only); MADV_DONTNEED only drops
+    // page-table entries, and the pages refault unchanged from the file.
+    unsafe {
+        libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+    }
+}
+
+/// `/proc/self/pagemap` entry bits: present, and file page (or shared anonymous).
+const PRESENT: u64 = 1 << 63;
+const FILE_PAGE: u64 = 1 << 61;
+
+/// The runs of resident pages in `[start, end)` that are the file's (not private copies).
+fn file_page_runs(pagemap: &std::fs::File, start: usize, end: usize) -> Vec<(usize, usize)> {
+    use std::os::unix::fs::FileExt;
+    let page = 4096;
+    let count = (end - start) / page;
+    let mut raw = vec![0u8; count * 8];
+    if pagemap
+        .read_exact_at(&mut raw, (start / page * 8) as u64)
+        .is_err()
+    {
+        return Vec::new();
+    }
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, entry) in raw.chunks_exact(8).enumerate() {
+        let bits = u64::from_le_bytes(entry.try_into().unwrap_or([0; 8]));
+        if bits & (PRESENT | FILE_PAGE) != PRESENT | FILE_PAGE {
+            continue;
+        }
+        let at = start + i * page;
+        match runs.last_mut() {
+            Some(last) if last.1 == at => last.1 = at + page,
+            _ => runs.push((at, at + page)),
+        }
+    }
+    runs
 }
 
 /// Drops the main thread's stack pages more than 16 KiB below the current frame: dead frames
