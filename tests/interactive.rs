@@ -281,10 +281,13 @@ fn exec_exit_codes_streams_options_and_nothing_leaks() {
             .is_empty()
             .then_some(())
     });
-    assert_eq!(
-        fds(monitor),
-        monitor_fds,
-        "the container's monitor leaks no fds"
+    // Nothing new is open. (An idle monitor may close its state database connections
+    // meanwhile, so fewer is fine.)
+    let now = fds(monitor);
+    let new: Vec<_> = now.iter().filter(|f| !monitor_fds.contains(f)).collect();
+    assert!(
+        new.is_empty(),
+        "the container's monitor leaks no fds: {new:?} (before: {monitor_fds:?})"
     );
     assert_eq!(env.ok(&["exec", "ex", "ls", "/proc/1/fd"]), init_fds);
     assert_eq!(
