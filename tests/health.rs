@@ -68,20 +68,10 @@ fn with_health(t: &TestRoot, word: &str) -> Vec<String> {
 /// Checker processes (`monitor --health`) of this test's root.
 fn checkers(t: &TestRoot) -> Vec<i32> {
     let root = t.path().to_string_lossy().into_owned();
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        if cmd.contains(" monitor --health ") && cmd.contains(&root) {
-            out.push(pid);
-        }
-    }
-    out
+    common::procs::with_words(&[" monitor --health ", &root])
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .collect()
 }
 
 #[test]

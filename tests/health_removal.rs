@@ -11,23 +11,10 @@ use std::time::{Duration, Instant};
 use common::TestRoot;
 
 /// Processes whose command line names this test's root (monitors, checkers, exec monitors),
-/// with their state letter.
+/// with their command line.
 fn processes_of(t: &TestRoot) -> Vec<(i32, String)> {
     let root = t.path().to_string_lossy().into_owned();
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        if cmd.contains(&root) && cmd.contains(" monitor ") {
-            out.push((pid, cmd));
-        }
-    }
-    out
+    common::procs::with_words(&[&root, " monitor "])
 }
 
 /// Zombie children of `pid`.

@@ -41,20 +41,10 @@ fn run(t: &TestRoot, name: &str, policy: &str, script: &str) -> String {
 /// Pids of monitors of this test's root still alive.
 fn monitors(t: &TestRoot) -> Vec<i32> {
     let root = t.root().to_string_lossy().into_owned();
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(cmd) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-        if cmd.contains(" monitor ") && cmd.contains(&root) {
-            out.push(pid);
-        }
-    }
-    out
+    containers_support::procs::with_words(&[" monitor ", &root])
+        .into_iter()
+        .map(|(pid, _)| pid)
+        .collect()
 }
 
 #[test]

@@ -49,6 +49,19 @@ pub struct UsageRow {
     pub reclaimable: u64,
 }
 
+impl UsageRow {
+    /// A row of `what`: its count, how many are in use, its size and what a prune frees.
+    pub fn new(what: Usage, total: usize, active: usize, size: u64, reclaimable: u64) -> UsageRow {
+        UsageRow {
+            what,
+            total,
+            active,
+            size,
+            reclaimable,
+        }
+    }
+}
+
 /// The view's state (kept while the dialog is closed for a prune's confirmation).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DiskView {
@@ -169,13 +182,7 @@ mod tests {
     use crossterm::event::KeyModifiers;
 
     pub fn rows() -> Vec<UsageRow> {
-        let row = |what, total, active, size, reclaimable| UsageRow {
-            what,
-            total,
-            active,
-            size,
-            reclaimable,
-        };
+        let row = UsageRow::new;
         vec![
             row(Usage::Images, 3, 1, 92_000_000, 87_500_000),
             row(Usage::Containers, 5, 2, 1_200_000, 300_000),

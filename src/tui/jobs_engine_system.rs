@@ -13,13 +13,7 @@ impl SystemBackend for Engine {
         let e = self.clone();
         async move {
             let du = e.system_df().await.map_err(|e| e.to_string())?;
-            let row = |what, total, active, size, reclaimable| UsageRow {
-                what,
-                total,
-                active,
-                size,
-                reclaimable,
-            };
+            let row = UsageRow::new;
             Ok(vec![
                 row(
                     Usage::Images,

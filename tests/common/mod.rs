@@ -23,6 +23,7 @@ pub mod hostile;
 pub mod images;
 pub mod layered;
 pub mod oci_layout;
+pub mod procs;
 pub mod push;
 pub mod registry;
 pub mod rootfs;

@@ -12,6 +12,8 @@ pub fn berth_bin() -> &'static str {
     env!("CARGO_BIN_EXE_berth")
 }
 
+#[path = "../common/procs.rs"]
+pub mod procs;
 #[path = "../common/testroot.rs"]
 mod testroot;
 

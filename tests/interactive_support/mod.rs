@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::common::procs;
 use crate::common::rootfs::base_tar;
 use crate::common::testroot::BERTH;
 use crate::common::TestRoot;
@@ -208,20 +209,10 @@ pub fn fds(pid: i64) -> Vec<String> {
 
 /// Pids of processes whose command line contains every one of `words`.
 pub fn processes_with(words: &[&str]) -> Vec<i64> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").expect("read /proc").flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i64>() else {
-            continue;
-        };
-        let Ok(raw) = std::fs::read(e.path().join("cmdline")) else {
-            continue;
-        };
-        let line = String::from_utf8_lossy(&raw).replace('\0', " ");
-        if words.iter().all(|w| line.contains(w)) {
-            out.push(pid);
-        }
-    }
-    out
+    procs::with_words(words)
+        .into_iter()
+        .map(|(pid, _)| i64::from(pid))
+        .collect()
 }
 
 /// The names in `dir`, sorted (empty if it does not exist).

@@ -240,13 +240,7 @@ fn disk_usage_view() {
     a.disk = Some(DiskView::default());
     a.popup = Some(crate::tui::popup::Popup::DiskUsage);
     assert_snapshot!("disk_usage_measuring", screen(&a));
-    let row = |what, total, active, size, reclaimable| UsageRow {
-        what,
-        total,
-        active,
-        size,
-        reclaimable,
-    };
+    let row = UsageRow::new;
     a.disk.as_mut().unwrap().rows = Some(Ok(vec![
         row(Usage::Images, 3, 1, 92_000_000, 87_500_000),
         row(Usage::Containers, 5, 2, 1_200_000, 300_000),

@@ -38,9 +38,13 @@ pub type PrestagedLayers = BTreeMap<String, Prestaged>;
 
 /// True when a blob starting with `head` may be a layer (gzip, zstd or a tar header).
 fn looks_like_layer(head: &[u8]) -> bool {
-    head.starts_with(&[0x1f, 0x8b])
-        || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
-        || (head.len() >= 262 && &head[257..262] == b"ustar")
+    use crate::engine::compression::{looks_like_archive, Compression};
+    // Layers are never xz or bzip2.
+    looks_like_archive(head)
+        && !matches!(
+            Compression::sniff(head),
+            Compression::Xz | Compression::Bzip2
+        )
 }
 
 /// Stores `data` (the blob `digest` of `size` bytes) through the ingest, unpacking it on the way

@@ -190,6 +190,12 @@ pub(super) fn apply_new_at(
     if needed(meta, inherit, creator).0 {
         return apply_at(dir, last, meta, false, name);
     }
+    xattrs_and_times_at(dir, last, meta, name)
+}
+
+/// The xattrs, then the times (last, so nothing after them moves the mtime), of `last` in
+/// `dir`, without following it.
+fn xattrs_and_times_at(dir: RawFd, last: &OsStr, meta: &Meta, name: &str) -> Result<()> {
     set_xattrs_at(dir, last, meta, name)?;
     utimensat(
         Some(dir),
@@ -223,15 +229,7 @@ pub(super) fn apply_at(
         fchmodat(Some(dir), last, mode, FchmodatFlags::NoFollowSymlink)
             .map_err(|e| sys(name, "setting mode", e))?;
     }
-    set_xattrs_at(dir, last, meta, name)?;
-    utimensat(
-        Some(dir),
-        last,
-        &meta.atime,
-        &meta.mtime,
-        UtimensatFlags::NoFollowSymlink,
-    )
-    .map_err(|e| sys(name, "setting times", e))
+    xattrs_and_times_at(dir, last, meta, name)
 }
 
 /// The xattrs of `meta` on `last` in `dir`, without following it.
