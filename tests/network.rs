@@ -260,6 +260,70 @@ fn user_network_names_aliases_connect_disconnect_and_internal() {
     assert_eq!(t.leftovers(), Vec::<String>::new());
 }
 
+/// Networks are isolated from each other, as docker's are: a container on one network does
+/// not reach another network's containers by address, but does reach a port they publish on
+/// the host; within a network, and through the host back into it (hairpin), all is reachable.
+#[test]
+fn networks_are_isolated_but_published_ports_cross() {
+    let t = NetTest::new();
+    t.ok(&["network", "create", "--subnet", "10.81.0.0/24", "front"]);
+    t.ok(&["network", "create", "--subnet", "10.82.0.0/24", "back"]);
+    t.run(
+        &["-d", "--name", "web", "--network", "back", "-p", "8000:80"],
+        HTTPD,
+    );
+    let ip = t.ok(&[
+        "inspect",
+        "-f",
+        "{{.NetworkSettings.Networks.back.IPAddress}}",
+        "web",
+    ]);
+    let ip = ip.trim();
+    assert!(ip.starts_with("10.82.0."), "{ip}");
+    let fetch = |net: &str, url: &str| {
+        let out = t.run(
+            &["--rm", "--network", net],
+            &[
+                "sh",
+                "-c",
+                &format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {url}"),
+            ],
+        );
+        let text = stdout(&out) + &stderr(&out);
+        (text.contains("hello from berth"), text)
+    };
+    let direct = format!("{ip} 80");
+    // The server is up once its own network reaches it.
+    let out = t.run(
+        &["--rm", "--network", "back"],
+        &[
+            "sh",
+            "-c",
+            &format!("for i in $(seq 40); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {direct} | grep -q hello && exit 0; sleep 0.25; done; exit 1"),
+        ],
+    );
+    assert!(out.status.success(), "web never answered: {}", stderr(&out));
+    let (ok, text) = fetch("back", &direct);
+    assert!(
+        ok && text.contains("hello from berth"),
+        "same network: {text}"
+    );
+    let (ok, text) = fetch("back", "10.82.0.1 8000");
+    assert!(ok && text.contains("hello from berth"), "hairpin: {text}");
+    let (ok, text) = fetch("front", &direct);
+    assert!(!ok, "another network reached web by address: {text}");
+    let (ok, text) = fetch("bridge", &direct);
+    assert!(!ok, "the default bridge reached web by address: {text}");
+    let (ok, text) = fetch("front", "10.81.0.1 8000");
+    assert!(
+        ok && text.contains("hello from berth"),
+        "the published port from another network: {text}"
+    );
+    t.ok(&["rm", "-f", "web"]);
+    t.ok(&["network", "rm", "front", "back"]);
+    assert_eq!(t.leftovers(), Vec::<String>::new());
+}
+
 #[test]
 fn links_and_container_network_mode() {
     let t = NetTest::new();
