@@ -19,6 +19,8 @@ pub mod ops;
 pub mod orphans;
 pub mod ports;
 pub mod record;
+#[cfg(test)]
+mod remove_tests;
 pub(crate) mod store;
 pub mod summary;
 
