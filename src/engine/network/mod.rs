@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod attach;
+pub mod conntrack;
 pub mod dns;
 pub mod driver;
 pub mod firewall;
