@@ -94,6 +94,8 @@ sleep 1.5
 shot containers
 keys j j v v v v v    # web's processes in the details pane
 shot details-processes 2.5
+keys v                # web's CPU, memory, network and block I/O over the last minutes
+shot details-graphs 4
 keys v k k
 keys j j Enter        # backup, migrate, web: follow web's log
 shot containers-logs 3
@@ -138,6 +140,10 @@ keys Escape Escape
 # What the session saw happen (the build, the health checks' verdicts…).
 keys 6
 shot events
+# What the engine root takes on disk, with its prune actions.
+keys D
+shot disk-usage 2
+keys Escape
 # A shell in web, beside its log.
 keys 1 / w e b Enter Enter x
 sleep 1
