@@ -23,6 +23,7 @@ sock="berth-shots-$$"
 reg_pid=""
 cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
+  rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
   [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null || true
   ids=$("$berth" --root "$work/root" ps -aq 2>/dev/null || true)
   [ -n "$ids" ] && "$berth" --root "$work/root" rm -f $ids >/dev/null 2>&1 || true
