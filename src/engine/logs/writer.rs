@@ -221,6 +221,76 @@ impl LogWriter {
         }
     }
 }
+impl LogWriter {
+    /// Writes the writer's state (its open file, unfinished lines, what it dropped) for
+    /// [`LogWriter::load`] in the program the monitor executes next.
+    pub fn save(&self, w: &mut crate::engine::monitor::wire::Writer) {
+        w.bytes(self.path.as_os_str().as_encoded_bytes());
+        w.fd(self.file.as_ref());
+        w.u64(self.size);
+        w.u64(match self.policy.driver {
+            super::LogDriver::JsonFile => 0,
+            super::LogDriver::Local => 1,
+            super::LogDriver::None => 2,
+        });
+        w.u64(self.policy.max_size);
+        w.u64(u64::from(self.policy.max_file));
+        w.bool(self.policy.compress);
+        w.bytes(&self.pending[0]);
+        w.bytes(&self.pending[1]);
+        w.u64(self.dropped.lines);
+        w.u64(self.dropped.bytes);
+        w.str(
+            &self
+                .dropped
+                .since
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Nanos, true))
+                .unwrap_or_default(),
+        );
+        w.str(&self.dropped.error);
+    }
+
+    /// The writer [`LogWriter::save`] wrote (a failed write is retried at once).
+    pub fn load(r: &mut crate::engine::monitor::wire::Reader) -> Result<LogWriter> {
+        use std::os::unix::ffi::OsStringExt;
+        let path = PathBuf::from(std::ffi::OsString::from_vec(r.bytes()?));
+        let file = r.file()?;
+        let size = r.u64()?;
+        let driver = match r.u64()? {
+            0 => super::LogDriver::JsonFile,
+            1 => super::LogDriver::Local,
+            _ => super::LogDriver::None,
+        };
+        let policy = LogPolicy {
+            driver,
+            max_size: r.u64()?,
+            max_file: u32::try_from(r.u64()?).unwrap_or(u32::MAX),
+            compress: r.bool()?,
+        };
+        let pending = [r.bytes()?, r.bytes()?];
+        let lines = r.u64()?;
+        let bytes = r.u64()?;
+        let since = DateTime::parse_from_rfc3339(&r.string()?)
+            .ok()
+            .map(|t| t.with_timezone(&Utc));
+        let error = r.string()?;
+        Ok(LogWriter {
+            path,
+            file,
+            size,
+            policy,
+            pending,
+            dropped: Dropped {
+                lines,
+                bytes,
+                since,
+                error,
+                last_try: None,
+            },
+        })
+    }
+}
+
 /// `text` as the inside of a JSON string, escaped as serde_json escapes it: `"` and `\\`,
 /// the short forms of backspace, form feed, newline, carriage return and tab, `\\u00XX` for the
 /// other control characters; everything else as it is.
