@@ -274,3 +274,33 @@ fn host_binary_cannot_be_opened_for_writing_through_proc() {
     let (code, out, _) = sh(&t, &[], "readlink /proc/1/exe");
     assert_eq!((code, out.as_str()), (0, "/bin/busybox\n"));
 }
+
+#[test]
+fn the_container_starts_with_no_signal_ignored() {
+    let t = TestRoot::new();
+    // The monitor ignores SIGPIPE; its container must not inherit that (nor anything the shell
+    // that ran berth ignores): `yes | head` ends because `yes` dies of SIGPIPE.
+    let (code, out, err) = sh(
+        &t,
+        &[],
+        "grep SigIgn /proc/self/status; yes hello | head -c 12; echo; exec grep SigIgn /proc/1/status",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "SigIgn:\t0000000000000000\nhello\nhello\n\nSigIgn:\t0000000000000000\n"
+    );
+    let (code, out, err) = sh(&t, &["-d"], "sleep 100");
+    assert_eq!(code, 0, "{err}");
+    let id = out.trim();
+    let (code, out, err) = {
+        let o = t.berth(&["exec", id, "grep", "SigIgn", "/proc/self/status"]);
+        (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
+    };
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "SigIgn:\t0000000000000000\n"),
+        "{err}"
+    );
+    t.ok(&["rm", "-f", id]);
+}
