@@ -127,3 +127,43 @@ fn restart_policy_and_health_checks_go_on_through_the_relay() {
     });
     assert_eq!(env.ok(&["logs", "again"]), "ran\nran\nran\n");
 }
+
+#[test]
+fn a_lone_berth_binary_keeps_its_monitor_in_process() {
+    use std::os::unix::fs::MetadataExt;
+    let env = Env::new();
+    // A copy of the berth binary with no berth-relay beside it (a user's copy or install of
+    // the one file): the monitor must still serve, from the berth binary itself.
+    let lone = env.t.base().join("lone");
+    std::fs::create_dir(&lone).unwrap();
+    let copy = lone.join("berth");
+    std::fs::copy(common::testroot::BERTH, &copy).unwrap();
+    let copy_id = std::fs::metadata(&copy)
+        .map(|m| (m.dev(), m.ino()))
+        .unwrap();
+    let rootfs = env.t.base().join("rootfs");
+    let out = env
+        .t
+        .cmd()
+        .env("BERTH_EXE", &copy)
+        .args(["run", "-d", "--name", "lone", "--rootfs"])
+        .arg(&rootfs)
+        .args(["sh", "-c", "echo one; sleep 1; echo two; sleep 100"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let monitor = monitor_of(&env, "lone");
+    wait_for("the second line", Duration::from_secs(10), || {
+        (env.ok(&["logs", "lone"]) == "one\ntwo\n").then_some(())
+    });
+    let exe = std::fs::metadata(format!("/proc/{monitor}/exe")).unwrap();
+    assert_eq!(
+        (exe.dev(), exe.ino()),
+        copy_id,
+        "the monitor stayed the berth binary"
+    );
+    env.ok(&["stop", "-t", "1", "lone"]);
+    let v = env.inspect("lone");
+    assert_eq!(v["State"]["Status"], "exited");
+    assert_eq!(v["State"]["ExitCode"], 137);
+}
