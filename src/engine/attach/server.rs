@@ -344,9 +344,11 @@ impl Server {
                 p.alive = false;
             }
         }
-        let frame = encode_raw(output_kind(stdout), data);
-        for c in &mut self.clients {
-            c.send(&frame);
+        if !self.clients.is_empty() {
+            let frame = encode_raw(output_kind(stdout), data);
+            for c in &mut self.clients {
+                c.send(&frame);
+            }
         }
         Ok(())
     }

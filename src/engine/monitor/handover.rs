@@ -300,6 +300,14 @@ pub fn relay_main() -> i32 {
         Err(e) => return fail(e),
     };
     crate::engine::trace::phase("relay: serving");
+    // Buffers of a read's size (the 64 KiB read buffer, a client's frame) are mapped and
+    // unmapped rather than left in the heap, and free heap goes back to the kernel early.
+    // SAFETY: mallopt only sets allocator parameters; single-threaded, before any allocation
+    // that these thresholds concern.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 64 * 1024);
+    }
     if let Some((server, pidfd)) = parked.running.serving.as_mut() {
         // Whatever start-up touched is given back; the loop faults in only what it runs.
         // SAFETY: malloc_trim only returns free heap memory to the kernel.
