@@ -42,6 +42,12 @@ pub struct EtcView {
 }
 
 impl Attached {
+    /// The descriptors that hold the container's published host ports until it exits (what
+    /// the monitor keeps once the container runs).
+    pub fn into_held(self) -> Vec<OwnedFd> {
+        self._held
+    }
+
     pub fn etc_view(&self) -> EtcView {
         EtcView::of(&self.endpoints)
     }
