@@ -336,8 +336,10 @@ impl Backend for Engine {
         // The job's task is aborted when the viewer leaves: dropping this future wakes and
         // ends the watch.
         let stop = crate::engine::container::dir_events::WatchStop::new();
+        // A viewer that drops its receiver without aborting the job ends the watch too.
+        let closed = out.clone();
         call(async move {
-            e.watch_logs(container, options, stop, move |entries| {
+            let watch = e.watch_logs(container, options, stop, move |entries| {
                 let lines = entries
                     .iter()
                     .map(|en| LogLine {
@@ -351,8 +353,11 @@ impl Backend for Engine {
                     })
                     .collect();
                 out.blocking_send(lines).is_ok()
-            })
-            .await
+            });
+            tokio::select! {
+                r = watch => r,
+                _ = closed.closed() => Ok(()),
+            }
         })
     }
 
