@@ -66,6 +66,8 @@ struct Inner {
     state: StateStore,
     events: broadcast::Sender<EngineEvent>,
     sys: Arc<dyn Syscall>,
+    /// The open counter files of the containers a viewer samples again and again.
+    stats: std::sync::Mutex<stats::StatsTracker>,
 }
 
 impl Engine {
@@ -91,6 +93,7 @@ impl Engine {
                 state,
                 events,
                 sys,
+                stats: Default::default(),
             }),
         };
         // The networks of containers whose monitor is gone go first (cheap when there are none).
@@ -126,6 +129,12 @@ impl Engine {
     /// Subscribes to engine events (pull progress, state changes) of this process.
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.inner.events.subscribe()
+    }
+
+    /// The stats tracker of [`Engine::tracked_stats`] (one sample at a time).
+    pub(crate) fn stats_tracker(&self) -> std::sync::MutexGuard<'_, stats::StatsTracker> {
+        // A panic mid-sample leaves at worst a stale descriptor, which the next read drops.
+        self.inner.stats.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Publishes an event; nobody listening is fine.

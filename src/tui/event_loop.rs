@@ -142,8 +142,14 @@ where
             Some(msg) = rx.recv() => msg,
             _ = tick.tick() => Msg::Tick(chrono::Utc::now()),
         };
+        let loading = !app.containers.loaded;
         cmds = update(&mut app, msg);
         dirty = true;
+        if loading && app.containers.loaded {
+            // The list everyone waits for at start: drawn at once, not a frame after the
+            // "loading" one drawn a moment ago.
+            last_draw = Instant::now() - FRAME;
+        }
     }
     jobs.shutdown();
     Ok(app)

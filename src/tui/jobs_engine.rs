@@ -76,8 +76,9 @@ impl Backend for Engine {
     fn stats(&self, ids: Vec<String>) -> BoxFuture<'static, Result<Vec<StatSample>, String>> {
         let engine = self.clone();
         async move {
+            // The engine keeps the rows' counter files open from one tick to the next.
             let sample = engine
-                .container_stats(crate::engine::stats::StatsSelection::Named(ids))
+                .container_stats_tracked(ids)
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(sample
@@ -332,28 +333,25 @@ impl Backend for Engine {
             until: None,
         };
         let id = container.clone();
-        let watching = out.clone();
+        // The job's task is aborted when the viewer leaves: dropping this future wakes and
+        // ends the watch.
+        let stop = crate::engine::container::dir_events::WatchStop::new();
         call(async move {
-            e.watch_logs(
-                container,
-                options,
-                move || watching.is_closed(),
-                move |entries| {
-                    let lines = entries
-                        .iter()
-                        .map(|en| LogLine {
-                            time: en.time,
-                            stream: match en.stream {
-                                crate::engine::logs::Stream::Stdout => Stream::Stdout,
-                                crate::engine::logs::Stream::Stderr => Stream::Stderr,
-                            },
-                            container: id.clone(),
-                            text: en.line.trim_end_matches(['\n', '\r']).to_string(),
-                        })
-                        .collect();
-                    out.blocking_send(lines).is_ok()
-                },
-            )
+            e.watch_logs(container, options, stop, move |entries| {
+                let lines = entries
+                    .iter()
+                    .map(|en| LogLine {
+                        time: en.time,
+                        stream: match en.stream {
+                            crate::engine::logs::Stream::Stdout => Stream::Stdout,
+                            crate::engine::logs::Stream::Stderr => Stream::Stderr,
+                        },
+                        container: id.clone(),
+                        text: en.line.trim_end_matches(['\n', '\r']).to_string(),
+                    })
+                    .collect();
+                out.blocking_send(lines).is_ok()
+            })
             .await
         })
     }

@@ -175,6 +175,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd().arg("kill-server").output();
+        crate::common::remove_tmux_socket(&self.socket);
     }
 }
 

@@ -224,20 +224,30 @@ impl Engine {
     }
 
     /// Watches a container's log for a viewer that stays open (see [`super::logs_watch`]):
-    /// `sink` gets the entries in batches until it returns false, `gone` returns true, or the
-    /// container is removed.
+    /// `sink` gets the entries in batches until it returns false, `stop` is signalled, or the
+    /// container is removed. Dropping the returned future signals `stop` too, so a viewer that
+    /// lets go of it ends the watch at once, however long it slept.
     pub async fn watch_logs(
         &self,
         reference: String,
         options: LogOptions,
-        gone: impl Fn() -> bool + Send + 'static,
+        stop: super::dir_events::WatchStop,
         mut sink: impl FnMut(&[LogEntry]) -> bool + Send + 'static,
     ) -> Result<()> {
-        blocking(self, move |e| {
+        struct StopOnDrop(super::dir_events::WatchStop);
+        impl Drop for StopOnDrop {
+            fn drop(&mut self) {
+                self.0.stop();
+            }
+        }
+        let on_drop = StopOnDrop(stop.clone());
+        let r = blocking(self, move |e| {
             let id = super::resolve(e, &reference)?;
-            super::logs_watch::watch(e, &id, options, &gone, &mut sink)
+            super::logs_watch::watch(e, &id, options, &stop, &mut sink)
         })
-        .await
+        .await;
+        drop(on_drop);
+        r
     }
 
     /// The log entries of a container as a stream (`follow`: until it stops). Dropping the

@@ -58,10 +58,20 @@ impl DirEvents {
 
     /// Waits up to `timeout` for events and takes every queued one.
     pub fn wait(&self, timeout: Duration) -> Wake {
+        self.wait_or(timeout, None)
+    }
+
+    /// [`DirEvents::wait`] that also ends when `stop` is signalled ([`WatchStop`]), returning
+    /// [`Wake::Timeout`] then: the caller asks its stop condition after every wake.
+    pub fn wait_or(&self, timeout: Duration, stop: Option<&WatchStop>) -> Wake {
         let ms = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
-        let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+        let mut fds = vec![PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+        if let Some(fd) = stop.and_then(|s| s.inner.fd.as_ref()) {
+            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+        }
         match poll(&mut fds, ms) {
             Ok(0) => return Wake::Timeout,
+            Ok(_) if !fds[0].any().unwrap_or(true) => return Wake::Timeout,
             Ok(_) => {}
             Err(Errno::EINTR) => return Wake::Changed,
             Err(e) => {
@@ -97,6 +107,58 @@ impl DirEvents {
             }
         }
         wake
+    }
+}
+
+/// Tells a watch that sleeps in [`DirEvents::wait_or`] that its viewer left, waking it at once
+/// (an eventfd), so that an idle watch can sleep long instead of waking to ask. Clones share
+/// the signal.
+#[derive(Clone, Default)]
+pub struct WatchStop {
+    inner: std::sync::Arc<StopInner>,
+}
+
+struct StopInner {
+    stopped: std::sync::atomic::AtomicBool,
+    fd: Option<OwnedFd>,
+}
+
+impl Default for StopInner {
+    fn default() -> Self {
+        // SAFETY: plain system call; the result is checked.
+        let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        StopInner {
+            stopped: Default::default(),
+            // SAFETY: `eventfd` just returned this descriptor and nothing else owns it.
+            fd: (raw >= 0).then(|| unsafe { OwnedFd::from_raw_fd(raw) }),
+        }
+    }
+}
+
+impl WatchStop {
+    pub fn new() -> WatchStop {
+        WatchStop::default()
+    }
+
+    /// Signals the stop (idempotent).
+    pub fn stop(&self) {
+        self.inner
+            .stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(fd) = &self.inner.fd {
+            let one = 1u64.to_ne_bytes();
+            // A full counter (never, at one write per stop) only means it is signalled already.
+            let _ = nix::unistd::write(fd, &one);
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.inner.stopped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Whether the stop can wake a sleeping watch (else the watch must wake to ask).
+    pub fn wakes(&self) -> bool {
+        self.inner.fd.is_some()
     }
 }
 
@@ -138,6 +200,36 @@ mod tests {
         assert!(
             DirEvents::new(&dir).is_none(),
             "a missing directory cannot be watched"
+        );
+    }
+
+    #[test]
+    fn a_stop_wakes_a_sleeping_wait() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let ev = DirEvents::new(tmp.path()).expect("inotify");
+        let stop = WatchStop::new();
+        assert!(stop.wakes() && !stop.is_stopped());
+        let other = stop.clone();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            other.stop();
+        });
+        let started = std::time::Instant::now();
+        assert_eq!(
+            ev.wait_or(Duration::from_secs(30), Some(&stop)),
+            Wake::Timeout
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "woken by the stop"
+        );
+        assert!(stop.is_stopped());
+        t.join().unwrap();
+        // A change still reads as one while a stop is pending.
+        std::fs::write(tmp.path().join("f"), b"x").expect("write");
+        assert_eq!(
+            ev.wait_or(Duration::from_secs(5), Some(&stop)),
+            Wake::Changed
         );
     }
 }

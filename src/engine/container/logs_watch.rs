@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::dir_events::{DirEvents, Wake};
+use super::dir_events::{DirEvents, Wake, WatchStop};
 use super::store;
 use super::store::ContainerStore;
 use crate::engine::error::Result;
@@ -16,25 +16,36 @@ use crate::engine::Engine;
 pub const BATCH: usize = 2048;
 /// How often a watch without inotify looks for new entries when there were none.
 const POLL: Duration = Duration::from_millis(40);
-/// How long a watch with inotify sleeps at most before it asks whether the viewer left.
+/// How long a watch with inotify sleeps at most before it asks whether the viewer left (when
+/// the viewer's [`WatchStop`] cannot wake it).
 const IDLE: Duration = Duration::from_secs(1);
+/// How long a watch sleeps at most when the viewer's stop wakes it: only to see, now and then,
+/// that the container still exists.
+const IDLE_WOKEN: Duration = Duration::from_secs(30);
 /// Reads of a busy log at most this often, so a chatty container's lines arrive in batches.
 const MIN_GAP: Duration = Duration::from_millis(20);
-/// Idle wakes (with inotify) between checks that the container still exists, in case its
-/// directory outlives the record.
+/// Idle wakes (with inotify, woken only by a change or after [`IDLE`]) between checks that the
+/// container still exists, in case its directory outlives the record.
 const EXISTS_EVERY: u32 = 30;
 
 /// Follows the log of container `id`, handing entries to `sink` in batches of at most
-/// [`BATCH`]; ends when `sink` returns false, when `gone` says the viewer left, or when the
+/// [`BATCH`]; ends when `sink` returns false, when `stop` says the viewer left, or when the
 /// container is removed. Blocks. Sleeps on inotify events of the container's directory (the log
-/// written, created, rotated; the directory removed), or polls where inotify is not available.
+/// written, created, rotated; the directory removed) and on `stop`, or polls where inotify is
+/// not available. A stopped container's watch thus sleeps until its viewer leaves.
 pub fn watch(
     engine: &Engine,
     id: &str,
     options: LogOptions,
-    gone: &dyn Fn() -> bool,
+    stop: &WatchStop,
     sink: &mut dyn FnMut(&[LogEntry]) -> bool,
 ) -> Result<()> {
+    let gone = || stop.is_stopped();
+    let (idle_for, exists_every) = if stop.wakes() {
+        (IDLE_WOKEN, 1)
+    } else {
+        (IDLE, EXISTS_EVERY)
+    };
     let rec = store::load(engine.state(), id)?;
     if !rec.host_config.log_config.policy()?.readable() {
         return Err(crate::engine::logs::config::not_readable());
@@ -57,11 +68,14 @@ pub fn watch(
             return Ok(false);
         }
         match &events {
-            Some(ev) => match ev.wait(IDLE) {
+            Some(ev) => match ev.wait_or(idle_for, Some(stop)) {
                 Wake::Changed => {}
                 Wake::DirGone => return exists(),
                 Wake::Timeout => {
-                    if idle.is_multiple_of(EXISTS_EVERY) && !exists()? {
+                    if gone() {
+                        return Ok(false);
+                    }
+                    if idle.is_multiple_of(exists_every) && !exists()? {
                         return Ok(false);
                     }
                 }

@@ -4,7 +4,9 @@
 //! sample reads a few files per container when asked, so a stream costs what its reader asks.
 
 pub mod cgroup;
+pub mod counter_files;
 pub mod sampler;
+pub mod tracker;
 
 use std::time::Duration;
 
@@ -13,6 +15,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 pub use sampler::StatsSampler;
+pub use tracker::StatsTracker;
 
 use crate::engine::error::Result;
 use crate::engine::Engine;

@@ -37,18 +37,13 @@ impl StatsSampler {
             })?),
             other => other,
         };
-        // The cgroup mounts and the host's memory do not change while berth runs: read once
-        // per process.
-        static HOST: std::sync::OnceLock<(Hierarchies, u64)> = std::sync::OnceLock::new();
-        let (hierarchies, host_memory) = HOST
-            .get_or_init(|| (Hierarchies::detect(), host_memory()))
-            .clone();
+        let (hierarchies, host_memory, cpus) = host();
         Ok(StatsSampler {
             engine,
             selection,
             hierarchies,
             host_memory,
-            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
+            cpus,
             previous: HashMap::new(),
         })
     }
@@ -85,9 +80,50 @@ impl StatsSampler {
     }
 
     fn sample_one(&mut self, rec: &ContainerRecord) -> ContainerStats {
-        let mut stats = ContainerStats {
-            id: rec.id.clone(),
-            name: rec.name.clone(),
+        let live = matches!(rec.state.status, Status::Running | Status::Paused);
+        let Some(c) = live.then(|| self.hierarchies.read(&rec.id)).flatten() else {
+            self.previous.remove(&rec.id);
+            return ContainerStats::stopped(&rec.id, &rec.name);
+        };
+        let now = Instant::now();
+        let previous = self.previous.insert(rec.id.clone(), (c.cpu_ns, now));
+        let net = if !rec.host_config.network_mode.is_host() && rec.state.pid > 0 {
+            net_bytes(rec.state.pid)
+        } else {
+            (0, 0)
+        };
+        stats_of(
+            &rec.id,
+            &rec.name,
+            &c,
+            net,
+            previous,
+            rec.state.started_at,
+            (self.host_memory, self.cpus),
+        )
+    }
+}
+
+/// The cgroup mounts, the host's memory and its CPUs: they do not change while berth runs, so
+/// they are read once per process.
+pub(super) fn host() -> (Hierarchies, u64, f64) {
+    static HOST: std::sync::OnceLock<(Hierarchies, u64, f64)> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        (
+            Hierarchies::detect(),
+            host_memory(),
+            std::thread::available_parallelism().map_or(1, |n| n.get()) as f64,
+        )
+    })
+    .clone()
+}
+
+impl ContainerStats {
+    /// A container with no cgroup to read: zeros.
+    pub(super) fn stopped(id: &str, name: &str) -> ContainerStats {
+        ContainerStats {
+            id: id.to_string(),
+            name: name.to_string(),
             running: false,
             cpu_percent: 0.0,
             cpu_total_ns: 0,
@@ -100,52 +136,56 @@ impl StatsSampler {
             block_write: 0,
             pids: 0,
             read_at: Utc::now(),
-        };
-        let live = matches!(rec.state.status, Status::Running | Status::Paused);
-        let Some(c) = live.then(|| self.hierarchies.read(&rec.id)).flatten() else {
-            self.previous.remove(&rec.id);
-            return stats;
-        };
-        let now = Instant::now();
-        stats.running = true;
-        stats.cpu_total_ns = c.cpu_ns;
-        stats.cpu_percent = match self.previous.insert(rec.id.clone(), (c.cpu_ns, now)) {
-            Some((cpu, at)) => percent(
-                c.cpu_ns.saturating_sub(cpu),
-                now.duration_since(at).as_nanos() as u64,
-            ),
-            None => {
-                let up = rec
-                    .state
-                    .started_at
-                    .map(|t| (Utc::now() - t).num_nanoseconds().unwrap_or(0).max(0) as u64)
-                    .unwrap_or(0);
-                // The start time is recorded after the process began: never more than every
-                // CPU busy.
-                percent(c.cpu_ns, up).min(self.cpus * 100.0)
-            }
-        };
-        stats.memory_usage = memory_shown(&c);
-        stats.memory_limit = match c.memory_limit {
-            0 => self.host_memory,
-            l if self.host_memory > 0 => l.min(self.host_memory),
-            l => l,
-        };
-        stats.memory_percent = if stats.memory_limit > 0 {
-            stats.memory_usage as f64 * 100.0 / stats.memory_limit as f64
-        } else {
-            0.0
-        };
-        stats.block_read = c.block_read;
-        stats.block_write = c.block_write;
-        stats.pids = c.pids;
-        if !rec.host_config.network_mode.is_host() && rec.state.pid > 0 {
-            let (rx, tx) = net_bytes(rec.state.pid);
-            stats.net_rx = rx;
-            stats.net_tx = tx;
         }
-        stats
     }
+}
+
+/// A running container's figures from its counters `c` and network bytes `net`; CPU % since
+/// `previous` (CPU time and when it was read), or without one since `started_at`.
+pub(super) fn stats_of(
+    id: &str,
+    name: &str,
+    c: &Counters,
+    net: (u64, u64),
+    previous: Option<(u64, Instant)>,
+    started_at: Option<chrono::DateTime<Utc>>,
+    (host_memory, cpus): (u64, f64),
+) -> ContainerStats {
+    let now = Instant::now();
+    let mut stats = ContainerStats::stopped(id, name);
+    stats.running = true;
+    stats.cpu_total_ns = c.cpu_ns;
+    stats.cpu_percent = match previous {
+        Some((cpu, at)) => percent(
+            c.cpu_ns.saturating_sub(cpu),
+            now.duration_since(at).as_nanos() as u64,
+        ),
+        None => {
+            let up = started_at
+                .map(|t| (Utc::now() - t).num_nanoseconds().unwrap_or(0).max(0) as u64)
+                .unwrap_or(0);
+            // The start time is recorded after the process began: never more than every
+            // CPU busy.
+            percent(c.cpu_ns, up).min(cpus * 100.0)
+        }
+    };
+    stats.memory_usage = memory_shown(c);
+    stats.memory_limit = match c.memory_limit {
+        0 => host_memory,
+        l if host_memory > 0 => l.min(host_memory),
+        l => l,
+    };
+    stats.memory_percent = if stats.memory_limit > 0 {
+        stats.memory_usage as f64 * 100.0 / stats.memory_limit as f64
+    } else {
+        0.0
+    };
+    stats.block_read = c.block_read;
+    stats.block_write = c.block_write;
+    stats.pids = c.pids;
+    stats.net_rx = net.0;
+    stats.net_tx = net.1;
+    stats
 }
 
 /// `used` CPU nanoseconds over `wall` nanoseconds, as a percentage of one CPU (docker's CPU %:
