@@ -5,8 +5,11 @@
 //! between the tools (`BENCH_ROUNDS`, 5), so that the machine's load hits both alike; the load
 //! average is printed with the figures. Needs root; podman runs on a store of its own
 //! (runc, cgroupfs, `--network none`); berth's containers have no network either.
-//! Targets: first sample of 100 ≤ 100 ms; streaming 100 ≤ 2 % of one core; the TUI idle with
-//! the stats columns ≤ 1 %. `BENCH_BERTH=PATH` runs another berth binary than the one cargo
+//! When dockerd is installed, `docker stats` runs too, against a private dockerd (no iptables,
+//! no bridge, its own roots; containers with `--network none`); docker's stream CPU counts the
+//! client and the daemon's processes (dockerd, its containerd and the containers' shims), where
+//! the stats are made. Targets: first sample of 100 ≤ 100 ms; streaming 100 ≤ 2 % of one core;
+//! the TUI idle with the stats columns ≤ 1 %. `BENCH_BERTH=PATH` runs another berth binary than the one cargo
 //! built with the bench (a release build when the bench itself is built in debug).
 
 #[path = "../tests/common/mod.rs"]
@@ -58,18 +61,44 @@ fn sample(cmd: &mut Command) -> (Duration, usize) {
     (took, String::from_utf8_lossy(&out.stdout).lines().count())
 }
 
-/// CPU of a streaming `stats` in percent of one core, over `secs` after a two-second warm-up.
-fn stream_cpu(mut cmd: Command, secs: u64) -> f64 {
+/// CPU of a streaming `stats` in percent of one core, over `secs` after a two-second warm-up:
+/// the stats process's own, plus that of every process whose command line holds `daemon_dir`
+/// (a daemon doing the work for it).
+fn stream_cpu(mut cmd: Command, secs: u64, daemon_dir: Option<&std::path::Path>) -> f64 {
     let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn a stats stream");
     std::thread::sleep(Duration::from_secs(2));
-    let pct = procstat::cpu_percent(child.id() as i32, Duration::from_secs(secs));
+    let mut pids = vec![child.id() as i32];
+    if let Some(dir) = daemon_dir {
+        pids.extend(
+            common::procs::with_words(&[&dir.to_string_lossy()])
+                .into_iter()
+                .map(|(p, _)| p),
+        );
+    }
+    let cpu = |pids: &[i32]| -> Vec<Option<Duration>> {
+        pids.iter()
+            .map(|p| {
+                std::path::Path::new(&format!("/proc/{p}"))
+                    .exists()
+                    .then(|| procstat::cpu_time(*p))
+            })
+            .collect()
+    };
+    let (c0, t0) = (cpu(&pids), Instant::now());
+    std::thread::sleep(Duration::from_secs(secs));
+    let (c1, t1) = (cpu(&pids), Instant::now());
+    let used: Duration = c0
+        .iter()
+        .zip(&c1)
+        .filter_map(|(a, b)| Some(b.as_ref()?.saturating_sub(*a.as_ref()?)))
+        .sum();
     let _ = child.kill();
     let _ = child.wait();
-    pct
+    used.as_secs_f64() / (t1 - t0).as_secs_f64() * 100.0
 }
 
 fn main() {
@@ -122,7 +151,25 @@ fn main() {
             ]));
         }
     }
-    let (mut berth_t, mut podman_t) = (Vec::new(), Vec::new());
+    let docker = common::docker::dockerd_path().and_then(|_| common::docker::Dockerd::start());
+    if let Some(d) = &docker {
+        eprintln!("starting {n} docker containers…");
+        d.docker_ok(["pull", "-q", &image]);
+        for i in 0..n {
+            d.docker_ok([
+                "run",
+                "-d",
+                "--network",
+                "none",
+                "--name",
+                &format!("d{i:03}"),
+                &image,
+                "sleep",
+                "3600",
+            ]);
+        }
+    }
+    let (mut berth_t, mut podman_t, mut docker_t) = (Vec::new(), Vec::new(), Vec::new());
     for r in 0..rounds {
         let (t, lines) = sample(berth(&root.path()).args(["stats", "--no-stream"]));
         assert_eq!(
@@ -142,16 +189,32 @@ fn main() {
             }
             podman_t.push(t);
         }
+        if let Some(d) = &docker {
+            let (t, lines) = sample(d.cmd().args(["stats", "--no-stream"]));
+            if r == 0 {
+                assert_eq!(
+                    lines,
+                    n + 1,
+                    "docker stats --no-stream: a header and {n} rows"
+                );
+            }
+            docker_t.push(t);
+        }
     }
-    let (mut berth_cpu, mut podman_cpu) = (Vec::new(), Vec::new());
+    let (mut berth_cpu, mut podman_cpu, mut docker_cpu) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..2 {
         let mut b = berth(&root.path());
         b.arg("stats");
-        berth_cpu.push(stream_cpu(b, stream_secs));
+        berth_cpu.push(stream_cpu(b, stream_secs, None));
         if with_podman {
             let mut p = podman(&podman_store);
             p.arg("stats");
-            podman_cpu.push(stream_cpu(p, stream_secs));
+            podman_cpu.push(stream_cpu(p, stream_secs, None));
+        }
+        if let Some(d) = &docker {
+            let mut c = d.cmd();
+            c.arg("stats");
+            docker_cpu.push(stream_cpu(c, stream_secs, Some(d.dir())));
         }
     }
     // The TUI on the same root, showing the containers with their CPU and memory columns
@@ -181,6 +244,9 @@ fn main() {
     if with_podman {
         rows.push((format!("podman stats --no-stream ({n})"), median(podman_t)));
     }
+    if docker.is_some() {
+        rows.push((format!("docker stats --no-stream ({n})"), median(docker_t)));
+    }
     table(
         &format!("First full sample of {n} running containers"),
         &rows,
@@ -195,6 +261,12 @@ fn main() {
     println!("| berth stats | {:.2} % |", mean(&berth_cpu));
     if with_podman {
         println!("| podman stats | {:.2} % |", mean(&podman_cpu));
+    }
+    if docker.is_some() {
+        println!(
+            "| docker stats (client, dockerd, containerd, shims) | {:.2} % |",
+            mean(&docker_cpu)
+        );
     }
     println!(
         "\nThe TUI idle with {n} running containers (CPU and memory columns, {} rows with a CPU % on screen): {tui_cpu:.2} % of one core over {stream_secs} s",
@@ -223,4 +295,6 @@ fn main() {
             .stdout(Stdio::null())
             .status();
     }
+    // Dropping the private dockerd removes its containers and stops it.
+    drop(docker);
 }

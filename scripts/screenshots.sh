@@ -23,6 +23,7 @@ sock="berth-shots-$$"
 reg_pid=""
 cleanup() {
   tmux -L "$sock" kill-server 2>/dev/null || true
+  rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"
   [ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null || true
   ids=$("$berth" --root "$work/root" ps -aq 2>/dev/null || true)
   [ -n "$ids" ] && "$berth" --root "$work/root" rm -f $ids >/dev/null 2>&1 || true
@@ -94,6 +95,8 @@ sleep 1.5
 shot containers
 keys j j v v v v v    # web's processes in the details pane
 shot details-processes 2.5
+keys v                # web's CPU, memory, network and block I/O over the last minutes
+shot details-graphs 4
 keys v k k
 keys j j Enter        # backup, migrate, web: follow web's log
 shot containers-logs 3
@@ -138,6 +141,10 @@ keys Escape Escape
 # What the session saw happen (the build, the health checks' verdicts…).
 keys 6
 shot events
+# What the engine root takes on disk, with its prune actions.
+keys D
+shot disk-usage 2
+keys Escape
 # A shell in web, beside its log.
 keys 1 / w e b Enter Enter x
 sleep 1

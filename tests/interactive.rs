@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use interactive_support::{
-    entries, fds, parent_of, processes_with, stderr, stdout, wait_for, Env, Tmux,
+    entries, fds, parent_of, processes_with, stderr, stdout, wait_for, wait_for_relay, Env, Tmux,
 };
 
 /// Prints `icanon` when the pane's terminal is in cooked mode, `-icanon` when raw.
@@ -146,8 +146,9 @@ fn exec_exit_codes_streams_options_and_nothing_leaks() {
     let id = env.run_detached("ex", &[], &["sleep", "1000"]);
     let pid = env.inspect(&id)["State"]["Pid"].as_i64().expect("pid");
     let monitor = parent_of(pid);
-    // The monitor has settled once its log is open and it has let go of the spawner's status
-    // pipe (fd 3).
+    // The monitor has settled once it runs the relay binary, its log is open and it has let go
+    // of the spawner's status pipe (fd 3).
+    wait_for_relay(monitor);
     let monitor_fds = wait_for("the monitor's log", Duration::from_secs(10), || {
         let f = fds(monitor);
         (f.iter().any(|l| l.ends_with("log.json")) && !f.iter().any(|l| l.starts_with("3 -> ")))

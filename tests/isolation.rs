@@ -208,39 +208,99 @@ fn host_binary_cannot_be_opened_for_writing_through_proc() {
         .trim()
         .to_string();
     let rec = berth::engine::container::get(&t.engine(), &id).unwrap();
-    let berth_ino = std::fs::metadata(containers_support::berth_bin()).unwrap();
-    // Take a handle on the monitor's executable the way CVE-2019-5736 does, and try to write
-    // through it once the monitor is gone (so "text file busy" no longer protects it).
-    let exe = nix::fcntl::open(
-        format!("/proc/{}/exe", rec.state.monitor_pid).as_str(),
-        nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
-        nix::sys::stat::Mode::empty(),
-    )
-    .unwrap();
-    // The handle names the berth binary, on a read-only mount: writing through it fails with
-    // EROFS even once no berth process runs (while one runs, "text file busy" comes first).
-    let st = nix::sys::stat::fstat(exe).unwrap();
     use std::os::unix::fs::MetadataExt;
-    assert_eq!((st.st_dev, st.st_ino), (berth_ino.dev(), berth_ino.ino()));
-    // SAFETY: `exe` is an open descriptor owned by this test until it is closed below.
-    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(exe) };
-    let vfs = nix::sys::statvfs::fstatvfs(borrowed).unwrap();
-    assert!(
-        vfs.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY),
-        "the monitor's executable is writable"
-    );
+    let file_id = |p: &str| std::fs::metadata(p).map(|m| (m.dev(), m.ino())).unwrap();
+    let berth_id = file_id(containers_support::berth_bin());
+    let relay_id = file_id(env!("CARGO_BIN_EXE_berth-relay"));
+    let exe_path = format!("/proc/{}/exe", rec.state.monitor_pid);
+    // Take a handle on the monitor's executable the way CVE-2019-5736 does, and try to write
+    // through it once the monitor is gone (so "text file busy" no longer protects it): first
+    // the berth binary the monitor starts from (or already the relay binary, on a slow
+    // machine), then the relay binary it runs once the container has run for a moment.
+    let take = || {
+        nix::fcntl::open(
+            exe_path.as_str(),
+            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )
+        .unwrap()
+    };
+    let first = take();
+    let mut handles = vec![first];
+    for _ in 0..500 {
+        if std::fs::metadata(&exe_path)
+            .map(|m| (m.dev(), m.ino()))
+            .ok()
+            == Some(relay_id)
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    handles.push(take());
+    for (n, &exe) in handles.iter().enumerate() {
+        // The handle names the berth or the relay binary, on a read-only mount: writing
+        // through it fails with EROFS even once no berth process runs (while one runs, "text
+        // file busy" comes first).
+        let st = nix::sys::stat::fstat(exe).unwrap();
+        let id = (st.st_dev, st.st_ino);
+        if n == 0 {
+            assert!(id == berth_id || id == relay_id, "{id:?}");
+        } else {
+            assert_eq!(id, relay_id, "the long-lived monitor runs berth-relay");
+        }
+        // SAFETY: `exe` is an open descriptor owned by this test until it is closed below.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(exe) };
+        let vfs = nix::sys::statvfs::fstatvfs(borrowed).unwrap();
+        assert!(
+            vfs.flags().contains(nix::sys::statvfs::FsFlags::ST_RDONLY),
+            "the monitor's executable is writable"
+        );
+    }
     t.ok(&["rm", "-f", &id]);
     std::thread::sleep(Duration::from_millis(50));
-    let reopen = std::fs::OpenOptions::new()
-        .write(true)
-        .open(format!("/proc/self/fd/{exe}"));
-    let _ = nix::unistd::close(exe);
-    let err = reopen.expect_err("the berth binary must not be writable through /proc");
-    assert!(
-        matches!(err.raw_os_error(), Some(libc::EROFS) | Some(libc::ETXTBSY)),
-        "{err}"
-    );
+    for exe in handles {
+        let reopen = std::fs::OpenOptions::new()
+            .write(true)
+            .open(format!("/proc/self/fd/{exe}"));
+        let _ = nix::unistd::close(exe);
+        let err = reopen.expect_err("the monitor's binary must not be writable through /proc");
+        assert!(
+            matches!(err.raw_os_error(), Some(libc::EROFS) | Some(libc::ETXTBSY)),
+            "{err}"
+        );
+    }
     // Inside the container, /proc/self/exe of pid 1 is the container's own binary.
     let (code, out, _) = sh(&t, &[], "readlink /proc/1/exe");
     assert_eq!((code, out.as_str()), (0, "/bin/busybox\n"));
+}
+
+#[test]
+fn the_container_starts_with_no_signal_ignored() {
+    let t = TestRoot::new();
+    // The monitor ignores SIGPIPE; its container must not inherit that (nor anything the shell
+    // that ran berth ignores): `yes | head` ends because `yes` dies of SIGPIPE.
+    let (code, out, err) = sh(
+        &t,
+        &[],
+        "grep SigIgn /proc/self/status; yes hello | head -c 12; echo; exec grep SigIgn /proc/1/status",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "SigIgn:\t0000000000000000\nhello\nhello\n\nSigIgn:\t0000000000000000\n"
+    );
+    let (code, out, err) = sh(&t, &["-d"], "sleep 100");
+    assert_eq!(code, 0, "{err}");
+    let id = out.trim();
+    let (code, out, err) = {
+        let o = t.berth(&["exec", id, "grep", "SigIgn", "/proc/self/status"]);
+        (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
+    };
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "SigIgn:\t0000000000000000\n"),
+        "{err}"
+    );
+    t.ok(&["rm", "-f", id]);
 }

@@ -61,6 +61,10 @@ const ALLOWED: &[(&str, &str)] = &[
         "the monitor process's entry point",
     ),
     (
+        "engine::monitor::resume_main(",
+        "the monitor's entry point when berth-relay execs it back at the container's exit",
+    ),
+    (
         "engine::exec::monitor_main(",
         "the exec monitor process's entry point",
     ),

@@ -141,6 +141,83 @@ fn publish_all_udp_and_a_taken_port() {
     assert_eq!(t.leftovers(), Vec::<String>::new());
 }
 
+/// A UDP client that goes on sending to a published port from the same source port keeps its
+/// tracked flow; when the container goes, its flows go too, so the container that publishes the
+/// port next gets the client's packets (docker flushes them the same way).
+#[test]
+fn a_new_container_on_a_published_udp_port_gets_the_ongoing_flow() {
+    let t = NetTest::new();
+    let peerns = t.ns_path(&t.peer);
+    t.ok(&["network", "create", "--subnet", "10.83.0.0/24", "udpnet"]);
+    let exe = std::env::current_exe().unwrap();
+    let exe = exe.to_string_lossy().into_owned();
+    let echo = |name: &str, ip: &str| {
+        let out = t.run(
+            &[
+                "-d",
+                "--name",
+                name,
+                "--network",
+                "udpnet",
+                "--ip",
+                ip,
+                "-p",
+                "5400:53/udp",
+                "-e",
+                "BERTH_UDP_ECHO=53",
+                "-v",
+                "/usr:/usr:ro",
+                "-v",
+                &format!("{exe}:/echo:ro"),
+            ],
+            &[
+                "/echo",
+                "--ignored",
+                "--exact",
+                "udp_echo_server",
+                "--nocapture",
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    };
+    let target = format!("{HOST_IP}:5400");
+    echo("first", "10.83.0.10");
+    let answer = udp_echo_from(peerns.clone(), 41000, target.clone(), 30).expect("first echo");
+    assert_eq!(answer, "ping");
+    t.ok(&["rm", "-f", "first"]);
+    echo("second", "10.83.0.11");
+    // The same client flow (same source port) as before, a moment later.
+    let answer = udp_echo_from(peerns, 41000, target, 30)
+        .expect("the ongoing flow reaches the container that publishes the port now");
+    assert_eq!(answer, "ping");
+    t.ok(&["rm", "-f", "second"]);
+    t.ok(&["network", "rm", "udpnet"]);
+    assert_eq!(t.leftovers(), Vec::<String>::new());
+}
+
+/// Sends "ping" over UDP from source port `port` to `addr` inside `ns`, up to `tries` times
+/// 300 ms apart, and returns the first answer.
+fn udp_echo_from(
+    ns: std::path::PathBuf,
+    port: u16,
+    addr: String,
+    tries: usize,
+) -> Result<String, String> {
+    network_support::on_ns(ns, move || {
+        let s = std::net::UdpSocket::bind(("0.0.0.0", port)).map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut buf = [0u8; 512];
+        for _ in 0..tries {
+            s.send_to(b"ping", &addr).map_err(|e| e.to_string())?;
+            if let Ok((n, _)) = s.recv_from(&mut buf) {
+                return Ok(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+        Err("no answer".into())
+    })
+}
+
 /// Not a test of its own: the UDP echo server `publish_all_udp_and_a_taken_port` runs inside a
 /// container (it does nothing unless `BERTH_UDP_ECHO` names a port).
 #[test]
@@ -257,6 +334,70 @@ fn user_network_names_aliases_connect_disconnect_and_internal() {
         pruned.contains("backend") && pruned.contains("sealed"),
         "{pruned}"
     );
+    assert_eq!(t.leftovers(), Vec::<String>::new());
+}
+
+/// Networks are isolated from each other, as docker's are: a container on one network does
+/// not reach another network's containers by address, but does reach a port they publish on
+/// the host; within a network, and through the host back into it (hairpin), all is reachable.
+#[test]
+fn networks_are_isolated_but_published_ports_cross() {
+    let t = NetTest::new();
+    t.ok(&["network", "create", "--subnet", "10.81.0.0/24", "front"]);
+    t.ok(&["network", "create", "--subnet", "10.82.0.0/24", "back"]);
+    t.run(
+        &["-d", "--name", "web", "--network", "back", "-p", "8000:80"],
+        HTTPD,
+    );
+    let ip = t.ok(&[
+        "inspect",
+        "-f",
+        "{{.NetworkSettings.Networks.back.IPAddress}}",
+        "web",
+    ]);
+    let ip = ip.trim();
+    assert!(ip.starts_with("10.82.0."), "{ip}");
+    let fetch = |net: &str, url: &str| {
+        let out = t.run(
+            &["--rm", "--network", net],
+            &[
+                "sh",
+                "-c",
+                &format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {url}"),
+            ],
+        );
+        let text = stdout(&out) + &stderr(&out);
+        (text.contains("hello from berth"), text)
+    };
+    let direct = format!("{ip} 80");
+    // The server is up once its own network reaches it.
+    let out = t.run(
+        &["--rm", "--network", "back"],
+        &[
+            "sh",
+            "-c",
+            &format!("for i in $(seq 40); do printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {direct} | grep -q hello && exit 0; sleep 0.25; done; exit 1"),
+        ],
+    );
+    assert!(out.status.success(), "web never answered: {}", stderr(&out));
+    let (ok, text) = fetch("back", &direct);
+    assert!(
+        ok && text.contains("hello from berth"),
+        "same network: {text}"
+    );
+    let (ok, text) = fetch("back", "10.82.0.1 8000");
+    assert!(ok && text.contains("hello from berth"), "hairpin: {text}");
+    let (ok, text) = fetch("front", &direct);
+    assert!(!ok, "another network reached web by address: {text}");
+    let (ok, text) = fetch("bridge", &direct);
+    assert!(!ok, "the default bridge reached web by address: {text}");
+    let (ok, text) = fetch("front", "10.81.0.1 8000");
+    assert!(
+        ok && text.contains("hello from berth"),
+        "the published port from another network: {text}"
+    );
+    t.ok(&["rm", "-f", "web"]);
+    t.ok(&["network", "rm", "front", "back"]);
     assert_eq!(t.leftovers(), Vec::<String>::new());
 }
 

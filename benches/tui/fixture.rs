@@ -79,6 +79,9 @@ impl Fixture {
                 rootfs: true,
                 cmd,
                 env: vec![rootfs::PATH_ENV.into()],
+                // Never the default bridge: this process runs outside cargo's environment
+                // (BERTH_DEFAULT_NETWORK) and must not touch the machine's network.
+                network: Some("none".into()),
                 ..CreateOptions::default()
             };
             let rec = container::create(&engine, &opts)

@@ -100,6 +100,9 @@ pub struct MonitorArgs {
     /// Run the container's health checks (started by its monitor)
     #[arg(long)]
     pub health: bool,
+    /// Go on from the state in descriptor FD (the relay binary hands the monitor back)
+    #[arg(long, value_name = "FD")]
+    pub resume: Option<i32>,
     /// Container id
     pub id: String,
 }
@@ -213,6 +216,9 @@ pub fn run_without_runtime(cli: &Cli) -> Option<i32> {
         Some(Command::Monitor(args)) if args.health => {
             Some(crate::engine::health::checker::main(&cli.root(), &args.id))
         }
+        Some(Command::Monitor(args)) if args.resume.is_some() => Some(
+            crate::engine::monitor::resume_main(&cli.root(), &args.id, args.resume.unwrap_or(-1)),
+        ),
         Some(Command::Monitor(args)) => Some(match &args.exec {
             Some(exec_id) => {
                 crate::engine::exec::monitor_main(&cli.root(), &args.id, exec_id, args.client)

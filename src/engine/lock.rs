@@ -23,7 +23,25 @@ fn open(path: &Path) -> Result<File> {
         .map_err(|e| EngineError::io_path("cannot open lock file", path, e))
 }
 
+impl std::os::fd::AsRawFd for FileLock {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self._lock.as_raw_fd()
+    }
+}
+
 impl FileLock {
+    /// The lock held through `file`, an open file description that already holds it (one
+    /// inherited across an `exec`): taking it again on the same description cannot block.
+    pub fn from_locked(file: File) -> Result<FileLock> {
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => Ok(FileLock { _lock: lock }),
+            Err((_, e)) => Err(EngineError::Runtime(format!(
+                "cannot take over the monitor's lock: {}",
+                e.desc()
+            ))),
+        }
+    }
+
     /// Blocks until the exclusive lock on `path` is held. Call from blocking code only.
     pub fn acquire(path: &Path) -> Result<FileLock> {
         let file = open(path)?;

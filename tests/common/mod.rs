@@ -63,3 +63,12 @@ pub fn pulled_busybox(root: &TestRoot) -> (Registry, String) {
     root.berth_ok(["pull", "-q", &name]);
     (reg, name)
 }
+
+/// Removes the socket file of the tmux server `-L name` (tmux leaves it behind after
+/// `kill-server`).
+pub fn remove_tmux_socket(name: &str) {
+    let dir =
+        std::env::var_os("TMUX_TMPDIR").map_or_else(|| "/tmp".into(), std::path::PathBuf::from);
+    let uid = nix::unistd::getuid();
+    let _ = std::fs::remove_file(dir.join(format!("tmux-{uid}")).join(name));
+}

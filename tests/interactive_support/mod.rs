@@ -175,6 +175,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.cmd().arg("kill-server").output();
+        crate::common::remove_tmux_socket(&self.socket);
     }
 }
 
@@ -187,6 +188,19 @@ pub fn parent_of(pid: i64) -> i64 {
         .nth(1)
         .and_then(|p| p.parse().ok())
         .expect("ppid")
+}
+
+/// Waits until process `pid` (a container's monitor) runs the small relay binary, which it
+/// executes once the container has run for 500 ms (`engine::monitor::handover`).
+pub fn wait_for_relay(pid: i64) {
+    use std::os::unix::fs::MetadataExt;
+    let id = |p: &str| std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()));
+    let relay = id(env!("CARGO_BIN_EXE_berth-relay")).expect("the relay binary is built");
+    wait_for(
+        "the monitor to run berth-relay",
+        Duration::from_secs(10),
+        || (id(&format!("/proc/{pid}/exe")) == Some(relay)).then_some(()),
+    );
 }
 
 /// The open descriptors of `pid` with their targets, sorted.

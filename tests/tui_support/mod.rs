@@ -107,6 +107,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
+        crate::common::remove_tmux_socket(&self.socket);
     }
 }
 

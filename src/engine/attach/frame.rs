@@ -168,6 +168,11 @@ pub struct FrameBuffer {
 }
 
 impl FrameBuffer {
+    /// The bytes received and not yet taken as frames.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// Appends received bytes.
     pub fn push(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);

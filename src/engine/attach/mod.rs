@@ -7,6 +7,7 @@ pub mod api;
 pub mod client;
 pub mod frame;
 pub mod server;
+mod server_state;
 pub mod session;
 pub mod socket;
 pub mod stdio;

@@ -23,15 +23,15 @@ const CLIENT_BACKLOG: usize = 4 << 20;
 /// Stdin bytes kept for a process that does not read; clients are not read past this.
 const STDIN_BACKLOG: usize = 1 << 20;
 
-struct Client {
-    stream: UnixStream,
-    input: FrameBuffer,
-    out: Vec<u8>,
-    gone: bool,
+pub(super) struct Client {
+    pub(super) stream: UnixStream,
+    pub(super) input: FrameBuffer,
+    pub(super) out: Vec<u8>,
+    pub(super) gone: bool,
 }
 
 impl Client {
-    fn new(stream: UnixStream) -> Option<Client> {
+    pub(super) fn new(stream: UnixStream) -> Option<Client> {
         stream.set_nonblocking(true).ok()?;
         Some(Client {
             stream,
@@ -78,19 +78,29 @@ impl Client {
 /// The loop's state. Build it with [`Server::new`], add clients, then [`Server::run`] and
 /// [`Server::finish`].
 pub struct Server {
-    outputs: [Option<File>; 2],
+    pub(super) outputs: [Option<File>; 2],
     /// The pty master (also in `outputs[0]` and `stdin`), for window sizes.
-    pty: Option<File>,
-    stdin: Option<File>,
-    stdin_pending: Vec<u8>,
-    close_stdin_when_flushed: bool,
-    stdin_once: bool,
-    listener: Option<UnixListener>,
-    clients: Vec<Client>,
-    plain: Option<Attached>,
-    log: Option<LogWriter>,
-    /// Called once when the process has run this long (see [`Server::on_idle`]).
-    idle: Option<(Instant, Box<dyn FnOnce()>)>,
+    pub(super) pty: Option<File>,
+    pub(super) stdin: Option<File>,
+    pub(super) stdin_pending: Vec<u8>,
+    pub(super) close_stdin_when_flushed: bool,
+    pub(super) stdin_once: bool,
+    pub(super) listener: Option<UnixListener>,
+    pub(super) clients: Vec<Client>,
+    pub(super) plain: Option<Attached>,
+    pub(super) log: Option<LogWriter>,
+    /// When [`Server::run`] returns [`Ran::Paused`] (see [`Server::pause_at`]).
+    pub(super) pause: Option<Instant>,
+}
+
+/// Why [`Server::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    /// The process exited and its output is drained.
+    Exited,
+    /// The time given to [`Server::pause_at`] came with the process still running; calling
+    /// `run` again goes on where it stopped.
+    Paused,
 }
 
 fn dup(f: &File) -> Result<File> {
@@ -128,7 +138,7 @@ impl Server {
             clients: Vec::new(),
             plain: None,
             log,
-            idle: None,
+            pause: None,
         })
     }
 
@@ -153,16 +163,17 @@ impl Server {
         self.plain = Some(attached);
     }
 
-    /// Calls `hook` once, from the relay loop, when the process is still running `after` from
-    /// now (the monitor gives back its start-up memory then; a short-lived container exits
-    /// before and never pays for it).
-    pub fn on_idle(&mut self, after: Duration, hook: Box<dyn FnOnce()>) {
-        self.idle = Some((Instant::now() + after, hook));
+    /// Makes [`Server::run`] return [`Ran::Paused`] at `at` if the process is still running then
+    /// (the monitor gives back its start-up memory then; a short-lived container exits before
+    /// and never pays for it).
+    pub fn pause_at(&mut self, at: Instant) {
+        self.pause = Some(at);
     }
 
     /// Relays until the process behind `pidfd` exits and its output is drained (at most
-    /// `drain` after the exit, since a stray process might keep the streams open).
-    pub fn run(&mut self, pidfd: &OwnedFd, drain: Duration) -> Result<()> {
+    /// `drain` after the exit, since a stray process might keep the streams open), or until the
+    /// pause set with [`Server::pause_at`].
+    pub fn run(&mut self, pidfd: &OwnedFd, drain: Duration) -> Result<Ran> {
         let mut exited_at: Option<Instant> = None;
         let mut buf = vec![0u8; 64 * 1024];
         loop {
@@ -175,16 +186,7 @@ impl Server {
             let ready = self.wait(pidfd, exited_at.is_some())?;
             if ready.pid {
                 exited_at = Some(Instant::now());
-                self.idle = None;
-            }
-            if self
-                .idle
-                .as_ref()
-                .is_some_and(|(at, _)| Instant::now() >= *at)
-            {
-                if let Some((_, hook)) = self.idle.take() {
-                    hook();
-                }
+                self.pause = None;
             }
             for i in 0..2 {
                 if ready.outputs[i] {
@@ -205,11 +207,16 @@ impl Server {
                     self.read_client(k, &mut buf);
                 }
             }
+            if self.pause.is_some_and(|at| Instant::now() >= at) {
+                self.pause = None;
+                self.clients.retain(|c| !c.gone);
+                return Ok(Ran::Paused);
+            }
         }
         if let Some(log) = self.log.as_mut() {
             log.flush();
         }
-        Ok(())
+        Ok(Ran::Exited)
     }
 
     /// Sends the exit code to every client (waiting up to two seconds for slow ones), then
@@ -264,7 +271,7 @@ impl Server {
         }
         let timeout = if exited {
             PollTimeout::from(50u16)
-        } else if let Some((at, _)) = &self.idle {
+        } else if let Some(at) = &self.pause {
             let left = at.saturating_duration_since(Instant::now()).as_millis();
             PollTimeout::from(u16::try_from(left).unwrap_or(u16::MAX))
         } else {
@@ -337,9 +344,11 @@ impl Server {
                 p.alive = false;
             }
         }
-        let frame = encode_raw(output_kind(stdout), data);
-        for c in &mut self.clients {
-            c.send(&frame);
+        if !self.clients.is_empty() {
+            let frame = encode_raw(output_kind(stdout), data);
+            for c in &mut self.clients {
+                c.send(&frame);
+            }
         }
         Ok(())
     }

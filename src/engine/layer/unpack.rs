@@ -20,7 +20,10 @@ mod meta;
 #[cfg(test)]
 mod meta_tests;
 mod names;
+#[cfg(test)]
+mod order_tests;
 mod pipe;
+mod pool;
 mod special;
 #[cfg(test)]
 mod tests;
@@ -117,20 +120,21 @@ fn unpack_inner(
         // Returns (and drops the channel) before the join, so a failed extraction stops the
         // producer instead of leaving it blocked on a full channel.
         let extracted = extract_stream(counting, root);
-        let digest = producer
+        producer
             .join()
             .map_err(|_| EngineError::Layer("the decompression thread panicked".into()))?;
-        extracted?;
-        Ok(digest)
+        extracted
     })
 }
 
 /// Extracts the decompressed stream, then reads what follows the end-of-archive marker too (zero
-/// padding up to the record size), so the digest covers the whole stream as the image config's
-/// diff ids do; for gzip this also reaches and checks the trailer's CRC.
-fn extract_stream(input: Counting<'_>, root: std::os::fd::OwnedFd) -> Result<()> {
+/// padding up to the record size), so the digest it returns covers the whole stream as the
+/// image config's diff ids do; for gzip this also reaches and checks the trailer's CRC.
+fn extract_stream(input: Counting<'_>, root: std::os::fd::OwnedFd) -> Result<String> {
     let mut archive = tar::Archive::new(input);
-    entry::Extractor::new(root, true).extract_all(&mut archive)?;
+    entry::Extractor::new(root, true)
+        .parallel()
+        .extract_all(&mut archive)?;
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(|e| {
         EngineError::Layer(format!(
@@ -138,7 +142,7 @@ fn extract_stream(input: Counting<'_>, root: std::os::fd::OwnedFd) -> Result<()>
         ))
     })?;
     (rest.progress)(rest.total);
-    Ok(())
+    Ok(rest.inner.digest())
 }
 
 /// Extracts the tar stream `input` into the existing directory `dir` with the same walk as a

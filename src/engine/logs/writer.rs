@@ -76,7 +76,7 @@ impl LogWriter {
             Stream::Stdout => b"\",\"stream\":\"stdout\",\"time\":\"",
             Stream::Stderr => b"\",\"stream\":\"stderr\",\"time\":\"",
         });
-        out.extend_from_slice(time.to_rfc3339_opts(SecondsFormat::Nanos, true).as_bytes());
+        rfc3339_nanos(time, &mut out);
         out.extend_from_slice(b"\"}\n");
         out
     }
@@ -185,8 +185,24 @@ impl LogWriter {
     /// Never fails: what cannot be written is counted and reported later in the log.
     pub fn write(&mut self, stream: Stream, data: &[u8]) {
         let idx = stream as usize;
+        if self.pending[idx].is_empty() {
+            // The usual case: lines straight from the bytes read, only the unfinished end kept
+            // (no copy of the whole read, which would keep a read-sized buffer resident).
+            let used = self.emit_lines(stream, data);
+            self.pending[idx] = data[used..].to_vec();
+            return;
+        }
         let mut buf = std::mem::take(&mut self.pending[idx]);
         buf.extend_from_slice(data);
+        let used = self.emit_lines(stream, &buf);
+        buf.drain(..used);
+        buf.shrink_to(MAX_LINE);
+        self.pending[idx] = buf;
+    }
+
+    /// Writes every complete line and every full [`MAX_LINE`] piece of `buf`; returns how many
+    /// bytes were written.
+    fn emit_lines(&mut self, stream: Stream, buf: &[u8]) -> usize {
         let mut start = 0;
         loop {
             let rest = &buf[start..];
@@ -199,11 +215,9 @@ impl LogWriter {
                     self.emit(stream, &buf[start..start + MAX_LINE]);
                     start += MAX_LINE;
                 }
-                _ => break,
+                _ => return start,
             }
         }
-        buf.drain(..start);
-        self.pending[idx] = buf;
     }
 
     /// Writes what is left of unfinished lines (at the end of the output), and the marker for
@@ -221,6 +235,116 @@ impl LogWriter {
         }
     }
 }
+impl LogWriter {
+    /// Writes the writer's state (its open file, unfinished lines, what it dropped) for
+    /// [`LogWriter::load`] in the program the monitor executes next.
+    pub fn save(&self, w: &mut crate::engine::monitor::wire::Writer) {
+        w.bytes(self.path.as_os_str().as_encoded_bytes());
+        w.fd(self.file.as_ref());
+        w.u64(self.size);
+        w.u64(match self.policy.driver {
+            super::LogDriver::JsonFile => 0,
+            super::LogDriver::Local => 1,
+            super::LogDriver::None => 2,
+        });
+        w.u64(self.policy.max_size);
+        w.u64(u64::from(self.policy.max_file));
+        w.bool(self.policy.compress);
+        w.bytes(&self.pending[0]);
+        w.bytes(&self.pending[1]);
+        w.u64(self.dropped.lines);
+        w.u64(self.dropped.bytes);
+        w.str(
+            &self
+                .dropped
+                .since
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Nanos, true))
+                .unwrap_or_default(),
+        );
+        w.str(&self.dropped.error);
+    }
+
+    /// The writer [`LogWriter::save`] wrote (a failed write is retried at once).
+    pub fn load(r: &mut crate::engine::monitor::wire::Reader) -> Result<LogWriter> {
+        use std::os::unix::ffi::OsStringExt;
+        let path = PathBuf::from(std::ffi::OsString::from_vec(r.bytes()?));
+        let file = r.file()?;
+        let size = r.u64()?;
+        let driver = match r.u64()? {
+            0 => super::LogDriver::JsonFile,
+            1 => super::LogDriver::Local,
+            _ => super::LogDriver::None,
+        };
+        let policy = LogPolicy {
+            driver,
+            max_size: r.u64()?,
+            max_file: u32::try_from(r.u64()?).unwrap_or(u32::MAX),
+            compress: r.bool()?,
+        };
+        let pending = [r.bytes()?, r.bytes()?];
+        let lines = r.u64()?;
+        let bytes = r.u64()?;
+        let since = DateTime::parse_from_rfc3339(&r.string()?)
+            .ok()
+            .map(|t| t.with_timezone(&Utc));
+        let error = r.string()?;
+        Ok(LogWriter {
+            path,
+            file,
+            size,
+            policy,
+            pending,
+            dropped: Dropped {
+                lines,
+                bytes,
+                since,
+                error,
+                last_try: None,
+            },
+        })
+    }
+}
+
+/// `time` as chrono's `to_rfc3339_opts(SecondsFormat::Nanos, true)` writes it
+/// (`2026-12-07T19:47:32.648149211Z`), by a short loop of the writer's own: the relay binary
+/// runs it for every line, and chrono's general formatter is much more code to keep resident.
+fn rfc3339_nanos(time: DateTime<Utc>, out: &mut Vec<u8>) {
+    let secs = time.timestamp();
+    let nanos = time.timestamp_subsec_nanos();
+    let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil-date.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    push_digits(out, year, 4);
+    out.push(b'-');
+    push_digits(out, month, 2);
+    out.push(b'-');
+    push_digits(out, day, 2);
+    out.push(b'T');
+    push_digits(out, day_secs / 3600, 2);
+    out.push(b':');
+    push_digits(out, day_secs / 60 % 60, 2);
+    out.push(b':');
+    push_digits(out, day_secs % 60, 2);
+    out.push(b'.');
+    push_digits(out, i64::from(nanos), 9);
+    out.push(b'Z');
+}
+
+/// `v` in `width` decimal digits, zero-padded.
+fn push_digits(out: &mut Vec<u8>, v: i64, width: u32) {
+    for i in (0..width).rev() {
+        out.push(b'0' + (v / 10_i64.pow(i) % 10) as u8);
+    }
+}
+
 /// `text` as the inside of a JSON string, escaped as serde_json escapes it: `"` and `\\`,
 /// the short forms of backspace, form feed, newline, carriage return and tab, `\\u00XX` for the
 /// other control characters; everything else as it is.
@@ -261,6 +385,30 @@ fn escape_json(text: &str, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_written_as_chrono_writes_them() {
+        use chrono::TimeZone;
+        let mut times = vec![Utc::now()];
+        for (secs, nanos) in [
+            (0, 0),
+            (951_782_400, 1),             // 2000-02-29
+            (1_709_164_799, 999_999_999), // 2024-02-28T23:59:59
+            (1_798_761_599, 500),         // 2026-12-31T23:59:59
+            (4_107_542_400, 123_456_789), // 2100-03-01
+            (253_402_300_799, 7),         // 9999-12-31T23:59:59
+        ] {
+            times.push(Utc.timestamp_opt(secs, nanos).unwrap());
+        }
+        for t in times {
+            let mut got = Vec::new();
+            rfc3339_nanos(t, &mut got);
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+            );
+        }
+    }
 
     #[test]
     fn entries_are_the_bytes_serde_json_writes() {

@@ -76,6 +76,44 @@ fn check(p: &Path, m: &std::fs::Metadata) -> Result<(), CommandError> {
     Ok(())
 }
 
+/// Every signal back to its default action: an ignored signal stays ignored across `exec`, and
+/// the monitor ignores SIGPIPE (a client that went away must not kill it), as whatever started
+/// berth may ignore others. A container's process starts as docker's do, with none ignored
+/// (`yes | head` ends: `yes` dies of SIGPIPE instead of spinning on EPIPE).
+fn default_signals() {
+    /// The kernel's `struct sigaction` for `rt_sigaction` (libc's `signal` refuses the
+    /// real-time signals glibc keeps for itself, which may be ignored too).
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: usize,
+        flags: u64,
+        restorer: usize,
+        mask: u64,
+    }
+    let dfl = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    for sig in 1..=64 {
+        if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+            // SAFETY: rt_sigaction reads the struct on this frame (the kernel's layout, 8-byte
+            // mask) and writes nothing back (null old action); this runs in the container's
+            // init, single-threaded, right before its exec.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    sig,
+                    &dfl as *const KernelSigaction,
+                    std::ptr::null_mut::<KernelSigaction>(),
+                    8usize,
+                );
+            }
+        }
+    }
+}
+
 impl Executor for BerthExecutor {
     fn exec(&self, spec: &Spec) -> Result<(), ExecutorError> {
         let args = args(spec).ok_or(ExecutorError::InvalidArg)?;
@@ -84,6 +122,7 @@ impl Executor for BerthExecutor {
             .map(|a| CString::new(a.as_bytes()).map_err(|_| ExecutorError::InvalidArg))
             .collect::<Result<_, _>>()?;
         let first = cargs.first().ok_or(ExecutorError::InvalidArg)?;
+        default_signals();
         let err = nix::unistd::execvp(first, &cargs).err();
         let message = format!(
             "exec: \"{}\": {}",

@@ -62,6 +62,22 @@ pub fn spawn(layout: &Layout, rec: &ContainerRecord) -> Option<HealthChild> {
     }
 }
 
+impl HealthChild {
+    /// Writes the checker for [`HealthChild::load`] (across the monitor's exec).
+    pub fn save(&self, w: &mut super::wire::Writer) {
+        w.u64(self.pid as u64);
+        w.fd(self.pidfd.as_ref());
+    }
+
+    /// The checker [`HealthChild::save`] wrote.
+    pub fn load(r: &mut super::wire::Reader) -> crate::engine::Result<HealthChild> {
+        Ok(HealthChild {
+            pid: r.u64()? as i32,
+            pidfd: r.fd()?,
+        })
+    }
+}
+
 impl Drop for HealthChild {
     fn drop(&mut self) {
         if let Some(fd) = &self.pidfd {

@@ -14,6 +14,7 @@ pub mod cgroup_warm;
 pub mod claim;
 pub mod console;
 pub mod executor;
+pub mod handover;
 pub mod health_child;
 pub mod init_errors;
 pub mod mount_check;
@@ -24,10 +25,12 @@ pub mod reap;
 pub mod relay;
 pub mod restart;
 pub mod seal;
+mod serve;
 pub mod spawn;
 pub mod special_binds;
 pub mod trim;
 pub mod verdict;
+pub mod wire;
 pub mod workdir;
 
 use std::fs::File;
@@ -60,6 +63,7 @@ use super::{users, Layout};
 use crate::engine::container::store::ContainerStore;
 use net_prepare::EtcFiles;
 use protocol::MonitorMessage;
+pub use serve::resume_main;
 
 /// The start every monitor (container or exec) shares: re-executes from the sealed read-only
 /// copy of the binary when not running from it yet (on failure, reports to the spawner and
@@ -173,8 +177,18 @@ impl Monitor {
         attached: Option<relay::Attached>,
         client: Option<UnixStream>,
     ) -> i32 {
-        let (mut code, mut exit) = self.run_once(status, attached, client, None);
-        let mut delay = None;
+        let first = self.run_once(status, attached, client, None, None);
+        self.restart_loop(first, None)
+    }
+
+    /// After a run that ended with `first`, restarts the container as its policy says
+    /// (`delay`: the backoff before the run that ended).
+    fn restart_loop(
+        &self,
+        first: (i32, Option<(i32, Duration)>),
+        mut delay: Option<Duration>,
+    ) -> i32 {
+        let (mut code, mut exit) = first;
         while let Some((exit_code, ran_for)) = exit {
             if !restart::decide(&self.state, &self.id, exit_code) {
                 break;
@@ -190,7 +204,7 @@ impl Monitor {
             ) else {
                 break;
             };
-            (code, exit) = self.run_once(None, None, None, Some(lock));
+            (code, exit) = self.run_once(None, None, None, Some(lock), delay);
         }
         code
     }
@@ -205,6 +219,7 @@ impl Monitor {
         attached: Option<relay::Attached>,
         client: Option<UnixStream>,
         start_lock: Option<FileLock>,
+        delay: Option<Duration>,
     ) -> (i32, Option<(i32, Duration)>) {
         let me = std::process::id() as i32;
         let my_start = cleanup::process_start_time(me).unwrap_or(0);
@@ -248,11 +263,11 @@ impl Monitor {
             return (fail(&mut status, &message, 125), None);
         }
         drop(start_lock);
-        let began = std::time::Instant::now();
+        let began = handover::mono_ns();
         // The health checker runs while the container does.
         let health = health_child::spawn(&self.layout, &rec);
         // The reserved host ports stay bound until the container has exited.
-        let net = started.net;
+        let net = started.net.map(network::attach::Attached::into_held);
         let pidfd = relay::pidfd_open(started.pid);
         // The log exists before anyone hears of the start: a `logs -f` right after `run -d`
         // must not find it missing (and follow nothing).
@@ -280,54 +295,28 @@ impl Monitor {
             }
         }
         let server = Server::new(started.io, log, rec.config.stdin_once);
-        let mut server = match (pidfd, server) {
+        let serving = match (pidfd, server) {
             (Ok(pidfd), Ok(mut server)) => {
                 let _ = server.listen(started.listener);
-                let state = std::sync::Arc::clone(&self.state);
-                server.on_idle(
-                    Duration::from_millis(500),
-                    Box::new(move || {
-                        // Reopened when the exit is recorded (a connection costs ~0.3 ms).
-                        state.close_idle();
-                        trim_memory();
-                    }),
-                );
                 if let Some(a) = attached {
                     server.add_plain(a);
                 }
                 if let Some(c) = client {
                     server.add_client(c);
                 }
-                let _ = server.run(&pidfd, Duration::from_secs(2));
-                Some(server)
+                Some((server, pidfd))
             }
             _ => None,
         };
-        drop(health);
-        let _ = std::fs::remove_file(attach_dir(&self.layout, &self.id).join(ATTACH_SOCKET));
-        debug_log(&format!(
-            "container {} process {} exited; recording",
-            self.id, started.pid
-        ));
-        let (code, moved) = self.finish(started.pid, net);
-        let ran_for = began.elapsed();
-        debug_log(&format!("container {} recorded exit code {code}", self.id));
-        if let Some(s) = status.as_mut() {
-            MonitorMessage::Exited { code }.send(s);
-        }
-        if let Some(mut server) = server.take() {
-            server.finish(code);
-            // Dropping the server closes the attached output pipes: a foreground `run` reads
-            // them to the end before it returns, so they must not wait for the purge below.
-            drop(server);
-        }
-        // `--rm`: the container is gone from the state and from `containers/`; deleting its
-        // files can happen after the caller has its exit code and its output has ended.
-        if let Some(moved) = moved {
-            cleanup::purge(&moved);
-            debug_log("finish: purged");
-        }
-        (0, Some((code, ran_for)))
+        let running = handover::Running {
+            pid: started.pid,
+            serving,
+            health,
+            net: net.unwrap_or_default(),
+            status,
+            began,
+        };
+        self.serve(running, delay, true)
     }
 
     /// Mounts the rootfs, writes the spec and /etc files, creates and starts the container.
@@ -465,11 +454,7 @@ impl Monitor {
 
     /// Reaps the container, records the exit and cleans up; returns the exit code and, after
     /// `--rm`, the moved-aside directory still to delete.
-    fn finish(
-        &self,
-        pid: i32,
-        net: Option<network::attach::Attached>,
-    ) -> (i32, Option<std::path::PathBuf>) {
+    fn finish(&self, pid: i32, net: Vec<OwnedFd>) -> (i32, Option<std::path::PathBuf>) {
         // Wait for the exit without reaping and without the container's lock, so that `stop`,
         // `kill` and `rm -f` can always reach a container that is still running; reap under the
         // lock, so that nobody signals a reused pid.

@@ -115,6 +115,11 @@ pub fn spawn_with(
         }
     };
     cmd.arg0(&exe);
+    // The monitor's long-lived part runs from the small relay binary beside berth's.
+    match super::handover::relay_beside(&exe) {
+        Some(relay) => cmd.env(super::handover::RELAY_ENV, relay),
+        None => cmd.env_remove(super::handover::RELAY_ENV),
+    };
     if sealed.is_ok() {
         cmd.env(SEALED_ENV, "1");
     } else {

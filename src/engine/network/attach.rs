@@ -42,6 +42,12 @@ pub struct EtcView {
 }
 
 impl Attached {
+    /// The descriptors that hold the container's published host ports until it exits (what
+    /// the monitor keeps once the container runs).
+    pub fn into_held(self) -> Vec<OwnedFd> {
+        self._held
+    }
+
     pub fn etc_view(&self) -> EtcView {
         EtcView::of(&self.endpoints)
     }
@@ -95,6 +101,14 @@ pub fn lease(
     cfg: &EndpointConfig,
     interface: String,
 ) -> Result<Endpoint> {
+    // In the transaction that takes the lease: a network removed since the caller read it
+    // (`network rm` checks for leases and deletes in one transaction) gets no new lease.
+    if NetworkStore::of(tx)
+        .get_by_name(&net.name)?
+        .is_none_or(|n| n.id != net.id)
+    {
+        return Err(super::store::not_found(&net.name));
+    }
     let taken = NetworkStore::of(tx).taken(&net.id)?;
     let ip = match cfg.ipv4_address {
         Some(ip) => {

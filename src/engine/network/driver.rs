@@ -188,6 +188,14 @@ pub fn teardown(
         firewall::remove(&firewall::port_elements(first.endpoint.ip, ports));
         phase("net: firewall elements removed");
     }
+    // With nothing forwarding to them any more, the flows to and from the addresses go, so
+    // that the next holder of a port or an address starts afresh.
+    for a in atts {
+        if let Err(e) = super::conntrack::forget(a.endpoint.ip) {
+            tracing::warn!("container {id}: {e}");
+        }
+    }
+    phase("net: tracked connections forgotten");
     let mut host = if ns_dies {
         Err(EngineError::Runtime(String::new()))
     } else {

@@ -9,13 +9,21 @@
 //! table ip berth
 //!   set bridges   ifname              every berth bridge
 //!   set internal  ifname              bridges of --internal networks (nothing forwarded)
+//!   set own       ifname . ifname     each bridge paired with itself (hairpin through the host)
 //!   set nets      ipv4_addr interval  subnets with outbound access (masqueraded)
 //!   map anyports  proto . port          : container ip . port   (-p on every address)
 //!   map addrports host ip . proto . port : container ip . port  (-p IP:…)
 //!   chain prerouting/output (nat)  local destination -> jump ports (DNAT through the maps)
 //!   chain postrouting (nat)        masquerade: DNAT from loopback, hairpin, outbound of @nets
-//!   chain forward (filter)         drop in/out of @internal; accept replies and berth's bridges
+//!   chain forward (filter)         drop in/out of @internal; drop from one berth bridge to
+//!                                  another unless DNAT made it (a published port); accept
+//!                                  replies and berth's bridges
 //! ```
+//!
+//! Networks are isolated from each other as docker's are: a container reaches another network
+//! only through a port published on the host, not by the other container's address. Traffic
+//! within one bridge never reaches this hook (it is switched), except a hairpin through the
+//! host's address, which leaves by the bridge it came in on (`@own`).
 
 use std::io::Write;
 use std::net::Ipv4Addr;
@@ -32,6 +40,7 @@ const DEFINITION: &str = "\
 add table ip berth
 add set ip berth bridges { type ifname; }
 add set ip berth internal { type ifname; }
+add set ip berth own { type ifname . ifname; }
 add set ip berth nets { type ipv4_addr; flags interval; }
 add map ip berth anyports { type inet_proto . inet_service : ipv4_addr . inet_service; }
 add map ip berth addrports { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }
@@ -54,6 +63,7 @@ add rule ip berth postrouting ct status dnat iifname @bridges oifname @bridges m
 add rule ip berth postrouting ip saddr @nets oifname != @bridges masquerade
 add rule ip berth forward iifname @internal drop
 add rule ip berth forward oifname @internal drop
+add rule ip berth forward iifname @bridges oifname @bridges iifname . oifname != @own ct status & dnat == 0 drop
 add rule ip berth forward oifname @bridges ct state established,related accept
 add rule ip berth forward iifname @bridges accept
 ";
@@ -71,7 +81,10 @@ impl Element {
 /// The elements of network `net` (while a container is on it).
 pub fn network_elements(net: &NetworkRecord) -> Vec<Element> {
     let br = format!("\"{}\"", net.interface);
-    let mut out = vec![Element::new("bridges", br.clone())];
+    let mut out = vec![
+        Element::new("bridges", br.clone()),
+        Element::new("own", format!("{br} . {br}")),
+    ];
     if net.internal {
         out.push(Element::new("internal", br));
     } else {

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod attach;
+pub mod conntrack;
 pub mod dns;
 pub mod driver;
 pub mod firewall;
@@ -19,6 +20,8 @@ pub mod ops;
 pub mod orphans;
 pub mod ports;
 pub mod record;
+#[cfg(test)]
+mod remove_tests;
 pub(crate) mod store;
 pub mod summary;
 

@@ -41,12 +41,12 @@ const NLA_F_NESTED: u16 = 0x8000;
 const IFF_UP: u32 = 1;
 
 /// A request under construction: header, fixed part, attributes (nested ones by offset).
-struct Msg {
+pub(super) struct Msg {
     buf: Vec<u8>,
 }
 
 impl Msg {
-    fn new(ty: u16, flags: u16) -> Msg {
+    pub(super) fn new(ty: u16, flags: u16) -> Msg {
         let mut buf = vec![0u8; 16];
         buf[4..6].copy_from_slice(&ty.to_ne_bytes());
         buf[6..8].copy_from_slice(&(flags | NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
@@ -59,7 +59,7 @@ impl Msg {
         }
     }
 
-    fn raw(&mut self, bytes: &[u8]) -> &mut Msg {
+    pub(super) fn raw(&mut self, bytes: &[u8]) -> &mut Msg {
         self.buf.extend_from_slice(bytes);
         self.align();
         self
@@ -74,7 +74,7 @@ impl Msg {
         self.raw(&b)
     }
 
-    fn attr(&mut self, ty: u16, data: &[u8]) -> &mut Msg {
+    pub(super) fn attr(&mut self, ty: u16, data: &[u8]) -> &mut Msg {
         let len = (4 + data.len()) as u16;
         self.buf.extend_from_slice(&len.to_ne_bytes());
         self.buf.extend_from_slice(&ty.to_ne_bytes());
@@ -89,7 +89,7 @@ impl Msg {
         self.attr(ty, &v)
     }
 
-    fn begin(&mut self, ty: u16) -> usize {
+    pub(super) fn begin(&mut self, ty: u16) -> usize {
         let at = self.buf.len();
         self.buf.extend_from_slice(&[0, 0]);
         self.buf
@@ -97,7 +97,7 @@ impl Msg {
         at
     }
 
-    fn end(&mut self, at: usize) {
+    pub(super) fn end(&mut self, at: usize) {
         let len = (self.buf.len() - at) as u16;
         self.buf[at..at + 2].copy_from_slice(&len.to_ne_bytes());
     }
@@ -116,12 +116,18 @@ fn nl_err(what: &str, e: std::io::Error) -> EngineError {
 impl Netlink {
     /// A socket in the caller's network namespace.
     pub fn open() -> Result<Netlink> {
+        Netlink::open_protocol(libc::NETLINK_ROUTE)
+    }
+
+    /// A netlink socket of `protocol` (`NETLINK_ROUTE`, `NETLINK_NETFILTER`…) in the caller's
+    /// network namespace.
+    pub(super) fn open_protocol(protocol: i32) -> Result<Netlink> {
         // SAFETY: plain socket(2); the result is checked before use.
         let fd = unsafe {
             libc::socket(
                 libc::AF_NETLINK,
                 libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                libc::NETLINK_ROUTE,
+                protocol,
             )
         };
         if fd < 0 {
@@ -173,7 +179,7 @@ impl Netlink {
     }
 
     /// Sends `msg` and reads the answers up to the acknowledgement; `Err(errno)` on a refusal.
-    fn request(&mut self, mut msg: Msg) -> std::result::Result<Vec<Vec<u8>>, i32> {
+    pub(super) fn request(&mut self, mut msg: Msg) -> std::result::Result<Vec<Vec<u8>>, i32> {
         self.seq += 1;
         let len = msg.buf.len() as u32;
         msg.buf[0..4].copy_from_slice(&len.to_ne_bytes());

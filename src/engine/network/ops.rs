@@ -191,22 +191,29 @@ pub fn remove(engine: &Engine, reference: &str) -> Result<String> {
             "bridge is a pre-defined network and cannot be removed".into(),
         ));
     }
-    let running = engine
-        .state()
-        .read(|tx| NetworkStore::of(tx).endpoints_on(&net.id))?;
-    if !running.is_empty() {
-        return Err(EngineError::Conflict(format!(
-            "error while removing network: network {} id {} has active endpoints: stop or \
-             disconnect its {} container(s) first",
-            net.name,
-            net.id,
-            running.len()
-        )));
-    }
-    driver::remove_network(engine.layout(), &net)?;
+    // The check for leases and the deletion in one transaction: a container leasing an
+    // address on this network meanwhile either comes first (and the removal is refused) or
+    // finds the network gone.
     engine.state().write(|tx| {
+        let running = NetworkStore::of(tx).endpoints_on(&net.id)?;
+        if !running.is_empty() {
+            return Err(EngineError::Conflict(format!(
+                "error while removing network: network {} id {} has active endpoints: stop or \
+                 disconnect its {} container(s) first",
+                net.name,
+                net.id,
+                running.len()
+            )));
+        }
         NetworkStore::of(tx).delete(&net.id)?;
         journal::record(tx, &Event::network(&net.id, &net.name, "destroy"))
+    })?;
+    driver::remove_network(engine.layout(), &net).map_err(|e| {
+        EngineError::Runtime(format!(
+            "network {} is removed, but its bridge {} could not be taken down ({e}): delete it \
+             with `ip link delete {}`",
+            net.name, net.interface, net.interface
+        ))
     })?;
     engine.emit(EngineEvent::NetworksChanged);
     Ok(net.name)

@@ -14,6 +14,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
 
 use nix::errno::Errno;
 use nix::sys::stat::{fchmod, fstat, Mode, SFlag};
@@ -114,15 +115,14 @@ fn has_xattr(fd: RawFd, name: &[u8]) -> bool {
 /// One cached level: a directory on the last entry's path.
 struct Level {
     name: OsString,
-    fd: OwnedFd,
+    fd: Arc<OwnedFd>,
     inherit: Inherit,
 }
 
-/// The directory an entry goes into: a cached descriptor (borrowed by number, valid until the
-/// cache changes) or one of its own past the cache's depth.
+/// The directory an entry goes into: a cached descriptor or one of its own past the cache's
+/// depth, shared so that a job handed to another thread keeps it open (see [`super::pool`]).
 pub(super) struct Parent {
-    raw: RawFd,
-    _own: Option<OwnedFd>,
+    fd: Arc<OwnedFd>,
     pub(super) inherit: Inherit,
     /// Whether the cache now ends at this directory (a new child directory can be pushed).
     at_top: bool,
@@ -130,13 +130,18 @@ pub(super) struct Parent {
 
 impl Parent {
     pub(super) fn raw(&self) -> RawFd {
-        self.raw
+        self.fd.as_raw_fd()
+    }
+
+    /// The descriptor, for a job that outlives this entry.
+    pub(super) fn shared(&self) -> Arc<OwnedFd> {
+        self.fd.clone()
     }
 }
 
 /// The root descriptor and the cached levels below it.
 pub(super) struct DirCache {
-    root: OwnedFd,
+    root: Arc<OwnedFd>,
     root_inherit: Inherit,
     stack: Vec<Level>,
     pub(super) creator: Creator,
@@ -150,7 +155,7 @@ impl DirCache {
             plain_mode: false,
         });
         DirCache {
-            root,
+            root: Arc::new(root),
             root_inherit,
             stack: Vec::new(),
             creator,
@@ -178,14 +183,14 @@ impl DirCache {
             .take_while(|(level, c)| &level.name == *c)
             .count();
         self.stack.truncate(shared);
-        let mut own: Option<(OwnedFd, Inherit)> = None;
+        let mut own: Option<(Arc<OwnedFd>, Inherit)> = None;
         for i in shared..comps.len() {
             let (at, inherit) = match (&own, self.stack.last()) {
                 (Some((fd, inh)), _) => (fd.as_raw_fd(), *inh),
                 (None, Some(top)) => (top.fd.as_raw_fd(), top.inherit),
                 (None, None) => (self.root.as_raw_fd(), self.root_inherit),
             };
-            let fd = step(
+            let fd = Arc::new(step(
                 at,
                 &comps[..=i],
                 create,
@@ -193,7 +198,7 @@ impl DirCache {
                 &self.creator,
                 entry,
                 what,
-            )?;
+            )?);
             let inherit = Inherit::probe(fd.as_raw_fd(), &self.creator)
                 .map_err(|e| sys(entry, format_args!("inspecting {}", shown(&comps[..=i])), e))?;
             if own.is_none() && self.stack.len() < MAX_CACHED {
@@ -208,19 +213,17 @@ impl DirCache {
         }
         Ok(match own {
             Some((fd, inherit)) => Parent {
-                raw: fd.as_raw_fd(),
-                _own: Some(fd),
+                fd,
                 inherit,
                 at_top: false,
             },
             None => {
-                let (raw, inherit) = match self.stack.last() {
-                    Some(top) => (top.fd.as_raw_fd(), top.inherit),
-                    None => (self.root.as_raw_fd(), self.root_inherit),
+                let (fd, inherit) = match self.stack.last() {
+                    Some(top) => (top.fd.clone(), top.inherit),
+                    None => (self.root.clone(), self.root_inherit),
                 };
                 Parent {
-                    raw,
-                    _own: None,
+                    fd,
                     inherit,
                     at_top: true,
                 }
@@ -234,7 +237,7 @@ impl DirCache {
         if parent.at_top && self.stack.len() < MAX_CACHED {
             self.stack.push(Level {
                 name: name.to_os_string(),
-                fd,
+                fd: Arc::new(fd),
                 inherit,
             });
         }

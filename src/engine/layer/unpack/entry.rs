@@ -13,10 +13,11 @@ use nix::sys::time::TimeSpec;
 use nix::unistd::symlinkat;
 use tar::EntryType;
 
-use super::dirs::{DirCache, Inherit};
+use super::dirs::{Creator, DirCache, Inherit};
 use super::fsops::{self, kind, lstat_at};
 use super::meta::{apply_at, apply_fd, apply_new_at, apply_new_fd, Meta};
 use super::names::{clean, role, shown, Role};
+use super::pool::{self, Job, Pool, What};
 use super::{refuse, sys};
 use crate::engine::error::{EngineError, Result};
 
@@ -61,6 +62,9 @@ pub(super) struct Extractor {
     /// Directory times, applied once everything is written (writing a child changes them).
     dir_times: Vec<(Vec<OsString>, TimeSpec, TimeSpec)>,
     buf: Vec<u8>,
+    /// Whether files and symlinks are made by worker threads ([`super::pool`]).
+    parallel: bool,
+    pool: Option<Pool>,
 }
 
 impl Extractor {
@@ -70,11 +74,37 @@ impl Extractor {
             layer,
             dir_times: Vec::new(),
             buf: vec![0; 128 * 1024],
+            parallel: false,
+            pool: None,
         }
+    }
+
+    /// Files and symlinks are created by worker threads while the archive is read.
+    pub(super) fn parallel(mut self) -> Extractor {
+        self.parallel = true;
+        self
     }
 
     /// Extracts every entry of `archive`, then sets the directories' times.
     pub(super) fn extract_all<R: Read>(&mut self, archive: &mut tar::Archive<R>) -> Result<()> {
+        if !self.parallel {
+            self.extract_entries(archive)?;
+            self.apply_dir_times();
+            return Ok(());
+        }
+        std::thread::scope(|s| {
+            self.pool = Some(Pool::start(s, pool::workers(), self.dirs.creator)?);
+            let read = self.extract_entries(archive);
+            // On an error the pool is dropped: its workers skip what is queued and end.
+            let pool = self.pool.take();
+            read?;
+            pool.map_or(Ok(()), Pool::finish)?;
+            self.apply_dir_times();
+            Ok(())
+        })
+    }
+
+    fn extract_entries<R: Read>(&mut self, archive: &mut tar::Archive<R>) -> Result<()> {
         let mut last = String::new();
         let bad = |e: io::Error, last: &str| {
             let at = if last.is_empty() {
@@ -90,7 +120,39 @@ impl Extractor {
             last.clear();
             last.push_str(&String::from_utf8_lossy(&entry.path_bytes()));
         }
-        self.apply_dir_times();
+        Ok(())
+    }
+
+    /// With workers: waits for those in flight when this entry (at `comps`, of `role`, linking
+    /// to `link` if a hard link) depends on what they make.
+    fn order<R: Read>(
+        &mut self,
+        entry: &tar::Entry<'_, R>,
+        comps: &[OsString],
+        role: &Role<'_>,
+    ) -> Result<()> {
+        let Some(pool) = &mut self.pool else {
+            return Ok(());
+        };
+        let wait = match role {
+            Role::Skip => false,
+            Role::Whiteout(target) => {
+                let mut at = comps[..comps.len() - 1].to_vec();
+                at.push(target.to_os_string());
+                pool.conflicts(&at)
+            }
+            Role::Opaque | Role::Normal => {
+                pool.conflicts(comps)
+                    || (entry.header().entry_type() == EntryType::Link
+                        && entry
+                            .link_name_bytes()
+                            .and_then(|t| clean(&t).ok())
+                            .is_some_and(|t| pool.conflicts(&t)))
+            }
+        };
+        if wait {
+            pool.settle()?;
+        }
         Ok(())
     }
 
@@ -108,6 +170,7 @@ impl Extractor {
         } else {
             Role::Normal
         };
+        self.order(entry, &comps, &role)?;
         match role {
             Role::Skip => return Ok(()),
             Role::Opaque => return self.opaque(&comps[..comps.len() - 1], &name),
@@ -124,7 +187,7 @@ impl Extractor {
         };
         match ty {
             EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                self.file(entry, parents, last, &meta, &name)
+                self.file(entry, &comps, meta, &name)
             }
             EntryType::Symlink => {
                 let target = entry.link_name_bytes().unwrap_or_default().into_owned();
@@ -133,16 +196,25 @@ impl Extractor {
                 }
                 let dir = self.dirs.parent(parents, true, &name, "")?;
                 let target = OsStr::from_bytes(&target);
-                fresh(dir.raw(), last, &name, || {
-                    symlinkat(target, Some(dir.raw()), last.as_os_str())
-                })?
-                .map_err(|e| sys(&name, "creating symlink", e))?;
-                apply_new_at(
+                if let Some(pool) = &mut self.pool {
+                    let job = Job {
+                        dir: dir.shared(),
+                        inherit: dir.inherit,
+                        last: last.clone(),
+                        name,
+                        meta,
+                        what: What::Symlink(target.to_os_string()),
+                    };
+                    return pool.submit(job, &comps);
+                }
+                let creator = self.dirs.creator;
+                new_symlink(
                     dir.raw(),
                     last,
+                    target,
                     &meta,
                     &dir.inherit,
-                    &self.dirs.creator,
+                    &creator,
                     &name,
                 )
             }
@@ -184,23 +256,31 @@ impl Extractor {
     fn file<R: Read>(
         &mut self,
         entry: &mut tar::Entry<'_, R>,
-        parents: &[OsString],
-        last: &OsStr,
-        meta: &Meta,
+        comps: &[OsString],
+        meta: Meta,
         name: &str,
     ) -> Result<()> {
+        let (last, parents) = comps.split_last().expect("a file entry names a file");
         let dir = self.dirs.parent(parents, true, name, "")?;
-        let flags =
-            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        // Created with the permission bits it keeps (special bits come after the data and the
-        // owner: writing or chown would clear them).
-        let mode = Mode::from_bits_truncate(meta.mode & 0o777);
-        let fd = fresh(dir.raw(), last, name, || {
-            openat(Some(dir.raw()), last, flags, mode)
-        })?
-        .map_err(|e| sys(name, "creating file", e))?;
-        // SAFETY: `openat` just returned this descriptor and nothing else owns it.
-        let mut file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        let sparse = entry.header().entry_type() == EntryType::GNUSparse;
+        if let Some(pool) = self.pool.as_mut().filter(|_| !sparse) {
+            if entry.size() <= pool::JOB_DATA_MAX {
+                let mut data = Vec::with_capacity(entry.size() as usize);
+                entry
+                    .read_to_end(&mut data)
+                    .map_err(|e| refuse(name, format_args!("reading its data: {e}")))?;
+                let job = Job {
+                    dir: dir.shared(),
+                    inherit: dir.inherit,
+                    last: last.clone(),
+                    name: name.to_string(),
+                    meta,
+                    what: What::File(data),
+                };
+                return pool.submit(job, comps);
+            }
+        }
+        let mut file = new_file(dir.raw(), last, &meta, name)?;
         loop {
             let n = match entry.read(&mut self.buf) {
                 Ok(0) => break,
@@ -211,9 +291,7 @@ impl Extractor {
             file.write_all(&self.buf[..n])
                 .map_err(|e| EngineError::io(format!("entry {name:?}: writing"), e))?;
         }
-        apply_new_fd(&file, meta, &dir.inherit, &self.dirs.creator, name)?;
-        futimens(file.as_raw_fd(), &meta.atime, &meta.mtime)
-            .map_err(|e| sys(name, "setting times", e))
+        finish_file(&file, &meta, &dir.inherit, &self.dirs.creator, name)
     }
 
     fn directory(&mut self, comps: &[OsString], meta: &Meta, name: &str) -> Result<()> {
@@ -281,4 +359,45 @@ impl Extractor {
             }
         }
     }
+}
+
+/// Creates the regular file `last` in `dir` for an entry with `meta`, replacing what is there,
+/// with the permission bits it keeps (special bits come after the data and the owner: writing
+/// or chown would clear them).
+pub(super) fn new_file(dir: RawFd, last: &OsStr, meta: &Meta, name: &str) -> Result<File> {
+    let flags =
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let mode = Mode::from_bits_truncate(meta.mode & 0o777);
+    let fd = fresh(dir, last, name, || openat(Some(dir), last, flags, mode))?
+        .map_err(|e| sys(name, "creating file", e))?;
+    // SAFETY: `openat` just returned this descriptor and nothing else owns it.
+    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// Owner, mode and xattrs where needed, then the times, of a file [`new_file`] made and the
+/// caller wrote.
+pub(super) fn finish_file(
+    file: &File,
+    meta: &Meta,
+    inherit: &Inherit,
+    creator: &Creator,
+    name: &str,
+) -> Result<()> {
+    apply_new_fd(file, meta, inherit, creator, name)?;
+    futimens(file.as_raw_fd(), &meta.atime, &meta.mtime).map_err(|e| sys(name, "setting times", e))
+}
+
+/// Creates the symlink `last` to `target` in `dir`, replacing what is there, with `meta`.
+pub(super) fn new_symlink(
+    dir: RawFd,
+    last: &OsStr,
+    target: &OsStr,
+    meta: &Meta,
+    inherit: &Inherit,
+    creator: &Creator,
+    name: &str,
+) -> Result<()> {
+    fresh(dir, last, name, || symlinkat(target, Some(dir), last))?
+        .map_err(|e| sys(name, "creating symlink", e))?;
+    apply_new_at(dir, last, meta, inherit, creator, name)
 }

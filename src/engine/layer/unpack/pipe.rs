@@ -1,8 +1,10 @@
-//! Decompression and hashing on a thread of their own, so they run while the extractor makes
-//! files: a layer's time is then the longer of the two, not their sum.
+//! Decompression on a thread of its own, so it runs while the extractor makes files: a layer's
+//! time is then the longer of the two, not their sum.
 //!
-//! The producer reads the decompressed stream in chunks, hashes each and hands it over a bounded
-//! channel; the consumer is a `Read` over the chunks that gives emptied buffers back. When the
+//! The producer reads the decompressed stream in chunks and hands them over a bounded channel;
+//! the consumer is a `Read` over the chunks that hashes each as it arrives (the diff id) and gives
+//! emptied buffers back. Decompression is the longest single chain of a big layer's unpack, so the
+//! hashing is on the consumer's side, whose file creation is spread over workers. When the
 //! consumer stops early (an error), the channel closes and the producer ends at its next chunk.
 
 use std::io::{self, Read};
@@ -15,14 +17,12 @@ const CHUNK: usize = 256 * 1024;
 /// Chunks in flight between the threads.
 const DEPTH: usize = 4;
 
-/// The producer side: reads `input` to its end, hashing; returns the digest of what it read.
-/// Stops early (with the digest so far, which nobody uses) when the consumer is gone.
+/// The producer side: reads `input` to its end. Stops early when the consumer is gone.
 pub(super) fn produce(
     mut input: impl Read,
     tx: SyncSender<io::Result<Vec<u8>>>,
     spare: Receiver<Vec<u8>>,
-) -> String {
-    let mut hasher = Sha256::new();
+) {
     loop {
         let mut buf = spare
             .try_recv()
@@ -43,7 +43,6 @@ pub(super) fn produce(
             }
         };
         buf.truncate(filled);
-        hasher.update(&buf);
         let end = filled < CHUNK;
         let sent = match result {
             Ok(()) if filled > 0 => tx.send(Ok(buf)),
@@ -61,7 +60,6 @@ pub(super) fn produce(
             break;
         }
     }
-    format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
 /// What [`produce`] takes: where chunks go, and where emptied buffers come back from.
@@ -79,6 +77,7 @@ pub(super) fn channel() -> (Producer, Chunks) {
             cur: Vec::new(),
             pos: 0,
             done: false,
+            hasher: Sha256::new(),
         },
     )
 }
@@ -90,6 +89,14 @@ pub(super) struct Chunks {
     cur: Vec<u8>,
     pos: usize,
     done: bool,
+    hasher: Sha256,
+}
+
+impl Chunks {
+    /// `sha256:<hex>` of every byte received so far (all of them once a read returned 0).
+    pub(super) fn digest(&self) -> String {
+        format!("sha256:{}", hex::encode(self.hasher.clone().finalize()))
+    }
 }
 
 impl Read for Chunks {
@@ -100,6 +107,7 @@ impl Read for Chunks {
             }
             match self.rx.recv() {
                 Ok(Ok(next)) => {
+                    self.hasher.update(&next);
                     let old = std::mem::replace(&mut self.cur, next);
                     let _ = self.spare.try_send(old);
                     self.pos = 0;
