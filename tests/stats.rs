@@ -360,3 +360,61 @@ fn stream_samples_every_second_and_follows_new_containers() {
     assert!(spin[1..].iter().all(|p| *p > 5.0), "{spin:?}");
     drop(child);
 }
+
+/// The TUI's sampler (`Engine::tracked_stats`): the rows' files are kept open between samples,
+/// yet every sample reads fresh counters; a container that stops reads as not running, and one
+/// started again (a new cgroup) is read again.
+#[test]
+fn tracked_samples_follow_a_busy_container_through_stop_and_start() {
+    let t = TestRoot::new();
+    let busy = t.run(
+        &["-d", "--name", "busy"],
+        &["sh", "-c", "while :; do :; done"],
+    );
+    assert!(busy.status.success(), "{}", stderr(&busy));
+    let idle = t.run(&["-d", "--name", "idle"], &["sleep", "600"]);
+    assert!(idle.status.success(), "{}", stderr(&idle));
+    let id = |name: &str| {
+        t.ok(&["inspect", "--format", "{{.Id}}", name])
+            .trim()
+            .to_string()
+    };
+    let (busy_id, idle_id) = (id("busy"), id("idle"));
+    let engine = t.engine();
+    let ids = vec![busy_id.clone(), idle_id.clone(), "0".repeat(64)];
+    let first = engine.tracked_stats(&ids).expect("first sample");
+    assert_eq!(first.len(), 3);
+    assert!(first[0].running && first[1].running, "{first:?}");
+    assert!(
+        !first[2].running,
+        "an unknown id reads as not running: {first:?}"
+    );
+    assert!(first[0].memory_usage > 0 && first[0].pids >= 1, "{first:?}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let second = engine.tracked_stats(&ids).expect("second sample");
+    let burnt = second[0].cpu_total_ns - first[0].cpu_total_ns;
+    assert!(
+        burnt > 300_000_000,
+        "the busy loop's CPU time moves between samples through the kept files: {burnt} ns"
+    );
+    assert!(second[0].cpu_percent > 30.0, "{second:?}");
+    assert!(second[1].cpu_percent < 20.0, "{second:?}");
+    // Stopped: its cgroup is gone, the kept descriptors say so.
+    t.ok(&["kill", "busy"]);
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            !engine.tracked_stats(&ids).expect("sample")[0].running
+        }),
+        "a stopped container reads as not running"
+    );
+    // Started again: a new cgroup, found again.
+    t.ok(&["start", "busy"]);
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            let s = engine.tracked_stats(&ids).expect("sample");
+            s[0].running && s[0].cpu_total_ns > 0
+        }),
+        "a restarted container is read again"
+    );
+    t.ok(&["rm", "-f", "busy", "idle"]);
+}

@@ -137,6 +137,10 @@ pub struct App {
     pub now: DateTime<Utc>,
     next_job: JobId,
     pub containers_job: JobId,
+    /// The containers load of `containers_job` has not answered yet.
+    pub containers_loading: bool,
+    /// A change was reported while that load ran: load again when it answers.
+    pub containers_again: bool,
     pub images_job: JobId,
     pub volumes_job: JobId,
     pub networks_job: JobId,
@@ -190,6 +194,8 @@ impl App {
             now,
             next_job: 0,
             containers_job: 0,
+            containers_loading: false,
+            containers_again: false,
             images_job: 0,
             volumes_job: 0,
             networks_job: 0,
@@ -226,6 +232,8 @@ impl App {
 
     pub fn reload_containers(&mut self) -> Cmd {
         self.containers_job = self.job();
+        self.containers_loading = true;
+        self.containers_again = false;
         Cmd::LoadContainers(self.containers_job)
     }
 

@@ -150,6 +150,12 @@ fn on_news(app: &mut App, news: News) -> Vec<Cmd> {
             }
             Vec::new()
         }
+        // A burst of events (ten containers killed at once: a kill and a die each) costs one
+        // load under way and one after it, not a load per event.
+        News::Changed(Kind::Container) if app.containers_loading => {
+            app.containers_again = true;
+            Vec::new()
+        }
         News::Changed(Kind::Container) => vec![app.reload_containers(), app.reload_volumes()],
         News::Changed(Kind::Image) => vec![app.reload_images()],
         News::Changed(Kind::Volume) => vec![app.reload_volumes()],
@@ -160,6 +166,11 @@ fn on_news(app: &mut App, news: News) -> Vec<Cmd> {
 fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
     match out {
         Output::Containers(r) if id == app.containers_job => {
+            app.containers_loading = false;
+            let mut then = Vec::new();
+            if app.containers_again {
+                then = vec![app.reload_containers(), app.reload_volumes()];
+            }
             match r {
                 Ok(mut rows) => {
                     // The CPU and memory of a container still running stay until the next
@@ -185,7 +196,7 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                         .cloned()
                         .collect();
                     if keep.len() != app.logs.targets.len() {
-                        return super::update_logs::show_logs(app, keep);
+                        then.extend(super::update_logs::show_logs(app, keep));
                     }
                 }
                 Err(e) => {
@@ -193,7 +204,7 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
                     app.containers.error = Some(e);
                 }
             }
-            Vec::new()
+            then
         }
         Output::Stats(r) if id == app.stats_job => {
             super::update_stats::on_stats(app, r);

@@ -166,10 +166,23 @@ pub fn create(engine: &Engine, req: &CreateNetwork) -> Result<NetworkRecord> {
 
 /// Every network, the default one included (made on first use).
 pub fn list(engine: &Engine) -> Result<Vec<NetworkRecord>> {
-    engine.state().write(|tx| {
-        ensure_default(tx)?;
-        NetworkStore::of(tx).list()
-    })
+    // A read when the default network exists: a write transaction bumps the state generation,
+    // and the TUI, which lists networks when that counter moves, reloaded every list for its
+    // own listing.
+    let listed = engine.state().read(|tx| {
+        let store = NetworkStore::of(tx);
+        Ok(match store.get_by_name(DEFAULT_BRIDGE)? {
+            Some(_) => Some(store.list()?),
+            None => None,
+        })
+    })?;
+    match listed {
+        Some(all) => Ok(all),
+        None => engine.state().write(|tx| {
+            ensure_default(tx)?;
+            NetworkStore::of(tx).list()
+        }),
+    }
 }
 
 /// The containers that name network `name` (running or not).
@@ -377,3 +390,7 @@ fn refresh_resolv_conf(engine: &Engine, rec: &ct::record::ContainerRecord) -> Re
     super::attach::rewrite_resolv_conf(engine.layout(), rec, &all);
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "list_tests.rs"]
+mod list_tests;

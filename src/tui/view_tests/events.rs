@@ -7,7 +7,7 @@ use super::*;
 use crate::engine::journal::{Event, EventType};
 use crate::tui::app::Pane;
 use crate::tui::jobs::{event_row, journal_news};
-use crate::tui::msg::{Kind, News};
+use crate::tui::msg::{Kind, News, Output};
 
 fn event(seq: i64, kind: EventType, action: &str, actor: &str, attrs: &[(&str, &str)]) -> Event {
     let mut e = Event::new(kind, action, actor);
@@ -150,11 +150,28 @@ fn the_pane_keeps_the_newest_and_each_event_reloads_its_list() {
     // A probe's exec changes no list.
     let exec = event(9, EventType::Container, "exec_die", &id(1), &[]);
     assert_eq!(journal_news(&exec), None);
-    // The reload a container event asks for.
-    let cmds = update(&mut a, Msg::Engine(journal_news(&journal()[3]).unwrap()));
-    assert!(
+    // A container event while the list loads (the start's load has not answered here): one
+    // more load when that one answers, however many events came meanwhile.
+    let loads = |cmds: &[crate::tui::msg::Cmd]| {
         cmds.iter()
-            .any(|c| matches!(c, crate::tui::msg::Cmd::LoadContainers(_))),
-        "{cmds:?}"
+            .filter(|c| matches!(c, crate::tui::msg::Cmd::LoadContainers(_)))
+            .count()
+    };
+    let change = || Msg::Engine(journal_news(&journal()[3]).unwrap());
+    assert!(a.containers_loading);
+    assert_eq!(loads(&update(&mut a, change())), 0);
+    assert_eq!(loads(&update(&mut a, change())), 0);
+    let pending = a.containers_job;
+    let answered = update(
+        &mut a,
+        Msg::Job(pending, Output::Containers(Ok(Vec::new()))),
     );
+    assert_eq!(loads(&answered), 1, "{answered:?}");
+    // That load answers with nothing new meanwhile: no more loads.
+    let again = a.containers_job;
+    let cmds = update(&mut a, Msg::Job(again, Output::Containers(Ok(Vec::new()))));
+    assert_eq!(loads(&cmds), 0, "{cmds:?}");
+    // The reload a container event asks for when none is under way.
+    let cmds = update(&mut a, change());
+    assert_eq!(loads(&cmds), 1, "{cmds:?}");
 }
