@@ -188,14 +188,16 @@ pub fn teardown(
         firewall::remove(&firewall::port_elements(first.endpoint.ip, ports));
         phase("net: firewall elements removed");
     }
-    // With nothing forwarding to them any more, the flows to and from the addresses go, so
-    // that the next holder of a port or an address starts afresh.
-    for a in atts {
-        if let Err(e) = super::conntrack::forget(a.endpoint.ip) {
+    // With nothing forwarding to it any more, the flows translated to the published ports'
+    // address go, so that the next holder of a port gets the clients that go on sending. Only
+    // then: the dump costs in proportion to the host's whole table (tens of milliseconds with
+    // tens of thousands of entries), too much for every container's exit.
+    if let (Some(first), false) = (atts.first(), ports.is_empty()) {
+        if let Err(e) = super::conntrack::forget(first.endpoint.ip) {
             tracing::warn!("container {id}: {e}");
         }
+        phase("net: tracked connections forgotten");
     }
-    phase("net: tracked connections forgotten");
     let mut host = if ns_dies {
         Err(EngineError::Runtime(String::new()))
     } else {
