@@ -8,7 +8,9 @@ mod network_support;
 
 use std::time::Duration;
 
-use network_support::{http_get, serve_tcp, stderr, stdout, udp_echo, NetTest, HOST_IP, PEER_IP};
+use network_support::{
+    http_get, serve_tcp, stderr, stdout, udp_echo, udp_echo_from, NetTest, HOST_IP, PEER_IP,
+};
 
 const HTTPD: &[&str] = &["httpd", "-f", "-p", "80", "-h", "/www"];
 
@@ -110,31 +112,7 @@ fn publish_all_udp_and_a_taken_port() {
         "only the first container holds an address"
     );
 
-    // UDP: an echo server (this test binary, run in the container with the host's /usr).
-    let exe = std::env::current_exe().unwrap();
-    let exe = exe.to_string_lossy();
-    t.run(
-        &[
-            "-d",
-            "--name",
-            "udp",
-            "-p",
-            "5353:53/udp",
-            "-e",
-            "BERTH_UDP_ECHO=53",
-            "-v",
-            "/usr:/usr:ro",
-            "-v",
-            &format!("{exe}:/echo:ro"),
-        ],
-        &[
-            "/echo",
-            "--ignored",
-            "--exact",
-            "udp_echo_server",
-            "--nocapture",
-        ],
-    );
+    run_udp_echo(&t, &["--name", "udp", "-p", "5353:53/udp"]);
     let answer = udp_echo(hostns, "127.0.0.1:5353".into(), "ping").expect("udp echo");
     assert_eq!(answer, "ping");
     t.ok(&["rm", "-f", "web", "second", "udp"]);
@@ -149,45 +127,28 @@ fn a_new_container_on_a_published_udp_port_gets_the_ongoing_flow() {
     let t = NetTest::new();
     let peerns = t.ns_path(&t.peer);
     t.ok(&["network", "create", "--subnet", "10.83.0.0/24", "udpnet"]);
-    let exe = std::env::current_exe().unwrap();
-    let exe = exe.to_string_lossy().into_owned();
     let echo = |name: &str, ip: &str| {
-        let out = t.run(
-            &[
-                "-d",
-                "--name",
-                name,
-                "--network",
-                "udpnet",
-                "--ip",
-                ip,
-                "-p",
-                "5400:53/udp",
-                "-e",
-                "BERTH_UDP_ECHO=53",
-                "-v",
-                "/usr:/usr:ro",
-                "-v",
-                &format!("{exe}:/echo:ro"),
-            ],
-            &[
-                "/echo",
-                "--ignored",
-                "--exact",
-                "udp_echo_server",
-                "--nocapture",
-            ],
-        );
+        let flags = [
+            "--name",
+            name,
+            "--network",
+            "udpnet",
+            "--ip",
+            ip,
+            "-p",
+            "5400:53/udp",
+        ];
+        let out = run_udp_echo(&t, &flags);
         assert!(out.status.success(), "{}", stderr(&out));
     };
     let target = format!("{HOST_IP}:5400");
     echo("first", "10.83.0.10");
-    let answer = udp_echo_from(peerns.clone(), 41000, target.clone(), 30).expect("first echo");
+    let answer = udp_echo_from(peerns.clone(), 41000, target.clone(), "ping").expect("first echo");
     assert_eq!(answer, "ping");
     t.ok(&["rm", "-f", "first"]);
     echo("second", "10.83.0.11");
     // The same client flow (same source port) as before, a moment later.
-    let answer = udp_echo_from(peerns, 41000, target, 30)
+    let answer = udp_echo_from(peerns, 41000, target, "ping")
         .expect("the ongoing flow reaches the container that publishes the port now");
     assert_eq!(answer, "ping");
     t.ok(&["rm", "-f", "second"]);
@@ -195,27 +156,31 @@ fn a_new_container_on_a_published_udp_port_gets_the_ongoing_flow() {
     assert_eq!(t.leftovers(), Vec::<String>::new());
 }
 
-/// Sends "ping" over UDP from source port `port` to `addr` inside `ns`, up to `tries` times
-/// 300 ms apart, and returns the first answer.
-fn udp_echo_from(
-    ns: std::path::PathBuf,
-    port: u16,
-    addr: String,
-    tries: usize,
-) -> Result<String, String> {
-    network_support::on_ns(ns, move || {
-        let s = std::net::UdpSocket::bind(("0.0.0.0", port)).map_err(|e| e.to_string())?;
-        s.set_read_timeout(Some(Duration::from_millis(300)))
-            .unwrap();
-        let mut buf = [0u8; 512];
-        for _ in 0..tries {
-            s.send_to(b"ping", &addr).map_err(|e| e.to_string())?;
-            if let Ok((n, _)) = s.recv_from(&mut buf) {
-                return Ok(String::from_utf8_lossy(&buf[..n]).into_owned());
-            }
-        }
-        Err("no answer".into())
-    })
+/// Starts `-d` the UDP echo server on port 53 of a container (this test binary, run with the
+/// host's /usr; see `udp_echo_server`), with `flags` added.
+fn run_udp_echo(t: &NetTest, flags: &[&str]) -> std::process::Output {
+    let exe = std::env::current_exe().unwrap();
+    let exe = format!("{}:/echo:ro", exe.to_string_lossy());
+    let mut all = vec![
+        "-d",
+        "-e",
+        "BERTH_UDP_ECHO=53",
+        "-v",
+        "/usr:/usr:ro",
+        "-v",
+        &exe,
+    ];
+    all.extend_from_slice(flags);
+    t.run(
+        &all,
+        &[
+            "/echo",
+            "--ignored",
+            "--exact",
+            "udp_echo_server",
+            "--nocapture",
+        ],
+    )
 }
 
 /// Not a test of its own: the UDP echo server `publish_all_udp_and_a_taken_port` runs inside a

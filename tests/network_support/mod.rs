@@ -365,8 +365,19 @@ pub fn http_get(ns: PathBuf, addr: String, limit: Duration) -> Result<String, St
 
 /// Sends `msg` over UDP to `addr` inside `ns` and waits for the echo.
 pub fn udp_echo(ns: PathBuf, addr: String, msg: &'static str) -> Result<String, String> {
+    udp_echo_from(ns, 0, addr, msg)
+}
+
+/// [`udp_echo`] from source port `port` (0: any), up to 30 sends 300 ms apart: the same port
+/// each time is the same tracked flow.
+pub fn udp_echo_from(
+    ns: PathBuf,
+    port: u16,
+    addr: String,
+    msg: &'static str,
+) -> Result<String, String> {
     on_ns(ns, move || {
-        let s = UdpSocket::bind("0.0.0.0:0").map_err(|e| e.to_string())?;
+        let s = UdpSocket::bind(("0.0.0.0", port)).map_err(|e| e.to_string())?;
         s.set_read_timeout(Some(Duration::from_millis(300)))
             .unwrap();
         let mut buf = [0u8; 512];

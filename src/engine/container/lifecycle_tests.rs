@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use nix::sys::signal::Signal;
 
-use super::record::{Config, ContainerRecord, HostConfig, State, Status};
+use super::record::{ContainerRecord, Status};
 use super::store::{self, ContainerStore};
 use super::{reconcile, remove, start, stop};
 use crate::engine::error::ErrorKind;
@@ -41,28 +41,14 @@ fn setup() -> Setup {
 
 fn record(status: Status) -> ContainerRecord {
     let running = matches!(status, Status::Running | Status::Paused);
-    ContainerRecord {
-        id: ID.into(),
-        name: "web".into(),
-        image: "busybox".into(),
-        image_id: String::new(),
-        lowers: Vec::new(),
-        created: Utc::now(),
-        config: Config::default(),
-        host_config: HostConfig::default(),
-        state: State {
-            status,
-            pid: if running { PID } else { 0 },
-            started_at: running.then(Utc::now),
-            monitor_pid: if running { MONITOR } else { 0 },
-            monitor_start: if running { 7 } else { 0 },
-            ..State::default()
-        },
-        restart_count: 0,
-        mounts: Vec::new(),
-        networks: Default::default(),
-        health: None,
+    let mut rec = ContainerRecord::for_tests(ID, "web", status);
+    if running {
+        rec.state.pid = PID;
+        rec.state.started_at = Some(Utc::now());
+        rec.state.monitor_pid = MONITOR;
+        rec.state.monitor_start = 7;
     }
+    rec
 }
 
 fn insert(engine: &Engine, rec: &ContainerRecord) {

@@ -281,6 +281,29 @@ pub struct ContainerRecord {
 }
 
 impl ContainerRecord {
+    /// A record of a `busybox` container in `status` with nothing else set, for unit tests.
+    #[cfg(test)]
+    pub fn for_tests(id: &str, name: &str, status: Status) -> ContainerRecord {
+        ContainerRecord {
+            id: id.into(),
+            name: name.into(),
+            image: "busybox".into(),
+            image_id: String::new(),
+            lowers: Vec::new(),
+            created: Utc::now(),
+            config: Config::default(),
+            host_config: HostConfig::default(),
+            state: State {
+                status,
+                ..State::default()
+            },
+            restart_count: 0,
+            mounts: Vec::new(),
+            networks: Default::default(),
+            health: None,
+        }
+    }
+
     /// The first 12 hex digits, Docker's short id (and default hostname).
     pub fn short_id(&self) -> &str {
         &self.id[..12.min(self.id.len())]

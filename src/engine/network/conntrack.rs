@@ -69,15 +69,12 @@ fn matching(entry: &[u8], ip: Ipv4Addr) -> Option<Vec<u8>> {
     if tuple_source(orig) != Some(ip) && reply_src != Some(ip) {
         return None;
     }
-    let mut key = orig_whole.to_vec();
-    while !key.len().is_multiple_of(4) {
-        key.push(0);
-    }
-    if let Some((zone, _)) = find(body, CTA_ZONE) {
-        key.extend_from_slice(zone);
-        while !key.len().is_multiple_of(4) {
-            key.push(0);
-        }
+    let mut key = Vec::new();
+    let zone = find(body, CTA_ZONE).map(|(whole, _)| whole);
+    for attr in std::iter::once(orig_whole).chain(zone) {
+        key.extend_from_slice(attr);
+        // Attributes start at 4-byte boundaries.
+        key.resize(key.len().next_multiple_of(4), 0);
     }
     Some(key)
 }

@@ -4,39 +4,20 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-
 use super::attach::lease;
 use super::ops::{self, CreateNetwork};
-use super::record::EndpointConfig;
+use super::record::{EndpointConfig, NetworkRecord};
 use super::store::NetworkStore;
-use crate::engine::container::record::{Config, ContainerRecord, HostConfig, State, Status};
-use crate::engine::error::ErrorKind;
+use crate::engine::container::record::{ContainerRecord, Status};
+use crate::engine::error::{ErrorKind, Result};
 use crate::engine::syscall::fake::RecordingSyscall;
 use crate::engine::Engine;
 
-fn container() -> ContainerRecord {
-    ContainerRecord {
-        id: "ab".repeat(32),
-        name: "app".into(),
-        image: "busybox".into(),
-        image_id: String::new(),
-        lowers: Vec::new(),
-        created: Utc::now(),
-        config: Config::default(),
-        host_config: HostConfig::default(),
-        state: State {
-            status: Status::Created,
-            ..State::default()
-        },
-        restart_count: 0,
-        mounts: Vec::new(),
-        networks: Default::default(),
-        health: None,
-    }
+fn open_engine(dir: &tempfile::TempDir) -> Engine {
+    Engine::open_with(dir.path(), Arc::new(RecordingSyscall::default())).unwrap()
 }
 
-fn network(engine: &Engine, name: &str) -> super::record::NetworkRecord {
+fn network(engine: &Engine, name: &str) -> NetworkRecord {
     ops::create(
         engine,
         &CreateNetwork {
@@ -49,19 +30,21 @@ fn network(engine: &Engine, name: &str) -> super::record::NetworkRecord {
     .unwrap()
 }
 
+/// Takes a lease on `net` for a container, as a start or `network connect` does.
+fn lease_on(engine: &Engine, net: &NetworkRecord) -> Result<()> {
+    let rec = ContainerRecord::for_tests(&"ab".repeat(32), "app", Status::Created);
+    engine.state().write(|tx| {
+        let ep = lease(tx, &rec, net, &EndpointConfig::default(), "eth0".into())?;
+        NetworkStore::of(tx).put_endpoint(&ep)
+    })
+}
+
 #[test]
 fn a_lease_taken_first_refuses_the_removal() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open_with(dir.path(), Arc::new(RecordingSyscall::default())).unwrap();
+    let engine = open_engine(&dir);
     let net = network(&engine, "rmrace-a");
-    let rec = container();
-    engine
-        .state()
-        .write(|tx| {
-            let ep = lease(tx, &rec, &net, &EndpointConfig::default(), "eth0".into())?;
-            NetworkStore::of(tx).put_endpoint(&ep)
-        })
-        .unwrap();
+    lease_on(&engine, &net).unwrap();
     let err = ops::remove(&engine, "rmrace-a").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
     assert!(err.to_string().contains("active endpoints"), "{err}");
@@ -70,36 +53,14 @@ fn a_lease_taken_first_refuses_the_removal() {
 #[test]
 fn a_removed_network_gives_no_lease() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open_with(dir.path(), Arc::new(RecordingSyscall::default())).unwrap();
+    let engine = open_engine(&dir);
     // Read before the removal, as `network connect` reads it before leasing.
     let net = network(&engine, "rmrace-b");
     assert_eq!(ops::remove(&engine, "rmrace-b").unwrap(), "rmrace-b");
-    let err = engine
-        .state()
-        .write(|tx| {
-            lease(
-                tx,
-                &container(),
-                &net,
-                &EndpointConfig::default(),
-                "eth0".into(),
-            )
-        })
-        .unwrap_err();
+    let err = lease_on(&engine, &net).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     // A network of the same name made again is another network: the stale record gets nothing.
     network(&engine, "rmrace-b");
-    let err = engine
-        .state()
-        .write(|tx| {
-            lease(
-                tx,
-                &container(),
-                &net,
-                &EndpointConfig::default(),
-                "eth0".into(),
-            )
-        })
-        .unwrap_err();
+    let err = lease_on(&engine, &net).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
 }

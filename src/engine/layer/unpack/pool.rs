@@ -105,6 +105,18 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, Flight> {
         self.flight.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// The reader's wait: sleeps (telling the workers to wake it) while `busy` holds.
+    fn wait_while(&self, mut busy: impl FnMut(&Flight) -> bool) -> MutexGuard<'_, Flight> {
+        let mut f = self.lock();
+        f.waiting = true;
+        let mut f = self
+            .changed
+            .wait_while(f, |f| busy(f))
+            .unwrap_or_else(|p| p.into_inner());
+        f.waiting = false;
+        f
+    }
 }
 
 /// The reader's side of the workers.
@@ -173,16 +185,7 @@ impl Pool {
 
     /// Waits for every job in flight (a barrier); the first error of one fails the extraction.
     pub(super) fn settle(&mut self) -> Result<()> {
-        let mut f = self.shared.lock();
-        while f.jobs > 0 {
-            f.waiting = true;
-            f = self
-                .shared
-                .changed
-                .wait(f)
-                .unwrap_or_else(|p| p.into_inner());
-        }
-        f.waiting = false;
+        let mut f = self.shared.wait_while(|f| f.jobs > 0);
         self.files.clear();
         self.dirs.clear();
         f.error.take().map_or(Ok(()), Err)
@@ -192,19 +195,9 @@ impl Pool {
     pub(super) fn submit(&mut self, job: Job, comps: &[OsString]) -> Result<()> {
         let bytes = job.bytes();
         {
-            let mut f = self.shared.lock();
-            while f.error.is_none()
-                && f.jobs > 0
-                && (f.jobs >= MAX_JOBS || f.bytes + bytes > BUDGET)
-            {
-                f.waiting = true;
-                f = self
-                    .shared
-                    .changed
-                    .wait(f)
-                    .unwrap_or_else(|p| p.into_inner());
-            }
-            f.waiting = false;
+            let mut f = self.shared.wait_while(|f| {
+                f.error.is_none() && f.jobs > 0 && (f.jobs >= MAX_JOBS || f.bytes + bytes > BUDGET)
+            });
             if let Some(e) = f.error.take() {
                 return Err(e);
             }
