@@ -25,6 +25,7 @@ pub mod layers;
 pub mod list;
 pub mod logbuf;
 pub mod logview;
+pub mod memory;
 pub mod messages;
 pub mod model;
 pub mod msg;
@@ -60,33 +61,7 @@ use std::path::Path;
 
 use crate::engine::Engine;
 
-/// Call before the async runtime starts its threads, in the TUI only: the allocator settings
-/// of a long-lived process that must stay small (docs/benchmarks.md, the TUI's RSS).
-/// - One malloc arena for the whole process. glibc gives each thread that allocates under
-///   contention an arena of its own; log lines read on the blocking pool and freed on a worker
-///   left each arena holding freed pages it could not give back (RSS following 10 chatty
-///   containers: 91.9 MiB with the default, 53.4 MiB with one arena). The TUI's few threads
-///   rarely allocate at once.
-/// - Fixed mmap and trim thresholds (128 KiB, glibc's initial ones). Left to glibc, freeing a
-///   large block (a list of 1,000 records, a growing buffer) raises both up to 32 and 64 MB,
-///   after which such blocks come from the heap and their pages stay when freed.
-pub fn lean_malloc() {
-    // SAFETY: mallopt only sets allocator parameters; called before other threads exist.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
-    }
-}
-
-/// Gives the heap's free pages back to the kernel, after a burst of short-lived allocations
-/// (a reload of the lists): glibc only returns free memory at the top of the heap by itself.
-pub fn trim_heap() {
-    // SAFETY: malloc_trim only releases free memory; any thread may call it.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
+pub use memory::{lean_malloc, trim_heap};
 
 /// Opens the TUI on the engine at `root` and returns the exit code.
 pub async fn run(root: &Path) -> anyhow::Result<i32> {
