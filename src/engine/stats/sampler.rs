@@ -238,8 +238,6 @@ fn host_memory() -> u64 {
     procfs::Meminfo::current().map(|m| m.mem_total).unwrap_or(0)
 }
 
-/// Received and sent bytes of every interface but loopback in `pid`'s network namespace.
-
 #[cfg(test)]
 mod tests {
     use super::*;
