@@ -51,6 +51,8 @@ mod update_stats;
 pub mod view;
 
 #[cfg(test)]
+mod frame_tests;
+#[cfg(test)]
 mod loop_tests;
 #[cfg(test)]
 mod view_tests;

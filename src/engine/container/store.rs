@@ -98,9 +98,8 @@ impl<'t> ContainerStore<'t> {
         Ok(Some(rec))
     }
 
-    /// Every record, newest first, with its health.
-    /// Every container, newest first (then by id). Sorted here, in place, not by SQLite: its
-    /// sorter would copy every record (2 MB for 1,000 containers) to order them.
+    /// Every record with its health, newest first (then by id). Sorted here, in place, not by
+    /// SQLite: its sorter would copy every record (2 MB for 1,000 containers) to order them.
     pub fn list(&self) -> Result<Vec<ContainerRecord>> {
         let mut stmt = self.tx.prepare("SELECT record FROM containers")?;
         let mut rows = stmt.query([])?;
@@ -129,6 +128,7 @@ impl<'t> ContainerStore<'t> {
         Ok(())
     }
 
+    /// How many containers use each image (image id → count).
     pub fn count_by_image(&self) -> Result<std::collections::HashMap<String, usize>> {
         let mut stmt = self
             .tx
