@@ -65,8 +65,9 @@ impl Backend for Engine {
         let e = self.clone();
         call(async move {
             let rows = e.container_rows(row).await?;
-            // The records and the database's buffers of a reload are free now.
-            crate::tui::trim_heap();
+            // The records and the database's buffers of a reload are free now: give them
+            // back, beside the list's answer rather than before it.
+            tokio::task::spawn_blocking(crate::tui::trim_heap);
             Ok(rows)
         })
     }
