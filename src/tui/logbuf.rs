@@ -103,13 +103,27 @@ impl LogStore {
     /// The lines of `containers`, newest first, merged by time. Yields the container's index in
     /// `containers` with each entry.
     pub fn newest_first<'a>(&'a self, containers: &[String]) -> NewestFirst<'a> {
+        self.newest_first_upto(containers, None)
+    }
+
+    /// Like [`LogStore::newest_first`], from the newest line at or before `upto` (each ring is
+    /// ordered by key, so the start is found by bisection, not by walking the newer lines).
+    pub fn newest_first_upto<'a>(
+        &'a self,
+        containers: &[String],
+        upto: Option<(DateTime<Utc>, u64)>,
+    ) -> NewestFirst<'a> {
         let heads = containers
             .iter()
             .map(|c| {
                 let mut it = self
                     .rings
                     .get(c)
-                    .map(|r| r.lines.iter().rev())
+                    .map(|r| {
+                        let end = upto
+                            .map_or(r.lines.len(), |k| r.lines.partition_point(|e| e.key() <= k));
+                        r.lines.range(..end).rev()
+                    })
                     .unwrap_or_default();
                 let first = it.next();
                 (it, first)
@@ -196,5 +210,29 @@ mod tests {
         let want = [(0, "a-late"), (1, "b3"), (0, "a3"), (1, "b2"), (0, "a1")];
         let want: Vec<_> = want.iter().map(|(i, t)| (*i, t.to_string())).collect();
         assert_eq!(got, want);
+    }
+
+    /// From a key on, the same walk as skipping the newer lines of the whole one.
+    #[test]
+    fn merged_walk_from_a_key_skips_the_newer_lines() {
+        let mut s = LogStore::new(100, 0);
+        for i in 0..20 {
+            s.push(line(
+                if i % 3 == 0 { "a" } else { "b" },
+                i / 2,
+                &format!("l{i}"),
+            ));
+        }
+        let ids = ["a".to_string(), "b".to_string()];
+        let all: Vec<_> = s.newest_first(&ids).map(|(i, e)| (i, e.key())).collect();
+        for (_, at) in &all {
+            let want: Vec<_> = all.iter().filter(|(_, k)| k <= at).cloned().collect();
+            let got: Vec<_> = s
+                .newest_first_upto(&ids, Some(*at))
+                .map(|(i, e)| (i, e.key()))
+                .collect();
+            assert_eq!(got, want);
+        }
+        assert_eq!(s.newest_first_upto(&ids, None).count(), 20);
     }
 }
