@@ -65,11 +65,15 @@ impl Backend for Engine {
         let e = self.clone();
         call(async move {
             let recs = e.containers(Vec::new()).await?;
-            Ok(e.with_ports_columns(recs)
+            let rows = e
+                .with_ports_columns(recs)
                 .await?
                 .into_iter()
                 .map(|(r, ports)| row(r, ports))
-                .collect())
+                .collect();
+            // The records and the database's buffers of a reload are free now.
+            crate::tui::trim_heap();
+            Ok(rows)
         })
     }
 

@@ -147,15 +147,15 @@ impl Default for LogView {
 }
 
 impl LogView {
-    fn passes(&self, e: &Entry) -> bool {
+    fn passes(&self, e: &Entry<'_>) -> bool {
         match &self.filter_re {
-            Some(re) => re.is_match(&ansi::plain(&e.text)),
+            Some(re) => re.is_match(&ansi::plain(e.text)),
             None => true,
         }
     }
 
     /// Lines that pass the filter, newest first, from the newest of all.
-    pub fn lines(&self) -> impl Iterator<Item = (usize, &Entry)> {
+    pub fn lines(&self) -> impl Iterator<Item = (usize, Entry<'_>)> {
         self.store
             .newest_first(&self.targets)
             .filter(|(_, e)| self.passes(e))
@@ -163,7 +163,7 @@ impl LogView {
 
     /// Lines from the bottom of the screen upwards: from the anchor, found without walking the
     /// lines newer than it.
-    pub fn shown(&self) -> impl Iterator<Item = (usize, &Entry)> {
+    pub fn shown(&self) -> impl Iterator<Item = (usize, Entry<'_>)> {
         self.store
             .newest_first_upto(&self.targets, self.anchor)
             .filter(|(_, e)| self.passes(e))
@@ -205,10 +205,10 @@ impl LogView {
         self.anchor = None;
     }
 
-    fn is_match(&self, e: &Entry) -> bool {
+    fn is_match(&self, e: &Entry<'_>) -> bool {
         self.search_re
             .as_ref()
-            .is_some_and(|re| re.is_match(&ansi::plain(&e.text)))
+            .is_some_and(|re| re.is_match(&ansi::plain(e.text)))
     }
 
     /// Jumps to the next older match; false when there is none.
@@ -271,7 +271,7 @@ impl LogView {
                     s.push_str(&names(&self.targets[i]));
                     s.push_str(" | ");
                 }
-                s.push_str(&ansi::strip(&e.text));
+                s.push_str(&ansi::strip(e.text));
                 s
             })
             .collect();
