@@ -97,6 +97,7 @@ impl Server {
             plain,
             log,
             pause: None,
+            polls: Default::default(),
         })
     }
 }
