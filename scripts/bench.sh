@@ -3,7 +3,7 @@
 # quiet runs do, and after each checks that the machine's own network namespace is as it was
 # (no berth or netavark firewall table or rule, no berth veth or bridge, no berth mount) and
 # stops at the first difference. Needs root and the peers (scripts/deps.sh bench). Usage:
-#   scripts/bench.sh [NAME…]     NAME: stats network start tui moving build distro pull run
+#   scripts/bench.sh [NAME…]     NAME: stats state network start tui moving build distro pull run
 # (all of them when none is given). BENCH_ROUNDS etc. are passed on; the defaults below are the
 # quiet run's. Output: the benchmarks' Markdown on stdout, progress on stderr.
 set -euo pipefail
@@ -47,10 +47,11 @@ run() {
 }
 
 which=("$@")
-[ ${#which[@]} -eq 0 ] && which=(stats network start tui moving build distro pull run)
+[ ${#which[@]} -eq 0 ] && which=(stats state network start tui moving build distro pull run)
 for w in "${which[@]}"; do
   case "$w" in
     stats) run stats env BENCH_ROUNDS="${BENCH_ROUNDS:-3}" BENCH_STREAM_SECS="${BENCH_STREAM_SECS:-5}" "$(bin stats)" ;;
+    state) run state env BENCH_ROUNDS="${BENCH_ROUNDS:-10}" "$(bin state)" ;;
     network) run network env BENCH_ROUNDS="${BENCH_ROUNDS:-5}" "$(bin network)" ;;
     start) run start env BENCH_ROUNDS="${BENCH_ROUNDS:-20}" "$(bin start)" latency memory ;;
     tui) run tui "$(bin tui)" ;;

@@ -418,3 +418,41 @@ fn tracked_samples_follow_a_busy_container_through_stop_and_start() {
     );
     t.ok(&["rm", "-f", "busy", "idle"]);
 }
+
+/// `berth stats`'s sampler keeps each running container's counter files open between samples:
+/// every sample still reads fresh counters, and a container restarted under it (a new cgroup
+/// and a new init, whose namespace's `net/dev` the old descriptor no longer reads) is read
+/// through files opened again, not reported stopped or frozen.
+#[test]
+fn one_sampler_reads_a_container_across_its_restart() {
+    use berth::engine::stats::StatsSelection;
+    let t = TestRoot::new();
+    let busy = t.run(
+        &["-d", "--name", "busy"],
+        &["sh", "-c", "while :; do :; done"],
+    );
+    assert!(busy.status.success(), "{}", stderr(&busy));
+    let engine = t.engine();
+    let mut sampler = engine
+        .stats_sampler(StatsSelection::Named(vec!["busy".into()]))
+        .expect("sampler");
+    let first = sampler.sample().expect("first sample");
+    assert!(first[0].running, "{first:?}");
+    std::thread::sleep(Duration::from_millis(1200));
+    let second = sampler.sample().expect("second sample");
+    assert!(
+        second[0].cpu_total_ns > first[0].cpu_total_ns + 300_000_000,
+        "the kept files read fresh counters: {first:?} {second:?}"
+    );
+    t.ok(&["restart", "-t", "0", "busy"]);
+    let again = sampler.sample().expect("sample after the restart");
+    assert!(again[0].running, "read through new files: {again:?}");
+    assert!(
+        again[0].cpu_total_ns < second[0].cpu_total_ns,
+        "the new cgroup's counter, not the old one's: {second:?} {again:?}"
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    let later = sampler.sample().expect("a later sample");
+    assert!(later[0].cpu_percent > 30.0, "{later:?}");
+    t.ok(&["rm", "-f", "busy"]);
+}

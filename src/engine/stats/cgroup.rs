@@ -1,15 +1,11 @@
 //! A container's counters from its cgroup: CPU time, memory, block I/O and pids, on cgroup v1
-//! (one hierarchy per controller) and v2 (one unified directory). Files are read with
-//! libcgroups' readers (`read_cgroup_file`, `parse_single_value`, `pid_stats`); only the few
-//! counters docker's columns need are read, so a sample stays a handful of small reads.
+//! (one hierarchy per controller) and v2 (one unified directory): where the controllers are
+//! mounted, and the parsers of their files. The files themselves are opened and read by
+//! [`super::counter_files`]; only the few counters docker's columns need are read, so a sample
+//! stays a handful of small reads.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-use libcgroups::common::read_cgroup_file;
-use libcgroups::stats::{parse_single_value, pid_stats};
-
-use crate::engine::runtime::cgroups_path;
 
 /// The raw counters of one cgroup at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -73,95 +69,6 @@ impl Hierarchies {
             pids: v1.remove("pids"),
         }
     }
-
-    /// Reads container `id`'s counters. `None` when its cgroup is gone (it stopped) or cannot
-    /// be read at all; a counter whose file is missing reads as 0.
-    pub fn read(&self, id: &str) -> Option<Counters> {
-        let rel = cgroups_path(id);
-        let rel = rel.trim_start_matches('/');
-        match self {
-            Hierarchies::V2(root) => read_v2(&root.join(rel)),
-            Hierarchies::V1 {
-                cpuacct,
-                memory,
-                blkio,
-                pids,
-            } => {
-                let dir = |m: &Option<PathBuf>| m.as_ref().map(|p| p.join(rel));
-                read_v1(dir(cpuacct), dir(memory), dir(blkio), dir(pids))
-            }
-        }
-    }
-}
-
-fn read_v1(
-    cpuacct: Option<PathBuf>,
-    memory: Option<PathBuf>,
-    blkio: Option<PathBuf>,
-    pids: Option<PathBuf>,
-) -> Option<Counters> {
-    let mut c = Counters::default();
-    let mut found = false;
-    if let Some(dir) = cpuacct {
-        if let Ok(v) = parse_single_value(&dir.join("cpuacct.usage")) {
-            c.cpu_ns = v;
-            found = true;
-        }
-    }
-    if let Some(dir) = memory {
-        if let Ok(v) = parse_single_value(&dir.join("memory.usage_in_bytes")) {
-            c.memory_usage = v;
-            found = true;
-        }
-        c.memory_limit = parse_single_value(&dir.join("memory.limit_in_bytes")).unwrap_or(0);
-        if let Ok(text) = read_cgroup_file(dir.join("memory.stat")) {
-            c.inactive_file = flat_value(&text, "total_inactive_file").unwrap_or(0);
-        }
-    }
-    if let Some(dir) = blkio {
-        // The CFQ/BFQ counters when the scheduler keeps them, else the throttle layer's.
-        for file in [
-            "blkio.io_service_bytes_recursive",
-            "blkio.throttle.io_service_bytes_recursive",
-        ] {
-            if let Ok(text) = read_cgroup_file(dir.join(file)) {
-                let (r, w) = blkio_bytes(&text);
-                if r + w > 0 || file.contains("throttle") {
-                    c.block_read = r;
-                    c.block_write = w;
-                    break;
-                }
-            }
-        }
-    }
-    if let Some(dir) = pids {
-        if let Ok(p) = pid_stats(&dir) {
-            c.pids = p.current;
-        }
-    }
-    found.then_some(c)
-}
-
-fn read_v2(dir: &Path) -> Option<Counters> {
-    let cpu = read_cgroup_file(dir.join("cpu.stat")).ok()?;
-    let mut c = Counters {
-        cpu_ns: flat_value(&cpu, "usage_usec").unwrap_or(0) * 1000,
-        memory_usage: parse_single_value(&dir.join("memory.current")).unwrap_or(0),
-        memory_limit: parse_single_value(&dir.join("memory.max")).unwrap_or(u64::MAX),
-        ..Counters::default()
-    };
-    if let Ok(text) = read_cgroup_file(dir.join("memory.stat")) {
-        c.inactive_file = flat_value(&text, "inactive_file").unwrap_or(0);
-    }
-    if let Ok(text) = read_cgroup_file(dir.join("io.stat")) {
-        let (r, w) = io_stat_bytes(&text);
-        c.block_read = r;
-        c.block_write = w;
-    }
-    if let Ok(p) = pid_stats(dir) {
-        c.pids = p.current;
-    }
-    Some(c)
 }
 
 /// The value of `key` in a flat keyed file (`key value` lines: `memory.stat`, `cpu.stat`).

@@ -218,7 +218,7 @@ fn number(f: &File, buf: &mut Vec<u8>) -> Result<u64, Gone> {
 }
 
 /// Received and sent bytes of every interface but loopback, from `/proc/PID/net/dev`'s text
-/// (parsed by procfs); the sampler reads the file once per sample and parses it here too.
+/// (parsed by procfs).
 pub fn net_bytes(text: &str) -> (u64, u64) {
     use procfs::FromBufRead;
     let Ok(devs) = procfs::net::InterfaceDeviceStatus::from_buf_read(text.as_bytes()) else {

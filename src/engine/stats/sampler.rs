@@ -8,6 +8,7 @@ use std::time::Instant;
 use chrono::Utc;
 
 use super::cgroup::{Counters, Hierarchies};
+use super::counter_files::CounterFiles;
 use super::{ContainerStats, StatsSelection};
 use crate::engine::container::store::ContainerStore;
 use crate::engine::container::{self as ct, ContainerRecord, Status};
@@ -15,7 +16,8 @@ use crate::engine::error::Result;
 use crate::engine::Engine;
 
 /// Takes samples of the containers a [`StatsSelection`] names. Holds what the next sample needs
-/// (the previous CPU time of each container, the host's hierarchies), so keep one per stream.
+/// (the previous CPU time of each container, the host's hierarchies, the counter files of each
+/// running container, kept open while its init stays the same process), so keep one per stream.
 pub struct StatsSampler {
     engine: Engine,
     selection: StatsSelection,
@@ -23,6 +25,10 @@ pub struct StatsSampler {
     host_memory: u64,
     cpus: f64,
     previous: HashMap<String, (u64, Instant)>,
+    /// Each sampled running container's counter files, with the pid they were opened for.
+    files: HashMap<String, (i32, CounterFiles)>,
+    /// Scratch space for reading them.
+    buf: Vec<u8>,
 }
 
 impl StatsSampler {
@@ -45,6 +51,8 @@ impl StatsSampler {
             host_memory,
             cpus,
             previous: HashMap::new(),
+            files: HashMap::new(),
+            buf: Vec::new(),
         })
     }
 
@@ -60,6 +68,7 @@ impl StatsSampler {
             out.push(stats);
         }
         self.previous.retain(|id, _| seen.contains_key(id));
+        self.files.retain(|id, _| seen.contains_key(id));
         Ok(out)
     }
 
@@ -81,17 +90,13 @@ impl StatsSampler {
 
     fn sample_one(&mut self, rec: &ContainerRecord) -> ContainerStats {
         let live = matches!(rec.state.status, Status::Running | Status::Paused);
-        let Some(c) = live.then(|| self.hierarchies.read(&rec.id)).flatten() else {
+        let Some((c, net)) = live.then(|| self.counters(rec)).flatten() else {
             self.previous.remove(&rec.id);
+            self.files.remove(&rec.id);
             return ContainerStats::stopped(&rec.id, &rec.name);
         };
         let now = Instant::now();
         let previous = self.previous.insert(rec.id.clone(), (c.cpu_ns, now));
-        let net = if !rec.host_config.network_mode.is_host() && rec.state.pid > 0 {
-            net_bytes(rec.state.pid)
-        } else {
-            (0, 0)
-        };
         stats_of(
             &rec.id,
             &rec.name,
@@ -101,6 +106,25 @@ impl StatsSampler {
             rec.state.started_at,
             (self.host_memory, self.cpus),
         )
+    }
+
+    /// A running container's counters and network bytes, through the files opened at an earlier
+    /// sample of the same init process, else through newly opened ones. `None` when its cgroup
+    /// is gone.
+    fn counters(&mut self, rec: &ContainerRecord) -> Option<(Counters, (u64, u64))> {
+        let pid = rec.state.pid;
+        if let Some((opened_for, files)) = self.files.get(&rec.id) {
+            if *opened_for == pid {
+                if let Ok(read) = files.read(&mut self.buf) {
+                    return Some(read);
+                }
+            }
+        }
+        let net_pid = (!rec.host_config.network_mode.is_host()).then_some(pid);
+        let files = CounterFiles::open(&self.hierarchies, &rec.id, net_pid)?;
+        let read = files.read(&mut self.buf).ok()?;
+        self.files.insert(rec.id.clone(), (pid, files));
+        Some(read)
     }
 }
 
@@ -212,12 +236,6 @@ fn memory_shown(c: &Counters) -> u64 {
 fn host_memory() -> u64 {
     use procfs::Current;
     procfs::Meminfo::current().map(|m| m.mem_total).unwrap_or(0)
-}
-
-/// Received and sent bytes of every interface but loopback in `pid`'s network namespace.
-fn net_bytes(pid: i32) -> (u64, u64) {
-    std::fs::read_to_string(format!("/proc/{pid}/net/dev"))
-        .map_or((0, 0), |text| super::counter_files::net_bytes(&text))
 }
 
 #[cfg(test)]
