@@ -53,6 +53,12 @@ impl PollSet {
         }
     }
 
+    /// Room for `n` descriptors without allocating.
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.fds.reserve(n);
+        self.slots.reserve(n);
+    }
+
     pub(super) fn len(&self) -> usize {
         self.fds.len()
     }

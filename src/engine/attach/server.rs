@@ -19,6 +19,8 @@ use crate::engine::monitor::relay::Attached;
 
 /// A client may fall this far behind before it is dropped.
 const CLIENT_BACKLOG: usize = 4 << 20;
+/// One read of the process's output or a client's input.
+const READ_BUFFER: usize = 64 * 1024;
 /// Stdin bytes kept for a process that does not read; clients are not read past this.
 const STDIN_BACKLOG: usize = 1 << 20;
 
@@ -96,6 +98,8 @@ pub struct Server {
     /// When [`Server::run`] returns [`Ran::Paused`] (see [`Server::pause_at`]).
     pub(super) pause: Option<Instant>,
     pub(super) polls: PollSet,
+    /// The read buffer, kept between runs (see [`Server::prepare`]).
+    pub(super) buf: Vec<u8>,
 }
 
 /// Why [`Server::run`] returned.
@@ -145,6 +149,7 @@ impl Server {
             log,
             pause: None,
             polls: PollSet::default(),
+            buf: Vec::new(),
         })
     }
 
@@ -183,7 +188,8 @@ impl Server {
     #[link_section = ".berth_relay"]
     pub fn run(&mut self, pidfd: &OwnedFd, drain: Duration) -> Result<Ran> {
         let mut exited_at: Option<Instant> = None;
-        let mut buf = vec![0u8; 64 * 1024];
+        self.prepare();
+        let mut buf = std::mem::take(&mut self.buf);
         loop {
             if let Some(t) = exited_at {
                 if self.outputs.iter().all(Option::is_none) || t.elapsed() >= drain {
@@ -220,6 +226,7 @@ impl Server {
             if self.pause.is_some_and(|at| Instant::now() >= at) {
                 self.pause = None;
                 self.clients.retain(|c| !c.gone);
+                self.buf = buf;
                 return Ok(Ran::Paused);
             }
         }
@@ -244,6 +251,19 @@ impl Server {
             let _ = c.stream.shutdown(std::net::Shutdown::Write);
         }
         self.clients.clear();
+    }
+
+    /// Allocates what the loop needs (the read buffer, room for the poll set, the log
+    /// writer's buffers) before it runs: the relay binary drops its clean code pages just
+    /// before, and an allocation in the loop would fault the allocator's back in.
+    pub fn prepare(&mut self) {
+        if self.buf.len() < READ_BUFFER {
+            self.buf = vec![0u8; READ_BUFFER];
+        }
+        self.polls.reserve(8 + self.clients.len());
+        if let Some(log) = self.log.as_mut() {
+            log.prepare();
+        }
     }
 
     /// The log writer, when output is logged.

@@ -98,6 +98,7 @@ impl Server {
             log,
             pause: None,
             polls: Default::default(),
+            buf: Vec::new(),
         })
     }
 }

@@ -103,6 +103,18 @@ impl LogWriter {
         (self.dropped.lines, self.dropped.bytes)
     }
 
+    /// Allocates the batch and the unfinished lines' room up front (see
+    /// `attach::server::Server::prepare`): the loop then allocates nothing unless an entry is
+    /// far longer than usual.
+    pub fn prepare(&mut self) {
+        // Room for that many bytes in all: a second call allocates nothing.
+        self.batch
+            .reserve((2 * BATCH).saturating_sub(self.batch.len()));
+        for p in &mut self.pending {
+            p.reserve(MAX_LINE.saturating_sub(p.len()));
+        }
+    }
+
     /// Calls `hook` after every rotation (the relay binary gives back the code pages the
     /// rotation's file calls faulted in: `monitor::trim`).
     pub fn after_rotate(&mut self, hook: fn()) {

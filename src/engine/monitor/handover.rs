@@ -336,6 +336,7 @@ pub fn relay_main() -> i32 {
 #[inline(never)]
 #[link_section = ".berth_relay"]
 fn relay_loop(server: &mut Server, pidfd: &OwnedFd) {
+    server.prepare();
     super::trim::drop_clean_file_pages();
     while let Ok(Ran::Paused) = server.run(pidfd, DRAIN) {}
 }
