@@ -54,6 +54,7 @@ impl PollSet {
     }
 
     /// Room for `n` descriptors without allocating.
+    #[link_section = ".berth_relay"]
     pub(super) fn reserve(&mut self, n: usize) {
         self.fds.reserve(n);
         self.slots.reserve(n);

@@ -256,6 +256,7 @@ impl Server {
     /// Allocates what the loop needs (the read buffer, room for the poll set, the log
     /// writer's buffers) before it runs: the relay binary drops its clean code pages just
     /// before, and an allocation in the loop would fault the allocator's back in.
+    #[link_section = ".berth_relay"]
     pub fn prepare(&mut self) {
         if self.buf.len() < READ_BUFFER {
             self.buf = vec![0u8; READ_BUFFER];

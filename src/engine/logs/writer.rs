@@ -106,6 +106,7 @@ impl LogWriter {
     /// Allocates the batch and the unfinished lines' room up front (see
     /// `attach::server::Server::prepare`): the loop then allocates nothing unless an entry is
     /// far longer than usual.
+    #[link_section = ".berth_relay"]
     pub fn prepare(&mut self) {
         // Room for that many bytes in all: a second call allocates nothing.
         self.batch
