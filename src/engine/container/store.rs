@@ -12,6 +12,11 @@ use crate::engine::Layout;
 
 /// The `containers` table: every SQL statement on it, over the caller's transaction (so a change
 /// and its journal event commit together).
+/// Column `i` of `row` as text, borrowed from the row.
+fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    Ok(row.get_ref(i)?.as_str()?)
+}
+
 pub struct ContainerStore<'t> {
     tx: &'t Transaction<'t>,
 }
@@ -93,24 +98,37 @@ impl<'t> ContainerStore<'t> {
         Ok(Some(rec))
     }
 
-    /// Every record, newest first, with its health.
-    /// Every container, newest first (then by id). Sorted here, not by SQLite: its sorter
-    /// would copy every record (2 MB for 1,000 containers) to order them.
+    /// Every record with its health, newest first (then by id). Sorted here, in place, not by
+    /// SQLite: its sorter would copy every record (2 MB for 1,000 containers) to order them.
     pub fn list(&self) -> Result<Vec<ContainerRecord>> {
-        let mut stmt = self.tx.prepare("SELECT created, record FROM containers")?;
+        let mut stmt = self.tx.prepare("SELECT record FROM containers")?;
         let mut rows = stmt.query([])?;
         let mut health = HealthStore::of(self.tx).all()?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            let created: String = row.get(0)?;
-            let mut rec: ContainerRecord = serde_json::from_str(&row.get::<_, String>(1)?)?;
+            let mut rec: ContainerRecord = serde_json::from_str(text(row, 0)?)?;
             rec.health = health.remove(&rec.id);
-            out.push((created, rec));
+            out.push(rec);
         }
-        out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
-        Ok(out.into_iter().map(|(_, rec)| rec).collect())
+        out.sort_unstable_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
     }
 
+    /// Calls `f` with each container's id, name and record text, by name, one row at a time:
+    /// what reads a part of every record (volumes in use, networks' users) never holds all of
+    /// them at once.
+    pub fn each_raw(&self, mut f: impl FnMut(&str, &str, &str) -> Result<()>) -> Result<()> {
+        let mut stmt = self
+            .tx
+            .prepare("SELECT id, name, record FROM containers ORDER BY name")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            f(text(row, 0)?, text(row, 1)?, text(row, 2)?)?;
+        }
+        Ok(())
+    }
+
+    /// How many containers use each image (image id → count).
     pub fn count_by_image(&self) -> Result<std::collections::HashMap<String, usize>> {
         let mut stmt = self
             .tx

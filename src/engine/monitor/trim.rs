@@ -59,38 +59,66 @@ fn mappings() -> Vec<Mapping> {
     out
 }
 
+/// Most ranges [`drop_clean_file_pages`] drops at once.
+const MAX_RANGES: usize = 128;
+
 /// Drops the resident pages of read-only file mappings that are the file's own (see the module
 /// docs). A mapping whose pages were all copied (relocated data) keeps them; one with some
 /// copied pages (the relocation-read-only segment: the GOT beside data that needed no
 /// relocation) gives back the others, found page by page in `/proc/self/pagemap`. Call it last:
-/// whatever runs after it faults its code back in.
+/// whatever runs after it faults its code back in. It sits in the relay's own section (see
+/// `super::rawsys`), so it costs no window of its own when the relay calls it again.
+#[link_section = ".berth_relay"]
 pub fn drop_clean_file_pages() {
-    let pagemap = std::fs::File::open("/proc/self/pagemap").ok();
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for m in mappings() {
-        if !m.file || m.writable {
-            continue;
-        }
-        if m.anonymous_kb == 0 {
-            ranges.push((m.start, m.end));
-        } else if let Some(pagemap) = &pagemap {
-            ranges.extend(file_page_runs(pagemap, m.start, m.end));
-        }
-    }
-    // All ranges are known before the first drop: the code that finds them is not faulted
-    // back in between the drops.
-    for (start, end) in ranges {
+    let mut ranges = [(0usize, 0usize); MAX_RANGES];
+    let count = clean_ranges(&mut ranges);
+    // All ranges are known, and everything allocated and opened to find them freed and
+    // closed, before the first drop: no libc code (free, close, the madvise wrapper) and none
+    // of the code that found them runs between or after the drops to fault its pages back in.
+    for &(start, end) in &ranges[..count] {
         dont_need(start, end);
     }
 }
 
-fn dont_need(start: usize, end: usize) {
-    // SAFETY: the range lies in one of our own read-only file mappings and holds only pages
-    // that are the file's (never written: the mapping is read-only); MADV_DONTNEED only drops
-    // page-table entries, and the pages refault unchanged from the file.
-    unsafe {
-        libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+/// Fills `ranges` with what [`drop_clean_file_pages`] drops; returns how many.
+#[inline(never)]
+fn clean_ranges(ranges: &mut [(usize, usize); MAX_RANGES]) -> usize {
+    let mut count = 0;
+    {
+        let pagemap = std::fs::File::open("/proc/self/pagemap").ok();
+        let mut push = |r: (usize, usize)| {
+            if count < MAX_RANGES {
+                ranges[count] = r;
+                count += 1;
+            }
+        };
+        for m in mappings() {
+            if !m.file || m.writable {
+                continue;
+            }
+            if m.anonymous_kb == 0 {
+                push((m.start, m.end));
+            } else if let Some(pagemap) = &pagemap {
+                file_page_runs(pagemap, m.start, m.end)
+                    .into_iter()
+                    .for_each(&mut push);
+            }
+        }
     }
+    // What reading smaps and pagemap allocated is free again: its heap pages go back too.
+    // SAFETY: malloc_trim only returns free heap memory to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    count
+}
+
+#[link_section = ".berth_relay"]
+fn dont_need(start: usize, end: usize) {
+    // The range lies in one of our own read-only file mappings and holds only pages that are
+    // the file's (never written: the mapping is read-only); MADV_DONTNEED only drops
+    // page-table entries, and the pages refault unchanged from the file.
+    super::rawsys::madvise_dontneed(start, end - start);
 }
 
 /// `/proc/self/pagemap` entry bits: present, and file page (or shared anonymous).
