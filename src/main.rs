@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         return exit(code);
     }
     if cli.command.is_none() {
-        berth::tui::one_malloc_arena();
+        berth::tui::lean_malloc();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

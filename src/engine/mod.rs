@@ -115,6 +115,12 @@ impl Engine {
         &self.inner.state
     }
 
+    /// For a long-lived process that reads the state now and then (the TUI): small database
+    /// caches, given back after each use ([`StateStore::make_lean`]).
+    pub fn make_lean(&self) {
+        self.inner.state.make_lean();
+    }
+
     /// Signals, liveness checks, monitor spawning and the lifecycle's clock.
     pub(crate) fn sys(&self) -> &dyn Syscall {
         self.inner.sys.as_ref()

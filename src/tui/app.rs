@@ -141,6 +141,8 @@ pub struct App {
     pub containers_loading: bool,
     /// A change was reported while that load ran: load again when it answers.
     pub containers_again: bool,
+    /// The images, volumes and networks wait for the containers' first answer.
+    pub rest_pending: bool,
     pub images_job: JobId,
     pub volumes_job: JobId,
     pub networks_job: JobId,
@@ -196,6 +198,7 @@ impl App {
             containers_job: 0,
             containers_loading: false,
             containers_again: false,
+            rest_pending: false,
             images_job: 0,
             volumes_job: 0,
             networks_job: 0,
@@ -215,8 +218,29 @@ impl App {
         self.next_job
     }
 
-    /// The commands to run at start: load every list.
+    /// The commands to run at start: the containers first, the list the first screen shows;
+    /// the other lists when it has answered ([`App::rest_pending`]), so that their loads (two of
+    /// which read every container record too) do not delay it.
+    pub fn start(&mut self) -> Vec<Cmd> {
+        self.rest_pending = true;
+        vec![self.reload_containers()]
+    }
+
+    /// The loads [`App::start`] left for after the containers.
+    pub fn load_rest(&mut self) -> Vec<Cmd> {
+        if !std::mem::take(&mut self.rest_pending) {
+            return Vec::new();
+        }
+        vec![
+            self.reload_images(),
+            self.reload_volumes(),
+            self.reload_networks(),
+        ]
+    }
+
+    /// The commands to load every list.
     pub fn init(&mut self) -> Vec<Cmd> {
+        self.rest_pending = false;
         vec![
             self.reload_containers(),
             self.reload_images(),

@@ -47,8 +47,16 @@ pub async fn run(engine: Engine, app: App) -> anyhow::Result<()> {
                 mouse_err = Some(e);
             }
         };
+        // The backend takes the size from resize events instead of asking the terminal at
+        // every frame.
+        let size = term.size.clone();
+        let events = EventStream::new().inspect(move |ev| {
+            if let Ok(Event::Resize(w, h)) = ev {
+                size.set(*w, *h);
+            }
+        });
         let terminal = &mut term.terminal;
-        drive(terminal, app, jobs, rx, EventStream::new(), &mut term_op).await
+        drive(terminal, app, jobs, rx, events, &mut term_op).await
     };
     drop(term);
     result?;
@@ -103,7 +111,7 @@ where
 {
     let size = terminal.size()?;
     let mut cmds = update(&mut app, Msg::Resize(size.width, size.height));
-    cmds.extend(app.init());
+    cmds.extend(app.start());
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     let mut tick = tokio::time::interval(Duration::from_secs(1));

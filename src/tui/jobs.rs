@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -457,9 +458,18 @@ pub(super) fn done(n: usize, errors: Vec<String>, ok: &str) -> Output {
 /// recorded event reloads the list it concerns, see [`journal_news`]); and, as a slow backstop
 /// for the few writes without an event, a watcher of the state generation counter. All as
 /// `Msg`s on `tx`.
+///
+/// The watcher reloads every list when the generation moved and no event came since its last
+/// look: a change that events announced was reloaded by them already, and reloading all the
+/// lists once more (every container record read and parsed two or three times) was most of an
+/// idle TUI's CPU after containers stopped. A write without an event in the same few seconds as
+/// one with an event shows at the next reload of its list.
 pub fn start_feeds(engine: &Engine, tx: mpsc::Sender<Msg>) {
+    // Events received so far, for the watcher.
+    let heard = Arc::new(AtomicU64::new(0));
     let mut events = engine.subscribe();
     let etx = tx.clone();
+    let eheard = heard.clone();
     tokio::spawn(async move {
         loop {
             let msg = match events.recv().await {
@@ -470,6 +480,7 @@ pub fn start_feeds(engine: &Engine, tx: mpsc::Sender<Msg>) {
                 Err(broadcast::error::RecvError::Lagged(_)) => Msg::StateChanged,
                 Err(broadcast::error::RecvError::Closed) => break,
             };
+            eheard.fetch_add(1, Ordering::Relaxed);
             if etx.send(msg).await.is_err() {
                 break;
             }
@@ -477,8 +488,10 @@ pub fn start_feeds(engine: &Engine, tx: mpsc::Sender<Msg>) {
     });
     if let Ok(mut journal) = engine.follow_events(Default::default()) {
         let jtx = tx.clone();
+        let jheard = heard.clone();
         tokio::spawn(async move {
             while let Some(Ok(event)) = journal.recv().await {
+                jheard.fetch_add(1, Ordering::Relaxed);
                 let news = journal_news(&event);
                 if jtx.send(Msg::Journal(event_row(&event))).await.is_err() {
                     break;
@@ -494,15 +507,22 @@ pub fn start_feeds(engine: &Engine, tx: mpsc::Sender<Msg>) {
     let engine = engine.clone();
     tokio::spawn(async move {
         let mut last = None;
+        let mut last_heard = 0;
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             tick.tick().await;
+            let now_heard = heard.load(Ordering::Relaxed);
             if let Ok(g) = engine.generation().await {
-                if last.is_some_and(|l| l != g) && tx.send(Msg::StateChanged).await.is_err() {
+                let unannounced = now_heard == last_heard;
+                if last.is_some_and(|l| l != g)
+                    && unannounced
+                    && tx.send(Msg::StateChanged).await.is_err()
+                {
                     break;
                 }
                 last = Some(g);
+                last_heard = now_heard;
             }
             if tx.is_closed() {
                 break;

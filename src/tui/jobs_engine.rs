@@ -64,12 +64,10 @@ impl Backend for Engine {
     fn containers(&self) -> BoxFuture<'static, Result<Vec<ContainerRow>, String>> {
         let e = self.clone();
         call(async move {
-            let recs = e.containers(Vec::new()).await?;
-            Ok(e.with_ports_columns(recs)
-                .await?
-                .into_iter()
-                .map(|(r, ports)| row(r, ports))
-                .collect())
+            let rows = e.container_rows(row).await?;
+            // The records and the database's buffers of a reload are free now.
+            crate::tui::trim_heap();
+            Ok(rows)
         })
     }
 

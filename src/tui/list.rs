@@ -14,6 +14,18 @@ pub trait Item {
     fn sort_columns() -> &'static [&'static str];
     /// Order by sort column `col`.
     fn compare(&self, other: &Self, col: usize) -> Ordering;
+    /// Grows `widths` (one entry per column of the pane) to this row's cell widths, 0 for an
+    /// optional cell with nothing to show. The list keeps the maximum over the shown rows
+    /// ([`ListView::widths`]), updated when the rows change instead of at every draw.
+    fn measure(&self, _widths: &mut Vec<usize>) {}
+}
+
+/// Grows `widths` at column `col` to `w`.
+pub fn widen(widths: &mut Vec<usize>, col: usize, w: usize) {
+    if widths.len() <= col {
+        widths.resize(col + 1, 0);
+    }
+    widths[col] = widths[col].max(w);
 }
 
 /// A list pane's state.
@@ -36,6 +48,9 @@ pub struct ListView<T> {
     pub loaded: bool,
     /// The last load failed with this message.
     pub error: Option<String>,
+    /// The widest cell of each column over the shown rows ([`Item::measure`]); a column past
+    /// the end has no cell wider than 0.
+    pub widths: Vec<usize>,
 }
 
 impl<T> Default for ListView<T> {
@@ -52,6 +67,7 @@ impl<T> Default for ListView<T> {
             marks: BTreeSet::new(),
             loaded: false,
             error: None,
+            widths: Vec::new(),
         }
     }
 }
@@ -93,6 +109,7 @@ impl<T: Item> ListView<T> {
             }
         });
         self.view = view;
+        self.remeasure();
         let pos = keep.and_then(|k| self.view.iter().position(|&i| self.items[i].key() == k));
         self.selected = pos
             .unwrap_or(self.selected)
@@ -100,6 +117,29 @@ impl<T: Item> ListView<T> {
         // The view may have shrunk under a scrolled viewport: show the selection and fill the
         // pane with the rows before it.
         self.scroll_into_view(self.height);
+    }
+
+    /// Measures the shown rows again after a change of rows in place.
+    pub fn remeasure(&mut self) {
+        let mut widths = Vec::new();
+        for &i in &self.view {
+            self.items[i].measure(&mut widths);
+        }
+        self.widths = widths;
+    }
+
+    /// The widest cell of column `col` over the shown rows.
+    pub fn width(&self, col: usize) -> usize {
+        self.widths.get(col).copied().unwrap_or(0)
+    }
+
+    /// The shown rows from position `offset`, in order.
+    pub fn shown_from(&self, offset: usize) -> impl Iterator<Item = &T> {
+        self.view
+            .get(offset..)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&i| self.items.get(i))
     }
 
     /// The selected row.

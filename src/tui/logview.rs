@@ -147,22 +147,22 @@ impl Default for LogView {
 }
 
 impl LogView {
-    fn passes(&self, e: &Entry) -> bool {
+    fn passes(&self, e: &Entry<'_>) -> bool {
         match &self.filter_re {
-            Some(re) => re.is_match(&ansi::plain(&e.text)),
+            Some(re) => re.is_match(&ansi::plain(e.text)),
             None => true,
         }
     }
 
     /// Lines that pass the filter, newest first, from the newest of all.
-    pub fn lines(&self) -> impl Iterator<Item = (usize, &Entry)> {
+    pub fn lines(&self) -> impl Iterator<Item = (usize, Entry<'_>)> {
         self.store
             .newest_first(&self.targets)
             .filter(|(_, e)| self.passes(e))
     }
 
     /// Lines from the bottom of the screen upwards.
-    pub fn shown(&self) -> impl Iterator<Item = (usize, &Entry)> {
+    pub fn shown(&self) -> impl Iterator<Item = (usize, Entry<'_>)> {
         let anchor = self.anchor;
         self.lines()
             .skip_while(move |(_, e)| anchor.is_some_and(|a| e.key() > a))
@@ -204,10 +204,10 @@ impl LogView {
         self.anchor = None;
     }
 
-    fn is_match(&self, e: &Entry) -> bool {
+    fn is_match(&self, e: &Entry<'_>) -> bool {
         self.search_re
             .as_ref()
-            .is_some_and(|re| re.is_match(&ansi::plain(&e.text)))
+            .is_some_and(|re| re.is_match(&ansi::plain(e.text)))
     }
 
     /// Jumps to the next older match; false when there is none.
@@ -270,7 +270,7 @@ impl LogView {
                     s.push_str(&names(&self.targets[i]));
                     s.push_str(" | ");
                 }
-                s.push_str(&ansi::strip(&e.text));
+                s.push_str(&ansi::strip(e.text));
                 s
             })
             .collect();

@@ -26,7 +26,7 @@ fn view(lines: usize) -> LogView {
 fn bottom(v: &LogView) -> String {
     v.shown()
         .next()
-        .map(|(_, e)| e.text.clone())
+        .map(|(_, e)| e.text.to_string())
         .unwrap_or_default()
 }
 
@@ -76,7 +76,7 @@ fn search_jumps_between_matches() {
             .unwrap()
             .1
             .text
-            .clone()
+            .to_string()
     };
     assert!(cur(&v).starts_with("line 40 "));
     assert!(v.older_match(4));

@@ -25,6 +25,7 @@ pub mod layers;
 pub mod list;
 pub mod logbuf;
 pub mod logview;
+pub mod memory;
 pub mod messages;
 pub mod model;
 pub mod msg;
@@ -50,6 +51,8 @@ mod update_stats;
 pub mod view;
 
 #[cfg(test)]
+mod frame_tests;
+#[cfg(test)]
 mod loop_tests;
 #[cfg(test)]
 mod view_tests;
@@ -60,17 +63,7 @@ use std::path::Path;
 
 use crate::engine::Engine;
 
-/// Call before the async runtime starts its threads, in the TUI only: one malloc arena for the
-/// whole process. glibc gives each thread that allocates under contention an arena of its own;
-/// log lines read on the blocking pool and freed on a worker left each arena holding freed
-/// pages it could not give back (RSS following 10 chatty containers: 91.9 MiB with the default,
-/// 53.4 MiB with one arena; docs/benchmarks.md). The TUI's few threads rarely allocate at once.
-pub fn one_malloc_arena() {
-    // SAFETY: mallopt only sets an allocator parameter; called before other threads exist.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
+pub use memory::{lean_malloc, trim_heap};
 
 /// Opens the TUI on the engine at `root` and returns the exit code.
 pub async fn run(root: &Path) -> anyhow::Result<i32> {
@@ -80,6 +73,7 @@ pub async fn run(root: &Path) -> anyhow::Result<i32> {
         );
     }
     let engine = Engine::open(root)?;
+    engine.make_lean();
     let root = root.display().to_string();
     let (config, problem) = match config::load(&config::path(), theme::Theme::from_env()) {
         Ok(c) => (c, None),

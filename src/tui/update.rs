@@ -167,9 +167,12 @@ fn on_output(app: &mut App, id: u64, out: Output) -> Vec<Cmd> {
     match out {
         Output::Containers(r) if id == app.containers_job => {
             app.containers_loading = false;
-            let mut then = Vec::new();
+            let mut then = app.load_rest();
             if app.containers_again {
-                then = vec![app.reload_containers(), app.reload_volumes()];
+                then.push(app.reload_containers());
+                if !then.iter().any(|c| matches!(c, Cmd::LoadVolumes(_))) {
+                    then.push(app.reload_volumes());
+                }
             }
             match r {
                 Ok(mut rows) => {

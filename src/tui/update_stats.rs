@@ -47,6 +47,8 @@ pub fn on_stats(app: &mut App, sample: Result<Vec<StatSample>, String>) {
             }
         }
     }
+    // The CPU and MEM columns appear with the first sample.
+    app.containers.remeasure();
 }
 
 #[cfg(test)]

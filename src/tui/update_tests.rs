@@ -245,7 +245,7 @@ fn search_and_filter_in_logs() {
             .unwrap()
             .1
             .text
-            .clone()
+            .to_string()
     };
     assert_eq!(cur(&a), "ERROR line 35");
     ch(&mut a, 'n');

@@ -25,6 +25,16 @@ impl Engine {
         .await
     }
 
+    /// Every container (newest first), each turned into `f(record, its PORTS cell)` as it is
+    /// read, so that a list keeping a row per container never holds every full record
+    /// ([`super::query::list_mapped`]); lost monitors are noticed.
+    pub async fn container_rows<T: Send + 'static>(
+        &self,
+        f: impl FnMut(ContainerRecord, String) -> T + Send + 'static,
+    ) -> Result<Vec<T>> {
+        blocking(self, move |e| super::query::list_mapped(e, f)).await
+    }
+
     /// The full id of the container `reference` names (name, id or unique id prefix).
     pub async fn container_id(&self, reference: String) -> Result<String> {
         blocking(self, move |e| super::resolve(e, &reference)).await

@@ -30,7 +30,7 @@ fn monitor_alive(engine: &Engine, rec: &ContainerRecord) -> bool {
 
 /// Whether the record may not say what is true: a running container without its monitor, or a
 /// record that a monitor claimed for a start that has not been recorded.
-fn suspect(engine: &Engine, rec: &ContainerRecord) -> bool {
+pub(crate) fn suspect(engine: &Engine, rec: &ContainerRecord) -> bool {
     match rec.state.status {
         Status::Running | Status::Paused => !monitor_alive(engine, rec),
         Status::Created | Status::Exited => rec.state.monitor_pid != 0,

@@ -21,6 +21,20 @@ pub struct NetworkSummary {
     pub users: Vec<String>,
 }
 
+/// What the summaries read of a container record.
+#[derive(serde::Deserialize)]
+struct NetworksOnly {
+    #[serde(default)]
+    networks: std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+}
+
+/// A container and the networks its record names.
+struct Users {
+    id: String,
+    name: String,
+    networks: std::collections::BTreeSet<String>,
+}
+
 /// Every network (the default one made on first use) with its containers.
 pub fn summaries(engine: &Engine) -> Result<Vec<NetworkSummary>> {
     let exists = engine
@@ -32,7 +46,17 @@ pub fn summaries(engine: &Engine) -> Result<Vec<NetworkSummary>> {
     }
     engine.state().read(|tx| {
         let nets = NetworkStore::of(tx).list()?;
-        let containers = ContainerStore::of(tx).list()?;
+        // Each record's networks only, read row by row: not every full record at once.
+        let mut containers = Vec::new();
+        ContainerStore::of(tx).each_raw(|id, name, record| {
+            let only: NetworksOnly = serde_json::from_str(record)?;
+            containers.push(Users {
+                id: id.to_string(),
+                name: name.to_string(),
+                networks: only.networks.into_keys().collect(),
+            });
+            Ok(())
+        })?;
         let names: HashMap<&str, &str> = containers
             .iter()
             .map(|c| (c.id.as_str(), c.name.as_str()))
@@ -53,7 +77,7 @@ pub fn summaries(engine: &Engine) -> Result<Vec<NetworkSummary>> {
                 on.sort();
                 let mut users: Vec<String> = containers
                     .iter()
-                    .filter(|c| c.networks.contains_key(&network.name))
+                    .filter(|c| c.networks.contains(&network.name))
                     .map(|c| c.name.clone())
                     .collect();
                 users.sort();

@@ -17,14 +17,15 @@ use crate::engine::error::{EngineError, IoContext, Result};
 /// Volume name → names of the containers whose mounts use it (sorted, deduplicated).
 pub fn volumes_in_use(tx: &Transaction<'_>) -> Result<HashMap<String, Vec<String>>> {
     let mut used: HashMap<String, Vec<String>> = HashMap::new();
-    for (_, container, record) in ContainerStore::of(tx).raw_records()? {
-        for volume in volumes_of_record(&container, &record)? {
+    ContainerStore::of(tx).each_raw(|_, container, record| {
+        for volume in volumes_of_record(container, record)? {
             let users = used.entry(volume).or_default();
-            if users.last() != Some(&container) {
-                users.push(container.clone());
+            if users.last().map(String::as_str) != Some(container) {
+                users.push(container.to_string());
             }
         }
-    }
+        Ok(())
+    })?;
     Ok(used)
 }
 

@@ -50,6 +50,12 @@ impl Item for ContainerRow {
             _ => by_name(),
         }
     }
+
+    fn measure(&self, widths: &mut Vec<usize>) {
+        for (col, w) in cell_widths(self).into_iter().enumerate() {
+            crate::tui::list::widen(widths, col, w);
+        }
+    }
 }
 
 const COLUMNS: [Column; 11] = [
@@ -140,17 +146,20 @@ pub fn age_text(c: &ContainerRow, now: chrono::DateTime<chrono::Utc>) -> String 
     }
 }
 
-/// Widths of a row's cells, for [`wanted`].
-fn cell_widths(c: &ContainerRow) -> Vec<usize> {
-    vec![
+/// Widths of a row's cells, for the list's kept widths: 0 for the optional columns with
+/// nothing to show (HEALTH without a health check, RESTARTS never restarted, CPU % and MEM
+/// before a stats sample).
+fn cell_widths(c: &ContainerRow) -> [usize; 11] {
+    let stats = c.memory.is_some();
+    [
         c.name.chars().count(),
         c.image.chars().count(),
         10,
-        9,
+        if c.health.is_some() { 9 } else { 0 },
         10,
-        8,
-        7,
-        9,
+        if c.restarts > 0 { 8 } else { 0 },
+        if stats { 7 } else { 0 },
+        if stats { 9 } else { 0 },
         4,
         c.ports.chars().count(),
         12,
@@ -160,18 +169,11 @@ fn cell_widths(c: &ContainerRow) -> Vec<usize> {
 /// Which columns have something to show: CPU and memory once there are stats, HEALTH when a
 /// container has a health check, RESTARTS when one has restarted.
 fn shown_columns(app: &App) -> [bool; 11] {
-    let any = |f: fn(&ContainerRow) -> bool| app.containers.shown().any(f);
-    let stats = any(|c| c.memory.is_some());
-    let health = any(|c| c.health.is_some());
-    let restarts = any(|c| c.restarts > 0);
     let mut on = [true; 11];
     for (i, col) in COLUMNS.iter().enumerate() {
-        on[i] = match col.title {
-            "CPU %" | "MEM" => stats,
-            "HEALTH" => health,
-            "RESTARTS" => restarts,
-            _ => true,
-        };
+        if matches!(col.title, "CPU %" | "MEM" | "HEALTH" | "RESTARTS") {
+            on[i] = app.containers.width(i) > 0;
+        }
     }
     on
 }
@@ -179,35 +181,28 @@ fn shown_columns(app: &App) -> [bool; 11] {
 /// The width the list wants to show names, images and ports whole, and the optional columns
 /// that have something to show.
 pub fn wanted(app: &App) -> u16 {
-    let on = shown_columns(app);
-    let cols: Vec<Column> = COLUMNS
+    let cols: Vec<(usize, Column)> = COLUMNS
         .iter()
-        .zip(on)
+        .copied()
+        .enumerate()
+        .zip(shown_columns(app))
         .filter(|(_, on)| *on)
-        .map(|(c, _)| *c)
+        .map(|(c, _)| c)
         .collect();
-    let widths = |c: &ContainerRow| {
-        cell_widths(c)
-            .into_iter()
-            .zip(on)
-            .filter(|(_, on)| *on)
-            .map(|(w, _)| w)
-            .collect()
-    };
-    super::wanted_width(&app.containers, &cols, widths)
+    super::wanted_width(&app.containers, &cols)
 }
 
 /// The columns: NAME as wide as the longest name (up to 32), IMAGE and PORTS sharing the rest
 /// in proportion to their longest cells; the optional columns without anything to show never.
 fn columns(app: &App) -> [Column; 11] {
-    let longest = |f: fn(&ContainerRow) -> usize, min: usize, max: usize| {
-        let n = app.containers.shown().map(f).max().unwrap_or(0);
+    let longest = |col: usize, min: usize, max: usize| {
+        let n = app.containers.width(col);
         u16::try_from(n.clamp(min, max)).unwrap_or(u16::MAX)
     };
     let mut cols = COLUMNS;
-    cols[0].width = Constraint::Length(longest(|c| c.name.chars().count(), 4, 32));
-    cols[1].width = Constraint::Fill(longest(|c| c.image.chars().count(), 5, 200));
-    cols[PORTS].width = Constraint::Fill(longest(|c| c.ports.chars().count(), 5, 200));
+    cols[0].width = Constraint::Length(longest(0, 4, 32));
+    cols[1].width = Constraint::Fill(longest(1, 5, 200));
+    cols[PORTS].width = Constraint::Fill(longest(PORTS, 5, 200));
     for (c, on) in cols.iter_mut().zip(shown_columns(app)) {
         if !on {
             c.min_pane_width = u16::MAX;

@@ -40,6 +40,13 @@ impl Item for ImageRow {
             _ => by_name(),
         }
     }
+
+    fn measure(&self, widths: &mut Vec<usize>) {
+        let cells = [self.reference.chars().count(), 12, 8, 14, 6];
+        for (col, w) in cells.into_iter().enumerate() {
+            crate::tui::list::widen(widths, col, w);
+        }
+    }
 }
 
 const COLUMNS: [Column; 5] = [
@@ -72,9 +79,8 @@ const COLUMNS: [Column; 5] = [
 
 /// The width the list wants to show every REPOSITORY:TAG whole.
 pub fn wanted(app: &App) -> u16 {
-    super::wanted_width(&app.images, &COLUMNS, |i| {
-        vec![i.reference.chars().count(), 12, 8, 14, 6]
-    })
+    let cols: Vec<(usize, Column)> = COLUMNS.iter().copied().enumerate().collect();
+    super::wanted_width(&app.images, &cols)
 }
 
 pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {

@@ -124,7 +124,7 @@ pub fn render(app: &App, f: &mut Frame, area: Rect, focused: bool) {
             Stream::Stdout => Style::new(),
             Stream::Stderr => t.stderr_style(),
         };
-        let mut styled = ansi::parse(&e.text, base, !t.no_color);
+        let mut styled = ansi::parse(e.text, base, !t.no_color);
         if let Some(re) = &logs.search_re {
             let plain = styled.plain();
             let ranges: Vec<(usize, usize)> =

@@ -37,18 +37,13 @@ pub struct Column {
 }
 
 /// Columns a list wants to show every cell whole: the widest cell of each column (at least
-/// its title) plus the spacing, the mark and the border. `cells` gives a row's cell widths.
-pub fn wanted_width<T: Item>(
-    list: &ListView<T>,
-    columns: &[Column],
-    cells: impl Fn(&T) -> Vec<usize>,
-) -> u16 {
-    let mut widths: Vec<usize> = columns.iter().map(|c| c.title.len()).collect();
-    for item in list.shown() {
-        for (w, c) in widths.iter_mut().zip(cells(item)) {
-            *w = (*w).max(c);
-        }
-    }
+/// its title, from the list's kept [`ListView::widths`]) plus the spacing, the mark and the
+/// border. `columns` pairs each shown column with its index in the list's measures.
+pub fn wanted_width<T: Item>(list: &ListView<T>, columns: &[(usize, Column)]) -> u16 {
+    let widths: Vec<usize> = columns
+        .iter()
+        .map(|(i, c)| c.title.len().max(list.width(*i)))
+        .collect();
     let total: usize = widths.iter().sum::<usize>() + widths.len() + 1 + 2;
     u16::try_from(total).unwrap_or(u16::MAX)
 }
@@ -160,7 +155,7 @@ pub fn render_list<T: Item>(
     if list.selected >= offset + visible {
         offset = list.selected + 1 - visible;
     }
-    let rows = list.shown().skip(offset).take(visible).map(|item| {
+    let rows = list.shown_from(offset).take(visible).map(|item| {
         let mut cells = (spec.cells)(item);
         let mark = if list.marks.contains(item.key()) {
             Span::styled("●", Style::new().fg(t.marked))
