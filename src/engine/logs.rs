@@ -3,9 +3,11 @@
 //! into 16 KiB pieces whose `log` has no trailing newline, as Docker does.
 //!
 //! [`config`]: `--log-driver`/`--log-opt`; [`writer`]: the monitor's writer (rotation, drops on
-//! a full disk); [`files`]: the rotated files; [`reader`] and [`tail`]: reading them back.
+//! a full disk, one write per read); [`encode`]: one entry's bytes; [`files`]: the rotated
+//! files; [`reader`] and [`tail`]: reading them back.
 
 pub mod config;
+pub mod encode;
 pub mod files;
 pub mod reader;
 pub mod tail;

@@ -25,11 +25,15 @@ use crate::engine::Engine;
 const FRAME: Duration = Duration::from_millis(33);
 
 /// Runs the TUI on the real terminal until the user quits.
-pub async fn run(engine: Engine, app: App) -> anyhow::Result<()> {
+pub async fn run(engine: Engine, mut app: App) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel(256);
-    jobs::start_feeds(&engine, tx.clone());
-    let backend: Arc<dyn Backend> = Arc::new(engine);
-    let jobs = Jobs::new(backend, tx);
+    let backend: Arc<dyn Backend> = Arc::new(engine.clone());
+    let mut jobs = Jobs::new(backend, tx.clone());
+    // The list the first screen waits for loads while the feeds and the terminal are set up.
+    for cmd in app.start() {
+        jobs.run(cmd);
+    }
+    jobs::start_feeds(&engine, tx);
     let mut term = Term::enter(app.mouse)?;
     let mut mouse_err = None;
     let result = {
@@ -111,7 +115,10 @@ where
 {
     let size = terminal.size()?;
     let mut cmds = update(&mut app, Msg::Resize(size.width, size.height));
-    cmds.extend(app.start());
+    // Unless `run` started the loads already.
+    if !app.rest_pending {
+        cmds.extend(app.start());
+    }
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     let mut tick = tokio::time::interval(Duration::from_secs(1));

@@ -251,11 +251,26 @@ impl LogStore {
     /// The lines of `containers`, newest first, merged by time. Yields the container's index in
     /// `containers` with each entry.
     pub fn newest_first<'a>(&'a self, containers: &[String]) -> NewestFirst<'a> {
+        self.newest_first_upto(containers, None)
+    }
+
+    /// Like [`LogStore::newest_first`], from the newest line at or before `upto` (each ring's
+    /// index is ordered by key, so the start is found by bisection, not by walking the newer
+    /// lines).
+    pub fn newest_first_upto<'a>(
+        &'a self,
+        containers: &[String],
+        upto: Option<(DateTime<Utc>, u64)>,
+    ) -> NewestFirst<'a> {
+        let upto = upto.map(|(t, seq)| (t.timestamp_nanos_opt().unwrap_or(i64::MAX), seq));
         let heads = containers
             .iter()
             .map(|c| {
                 let ring = self.rings.get(c).unwrap_or(&EMPTY);
-                let mut it = ring.index.iter().rev();
+                let end = upto.map_or(ring.index.len(), |k| {
+                    ring.index.partition_point(|m| (m.nanos, m.seq) <= k)
+                });
+                let mut it = ring.index.range(..end).rev();
                 let first = it.next().map(|m| ring.entry(m));
                 Head { ring, it, first }
             })

@@ -55,6 +55,30 @@ fn merged_walk_is_time_ordered() {
     assert_eq!(got, want);
 }
 
+/// From a key on, the same walk as skipping the newer lines of the whole one.
+#[test]
+fn merged_walk_from_a_key_skips_the_newer_lines() {
+    let mut s = LogStore::new(100, 0);
+    for i in 0..20 {
+        s.push(line(
+            if i % 3 == 0 { "a" } else { "b" },
+            i / 2,
+            &format!("l{i}"),
+        ));
+    }
+    let ids = ["a".to_string(), "b".to_string()];
+    let all: Vec<_> = s.newest_first(&ids).map(|(i, e)| (i, e.key())).collect();
+    for (_, at) in &all {
+        let want: Vec<_> = all.iter().filter(|(_, k)| k <= at).cloned().collect();
+        let got: Vec<_> = s
+            .newest_first_upto(&ids, Some(*at))
+            .map(|(i, e)| (i, e.key()))
+            .collect();
+        assert_eq!(got, want);
+    }
+    assert_eq!(s.newest_first_upto(&ids, None).count(), 20);
+}
+
 /// Times (to the nanosecond), streams and text come back as pushed, across many chunks.
 #[test]
 fn lines_come_back_whole_across_chunks() {

@@ -161,11 +161,12 @@ impl LogView {
             .filter(|(_, e)| self.passes(e))
     }
 
-    /// Lines from the bottom of the screen upwards.
+    /// Lines from the bottom of the screen upwards: from the anchor, found without walking the
+    /// lines newer than it.
     pub fn shown(&self) -> impl Iterator<Item = (usize, Entry<'_>)> {
-        let anchor = self.anchor;
-        self.lines()
-            .skip_while(move |(_, e)| anchor.is_some_and(|a| e.key() > a))
+        self.store
+            .newest_first_upto(&self.targets, self.anchor)
+            .filter(|(_, e)| self.passes(e))
     }
 
     /// Scrolls `n` lines towards older ones, keeping a screen of `height` lines filled.

@@ -199,7 +199,12 @@ pub fn wait_for_relay(pid: i64) {
     wait_for(
         "the monitor to run berth-relay",
         Duration::from_secs(10),
-        || (id(&format!("/proc/{pid}/exe")) == Some(relay)).then_some(()),
+        || {
+            // The exe link changes early in the exec, the command line a moment later: wait
+            // for both.
+            let args = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            (id(&format!("/proc/{pid}/exe")) == Some(relay) && !args.is_empty()).then_some(())
+        },
     );
 }
 

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod client;
 pub mod frame;
+mod poll_set;
 pub mod server;
 mod server_state;
 pub mod session;

@@ -6,13 +6,12 @@
 
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::time::{Duration, Instant};
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-
 use super::frame::{encode_raw, output_kind, Frame, FrameBuffer};
+use super::poll_set::{PollSet, Slot};
 use super::stdio::ContainerIo;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::logs::{LogWriter, Stream};
@@ -20,6 +19,8 @@ use crate::engine::monitor::relay::Attached;
 
 /// A client may fall this far behind before it is dropped.
 const CLIENT_BACKLOG: usize = 4 << 20;
+/// One read of the process's output or a client's input.
+const READ_BUFFER: usize = 64 * 1024;
 /// Stdin bytes kept for a process that does not read; clients are not read past this.
 const STDIN_BACKLOG: usize = 1 << 20;
 
@@ -28,6 +29,9 @@ pub(super) struct Client {
     pub(super) input: FrameBuffer,
     pub(super) out: Vec<u8>,
     pub(super) gone: bool,
+    /// What the last `poll` said of it.
+    readable: bool,
+    writable: bool,
 }
 
 impl Client {
@@ -38,6 +42,8 @@ impl Client {
             input: FrameBuffer::default(),
             out: Vec::new(),
             gone: false,
+            readable: false,
+            writable: false,
         })
     }
 
@@ -91,6 +97,9 @@ pub struct Server {
     pub(super) log: Option<LogWriter>,
     /// When [`Server::run`] returns [`Ran::Paused`] (see [`Server::pause_at`]).
     pub(super) pause: Option<Instant>,
+    pub(super) polls: PollSet,
+    /// The read buffer, kept between runs (see [`Server::prepare`]).
+    pub(super) buf: Vec<u8>,
 }
 
 /// Why [`Server::run`] returned.
@@ -139,6 +148,8 @@ impl Server {
             plain: None,
             log,
             pause: None,
+            polls: PollSet::default(),
+            buf: Vec::new(),
         })
     }
 
@@ -173,16 +184,21 @@ impl Server {
     /// Relays until the process behind `pidfd` exits and its output is drained (at most
     /// `drain` after the exit, since a stray process might keep the streams open), or until the
     /// pause set with [`Server::pause_at`].
+    #[inline(never)]
+    #[link_section = ".berth_relay"]
     pub fn run(&mut self, pidfd: &OwnedFd, drain: Duration) -> Result<Ran> {
         let mut exited_at: Option<Instant> = None;
-        let mut buf = vec![0u8; 64 * 1024];
+        self.prepare();
+        let mut buf = std::mem::take(&mut self.buf);
         loop {
             if let Some(t) = exited_at {
                 if self.outputs.iter().all(Option::is_none) || t.elapsed() >= drain {
                     break;
                 }
             }
-            self.clients.retain(|c| !c.gone);
+            if !self.clients.is_empty() {
+                self.clients.retain(|c| !c.gone);
+            }
             let ready = self.wait(pidfd, exited_at.is_some())?;
             if ready.pid {
                 exited_at = Some(Instant::now());
@@ -199,17 +215,18 @@ impl Server {
             if ready.stdin {
                 self.flush_stdin();
             }
-            for (k, (readable, writable)) in ready.clients.into_iter().enumerate() {
-                if writable {
+            for k in 0..self.clients.len() {
+                if self.clients[k].writable {
                     self.clients[k].flush_some();
                 }
-                if readable {
+                if self.clients[k].readable {
                     self.read_client(k, &mut buf);
                 }
             }
             if self.pause.is_some_and(|at| Instant::now() >= at) {
                 self.pause = None;
                 self.clients.retain(|c| !c.gone);
+                self.buf = buf;
                 return Ok(Ran::Paused);
             }
         }
@@ -236,91 +253,104 @@ impl Server {
         self.clients.clear();
     }
 
-    fn wait(&self, pidfd: &OwnedFd, exited: bool) -> Result<Ready> {
-        let mut fds: Vec<PollFd<'_>> = Vec::new();
-        let mut slots: Vec<Slot> = Vec::new();
+    /// Allocates what the loop needs (the read buffer, room for the poll set, the log
+    /// writer's buffers) before it runs: the relay binary drops its clean code pages just
+    /// before, and an allocation in the loop would fault the allocator's back in.
+    #[link_section = ".berth_relay"]
+    pub fn prepare(&mut self) {
+        if self.buf.len() < READ_BUFFER {
+            self.buf = vec![0u8; READ_BUFFER];
+        }
+        self.polls.reserve(8 + self.clients.len());
+        if let Some(log) = self.log.as_mut() {
+            log.prepare();
+        }
+    }
+
+    /// The log writer, when output is logged.
+    pub fn log_mut(&mut self) -> Option<&mut LogWriter> {
+        self.log.as_mut()
+    }
+
+    #[link_section = ".berth_relay"]
+    fn wait(&mut self, pidfd: &OwnedFd, exited: bool) -> Result<Ready> {
+        const IN: libc::c_short = libc::POLLIN;
+        let polls = &mut self.polls;
+        polls.clear();
         for (i, o) in self.outputs.iter().enumerate() {
             if let Some(f) = o {
-                fds.push(PollFd::new(f.as_fd(), PollFlags::POLLIN));
-                slots.push(Slot::Output(i));
+                polls.add(f.as_raw_fd(), IN, Slot::Output(i));
             }
         }
         if !exited {
-            fds.push(PollFd::new(pidfd.as_fd(), PollFlags::POLLIN));
-            slots.push(Slot::Pid);
+            polls.add(pidfd.as_raw_fd(), IN, Slot::Pid);
         }
         if let Some(l) = &self.listener {
-            fds.push(PollFd::new(l.as_fd(), PollFlags::POLLIN));
-            slots.push(Slot::Listener);
+            polls.add(l.as_raw_fd(), IN, Slot::Listener);
         }
         if let (Some(s), false) = (&self.stdin, self.stdin_pending.is_empty()) {
-            fds.push(PollFd::new(s.as_fd(), PollFlags::POLLOUT));
-            slots.push(Slot::Stdin);
+            polls.add(s.as_raw_fd(), libc::POLLOUT, Slot::Stdin);
         }
         let read_clients = self.stdin_pending.len() < STDIN_BACKLOG;
-        for (k, c) in self.clients.iter().enumerate() {
-            let mut flags = PollFlags::empty();
+        for (k, c) in self.clients.iter_mut().enumerate() {
+            let mut events = 0;
             if read_clients {
-                flags |= PollFlags::POLLIN;
+                events |= IN;
             }
             if !c.out.is_empty() {
-                flags |= PollFlags::POLLOUT;
+                events |= libc::POLLOUT;
             }
-            fds.push(PollFd::new(c.stream.as_fd(), flags));
-            slots.push(Slot::Client(k));
+            polls.add(c.stream.as_raw_fd(), events, Slot::Client(k));
+            c.readable = false;
+            c.writable = false;
         }
         let timeout = if exited {
-            PollTimeout::from(50u16)
+            50
         } else if let Some(at) = &self.pause {
             let left = at.saturating_duration_since(Instant::now()).as_millis();
-            PollTimeout::from(u16::try_from(left).unwrap_or(u16::MAX))
+            i32::try_from(left).unwrap_or(i32::MAX)
         } else {
-            PollTimeout::NONE
+            -1
         };
-        let mut ready = Ready {
-            clients: vec![(false, false); self.clients.len()],
-            ..Ready::default()
-        };
-        match poll(&mut fds, timeout) {
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => return Ok(ready),
-            Err(e) => {
-                return Err(EngineError::caused(
-                    crate::engine::ErrorKind::Runtime,
-                    "monitor poll failed",
-                    e,
-                ))
-            }
+        let mut ready = Ready::default();
+        if let Err(e) = polls.wait(timeout) {
+            return Err(EngineError::caused(
+                crate::engine::ErrorKind::Runtime,
+                "monitor poll failed",
+                std::io::Error::from_raw_os_error(e),
+            ));
         }
-        for (fd, slot) in fds.iter().zip(slots) {
-            let Some(r) = fd.revents().filter(|r| !r.is_empty()) else {
+        for i in 0..polls.len() {
+            let (slot, r) = polls.get(i);
+            if r == 0 {
                 continue;
-            };
-            let hangup = r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR);
+            }
+            let hangup = r & (libc::POLLHUP | libc::POLLERR) != 0;
             match slot {
                 Slot::Output(i) => ready.outputs[i] = true,
                 Slot::Pid => ready.pid = true,
                 Slot::Listener => ready.listener = true,
                 Slot::Stdin => ready.stdin = true,
                 Slot::Client(k) => {
-                    ready.clients[k] = (
-                        r.contains(PollFlags::POLLIN) || hangup,
-                        r.contains(PollFlags::POLLOUT),
-                    )
+                    let c = &mut self.clients[k];
+                    c.readable = r & IN != 0 || hangup;
+                    c.writable = r & libc::POLLOUT != 0;
                 }
             }
         }
         Ok(ready)
     }
 
+    #[link_section = ".berth_relay"]
     fn read_output(&mut self, i: usize, buf: &mut [u8]) -> Result<()> {
-        let n = match self.outputs[i].as_mut().map(|f| f.read(buf)) {
-            Some(Ok(n)) => n,
-            Some(Err(e)) if matches!(e.kind(), ErrorKind::Interrupted | ErrorKind::WouldBlock) => {
-                return Ok(())
-            }
+        let Some(fd) = self.outputs[i].as_ref().map(AsRawFd::as_raw_fd) else {
+            return Ok(());
+        };
+        let n = match crate::engine::monitor::rawsys::read(fd, buf) {
+            Ok(n) => n,
+            Err(libc::EINTR | libc::EAGAIN) => return Ok(()),
             // EIO from a pty master: every slave descriptor is closed.
-            _ => 0,
+            Err(_) => 0,
         };
         if n == 0 {
             self.outputs[i] = None;
@@ -340,7 +370,7 @@ impl Server {
         }
         if let Some(p) = self.plain.as_mut().filter(|p| p.alive) {
             let w = if stdout { &mut p.stdout } else { &mut p.stderr };
-            if w.write_all(data).is_err() {
+            if crate::engine::monitor::rawsys::write_all(w.as_raw_fd(), data).is_err() {
                 p.alive = false;
             }
         }
@@ -448,21 +478,13 @@ impl Server {
     }
 }
 
-enum Slot {
-    Output(usize),
-    Pid,
-    Listener,
-    Stdin,
-    Client(usize),
-}
-
+/// What one `poll` found ready (the clients' part is in each [`Client`]).
 #[derive(Default)]
 struct Ready {
     outputs: [bool; 2],
     pid: bool,
     listener: bool,
     stdin: bool,
-    clients: Vec<(bool, bool)>,
 }
 
 fn set_nonblocking(f: &File) -> Result<()> {

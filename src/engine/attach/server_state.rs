@@ -97,6 +97,8 @@ impl Server {
             plain,
             log,
             pause: None,
+            polls: Default::default(),
+            buf: Vec::new(),
         })
     }
 }

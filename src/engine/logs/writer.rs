@@ -1,23 +1,33 @@
 //! The monitor's log writer: json lines into `log.json`, rotated by size into `log.json.1`,
 //! `log.json.2`… (gzipped to `log.json.N.gz` with `compress`), and never an obstacle to the
-//! relay: when a write fails (a full disk, a removed directory) the partial line is cut off,
-//! output is dropped and counted, writing is retried a few times a second, and when it works
-//! again a marker entry on stderr says how much was lost and why.
+//! relay: when a write fails (a full disk, a removed directory) the partial entries are cut
+//! off, output is dropped and counted, writing is retried a few times a second, and when it
+//! works again a marker entry on stderr says how much was lost and why.
+//!
+//! The entries of one read of the container's output share its time and go to the file in one
+//! `write` (up to [`BATCH`] bytes at a time): the relay's hot path, kept free of allocation and
+//! of libc (`engine::monitor::rawsys`). Near a rotation the writer goes entry by entry again, so
+//! every file ends with a whole entry and stays under its size limit as before.
 
 use std::fs::File;
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::config::LogPolicy;
+use super::encode::{self, Stamp};
 use super::files;
 use super::{Stream, MAX_LINE};
 use crate::engine::error::{IoContext, Result};
+use crate::engine::monitor::rawsys;
 
 /// How often a failed log is tried again.
 const RETRY: Duration = Duration::from_millis(200);
+/// Entries are written once this many bytes of them are waiting.
+pub const BATCH: usize = 8 * 1024;
 
 /// Output lost while the log could not be written.
 #[derive(Debug, Default, Clone)]
@@ -37,6 +47,13 @@ pub struct LogWriter {
     policy: LogPolicy,
     pending: [Vec<u8>; 2],
     dropped: Dropped,
+    /// Entries encoded and not written yet (empty between calls), with the output lines and
+    /// bytes they hold (what is counted as dropped if they cannot be written).
+    batch: Vec<u8>,
+    batch_lines: u64,
+    batch_bytes: u64,
+    /// Called after every rotation (see [`LogWriter::after_rotate`]).
+    after_rotate: Option<fn()>,
 }
 
 impl LogWriter {
@@ -49,14 +66,36 @@ impl LogWriter {
     pub fn with_policy(path: &Path, policy: LogPolicy) -> Result<LogWriter> {
         let file = files::open_append(path).ctx("cannot open log file", path)?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        Ok(LogWriter {
-            path: path.to_path_buf(),
-            file: Some(file),
+        Ok(LogWriter::from_parts(
+            path.to_path_buf(),
+            Some(file),
             size,
             policy,
-            pending: [Vec::new(), Vec::new()],
-            dropped: Dropped::default(),
-        })
+            [Vec::new(), Vec::new()],
+            Dropped::default(),
+        ))
+    }
+
+    fn from_parts(
+        path: PathBuf,
+        file: Option<File>,
+        size: u64,
+        policy: LogPolicy,
+        pending: [Vec<u8>; 2],
+        dropped: Dropped,
+    ) -> LogWriter {
+        LogWriter {
+            path,
+            file,
+            size,
+            policy,
+            pending,
+            dropped,
+            batch: Vec::new(),
+            batch_lines: 0,
+            batch_bytes: 0,
+            after_rotate: None,
+        }
     }
 
     /// Lines and bytes dropped so far and not yet reported in the log.
@@ -64,38 +103,134 @@ impl LogWriter {
         (self.dropped.lines, self.dropped.bytes)
     }
 
-    /// One json-file entry, `{"log":…,"stream":…,"time":…}` and a newline: the bytes
-    /// serde_json writes for that object, by a short loop of the relay's own (the monitor's
-    /// hot path: less code to fault back in while it relays, no map built per line).
+    /// Allocates the batch and the unfinished lines' room up front (see
+    /// `attach::server::Server::prepare`): the loop then allocates nothing unless an entry is
+    /// far longer than usual.
+    #[link_section = ".berth_relay"]
+    pub fn prepare(&mut self) {
+        // Room for that many bytes in all: a second call allocates nothing.
+        self.batch
+            .reserve((2 * BATCH).saturating_sub(self.batch.len()));
+        for p in &mut self.pending {
+            p.reserve(MAX_LINE.saturating_sub(p.len()));
+        }
+    }
+
+    /// Calls `hook` after every rotation (the relay binary gives back the code pages the
+    /// rotation's file calls faulted in: `monitor::trim`).
+    pub fn after_rotate(&mut self, hook: fn()) {
+        self.after_rotate = Some(hook);
+    }
+
+    /// One entry on its own (the marker for dropped output).
     fn encode(stream: Stream, bytes: &[u8], time: DateTime<Utc>) -> Vec<u8> {
-        let text = String::from_utf8_lossy(bytes);
-        let mut out = Vec::with_capacity(text.len() + 80);
-        out.extend_from_slice(b"{\"log\":\"");
-        escape_json(&text, &mut out);
-        out.extend_from_slice(match stream {
-            Stream::Stdout => b"\",\"stream\":\"stdout\",\"time\":\"",
-            Stream::Stderr => b"\",\"stream\":\"stderr\",\"time\":\"",
-        });
-        rfc3339_nanos(time, &mut out);
-        out.extend_from_slice(b"\"}\n");
+        let mut out = Vec::with_capacity(encode::bound(bytes.len()));
+        let stamp = Stamp::new(time.timestamp(), time.timestamp_subsec_nanos());
+        encode::entry(&mut out, stream, bytes, &stamp);
         out
     }
 
-    fn emit(&mut self, stream: Stream, bytes: &[u8]) {
-        let now = Utc::now();
+    #[link_section = ".berth_relay"]
+    fn emit(&mut self, stream: Stream, bytes: &[u8], stamp: &Stamp) {
         if self.dropped.lines > 0 {
             let due = self.dropped.last_try.is_none_or(|t| t.elapsed() >= RETRY);
-            if !due || !self.report_dropped(now) {
+            if !due || !self.report_dropped(stamp.time()) {
                 self.dropped.lines += 1;
                 self.dropped.bytes += bytes.len() as u64;
                 return;
             }
         }
-        let line = Self::encode(stream, bytes, now);
-        if let Err(e) = self.append(&line) {
-            self.start_dropping(now, &e);
-            self.dropped.lines += 1;
-            self.dropped.bytes += bytes.len() as u64;
+        let near_rotation = self
+            .size
+            .saturating_add((self.batch.len() + encode::bound(bytes.len())) as u64)
+            > self.policy.max_size;
+        if near_rotation {
+            // Entry by entry, so that the rotation falls between two entries.
+            self.write_batch(stamp);
+            if self.dropped.lines > 0 {
+                self.dropped.lines += 1;
+                self.dropped.bytes += bytes.len() as u64;
+                return;
+            }
+        }
+        encode::entry(&mut self.batch, stream, bytes, stamp);
+        self.batch_lines += 1;
+        self.batch_bytes += bytes.len() as u64;
+        if near_rotation {
+            let len = self.batch.len() as u64;
+            if self.size > 0 && self.size.saturating_add(len) > self.policy.max_size {
+                if let Err(e) = self.rotate() {
+                    self.batch_failed(stamp, &e);
+                    return;
+                }
+            }
+            self.write_batch(stamp);
+        } else if self.batch.len() >= BATCH {
+            self.write_batch(stamp);
+        }
+    }
+
+    /// Counts the batch as dropped and empties it.
+    fn batch_failed(&mut self, stamp: &Stamp, e: &std::io::Error) {
+        self.start_dropping(stamp.time(), e);
+        self.dropped.lines += self.batch_lines;
+        self.dropped.bytes += self.batch_bytes;
+        self.batch.clear();
+        self.batch_lines = 0;
+        self.batch_bytes = 0;
+    }
+
+    /// Writes the batch; what cannot be written is cut off the file and counted as dropped.
+    #[link_section = ".berth_relay"]
+    fn write_batch(&mut self, stamp: &Stamp) {
+        if self.batch.is_empty() {
+            return;
+        }
+        if let Err(e) = self.append_batch() {
+            self.batch_failed(stamp, &e);
+        }
+        self.batch.clear();
+        self.batch_lines = 0;
+        self.batch_bytes = 0;
+        if self.batch.capacity() > 8 * BATCH {
+            // A burst of escaped bytes: not kept resident.
+            self.batch.shrink_to(BATCH);
+        }
+    }
+
+    #[link_section = ".berth_relay"]
+    fn append_batch(&mut self) -> std::io::Result<()> {
+        if self.file.is_none() {
+            self.reopen()?;
+        }
+        let Some(file) = self.file.as_ref() else {
+            return Err(std::io::Error::other("the log file is not open"));
+        };
+        match rawsys::write_all(file.as_raw_fd(), &self.batch) {
+            Ok(()) => {
+                self.size += self.batch.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                self.cut_back();
+                Err(e)
+            }
+        }
+    }
+
+    fn reopen(&mut self) -> std::io::Result<()> {
+        let f = files::open_append(&self.path)?;
+        self.size = f.metadata()?.len();
+        self.file = Some(f);
+        Ok(())
+    }
+
+    /// Never leaves part of an entry after a failed write: readers would lose the next one too.
+    fn cut_back(&mut self) {
+        if let Some(file) = self.file.as_ref() {
+            if file.set_len(self.size).is_err() {
+                self.file = None;
+            }
         }
     }
 
@@ -142,9 +277,7 @@ impl LogWriter {
             self.rotate()?;
         }
         if self.file.is_none() {
-            let f = files::open_append(&self.path)?;
-            self.size = f.metadata()?.len();
-            self.file = Some(f);
+            self.reopen()?;
         }
         let Some(file) = self.file.as_mut() else {
             return Err(std::io::Error::other("the log file is not open"));
@@ -155,16 +288,15 @@ impl LogWriter {
                 Ok(())
             }
             Err(e) => {
-                // Never leave half an entry: readers would lose the next one too.
-                if file.set_len(self.size).is_err() {
-                    self.file = None;
-                }
+                self.cut_back();
                 Err(e)
             }
         }
     }
 
-    /// Closes the current file and starts a new one (see [`files::rotate`]).
+    /// Closes the current file and starts a new one (see [`files::rotate`]). In the relay's
+    /// section: the hook drops the code pages, and this function's end runs after it.
+    #[link_section = ".berth_relay"]
     fn rotate(&mut self) -> std::io::Result<()> {
         if self.policy.max_file <= 1 {
             if let Some(f) = self.file.as_ref() {
@@ -175,47 +307,75 @@ impl LogWriter {
         }
         self.file = None;
         files::rotate(&self.path, self.policy.max_file, self.policy.compress)?;
-        let f = files::open_append(&self.path)?;
-        self.size = f.metadata()?.len();
-        self.file = Some(f);
+        self.reopen()?;
+        if let Some(hook) = self.after_rotate {
+            hook();
+        }
         Ok(())
     }
 
-    /// Takes bytes read from `stream`; writes every complete line and every full 16 KiB piece.
-    /// Never fails: what cannot be written is counted and reported later in the log.
+    /// Takes bytes read from `stream`; writes every complete line and every full 16 KiB piece,
+    /// all at the time of this call. Never fails: what cannot be written is counted and
+    /// reported later in the log.
+    #[link_section = ".berth_relay"]
     pub fn write(&mut self, stream: Stream, data: &[u8]) {
+        let (secs, nanos) = rawsys::realtime();
+        let stamp = Stamp::new(secs, nanos);
         let idx = stream as usize;
-        if self.pending[idx].is_empty() {
-            // The usual case: lines straight from the bytes read, only the unfinished end kept
-            // (no copy of the whole read, which would keep a read-sized buffer resident).
-            let used = self.emit_lines(stream, data);
-            self.pending[idx] = data[used..].to_vec();
-            return;
+        let mut data = data;
+        if !self.pending[idx].is_empty() {
+            // The unfinished line is completed from the start of this read (never the whole
+            // read copied: it would keep a read-sized buffer resident).
+            let mut line = std::mem::take(&mut self.pending[idx]);
+            let room = MAX_LINE.saturating_sub(line.len()).min(data.len());
+            let mut take = room;
+            for (i, b) in data[..room].iter().enumerate() {
+                if *b == b'\n' {
+                    take = i + 1;
+                    break;
+                }
+            }
+            line.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if line.last() == Some(&b'\n') || line.len() >= MAX_LINE {
+                self.emit(stream, &line, &stamp);
+                line.clear();
+            }
+            self.pending[idx] = line;
         }
-        let mut buf = std::mem::take(&mut self.pending[idx]);
-        buf.extend_from_slice(data);
-        let used = self.emit_lines(stream, &buf);
-        buf.drain(..used);
-        buf.shrink_to(MAX_LINE);
-        self.pending[idx] = buf;
+        if self.pending[idx].is_empty() {
+            // Lines straight from the bytes read, only the unfinished end kept.
+            let used = self.emit_lines(stream, data, &stamp);
+            self.pending[idx].extend_from_slice(&data[used..]);
+        }
+        self.write_batch(&stamp);
     }
 
     /// Writes every complete line and every full [`MAX_LINE`] piece of `buf`; returns how many
     /// bytes were written.
-    fn emit_lines(&mut self, stream: Stream, buf: &[u8]) -> usize {
+    #[link_section = ".berth_relay"]
+    fn emit_lines(&mut self, stream: Stream, buf: &[u8], stamp: &Stamp) -> usize {
         let mut start = 0;
         loop {
             let rest = &buf[start..];
-            match rest.iter().position(|b| *b == b'\n') {
-                Some(nl) if nl < MAX_LINE => {
-                    self.emit(stream, &buf[start..start + nl + 1]);
+            let end = rest.len().min(MAX_LINE);
+            let mut nl = None;
+            for (i, b) in rest[..end].iter().enumerate() {
+                if *b == b'\n' {
+                    nl = Some(i);
+                    break;
+                }
+            }
+            match nl {
+                Some(nl) => {
+                    self.emit(stream, &rest[..nl + 1], stamp);
                     start += nl + 1;
                 }
-                _ if rest.len() >= MAX_LINE => {
-                    self.emit(stream, &buf[start..start + MAX_LINE]);
+                None if rest.len() >= MAX_LINE => {
+                    self.emit(stream, &rest[..MAX_LINE], stamp);
                     start += MAX_LINE;
                 }
-                _ => return start,
+                None => return start,
             }
         }
     }
@@ -223,15 +383,18 @@ impl LogWriter {
     /// Writes what is left of unfinished lines (at the end of the output), and the marker for
     /// dropped output if the log can be written again.
     pub fn flush(&mut self) {
+        let (secs, nanos) = rawsys::realtime();
+        let stamp = Stamp::new(secs, nanos);
         for stream in [Stream::Stdout, Stream::Stderr] {
             let rest = std::mem::take(&mut self.pending[stream as usize]);
             if !rest.is_empty() {
-                self.emit(stream, &rest);
+                self.emit(stream, &rest, &stamp);
             }
         }
+        self.write_batch(&stamp);
         if self.dropped.lines > 0 {
             self.dropped.last_try = None;
-            self.report_dropped(Utc::now());
+            self.report_dropped(stamp.time());
         }
     }
 }
@@ -288,153 +451,23 @@ impl LogWriter {
             .ok()
             .map(|t| t.with_timezone(&Utc));
         let error = r.string()?;
-        Ok(LogWriter {
+        Ok(LogWriter::from_parts(
             path,
             file,
             size,
             policy,
             pending,
-            dropped: Dropped {
+            Dropped {
                 lines,
                 bytes,
                 since,
                 error,
                 last_try: None,
             },
-        })
+        ))
     }
-}
-
-/// `time` as chrono's `to_rfc3339_opts(SecondsFormat::Nanos, true)` writes it
-/// (`2026-12-07T19:47:32.648149211Z`), by a short loop of the writer's own: the relay binary
-/// runs it for every line, and chrono's general formatter is much more code to keep resident.
-fn rfc3339_nanos(time: DateTime<Utc>, out: &mut Vec<u8>) {
-    let secs = time.timestamp();
-    let nanos = time.timestamp_subsec_nanos();
-    let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's days-to-civil-date.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    push_digits(out, year, 4);
-    out.push(b'-');
-    push_digits(out, month, 2);
-    out.push(b'-');
-    push_digits(out, day, 2);
-    out.push(b'T');
-    push_digits(out, day_secs / 3600, 2);
-    out.push(b':');
-    push_digits(out, day_secs / 60 % 60, 2);
-    out.push(b':');
-    push_digits(out, day_secs % 60, 2);
-    out.push(b'.');
-    push_digits(out, i64::from(nanos), 9);
-    out.push(b'Z');
-}
-
-/// `v` in `width` decimal digits, zero-padded.
-fn push_digits(out: &mut Vec<u8>, v: i64, width: u32) {
-    for i in (0..width).rev() {
-        out.push(b'0' + (v / 10_i64.pow(i) % 10) as u8);
-    }
-}
-
-/// `text` as the inside of a JSON string, escaped as serde_json escapes it: `"` and `\\`,
-/// the short forms of backspace, form feed, newline, carriage return and tab, `\\u00XX` for the
-/// other control characters; everything else as it is.
-fn escape_json(text: &str, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let short = match b {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            b'\t' => b't',
-            0x08 => b'b',
-            0x0c => b'f',
-            0..=0x1f => 0,
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if short == 0 {
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 15) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(&[b'\\', short]);
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_written_as_chrono_writes_them() {
-        use chrono::TimeZone;
-        let mut times = vec![Utc::now()];
-        for (secs, nanos) in [
-            (0, 0),
-            (951_782_400, 1),             // 2000-02-29
-            (1_709_164_799, 999_999_999), // 2024-02-28T23:59:59
-            (1_798_761_599, 500),         // 2026-12-31T23:59:59
-            (4_107_542_400, 123_456_789), // 2100-03-01
-            (253_402_300_799, 7),         // 9999-12-31T23:59:59
-        ] {
-            times.push(Utc.timestamp_opt(secs, nanos).unwrap());
-        }
-        for t in times {
-            let mut got = Vec::new();
-            rfc3339_nanos(t, &mut got);
-            assert_eq!(
-                String::from_utf8(got).unwrap(),
-                t.to_rfc3339_opts(SecondsFormat::Nanos, true)
-            );
-        }
-    }
-
-    #[test]
-    fn entries_are_the_bytes_serde_json_writes() {
-        let time = Utc::now();
-        let samples: [&[u8]; 7] = [
-            b"hello\n",
-            b"",
-            b"quote \" backslash \\ slash / tab \t cr \r\n",
-            b"\x00\x01\x08\x0b\x0c\x1b\x1f\x7f end",
-            "unicode é ✓ \u{2028}".as_bytes(),
-            b"invalid \xff\xfe utf-8\n",
-            b"\"\\",
-        ];
-        for (bytes, stream) in samples
-            .iter()
-            .zip([Stream::Stdout, Stream::Stderr].iter().cycle())
-        {
-            let mut want = serde_json::json!({
-                "log": String::from_utf8_lossy(bytes),
-                "stream": stream,
-                "time": time.to_rfc3339_opts(SecondsFormat::Nanos, true),
-            })
-            .to_string();
-            want.push('\n');
-            let got = LogWriter::encode(*stream, bytes, time);
-            assert_eq!(String::from_utf8(got).unwrap(), want, "{bytes:?}");
-        }
-    }
-}
+#[path = "writer_tests.rs"]
+mod tests;

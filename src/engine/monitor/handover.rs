@@ -309,14 +309,17 @@ pub fn relay_main() -> i32 {
         libc::mallopt(libc::M_TRIM_THRESHOLD, 64 * 1024);
     }
     if let Some((server, pidfd)) = parked.running.serving.as_mut() {
+        // A rotation's file calls fault in code the loop does not run: given back after each.
+        if let Some(log) = server.log_mut() {
+            log.after_rotate(super::trim::drop_clean_file_pages);
+        }
         // Whatever start-up touched is given back; the loop faults in only what it runs.
         // SAFETY: malloc_trim only returns free heap memory to the kernel.
         unsafe {
             libc::malloc_trim(0);
         }
         super::trim::drop_unused_stack();
-        super::trim::drop_clean_file_pages();
-        while let Ok(Ran::Paused) = server.run(pidfd, DRAIN) {}
+        relay_loop(server, pidfd);
     }
     let mut w = Writer::default();
     w.fd(Some(&berth));
@@ -326,6 +329,16 @@ pub fn relay_main() -> i32 {
         Err(e) => e,
     };
     fail(e)
+}
+
+/// Drops the clean file pages, then relays until the container exits: in the relay's own
+/// section (see `super::rawsys`), so that nothing outside the loop's pages runs after the drop.
+#[inline(never)]
+#[link_section = ".berth_relay"]
+fn relay_loop(server: &mut Server, pidfd: &OwnedFd) {
+    server.prepare();
+    super::trim::drop_clean_file_pages();
+    while let Ok(Ran::Paused) = server.run(pidfd, DRAIN) {}
 }
 
 /// `berth monitor --resume FD ID`: the state a relay handed back.

@@ -21,6 +21,7 @@ pub mod mount_check;
 mod net_prepare;
 pub mod netns;
 pub mod protocol;
+pub mod rawsys;
 pub mod reap;
 pub mod relay;
 pub mod restart;

@@ -59,38 +59,75 @@ fn mappings() -> Vec<Mapping> {
     out
 }
 
+/// Most ranges [`drop_clean_file_pages`] drops at once.
+const MAX_RANGES: usize = 128;
+
 /// Drops the resident pages of read-only file mappings that are the file's own (see the module
 /// docs). A mapping whose pages were all copied (relocated data) keeps them; one with some
 /// copied pages (the relocation-read-only segment: the GOT beside data that needed no
 /// relocation) gives back the others, found page by page in `/proc/self/pagemap`. Call it last:
-/// whatever runs after it faults its code back in.
+/// whatever runs after it faults its code back in. It sits in the relay's own section (see
+/// `super::rawsys`), so it costs no window of its own when the relay calls it again.
+#[link_section = ".berth_relay"]
 pub fn drop_clean_file_pages() {
-    let pagemap = std::fs::File::open("/proc/self/pagemap").ok();
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for m in mappings() {
-        if !m.file || m.writable {
-            continue;
-        }
-        if m.anonymous_kb == 0 {
-            ranges.push((m.start, m.end));
-        } else if let Some(pagemap) = &pagemap {
-            ranges.extend(file_page_runs(pagemap, m.start, m.end));
-        }
+    let mut ranges = [(0usize, 0usize); MAX_RANGES];
+    let (count, more) = clean_ranges(&mut ranges);
+    // All ranges are known, and everything allocated and opened to find them freed and
+    // closed, before the first drop: no libc code (free, close, the madvise wrapper) and none
+    // of the code that found them runs between or after the drops to fault its pages back in.
+    for &(start, end) in &ranges[..count] {
+        dont_need(start, end);
     }
-    // All ranges are known before the first drop: the code that finds them is not faulted
-    // back in between the drops.
-    for (start, end) in ranges {
+    // A process with more ranges than that (many libraries, a fragmented relocated segment:
+    // never the relay) drops the rest too, and frees their list after.
+    for &(start, end) in &more {
         dont_need(start, end);
     }
 }
 
-fn dont_need(start: usize, end: usize) {
-    // SAFETY: the range lies in one of our own read-only file mappings and holds only pages
-    // that are the file's (never written: the mapping is read-only); MADV_DONTNEED only drops
-    // page-table entries, and the pages refault unchanged from the file.
-    unsafe {
-        libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+/// Fills `ranges` with what [`drop_clean_file_pages`] drops; returns how many, and the ranges
+/// past [`MAX_RANGES`] (none, and nothing allocated, in the relay).
+#[inline(never)]
+fn clean_ranges(ranges: &mut [(usize, usize); MAX_RANGES]) -> (usize, Vec<(usize, usize)>) {
+    let mut count = 0;
+    let mut more = Vec::new();
+    {
+        let pagemap = std::fs::File::open("/proc/self/pagemap").ok();
+        let mut push = |r: (usize, usize)| {
+            if count < MAX_RANGES {
+                ranges[count] = r;
+                count += 1;
+            } else {
+                more.push(r);
+            }
+        };
+        for m in mappings() {
+            if !m.file || m.writable {
+                continue;
+            }
+            if m.anonymous_kb == 0 {
+                push((m.start, m.end));
+            } else if let Some(pagemap) = &pagemap {
+                file_page_runs(pagemap, m.start, m.end)
+                    .into_iter()
+                    .for_each(&mut push);
+            }
+        }
     }
+    // What reading smaps and pagemap allocated is free again: its heap pages go back too.
+    // SAFETY: malloc_trim only returns free heap memory to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    (count, more)
+}
+
+#[link_section = ".berth_relay"]
+fn dont_need(start: usize, end: usize) {
+    // The range lies in one of our own read-only file mappings and holds only pages that are
+    // the file's (never written: the mapping is read-only); MADV_DONTNEED only drops
+    // page-table entries, and the pages refault unchanged from the file.
+    super::rawsys::madvise_dontneed(start, end - start);
 }
 
 /// `/proc/self/pagemap` entry bits: present, and file page (or shared anonymous).
@@ -181,5 +218,52 @@ mod tests {
         // Code and read-only data fault back in; private data is untouched.
         let again: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
         assert_eq!(data, again);
+    }
+
+    fn present(addr: usize) -> bool {
+        use std::os::unix::fs::FileExt;
+        let pagemap = std::fs::File::open("/proc/self/pagemap").unwrap();
+        let mut entry = [0u8; 8];
+        pagemap
+            .read_exact_at(&mut entry, (addr / 4096 * 8) as u64)
+            .unwrap();
+        u64::from_le_bytes(entry) & PRESENT != 0
+    }
+
+    #[test]
+    fn more_mappings_than_the_ranges_room_are_all_dropped() {
+        use std::os::fd::AsRawFd;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pages");
+        std::fs::write(&path, [7u8; 4096]).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let maps: Vec<usize> = (0..MAX_RANGES + 40)
+            .map(|_| {
+                // SAFETY: a new read-only private mapping of our own file, unmapped below.
+                let p = unsafe {
+                    libc::mmap(
+                        std::ptr::null_mut(),
+                        4096,
+                        libc::PROT_READ,
+                        libc::MAP_PRIVATE,
+                        file.as_raw_fd(),
+                        0,
+                    )
+                };
+                assert_ne!(p, libc::MAP_FAILED);
+                // SAFETY: the mapping is 4096 readable bytes.
+                assert_eq!(unsafe { *(p as *const u8) }, 7);
+                p as usize
+            })
+            .collect();
+        assert!(maps.iter().all(|&a| present(a)));
+        drop_clean_file_pages();
+        assert!(maps.iter().all(|&a| !present(a)));
+        for &a in &maps {
+            // SAFETY: still mapped: the page faults back in from the file.
+            assert_eq!(unsafe { *(a as *const u8) }, 7);
+            // SAFETY: unmapping the mapping made above.
+            unsafe { libc::munmap(a as *mut libc::c_void, 4096) };
+        }
     }
 }

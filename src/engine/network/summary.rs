@@ -43,6 +43,10 @@ pub fn summaries(engine: &Engine) -> Result<Vec<NetworkSummary>> {
         .is_some();
     if !exists {
         engine.state().write(|tx| ensure_default(tx).map(|_| ()))?;
+        // Said in this process, as every network change is: the TUI, whose first list makes
+        // the default network, then knows the generation moved for this and reloads nothing
+        // else.
+        engine.emit(crate::engine::EngineEvent::NetworksChanged);
     }
     engine.state().read(|tx| {
         let nets = NetworkStore::of(tx).list()?;
