@@ -4,7 +4,6 @@ use super::record::{ContainerRecord, Status};
 use super::store::ContainerStore;
 use super::{names, reconcile, store};
 use crate::engine::error::{EngineError, Result};
-use crate::engine::health::store::HealthStore;
 use crate::engine::{Engine, EngineEvent};
 
 /// Every container, newest first, with lost monitors noticed.
@@ -26,10 +25,7 @@ pub fn list_mapped<T>(
     let mut keyed = Vec::new();
     let mut suspects = Vec::new();
     engine.state().read(|tx| {
-        let mut health = HealthStore::of(tx).all()?;
-        ContainerStore::of(tx).each_raw(|_, _, text| {
-            let mut rec: ContainerRecord = serde_json::from_str(text)?;
-            rec.health = health.remove(&rec.id);
+        ContainerStore::of(tx).each(|rec| {
             if reconcile::suspect(engine, &rec) {
                 suspects.push(rec);
             } else {
@@ -44,7 +40,7 @@ pub fn list_mapped<T>(
         let ports = engine.ports_column(&rec);
         keyed.push((rec.created, rec.id.clone(), f(rec, ports)));
     }
-    keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    keyed.sort_unstable_by(|a, b| store::ps_order((&a.0, &a.1), (&b.0, &b.1)));
     Ok(keyed.into_iter().map(|(_, _, t)| t).collect())
 }
 

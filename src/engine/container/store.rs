@@ -17,6 +17,14 @@ fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
     Ok(row.get_ref(i)?.as_str()?)
 }
 
+/// The order `ps` lists containers in, by (created, id): newest first, then by id.
+pub fn ps_order(
+    a: (&chrono::DateTime<chrono::Utc>, &str),
+    b: (&chrono::DateTime<chrono::Utc>, &str),
+) -> std::cmp::Ordering {
+    b.0.cmp(a.0).then_with(|| a.1.cmp(b.1))
+}
+
 pub struct ContainerStore<'t> {
     tx: &'t Transaction<'t>,
 }
@@ -98,19 +106,29 @@ impl<'t> ContainerStore<'t> {
         Ok(Some(rec))
     }
 
-    /// Every record with its health, newest first (then by id). Sorted here, in place, not by
-    /// SQLite: its sorter would copy every record (2 MB for 1,000 containers) to order them.
-    pub fn list(&self) -> Result<Vec<ContainerRecord>> {
+    /// Calls `f` with every record and its health, one row at a time, in no particular order:
+    /// a caller that keeps a little of each never holds every full record at once.
+    pub fn each(&self, mut f: impl FnMut(ContainerRecord) -> Result<()>) -> Result<()> {
         let mut stmt = self.tx.prepare("SELECT record FROM containers")?;
         let mut rows = stmt.query([])?;
         let mut health = HealthStore::of(self.tx).all()?;
-        let mut out = Vec::new();
         while let Some(row) = rows.next()? {
             let mut rec: ContainerRecord = serde_json::from_str(text(row, 0)?)?;
             rec.health = health.remove(&rec.id);
-            out.push(rec);
+            f(rec)?;
         }
-        out.sort_unstable_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        Ok(())
+    }
+
+    /// Every record with its health, in [`ps_order`]. Sorted here, in place, not by SQLite: its
+    /// sorter would copy every record (2 MB for 1,000 containers) to order them.
+    pub fn list(&self) -> Result<Vec<ContainerRecord>> {
+        let mut out = Vec::new();
+        self.each(|rec| {
+            out.push(rec);
+            Ok(())
+        })?;
+        out.sort_unstable_by(|a, b| ps_order((&a.created, &a.id), (&b.created, &b.id)));
         Ok(out)
     }
 
@@ -167,11 +185,12 @@ impl<'t> ContainerStore<'t> {
     /// Every container as (id, name, record as stored JSON), by name: for readers that look at
     /// one field of every record and must name a malformed one rather than fail on it.
     pub fn raw_records(&self) -> Result<Vec<(String, String, String)>> {
-        let mut stmt = self
-            .tx
-            .prepare("SELECT id, name, record FROM containers ORDER BY name")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        let mut out = Vec::new();
+        self.each_raw(|id, name, record| {
+            out.push((id.to_string(), name.to_string(), record.to_string()));
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Resolves a reference (full id, name, or unique id prefix) to a full id.
