@@ -20,25 +20,17 @@ pub fn lean_malloc() {
     }
 }
 
-/// Gives the heap's free pages back to the kernel, after a burst of short-lived allocations
-/// (a reload of the lists): glibc only returns free memory at the top of the heap by itself.
-/// Also unmaps the code pages mapped since the last call ([`drop_code_pages`]).
+/// Gives the heap's free pages back to the kernel and unmaps the clean pages of the process's
+/// read-only file mappings (code and read-only data of the executable and its libraries), after
+/// a burst of short-lived allocations (a reload of the lists): glibc only returns free memory
+/// at the top of the heap by itself. The monitor's page drop ([`crate::engine::monitor::trim`])
+/// does both (`malloc_trim` after reading the mappings, then the drops). The dropped pages stay
+/// in the kernel's page cache, and the pages the TUI goes on using fault back in. The kernel
+/// maps code in blocks of up to 128 KiB around each page touched (fault-around), so the
+/// start-up of a 19 MB executable (argument parsing, the engine's open, the first loads) left
+/// 11 MB of code mapped, and each reload, each pane opened once, added its own blocks for good;
+/// the TUI following logs touches about 1.6 MB of code. Called after each reload of the
+/// containers list: a few hundred page faults.
 pub fn trim_heap() {
-    // SAFETY: malloc_trim only releases free memory; any thread may call it.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-    drop_code_pages();
-}
-
-/// Unmaps the clean pages of the process's read-only file mappings (code and read-only data
-/// of the executable and its libraries), as the container monitor does after its start-up
-/// ([`crate::engine::monitor::trim`]); they stay in the kernel's page cache, and the pages the
-/// TUI goes on using fault back in. The kernel maps code in blocks of up to 128 KiB around
-/// each page touched (fault-around), so the start-up of a 19 MB executable (argument parsing,
-/// the engine's open, the first loads) left 11 MB of code mapped, and each reload, each pane
-/// opened once, added its own blocks for good; the TUI following logs touches about 1.6 MB of
-/// code. Called after each reload of the containers list: a few hundred page faults.
-pub fn drop_code_pages() {
     crate::engine::monitor::trim::drop_clean_file_pages();
 }
