@@ -10,7 +10,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use interactive_support::{
-    entries, fds, parent_of, processes_with, stderr, stdout, wait_for, wait_for_relay, Env, Tmux,
+    entries, fds, monitor_sockets, parent_of, processes_with, stderr, stdout, wait_for,
+    wait_for_relay, Env, Tmux,
 };
 
 /// Prints `icanon` when the pane's terminal is in cooked mode, `-icanon` when raw.
@@ -84,14 +85,6 @@ fn shell_in_a_real_terminal_detach_reattach_exit() {
     assert_eq!(status(&env, "term"), ("exited".to_string(), 0));
 }
 
-/// Connected unix sockets of the monitor (its attach listener and clients).
-fn monitor_sockets(monitor: i64) -> usize {
-    fds(monitor)
-        .iter()
-        .filter(|f| f.contains("socket:"))
-        .count()
-}
-
 #[test]
 fn two_clients_attached_at_once_both_see_output_and_exit_code() {
     let env = Env::new();
@@ -107,15 +100,7 @@ fn two_clients_attached_at_once_both_see_output_and_exit_code() {
     let pid = env.inspect(&id)["State"]["Pid"].as_i64().expect("pid");
     let monitor = parent_of(pid);
     let before = monitor_sockets(monitor);
-    let mut writer = env
-        .t
-        .cmd()
-        .args(["attach", "duo"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn attach");
+    let mut writer = env.spawn_attach("duo");
     let reader = env
         .t
         .cmd()

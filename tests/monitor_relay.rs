@@ -11,7 +11,9 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 
-use interactive_support::{parent_of, stderr, stdout, wait_for, wait_for_relay, Env};
+use interactive_support::{
+    monitor_sockets, parent_of, stderr, stdout, wait_for, wait_for_relay, Env,
+};
 
 fn monitor_of(env: &Env, name: &str) -> i64 {
     let pid = env.inspect(name)["State"]["Pid"].as_i64().expect("pid");
@@ -51,26 +53,10 @@ fn the_running_containers_monitor_is_the_relay_binary_and_serves_logs_and_attach
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn logs -f");
-    let mut writer = env
-        .t
-        .cmd()
-        .args(["attach", "relayed"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn attach");
+    let mut writer = env.spawn_attach("relayed");
     // The client is connected once the relay holds a second socket (listener + client).
     wait_for("the attach client", Duration::from_secs(10), || {
-        let sockets = std::fs::read_dir(format!("/proc/{monitor}/fd"))
-            .ok()?
-            .flatten()
-            .filter(|e| {
-                std::fs::read_link(e.path())
-                    .is_ok_and(|l| l.to_string_lossy().starts_with("socket:"))
-            })
-            .count();
-        (sockets >= 2).then_some(())
+        (monitor_sockets(monitor) >= 2).then_some(())
     });
     let mut input = writer.stdin.take().expect("stdin");
     input.write_all(b"hello\n").expect("write stdin");

@@ -12,6 +12,15 @@ use std::time::{Duration, Instant};
 
 use containers_support::{berth_bin, stderr, stdout, TestRoot};
 
+/// Starts container `name`, a shell loop keeping one CPU busy.
+fn run_busy(t: &TestRoot, name: &str) {
+    let out = t.run(
+        &["-d", "--name", name],
+        &["sh", "-c", "while :; do :; done"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 /// One container's row of `stats --no-stream --format json`.
 fn sample(t: &TestRoot, name: &str) -> serde_json::Value {
     let out = t.ok(&["stats", "--no-stream", "--format", "json", name]);
@@ -72,11 +81,7 @@ fn container_pid(t: &TestRoot, name: &str) -> String {
 #[test]
 fn figures_move_with_cpu_memory_and_pids() {
     let t = TestRoot::new();
-    let busy = t.run(
-        &["-d", "--name", "busy"],
-        &["sh", "-c", "while :; do :; done"],
-    );
-    assert!(busy.status.success(), "{}", stderr(&busy));
+    run_busy(&t, "busy");
     // 48 MiB in /dev/shm (tmpfs pages are charged to the cgroup and are not file cache).
     let hog = t.run(
         &["-d", "--name", "hog", "-m", "256m", "--shm-size", "128m"],
@@ -309,11 +314,7 @@ impl Drop for Child {
 #[test]
 fn stream_samples_every_second_and_follows_new_containers() {
     let t = TestRoot::new();
-    let busy = t.run(
-        &["-d", "--name", "spin"],
-        &["sh", "-c", "while :; do :; done"],
-    );
-    assert!(busy.status.success(), "{}", stderr(&busy));
+    run_busy(&t, "spin");
     let mut child = Child(
         Command::new(berth_bin())
             .arg("--root")
@@ -367,11 +368,7 @@ fn stream_samples_every_second_and_follows_new_containers() {
 #[test]
 fn tracked_samples_follow_a_busy_container_through_stop_and_start() {
     let t = TestRoot::new();
-    let busy = t.run(
-        &["-d", "--name", "busy"],
-        &["sh", "-c", "while :; do :; done"],
-    );
-    assert!(busy.status.success(), "{}", stderr(&busy));
+    run_busy(&t, "busy");
     let idle = t.run(&["-d", "--name", "idle"], &["sleep", "600"]);
     assert!(idle.status.success(), "{}", stderr(&idle));
     let id = |name: &str| {
@@ -427,11 +424,7 @@ fn tracked_samples_follow_a_busy_container_through_stop_and_start() {
 fn one_sampler_reads_a_container_across_its_restart() {
     use berth::engine::stats::StatsSelection;
     let t = TestRoot::new();
-    let busy = t.run(
-        &["-d", "--name", "busy"],
-        &["sh", "-c", "while :; do :; done"],
-    );
-    assert!(busy.status.success(), "{}", stderr(&busy));
+    run_busy(&t, "busy");
     let engine = t.engine();
     let mut sampler = engine
         .stats_sampler(StatsSelection::Named(vec!["busy".into()]))

@@ -50,6 +50,18 @@ impl Env {
         self.ok(&args).trim().to_string()
     }
 
+    /// `berth attach NAME` with its stdin, stdout and stderr piped to the test.
+    pub fn spawn_attach(&self, name: &str) -> std::process::Child {
+        self.t
+            .cmd()
+            .args(["attach", name])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn attach")
+    }
+
     /// `inspect NAME`, the first object.
     pub fn inspect(&self, name: &str) -> serde_json::Value {
         let v: serde_json::Value =
@@ -206,6 +218,11 @@ pub fn wait_for_relay(pid: i64) {
             (id(&format!("/proc/{pid}/exe")) == Some(relay) && !args.is_empty()).then_some(())
         },
     );
+}
+
+/// How many sockets process `pid` holds open (a monitor: its attach listener and clients).
+pub fn monitor_sockets(pid: i64) -> usize {
+    fds(pid).iter().filter(|f| f.contains("socket:")).count()
 }
 
 /// The open descriptors of `pid` with their targets, sorted.
