@@ -11,6 +11,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::cgroup::{blkio_bytes, flat_value, io_stat_bytes, Counters, Hierarchies};
+use crate::engine::container::ContainerRecord;
 use crate::engine::runtime::cgroups_path;
 
 /// The open counter files of one container.
@@ -52,6 +53,13 @@ fn open(path: PathBuf) -> Option<File> {
 }
 
 impl CounterFiles {
+    /// The counter files of running container `rec`: its cgroup's, and its init's `net/dev`
+    /// unless it shares the host's network (whose traffic is not the container's to show).
+    pub fn for_record(h: &Hierarchies, rec: &ContainerRecord) -> Option<CounterFiles> {
+        let net_pid = (!rec.host_config.network_mode.is_host()).then_some(rec.state.pid);
+        CounterFiles::open(h, &rec.id, net_pid)
+    }
+
     /// Opens the counter files of container `id`'s cgroup; `net_pid` is the process whose
     /// network namespace counts (none: the host's network, not the container's to show).
     /// `None` when the cgroup does not exist.

@@ -120,8 +120,7 @@ impl StatsSampler {
                 }
             }
         }
-        let net_pid = (!rec.host_config.network_mode.is_host()).then_some(pid);
-        let files = CounterFiles::open(&self.hierarchies, &rec.id, net_pid)?;
+        let files = CounterFiles::for_record(&self.hierarchies, rec)?;
         let read = files.read(&mut self.buf).ok()?;
         self.files.insert(rec.id.clone(), (pid, files));
         Some(read)

@@ -60,8 +60,7 @@ impl StatsTracker {
                 if !matches!(rec.state.status, Status::Running | Status::Paused) {
                     continue;
                 }
-                let net_pid = (!rec.host_config.network_mode.is_host()).then_some(rec.state.pid);
-                if let Some(files) = CounterFiles::open(&hierarchies, &rec.id, net_pid) {
+                if let Some(files) = CounterFiles::for_record(&hierarchies, &rec) {
                     self.tracked.insert(
                         rec.id.clone(),
                         Tracked {
