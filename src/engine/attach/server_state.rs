@@ -65,26 +65,17 @@ impl Server {
                 clients.push(c);
             }
         }
-        let plain = if r.bool()? {
-            match (r.file()?, r.file()?) {
-                (Some(stdout), Some(stderr)) => Some(Attached {
+        let plain = r
+            .option(|r| {
+                let (stdout, stderr, alive) = (r.file()?, r.file()?, r.bool()?);
+                Ok(stdout.zip(stderr).map(|(stdout, stderr)| Attached {
                     stdout,
                     stderr,
-                    alive: r.bool()?,
-                }),
-                _ => {
-                    r.bool()?;
-                    None
-                }
-            }
-        } else {
-            None
-        };
-        let log = if r.bool()? {
-            Some(LogWriter::load(r)?)
-        } else {
-            None
-        };
+                    alive,
+                }))
+            })?
+            .flatten();
+        let log = r.option(LogWriter::load)?;
         Ok(Server {
             outputs,
             pty,

@@ -102,17 +102,11 @@ fn save(w: &mut Writer, r: &Running, lock: &impl AsRawFd, delay: Option<Duration
 fn load(r: &mut Reader) -> Result<Parked> {
     let gone = || EngineError::Runtime("a handed-over descriptor is missing".into());
     let pid = r.u64()? as i32;
-    let serving = if r.bool()? {
+    let serving = r.option(|r| {
         let pidfd = r.fd()?.ok_or_else(gone)?;
-        Some((Server::load(r)?, pidfd))
-    } else {
-        None
-    };
-    let health = if r.bool()? {
-        Some(HealthChild::load(r)?)
-    } else {
-        None
-    };
+        Ok((Server::load(r)?, pidfd))
+    })?;
+    let health = r.option(HealthChild::load)?;
     let mut net = Vec::new();
     for _ in 0..r.u64()? {
         net.extend(r.fd()?);

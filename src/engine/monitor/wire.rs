@@ -144,6 +144,15 @@ impl Reader {
         Ok(u64::from_le_bytes(b.try_into().map_err(|_| short())?))
     }
 
+    /// A value written after a flag ([`Writer::bool`]) saying whether it is there.
+    pub fn option<T>(&mut self, f: impl FnOnce(&mut Reader) -> Result<T>) -> Result<Option<T>> {
+        if self.bool()? {
+            f(self).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     pub fn bool(&mut self) -> Result<bool> {
         Ok(self.u64()? != 0)
     }
