@@ -5,6 +5,7 @@
 //! ROOT/blobs/sha256/<hex>          verified content (manifests, configs, layer archives)
 //! ROOT/ingest/                     blobs being written (partial files, resumable)
 //! ROOT/layers/<chain-hex>/         one unpacked layer per chain id, shared by every image
+//! ROOT/layers/<chain-hex>-init/    the runtime's mount points the image whose top layer it is lacks
 //! ROOT/containers/<id>/            config.json, upper/, work/, merged/, log.json, attach.sock, exit
 //! ROOT/volumes/<name>/_data        named and anonymous volumes
 //! ROOT/locks/                      lock files (per container, per blob, per layer)
@@ -114,6 +115,15 @@ impl Layout {
     pub fn layer_dir(&self, chain_id: &str) -> Result<PathBuf> {
         validate_digest(chain_id)?;
         Ok(self.layers_dir().join(&chain_id["sha256:".len()..]))
+    }
+
+    /// The init layer of the image whose top layer has chain id `top_chain`
+    /// (`layer::init_layer`): `layers/<hex>-init`.
+    pub fn init_layer_dir(&self, top_chain: &str) -> Result<PathBuf> {
+        let dir = self.layer_dir(top_chain)?;
+        let mut name = dir.file_name().unwrap_or_default().to_os_string();
+        name.push(super::layer::init_layer::SUFFIX);
+        Ok(dir.with_file_name(name))
     }
 
     /// Compiled seccomp programs by digest (`runtime::seccomp_cache`).

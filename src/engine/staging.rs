@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::error::{IoContext, Result};
+use super::error::{EngineError, IoContext, Result};
 use super::layout::Layout;
 use super::lock::FileLock;
 
@@ -45,6 +45,25 @@ impl StagedDir {
         std::fs::rename(&self.path, dest).ctx("cannot move layer into place", dest)?;
         self.committed = true;
         Ok(())
+    }
+
+    /// Renames the directory to `dest` unless something is there already (no replacing, even
+    /// of an empty directory). Returns whether it moved; when `dest` was there, this directory
+    /// is removed on drop.
+    pub fn commit_new(mut self, dest: &Path) -> Result<bool> {
+        use nix::fcntl::{renameat2, RenameFlags};
+        match renameat2(None, &self.path, None, dest, RenameFlags::RENAME_NOREPLACE) {
+            Ok(()) => {
+                self.committed = true;
+                Ok(true)
+            }
+            Err(nix::errno::Errno::EEXIST) => Ok(false),
+            Err(e) => Err(EngineError::io_path(
+                "cannot move into place",
+                dest,
+                std::io::Error::from(e),
+            )),
+        }
     }
 }
 

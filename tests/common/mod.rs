@@ -6,6 +6,7 @@
 //! - [`registry`]: a real `docker-registry` on a free loopback port (plain, basic auth, or token
 //!   auth with our own [`token`] issuer), with `push` over the registry HTTP API.
 //! - [`oci_layout`]: writes an image as an OCI image layout directory (for skopeo/umoci peers).
+//! - [`sparse`]: images that lack some of the runtime's mount points (the init layer's tests).
 //! - [`fstree`]: a directory tree as a comparable map (kind, mode, owner, content).
 //! - [`throttle`]: a loopback proxy that slows a registry's answers (catch a pull mid-layer).
 //! - [`docker`]: a private dockerd (own data/exec roots and socket, no iptables, no bridge) as a
@@ -27,6 +28,7 @@ pub mod procs;
 pub mod push;
 pub mod registry;
 pub mod rootfs;
+pub mod sparse;
 pub mod symlinked;
 pub mod tarball;
 pub mod testroot;

@@ -1,5 +1,5 @@
 //! What a container needs from an image: its run configuration (OCI image config fields) and its
-//! unpacked layer directories in overlay order. `--rootfs DIR` (as in podman) uses a directory
+//! unpacked layer directories in overlay order, with the image's init layer on top. `--rootfs DIR` (as in podman) uses a directory
 //! as the only, read-only layer.
 
 use std::collections::BTreeMap;
@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::error::{EngineError, Result};
+use crate::engine::layer::init_layer;
 use crate::engine::Engine;
 
 /// The image config fields a container uses (OCI names).
@@ -49,7 +50,8 @@ pub struct ResolvedImage {
     /// `sha256:…` image id; empty for a rootfs directory.
     pub id: String,
     pub config: ImageRunConfig,
-    /// Layer dirs, top layer first (overlay `lowerdir` order).
+    /// Layer dirs, top layer first (overlay `lowerdir` order); for an image, its init layer
+    /// (`layer::init_layer`) above them when the image lacks a mount point of the runtime.
     pub lowers: Vec<PathBuf>,
 }
 
@@ -77,10 +79,16 @@ pub fn resolve(engine: &Engine, image: &str, rootfs: bool) -> Result<ResolvedIma
         });
     }
     let rec = engine.image(image)?;
+    let mut lowers = engine.image_layers_dirs(&rec)?;
+    if let Some(top) = rec.layers.last() {
+        if let Some(init) = init_layer::ensure(engine.layout(), &top.chain_id, &lowers)? {
+            lowers.insert(0, init);
+        }
+    }
     let c = &rec.config;
     Ok(ResolvedImage {
         name: image.to_string(),
-        lowers: engine.image_layers_dirs(&rec)?,
+        lowers,
         id: rec.id,
         config: ImageRunConfig {
             entrypoint: c.entrypoint.clone(),

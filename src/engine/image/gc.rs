@@ -3,7 +3,7 @@
 //! Layers and blobs are removed only while `locks/gc.lock` is held exclusively. Every pull holds
 //! it shared for its whole run, so nothing a pull is about to use disappears under it. A layer
 //! directory is first renamed into `tmp/` and then deleted, so a crash never leaves a half-removed
-//! layer under its name.
+//! layer under its name. An image's init layer (`layers/<chain>-init`) goes with its top layer.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -16,6 +16,7 @@ use crate::engine::container::store::ContainerStore;
 use crate::engine::distribution::reference::ImageRef;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::journal::{self, Event, EventType};
+use crate::engine::layer::init_layer;
 use crate::engine::layout::Layout;
 use crate::engine::lock::FileLock;
 use crate::engine::staging;
@@ -191,14 +192,16 @@ impl Engine {
         }
         let mut report = PruneReport::default();
         for (name, path) in entries(&layout.layers_dir()) {
-            if chains.contains(&name) {
+            // An init layer goes with its top layer.
+            let init_of = name.strip_suffix(init_layer::SUFFIX);
+            if chains.contains(init_of.unwrap_or(&name)) {
                 continue;
             }
             let doomed = layout.tmp_dir().join(format!("gc-{name}"));
             if std::fs::rename(&path, &doomed).is_ok() {
                 report.reclaimed += staging::disk_usage(&doomed);
                 let _ = std::fs::remove_dir_all(&doomed);
-                report.layers += 1;
+                report.layers += usize::from(init_of.is_none());
             }
             let _ = std::fs::remove_file(layout.locks_dir().join(format!("layer-{name}.lock")));
         }

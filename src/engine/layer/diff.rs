@@ -2,12 +2,11 @@
 //! image's layers, as `docker diff` lists it (`A`, `C`, `D`), and the paths a container's runtime
 //! creates that belong to no layer.
 
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::merged;
 use super::tree::{self, NodeKind};
 use crate::engine::error::Result;
 
@@ -69,40 +68,7 @@ pub fn changes(upper: &Path, lowers: &[PathBuf]) -> Result<Vec<Change>> {
 }
 
 /// Whether `rel` exists in the stack of `lowers` (top first), honouring whiteouts and opaque
-/// directories. The layers are the engine's own unpacked trees.
+/// directories (see [`merged::lookup`]). The layers are the engine's own unpacked trees.
 pub fn exists_below(lowers: &[PathBuf], rel: &[u8]) -> bool {
-    let comps: Vec<&[u8]> = rel
-        .split(|b| *b == b'/')
-        .filter(|c| !c.is_empty())
-        .collect();
-    for layer in lowers {
-        let mut p = layer.clone();
-        let mut opaque_above = false;
-        for (i, c) in comps.iter().enumerate() {
-            p.push(std::ffi::OsStr::from_bytes(c));
-            let Ok(md) = std::fs::symlink_metadata(&p) else {
-                break;
-            };
-            if md.file_type().is_char_device() && md.rdev() == 0 {
-                return false;
-            }
-            if i + 1 == comps.len() {
-                return true;
-            }
-            if !md.is_dir() {
-                break;
-            }
-            if xattr::get(&p, "trusted.overlay.opaque")
-                .ok()
-                .flatten()
-                .is_some_and(|v| v == b"y")
-            {
-                opaque_above = true;
-            }
-        }
-        if opaque_above {
-            return false;
-        }
-    }
-    false
+    merged::lookup(lowers, rel) != merged::Merged::Absent
 }

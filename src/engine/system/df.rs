@@ -1,8 +1,8 @@
 //! `system df`: what images, containers and volumes take on disk, measured on disk (the files
 //! under the root), and what pruning would give back.
 //!
-//! An image is what it keeps: its unpacked layers (`layers/<chain>`) and its blobs (layer
-//! archives, config, manifests). A part shared by several images counts once in the totals and
+//! An image is what it keeps: its unpacked layers (`layers/<chain>`, and the init layer of its
+//! top one, `layers/<chain>-init`) and its blobs (layer archives, config, manifests). A part shared by several images counts once in the totals and
 //! as "shared" in each; it is reclaimable when no image that uses it has a container.
 
 use std::collections::{HashMap, HashSet};
@@ -114,6 +114,9 @@ impl Engine {
             for l in &img.layers {
                 own.insert(layout.layer_dir(&l.chain_id)?);
                 own.insert(layout.blob_path(&l.digest)?);
+            }
+            if let Some(top) = img.layers.last() {
+                own.insert(layout.init_layer_dir(&top.chain_id)?);
             }
             for d in [&img.id, &img.manifest_digest, &img.platform_manifest_digest] {
                 if d.starts_with("sha256:") {
