@@ -27,7 +27,7 @@ use crate::engine::Layout;
 /// Runs the exec monitor; returns the process exit code.
 pub fn monitor_main(root: &Path, id: &str, exec_id: &str, client: bool) -> i32 {
     let layout = Layout::new(root);
-    let (mut status, client) = match monitor::enter(&layout, client) {
+    let (mut status, client) = match monitor::enter(client) {
         Ok(fds) => fds,
         Err(code) => return code,
     };

@@ -171,7 +171,7 @@ pub fn to_relay(
     lock: &FileLock,
     delay: Option<Duration>,
 ) -> EngineError {
-    let sealed_relay = match super::seal::sealed_fd(&layout.tmp_dir(), relay) {
+    let sealed_relay = match super::seal::sealed_fd(relay) {
         Ok(fd) => fd,
         Err(e) => return e,
     };

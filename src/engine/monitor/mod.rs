@@ -18,6 +18,7 @@ pub mod handover;
 pub mod health_child;
 pub mod init_errors;
 pub mod mount_check;
+pub mod mount_tree;
 mod net_prepare;
 pub mod netns;
 pub mod protocol;
@@ -70,12 +71,9 @@ pub use serve::resume_main;
 /// copy of the binary when not running from it yet (on failure, reports to the spawner and
 /// returns the exit code), then takes the inherited status pipe (fd 3) and, with `client`, the
 /// attach client connected before the start (fd 6).
-pub(crate) fn enter(
-    layout: &Layout,
-    client: bool,
-) -> std::result::Result<(Option<File>, Option<UnixStream>), i32> {
+pub(crate) fn enter(client: bool) -> std::result::Result<(Option<File>, Option<UnixStream>), i32> {
     if !seal::is_sealed() {
-        let e = seal::reexec_sealed(&layout.tmp_dir());
+        let e = seal::reexec_sealed();
         if let Some(mut status) = relay::inherited(3) {
             MonitorMessage::Failed {
                 message: e.to_string(),
@@ -103,7 +101,7 @@ pub fn main(root: &Path, id: &str, attach: bool, client: bool) -> i32 {
     } else {
         "monitor: spawned"
     });
-    let (mut status, client) = match enter(&layout, client) {
+    let (mut status, client) = match enter(client) {
         Ok(fds) => fds,
         Err(code) => return code,
     };
@@ -325,7 +323,7 @@ impl Monitor {
         let dir = self.layout.container_dir(&self.id);
         let snap = Snapshot::new(&dir);
         debug_log("start: begin");
-        snap.mount(rec.lowers.len())?;
+        snap.mount(&rec.lowers)?;
         debug_log("start: mounted");
         if rec.state.started_at.is_none() {
             // First start: empty volumes receive the image's content at their mount points.

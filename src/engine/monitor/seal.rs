@@ -1,6 +1,6 @@
 //! Protection of the berth binary against being overwritten from a container
-//! (CVE-2019-5736): the monitor runs from a read-only bind mount of the berth binary, detached
-//! once opened. `/proc/<pid>/exe` of the monitor and of the container's init (a clone of it)
+//! (CVE-2019-5736): the monitor runs from a read-only bind mount of the berth binary, a detached
+//! clone of its mount. `/proc/<pid>/exe` of the monitor and of the container's init (a clone of it)
 //! then names a file on a read-only mount: opening it for writing fails with EROFS even after
 //! every berth process exits. The spawner makes the sealed descriptor and executes the monitor
 //! from it (one exec); a monitor started without it re-executes itself from one it makes.
@@ -10,9 +10,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
 use nix::fcntl::{open, OFlag};
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::Mode;
 
+use super::mount_tree::{clone_mount, Step, MOUNT_ATTR_RDONLY};
 use crate::engine::error::{EngineError, Result};
 
 /// Set in the environment of the re-executed monitor.
@@ -27,51 +27,35 @@ fn sys(what: &str, path: &Path, e: nix::Error) -> EngineError {
     EngineError::io_path(what, path, std::io::Error::from(e))
 }
 
-/// A read-only descriptor of `binary` on a detached read-only bind mount (made in `tmp_dir`).
-pub fn sealed_fd(tmp_dir: &Path, binary: &Path) -> Result<OwnedFd> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    // Unique per call: a TUI spawns monitors from several threads at once.
-    let target = tmp_dir.join(format!(
-        "monitor-exe-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::File::create(&target)
-        .map_err(|e| EngineError::io_path("cannot create", &target, e))?;
-    let result = (|| {
-        mount(
-            Some(binary),
-            &target,
-            None::<&str>,
-            MsFlags::MS_BIND,
-            None::<&str>,
-        )
-        .map_err(|e| sys("cannot bind the berth binary onto", &target, e))?;
-        let ro = mount(
-            None::<&str>,
-            &target,
-            None::<&str>,
-            MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY,
-            None::<&str>,
-        )
-        .map_err(|e| sys("cannot make read-only", &target, e));
-        let fd = ro.and_then(|_| {
-            open(&target, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
-                .map_err(|e| sys("cannot open", &target, e))
-        });
-        let _ = umount2(&target, MntFlags::MNT_DETACH);
-        // SAFETY: `open` returned a fresh descriptor that nothing else owns.
-        fd.map(|raw| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
-    })();
-    let _ = std::fs::remove_file(&target);
-    result
+/// A read-only descriptor of `binary` on a detached read-only bind mount of it: a clone of its
+/// mount made read-only and attached nowhere, so nothing is created on disk or mounted and
+/// unmounted in the caller's namespace; it dissolves with its last user.
+pub fn sealed_fd(binary: &Path) -> Result<OwnedFd> {
+    let path = CString::new(binary.as_os_str().as_encoded_bytes())
+        .map_err(|_| EngineError::InvalidInput(format!("{} has a NUL byte", binary.display())))?;
+    let tree = clone_mount(&path, MOUNT_ATTR_RDONLY).map_err(|(step, e)| {
+        let what = match step {
+            Step::Clone => "cannot clone a mount of",
+            Step::SetAttr => "cannot make read-only a mount of",
+        };
+        sys(what, binary, e)
+    })?;
+    // The tree is an O_PATH descriptor; callers read and execute through an ordinary one.
+    let again = format!("/proc/self/fd/{}", tree.as_raw_fd());
+    let raw = open(
+        again.as_str(),
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| sys("cannot open", binary, e))?;
+    // SAFETY: `open` returned a fresh descriptor that nothing else owns.
+    Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) })
 }
 
 /// Re-executes the current process (same arguments) from a read-only bind mount of its binary.
 /// Returns only on failure.
-pub fn reexec_sealed(tmp_dir: &Path) -> EngineError {
-    let fd = match sealed_fd(tmp_dir, Path::new("/proc/self/exe")) {
+pub fn reexec_sealed() -> EngineError {
+    let fd = match sealed_fd(Path::new("/proc/self/exe")) {
         Ok(fd) => fd,
         Err(e) => return e,
     };

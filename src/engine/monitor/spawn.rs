@@ -104,8 +104,7 @@ pub fn spawn_with(
     } else {
         PathBuf::from("/proc/self/exe")
     };
-    let sealed = seal::sealed_fd(&crate::engine::Layout::new(&root).tmp_dir(), &source)
-        .and_then(|fd| high_dup(&fd));
+    let sealed = seal::sealed_fd(&source).and_then(|fd| high_dup(&fd));
     let mut cmd = match &sealed {
         // The child resolves this path before exec closes the (close-on-exec) descriptor.
         Ok(fd) => Command::new(format!("/proc/self/fd/{}", fd.as_raw_fd())),

@@ -33,23 +33,12 @@ pub struct SpecialBind {
     attrs: u64,
 }
 
-const MOUNT_ATTR_RDONLY: u64 = 0x1;
-const MOUNT_ATTR_NOSUID: u64 = 0x2;
-const MOUNT_ATTR_NODEV: u64 = 0x4;
-const MOUNT_ATTR_NOEXEC: u64 = 0x8;
-const OPEN_TREE_CLONE: u32 = 1;
+use super::mount_tree::{
+    clone_mount, Step, MOUNT_ATTR_NODEV, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY,
+};
+
 const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x4;
 const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
-const AT_EMPTY_PATH: u32 = 0x1000;
-
-/// The kernel's `struct mount_attr`.
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
 
 fn is_bind(m: &oci_spec::runtime::Mount) -> bool {
     m.typ().as_deref() == Some("bind")
@@ -225,42 +214,10 @@ fn attach_here(ns: &File, binds: &[SpecialBind]) -> Result<()> {
     for b in binds {
         let src = CString::new(b.source.as_os_str().as_bytes())
             .map_err(|_| fail(b, "the source has a NUL byte", Errno::EINVAL))?;
-        // SAFETY: open_tree reads a NUL-terminated path and returns a new descriptor or -1.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_open_tree,
-                libc::AT_FDCWD,
-                src.as_ptr(),
-                OPEN_TREE_CLONE | libc::O_CLOEXEC as u32,
-            )
-        };
-        if fd < 0 {
-            return Err(fail(b, "cannot clone the source", Errno::last()));
-        }
-        // SAFETY: a descriptor the kernel just returned, owned by nobody else.
-        let tree = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-        if b.attrs != 0 {
-            let attr = MountAttr {
-                attr_set: b.attrs,
-                attr_clr: 0,
-                propagation: 0,
-                userns_fd: 0,
-            };
-            // SAFETY: mount_setattr reads `attr` (of the size passed) on an open mount tree.
-            let r = unsafe {
-                libc::syscall(
-                    libc::SYS_mount_setattr,
-                    tree.as_raw_fd(),
-                    c"".as_ptr(),
-                    AT_EMPTY_PATH,
-                    &attr as *const MountAttr,
-                    std::mem::size_of::<MountAttr>(),
-                )
-            };
-            if r < 0 {
-                return Err(fail(b, "cannot set the mount's flags", Errno::last()));
-            }
-        }
+        let tree = clone_mount(&src, b.attrs).map_err(|(step, e)| match step {
+            Step::Clone => fail(b, "cannot clone the source", e),
+            Step::SetAttr => fail(b, "cannot set the mount's flags", e),
+        })?;
         trees.push(tree);
     }
     nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNS)
