@@ -49,7 +49,7 @@ impl Snapshot {
                 )));
             }
         }
-        let links = direct_options(lowers).is_none();
+        let links = direct_lowerdir(lowers).is_none();
         for d in ["upper", "work", "merged", "l"] {
             if d == "l" && !links {
                 continue;
@@ -81,10 +81,7 @@ impl Snapshot {
         if marker.exists() {
             std::fs::remove_dir_all(&marker).ctx("cannot clear", &marker)?;
         }
-        let data = direct_options(lowers).unwrap_or_else(|| {
-            let links: Vec<String> = (0..lowers.len()).map(|i| format!("l/{i}")).collect();
-            options(&links.join(":"))
-        });
+        let data = options(&lowerdir(lowers));
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         std::env::set_current_dir(&self.dir).ctx("cannot enter", &self.dir)?;
         let r = mount(
@@ -135,10 +132,20 @@ fn options(lowerdir: &str) -> String {
     format!("lowerdir={lowerdir},upperdir=upper,workdir=work,volatile")
 }
 
-/// The options naming `lowers` by their paths, when that is possible: every path is valid UTF-8
-/// without a character the option parser splits on or unescapes, and the string fits in the page
-/// the kernel copies (with its NUL).
-fn direct_options(lowers: &[PathBuf]) -> Option<String> {
+/// How an overlay mount made from the container's directory names `lowers` (colon-separated,
+/// topmost first): by their paths when [`direct_lowerdir`] allows, else by the links `l/N`
+/// [`Snapshot::prepare`] made. `export` and `cp` mount the same way as the monitor.
+pub fn lowerdir(lowers: &[PathBuf]) -> String {
+    direct_lowerdir(lowers).unwrap_or_else(|| {
+        let links: Vec<String> = (0..lowers.len()).map(|i| format!("l/{i}")).collect();
+        links.join(":")
+    })
+}
+
+/// `lowers` named by their paths, when that is possible: every path is valid UTF-8 without a
+/// character the option parser splits on or unescapes, and the options fit in the page the
+/// kernel copies (with its NUL).
+fn direct_lowerdir(lowers: &[PathBuf]) -> Option<String> {
     let mut paths = Vec::with_capacity(lowers.len());
     for l in lowers {
         let p = l.to_str()?;
@@ -150,8 +157,8 @@ fn direct_options(lowers: &[PathBuf]) -> Option<String> {
         }
         paths.push(p);
     }
-    let data = options(&paths.join(":"));
-    (data.len() < 4096).then_some(data)
+    let joined = paths.join(":");
+    (options(&joined).len() < 4096).then_some(joined)
 }
 
 /// Decodes mountinfo's octal escapes (`\040` for a space).
@@ -221,10 +228,14 @@ mod tests {
 
     #[test]
     fn lowers_are_named_directly_when_they_can_be() {
-        let direct = direct_options(&[PathBuf::from("/r/layers/b"), PathBuf::from("/r/layers/a")]);
+        let lowers = [PathBuf::from("/r/layers/b"), PathBuf::from("/r/layers/a")];
         assert_eq!(
-            direct.as_deref(),
-            Some("lowerdir=/r/layers/b:/r/layers/a,upperdir=upper,workdir=work,volatile")
+            direct_lowerdir(&lowers).as_deref(),
+            Some("/r/layers/b:/r/layers/a")
+        );
+        assert_eq!(
+            options(&lowerdir(&lowers)),
+            "lowerdir=/r/layers/b:/r/layers/a,upperdir=upper,workdir=work,volatile"
         );
         for odd in [
             "/r,x/layers/a",
@@ -234,12 +245,14 @@ mod tests {
             "/r=x/a",
             "rel/a",
         ] {
-            assert_eq!(direct_options(&[PathBuf::from(odd)]), None, "{odd}");
+            assert_eq!(direct_lowerdir(&[PathBuf::from(odd)]), None, "{odd}");
+            assert_eq!(lowerdir(&[PathBuf::from(odd)]), "l/0");
         }
         let long: Vec<PathBuf> = (0..60)
             .map(|i| PathBuf::from(format!("/var/lib/berth/layers/{i:064}")))
             .collect();
-        assert_eq!(direct_options(&long), None);
+        assert_eq!(direct_lowerdir(&long), None);
+        assert!(lowerdir(&long).starts_with("l/0:l/1:"));
     }
 
     #[test]
