@@ -32,6 +32,16 @@ fn init_layers(root: &TestRoot) -> Vec<PathBuf> {
     out
 }
 
+/// Init layers being made (or left by a maker) in the root's `tmp/`.
+fn staged_init_layers(root: &TestRoot) -> Vec<String> {
+    std::fs::read_dir(root.path().join("tmp"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("init-"))
+        .collect()
+}
+
 /// Every path under `dir`, relative, sorted.
 fn tree(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -173,14 +183,28 @@ fn one_init_layer_serves_every_container_of_an_image_and_goes_with_it() {
     root.berth_ok(["rmi", &image]);
     assert!(init_layers(&root).is_empty());
     assert_eq!(tree(&root.path().join("layers")), Vec::<String>::new());
-    // image prune does the same.
+    // Four first runs at once make one init layer; the makers that lost leave nothing.
     root.berth_ok(["pull", "-q", &image]);
-    root.berth_ok(["run", "--rm", &image, "true"]);
+    std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| root.berth(["run", "--rm", &image, "true"])))
+            .collect();
+        for r in runs {
+            let out = r.join().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    });
     assert_eq!(init_layers(&root).len(), 1);
+    assert_eq!(staged_init_layers(&root), Vec::<String>::new());
+    // image prune removes it as rmi does.
     root.berth_ok(["image", "prune", "-a", "-f"]);
     assert!(init_layers(&root).is_empty());
     assert_eq!(tree(&root.path().join("layers")), Vec::<String>::new());
-    assert_eq!(tree(&root.path().join("tmp")), Vec::<String>::new());
+    assert_eq!(staged_init_layers(&root), Vec::<String>::new());
 }
 
 #[test]
