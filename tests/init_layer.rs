@@ -260,3 +260,39 @@ fn a_top_layer_that_deletes_etc_files_gets_them_from_the_init_layer() {
         assert!(files.contains_key("etc/passwd"), "{case:?}");
     }
 }
+
+/// The diff id of a layer with no entries (a tar of two zero blocks), as docker's `RUN true`
+/// over any image makes it.
+const EMPTY_LAYER: &str = "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+
+#[test]
+fn a_build_step_that_changes_nothing_makes_an_empty_layer() {
+    let root = TestRoot::new();
+    let (_reg, image) = pulled(&root, Case::Bare);
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        format!("FROM {image}\nRUN true\nRUN echo x > /etc/new\n"),
+    )
+    .unwrap();
+    root.berth_ok([
+        "build",
+        "-q",
+        "-t",
+        "test/built:1",
+        ctx.path().to_str().unwrap(),
+    ]);
+    let layers = root.berth_ok([
+        "image",
+        "inspect",
+        "-f",
+        "{{json .RootFS.Layers}}",
+        "test/built:1",
+    ]);
+    let layers: Vec<String> = serde_json::from_str(&layers).unwrap();
+    assert_eq!(layers.len(), 3, "{layers:?}");
+    // No /etc (or any other mount point) the runtime made in the RUN container.
+    assert_eq!(layers[1], EMPTY_LAYER);
+    let out = root.berth_ok(["run", "--rm", "test/built:1", "cat", "/etc/new"]);
+    assert_eq!(out, "x\n");
+}

@@ -1,6 +1,7 @@
 //! RUN: the command runs in a container of the engine over the current image state (its
 //! layers unpacked, no image recorded), its output streamed to the build's output, and the
-//! container's upper directory becomes the step's layer. The container is removed whatever
+//! container's upper directory becomes the step's layer (the runtime's mount points come from
+//! the state's init layer, so they are not in it). The container is removed whatever
 //! happens (see [`super::cancel`] for a build that is cancelled or killed).
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use crate::engine::container::{self, CreateOptions};
 use crate::engine::content::ContentStore;
 use crate::engine::error::{EngineError, Result};
 use crate::engine::layer::diff::is_runtime_path;
+use crate::engine::layer::init_layer;
 use crate::engine::layer::writer::{write_layer, LayerOptions, WrittenLayer};
 use crate::engine::logs::LogOptions;
 use crate::engine::Engine;
@@ -68,14 +70,24 @@ pub fn run(
         .rev()
         .map(|c| engine.layout().layer_dir(c))
         .collect::<Result<Vec<_>>>()?;
-    let lowers = if lowers.is_empty() {
+    let lowers = match chains.last() {
         // FROM scratch: an empty lower directory.
-        let empty = engine.layout().root().join("build-cache").join("empty");
-        std::fs::create_dir_all(&empty)
-            .map_err(|e| EngineError::io_path("cannot create", &empty, e))?;
-        vec![empty]
-    } else {
-        lowers
+        None => {
+            let empty = engine.layout().root().join("build-cache").join("empty");
+            std::fs::create_dir_all(&empty)
+                .map_err(|e| EngineError::io_path("cannot create", &empty, e))?;
+            vec![empty]
+        }
+        // The state's init layer on top, as a container of an image has: the runtime's mount
+        // points are not made in the container's upper dir, which becomes the step's layer
+        // (an `etc/` for an image without `/etc/hosts`, in every RUN layer, otherwise).
+        Some(top) => {
+            let mut lowers = lowers;
+            if let Some(init) = init_layer::ensure(engine.layout(), top, &lowers)? {
+                lowers.insert(0, init);
+            }
+            lowers
+        }
     };
     let c = &state.config.config;
     let img = ResolvedImage {

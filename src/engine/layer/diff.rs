@@ -15,8 +15,8 @@ use crate::engine::error::Result;
 /// and whatever is below them lives in the mounted filesystem, not the container's layer. Left
 /// out of `diff` and `commit`, as docker's init layer hides them. A container of an image gets
 /// them from its image's init layer (`init_layer`) and its layer holds none; those of `--rootfs`,
-/// of build steps, of an image whose `/etc` is a symlink, and those created before init layers
-/// existed still have the runtime's.
+/// of an image whose `/etc` is a symlink, and those created before init layers existed still
+/// have the runtime's.
 pub const RUNTIME_PATHS: [&[u8]; 6] = [
     b"proc",
     b"sys",
