@@ -236,8 +236,7 @@ pub fn run_without_runtime(cli: &Cli) -> Option<i32> {
 }
 
 /// `run` without `-i`/`-t`: its container's monitor starts loading before the engine is
-/// opened ([`Engine::prespawn_monitor`]). Call before any thread exists (a fork of a small,
-/// single-threaded process is cheap), and [`finish`] before exiting.
+/// opened ([`Engine::prespawn_monitor`]). Call early, and [`finish`] before exiting.
 pub fn prespawn(cli: &Cli) {
     use container::{ContainerCommand as CC, ContainerSub as CS, ContainerVerb as CV};
     let Some(Command::Container(c)) = &cli.command else {
@@ -250,6 +249,7 @@ pub fn prespawn(cli: &Cli) {
         return;
     }
     Engine::prespawn_monitor(&cli.root(), !a.detach);
+    crate::engine::trace::phase("cli: monitor prespawned");
 }
 
 /// What must happen before the process exits: a prespawned monitor nobody used is let go.

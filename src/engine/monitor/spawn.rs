@@ -115,9 +115,16 @@ pub fn spawn_with(
 /// its fd 7), so that it loads while the caller opens the engine and creates the container. The
 /// next [`spawn_with`] of a container monitor of `root` with the same `attach` hands it the id.
 pub fn prespawn(root: &Path, attach: bool) -> Result<()> {
-    let (go_r, go_w) = pipe()?;
-    let child = launch(root, &["--pending"], PENDING_ID, attach, None, Some(go_r))?;
-    pending::keep(root, attach, child, File::from(go_w));
+    let dir = root.to_path_buf();
+    let launch = std::thread::Builder::new()
+        .name("prespawn".into())
+        .spawn(move || {
+            let (go_r, go_w) = pipe()?;
+            let child = launch(&dir, &["--pending"], PENDING_ID, attach, None, Some(go_r))?;
+            Ok((child, File::from(go_w)))
+        })
+        .map_err(|e| EngineError::io("cannot start a thread", e))?;
+    pending::keep(root, attach, launch);
     Ok(())
 }
 
