@@ -135,6 +135,19 @@ fn options(lowerdir: &str) -> String {
     format!("lowerdir={lowerdir},upperdir=upper,workdir=work,volatile")
 }
 
+/// The `lowerdir` entries naming `lowers` in a mount made from the container's directory (as
+/// [`Snapshot::mount`] does): their paths when the options can hold them, else the short links
+/// `l/0`, `l/1`, … that [`Snapshot::prepare`] made then.
+pub fn lower_names(lowers: &[PathBuf]) -> Vec<String> {
+    match direct_options(lowers) {
+        Some(_) => lowers
+            .iter()
+            .map(|l| l.to_string_lossy().into_owned())
+            .collect(),
+        None => (0..lowers.len()).map(|i| format!("l/{i}")).collect(),
+    }
+}
+
 /// The options naming `lowers` by their paths, when that is possible: every path is valid UTF-8
 /// without a character the option parser splits on or unescapes, and the string fits in the page
 /// the kernel copies (with its NUL).

@@ -81,7 +81,7 @@ impl ContainerFs {
             lock = Some(store::lock(engine.layout(), &id)?);
             if !snap.is_mounted()? {
                 let rec = store::load(engine.state(), &id)?;
-                mount_overlay(&dir, rec.lowers.len())?;
+                mount_overlay(&dir, &rec.lowers)?;
                 mounted_here = Some(snap.clone());
             }
         }
@@ -131,13 +131,13 @@ impl ContainerFs {
 
 /// Mounts the container's overlay at `merged/` as its monitor does, from a child process with
 /// the container dir as working directory (short lower names; no `chdir` in this process).
-fn mount_overlay(dir: &Path, layers: usize) -> Result<()> {
+fn mount_overlay(dir: &Path, layers: &[PathBuf]) -> Result<()> {
     let marker = dir.join("work/work/incompat/volatile");
     if marker.exists() {
         std::fs::remove_dir_all(&marker)
             .map_err(|e| EngineError::io_path("cannot clear", &marker, e))?;
     }
-    let lowers: Vec<String> = (0..layers).map(|i| format!("l/{i}")).collect();
+    let lowers = crate::engine::snapshot::lower_names(layers);
     let out = std::process::Command::new("mount")
         .current_dir(dir)
         .args(["-t", "overlay", "overlay", "-o"])

@@ -29,13 +29,13 @@ impl Drop for ReadOnlyView {
 }
 
 /// Mounts `upper` over the layers of the container in `dir` read-only at a new staging dir.
-fn mount_view(engine: &Engine, dir: &Path, layers: usize) -> Result<ReadOnlyView> {
+fn mount_view(engine: &Engine, dir: &Path, layers: &[PathBuf]) -> Result<ReadOnlyView> {
     let staged = StagedDir::create(engine.layout(), "export")?;
     let mount = staged.path().to_path_buf();
     // Short relative names keep the options within a page: mount from the container's dir, in
     // a child process (changing the working directory is not for a threaded process).
     let mut lowers = vec!["upper".to_string()];
-    lowers.extend((0..layers).map(|i| format!("l/{i}")));
+    lowers.extend(crate::engine::snapshot::lower_names(layers));
     let out = std::process::Command::new("mount")
         .current_dir(dir)
         .args(["-t", "overlay", "overlay", "-o"])
@@ -71,7 +71,7 @@ impl Engine {
             if snap.is_mounted()? {
                 snap.merged()
             } else {
-                let view = mount_view(self, &dir, rec.lowers.len())?;
+                let view = mount_view(self, &dir, &rec.lowers)?;
                 let p = view.mount.clone();
                 _view = Some(view);
                 p
