@@ -19,6 +19,7 @@ fn main() -> ExitCode {
     if cli.command.is_none() {
         berth::tui::lean_malloc();
     }
+    berth::cli::prespawn(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
     let code = runtime.block_on(berth::cli::run(cli));
     // Do not wait for stray blocking tasks (e.g. a stdin reader) on the way out.
     runtime.shutdown_background();
+    berth::cli::finish();
     berth::engine::trace::phase("exit");
     exit(code)
 }

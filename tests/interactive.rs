@@ -132,12 +132,13 @@ fn exec_exit_codes_streams_options_and_nothing_leaks() {
     let pid = env.inspect(&id)["State"]["Pid"].as_i64().expect("pid");
     let monitor = parent_of(pid);
     // The monitor has settled once it runs the relay binary, its log is open and it has let go
-    // of the spawner's status pipe (fd 3).
+    // of the spawner's status pipe (fd 3; the number is then free, and may be reused).
     wait_for_relay(monitor);
     let monitor_fds = wait_for("the monitor's log", Duration::from_secs(10), || {
         let f = fds(monitor);
-        (f.iter().any(|l| l.ends_with("log.json")) && !f.iter().any(|l| l.starts_with("3 -> ")))
-            .then_some(f)
+        (f.iter().any(|l| l.ends_with("log.json"))
+            && !f.iter().any(|l| l.starts_with("3 -> pipe:")))
+        .then_some(f)
     });
     let init_fds = env.ok(&["exec", "ex", "ls", "/proc/1/fd"]);
 

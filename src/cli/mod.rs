@@ -103,6 +103,10 @@ pub struct MonitorArgs {
     /// Go on from the state in descriptor FD (the relay binary hands the monitor back)
     #[arg(long, value_name = "FD")]
     pub resume: Option<i32>,
+    /// Wait for the container's id on fd 7 and put it in place of ID, a placeholder (started
+    /// before the container is created)
+    #[arg(long, conflicts_with_all = ["exec", "health", "resume", "client"])]
+    pub pending: bool,
     /// Container id
     pub id: String,
 }
@@ -212,21 +216,45 @@ pub fn init_tracing(debug: bool) {
 /// Commands that must run before any async runtime exists (the monitor). Returns the exit code
 /// when the command was one of them.
 pub fn run_without_runtime(cli: &Cli) -> Option<i32> {
-    match &cli.command {
-        Some(Command::Monitor(args)) if args.health => {
-            Some(crate::engine::health::checker::main(&cli.root(), &args.id))
-        }
-        Some(Command::Monitor(args)) if args.resume.is_some() => Some(
-            crate::engine::monitor::resume_main(&cli.root(), &args.id, args.resume.unwrap_or(-1)),
-        ),
-        Some(Command::Monitor(args)) => Some(match &args.exec {
-            Some(exec_id) => {
-                crate::engine::exec::monitor_main(&cli.root(), &args.id, exec_id, args.client)
-            }
-            None => crate::engine::monitor::main(&cli.root(), &args.id, args.attach, args.client),
-        }),
-        _ => None,
+    let Some(Command::Monitor(args)) = &cli.command else {
+        return None;
+    };
+    let root = cli.root();
+    let id = &args.id;
+    Some(if args.pending {
+        // The id comes later, on fd 7.
+        crate::engine::monitor::main(&root, None, args.attach, false)
+    } else if args.health {
+        crate::engine::health::checker::main(&root, id)
+    } else if let Some(fd) = args.resume {
+        crate::engine::monitor::resume_main(&root, id, fd)
+    } else if let Some(exec_id) = &args.exec {
+        crate::engine::exec::monitor_main(&root, id, exec_id, args.client)
+    } else {
+        crate::engine::monitor::main(&root, Some(id), args.attach, args.client)
+    })
+}
+
+/// `run` without `-i`/`-t`: its container's monitor starts loading before the engine is
+/// opened ([`Engine::prespawn_monitor`]). Call early, and [`finish`] before exiting.
+pub fn prespawn(cli: &Cli) {
+    use container::{ContainerCommand as CC, ContainerSub as CS, ContainerVerb as CV};
+    let Some(Command::Container(c)) = &cli.command else {
+        return;
+    };
+    let (CC::Verb(CV::Run(a)) | CC::Container(CS::Verb(CV::Run(a)))) = &**c else {
+        return;
+    };
+    if a.create.tty || a.create.interactive || a.create.image().starts_with('-') {
+        return;
     }
+    Engine::prespawn_monitor(&cli.root(), !a.detach);
+    crate::engine::trace::phase("cli: monitor prespawned");
+}
+
+/// What must happen before the process exits: a prespawned monitor nobody used is let go.
+pub fn finish() {
+    Engine::discard_prespawned_monitor();
 }
 
 /// Runs a CLI command (or the TUI) and returns the process exit code.

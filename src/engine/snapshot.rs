@@ -49,7 +49,7 @@ impl Snapshot {
                 )));
             }
         }
-        let links = direct_lowerdir(lowers).is_none();
+        let links = direct_options(lowers).is_none();
         for d in ["upper", "work", "merged", "l"] {
             if d == "l" && !links {
                 continue;
@@ -81,7 +81,10 @@ impl Snapshot {
         if marker.exists() {
             std::fs::remove_dir_all(&marker).ctx("cannot clear", &marker)?;
         }
-        let data = options(&lowerdir(lowers));
+        let data = direct_options(lowers).unwrap_or_else(|| {
+            let links: Vec<String> = (0..lowers.len()).map(|i| format!("l/{i}")).collect();
+            options(&links.join(":"))
+        });
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
         std::env::set_current_dir(&self.dir).ctx("cannot enter", &self.dir)?;
         let r = mount(
@@ -132,20 +135,23 @@ fn options(lowerdir: &str) -> String {
     format!("lowerdir={lowerdir},upperdir=upper,workdir=work,volatile")
 }
 
-/// How an overlay mount made from the container's directory names `lowers` (colon-separated,
-/// topmost first): by their paths when [`direct_lowerdir`] allows, else by the links `l/N`
-/// [`Snapshot::prepare`] made. `export` and `cp` mount the same way as the monitor.
-pub fn lowerdir(lowers: &[PathBuf]) -> String {
-    direct_lowerdir(lowers).unwrap_or_else(|| {
-        let links: Vec<String> = (0..lowers.len()).map(|i| format!("l/{i}")).collect();
-        links.join(":")
-    })
+/// The `lowerdir` entries naming `lowers` in a mount made from the container's directory (as
+/// [`Snapshot::mount`] does): their paths when the options can hold them, else the short links
+/// `l/0`, `l/1`, … that [`Snapshot::prepare`] made then.
+pub fn lower_names(lowers: &[PathBuf]) -> Vec<String> {
+    match direct_options(lowers) {
+        Some(_) => lowers
+            .iter()
+            .map(|l| l.to_string_lossy().into_owned())
+            .collect(),
+        None => (0..lowers.len()).map(|i| format!("l/{i}")).collect(),
+    }
 }
 
-/// `lowers` named by their paths, when that is possible: every path is valid UTF-8 without a
-/// character the option parser splits on or unescapes, and the options fit in the page the
-/// kernel copies (with its NUL).
-fn direct_lowerdir(lowers: &[PathBuf]) -> Option<String> {
+/// The options naming `lowers` by their paths, when that is possible: every path is valid UTF-8
+/// without a character the option parser splits on or unescapes, and the string fits in the page
+/// the kernel copies (with its NUL).
+fn direct_options(lowers: &[PathBuf]) -> Option<String> {
     let mut paths = Vec::with_capacity(lowers.len());
     for l in lowers {
         let p = l.to_str()?;
@@ -157,8 +163,8 @@ fn direct_lowerdir(lowers: &[PathBuf]) -> Option<String> {
         }
         paths.push(p);
     }
-    let joined = paths.join(":");
-    (options(&joined).len() < 4096).then_some(joined)
+    let data = options(&paths.join(":"));
+    (data.len() < 4096).then_some(data)
 }
 
 /// Decodes mountinfo's octal escapes (`\040` for a space).
@@ -228,14 +234,10 @@ mod tests {
 
     #[test]
     fn lowers_are_named_directly_when_they_can_be() {
-        let lowers = [PathBuf::from("/r/layers/b"), PathBuf::from("/r/layers/a")];
+        let direct = direct_options(&[PathBuf::from("/r/layers/b"), PathBuf::from("/r/layers/a")]);
         assert_eq!(
-            direct_lowerdir(&lowers).as_deref(),
-            Some("/r/layers/b:/r/layers/a")
-        );
-        assert_eq!(
-            options(&lowerdir(&lowers)),
-            "lowerdir=/r/layers/b:/r/layers/a,upperdir=upper,workdir=work,volatile"
+            direct.as_deref(),
+            Some("lowerdir=/r/layers/b:/r/layers/a,upperdir=upper,workdir=work,volatile")
         );
         for odd in [
             "/r,x/layers/a",
@@ -245,14 +247,12 @@ mod tests {
             "/r=x/a",
             "rel/a",
         ] {
-            assert_eq!(direct_lowerdir(&[PathBuf::from(odd)]), None, "{odd}");
-            assert_eq!(lowerdir(&[PathBuf::from(odd)]), "l/0");
+            assert_eq!(direct_options(&[PathBuf::from(odd)]), None, "{odd}");
         }
         let long: Vec<PathBuf> = (0..60)
             .map(|i| PathBuf::from(format!("/var/lib/berth/layers/{i:064}")))
             .collect();
-        assert_eq!(direct_lowerdir(&long), None);
-        assert!(lowerdir(&long).starts_with("l/0:l/1:"));
+        assert_eq!(direct_options(&long), None);
     }
 
     #[test]

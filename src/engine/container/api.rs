@@ -17,6 +17,22 @@ use crate::engine::monitor::spawn::MonitorChild;
 use crate::engine::{blocking, Engine};
 
 impl Engine {
+    /// Starts, for a `run` about to open the engine at `root` and create a container, the
+    /// container's monitor now: it loads while the container is created and waits for its
+    /// id, which the container's start hands it. Best effort: on failure the start spawns one
+    /// as usual. A process that calls this calls [`Engine::discard_prespawned_monitor`]
+    /// before it exits.
+    pub fn prespawn_monitor(root: &std::path::Path, attach: bool) {
+        if let Err(e) = crate::engine::monitor::spawn::prespawn(root, attach) {
+            tracing::debug!("no prespawned monitor: {e}");
+        }
+    }
+
+    /// Lets a prespawned monitor that no start used exit, and waits until it has.
+    pub fn discard_prespawned_monitor() {
+        crate::engine::monitor::spawn::discard_prespawned();
+    }
+
     /// Every container (newest first) passing `filters`; lost monitors are noticed.
     pub async fn containers(&self, filters: Vec<Filter>) -> Result<Vec<ContainerRecord>> {
         blocking(self, move |e| {

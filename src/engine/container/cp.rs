@@ -25,7 +25,7 @@ use crate::engine::error::{EngineError, Result};
 use crate::engine::inroot;
 use crate::engine::layer::unpack::extract_into;
 use crate::engine::lock::FileLock;
-use crate::engine::snapshot::{self, Snapshot};
+use crate::engine::snapshot::Snapshot;
 use crate::engine::Engine;
 
 /// How to copy.
@@ -130,20 +130,20 @@ impl ContainerFs {
 }
 
 /// Mounts the container's overlay at `merged/` as its monitor does, from a child process with
-/// the container dir as working directory (the lowers named as the monitor names them; no
-/// `chdir` in this process).
-fn mount_overlay(dir: &Path, lowers: &[PathBuf]) -> Result<()> {
+/// the container dir as working directory (short lower names; no `chdir` in this process).
+fn mount_overlay(dir: &Path, layers: &[PathBuf]) -> Result<()> {
     let marker = dir.join("work/work/incompat/volatile");
     if marker.exists() {
         std::fs::remove_dir_all(&marker)
             .map_err(|e| EngineError::io_path("cannot clear", &marker, e))?;
     }
+    let lowers = crate::engine::snapshot::lower_names(layers);
     let out = std::process::Command::new("mount")
         .current_dir(dir)
         .args(["-t", "overlay", "overlay", "-o"])
         .arg(format!(
             "lowerdir={},upperdir=upper,workdir=work,volatile",
-            snapshot::lowerdir(lowers)
+            lowers.join(":")
         ))
         .arg("merged")
         .output()

@@ -12,7 +12,7 @@ use super::tree_tar::TreeTar;
 use crate::engine::error::{EngineError, IoContext, Result};
 use crate::engine::image::archive::save::write_to_new_path;
 use crate::engine::image::archive::SaveOutput;
-use crate::engine::snapshot::{self, Snapshot};
+use crate::engine::snapshot::Snapshot;
 use crate::engine::staging::StagedDir;
 use crate::engine::Engine;
 
@@ -29,16 +29,17 @@ impl Drop for ReadOnlyView {
 }
 
 /// Mounts `upper` over the layers of the container in `dir` read-only at a new staging dir.
-fn mount_view(engine: &Engine, dir: &Path, lowers: &[PathBuf]) -> Result<ReadOnlyView> {
+fn mount_view(engine: &Engine, dir: &Path, layers: &[PathBuf]) -> Result<ReadOnlyView> {
     let staged = StagedDir::create(engine.layout(), "export")?;
     let mount = staged.path().to_path_buf();
-    // The lowers named as the monitor names them (their paths, or short links when those do
-    // not fit a page): mount from the container's dir, in a child process (changing the
-    // working directory is not for a threaded process).
+    // Short relative names keep the options within a page: mount from the container's dir, in
+    // a child process (changing the working directory is not for a threaded process).
+    let mut lowers = vec!["upper".to_string()];
+    lowers.extend(crate::engine::snapshot::lower_names(layers));
     let out = std::process::Command::new("mount")
         .current_dir(dir)
         .args(["-t", "overlay", "overlay", "-o"])
-        .arg(format!("ro,lowerdir=upper:{}", snapshot::lowerdir(lowers)))
+        .arg(format!("ro,lowerdir={}", lowers.join(":")))
         .arg(&mount)
         .output()
         .map_err(|e| EngineError::io("cannot run mount(8) for the export", e))?;

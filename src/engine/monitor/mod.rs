@@ -21,6 +21,7 @@ pub mod mount_check;
 pub mod mount_tree;
 mod net_prepare;
 pub mod netns;
+mod pending;
 pub mod protocol;
 pub mod rawsys;
 pub mod reap;
@@ -94,7 +95,9 @@ pub(crate) fn enter(client: bool) -> std::result::Result<(Option<File>, Option<U
 
 /// Runs the monitor for container `id` under `root`; returns the process exit code. With
 /// `client`, fd 6 is an attach client connected before the start (`run -it`, `start -ai`).
-pub fn main(root: &Path, id: &str, attach: bool, client: bool) -> i32 {
+/// Without `id` (a prespawned monitor, [`spawn::prespawn`]) the id is read from fd 7; at its end
+/// of file without one, the monitor exits at once (0), having touched nothing.
+pub fn main(root: &Path, id: Option<&str>, attach: bool, client: bool) -> i32 {
     let layout = Layout::new(root);
     crate::engine::trace::phase(if seal::is_sealed() {
         "monitor: sealed"
@@ -104,6 +107,22 @@ pub fn main(root: &Path, id: &str, attach: bool, client: bool) -> i32 {
     let (mut status, client) = match enter(client) {
         Ok(fds) => fds,
         Err(code) => return code,
+    };
+    let given;
+    let id = match id {
+        Some(id) => id,
+        None => match pending_id() {
+            Some(id) => {
+                given = id;
+                show_in_command_line(spawn::PENDING_ID, &given);
+                crate::engine::trace::phase("monitor: id received");
+                given.as_str()
+            }
+            // Exit with the status pipe still open: the kernel closes it after this process's
+            // memory is gone, so a spawner that waits for its end of file finds no monitor
+            // left, not even one on its way out.
+            None => std::process::exit(0),
+        },
     };
     let attached = if attach {
         match (relay::inherited(4), relay::inherited(5)) {
@@ -134,6 +153,70 @@ pub fn main(root: &Path, id: &str, attach: bool, client: bool) -> i32 {
             }
             125
         }
+    }
+}
+
+/// A prespawned monitor's container id: one line on fd 7, a full id (64 lowercase hex digits).
+/// `None` at the end of file, or for anything else: the spawner went away or let it go.
+fn pending_id() -> Option<String> {
+    use std::io::Read;
+    let mut go = relay::inherited(7)?;
+    let mut buf = [0u8; 66];
+    let mut len = 0;
+    while len < buf.len() {
+        match go.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                len += n;
+                if buf[..len].contains(&b'\n') {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    let line = std::str::from_utf8(&buf[..len]).ok()?.strip_suffix('\n')?;
+    (line.len() == 64
+        && line
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then(|| line.to_string())
+}
+
+/// Writes `id` over `placeholder` (of the same length) in this process's argument area, so that
+/// `/proc/<pid>/cmdline` (ps, top, the tests' process scans) names the container.
+fn show_in_command_line(placeholder: &str, id: &str) {
+    if placeholder.len() != id.len() {
+        return;
+    }
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
+    // After the command's name: field 3 onwards; arg_start and arg_end are fields 48 and 49.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (Some(Ok(start)), Some(Ok(end))) = (
+        fields.get(45).map(|f| f.parse::<usize>()),
+        fields.get(46).map(|f| f.parse::<usize>()),
+    ) else {
+        return;
+    };
+    if start == 0 || end <= start || end - start > 1 << 20 {
+        return;
+    }
+    // SAFETY: [arg_start, arg_end) is this process's argument area, on its own stack: mapped,
+    // writable, and nothing holds a Rust reference to it (std reads argv through raw pointers).
+    // Only the placeholder's bytes are replaced, by as many bytes, NULs untouched.
+    let area = unsafe { std::slice::from_raw_parts_mut(start as *mut u8, end - start) };
+    let needle = placeholder.as_bytes();
+    if let Some(at) = area
+        .windows(needle.len() + 1)
+        .position(|w| &w[..needle.len()] == needle && w[needle.len()] == 0)
+    {
+        area[at..at + needle.len()].copy_from_slice(id.as_bytes());
     }
 }
 

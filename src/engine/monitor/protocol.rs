@@ -45,6 +45,11 @@ impl<R: Read> StatusReader<R> {
         }
     }
 
+    /// The pipe's read end.
+    pub fn get_ref(&self) -> &R {
+        self.inner.get_ref()
+    }
+
     /// The next message; `None` when the monitor closed the pipe (exited or died).
     pub fn next_message(&mut self) -> Option<MonitorMessage> {
         loop {

@@ -5,11 +5,12 @@
 //! monitor starts with one exec, not two.
 
 use std::fs::File;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::pending;
 use super::protocol::{MonitorMessage, StatusReader};
 use super::seal::{self, SEALED_ENV};
 use crate::engine::error::{EngineError, Result};
@@ -39,6 +40,28 @@ impl MonitorChild {
                     .into(),
             )
         })
+    }
+
+    /// Waits until the monitor has closed its status pipe (it exited) or `limit` passed;
+    /// whether it did.
+    pub fn wait_gone(&mut self, limit: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let fd = self.status.get_ref().as_fd();
+            let mut fds = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN)];
+            let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+            match nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(ms)) {
+                Ok(0) => return false,
+                Ok(_) => {
+                    if self.status.next_message().is_none() {
+                        return true;
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(_) => return false,
+            }
+        }
     }
 
     /// Waits for the exit message (attached monitors only); `None` if the monitor vanished.
@@ -71,13 +94,59 @@ pub fn spawn(root: &Path, id: &str, attach: bool) -> Result<MonitorChild> {
 }
 
 /// Like [`spawn`], with `extra` monitor arguments (e.g. `--exec ID`) and, when given, an attach
-/// client handed over as fd 6 (`--client`).
+/// client handed over as fd 6 (`--client`). A plain container monitor is the one this process
+/// [`prespawn`]ed, when there is one for the same root and attach mode.
 pub fn spawn_with(
     root: &Path,
     extra: &[&str],
     id: &str,
     attach: bool,
     client: Option<OwnedFd>,
+) -> Result<MonitorChild> {
+    if extra.is_empty() && client.is_none() {
+        if let Some(child) = pending::hand(root, attach, id) {
+            return Ok(child);
+        }
+    }
+    launch(root, extra, id, attach, client, None)
+}
+
+/// Starts a container monitor that waits for its container (`monitor --pending`, the id comes on
+/// its fd 7), so that it loads while the caller opens the engine and creates the container. The
+/// next [`spawn_with`] of a container monitor of `root` with the same `attach` hands it the id.
+pub fn prespawn(root: &Path, attach: bool) -> Result<()> {
+    let dir = root.to_path_buf();
+    let launch = std::thread::Builder::new()
+        .name("prespawn".into())
+        .spawn(move || {
+            let (go_r, go_w) = pipe()?;
+            let child = launch(&dir, &["--pending"], PENDING_ID, attach, None, Some(go_r))?;
+            Ok((child, File::from(go_w)))
+        })
+        .map_err(|e| EngineError::io("cannot start a thread", e))?;
+    pending::keep(root, attach, launch);
+    Ok(())
+}
+
+/// The id argument of a prespawned monitor: a placeholder, overwritten in place by the id it
+/// gets, so that its command line names its container as every monitor's does.
+pub const PENDING_ID: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Lets a prespawned monitor that got no container go, and waits (a bounded time) until it
+/// has: nothing of it outlives the caller.
+pub fn discard_prespawned() {
+    pending::discard();
+}
+
+/// Forks and executes `berth --root ROOT monitor [--attach] [--client] EXTRA… ID`, with the
+/// status pipe on fd 3, the output pipes on 4 and 5, `client` on 6 and `go` on 7.
+fn launch(
+    root: &Path,
+    extra: &[&str],
+    id: &str,
+    attach: bool,
+    client: Option<OwnedFd>,
+    go: Option<OwnedFd>,
 ) -> Result<MonitorChild> {
     let client = client.map(|c| high_dup(&c)).transpose()?;
     let (status_r, status_w) = pipe()?;
@@ -93,6 +162,9 @@ pub fn spawn_with(
     }
     if let Some(c) = &client {
         targets.push((c.as_raw_fd(), 6));
+    }
+    if let Some(g) = &go {
+        targets.push((g.as_raw_fd(), 7));
     }
     // The monitor runs in `/`: hand it an absolute root.
     let root = std::path::absolute(root)
@@ -166,6 +238,7 @@ pub fn spawn_with(
     let _ = child.wait();
     drop(status_w);
     drop(client);
+    drop(go);
     let output = output.map(|((out_r, out_w), (err_r, err_w))| {
         drop(out_w);
         drop(err_w);
