@@ -1,6 +1,6 @@
 //! What a container needs from an image: its run configuration (OCI image config fields) and its
-//! unpacked layer directories in overlay order, with the image's init layer on top. `--rootfs DIR` (as in podman) uses a directory
-//! as the only, read-only layer.
+//! unpacked layer directories in overlay order, with the image's init layer on top. `--rootfs
+//! DIR` (as in podman) uses a directory as the only, read-only layer.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
