@@ -29,6 +29,7 @@ use crate::engine::Layout;
 
 /// Runs the checker of container `id`; returns the process exit code.
 pub fn main(root: &Path, id: &str) -> i32 {
+    crate::engine::monitor::name_process(c"berth-health");
     // Probes clone processes into the container: only from the read-only copy of the binary
     // (the monitor starts the checker from its own).
     if !crate::engine::monitor::seal::is_sealed() {

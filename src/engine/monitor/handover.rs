@@ -264,6 +264,7 @@ fn berth_of(state: i32) -> Option<i32> {
 
 /// `berth-relay`'s main: relays until the container exits, then hands back to berth.
 pub fn relay_main() -> i32 {
+    super::name_process(c"berth-relay");
     // SAFETY: ignoring SIGPIPE is async-signal-safe and we are single-threaded (it is ignored
     // already: the disposition crossed the exec).
     unsafe {

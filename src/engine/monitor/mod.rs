@@ -73,6 +73,7 @@ pub use serve::resume_main;
 /// returns the exit code), then takes the inherited status pipe (fd 3) and, with `client`, the
 /// attach client connected before the start (fd 6).
 pub(crate) fn enter(client: bool) -> std::result::Result<(Option<File>, Option<UnixStream>), i32> {
+    name_process(c"berth-monitor");
     if !seal::is_sealed() {
         let e = seal::reexec_sealed();
         if let Some(mut status) = relay::inherited(3) {
@@ -154,6 +155,12 @@ pub fn main(root: &Path, id: Option<&str>, attach: bool, client: bool) -> i32 {
             125
         }
     }
+}
+
+/// Names this process for `ps`, `top` and `/proc/<pid>/comm`: executed from a descriptor
+/// (`/proc/self/fd/N`, the sealed binary), it would be named after the descriptor's number.
+pub(crate) fn name_process(name: &std::ffi::CStr) {
+    let _ = nix::sys::prctl::set_name(name);
 }
 
 /// A prespawned monitor's container id: one line on fd 7, a full id (64 lowercase hex digits).

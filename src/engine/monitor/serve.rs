@@ -86,6 +86,7 @@ impl Monitor {
 /// `berth monitor --resume FD ID`: the relay binary handed the monitor back (the container
 /// exited, or that relay could not take the state). Returns the monitor's exit code.
 pub fn resume_main(root: &Path, id: &str, fd: i32) -> i32 {
+    super::name_process(c"berth-monitor");
     crate::engine::trace::phase("monitor: resumed");
     let parked = match handover::resume(fd) {
         Ok(p) => p,
