@@ -94,6 +94,12 @@ fn latency(root: &TestRoot, reference: &str, rounds: usize) {
     }
     let mut t: [Vec<Duration>; 4] = Default::default();
     eprintln!("latency: {rounds} rounds, interleaved");
+    // What a tool goes on doing after its command returned (berth's monitor deleting a `--rm`
+    // container's files; podman's conmon and its `container cleanup`) must not land on the next
+    // tool's run: each run starts once the previous one's processes are gone.
+    let berth_rest = format!("--root {} monitor", root.path().display());
+    let podman_rest = podman_store.to_string_lossy().into_owned();
+    let mut lingered = [Duration::ZERO; 4];
     let before = inode_cost(root.path().as_path());
     for i in 0..rounds {
         t[0].push(timed(root.cmd().args([
@@ -104,6 +110,7 @@ fn latency(root: &TestRoot, reference: &str, rounds: usize) {
             reference,
             "true",
         ])));
+        lingered[0] += settle(&berth_rest);
         if let Some(b) = &runc {
             t[1].push(oci_run("runc", b, i));
             if crun {
@@ -127,8 +134,16 @@ fn latency(root: &TestRoot, reference: &str, rounds: usize) {
                 reference,
                 "true",
             ])));
+            lingered[3] += settle(&podman_rest);
         }
     }
+    println!(
+        "\nAfter their commands returned, berth's processes went on for {:.1} ms per run (the \
+         monitor deleting the container's files), podman's for {:.1} ms (conmon, `container \
+         cleanup`); the next run started after them.",
+        lingered[0].as_secs_f64() * 1e3 / rounds as f64,
+        lingered[3].as_secs_f64() * 1e3 / rounds as f64,
+    );
     let names = [
         "berth run --rm",
         "runc run",
@@ -153,6 +168,17 @@ fn latency(root: &TestRoot, reference: &str, rounds: usize) {
          file and directory a start creates.",
         inode_cost(root.path().as_path())
     );
+}
+
+/// Waits (at most 5 s) until no process's command line holds `words`; returns how long.
+fn settle(words: &str) -> Duration {
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(5)
+        && !common::procs::with_words(&[words]).is_empty()
+    {
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    start.elapsed()
 }
 
 /// The median time, in µs, to create (and then remove) an empty file in `dir`.
