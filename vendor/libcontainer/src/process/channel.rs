@@ -41,7 +41,13 @@ pub enum ChannelError {
 
 pub fn main_channel() -> Result<(MainSender, MainReceiver), ChannelError> {
     let (sender, receiver) = channel::<Message>()?;
-    Ok((MainSender { sender }, MainReceiver { receiver }))
+    Ok((
+        MainSender { sender },
+        MainReceiver {
+            receiver,
+            init_ready_early: false,
+        },
+    ))
 }
 
 pub struct MainSender {
@@ -98,19 +104,35 @@ impl MainSender {
 
 pub struct MainReceiver {
     receiver: Receiver<Message>,
+    // berth patch: the init process's InitReady came before the intermediate process's
+    // IntermediateReady (see wait_for_intermediate_ready).
+    init_ready_early: bool,
 }
 
 impl MainReceiver {
     /// Waits for associated intermediate process to send ready message
     /// and return the pid of init process which is forked by intermediate process
     pub fn wait_for_intermediate_ready(&mut self) -> Result<Pid, ChannelError> {
-        let msg = self
+        let mut msg = self
             .receiver
             .recv()
             .map_err(|err| ChannelError::ReceiveError {
                 msg: "waiting for intermediate process".to_string(),
                 source: err,
             })?;
+        // berth patch: the intermediate process clones the init process before it sends
+        // IntermediateReady on the channel they share; an init with little to do (a tenant
+        // container: exec) can send InitReady first. Keep it for wait_for_init_ready.
+        if matches!(msg, Message::InitReady) && !self.init_ready_early {
+            self.init_ready_early = true;
+            msg = self
+                .receiver
+                .recv()
+                .map_err(|err| ChannelError::ReceiveError {
+                    msg: "waiting for intermediate process".to_string(),
+                    source: err,
+                })?;
+        }
 
         match msg {
             Message::IntermediateReady(pid) => Ok(Pid::from_raw(pid)),
@@ -172,6 +194,10 @@ impl MainReceiver {
     /// Waits for associated init process to send ready message
     /// and return the pid of init process which is forked by init process
     pub fn wait_for_init_ready(&mut self) -> Result<(), ChannelError> {
+        // berth patch: it came before IntermediateReady.
+        if std::mem::take(&mut self.init_ready_early) {
+            return Ok(());
+        }
         let msg = self
             .receiver
             .recv()
