@@ -112,10 +112,9 @@ pub fn main(root: &Path, id: Option<&str>, attach: bool, client: bool) -> i32 {
     let given;
     let id = match id {
         Some(id) => id,
-        None => match pending_id() {
+        None => match pending::receive_id() {
             Some(id) => {
                 given = id;
-                show_in_command_line(spawn::PENDING_ID, &given);
                 crate::engine::trace::phase("monitor: id received");
                 given.as_str()
             }
@@ -161,70 +160,6 @@ pub fn main(root: &Path, id: Option<&str>, attach: bool, client: bool) -> i32 {
 /// (`/proc/self/fd/N`, the sealed binary), it would be named after the descriptor's number.
 pub(crate) fn name_process(name: &std::ffi::CStr) {
     let _ = nix::sys::prctl::set_name(name);
-}
-
-/// A prespawned monitor's container id: one line on fd 7, a full id (64 lowercase hex digits).
-/// `None` at the end of file, or for anything else: the spawner went away or let it go.
-fn pending_id() -> Option<String> {
-    use std::io::Read;
-    let mut go = relay::inherited(7)?;
-    let mut buf = [0u8; 66];
-    let mut len = 0;
-    while len < buf.len() {
-        match go.read(&mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => {
-                len += n;
-                if buf[..len].contains(&b'\n') {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
-    }
-    let line = std::str::from_utf8(&buf[..len]).ok()?.strip_suffix('\n')?;
-    (line.len() == 64
-        && line
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-    .then(|| line.to_string())
-}
-
-/// Writes `id` over `placeholder` (of the same length) in this process's argument area, so that
-/// `/proc/<pid>/cmdline` (ps, top, the tests' process scans) names the container.
-fn show_in_command_line(placeholder: &str, id: &str) {
-    if placeholder.len() != id.len() {
-        return;
-    }
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return;
-    };
-    // After the command's name: field 3 onwards; arg_start and arg_end are fields 48 and 49.
-    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-        return;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let (Some(Ok(start)), Some(Ok(end))) = (
-        fields.get(45).map(|f| f.parse::<usize>()),
-        fields.get(46).map(|f| f.parse::<usize>()),
-    ) else {
-        return;
-    };
-    if start == 0 || end <= start || end - start > 1 << 20 {
-        return;
-    }
-    // SAFETY: [arg_start, arg_end) is this process's argument area, on its own stack: mapped,
-    // writable, and nothing holds a Rust reference to it (std reads argv through raw pointers).
-    // Only the placeholder's bytes are replaced, by as many bytes, NULs untouched.
-    let area = unsafe { std::slice::from_raw_parts_mut(start as *mut u8, end - start) };
-    let needle = placeholder.as_bytes();
-    if let Some(at) = area
-        .windows(needle.len() + 1)
-        .position(|w| &w[..needle.len()] == needle && w[needle.len()] == 0)
-    {
-        area[at..at + needle.len()].copy_from_slice(id.as_bytes());
-    }
 }
 
 struct Monitor {

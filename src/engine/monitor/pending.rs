@@ -1,6 +1,7 @@
-//! The monitor a `run` starts before its container exists ([`super::spawn::prespawn`]): kept
-//! here, per process, until the container's start hands it the id, or discarded. It is
-//! launched on a thread of its own, so the caller does not wait for its fork and exec.
+//! The monitor a `run` starts before its container exists ([`super::spawn::prespawn`]). The
+//! spawner's side: kept here, per process, until the container's start hands it the id, or
+//! discarded; launched on a thread of its own, so the caller does not wait for its fork and
+//! exec. The monitor's side: [`receive_id`].
 
 use std::fs::File;
 use std::io::Write;
@@ -89,5 +90,77 @@ fn let_go(mut child: MonitorChild, go: File) {
     drop(go);
     if !child.wait_gone(Duration::from_secs(2)) {
         tracing::warn!("a prespawned container monitor did not exit when let go");
+    }
+}
+
+/// In the prespawned monitor: its container's id from fd 7, shown from then on in its command
+/// line in place of the placeholder; `None` when it was let go.
+pub(super) fn receive_id() -> Option<String> {
+    let id = read_id()?;
+    show_in_command_line(super::spawn::PENDING_ID, &id);
+    Some(id)
+}
+
+/// A prespawned monitor's container id: one line on fd 7, a full id (64 lowercase hex digits).
+/// `None` at the end of file, or for anything else: the spawner went away or let it go.
+fn read_id() -> Option<String> {
+    use std::io::Read;
+    let mut go = super::relay::inherited(7)?;
+    let mut buf = [0u8; 66];
+    let mut len = 0;
+    while len < buf.len() {
+        match go.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                len += n;
+                if buf[..len].contains(&b'\n') {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    let line = std::str::from_utf8(&buf[..len]).ok()?.strip_suffix('\n')?;
+    (line.len() == 64
+        && line
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    .then(|| line.to_string())
+}
+
+/// Writes `id` over `placeholder` (of the same length) in this process's argument area, so that
+/// `/proc/<pid>/cmdline` (ps, top, the tests' process scans) names the container.
+fn show_in_command_line(placeholder: &str, id: &str) {
+    if placeholder.len() != id.len() {
+        return;
+    }
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
+    // After the command's name: field 3 onwards; arg_start and arg_end are fields 48 and 49.
+    let Some(rest) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let (Some(Ok(start)), Some(Ok(end))) = (
+        fields.get(45).map(|f| f.parse::<usize>()),
+        fields.get(46).map(|f| f.parse::<usize>()),
+    ) else {
+        return;
+    };
+    if start == 0 || end <= start || end - start > 1 << 20 {
+        return;
+    }
+    // SAFETY: [arg_start, arg_end) is this process's argument area, on its own stack: mapped,
+    // writable, and nothing holds a Rust reference to it (std reads argv through raw pointers).
+    // Only the placeholder's bytes are replaced, by as many bytes, NULs untouched.
+    let area = unsafe { std::slice::from_raw_parts_mut(start as *mut u8, end - start) };
+    let needle = placeholder.as_bytes();
+    if let Some(at) = area
+        .windows(needle.len() + 1)
+        .position(|w| &w[..needle.len()] == needle && w[needle.len()] == 0)
+    {
+        area[at..at + needle.len()].copy_from_slice(id.as_bytes());
     }
 }
